@@ -1,0 +1,176 @@
+// Domain types shared by every signal. IDs are lower-case hex strings and times are bigint nanoseconds,
+// branded so that a span ID can never be passed where a trace ID is expected.
+export type Brand<T, B extends string> = T & { readonly __brand: B };
+
+/** 32 lower-case hex characters, never all zeros. */
+export type TraceId = Brand<string, 'TraceId'>;
+/** 16 lower-case hex characters, never all zeros. */
+export type SpanId = Brand<string, 'SpanId'>;
+/** Nanoseconds since the Unix epoch; bigint because 2^53 ns is only 104 days. */
+export type UnixNano = Brand<bigint, 'UnixNano'>;
+/** Milliseconds since the Unix epoch, Prometheus' sample time unit. */
+export type UnixMillis = Brand<number, 'UnixMillis'>;
+
+const TRACE_ID_RE = /^[0-9a-f]{32}$/;
+const SPAN_ID_RE = /^[0-9a-f]{16}$/;
+const ZERO_TRACE = '0'.repeat(32);
+const ZERO_SPAN = '0'.repeat(16);
+
+/** Accepts any case; returns null unless the string is a valid, non-zero trace ID. */
+export function parseTraceId(s: string): TraceId | null {
+  const v = s.toLowerCase();
+  return TRACE_ID_RE.test(v) && v !== ZERO_TRACE ? (v as TraceId) : null;
+}
+export function parseSpanId(s: string): SpanId | null {
+  const v = s.toLowerCase();
+  return SPAN_ID_RE.test(v) && v !== ZERO_SPAN ? (v as SpanId) : null;
+}
+export const unixNano = (n: bigint): UnixNano => n as UnixNano;
+export const unixMillis = (n: number): UnixMillis => n as UnixMillis;
+
+/** An OTLP AnyValue in JSON form: bytes become base64 strings, int64 beyond 2^53 become decimal strings. */
+export type AttrValue = string | number | boolean | null | AttrValue[] | { [key: string]: AttrValue };
+export type Attributes = Record<string, AttrValue>;
+
+export interface Resource {
+  attributes: Attributes;
+  droppedAttributesCount: number;
+}
+
+export interface Scope {
+  name: string;
+  version: string;
+  attributes: Attributes;
+}
+
+export const SpanKind = { UNSPECIFIED: 0, INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
+export const StatusCode = { UNSET: 0, OK: 1, ERROR: 2 } as const;
+
+export interface SpanEvent {
+  timeUnixNano: UnixNano;
+  name: string;
+  attributes: Attributes;
+  droppedAttributesCount: number;
+}
+
+export interface SpanLink {
+  traceId: TraceId;
+  spanId: SpanId;
+  traceState: string;
+  attributes: Attributes;
+  droppedAttributesCount: number;
+  flags: number;
+}
+
+export interface Span {
+  traceId: TraceId;
+  spanId: SpanId;
+  parentSpanId: SpanId | null;
+  traceState: string;
+  flags: number;
+  name: string;
+  kind: number;
+  startTimeUnixNano: UnixNano;
+  endTimeUnixNano: UnixNano;
+  attributes: Attributes;
+  droppedAttributesCount: number;
+  events: SpanEvent[];
+  droppedEventsCount: number;
+  links: SpanLink[];
+  droppedLinksCount: number;
+  status: { code: number; message: string };
+}
+
+export interface ScopeSpans {
+  scope: Scope;
+  spans: Span[];
+}
+export interface ResourceSpans {
+  resource: Resource;
+  scopeSpans: ScopeSpans[];
+}
+
+/** What a decoder hands on: the valid items, and how many it refused with a message (OTLP partial success). */
+export interface Decoded<T> {
+  items: T[];
+  rejected: number;
+  /** Empty when nothing was rejected. */
+  message: string;
+}
+
+export interface LogRecord {
+  timeUnixNano: UnixNano;
+  observedTimeUnixNano: UnixNano;
+  severityNumber: number;
+  severityText: string;
+  /** A string body stays a string; structured bodies are kept as JSON values. */
+  body: AttrValue;
+  attributes: Attributes;
+  droppedAttributesCount: number;
+  flags: number;
+  traceId: TraceId | null;
+  spanId: SpanId | null;
+  eventName: string;
+}
+
+export interface ScopeLogs {
+  scope: Scope;
+  logRecords: LogRecord[];
+}
+export interface ResourceLogs {
+  resource: Resource;
+  scopeLogs: ScopeLogs[];
+}
+
+/** Prometheus-style labels: name → value. `__name__` holds the metric name. */
+export type Labels = Record<string, string>;
+
+export interface Sample {
+  timestampMs: UnixMillis;
+  /** May be NaN (including Prometheus' stale marker bit pattern) or ±Inf. */
+  value: number;
+}
+
+export interface Exemplar {
+  /** The exemplar's own labels, trace and span IDs included as they arrived. */
+  labels: Labels;
+  value: number;
+  timestampMs: UnixMillis;
+  traceId: TraceId | null;
+  spanId: SpanId | null;
+}
+
+export interface TimeSeries {
+  labels: Labels;
+  samples: Sample[];
+  exemplars: Exemplar[];
+}
+
+export type MetricType =
+  | 'counter'
+  | 'gauge'
+  | 'histogram'
+  | 'gaugehistogram'
+  | 'summary'
+  | 'info'
+  | 'stateset'
+  | 'unknown';
+
+export interface MetricMetadata {
+  metricFamilyName: string;
+  type: MetricType;
+  help: string;
+  unit: string;
+}
+
+export interface MetricsBatch {
+  series: TimeSeries[];
+  metadata: MetricMetadata[];
+}
+
+/** Resource attribute that names the service, per OpenTelemetry semantic conventions. */
+export const SERVICE_NAME = 'service.name';
+export function serviceNameOf(resource: Resource): string {
+  const v = resource.attributes[SERVICE_NAME];
+  return typeof v === 'string' && v !== '' ? v : 'unknown_service';
+}
