@@ -1,0 +1,2 @@
+export * as schema from './schema.ts';
+export { migrationsFolder } from './paths.ts';

@@ -1,0 +1,132 @@
+// One interface over two drivers: node-postgres for a server, PGlite (embedded, WASM) when no
+// DATABASE_URL is given, so a newcomer needs nothing but Node.
+import { mkdirSync } from 'node:fs';
+import { sql, type SQL } from 'drizzle-orm';
+import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { drizzle as drizzlePglite, type PgliteDatabase } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import pg from 'pg';
+import { migrationsFolder, schema } from '@pivot/db';
+import { DatabaseUnavailableError, isTransientDbError } from './errors.ts';
+
+export type Drizzle = NodePgDatabase<typeof schema> | PgliteDatabase<typeof schema>;
+export type Row = Record<string, unknown>;
+
+export interface DatabaseOptions {
+  /** postgres:// URL; when absent, PGlite runs embedded under dataDir. */
+  url?: string | undefined;
+  /** Where PGlite keeps its files; `memory://` for a throwaway database. */
+  dataDir?: string | undefined;
+  poolSize?: number;
+  /** Bound on one statement, so a stuck database gives an error rather than a hung request. */
+  statementTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface Database {
+  readonly kind: 'pg' | 'pglite';
+  readonly db: Drizzle;
+  /** Runs a query built with drizzle's `sql` template (parameters are always bound, never spliced). */
+  query<T extends Row = Row>(q: SQL): Promise<T[]>;
+  /** Runs fn in one transaction; `query` inside uses the transaction's connection. */
+  transaction<T>(fn: (query: <R extends Row = Row>(q: SQL) => Promise<R[]>) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function wrap(err: unknown): unknown {
+  if (err instanceof DatabaseUnavailableError) return err;
+  if (isTransientDbError(err)) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return new DatabaseUnavailableError(`database unavailable: ${msg}`, { cause: err });
+  }
+  return err;
+}
+
+type Executor = { execute(q: SQL): Promise<unknown> };
+async function run<T extends Row>(ex: Executor, q: SQL): Promise<T[]> {
+  try {
+    const res = (await ex.execute(q)) as { rows: T[] };
+    return res.rows;
+  } catch (err) {
+    throw wrap(err);
+  }
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  return opts.url ? openPg(opts.url, opts) : openPglite(opts.dataDir ?? './data', opts);
+}
+
+function openPg(url: string, opts: DatabaseOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 8,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
+    statement_timeout: opts.statementTimeoutMs ?? 30_000,
+    // query_timeout also covers a server that stopped answering on an open socket.
+    query_timeout: (opts.statementTimeoutMs ?? 30_000) + 5000,
+    idleTimeoutMillis: 10_000,
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', () => {});
+  const db = drizzlePg(pool, { schema });
+  return {
+    kind: 'pg',
+    db,
+    query: (q) => run(db, q),
+    async transaction(fn) {
+      try {
+        return await db.transaction((tx) => fn((q) => run(tx, q)));
+      } catch (err) {
+        throw wrap(err);
+      }
+    },
+    async ping() {
+      await run(db, sql`select 1`);
+    },
+    async migrate() {
+      // Several processes (migrate job, ingest, api) may start together: serialise on an advisory lock.
+      const client = await pool.connect().catch((e: unknown) => {
+        throw wrap(e);
+      });
+      try {
+        await client.query('select pg_advisory_lock(7493001)');
+        await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
+      } finally {
+        await client.query('select pg_advisory_unlock(7493001)').catch(() => {});
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string, _opts: DatabaseOptions): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
+  const db = drizzlePglite(client, { schema });
+  // PGlite has one connection: transactions serialise through it, which the group-commit writers expect.
+  return {
+    kind: 'pglite',
+    db,
+    query: (q) => run(db, q),
+    async transaction(fn) {
+      return db.transaction((tx) => fn((q) => run(tx, q)));
+    },
+    async ping() {
+      await run(db, sql`select 1`);
+    },
+    async migrate() {
+      await migratePglite(db, { migrationsFolder });
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}

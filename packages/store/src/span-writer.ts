@@ -1,0 +1,211 @@
+// Writes decoded spans. One statement inserts a whole group-commit batch through unnest() and, from
+// the rows it actually inserted (ON CONFLICT DO NOTHING … RETURNING), folds them into the per-trace
+// summary, so a retried request neither duplicates spans nor double-counts the summary.
+import { sql } from 'drizzle-orm';
+import { serviceNameOf, type ResourceSpans } from '@pivot/model';
+import type { Database } from './database.ts';
+import { contentId, cleanText, spanIdToDb, toJsonText } from './encode.ts';
+import { GroupCommitQueue } from './group-commit.ts';
+import { dayIndexOfNs, type PartitionManager, type PartitionedTable } from './partitions.ts';
+
+export const SPANS_TABLE: PartitionedTable = { name: 'spans', unit: 'ns' };
+
+export interface WriterOptions {
+  maxQueuedItems?: number;
+  maxBatchItems?: number;
+  concurrency?: number;
+  onFlush?: (info: { entries: number; items: number; seconds: number; ok: boolean }) => void;
+}
+
+/** Column arrays for one insert, in table order. */
+export interface SpanColumns {
+  startNs: string[];
+  traceId: string[];
+  spanId: string[];
+  parentSpanId: (string | null)[];
+  durationNs: string[];
+  serviceName: string[];
+  name: string[];
+  kind: number[];
+  statusCode: number[];
+  statusMessage: string[];
+  traceState: string[];
+  flags: number[];
+  resourceId: string[];
+  scopeId: string[];
+  attributes: string[];
+  events: (string | null)[];
+  links: (string | null)[];
+  droppedAttributes: number[];
+  droppedEvents: number[];
+  droppedLinks: number[];
+  resources: Map<string, { service: string; attributes: string; dropped: number }>;
+  scopes: Map<string, { name: string; version: string; attributes: string }>;
+  days: Set<number>;
+}
+
+export function spanCount(batch: ResourceSpans[]): number {
+  let n = 0;
+  for (const rs of batch) for (const ss of rs.scopeSpans) n += ss.spans.length;
+  return n;
+}
+
+/** Turns decoded batches into column arrays; pure, so the benchmark's ceiling can prepare them up front. */
+export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
+  const c: SpanColumns = {
+    startNs: [], traceId: [], spanId: [], parentSpanId: [], durationNs: [], serviceName: [], name: [], kind: [],
+    statusCode: [], statusMessage: [], traceState: [], flags: [], resourceId: [], scopeId: [], attributes: [],
+    events: [], links: [], droppedAttributes: [], droppedEvents: [], droppedLinks: [],
+    resources: new Map(), scopes: new Map(), days: new Set(),
+  };
+  for (const batch of batches) {
+    for (const rs of batch) {
+      const service = cleanText(serviceNameOf(rs.resource));
+      const resourceAttrs = toJsonText(rs.resource.attributes);
+      const resourceId = contentId(rs.resource);
+      if (!c.resources.has(resourceId))
+        c.resources.set(resourceId, { service, attributes: resourceAttrs, dropped: rs.resource.droppedAttributesCount });
+      for (const ss of rs.scopeSpans) {
+        const scopeId = contentId(ss.scope);
+        if (!c.scopes.has(scopeId))
+          c.scopes.set(scopeId, { name: cleanText(ss.scope.name), version: cleanText(ss.scope.version), attributes: toJsonText(ss.scope.attributes) });
+        for (const s of ss.spans) {
+          const start = s.startTimeUnixNano;
+          const end = s.endTimeUnixNano;
+          c.startNs.push(start.toString());
+          c.days.add(dayIndexOfNs(start));
+          c.traceId.push(s.traceId);
+          c.spanId.push(spanIdToDb(s.spanId));
+          c.parentSpanId.push(s.parentSpanId ? spanIdToDb(s.parentSpanId) : null);
+          // A span that ends before it starts (clock skew) gets duration 0 rather than a negative one.
+          c.durationNs.push((end > start ? end - start : 0n).toString());
+          c.serviceName.push(service);
+          c.name.push(cleanText(s.name));
+          c.kind.push(s.kind);
+          c.statusCode.push(s.status.code);
+          c.statusMessage.push(cleanText(s.status.message));
+          c.traceState.push(cleanText(s.traceState));
+          c.flags.push(s.flags);
+          c.resourceId.push(resourceId);
+          c.scopeId.push(scopeId);
+          c.attributes.push(toJsonText(s.attributes));
+          c.events.push(
+            s.events.length
+              ? toJsonText(s.events.map((e) => ({ timeUnixNano: e.timeUnixNano.toString(), name: e.name, attributes: e.attributes, droppedAttributesCount: e.droppedAttributesCount })))
+              : null,
+          );
+          c.links.push(
+            s.links.length
+              ? toJsonText(s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, traceState: l.traceState, attributes: l.attributes, droppedAttributesCount: l.droppedAttributesCount, flags: l.flags })))
+              : null,
+          );
+          c.droppedAttributes.push(s.droppedAttributesCount);
+          c.droppedEvents.push(s.droppedEventsCount);
+          c.droppedLinks.push(s.droppedLinksCount);
+        }
+      }
+    }
+  }
+  return c;
+}
+
+const p = (v: unknown) => sql.param(v);
+
+/** Inserts prepared columns and updates trace summaries, inside the caller's transaction. */
+export async function insertSpanColumns(
+  query: (q: ReturnType<typeof sql>) => Promise<unknown[]>,
+  c: SpanColumns,
+): Promise<void> {
+  if (c.resources.size) {
+    const ids = [...c.resources.keys()];
+    const vals = [...c.resources.values()];
+    await query(sql`
+      INSERT INTO resources (id, service_name, attributes, dropped_attributes_count)
+      SELECT * FROM unnest(${p(ids)}::bigint[], ${p(vals.map((v) => v.service))}::text[],
+                           ${p(vals.map((v) => v.attributes))}::jsonb[], ${p(vals.map((v) => v.dropped))}::int[])
+      ON CONFLICT (id) DO NOTHING`);
+  }
+  if (c.scopes.size) {
+    const ids = [...c.scopes.keys()];
+    const vals = [...c.scopes.values()];
+    await query(sql`
+      INSERT INTO scopes (id, name, version, attributes)
+      SELECT * FROM unnest(${p(ids)}::bigint[], ${p(vals.map((v) => v.name))}::text[],
+                           ${p(vals.map((v) => v.version))}::text[], ${p(vals.map((v) => v.attributes))}::jsonb[])
+      ON CONFLICT (id) DO NOTHING`);
+  }
+  await query(sql`
+    WITH ins AS (
+      INSERT INTO spans (start_ns, trace_id, span_id, parent_span_id, duration_ns, service_name, name, kind,
+        status_code, status_message, trace_state, flags, resource_id, scope_id, attributes, events, links,
+        dropped_attributes_count, dropped_events_count, dropped_links_count)
+      SELECT * FROM unnest(
+        ${p(c.startNs)}::bigint[], ${p(c.traceId)}::uuid[], ${p(c.spanId)}::bigint[], ${p(c.parentSpanId)}::bigint[],
+        ${p(c.durationNs)}::bigint[], ${p(c.serviceName)}::text[], ${p(c.name)}::text[], ${p(c.kind)}::smallint[],
+        ${p(c.statusCode)}::smallint[], ${p(c.statusMessage)}::text[], ${p(c.traceState)}::text[], ${p(c.flags)}::int[],
+        ${p(c.resourceId)}::bigint[], ${p(c.scopeId)}::bigint[], ${p(c.attributes)}::jsonb[], ${p(c.events)}::jsonb[],
+        ${p(c.links)}::jsonb[], ${p(c.droppedAttributes)}::int[], ${p(c.droppedEvents)}::int[], ${p(c.droppedLinks)}::int[])
+      ON CONFLICT DO NOTHING
+      RETURNING trace_id, start_ns, duration_ns, parent_span_id, service_name, name, kind, status_code
+    ),
+    ops AS (
+      INSERT INTO span_operations (service_name, name, kind)
+      SELECT DISTINCT service_name, name, kind FROM ins ORDER BY 1, 2, 3
+      ON CONFLICT DO NOTHING
+    )
+    INSERT INTO traces AS t (trace_id, start_ns, end_ns, root_service, root_name, span_count, error_count, services)
+    SELECT trace_id, min(start_ns), max(start_ns + duration_ns),
+      (array_agg(service_name ORDER BY start_ns) FILTER (WHERE parent_span_id IS NULL))[1],
+      (array_agg(name ORDER BY start_ns) FILTER (WHERE parent_span_id IS NULL))[1],
+      count(*), count(*) FILTER (WHERE status_code = 2), array_agg(DISTINCT service_name ORDER BY service_name)
+    FROM ins GROUP BY trace_id
+    -- A fixed order takes row locks in the same order in every writer, avoiding deadlocks.
+    ORDER BY trace_id
+    ON CONFLICT (trace_id) DO UPDATE SET
+      start_ns = least(t.start_ns, excluded.start_ns),
+      end_ns = greatest(t.end_ns, excluded.end_ns),
+      root_service = coalesce(t.root_service, excluded.root_service),
+      root_name = coalesce(t.root_name, excluded.root_name),
+      span_count = t.span_count + excluded.span_count,
+      error_count = t.error_count + excluded.error_count,
+      services = CASE WHEN excluded.services <@ t.services THEN t.services
+        ELSE ARRAY(SELECT DISTINCT s FROM unnest(t.services || excluded.services) s ORDER BY s) END`);
+}
+
+export class SpanWriter {
+  private readonly queue: GroupCommitQueue<ResourceSpans[]>;
+
+  constructor(
+    private readonly database: Database,
+    private readonly partitions: PartitionManager,
+    opts: WriterOptions = {},
+  ) {
+    this.queue = new GroupCommitQueue({
+      maxQueuedItems: opts.maxQueuedItems ?? 100_000,
+      maxBatchItems: opts.maxBatchItems ?? 5_000,
+      concurrency: opts.concurrency ?? (database.kind === 'pglite' ? 1 : 2),
+      size: spanCount,
+      flush: (entries) => this.flush(entries),
+      ...(opts.onFlush ? { onFlush: opts.onFlush } : {}),
+    });
+  }
+
+  get queueDepth(): number {
+    return this.queue.depth;
+  }
+
+  /** Resolves once the spans are committed; rejects with QueueFullError or DatabaseUnavailableError. */
+  write(batch: ResourceSpans[]): Promise<void> {
+    return this.queue.submit(batch);
+  }
+
+  private async flush(entries: ResourceSpans[][]): Promise<void> {
+    const cols = toSpanColumns(entries);
+    await this.partitions.ensure(SPANS_TABLE, cols.days);
+    await this.database.transaction((query) => insertSpanColumns(query, cols));
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}

@@ -1,0 +1,183 @@
+// Reads for the trace API. Search runs on the per-trace summary, so duration filters apply to the
+// whole trace (not to any one span) and results are ordered deterministically.
+import { sql, type SQL } from 'drizzle-orm';
+import type { Attributes, AttrValue, SpanId, TraceId } from '@pivot/model';
+import type { Database } from './database.ts';
+import { spanIdFromDb, spanIdToDb, traceIdFromDb } from './encode.ts';
+
+export interface StoredSpan {
+  traceId: TraceId;
+  spanId: SpanId;
+  parentSpanId: SpanId | null;
+  name: string;
+  service: string;
+  kind: number;
+  startTimeUnixNano: bigint;
+  durationNano: bigint;
+  status: { code: number; message: string };
+  traceState: string;
+  flags: number;
+  attributes: Attributes;
+  events: { timeUnixNano: string; name: string; attributes: Attributes; droppedAttributesCount: number }[];
+  links: { traceId: string; spanId: string; traceState: string; attributes: Attributes; droppedAttributesCount: number; flags: number }[];
+  droppedAttributesCount: number;
+  droppedEventsCount: number;
+  droppedLinksCount: number;
+  resource: { attributes: Attributes; droppedAttributesCount: number };
+  scope: { name: string; version: string; attributes: Attributes };
+}
+
+export interface TraceSummary {
+  traceId: TraceId;
+  rootService: string | null;
+  rootName: string | null;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  durationNano: bigint;
+  spanCount: number;
+  errorCount: number;
+  services: string[];
+}
+
+export interface TraceSearch {
+  service?: string | undefined;
+  operation?: string | undefined;
+  attributes?: [string, string][] | undefined;
+  minDurationNs?: bigint | undefined;
+  maxDurationNs?: bigint | undefined;
+  errorsOnly?: boolean | undefined;
+  startNs?: bigint | undefined;
+  endNs?: bigint | undefined;
+  limit: number;
+}
+
+// Drivers differ: node-postgres returns int8 as string and jsonb parsed; PGlite may return bigint.
+const big = (v: unknown): bigint => BigInt(v as string);
+const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+
+function summaryFromRow(r: Record<string, unknown>): TraceSummary {
+  const start = big(r.start_ns);
+  const end = big(r.end_ns);
+  return {
+    traceId: traceIdFromDb(r.trace_id),
+    rootService: (r.root_service as string | null) ?? null,
+    rootName: (r.root_name as string | null) ?? null,
+    startTimeUnixNano: start,
+    endTimeUnixNano: end,
+    durationNano: end - start,
+    spanCount: Number(r.span_count),
+    errorCount: Number(r.error_count),
+    services: json<string[]>(r.services),
+  };
+}
+
+/** An attribute filter value typed as the user probably meant: `500` matches 500 and "500". */
+function attrAlternatives(key: string, value: string): string {
+  const alts: AttrValue[] = [value];
+  if (value !== '' && Number.isFinite(Number(value))) alts.push(Number(value));
+  if (value === 'true' || value === 'false') alts.push(value === 'true');
+  return JSON.stringify(alts.map((v) => ({ [key]: v })));
+}
+
+export class TraceQueries {
+  constructor(private readonly database: Database) {}
+
+  async summary(traceId: TraceId): Promise<TraceSummary | null> {
+    const rows = await this.database.query(sql`
+      SELECT trace_id, start_ns, end_ns, root_service, root_name, span_count, error_count, services
+      FROM traces WHERE trace_id = ${traceId}::uuid`);
+    return rows[0] ? summaryFromRow(rows[0]) : null;
+  }
+
+  /** All spans of a trace, by start time; null when the trace is unknown. */
+  async getTrace(traceId: TraceId): Promise<{ summary: TraceSummary; spans: StoredSpan[] } | null> {
+    const summary = await this.summary(traceId);
+    if (!summary) return null;
+    // Bounding start_ns by the summary lets PostgreSQL prune to the partitions the trace lives in.
+    const rows = await this.database.query(sql`
+      SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.service_name, s.kind, s.start_ns, s.duration_ns,
+        s.status_code, s.status_message, s.trace_state, s.flags, s.attributes, s.events, s.links,
+        s.dropped_attributes_count, s.dropped_events_count, s.dropped_links_count,
+        r.attributes AS resource_attributes, r.dropped_attributes_count AS resource_dropped,
+        sc.name AS scope_name, sc.version AS scope_version, sc.attributes AS scope_attributes
+      FROM spans s
+      LEFT JOIN resources r ON r.id = s.resource_id
+      LEFT JOIN scopes sc ON sc.id = s.scope_id
+      WHERE s.trace_id = ${traceId}::uuid
+        AND s.start_ns >= ${summary.startTimeUnixNano.toString()}::bigint
+        AND s.start_ns <= ${summary.endTimeUnixNano.toString()}::bigint
+      ORDER BY s.start_ns, s.span_id`);
+    const spans = rows.map(
+      (r): StoredSpan => ({
+        traceId: traceIdFromDb(r.trace_id),
+        spanId: spanIdFromDb(r.span_id),
+        parentSpanId: r.parent_span_id == null ? null : spanIdFromDb(r.parent_span_id),
+        name: r.name as string,
+        service: r.service_name as string,
+        kind: Number(r.kind),
+        startTimeUnixNano: big(r.start_ns),
+        durationNano: big(r.duration_ns),
+        status: { code: Number(r.status_code), message: r.status_message as string },
+        traceState: r.trace_state as string,
+        flags: Number(r.flags),
+        attributes: json<Attributes>(r.attributes),
+        events: r.events == null ? [] : json(r.events),
+        links: r.links == null ? [] : json(r.links),
+        droppedAttributesCount: Number(r.dropped_attributes_count),
+        droppedEventsCount: Number(r.dropped_events_count),
+        droppedLinksCount: Number(r.dropped_links_count),
+        resource: {
+          attributes: r.resource_attributes == null ? {} : json<Attributes>(r.resource_attributes),
+          droppedAttributesCount: Number(r.resource_dropped ?? 0),
+        },
+        scope: {
+          name: (r.scope_name as string | null) ?? '',
+          version: (r.scope_version as string | null) ?? '',
+          attributes: r.scope_attributes == null ? {} : json<Attributes>(r.scope_attributes),
+        },
+      }),
+    );
+    return { summary, spans };
+  }
+
+  async search(q: TraceSearch): Promise<TraceSummary[]> {
+    const where: SQL[] = [];
+    if (q.startNs !== undefined) where.push(sql`t.start_ns >= ${q.startNs.toString()}::bigint`);
+    if (q.endNs !== undefined) where.push(sql`t.start_ns <= ${q.endNs.toString()}::bigint`);
+    if (q.service) where.push(sql`t.services @> ARRAY[${q.service}]::text[]`);
+    if (q.minDurationNs !== undefined) where.push(sql`(t.end_ns - t.start_ns) >= ${q.minDurationNs.toString()}::bigint`);
+    if (q.maxDurationNs !== undefined) where.push(sql`(t.end_ns - t.start_ns) <= ${q.maxDurationNs.toString()}::bigint`);
+    if (q.errorsOnly) where.push(sql`t.error_count > 0`);
+    // Operation and attribute filters need one span of the trace that has them all, as in Jaeger.
+    const spanConds: SQL[] = [];
+    if (q.operation) spanConds.push(sql`s.name = ${q.operation}`);
+    if (q.operation && q.service) spanConds.push(sql`s.service_name = ${q.service}`);
+    for (const [k, v] of q.attributes ?? [])
+      spanConds.push(sql`s.attributes @> ANY (ARRAY(SELECT jsonb_array_elements(${attrAlternatives(k, v)}::jsonb)))`);
+    if (spanConds.length)
+      where.push(sql`EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id
+        AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns AND ${sql.join(spanConds, sql` AND `)})`);
+    const rows = await this.database.query(sql`
+      SELECT t.trace_id, t.start_ns, t.end_ns, t.root_service, t.root_name, t.span_count, t.error_count, t.services
+      FROM traces t
+      ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}
+      ORDER BY t.start_ns DESC, t.trace_id DESC
+      LIMIT ${q.limit}`);
+    return rows.map(summaryFromRow);
+  }
+
+  async services(): Promise<string[]> {
+    const rows = await this.database.query<{ service_name: string }>(
+      sql`SELECT DISTINCT service_name FROM span_operations ORDER BY service_name`,
+    );
+    return rows.map((r) => r.service_name);
+  }
+
+  async operations(service: string): Promise<{ name: string; kind: number }[]> {
+    const rows = await this.database.query(
+      sql`SELECT name, kind FROM span_operations WHERE service_name = ${service} ORDER BY name, kind`,
+    );
+    return rows.map((r) => ({ name: r.name as string, kind: Number(r.kind) }));
+  }
+}
+
