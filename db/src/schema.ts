@@ -3,6 +3,9 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
+  customType,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -92,3 +95,93 @@ export const traces = pgTable(
     index('traces_duration_idx').on(sql`(${t.endNs} - ${t.startNs})`),
   ],
 );
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+
+/** One row per log record, partitioned by day of its timestamp. */
+export const logs = pgTable(
+  'logs',
+  {
+    timeNs: bigint('time_ns', { mode: 'bigint' }).notNull(),
+    /** Content hash: with time_ns it makes a retried request idempotent, as Loki drops exact duplicates. */
+    fingerprint: bigint('fingerprint', { mode: 'bigint' }).notNull(),
+    observedNs: bigint('observed_ns', { mode: 'bigint' }).notNull(),
+    traceId: uuid('trace_id'),
+    spanId: bigint('span_id', { mode: 'bigint' }),
+    traceFlags: integer('trace_flags').notNull(),
+    severityNumber: smallint('severity_number').notNull(),
+    severityText: text('severity_text').notNull(),
+    serviceName: text('service_name').notNull(),
+    /** The body as text (structured bodies as their JSON), for full-text search and display. */
+    body: text('body').notNull(),
+    bodyIsJson: boolean('body_is_json').notNull(),
+    attributes: jsonb('attributes').notNull(),
+    eventName: text('event_name').notNull(),
+    resourceId: bigint('resource_id', { mode: 'bigint' }).notNull(),
+    scopeId: bigint('scope_id', { mode: 'bigint' }).notNull(),
+    droppedAttributesCount: integer('dropped_attributes_count').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.timeNs, t.fingerprint] }),
+    index('logs_trace_idx').on(t.traceId, t.timeNs).where(sql`${t.traceId} IS NOT NULL`),
+    index('logs_service_time_idx').on(t.serviceName, t.timeNs.desc()),
+    index('logs_severity_time_idx').on(t.severityNumber, t.timeNs.desc()),
+    index('logs_time_idx').on(t.timeNs.desc()),
+    index('logs_body_trgm_idx').using('gin', sql`${t.body} gin_trgm_ops`),
+    index('logs_attributes_idx').using('gin', sql`${t.attributes} jsonb_path_ops`),
+  ],
+);
+
+/** A metric series: its label set (with __name__) and a stable 64-bit fingerprint as ID. */
+export const metricSeries = pgTable(
+  'metric_series',
+  {
+    id: bigint('id', { mode: 'bigint' }).primaryKey(),
+    metricName: text('metric_name').notNull(),
+    labels: jsonb('labels').notNull(),
+  },
+  (t) => [
+    index('metric_series_name_idx').on(t.metricName),
+    index('metric_series_labels_idx').using('gin', sql`${t.labels} jsonb_path_ops`),
+  ],
+);
+
+/**
+ * Samples in per-series chunks (compressed timestamps and values), partitioned by day of the chunk
+ * start. Ingest writes small chunks; compaction merges them into large ones in one transaction.
+ */
+export const metricChunks = pgTable(
+  'metric_chunks',
+  {
+    seriesId: bigint('series_id', { mode: 'bigint' }).notNull(),
+    startMs: bigint('start_ms', { mode: 'number' }).notNull(),
+    endMs: bigint('end_ms', { mode: 'number' }).notNull(),
+    samples: integer('samples').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [index('metric_chunks_series_idx').on(t.seriesId, t.startMs)],
+);
+
+/** Every exemplar, kept as long as the samples, findable by series and time and by trace ID. */
+export const metricExemplars = pgTable(
+  'metric_exemplars',
+  {
+    seriesId: bigint('series_id', { mode: 'bigint' }).notNull(),
+    tsMs: bigint('ts_ms', { mode: 'number' }).notNull(),
+    value: doublePrecision('value').notNull(),
+    traceId: uuid('trace_id'),
+    spanId: bigint('span_id', { mode: 'bigint' }),
+    labels: jsonb('labels').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.seriesId, t.tsMs] }),
+    index('metric_exemplars_trace_idx').on(t.traceId).where(sql`${t.traceId} IS NOT NULL`),
+  ],
+);
+
+export const metricMetadata = pgTable('metric_metadata', {
+  metricFamilyName: text('metric_family_name').primaryKey(),
+  type: text('type').notNull(),
+  help: text('help').notNull(),
+  unit: text('unit').notNull(),
+});

@@ -1,0 +1,12 @@
+// Entry point of the query API alone (compose, scale-out).
+import { createLogger, loadConfig, onShutdownSignal, openStore } from '@pivot/server-kit';
+import { startApi } from './server.ts';
+
+const config = loadConfig();
+const logger = createLogger(config.LOG_LEVEL, 'api');
+const database = await openStore(config, logger);
+const api = await startApi(config, database, logger);
+onShutdownSignal(logger, async () => {
+  await api.close();
+  await database.close();
+}, config.SHUTDOWN_TIMEOUT_MS);

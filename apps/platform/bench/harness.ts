@@ -1,0 +1,71 @@
+// Shared benchmark plumbing: fresh databases, medians, and the report format (a table for people,
+// then one JSON line last on stdout for machines).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { openDatabase, type Database } from '@pivot/store';
+import { createScratchDatabase } from '@pivot/store/testing';
+
+export const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+export const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: number;
+  baselineName: string;
+  /** value / baseline; for latencies, lower is better and the goal reads accordingly. */
+  ratio: number;
+  goal: string;
+}
+
+/** A migrated, empty database: a scratch database on the DATABASE_URL server, or PGlite in memory. */
+export async function freshDatabase(): Promise<{ db: Database; url: string | undefined; drop(): Promise<void> }> {
+  const base = process.env.DATABASE_URL;
+  if (!base) {
+    const db = await openDatabase({ dataDir: 'memory://' });
+    await db.migrate();
+    return { db, url: undefined, drop: () => db.close() };
+  }
+  const scratch = await createScratchDatabase(base);
+  const db = await openDatabase({ url: scratch.url });
+  await db.migrate();
+  return {
+    db,
+    url: scratch.url,
+    async drop() {
+      await db.close();
+      await scratch.drop();
+    },
+  };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function report(title: string, figures: Figure[], notes: string[] = []): void {
+  const fmt = (n: number) => (Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+  const lines = [
+    `### ${title}`,
+    '',
+    `Machine: ${process.env.BENCH_MACHINE ?? `${cpuCount()} cores`}, ${process.env.DATABASE_URL ? 'PostgreSQL server' : 'PGlite'}, BENCH_SCALE=${SCALE}, median of ${REPEAT} runs.`,
+    '',
+    '| figure | value | baseline (same run) | ratio | goal |',
+    '|---|---|---|---|---|',
+    ...figures.map((f) => `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baselineName}: ${fmt(f.baseline)} ${f.unit} | ${f.ratio.toFixed(2)}× | ${f.goal} |`),
+    ...(notes.length ? ['', ...notes] : []),
+    '',
+  ];
+  const md = lines.join('\n');
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL(`${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.md`, dir), md);
+  process.stdout.write(md + '\n');
+  process.stdout.write(JSON.stringify({ benchmark: title, scale: SCALE, figures: Object.fromEntries(figures.map((f) => [f.name, { value: f.value, unit: f.unit, baseline: f.baseline, baselineName: f.baselineName, ratio: f.ratio, goal: f.goal }])) }) + '\n');
+}
+
+function cpuCount(): number {
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 0;
+}

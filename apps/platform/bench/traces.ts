@@ -1,0 +1,101 @@
+// `npm run bench:traces`: spans/s ingested end to end (OTLP protobuf over HTTP from a separate client
+// process, concurrent requests, answered after commit) against the ceiling of inserting the same rows
+// into the same tables straight from prepared column buffers, in the same run.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeExportTraceRequest } from '@pivot/otlp';
+import { startIngest } from '@pivot/ingest';
+import { createLogger, loadConfig } from '@pivot/server-kit';
+import { PartitionManager, SPANS_TABLE, dayIndexOfNs, insertSpanColumns, toSpanColumns } from '@pivot/store';
+import { sql } from 'drizzle-orm';
+import { REPEAT, SCALE, freshDatabase, median, report } from './harness.ts';
+import { encodeExportTraceRequest } from './otlp-encode.ts';
+import { makeRequests } from './payloads.ts';
+
+const SPANS_PER_REQUEST = 500; // about what the OTel JS BatchSpanProcessor sends (512)
+const REQUESTS = Math.round(300 * SCALE);
+const CLIENT_CONCURRENCY = 8;
+const BATCH_ITEMS = 5000;
+const WRITERS = process.env.DATABASE_URL ? 2 : 1;
+
+const startNs = BigInt(Date.now()) * 1_000_000n;
+const batches = makeRequests(REQUESTS, SPANS_PER_REQUEST, startNs);
+const payloads = batches.map(encodeExportTraceRequest);
+const total = REQUESTS * SPANS_PER_REQUEST;
+const dir = mkdtempSync(join(tmpdir(), 'pivot-bench-'));
+payloads.forEach((p, i) => writeFileSync(join(dir, `${String(i).padStart(6, '0')}.pb`), p));
+const mb = payloads.reduce((a, p) => a + p.length, 0) / 1e6;
+process.stderr.write(`${total} spans in ${REQUESTS} requests (${mb.toFixed(1)} MB protobuf)\n`);
+
+async function countSpans(db: Awaited<ReturnType<typeof freshDatabase>>['db']): Promise<number> {
+  const rows = await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM spans`);
+  return Number(rows[0]!.n);
+}
+
+async function ceilingRun(): Promise<number> {
+  const f = await freshDatabase();
+  try {
+    // Prepared outside the timed part: decoded and turned into the writer's column arrays.
+    const perFlush = Math.max(1, Math.floor(BATCH_ITEMS / SPANS_PER_REQUEST));
+    const groups = [];
+    for (let i = 0; i < batches.length; i += perFlush)
+      groups.push(toSpanColumns(payloads.slice(i, i + perFlush).map((p) => decodeExportTraceRequest(p).resourceSpans)));
+    const days = new Set(groups.flatMap((g) => [...g.days]));
+    await new PartitionManager(f.db).ensure(SPANS_TABLE, days);
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: WRITERS }, async () => {
+        while (next < groups.length) {
+          const g = groups[next++]!;
+          await f.db.transaction((q) => insertSpanColumns(q, g));
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    if ((await countSpans(f.db)) !== total) throw new Error('ceiling run lost spans');
+    return total / seconds;
+  } finally {
+    await f.drop();
+  }
+}
+
+async function endToEndRun(): Promise<{ rate: number; retries: number }> {
+  const f = await freshDatabase();
+  const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', INGEST_BATCH_MAX_ITEMS: String(BATCH_ITEMS), ...(f.url ? { DATABASE_URL: f.url } : {}) });
+  const ingest = await startIngest(config, f.db, createLogger('warn', 'bench'));
+  await new PartitionManager(f.db).ensure(SPANS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1]);
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [new URL('./load-client.mjs', import.meta.url).pathname, dir, `${ingest.http.url}/v1/traces`, String(CLIENT_CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let buf = '';
+      child.stdout.on('data', (d) => (buf += d));
+      child.on('exit', (code) => (code === 0 ? resolve(buf) : reject(new Error(`load client exited ${code}`))));
+    });
+    const { seconds, retries } = JSON.parse(out) as { seconds: number; retries: number };
+    if ((await countSpans(f.db)) !== total) throw new Error('end-to-end run lost spans');
+    return { rate: total / seconds, retries };
+  } finally {
+    await ingest.close();
+    await f.drop();
+  }
+}
+
+const ceilings: number[] = [];
+const e2e: number[] = [];
+let retries = 0;
+for (let i = 0; i < REPEAT; i++) {
+  ceilings.push(await ceilingRun());
+  const r = await endToEndRun();
+  e2e.push(r.rate);
+  retries += r.retries;
+  process.stderr.write(`run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s, end to end ${Math.round(e2e[i]!)} spans/s\n`);
+}
+rmSync(dir, { recursive: true, force: true });
+const c = median(ceilings);
+const e = median(e2e);
+report('Span ingest', [
+  { name: 'span ingest, OTLP protobuf over HTTP, committed', value: e, unit: 'spans/s', baseline: c, baselineName: 'direct insert of prepared rows', ratio: e / c, goal: '≥ 0.8× ceiling' },
+], [`${total} spans per run in ${REQUESTS} requests of ${SPANS_PER_REQUEST}, ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`]);

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ChunkDecodeError, decodeChunk, encodeChunk, mergeChunks } from './chunk-codec.ts';
+
+const STALE = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0]!;
+const bits = (v: number) => new BigUint64Array(new Float64Array([v]).buffer)[0];
+
+describe('chunk codec', () => {
+  it('round-trips values bit-exactly, stale markers and infinities included', () => {
+    const ts = [1_700_000_000_000, 1_700_000_015_000, 1_700_000_030_000, 1_700_000_044_999, 1_700_000_090_000];
+    const vs = [1, 2.5, STALE, Infinity, -0];
+    const d = decodeChunk(encodeChunk(ts, vs));
+    expect(Array.from(d.timestamps)).toEqual(ts);
+    expect(Array.from(d.values).map(bits)).toEqual(vs.map(bits));
+  });
+
+  it('stores a regularly scraped counter in about 3 bytes per sample', () => {
+    const n = 240;
+    const ts = Array.from({ length: n }, (_, i) => 1_700_000_000_000 + i * 15_000);
+    const vs = Array.from({ length: n }, (_, i) => 1000 + i * 3);
+    const bytes = encodeChunk(ts, vs).length;
+    expect(bytes / n).toBeLessThan(3.5);
+    expect(encodeChunk(ts, ts.map(() => 7)).length / n).toBeLessThan(2.1);
+  });
+
+  it('round-trips any series (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 ** 45 }), fc.double()), { maxLength: 300 }),
+        (pairs) => {
+          const ts = pairs.map((p) => p[0]);
+          const vs = pairs.map((p) => p[1]);
+          const d = decodeChunk(encodeChunk(ts, vs));
+          expect(Array.from(d.timestamps)).toEqual(ts);
+          expect(Array.from(d.values).map(bits)).toEqual(vs.map(bits));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses a truncated chunk with a typed error', () => {
+    const full = encodeChunk([1, 2, 3], [1.5, 2.25, 99.125]);
+    for (let i = 0; i < full.length; i++) expect(() => decodeChunk(full.subarray(0, i))).toThrow(ChunkDecodeError);
+  });
+
+  it('merges out-of-order chunks and drops duplicate timestamps, keeping the first value', () => {
+    const a = decodeChunk(encodeChunk([10, 20, 30], [1, 2, 3]));
+    const b = decodeChunk(encodeChunk([5, 20, 40], [0.5, 99, 4]));
+    const m = mergeChunks([a, b]);
+    expect(Array.from(m.timestamps)).toEqual([5, 10, 20, 30, 40]);
+    expect(Array.from(m.values)).toEqual([0.5, 1, 2, 3, 4]);
+  });
+});

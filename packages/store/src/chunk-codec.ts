@@ -1,0 +1,185 @@
+// Compressed sample chunks: timestamps as delta-of-delta varints (regular scrapes cost one byte) and
+// values XORed with their predecessor, keeping only the non-zero middle bytes (Gorilla's idea at byte
+// granularity, which JavaScript handles far faster than bit streams). Float64 bits are kept exactly,
+// so NaN payloads such as Prometheus' stale marker survive.
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer); // little-endian: u32[0] low word, u32[1] high word
+
+class ByteWriter {
+  buf: Uint8Array;
+  pos = 0;
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+  }
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+  /** Unsigned varint of a non-negative integer up to 2^53. */
+  varint(v: number): void {
+    this.ensure(8);
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+  }
+  zigzag(v: number): void {
+    this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+}
+
+export function encodeChunk(timestamps: ArrayLike<number>, values: ArrayLike<number>): Uint8Array {
+  const n = timestamps.length;
+  const w = new ByteWriter(16 + n * 4);
+  w.varint(n);
+  if (n === 0) return w.buf.slice(0, w.pos);
+  w.zigzag(timestamps[0]!);
+  let prevTs = timestamps[0]!;
+  let prevDelta = 0;
+  for (let i = 1; i < n; i++) {
+    const delta = timestamps[i]! - prevTs;
+    w.zigzag(delta - prevDelta);
+    prevDelta = delta;
+    prevTs = timestamps[i]!;
+  }
+  f64[0] = values[0]!;
+  let lo = u32[0]!;
+  let hi = u32[1]!;
+  w.ensure(8);
+  for (let b = 0; b < 4; b++) w.buf[w.pos++] = (lo >>> (b * 8)) & 0xff;
+  for (let b = 0; b < 4; b++) w.buf[w.pos++] = (hi >>> (b * 8)) & 0xff;
+  for (let i = 1; i < n; i++) {
+    f64[0] = values[i]!;
+    const nlo = u32[0]!;
+    const nhi = u32[1]!;
+    const xlo = (nlo ^ lo) >>> 0;
+    const xhi = (nhi ^ hi) >>> 0;
+    lo = nlo;
+    hi = nhi;
+    w.ensure(9);
+    if (xlo === 0 && xhi === 0) {
+      w.buf[w.pos++] = 0;
+      continue;
+    }
+    // Bytes of the 64-bit XOR, most significant first: count zero bytes at both ends.
+    let lead = 0;
+    for (let b = 7; b >= 0 && byteAt(xlo, xhi, b) === 0; b--) lead++;
+    let trail = 0;
+    for (let b = 0; b < 8 && byteAt(xlo, xhi, b) === 0; b++) trail++;
+    w.buf[w.pos++] = ((lead << 3) | trail) + 1;
+    for (let b = 7 - lead; b >= trail; b--) w.buf[w.pos++] = byteAt(xlo, xhi, b);
+  }
+  return w.buf.slice(0, w.pos);
+}
+
+function byteAt(lo: number, hi: number, b: number): number {
+  return b < 4 ? (lo >>> (b * 8)) & 0xff : (hi >>> ((b - 4) * 8)) & 0xff;
+}
+
+export interface DecodedChunk {
+  timestamps: Float64Array;
+  values: Float64Array;
+}
+
+export class ChunkDecodeError extends Error {
+  override readonly name = 'ChunkDecodeError';
+}
+
+export function decodeChunk(data: Uint8Array): DecodedChunk {
+  let pos = 0;
+  const varint = (): number => {
+    let result = 0;
+    let mul = 1;
+    for (;;) {
+      if (pos >= data.length) throw new ChunkDecodeError('truncated chunk');
+      const b = data[pos++]!;
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 0x80;
+    }
+  };
+  const zigzag = (): number => {
+    const v = varint();
+    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+  };
+  const n = varint();
+  const timestamps = new Float64Array(n);
+  const values = new Float64Array(n);
+  if (n === 0) return { timestamps, values };
+  let ts = zigzag();
+  timestamps[0] = ts;
+  let delta = 0;
+  for (let i = 1; i < n; i++) {
+    delta += zigzag();
+    ts += delta;
+    timestamps[i] = ts;
+  }
+  if (pos + 8 > data.length) throw new ChunkDecodeError('truncated chunk');
+  let lo = (data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16) | (data[pos + 3]! << 24)) >>> 0;
+  let hi = (data[pos + 4]! | (data[pos + 5]! << 8) | (data[pos + 6]! << 16) | (data[pos + 7]! << 24)) >>> 0;
+  pos += 8;
+  u32[0] = lo;
+  u32[1] = hi;
+  values[0] = f64[0]!;
+  for (let i = 1; i < n; i++) {
+    if (pos >= data.length) throw new ChunkDecodeError('truncated chunk');
+    const h = data[pos++]!;
+    if (h !== 0) {
+      const lead = (h - 1) >> 3;
+      const trail = (h - 1) & 7;
+      let xlo = 0;
+      let xhi = 0;
+      for (let b = 7 - lead; b >= trail; b--) {
+        if (pos >= data.length) throw new ChunkDecodeError('truncated chunk');
+        const byte = data[pos++]!;
+        if (b < 4) xlo |= byte << (b * 8);
+        else xhi |= byte << ((b - 4) * 8);
+      }
+      lo = (lo ^ xlo) >>> 0;
+      hi = (hi ^ xhi) >>> 0;
+    }
+    u32[0] = lo;
+    u32[1] = hi;
+    values[i] = f64[0]!;
+  }
+  return { timestamps, values };
+}
+
+/**
+ * Merges decoded chunks of one series into one ascending run. Duplicate timestamps (retried
+ * requests) keep the first value seen, as Prometheus keeps the first-appended sample.
+ */
+export function mergeChunks(chunks: DecodedChunk[]): DecodedChunk {
+  if (chunks.length === 1 && isStrictlyAscending(chunks[0]!.timestamps)) return chunks[0]!;
+  let total = 0;
+  for (const c of chunks) total += c.timestamps.length;
+  const idx = new Uint32Array(total);
+  const ts = new Float64Array(total);
+  const vs = new Float64Array(total);
+  let k = 0;
+  for (const c of chunks) {
+    ts.set(c.timestamps, k);
+    vs.set(c.values, k);
+    k += c.timestamps.length;
+  }
+  for (let i = 0; i < total; i++) idx[i] = i;
+  // A stable sort on time keeps the earlier-listed duplicate first.
+  const order = Array.from(idx).sort((a, b) => ts[a]! - ts[b]! || a - b);
+  const outTs: number[] = [];
+  const outVs: number[] = [];
+  for (const i of order) {
+    if (outTs.length && outTs[outTs.length - 1] === ts[i]) continue;
+    outTs.push(ts[i]!);
+    outVs.push(vs[i]!);
+  }
+  return { timestamps: Float64Array.from(outTs), values: Float64Array.from(outVs) };
+}
+
+function isStrictlyAscending(ts: Float64Array): boolean {
+  for (let i = 1; i < ts.length; i++) if (ts[i]! <= ts[i - 1]!) return false;
+  return true;
+}
