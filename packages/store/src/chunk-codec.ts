@@ -32,6 +32,16 @@ class ByteWriter {
   }
 }
 
+/**
+ * Reads a value's bits into u32 (low, high). A NaN carrying the stale-marker payload is written as the
+ * exact marker: V8 may set the quiet bit of a signalling NaN on the way here, and the marker must
+ * survive as Prometheus defines it (0x7ff0000000000002).
+ */
+function loadBits(v: number): void {
+  f64[0] = v;
+  if (v !== v && u32[0] === 2 && (u32[1]! & 0xfff7ffff) === 0x7ff00000) u32[1] = 0x7ff00000;
+}
+
 export function encodeChunk(timestamps: ArrayLike<number>, values: ArrayLike<number>): Uint8Array {
   const n = timestamps.length;
   const w = new ByteWriter(16 + n * 4);
@@ -46,14 +56,14 @@ export function encodeChunk(timestamps: ArrayLike<number>, values: ArrayLike<num
     prevDelta = delta;
     prevTs = timestamps[i]!;
   }
-  f64[0] = values[0]!;
+  loadBits(values[0]!);
   let lo = u32[0]!;
   let hi = u32[1]!;
   w.ensure(8);
   for (let b = 0; b < 4; b++) w.buf[w.pos++] = (lo >>> (b * 8)) & 0xff;
   for (let b = 0; b < 4; b++) w.buf[w.pos++] = (hi >>> (b * 8)) & 0xff;
   for (let i = 1; i < n; i++) {
-    f64[0] = values[i]!;
+    loadBits(values[i]!);
     const nlo = u32[0]!;
     const nhi = u32[1]!;
     const xlo = (nlo ^ lo) >>> 0;
@@ -122,9 +132,10 @@ export function decodeChunk(data: Uint8Array): DecodedChunk {
   let lo = (data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16) | (data[pos + 3]! << 24)) >>> 0;
   let hi = (data[pos + 4]! | (data[pos + 5]! << 8) | (data[pos + 6]! << 16) | (data[pos + 7]! << 24)) >>> 0;
   pos += 8;
-  u32[0] = lo;
-  u32[1] = hi;
-  values[0] = f64[0]!;
+  // Written as words, never through a JavaScript number, so NaN payloads keep their bits.
+  const words = new Uint32Array(values.buffer);
+  words[0] = lo;
+  words[1] = hi;
   for (let i = 1; i < n; i++) {
     if (pos >= data.length) throw new ChunkDecodeError('truncated chunk');
     const h = data[pos++]!;
@@ -142,9 +153,8 @@ export function decodeChunk(data: Uint8Array): DecodedChunk {
       lo = (lo ^ xlo) >>> 0;
       hi = (hi ^ xhi) >>> 0;
     }
-    u32[0] = lo;
-    u32[1] = hi;
-    values[i] = f64[0]!;
+    words[2 * i] = lo;
+    words[2 * i + 1] = hi;
   }
   return { timestamps, values };
 }
@@ -167,16 +177,22 @@ export function mergeChunks(chunks: DecodedChunk[]): DecodedChunk {
     k += c.timestamps.length;
   }
   for (let i = 0; i < total; i++) idx[i] = i;
-  // A stable sort on time keeps the earlier-listed duplicate first.
+  // A stable sort on time keeps the earlier-listed duplicate first. Values are copied between typed
+  // arrays word by word, never through a JavaScript number, so NaN payloads keep their bits.
   const order = Array.from(idx).sort((a, b) => ts[a]! - ts[b]! || a - b);
-  const outTs: number[] = [];
-  const outVs: number[] = [];
+  const outTs = new Float64Array(total);
+  const outVs = new Float64Array(total);
+  const src = new Uint32Array(vs.buffer);
+  const dst = new Uint32Array(outVs.buffer);
+  let n = 0;
   for (const i of order) {
-    if (outTs.length && outTs[outTs.length - 1] === ts[i]) continue;
-    outTs.push(ts[i]!);
-    outVs.push(vs[i]!);
+    if (n > 0 && outTs[n - 1] === ts[i]) continue;
+    outTs[n] = ts[i]!;
+    dst[2 * n] = src[2 * i]!;
+    dst[2 * n + 1] = src[2 * i + 1]!;
+    n++;
   }
-  return { timestamps: Float64Array.from(outTs), values: Float64Array.from(outVs) };
+  return { timestamps: outTs.subarray(0, n), values: outVs.subarray(0, n) };
 }
 
 function isStrictlyAscending(ts: Float64Array): boolean {

@@ -5,3 +5,8 @@ export { PartitionManager, NS_PER_DAY, MS_PER_DAY, dayIndexOfNs, dayIndexOfMs, t
 export { SpanWriter, SPANS_TABLE, toSpanColumns, insertSpanColumns, spanCount, type WriterOptions } from './span-writer.ts';
 export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } from './trace-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
+export { MetricWriter, METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE, CHUNK_WINDOW_MS, sampleCount } from './metric-writer.ts';
+export { MetricQueries, TooManySamplesError, anchoredRegex, type LabelMatcher, type MatchType, type SeriesSamples, type StoredExemplar } from './metric-queries.ts';
+export { compactMetricChunks, type CompactionResult } from './metric-compaction.ts';
+export { encodeChunk, decodeChunk, mergeChunks, ChunkDecodeError } from './chunk-codec.ts';
+export { seriesId } from './series-id.ts';
