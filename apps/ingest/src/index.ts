@@ -1,3 +1,3 @@
-export { createIngestApp, type IngestDeps, type SpanSink } from './app.ts';
+export { createIngestApp, type IngestDeps, type Sink } from './app.ts';
 export { createIngestMetrics, flushRecorder, type IngestMetrics } from './metrics.ts';
 export { startIngest, type IngestService } from './server.ts';

@@ -16,7 +16,7 @@ import { makeRequests } from './payloads.ts';
 
 const SPANS_PER_REQUEST = 500; // about what the OTel JS BatchSpanProcessor sends (512)
 const REQUESTS = Math.round(300 * SCALE);
-const CLIENT_CONCURRENCY = 8;
+const CLIENT_CONCURRENCY = Number(process.env.BENCH_CLIENTS ?? 16);
 const BATCH_ITEMS = 5000;
 const WRITERS = process.env.DATABASE_URL ? 2 : 1;
 

@@ -26,6 +26,22 @@ describe('Reader/Writer', () => {
     expect(r.eof()).toBe(true);
   });
 
+  it('skips unknown length-delimited fields and lands on the next field', () => {
+    const w = new Writer();
+    w.tag(9, 2).string('unknown field of 23 bytes');
+    w.tag(1, 0).uint32(42);
+    const r = new Reader(w.finish());
+    r.skip(r.tag() & 7);
+    expect(r.tag()).toBe(1 << 3);
+    expect(r.uint32()).toBe(42);
+  });
+
+  it('refuses deeply nested groups with a typed error', () => {
+    const bytes = new Uint8Array(200).fill((1 << 3) | 3); // start-group, again and again
+    const r = new Reader(bytes);
+    expect(() => r.skip(r.tag() & 7)).toThrow(ProtobufError);
+  });
+
   it('names the byte offset of a truncated length-delimited field', () => {
     const w = new Writer();
     w.tag(1, 0).uint32(1);

@@ -184,7 +184,7 @@ export class Reader {
     return r;
   }
 
-  skip(wireType: number): void {
+  skip(wireType: number, depth = 0): void {
     switch (wireType) {
       case WireType.VARINT:
         this.varint64();
@@ -192,19 +192,24 @@ export class Reader {
       case WireType.I64:
         this.need(8);
         return;
-      case WireType.LEN:
-        this.pos += this.len();
+      case WireType.LEN: {
+        // len() moves pos past the length varint: add the length only after reading it.
+        const n = this.len();
+        this.pos += n;
         return;
+      }
       case WireType.I32:
         this.need(4);
         return;
       case WireType.SGROUP: {
-        // Groups are deprecated and never sent by OTLP or remote-write: skip to the matching end.
+        // Groups are deprecated and never sent by OTLP or remote-write: skip to the matching end,
+        // with a nesting bound so that crafted input cannot exhaust the stack.
+        if (depth >= 32) throw new ProtobufError('groups nested too deeply', this.pos);
         for (;;) {
           if (this.eof()) throw new ProtobufError('unterminated group', this.pos);
           const key = this.tag();
           if ((key & 7) === WireType.EGROUP) return;
-          this.skip(key & 7);
+          this.skip(key & 7, depth + 1);
         }
       }
       default:

@@ -1,0 +1,11 @@
+export { decodeNdjson } from './ndjson.ts';
+export type { LineError, NdjsonOptions, NdjsonResult } from './ndjson.ts';
+export { decodeLokiPushJson } from './loki-json.ts';
+export { decodeLokiPushProtobuf } from './loki-protobuf.ts';
+export { DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_LINE_BYTES } from './limits.ts';
+export { SERVICE_NAME_LABELS } from './loki-stream.ts';
+export type { EntryError, LokiOptions, LokiResult } from './loki-stream.ts';
+export { parseLabelString, LabelStringError } from './loki-labels.ts';
+export { LogDecodeError, LogPayloadTooLargeError } from './errors.ts';
+export { parseSeverity } from './severity.ts';
+export type { Severity } from './severity.ts';
