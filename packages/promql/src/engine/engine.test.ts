@@ -1,0 +1,259 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MemoryQuerier,
+  PromQLError,
+  instantQuery,
+  rangeQuery,
+  type LabelMatcher,
+  type Querier,
+  type StoredSeries,
+} from '../index.ts';
+import { STALE, flatten, instant, range, regular, series, value } from '../../test/helpers.ts';
+
+const kind = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (err instanceof PromQLError) return `${err.kind}: ${err.message}`;
+    throw err;
+  }
+};
+
+describe('instant selectors', () => {
+  const g = series({ __name__: 'g' }, [
+    [0, 1],
+    [60_000, 2],
+    [120_000, STALE],
+    [600_000, 3],
+  ]);
+
+  it('returns the latest sample within the lookback delta, inclusive', async () => {
+    expect(await value([g], 'g', 60)).toBe('2');
+    expect(await value([g], 'g', 119)).toBe('2');
+    expect(await value([g], 'g', 600 + 300)).toBe('3');
+    expect(await value([g], 'g', 600 + 300.001)).toBeUndefined();
+  });
+
+  it('ends a series at a stale marker', async () => {
+    expect(await value([g], 'g', 120)).toBeUndefined();
+    expect(await value([g], 'g', 300)).toBeUndefined();
+  });
+
+  it('skips stale markers inside ranges but keeps ordinary NaN', async () => {
+    expect(await value([g], 'count_over_time(g[10m])', 600)).toBe('3');
+    const n = series({ __name__: 'n' }, [[0, NaN]]);
+    expect(await value([n], 'n', 10)).toBe('NaN');
+  });
+
+  it('honours a custom lookback delta', async () => {
+    const r = await instantQuery(new MemoryQuerier([g]), 'g', 100_000, { lookbackDeltaMs: 30_000 });
+    expect(flatten(r)).toEqual({});
+  });
+
+  it('applies offset and @', async () => {
+    expect(await value([g], 'g offset 1m', 120)).toBe('2');
+    expect(await value([g], 'g @ 60', 1000)).toBe('2');
+    expect(await value([g], 'g @ 90 offset 30s', 1000)).toBe('2');
+  });
+});
+
+describe('results', () => {
+  const a = regular({ __name__: 'm', k: 'a' }, 10, 60, (i) => i);
+  const b = regular({ __name__: 'm', k: 'b' }, 5, 60, (i) => 10 * i);
+
+  it('range queries evaluate every step from start to end inclusive, sorted by labels', async () => {
+    const r = await range([b, a], 'm', 0, 540, 180);
+    expect(r).toEqual({
+      resultType: 'matrix',
+      result: [
+        { metric: { __name__: 'm', k: 'a' }, values: [[0, '0'], [180, '3'], [360, '6'], [540, '9']] },
+        { metric: { __name__: 'm', k: 'b' }, values: [[0, '0'], [180, '30'], [360, '40'], [540, '40']] },
+      ],
+    });
+  });
+
+  it('a scalar range query yields one series without labels', async () => {
+    const r = await range([], '1 + time()', 0, 10, 5);
+    expect(r).toEqual({ resultType: 'matrix', result: [{ metric: {}, values: [[0, '1'], [5, '6'], [10, '11']] }] });
+  });
+
+  it('instant queries return vectors, scalars, strings and matrices', async () => {
+    const q = new MemoryQuerier([a]);
+    expect(await instantQuery(q, '2 * 3', 5000)).toEqual({ resultType: 'scalar', result: [5, '6'] });
+    expect(await instantQuery(q, '"hi"', 5000)).toEqual({ resultType: 'string', result: [5, 'hi'] });
+    expect(await instantQuery(q, 'm[2m]', 180_000)).toEqual({
+      resultType: 'matrix',
+      result: [{ metric: { __name__: 'm', k: 'a' }, values: [[60, '1'], [120, '2'], [180, '3']] }],
+    });
+  });
+
+  it('subqueries align their steps to absolute multiples of the step', async () => {
+    const r = await instantQuery(new MemoryQuerier([a]), 'm[3m:2m]', 300_000);
+    expect(r).toEqual({
+      resultType: 'matrix',
+      result: [{ metric: { __name__: 'm', k: 'a' }, values: [[120, '2'], [240, '4']] }],
+    });
+  });
+});
+
+describe('errors', () => {
+  const q = new MemoryQuerier([regular({ __name__: 'm' }, 100, 15, (i) => i)]);
+
+  it('rejects too many points per series like the HTTP API', async () => {
+    expect(await kind(rangeQuery(q, 'm', 0, 11_001_000, 1000))).toBe(
+      'bad_data: exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
+    );
+    expect(await kind(rangeQuery(q, 'm', 0, 11_000_000, 1000))).toBe('ok');
+  });
+
+  it('validates range query parameters', async () => {
+    expect(await kind(rangeQuery(q, 'm', 10, 0, 1))).toBe('bad_data: end timestamp must not be before start time');
+    expect(await kind(rangeQuery(q, 'm', 0, 10, 0))).toMatch(/^bad_data: zero or negative query resolution step/);
+    expect(await kind(rangeQuery(q, 'm[5m]', 0, 10, 1))).toBe(
+      'bad_data: invalid expression type "range vector" for range query, must be Scalar or instant Vector',
+    );
+  });
+
+  it('reports parse errors as bad_data with a position', async () => {
+    expect(await kind(instantQuery(q, 'sum(m', 0))).toBe('bad_data: 1:6: parse error: unclosed left parenthesis');
+  });
+
+  it('limits the samples held in memory', async () => {
+    expect(await kind(rangeQuery(q, 'm', 0, 1500, 1, { maxSamples: 1000 }))).toBe(
+      'execution: query processing would load too many samples into memory in query execution',
+    );
+    expect(await kind(instantQuery(q, 'count_over_time(m[30m])', 1_500_000, { maxSamples: 50 }))).toMatch(/^execution: query processing/);
+    expect(await kind(instantQuery(q, 'count_over_time(m[30m])', 1_500_000, { maxSamples: 200 }))).toBe('ok');
+  });
+
+  it('reports many-to-many and duplicate label sets as execution errors', async () => {
+    const d = [series({ __name__: 'a', x: '1' }, [[0, 1]]), series({ __name__: 'b', x: '1' }, [[0, 1]])];
+    const mq = new MemoryQuerier(d);
+    expect(await kind(instantQuery(mq, 'abs({__name__=~"a|b"})', 0))).toBe(
+      'execution: vector cannot contain metrics with the same labelset',
+    );
+    expect(await kind(instantQuery(mq, 'a + on(x) {__name__=~"a|b"}', 0))).toMatch(
+      /^execution: found duplicate series for the match group \{x="1"\} on the right hand-side.*many-to-many matching not allowed/,
+    );
+    expect(await kind(instantQuery(mq, '{__name__=~"a|b"} + on(x) a', 0))).toBe(
+      'execution: multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
+    );
+  });
+});
+
+/** A querier that records calls and can stall. */
+class SpyQuerier implements Querier {
+  calls: { matchers: LabelMatcher[]; minMs: number; maxMs: number; signal?: AbortSignal }[] = [];
+  constructor(
+    private readonly inner: Querier,
+    private readonly delayMs = 0,
+  ) {}
+  async select(matchers: LabelMatcher[], minMs: number, maxMs: number, signal?: AbortSignal): Promise<StoredSeries[]> {
+    this.calls.push({ matchers, minMs, maxMs, ...(signal ? { signal } : {}) });
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    return this.inner.select(matchers, minMs, maxMs, signal);
+  }
+}
+
+describe('fetching', () => {
+  const data = [regular({ __name__: 'x', j: '1' }, 400, 15, (i) => i), regular({ __name__: 'y' }, 400, 15, (i) => i)];
+
+  it('selects each distinct selector once, over the widest range it needs', async () => {
+    const spy = new SpyQuerier(new MemoryQuerier(data));
+    await rangeQuery(spy, 'rate(x[5m]) + x offset 1h + on() group_left y', 4_000_000, 5_000_000, 60_000);
+    expect(spy.calls.map((c) => [c.matchers.map((m) => m.value).join(','), c.minMs, c.maxMs])).toEqual([
+      ['x', 4_000_000 - 3_600_000 - 300_000, 5_000_000],
+      ['y', 4_000_000 - 300_000, 5_000_000],
+    ]);
+  });
+
+  it('resolves @ start()/end() and subquery ranges', async () => {
+    const spy = new SpyQuerier(new MemoryQuerier(data));
+    await rangeQuery(spy, 'max_over_time(x[10m:1m] offset 1m) + y @ end()', 1_000_000, 2_000_000, 10_000);
+    expect(spy.calls.map((c) => [c.minMs, c.maxMs])).toEqual([
+      [1_000_000 - 60_000 - 600_000 - 300_000, 2_000_000 - 60_000],
+      [2_000_000 - 300_000, 2_000_000],
+    ]);
+  });
+
+  it('ignores samples outside the requested range and unsorted storage order', async () => {
+    const messy: Querier = {
+      select: async () => [data[0]!, regular({ __name__: 'x', j: '0' }, 400, 15, () => 1)],
+    };
+    const r = await instantQuery(messy, 'count_over_time(x[1m])', 3_000_000);
+    expect(r.resultType === 'vector' && r.result.map((s) => [s.metric['j'], s.value[1]])).toEqual([
+      ['0', '5'],
+      ['1', '5'],
+    ]);
+  });
+
+  it('times out slow storage and aborts its signal', async () => {
+    const spy = new SpyQuerier(new MemoryQuerier(data), 200);
+    expect(await kind(instantQuery(spy, 'x', 0, { timeoutMs: 20 }))).toBe('timeout: query timed out in query execution');
+    expect(spy.calls[0]!.signal!.aborted).toBe(true);
+  });
+
+  it('times out a long evaluation', async () => {
+    const big = Array.from({ length: 200 }, (_, i) => regular({ __name__: 'b', i: String(i) }, 2000, 15, (k) => k));
+    expect(await kind(rangeQuery(new MemoryQuerier(big), 'sum(rate(b[5m]))', 0, 30_000_000, 3000, { timeoutMs: 5 }))).toMatch(
+      /^timeout: query timed out in /,
+    );
+  });
+
+  it('is canceled through the caller signal', async () => {
+    const spy = new SpyQuerier(new MemoryQuerier(data), 200);
+    const ac = new AbortController();
+    const p = instantQuery(spy, 'x', 0, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 10);
+    expect(await kind(p)).toBe('canceled: query was canceled in query execution');
+    const pre = new AbortController();
+    pre.abort();
+    expect(await kind(instantQuery(spy, 'x', 0, { signal: pre.signal }))).toMatch(/^canceled/);
+  });
+});
+
+describe('operators', () => {
+  const d = [
+    series({ __name__: 'a', x: '1', y: 'p' }, [[0, 6]]),
+    series({ __name__: 'a', x: '2', y: 'q' }, [[0, 8]]),
+    series({ __name__: 'info', x: '1', v: 'v1' }, [[0, 1]]),
+    series({ __name__: 'info', x: '2', v: 'v2' }, [[0, 1]]),
+  ];
+
+  it('copies group_left labels from the one side', async () => {
+    expect(await instant(d, 'a * on(x) group_left(v) info', 0)).toEqual({
+      '{"v":"v1","x":"1","y":"p"}': '6',
+      '{"v":"v2","x":"2","y":"q"}': '8',
+    });
+  });
+
+  it('keeps only on() labels in one-to-one matching', async () => {
+    expect(await instant(d, 'a / on(x) info', 0)).toEqual({ '{"x":"1"}': '6', '{"x":"2"}': '8' });
+  });
+
+  it('filters with comparisons and returns 0/1 with bool', async () => {
+    expect(await instant(d, 'a > 7', 0)).toEqual({ '{"__name__":"a","x":"2","y":"q"}': '8' });
+    expect(await instant(d, '7 < a', 0)).toEqual({ '{"__name__":"a","x":"2","y":"q"}': '8' });
+    expect(await instant(d, 'a > bool 7', 0)).toEqual({ '{"x":"1","y":"p"}': '0', '{"x":"2","y":"q"}': '1' });
+  });
+
+  it('keeps the name for atan2, drops it for arithmetic', async () => {
+    expect(Object.keys(await instant(d, 'a atan2 1', 0))[0]).toContain('__name__');
+    expect(Object.keys(await instant(d, 'a + 1', 0))[0]).not.toContain('__name__');
+  });
+
+  it('implements set operators per signature', async () => {
+    expect(Object.keys(await instant(d, 'a and on(x) info', 0))).toHaveLength(2);
+    expect(Object.keys(await instant(d, 'a unless on(x) info', 0))).toHaveLength(0);
+    expect(Object.keys(await instant(d, 'a or info', 0))).toHaveLength(4);
+  });
+
+  it('uses Go arithmetic for edge cases', async () => {
+    expect(await value([], '1 ^ NaN', 0)).toBe('1');
+    expect(await value([], '(-1) ^ Inf', 0)).toBe('1');
+    expect(await value([], '-7 % 3', 0)).toBe('-1');
+    expect(await value([], '1 / 0', 0)).toBe('+Inf');
+    expect(await value([], '0 / 0', 0)).toBe('NaN');
+  });
+});
