@@ -1,6 +1,8 @@
 // Shared benchmark plumbing: fresh databases, medians, and the report format (a table for people,
 // then one JSON line last on stdout for machines).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openDatabase, type Database } from '@pivot/store';
 import { createScratchDatabase } from '@pivot/store/testing';
 
@@ -68,4 +70,23 @@ export function report(title: string, figures: Figure[], notes: string[] = []): 
 
 function cpuCount(): number {
   return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 0;
+}
+
+/** Runs load-client.mjs in its own process against `url`; returns its wall time and retry count. */
+export async function runLoadClient(dir: string, url: string, concurrency: number, contentType = 'application/x-protobuf', contentEncoding = ''): Promise<{ seconds: number; retries: number }> {
+  const { spawn } = await import('node:child_process');
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [new URL('./load-client.mjs', import.meta.url).pathname, dir, url, String(concurrency), contentType, contentEncoding], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    child.stdout.on('data', (d) => (buf += d));
+    child.on('exit', (code) => (code === 0 ? resolve(buf) : reject(new Error(`load client exited ${code}`))));
+  });
+  return JSON.parse(out) as { seconds: number; retries: number };
+}
+
+/** Writes payloads as numbered files for the load client; returns the folder and a cleanup. */
+export function payloadDir(payloads: Uint8Array[]): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'pivot-bench-'));
+  payloads.forEach((p, i) => writeFileSync(join(dir, `${String(i).padStart(6, '0')}.bin`), p));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -1,26 +1,28 @@
 // The benchmark's OTLP client, in its own process like a real exporter: posts every payload file
-// with a fixed number of requests in flight, retrying on 429/503 as OTLP exporters do.
+// with a fixed number of requests in flight, retrying on 429/5xx as OTLP exporters and Prometheus do.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [dir, url, concurrencyArg] = process.argv.slice(2);
-const files = readdirSync(dir).filter((f) => f.endsWith('.pb')).sort().map((f) => readFileSync(join(dir, f)));
+const [dir, url, concurrencyArg, contentType = 'application/x-protobuf', contentEncoding = ''] = process.argv.slice(2);
+const headers = { 'content-type': contentType, ...(contentEncoding ? { 'content-encoding': contentEncoding, 'x-prometheus-remote-write-version': '0.1.0' } : {}) };
+const files = readdirSync(dir).filter((f) => f.endsWith('.bin')).sort().map((f) => readFileSync(join(dir, f)));
 const concurrency = Number(concurrencyArg);
-let next = 0;
 let retries = 0;
 const t0 = performance.now();
-async function worker() {
-  while (next < files.length) {
-    const body = files[next++];
+// Request i goes to worker i mod concurrency, as Prometheus shards series over its connections:
+// payloads that must stay in order (the same series over time) then never overtake each other.
+async function worker(w) {
+  for (let i = w; i < files.length; i += concurrency) {
+    const body = files[i];
     for (;;) {
-      const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-      if (res.status !== 429 && res.status !== 503) throw new Error(`unexpected status ${res.status}`);
+      const res = await fetch(url, { method: 'POST', body, headers });
+      const text = await res.text();
+      if (res.status === 200 || res.status === 204) break;
+      if (res.status !== 429 && res.status < 500) throw new Error(`unexpected status ${res.status}: ${text.slice(0, 300)}`);
       retries++;
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 }
-await Promise.all(Array.from({ length: concurrency }, worker));
+await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
 process.stdout.write(JSON.stringify({ seconds: (performance.now() - t0) / 1000, requests: files.length, retries }) + '\n');

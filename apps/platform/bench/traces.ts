@@ -1,16 +1,12 @@
 // `npm run bench:traces`: spans/s ingested end to end (OTLP protobuf over HTTP from a separate client
 // process, concurrent requests, answered after commit) against the ceiling of inserting the same rows
 // into the same tables straight from prepared column buffers, in the same run.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeExportTraceRequest } from '@pivot/otlp';
 import { startIngest } from '@pivot/ingest';
 import { createLogger, loadConfig } from '@pivot/server-kit';
 import { PartitionManager, SPANS_TABLE, dayIndexOfNs, insertSpanColumns, toSpanColumns } from '@pivot/store';
 import { sql } from 'drizzle-orm';
-import { REPEAT, SCALE, freshDatabase, median, report } from './harness.ts';
+import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient } from './harness.ts';
 import { encodeExportTraceRequest } from './otlp-encode.ts';
 import { makeRequests } from './payloads.ts';
 
@@ -24,8 +20,7 @@ const startNs = BigInt(Date.now()) * 1_000_000n;
 const batches = makeRequests(REQUESTS, SPANS_PER_REQUEST, startNs);
 const payloads = batches.map(encodeExportTraceRequest);
 const total = REQUESTS * SPANS_PER_REQUEST;
-const dir = mkdtempSync(join(tmpdir(), 'pivot-bench-'));
-payloads.forEach((p, i) => writeFileSync(join(dir, `${String(i).padStart(6, '0')}.pb`), p));
+const files = payloadDir(payloads);
 const mb = payloads.reduce((a, p) => a + p.length, 0) / 1e6;
 process.stderr.write(`${total} spans in ${REQUESTS} requests (${mb.toFixed(1)} MB protobuf)\n`);
 
@@ -68,13 +63,7 @@ async function endToEndRun(): Promise<{ rate: number; retries: number }> {
   const ingest = await startIngest(config, f.db, createLogger('warn', 'bench'));
   await new PartitionManager(f.db).ensure(SPANS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1]);
   try {
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [new URL('./load-client.mjs', import.meta.url).pathname, dir, `${ingest.http.url}/v1/traces`, String(CLIENT_CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let buf = '';
-      child.stdout.on('data', (d) => (buf += d));
-      child.on('exit', (code) => (code === 0 ? resolve(buf) : reject(new Error(`load client exited ${code}`))));
-    });
-    const { seconds, retries } = JSON.parse(out) as { seconds: number; retries: number };
+    const { seconds, retries } = await runLoadClient(files.dir, `${ingest.http.url}/v1/traces`, CLIENT_CONCURRENCY);
     if ((await countSpans(f.db)) !== total) throw new Error('end-to-end run lost spans');
     return { rate: total / seconds, retries };
   } finally {
@@ -93,7 +82,7 @@ for (let i = 0; i < REPEAT; i++) {
   retries += r.retries;
   process.stderr.write(`run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s, end to end ${Math.round(e2e[i]!)} spans/s\n`);
 }
-rmSync(dir, { recursive: true, force: true });
+files.remove();
 const c = median(ceilings);
 const e = median(e2e);
 report('Span ingest', [

@@ -1,7 +1,22 @@
-// Compressed sample chunks: timestamps as delta-of-delta varints (regular scrapes cost one byte) and
-// values XORed with their predecessor, keeping only the non-zero middle bytes (Gorilla's idea at byte
-// granularity, which JavaScript handles far faster than bit streams). Float64 bits are kept exactly,
-// so NaN payloads such as Prometheus' stale marker survive.
+// Compressed sample chunks: timestamps as delta-of-delta varints (regular scrapes cost one byte).
+// Values take one of two encodings, chosen per chunk:
+// - integers (counters, histogram buckets: most samples in practice) as delta-of-delta varints, so a
+//   steady rate costs one byte;
+// - anything else XORed with its predecessor, keeping only the non-zero middle bytes (Gorilla's idea
+//   at byte granularity, which JavaScript handles far faster than bit streams). Float64 bits are kept
+//   exactly, so NaN payloads such as Prometheus' stale marker survive.
+const MODE_XOR = 0;
+const MODE_INT = 1;
+/** Integers up to 2^50 keep their deltas of deltas exact in a double. */
+const INT_LIMIT = 2 ** 50;
+
+function allSmallIntegers(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isInteger(v) || v > INT_LIMIT || v < -INT_LIMIT || Object.is(v, -0)) return false;
+  }
+  return true;
+}
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer); // little-endian: u32[0] low word, u32[1] high word
@@ -56,6 +71,22 @@ export function encodeChunk(timestamps: ArrayLike<number>, values: ArrayLike<num
     prevDelta = delta;
     prevTs = timestamps[i]!;
   }
+  if (allSmallIntegers(values)) {
+    w.ensure(1);
+    w.buf[w.pos++] = MODE_INT;
+    w.zigzag(values[0]!);
+    let prevV = values[0]!;
+    let prevDv = 0;
+    for (let i = 1; i < n; i++) {
+      const dv = values[i]! - prevV;
+      w.zigzag(dv - prevDv);
+      prevDv = dv;
+      prevV = values[i]!;
+    }
+    return w.buf.slice(0, w.pos);
+  }
+  w.ensure(1);
+  w.buf[w.pos++] = MODE_XOR;
   loadBits(values[0]!);
   let lo = u32[0]!;
   let hi = u32[1]!;
@@ -128,6 +159,20 @@ export function decodeChunk(data: Uint8Array): DecodedChunk {
     ts += delta;
     timestamps[i] = ts;
   }
+  if (pos >= data.length) throw new ChunkDecodeError('truncated chunk');
+  const mode = data[pos++]!;
+  if (mode === MODE_INT) {
+    let v = zigzag();
+    values[0] = v;
+    let dv = 0;
+    for (let i = 1; i < n; i++) {
+      dv += zigzag();
+      v += dv;
+      values[i] = v;
+    }
+    return { timestamps, values };
+  }
+  if (mode !== MODE_XOR) throw new ChunkDecodeError(`unknown chunk value encoding ${mode}`);
   if (pos + 8 > data.length) throw new ChunkDecodeError('truncated chunk');
   let lo = (data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16) | (data[pos + 3]! << 24)) >>> 0;
   let hi = (data[pos + 4]! | (data[pos + 5]! << 8) | (data[pos + 6]! << 16) | (data[pos + 7]! << 24)) >>> 0;

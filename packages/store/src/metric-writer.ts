@@ -8,7 +8,7 @@ import { encodeChunk } from './chunk-codec.ts';
 import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
 import { GroupCommitQueue } from './group-commit.ts';
 import { dayIndexOfMs, type PartitionManager, type PartitionedTable } from './partitions.ts';
-import { seriesId } from './series-id.ts';
+import { SeriesIdCache } from './series-id.ts';
 import type { WriterOptions } from './span-writer.ts';
 
 export const METRIC_CHUNKS_TABLE: PartitionedTable = { name: 'metric_chunks', unit: 'ms' };
@@ -44,6 +44,7 @@ export class MetricWriter {
   private readonly queue: GroupCommitQueue<MetricsBatch>;
   /** Series IDs known to be in metric_series: the hot path skips their upsert. Bounded. */
   private readonly knownSeries = new Set<string>();
+  private readonly ids = new SeriesIdCache();
   private static readonly KNOWN_MAX = 1_000_000;
 
   constructor(
@@ -76,7 +77,7 @@ export class MetricWriter {
     const exDays = new Set<number>();
     for (const batch of entries) {
       for (const s of batch.series) {
-        const id = seriesId(s.labels);
+        const id = this.ids.get(s.labels);
         let acc = series.get(id);
         if (!acc) series.set(id, (acc = { id, labels: s.labels, ts: [], vs: new Float64Array(Math.max(4, s.samples.length)) }));
         for (const p of s.samples) {

@@ -10,3 +10,24 @@ export function seriesId(labels: Labels): string {
   for (const k of Object.keys(labels).sort()) h.update(k).update('\xff').update(labels[k]!).update('\xfe');
   return h.digest().readBigInt64BE(0).toString();
 }
+
+/**
+ * Remembers series IDs by a cheap key (the labels in the order they arrived) so that the hash is
+ * computed once per series, not once per request. Bounded: it starts over past `max` entries.
+ */
+export class SeriesIdCache {
+  private readonly ids = new Map<string, string>();
+  constructor(private readonly max = 1_000_000) {}
+
+  get(labels: Labels): string {
+    // JSON is unambiguous whatever the values hold, and native, so cheaper than hashing.
+    const key = JSON.stringify(labels);
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      if (this.ids.size >= this.max) this.ids.clear();
+      id = seriesId(labels);
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+}

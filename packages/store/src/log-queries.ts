@@ -1,0 +1,210 @@
+// Reads for the log API. Results are ordered by (time, fingerprint), the primary key, so pages and tails
+// are stable: a cursor is the key of the last row seen and every query resumes strictly after it.
+import { sql, type SQL } from 'drizzle-orm';
+import type { AttrValue, Attributes, SpanId, TraceId } from '@pivot/model';
+import type { Database } from './database.ts';
+import { spanIdFromDb, spanIdToDb, traceIdFromDb } from './encode.ts';
+import { containsPattern } from './log-text.ts';
+
+export interface StoredLog {
+  timeUnixNano: bigint;
+  observedTimeUnixNano: bigint;
+  /** The content hash that, with the time, identifies the row (and makes cursors). */
+  fingerprint: bigint;
+  severityNumber: number;
+  severityText: string;
+  body: AttrValue;
+  attributes: Attributes;
+  traceId: TraceId | null;
+  spanId: SpanId | null;
+  traceFlags: number;
+  service: string;
+  eventName: string;
+  droppedAttributesCount: number;
+  resource: { attributes: Attributes; droppedAttributesCount: number };
+  scope: { name: string; version: string; attributes: Attributes };
+}
+
+export interface LogFilter {
+  traceId?: TraceId | undefined;
+  /** Only together with traceId: span IDs are not indexed on their own. */
+  spanId?: SpanId | undefined;
+  service?: string | undefined;
+  /** Minimum severity number (1-24). */
+  minSeverity?: number | undefined;
+  /** Substrings the body must contain (all of them), case-insensitive. */
+  include?: string[] | undefined;
+  /** Substrings the body must not contain. */
+  exclude?: string[] | undefined;
+  /** Attribute key=value pairs a record must carry (all of them). */
+  attributes?: [string, string][] | undefined;
+  startNs?: bigint | undefined;
+  endNs?: bigint | undefined;
+}
+
+/** The key of a row: pages continue strictly after (newest first: before) it. */
+export interface LogCursor {
+  timeNs: bigint;
+  fingerprint: bigint;
+}
+
+export interface LogPage {
+  logs: StoredLog[];
+  /** Where the next page starts; null when this page is the last. */
+  next: LogCursor | null;
+}
+
+/** Severity bands of the OpenTelemetry data model, as counted by `stats`. */
+export const SEVERITY_BANDS = ['UNSPECIFIED', 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+export type SeverityBand = (typeof SEVERITY_BANDS)[number];
+
+export interface LogBucket {
+  startNs: bigint;
+  counts: Partial<Record<SeverityBand, number>>;
+  total: number;
+}
+
+const big = (v: unknown): bigint => BigInt(v as string);
+const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+
+/** An attribute filter value typed as the user probably meant: `500` matches 500 and "500". */
+function attrAlternatives(key: string, value: string): string[] {
+  const alts: AttrValue[] = [value];
+  if (value !== '' && Number.isFinite(Number(value))) alts.push(Number(value));
+  if (value === 'true' || value === 'false') alts.push(value === 'true');
+  return alts.map((v) => JSON.stringify({ [key]: v }));
+}
+
+function conditions(f: LogFilter): SQL[] {
+  const where: SQL[] = [];
+  if (f.startNs !== undefined) where.push(sql`l.time_ns >= ${f.startNs.toString()}::bigint`);
+  if (f.endNs !== undefined) where.push(sql`l.time_ns <= ${f.endNs.toString()}::bigint`);
+  if (f.traceId) where.push(sql`l.trace_id = ${f.traceId}::uuid`);
+  if (f.spanId) where.push(sql`l.span_id = ${spanIdToDb(f.spanId)}::bigint`);
+  if (f.service) where.push(sql`l.service_name = ${f.service}`);
+  if (f.minSeverity !== undefined) where.push(sql`l.severity_number >= ${f.minSeverity}`);
+  for (const t of f.include ?? []) where.push(sql`l.body ILIKE ${containsPattern(t)}`);
+  for (const t of f.exclude ?? []) where.push(sql`l.body NOT ILIKE ${containsPattern(t)}`);
+  for (const [k, v] of f.attributes ?? []) {
+    // One containment test per typing, OR-ed, so that each can use the attributes GIN index.
+    const alts = attrAlternatives(k, v).map((j) => sql`l.attributes @> ${j}::jsonb`);
+    where.push(alts.length === 1 ? alts[0]! : sql`(${sql.join(alts, sql` OR `)})`);
+  }
+  return where;
+}
+
+const whereClause = (conds: SQL[]): SQL => (conds.length ? sql`WHERE ${sql.join(conds, sql` AND `)}` : sql``);
+
+function logFromRow(r: Record<string, unknown>): StoredLog {
+  const body = r.body as string;
+  return {
+    timeUnixNano: big(r.time_ns),
+    observedTimeUnixNano: big(r.observed_ns),
+    fingerprint: big(r.fingerprint),
+    severityNumber: Number(r.severity_number),
+    severityText: r.severity_text as string,
+    body: r.body_is_json ? json<AttrValue>(body) : body,
+    attributes: json<Attributes>(r.attributes),
+    traceId: r.trace_id == null ? null : traceIdFromDb(r.trace_id),
+    spanId: r.span_id == null ? null : spanIdFromDb(r.span_id),
+    traceFlags: Number(r.trace_flags),
+    service: r.service_name as string,
+    eventName: r.event_name as string,
+    droppedAttributesCount: Number(r.dropped_attributes_count),
+    resource: {
+      attributes: r.resource_attributes == null ? {} : json<Attributes>(r.resource_attributes),
+      droppedAttributesCount: Number(r.resource_dropped ?? 0),
+    },
+    scope: {
+      name: (r.scope_name as string | null) ?? '',
+      version: (r.scope_version as string | null) ?? '',
+      attributes: r.scope_attributes == null ? {} : json<Attributes>(r.scope_attributes),
+    },
+  };
+}
+
+export class LogQueries {
+  constructor(private readonly database: Database) {}
+
+  /**
+   * Rows matching `where`, in `order`, with resource and scope joined after the limit (so the join
+   * costs `limit` lookups whatever the table size).
+   */
+  private async select(where: SQL[], order: 'asc' | 'desc', limit: number): Promise<StoredLog[]> {
+    const ord = order === 'desc' ? sql`l.time_ns DESC, l.fingerprint DESC` : sql`l.time_ns ASC, l.fingerprint ASC`;
+    const rows = await this.database.query(sql`
+      SELECT l.time_ns, l.fingerprint, l.observed_ns, l.trace_id, l.span_id, l.trace_flags, l.severity_number,
+        l.severity_text, l.service_name, l.body, l.body_is_json, l.attributes, l.event_name, l.dropped_attributes_count,
+        r.attributes AS resource_attributes, r.dropped_attributes_count AS resource_dropped,
+        sc.name AS scope_name, sc.version AS scope_version, sc.attributes AS scope_attributes
+      FROM (SELECT * FROM logs l ${whereClause(where)} ORDER BY ${ord} LIMIT ${limit}) l
+      LEFT JOIN resources r ON r.id = l.resource_id
+      LEFT JOIN scopes sc ON sc.id = l.scope_id
+      ORDER BY ${ord}`);
+    return rows.map(logFromRow);
+  }
+
+  /** A page of matching records, newest first; `cursor` continues after the previous page. */
+  async search(filter: LogFilter, opts: { limit: number; cursor?: LogCursor | undefined }): Promise<LogPage> {
+    const where = conditions(filter);
+    const c = opts.cursor;
+    if (c) {
+      // The row comparison matches the primary key (time_ns, fingerprint), scanned backwards; the plain
+      // bound on time_ns lets PostgreSQL skip the partitions of later days.
+      where.push(sql`l.time_ns <= ${c.timeNs.toString()}::bigint`);
+      where.push(sql`(l.time_ns, l.fingerprint) < (${c.timeNs.toString()}::bigint, ${c.fingerprint.toString()}::bigint)`);
+    }
+    const rows = await this.select(where, 'desc', opts.limit + 1);
+    const logs = rows.slice(0, opts.limit);
+    const last = logs.at(-1);
+    return { logs, next: rows.length > opts.limit && last ? { timeNs: last.timeUnixNano, fingerprint: last.fingerprint } : null };
+  }
+
+  /** Records strictly after `cursor`, oldest first: what a live tail has not shown yet. */
+  async after(filter: LogFilter, cursor: LogCursor, limit: number): Promise<StoredLog[]> {
+    const where = conditions(filter);
+    where.push(sql`l.time_ns >= ${cursor.timeNs.toString()}::bigint`);
+    where.push(sql`(l.time_ns, l.fingerprint) > (${cursor.timeNs.toString()}::bigint, ${cursor.fingerprint.toString()}::bigint)`);
+    return this.select(where, 'asc', limit);
+  }
+
+  /**
+   * All records of one trace, oldest first, at most `limit`. When the trace's summary is known the
+   * search is bounded to its time window widened by `marginNs`, so only that day's partitions are read;
+   * logs of a trace whose spans never arrived (sampled out) are still found, across all partitions.
+   */
+  async byTrace(traceId: TraceId, opts: { limit: number; marginNs?: bigint }): Promise<StoredLog[]> {
+    const margin = opts.marginNs ?? 300_000_000_000n;
+    const rows = await this.database.query(sql`SELECT start_ns, end_ns FROM traces WHERE trace_id = ${traceId}::uuid`);
+    const filter: LogFilter = { traceId };
+    if (rows[0]) {
+      filter.startNs = big(rows[0].start_ns) - margin;
+      filter.endNs = big(rows[0].end_ns) + margin;
+    }
+    return this.select(conditions(filter), 'asc', opts.limit);
+  }
+
+  /** Matching records counted per time bucket and severity band over [startNs, endNs). */
+  async stats(filter: LogFilter, range: { startNs: bigint; endNs: bigint; stepNs: bigint }): Promise<LogBucket[]> {
+    const { startNs, endNs, stepNs } = range;
+    const where = conditions({ ...filter, startNs: undefined, endNs: undefined });
+    where.push(sql`l.time_ns >= ${startNs.toString()}::bigint`, sql`l.time_ns < ${endNs.toString()}::bigint`);
+    const rows = await this.database.query(sql`
+      SELECT (l.time_ns - ${startNs.toString()}::bigint) / ${stepNs.toString()}::bigint AS bucket,
+        CASE WHEN l.severity_number BETWEEN 1 AND 24 THEN (l.severity_number - 1) / 4 + 1 ELSE 0 END AS band,
+        count(*) AS n
+      FROM logs l ${whereClause(where)}
+      GROUP BY 1, 2`);
+    const n = Number((endNs - startNs + stepNs - 1n) / stepNs);
+    const buckets: LogBucket[] = Array.from({ length: n }, (_, i) => ({ startNs: startNs + BigInt(i) * stepNs, counts: {}, total: 0 }));
+    for (const r of rows) {
+      const b = buckets[Number(r.bucket)];
+      if (!b) continue;
+      const band = SEVERITY_BANDS[Number(r.band)] ?? 'UNSPECIFIED';
+      const count = Number(r.n);
+      b.counts[band] = (b.counts[band] ?? 0) + count;
+      b.total += count;
+    }
+    return buckets;
+  }
+}

@@ -1,0 +1,196 @@
+// Writes decoded log records. Like spans: one unnest() statement per group-commit batch, resources and
+// scopes deduplicated by content, day partitions ensured per batch. The key is (time, content hash), so
+// a retried request inserts nothing twice (ON CONFLICT DO NOTHING).
+import { sql } from 'drizzle-orm';
+import { serviceNameOf, type LogRecord, type ResourceLogs } from '@pivot/model';
+import type { Database } from './database.ts';
+import { cleanText, contentId, spanIdToDb, toJsonText } from './encode.ts';
+import { GroupCommitQueue } from './group-commit.ts';
+import { fingerprint64 } from './log-fingerprint.ts';
+import { dayIndexOfNs, type PartitionManager, type PartitionedTable } from './partitions.ts';
+import type { WriterOptions } from './span-writer.ts';
+
+export const LOGS_TABLE: PartitionedTable = { name: 'logs', unit: 'ns' };
+
+const MAX_INT64 = 2n ** 63n - 1n;
+const MAX_INT32 = 2 ** 31 - 1;
+
+/** Column arrays for one insert, in table order. */
+export interface LogColumns {
+  timeNs: string[];
+  fingerprint: string[];
+  observedNs: string[];
+  traceId: (string | null)[];
+  spanId: (string | null)[];
+  traceFlags: number[];
+  severityNumber: number[];
+  severityText: string[];
+  serviceName: string[];
+  body: string[];
+  bodyIsJson: boolean[];
+  attributes: string[];
+  eventName: string[];
+  resourceId: string[];
+  scopeId: string[];
+  droppedAttributes: number[];
+  resources: Map<string, { service: string; attributes: string; dropped: number }>;
+  scopes: Map<string, { name: string; version: string; attributes: string }>;
+  days: Set<number>;
+}
+
+export function logCount(batch: ResourceLogs[]): number {
+  let n = 0;
+  for (const rl of batch) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
+  return n;
+}
+
+const validNs = (t: bigint): boolean => t > 0n && t <= MAX_INT64;
+
+/**
+ * A string body is stored as is; any other body (map, array, number, bool) as its JSON, flagged, so that
+ * it comes back as the same value and full-text search still sees its text.
+ */
+function bodyText(body: LogRecord['body']): [string, boolean] {
+  if (typeof body === 'string') return [cleanText(body), false];
+  if (body === null) return ['', false];
+  return [toJsonText(body), true];
+}
+
+/**
+ * Turns decoded batches into column arrays; pure apart from `nowNs`, so the benchmark's ceiling can
+ * prepare them up front. A record without a time takes its observed time, and one without either the
+ * receive time (`nowNs`), as the OpenTelemetry data model says.
+ */
+export function toLogColumns(batches: ResourceLogs[][], nowNs: bigint = BigInt(Date.now()) * 1_000_000n): LogColumns {
+  const c: LogColumns = {
+    timeNs: [], fingerprint: [], observedNs: [], traceId: [], spanId: [], traceFlags: [], severityNumber: [],
+    severityText: [], serviceName: [], body: [], bodyIsJson: [], attributes: [], eventName: [], resourceId: [],
+    scopeId: [], droppedAttributes: [], resources: new Map(), scopes: new Map(), days: new Set(),
+  };
+  for (const batch of batches) {
+    for (const rl of batch) {
+      const service = cleanText(serviceNameOf(rl.resource));
+      const resourceId = contentId(rl.resource);
+      if (!c.resources.has(resourceId))
+        c.resources.set(resourceId, { service, attributes: toJsonText(rl.resource.attributes), dropped: Math.min(rl.resource.droppedAttributesCount, MAX_INT32) });
+      for (const sl of rl.scopeLogs) {
+        const scopeId = contentId(sl.scope);
+        if (!c.scopes.has(scopeId))
+          c.scopes.set(scopeId, { name: cleanText(sl.scope.name), version: cleanText(sl.scope.version), attributes: toJsonText(sl.scope.attributes) });
+        for (const r of sl.logRecords) {
+          const observed = validNs(r.observedTimeUnixNano) ? r.observedTimeUnixNano : nowNs;
+          const time = validNs(r.timeUnixNano) ? r.timeUnixNano : observed;
+          const [body, bodyIsJson] = bodyText(r.body);
+          const attributes = toJsonText(r.attributes);
+          // Only the W3C trace flags (bits 0-7); OTLP reserves the others.
+          const flags = r.flags & 0xff;
+          // Severity numbers outside the OpenTelemetry range would not fit the column's meaning.
+          const severity = Number.isInteger(r.severityNumber) && r.severityNumber >= 0 && r.severityNumber <= 24 ? r.severityNumber : 0;
+          const severityText = cleanText(r.severityText);
+          const eventName = cleanText(r.eventName);
+          const spanId = r.spanId ? spanIdToDb(r.spanId) : null;
+          const dropped = Math.min(r.droppedAttributesCount, MAX_INT32);
+          // Everything but the times: the observed time differs between a request and its retry.
+          c.fingerprint.push(
+            fingerprint64(`${resourceId}\u0001${scopeId}\u0001${severity}\u0001${severityText}\u0001${bodyIsJson ? 'j' : 's'}${body}\u0001${attributes}\u0001${r.traceId ?? ''}\u0001${spanId ?? ''}\u0001${flags}\u0001${eventName}\u0001${dropped}`),
+          );
+          c.timeNs.push(time.toString());
+          c.days.add(dayIndexOfNs(time));
+          c.observedNs.push(observed.toString());
+          c.traceId.push(r.traceId);
+          c.spanId.push(spanId);
+          c.traceFlags.push(flags);
+          c.severityNumber.push(severity);
+          c.severityText.push(severityText);
+          c.serviceName.push(service);
+          c.body.push(body);
+          c.bodyIsJson.push(bodyIsJson);
+          c.attributes.push(attributes);
+          c.eventName.push(eventName);
+          c.resourceId.push(resourceId);
+          c.scopeId.push(scopeId);
+          c.droppedAttributes.push(dropped);
+        }
+      }
+    }
+  }
+  return c;
+}
+
+const p = (v: unknown) => sql.param(v);
+
+/** Inserts prepared columns, inside the caller's transaction; returns how many rows were new. */
+export async function insertLogColumns(query: (q: ReturnType<typeof sql>) => Promise<unknown[]>, c: LogColumns): Promise<number> {
+  if (c.resources.size) {
+    const ids = [...c.resources.keys()];
+    const vals = [...c.resources.values()];
+    await query(sql`
+      INSERT INTO resources (id, service_name, attributes, dropped_attributes_count)
+      SELECT * FROM unnest(${p(ids)}::bigint[], ${p(vals.map((v) => v.service))}::text[],
+                           ${p(vals.map((v) => v.attributes))}::jsonb[], ${p(vals.map((v) => v.dropped))}::int[])
+      ON CONFLICT (id) DO NOTHING`);
+  }
+  if (c.scopes.size) {
+    const ids = [...c.scopes.keys()];
+    const vals = [...c.scopes.values()];
+    await query(sql`
+      INSERT INTO scopes (id, name, version, attributes)
+      SELECT * FROM unnest(${p(ids)}::bigint[], ${p(vals.map((v) => v.name))}::text[],
+                           ${p(vals.map((v) => v.version))}::text[], ${p(vals.map((v) => v.attributes))}::jsonb[])
+      ON CONFLICT (id) DO NOTHING`);
+  }
+  if (!c.timeNs.length) return 0;
+  const rows = await query(sql`
+    WITH ins AS (
+      INSERT INTO logs (time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags, severity_number,
+        severity_text, service_name, body, body_is_json, attributes, event_name, resource_id, scope_id,
+        dropped_attributes_count)
+      SELECT * FROM unnest(
+        ${p(c.timeNs)}::bigint[], ${p(c.fingerprint)}::bigint[], ${p(c.observedNs)}::bigint[], ${p(c.traceId)}::uuid[],
+        ${p(c.spanId)}::bigint[], ${p(c.traceFlags)}::int[], ${p(c.severityNumber)}::smallint[], ${p(c.severityText)}::text[],
+        ${p(c.serviceName)}::text[], ${p(c.body)}::text[], ${p(c.bodyIsJson)}::boolean[], ${p(c.attributes)}::jsonb[],
+        ${p(c.eventName)}::text[], ${p(c.resourceId)}::bigint[], ${p(c.scopeId)}::bigint[], ${p(c.droppedAttributes)}::int[])
+      ON CONFLICT DO NOTHING
+      RETURNING 1
+    )
+    SELECT count(*) AS n FROM ins`);
+  return Number((rows[0] as { n: unknown } | undefined)?.n ?? 0);
+}
+
+export class LogWriter {
+  private readonly queue: GroupCommitQueue<ResourceLogs[]>;
+
+  constructor(
+    private readonly database: Database,
+    private readonly partitions: PartitionManager,
+    opts: WriterOptions = {},
+  ) {
+    this.queue = new GroupCommitQueue({
+      maxQueuedItems: opts.maxQueuedItems ?? 100_000,
+      maxBatchItems: opts.maxBatchItems ?? 5_000,
+      concurrency: opts.concurrency ?? (database.kind === 'pglite' ? 1 : 2),
+      size: logCount,
+      flush: (entries) => this.flush(entries),
+      ...(opts.onFlush ? { onFlush: opts.onFlush } : {}),
+    });
+  }
+
+  get queueDepth(): number {
+    return this.queue.depth;
+  }
+
+  /** Resolves once the records are committed; rejects with QueueFullError or DatabaseUnavailableError. */
+  write(batch: ResourceLogs[]): Promise<void> {
+    return this.queue.submit(batch);
+  }
+
+  private async flush(entries: ResourceLogs[][]): Promise<void> {
+    const cols = toLogColumns(entries);
+    await this.partitions.ensure(LOGS_TABLE, cols.days);
+    await this.database.transaction((query) => insertLogColumns(query, cols));
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}
