@@ -65,3 +65,16 @@ describe('chunk codec', () => {
     expect(Array.from(m.values)).toEqual([0.5, 1, 2, 3, 4]);
   });
 });
+
+describe('series IDs', async () => {
+  const { seriesId, SeriesIdCache } = await import('./series-id.ts');
+  it('do not depend on label order and cannot be forged by separator characters in values', () => {
+    expect(seriesId({ a: '1', b: '2' })).toBe(seriesId({ b: '2', a: '1' }));
+    expect(seriesId({ a: '1\u00feb\u00ff2' })).not.toBe(seriesId({ a: '1', b: '2' }));
+    expect(seriesId({ a: '1","b' })).not.toBe(seriesId({ a: '1', b: '' }));
+    const cache = new SeriesIdCache(2);
+    expect(cache.get({ b: '2', a: '1' })).toBe(seriesId({ a: '1', b: '2' }));
+    expect(cache.get({ x: 'y' })).toBe(seriesId({ x: 'y' }));
+    expect(cache.get({ z: 'w' })).toBe(seriesId({ z: 'w' })); // past the bound it starts over, still right
+  });
+});

@@ -6,9 +6,11 @@ import type { Labels } from '@pivot/model';
  * ingest never waits on a round trip to learn an ID. Returned as a decimal string for bigint columns.
  */
 export function seriesId(labels: Labels): string {
-  const h = createHash('sha1');
-  for (const k of Object.keys(labels).sort()) h.update(k).update('\xff').update(labels[k]!).update('\xfe');
-  return h.digest().readBigInt64BE(0).toString();
+  // JSON of the sorted pairs: unambiguous whatever characters the values hold.
+  const pairs = Object.keys(labels)
+    .sort()
+    .map((k) => [k, labels[k]]);
+  return createHash('sha1').update(JSON.stringify(pairs)).digest().readBigInt64BE(0).toString();
 }
 
 /**
