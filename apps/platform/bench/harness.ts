@@ -1,7 +1,7 @@
 // Shared benchmark plumbing: fresh databases, medians, and the report format (a table for people,
 // then one JSON line last on stdout for machines).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '@pivot/store';
 import { createScratchDatabase } from '@pivot/store/testing';
@@ -69,7 +69,7 @@ export function report(title: string, figures: Figure[], notes: string[] = []): 
 }
 
 function cpuCount(): number {
-  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 0;
+  return availableParallelism();
 }
 
 /** Runs load-client.mjs in its own process against `url`; returns its wall time and retry count. */

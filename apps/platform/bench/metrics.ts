@@ -1,9 +1,7 @@
 // `npm run bench:metrics`: remote-write samples/s into our ingest (committed) against Debian's
 // Prometheus 2.42 receiving the identical payloads in the same run, plus bytes per sample on disk:
 // ours after compaction (table, TOAST and indexes), Prometheus' from a TSDB snapshot of the same data.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { unixMillis, type MetricsBatch } from '@pivot/model';
@@ -12,6 +10,7 @@ import { startIngest } from '@pivot/ingest';
 import { createLogger, loadConfig } from '@pivot/server-kit';
 import { METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE, PartitionManager, compactMetricChunks, dayIndexOfMs } from '@pivot/store';
 import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient } from './harness.ts';
+import { startPrometheusReceiver } from './prometheus-server.ts';
 
 const SERIES = 4000; // 400 histograms × 10 series (8 buckets, _sum, _count)
 const SERIES_PER_REQUEST = 500;
@@ -65,43 +64,16 @@ function dirBytes(dir: string): number {
   return total;
 }
 
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 async function prometheusRun(dir: string, samples: number): Promise<{ rate: number; bytesPerSample: number }> {
-  const data = mkdtempSync(join(tmpdir(), 'pivot-bench-prom-'));
-  const port = await freePort();
-  const child = spawn('/usr/bin/prometheus', [
-    `--config.file=/dev/null`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`,
-    '--web.enable-remote-write-receiver', '--web.enable-admin-api',
-  ], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
+  const prom = await startPrometheusReceiver();
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${url}/-/ready`)).ok) break;
-      } catch {
-        // starting
-      }
-      if (i > 100) throw new Error('Prometheus did not start');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const { seconds } = await runLoadClient(dir, `${url}/api/v1/write`, CLIENTS, 'application/x-protobuf', 'snappy');
+    const { seconds } = await runLoadClient(dir, `${prom.url}/api/v1/write`, CLIENTS, 'application/x-protobuf', 'snappy');
     // A snapshot writes the head as a persistent block: the on-disk size of exactly these samples.
-    const snap = (await (await fetch(`${url}/api/v1/admin/tsdb/snapshot`, { method: 'POST' })).json()) as { data: { name: string } };
-    const bytes = dirBytes(join(data, 'snapshots', snap.data.name));
+    const snap = (await (await fetch(`${prom.url}/api/v1/admin/tsdb/snapshot`, { method: 'POST' })).json()) as { data: { name: string } };
+    const bytes = dirBytes(join(prom.dataDir, 'snapshots', snap.data.name));
     return { rate: samples / seconds, bytesPerSample: bytes / samples };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(data, { recursive: true, force: true });
+    await prom.stop();
   }
 }
 

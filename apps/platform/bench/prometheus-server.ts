@@ -1,0 +1,45 @@
+// Debian's Prometheus as a remote-write receiver and query engine for side-by-side benchmarks.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface PrometheusReceiver {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pivot-bench-prom-'));
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const child = spawn('/usr/bin/prometheus', [
+    '--config.file=/dev/null', `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-remote-write-receiver', '--web.enable-admin-api', '--query.max-samples=100000000',
+  ], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/-/ready`)).ok) break;
+    } catch {
+      // starting
+    }
+    if (i > 150) throw new Error('Prometheus did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    dataDir,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
