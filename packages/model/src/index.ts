@@ -174,3 +174,17 @@ export function serviceNameOf(resource: Resource): string {
   const v = resource.attributes[SERVICE_NAME];
   return typeof v === 'string' && v !== '' ? v : 'unknown_service';
 }
+
+/**
+ * The latest time that can be stored: PostgreSQL's bigint holds nanoseconds up to 2^63 - 1 (year 2262),
+ * and the day partition holding a time must end within that range too.
+ */
+export const MAX_STORABLE_TIME_NS = 2n ** 63n - 2n * 86_400_000_000_000n;
+export const MAX_STORABLE_TIME_MS = Number(MAX_STORABLE_TIME_NS / 1_000_000n);
+
+/** Why a timestamp cannot be stored, or null. Negative times (before 1970) are refused too. */
+export function timeNsProblem(field: string, ns: bigint): string | null {
+  if (ns < 0n) return `${field} ${ns} is negative`;
+  if (ns > MAX_STORABLE_TIME_NS) return `${field} ${ns} is beyond the latest storable time (year 2262)`;
+  return null;
+}

@@ -1,5 +1,6 @@
 // OTLP/JSON ExportTraceServiceRequest → model ResourceSpans, with the same partial-success rules as the
 // protobuf decoder. IDs are hex in OTLP/JSON (not base64 as plain protobuf JSON would have them).
+import { timeNsProblem } from '@pivot/model';
 import type { Attributes, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanId, SpanLink, TraceId } from '@pivot/model';
 import { checkHexId } from './hex.ts';
 import { JsonCtx, parseJsonBody, type JsonObject } from './json.ts';
@@ -78,10 +79,14 @@ function jsonSpan(c: JsonCtx, o: JsonObject, rej: Rejections): Span | null {
   const traceId = c.str(o, 'traceId', 'trace_id');
   const spanId = c.str(o, 'spanId', 'span_id');
   const parent = c.str(o, 'parentSpanId', 'parent_span_id');
+  const startTimeUnixNano = c.nanos(o, 'startTimeUnixNano', 'start_time_unix_nano');
+  const endTimeUnixNano = c.nanos(o, 'endTimeUnixNano', 'end_time_unix_nano');
   const problem =
     hexIdProblem('trace_id', traceId, 16, false) ??
     hexIdProblem('span_id', spanId, 8, false) ??
-    hexIdProblem('parent_span_id', parent, 8, true);
+    hexIdProblem('parent_span_id', parent, 8, true) ??
+    timeNsProblem('start_time_unix_nano', startTimeUnixNano) ??
+    timeNsProblem('end_time_unix_nano', endTimeUnixNano);
   if (problem !== null) {
     rej.reject(problem);
     return null;
@@ -152,8 +157,8 @@ function jsonSpan(c: JsonCtx, o: JsonObject, rej: Rejections): Span | null {
     flags: c.int32(o, 'flags', 'flags', false),
     name: c.str(o, 'name', 'name'),
     kind: c.enumValue(o, 'kind', 'kind', SPAN_KIND_NAMES),
-    startTimeUnixNano: c.nanos(o, 'startTimeUnixNano', 'start_time_unix_nano'),
-    endTimeUnixNano: c.nanos(o, 'endTimeUnixNano', 'end_time_unix_nano'),
+    startTimeUnixNano,
+    endTimeUnixNano,
     attributes,
     droppedAttributesCount: c.int32(o, 'droppedAttributesCount', 'dropped_attributes_count', false) + dropped,
     events,

@@ -13,6 +13,7 @@ import type {
   TraceId,
   UnixNano,
 } from '@pivot/model';
+import { timeNsProblem } from '@pivot/model';
 import { toDecodeError } from './errors.ts';
 import { allZero, toHex } from './hex.ts';
 import { resolveLimits, type DecodeOptions, type Limits } from './options.ts';
@@ -222,7 +223,10 @@ function readSpan(r: Reader, lim: Limits, rej: Rejections): Span | null {
     idProblem('span_id', buf, spanAt, spanLen, 8) ??
     // Empty means root. An all-zero parent is the "invalid span ID" of W3C trace context, which some
     // bridges emit for "no parent", so it is read as root too rather than refusing the span.
-    (parentLen !== 0 && parentLen !== 8 ? `parent_span_id must be 8 bytes or empty, got ${parentLen}` : null);
+    (parentLen !== 0 && parentLen !== 8 ? `parent_span_id must be 8 bytes or empty, got ${parentLen}` : null) ??
+    // A fixed64 can exceed what the store's bigint and day partitions hold: refuse the span, not the request.
+    timeNsProblem('start_time_unix_nano', startTime) ??
+    timeNsProblem('end_time_unix_nano', endTime);
   if (problem !== null) {
     rej.reject(problem);
     return null;

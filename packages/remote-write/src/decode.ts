@@ -2,7 +2,8 @@
 // MetricsBatch. A series that breaks a rule is rejected alone, with a message; a body that is not valid
 // snappy or protobuf fails as a whole, because nothing after a framing fault can be trusted.
 import { ProtobufError, Reader, WireType } from '@pivot/protobuf';
-import { unixMillis } from '@pivot/model';
+import { SnappyError, snappyDecompress } from '@pivot/snappy';
+import { MAX_STORABLE_TIME_MS, unixMillis } from '@pivot/model';
 import type { Exemplar, Labels, MetricMetadata, MetricType, MetricsBatch, Sample, TimeSeries } from '@pivot/model';
 import { PayloadTooLargeError, RemoteWriteDecodeError } from './errors.ts';
 import { exemplarTrace } from './exemplar-trace.ts';
@@ -10,8 +11,7 @@ import { checkLabelName, checkMetricName, METRIC_NAME_LABEL, quote } from './lab
 import { DEFAULT_LIMITS } from './limits.ts';
 import type { RemoteWriteLimits } from './limits.ts';
 import { setOwn } from './set-own.ts';
-import { SnappyError, snappyDecompress } from './snappy.ts';
-import { int64, skipField, utf8 } from './wire.ts';
+import { int64, utf8 } from './wire.ts';
 
 export interface RejectedSeries {
   /** Position of the series in the request's `timeseries` list, counting from 0. */
@@ -91,7 +91,7 @@ function readWriteRequest(r: Reader, lim: RemoteWriteLimits): DecodeResult {
         break;
       }
       default:
-        skipField(r, key & 7);
+        r.skip(key & 7);
     }
   }
   return { batch: { series, metadata }, rejected };
@@ -133,17 +133,19 @@ function readSeries(r: Reader, lim: RemoteWriteLimits): TimeSeries | string {
       }
       case 4:
         r.expect(key, WireType.LEN);
-        skipField(r, WireType.LEN);
+        r.skip(WireType.LEN);
         histograms++;
         break;
       default:
-        skipField(r, key & 7);
+        r.skip(key & 7);
     }
   }
   const nameProblem = checkMetricName(Object.hasOwn(labels, METRIC_NAME_LABEL) ? labels[METRIC_NAME_LABEL] : undefined);
   if (nameProblem) return `${labelSummary(labels)}${nameProblem}`;
   if (histograms > 0)
     return `${labelSummary(labels)}native histograms are not supported (${histograms} histogram samples); send classic histograms`;
+  for (const t of [...samples, ...exemplars])
+    if (Math.abs(t.timestampMs) > MAX_STORABLE_TIME_MS) return `${labelSummary(labels)}timestamp ${t.timestampMs} ms is beyond the storable range (year 2262)`;
   return { labels, samples, exemplars };
 }
 
@@ -179,7 +181,7 @@ function readSeriesLabel(r: Reader, lim: RemoteWriteLimits, labels: Labels, curs
         if (s === null) return `value of label ${quote(name)} is not valid UTF-8`;
         value = s;
       }
-    } else skipField(r, key & 7);
+    } else r.skip(key & 7);
   }
   const problem = checkLabelName(name, cursor.previous);
   if (problem) return problem;
@@ -199,7 +201,7 @@ function readSample(r: Reader): Sample {
       const field = key >>> 3;
       if (field === 1) r.expect(key, WireType.I64);
       if (field === 2) r.expect(key, WireType.VARINT);
-      skipField(r, key & 7);
+      r.skip(key & 7);
     }
   }
   return { timestampMs: unixMillis(timestamp), value };
@@ -224,7 +226,7 @@ function readExemplar(r: Reader): Exemplar {
       }
       if (field === 2) r.expect(key, WireType.I64);
       if (field === 3) r.expect(key, WireType.VARINT);
-      skipField(r, key & 7);
+      r.skip(key & 7);
     }
   }
   return { labels, value, timestampMs: unixMillis(timestamp), ...exemplarTrace(labels) };
@@ -244,7 +246,7 @@ function readExemplarLabel(r: Reader, labels: Labels): void {
       r.pos += n;
       if (field === 1) name = s;
       else value = s;
-    } else skipField(r, key & 7);
+    } else r.skip(key & 7);
   }
   setOwn(labels, name, value);
 }
@@ -271,7 +273,7 @@ function readMetadata(r: Reader): MetricMetadata {
         md.unit = r.string();
         break;
       default:
-        skipField(r, key & 7);
+        r.skip(key & 7);
     }
   }
   return md;

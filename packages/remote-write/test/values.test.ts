@@ -41,11 +41,11 @@ describe('special values', () => {
     expect(isStaleMarker(quietened[1]!)).toBe(true);
   });
 
-  it('keeps negative and pre-1970 timestamps and large int64 values', () => {
+  it('keeps negative and pre-1970 timestamps and large int64 values up to the storable limit', () => {
     const { batch } = decodeWriteRequest(
-      rawRequest([{ ...okSeries('m'), samples: [[1, -1], [2, 0], [3, 2 ** 53 - 1], [4, -(2 ** 40)]] }]),
+      rawRequest([{ ...okSeries('m'), samples: [[1, -1], [2, 0], [3, 9_000_000_000_000], [4, -(2 ** 40)]] }]),
     );
-    expect(batch.series[0]!.samples.map((s) => s.timestampMs)).toEqual([-1, 0, 2 ** 53 - 1, -(2 ** 40)]);
+    expect(batch.series[0]!.samples.map((s) => s.timestampMs)).toEqual([-1, 0, 9_000_000_000_000, -(2 ** 40)]);
   });
 });
 
@@ -108,5 +108,23 @@ describe('exemplar trace links', () => {
   it('falls back to the next spelling when the first is invalid', () => {
     const e = exemplarWith({ trace_id: 'bad', traceId: 'c'.repeat(32) });
     expect(e.traceId).toBe('c'.repeat(32));
+  });
+});
+
+describe('timestamps the store cannot hold', async () => {
+  const { encodeWriteRequest, decodeWriteRequest } = await import('../src/index.ts');
+  const { unixMillis } = await import('@pivot/model');
+  it('reject their series alone', () => {
+    const body = encodeWriteRequest({
+      series: [
+        { labels: { __name__: 'ok' }, samples: [{ timestampMs: unixMillis(1_700_000_000_000), value: 1 }], exemplars: [] },
+        { labels: { __name__: 'far' }, samples: [{ timestampMs: unixMillis(2 ** 53 - 1), value: 1 }], exemplars: [] },
+      ],
+      metadata: [],
+    });
+    const { batch, rejected } = decodeWriteRequest(body);
+    expect(batch.series.map((s) => s.labels.__name__)).toEqual(['ok']);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.message).toMatch(/beyond the storable range/);
   });
 });

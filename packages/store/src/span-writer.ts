@@ -44,6 +44,11 @@ export interface SpanColumns {
   days: Set<number>;
 }
 
+/** Counts are uint32 on the wire; the int column holds them up to 2^31 - 1. */
+export function clampCount(n: number): number {
+  return n > 0x7fffffff ? 0x7fffffff : n < 0 ? 0 : n;
+}
+
 export function spanCount(batch: ResourceSpans[]): number {
   let n = 0;
   for (const rs of batch) for (const ss of rs.scopeSpans) n += ss.spans.length;
@@ -64,7 +69,7 @@ export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
       const resourceAttrs = toJsonText(rs.resource.attributes);
       const resourceId = contentId(rs.resource);
       if (!c.resources.has(resourceId))
-        c.resources.set(resourceId, { service, attributes: resourceAttrs, dropped: rs.resource.droppedAttributesCount });
+        c.resources.set(resourceId, { service, attributes: resourceAttrs, dropped: clampCount(rs.resource.droppedAttributesCount) });
       for (const ss of rs.scopeSpans) {
         const scopeId = contentId(ss.scope);
         if (!c.scopes.has(scopeId))
@@ -81,11 +86,13 @@ export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
           c.durationNs.push((end > start ? end - start : 0n).toString());
           c.serviceName.push(service);
           c.name.push(cleanText(s.name));
-          c.kind.push(s.kind);
-          c.statusCode.push(s.status.code);
+          // Values outside the OTLP enums (a misbehaving client) read as UNSPECIFIED / UNSET.
+          c.kind.push(s.kind >= 0 && s.kind <= 5 ? s.kind : 0);
+          c.statusCode.push(s.status.code >= 0 && s.status.code <= 2 ? s.status.code : 0);
           c.statusMessage.push(cleanText(s.status.message));
           c.traceState.push(cleanText(s.traceState));
-          c.flags.push(s.flags);
+          // flags is a uint32 on the wire: stored bit for bit in a signed int column.
+          c.flags.push(s.flags | 0);
           c.resourceId.push(resourceId);
           c.scopeId.push(scopeId);
           c.attributes.push(toJsonText(s.attributes));
@@ -99,9 +106,9 @@ export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
               ? toJsonText(s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, traceState: l.traceState, attributes: l.attributes, droppedAttributesCount: l.droppedAttributesCount, flags: l.flags })))
               : null,
           );
-          c.droppedAttributes.push(s.droppedAttributesCount);
-          c.droppedEvents.push(s.droppedEventsCount);
-          c.droppedLinks.push(s.droppedLinksCount);
+          c.droppedAttributes.push(clampCount(s.droppedAttributesCount));
+          c.droppedEvents.push(clampCount(s.droppedEventsCount));
+          c.droppedLinks.push(clampCount(s.droppedLinksCount));
         }
       }
     }

@@ -119,7 +119,7 @@ export class TraceQueries {
         durationNano: big(r.duration_ns),
         status: { code: Number(r.status_code), message: r.status_message as string },
         traceState: r.trace_state as string,
-        flags: Number(r.flags),
+        flags: Number(r.flags) >>> 0,
         attributes: json<Attributes>(r.attributes),
         events: r.events == null ? [] : json(r.events),
         links: r.links == null ? [] : json(r.links),

@@ -1,0 +1,58 @@
+// An ingest app over a real store (PGlite in memory, or a scratch PostgreSQL database), called through
+// app.request(): the full HTTP path without a port, for the fuzz, bomb and injection suites.
+import { readFileSync } from 'node:fs';
+import { createIngestApp, createIngestMetrics } from '@pivot/ingest';
+import { createApiApp } from '@pivot/api';
+import { createLogger } from '@pivot/server-kit';
+import { MetricQueries, MetricWriter, PartitionManager, SpanWriter, TraceQueries, openDatabase, type Database } from '@pivot/store';
+import { scratchDatabaseUrl } from '@pivot/store/testing';
+
+export const otlpFixture = (name: string): Uint8Array => readFileSync(new URL(`../../../../packages/otlp/test/fixtures/${name}`, import.meta.url));
+export const rwFixture = (name: string): Uint8Array => readFileSync(new URL(`../../../../packages/remote-write/test/fixtures/${name}`, import.meta.url));
+
+export interface Harness {
+  db: Database;
+  ingest: ReturnType<typeof createIngestApp>;
+  api: ReturnType<typeof createApiApp>;
+  spans: SpanWriter;
+  samples: MetricWriter;
+  close(): Promise<void>;
+}
+
+export async function startHarness(limits = { maxBodyBytes: 4 << 20, maxDecompressedBytes: 16 << 20 }): Promise<Harness> {
+  const scratch = await scratchDatabaseUrl();
+  const db = await openDatabase(scratch.url ? { url: scratch.url } : { dataDir: 'memory://' });
+  await db.migrate();
+  const partitions = new PartitionManager(db);
+  const spans = new SpanWriter(db, partitions);
+  const samples = new MetricWriter(db, partitions);
+  const logger = createLogger('silent', 'reliability');
+  const ingest = createIngestApp({ logger, metrics: createIngestMetrics(false), limits, spans, samples, ready: () => db.ping() });
+  const api = createApiApp({
+    logger,
+    traces: new TraceQueries(db),
+    metrics: { queries: new MetricQueries(db), options: { timeoutMs: 5000, maxSamples: 1_000_000 } },
+    ready: () => db.ping(),
+  });
+  return {
+    db,
+    ingest,
+    api,
+    spans,
+    samples,
+    async close() {
+      await spans.close();
+      await samples.close();
+      await db.close();
+      await scratch.drop();
+    },
+  };
+}
+
+/** The endpoints and their real payloads that the fuzz and bomb suites mutate. */
+export const ENDPOINTS = [
+  { name: 'OTLP traces protobuf', path: '/v1/traces', type: 'application/x-protobuf', encoding: '', seed: () => otlpFixture('otlp-traces-02.pb') },
+  { name: 'OTLP traces JSON', path: '/v1/traces', type: 'application/json', encoding: '', seed: () => otlpFixture('otlp-traces-07.json') },
+  { name: 'OTLP metrics protobuf', path: '/v1/metrics', type: 'application/x-protobuf', encoding: '', seed: () => otlpFixture('otlp-metrics-00.pb') },
+  { name: 'remote-write', path: '/api/v1/write', type: 'application/x-protobuf', encoding: 'snappy', seed: () => rwFixture('prom-remote-write-16.pb.snappy') },
+];
