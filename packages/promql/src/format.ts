@@ -1,4 +1,3 @@
-import type { Labels } from '@pivot/model';
 import type { SamplePair } from './types.ts';
 
 /**
@@ -39,5 +38,3 @@ export function formatGoG(v: number): string {
 export const toSeconds = (ms: number): number => ms / 1000;
 
 export const pair = (ms: number, v: number): SamplePair => [toSeconds(ms), formatFloat(v)];
-
-export type { Labels };

@@ -10,7 +10,24 @@ export type {
   RangeSeries,
 } from './types.ts';
 export type { ParseError, ParseResult } from './parser/parse.ts';
-export type { Expr, ValueType } from './parser/ast.ts';
+export type {
+  Expr,
+  ValueType,
+  VectorSelector,
+  MatrixSelector,
+  SubqueryExpr,
+  Call,
+  AggregateExpr,
+  BinaryExpr,
+  UnaryExpr,
+  ParenExpr,
+  NumberLiteral,
+  StringLiteral,
+  VectorMatching,
+  AtModifier,
+  PosRange,
+} from './parser/ast.ts';
+export { exprType } from './parser/check.ts';
 export { parse } from './parser/parse.ts';
 export { instantQuery, rangeQuery } from './engine/engine.ts';
 export { PromQLError, type PromQLErrorKind } from './errors.ts';

@@ -96,6 +96,18 @@ export function labelsSortKey(l: Labels): string {
   return k;
 }
 
+/** labelsKey and labelsSortKey together, sorting the names once (done for every fetched series). */
+export function labelKeys(l: Labels): { key: string; sortKey: string } {
+  let key = '';
+  let sortKey = '';
+  for (const n of sortedNames(l)) {
+    const v = l[n]!;
+    if (v !== '') key += n + SEP + v + SEP;
+    sortKey += n + '\x00' + v + '\x00';
+  }
+  return { key, sortKey };
+}
+
 /** Prometheus' Labels.String(): {a="1", b="2"}, used inside error messages. */
 export function labelsString(l: Labels): string {
   return '{' + sortedNames(l).map((n) => `${n}=${JSON.stringify(l[n])}`).join(', ') + '}';

@@ -10,7 +10,7 @@ import { formatFloat, formatGoG } from '../format.ts';
 import { quantile } from '../functions/quantile.ts';
 import type { Evaluator } from './eval.ts';
 import type { Ctx, ScalarValue, Series, StringValue, VectorValue } from './values.ts';
-import { OutputBuilder, countPoints, newSeries } from './values.ts';
+import { OutputBuilder, Sweep, countPoints, newSeries, present, spanEnd, valueAt } from './values.ts';
 
 interface Grouping {
   /** Group index of each input series. */
@@ -52,25 +52,34 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr, ctx: Ctx): Vector
       series = topk(ev, e.op === 'topk', input.series, (param as ScalarValue).v, e.grouping, e.without, ctx.n);
       break;
     case 'quantile':
-      series = quantileAgg(input.series, (param as ScalarValue).v, e.grouping, e.without, ctx.n);
+      series = quantileAgg(input.series, (param as ScalarValue).v, e.grouping, e.without);
       break;
     case 'count_values':
       series = countValues(input.series, (param as StringValue).s, e.grouping, e.without, ctx.n);
       break;
     default:
-      series = simple(ev, e.op, input.series, e.grouping, e.without, ctx.n);
+      series = simple(ev, e.op, input.series, e.grouping, e.without);
   }
   ev.release(input);
   ev.track(countPoints(series));
   return { kind: 'vector', series };
 }
 
-function simple(ev: Evaluator, op: string, input: Series[], grouping: string[], without: boolean, n: number): Series[] {
+function simple(ev: Evaluator, op: string, input: Series[], grouping: string[], without: boolean): Series[] {
   const { of, labels } = groupSeries(input, grouping, without);
   const G = labels.length;
-  const val = labels.map(() => new Float64Array(n));
-  const cnt = labels.map(() => new Float64Array(n));
-  const mean = op === 'avg' || op === 'stddev' || op === 'stdvar' ? labels.map(() => new Float64Array(n)) : null;
+  // Each group's arrays cover the union of its members' spans.
+  const glo = new Float64Array(G).fill(Infinity);
+  const ghi = new Float64Array(G).fill(-Infinity);
+  input.forEach((s, si) => {
+    const g = of[si]!;
+    glo[g] = Math.min(glo[g]!, s.lo);
+    ghi[g] = Math.max(ghi[g]!, spanEnd(s));
+  });
+  const len = (g: number): number => Math.max(0, ghi[g]! - glo[g]!);
+  const val = labels.map((_, g) => new Float64Array(len(g)));
+  const cnt = labels.map((_, g) => new Float64Array(len(g)));
+  const mean = op === 'avg' || op === 'stddev' || op === 'stdvar' ? labels.map((_, g) => new Float64Array(len(g))) : null;
   for (let si = 0; si < input.length; si++) {
     if ((si & 255) === 0) ev.checkDeadline();
     const s = input[si]!;
@@ -79,41 +88,46 @@ function simple(ev: Evaluator, op: string, input: Series[], grouping: string[], 
     const count = cnt[g]!;
     const mn = mean ? mean[g]! : value;
     const { v, has } = s;
+    const d = s.lo - glo[g]!;
+    const m = has.length;
     switch (op) {
       case 'sum':
-        for (let i = 0; i < n; i++) {
-          if (!has[i]) continue;
-          if (count[i] === 0) value[i] = v[i]!;
-          else value[i] = value[i]! + v[i]!;
+        for (let k = 0; k < m; k++) {
+          if (!has[k]) continue;
+          const i = k + d;
+          if (count[i] === 0) value[i] = v[k]!;
+          else value[i] = value[i]! + v[k]!;
           count[i] = count[i]! + 1;
         }
         break;
       case 'avg':
-        for (let i = 0; i < n; i++) {
-          if (!has[i]) continue;
-          const x = v[i]!;
+        for (let k = 0; k < m; k++) {
+          if (!has[k]) continue;
+          const i = k + d;
+          const x = v[k]!;
           if (count[i] === 0) {
             mn[i] = x;
             count[i] = 1;
             continue;
           }
           const c = (count[i] = count[i]! + 1);
-          const m = mn[i]!;
-          if (m === Infinity || m === -Infinity) {
+          const cur = mn[i]!;
+          if (cur === Infinity || cur === -Infinity) {
             // An infinite mean stays correct unless an opposite infinity or NaN arrives.
-            if ((x === Infinity || x === -Infinity) && m > 0 === x > 0) continue;
+            if ((x === Infinity || x === -Infinity) && cur > 0 === x > 0) continue;
             if (Number.isFinite(x)) continue;
           }
           // Dividing each term first avoids overflowing float64.
-          mn[i] = m + (x / c - m / c);
+          mn[i] = cur + (x / c - cur / c);
         }
         break;
       case 'max':
       case 'min': {
         const isMax = op === 'max';
-        for (let i = 0; i < n; i++) {
-          if (!has[i]) continue;
-          const x = v[i]!;
+        for (let k = 0; k < m; k++) {
+          if (!has[k]) continue;
+          const i = k + d;
+          const x = v[k]!;
           if (count[i] === 0) value[i] = x;
           else {
             const cur = value[i]!;
@@ -125,13 +139,14 @@ function simple(ev: Evaluator, op: string, input: Series[], grouping: string[], 
       }
       case 'count':
       case 'group':
-        for (let i = 0; i < n; i++) if (has[i]) count[i] = count[i]! + 1;
+        for (let k = 0; k < m; k++) if (has[k]) count[k + d] = count[k + d]! + 1;
         break;
       case 'stddev':
       case 'stdvar':
-        for (let i = 0; i < n; i++) {
-          if (!has[i]) continue;
-          const x = v[i]!;
+        for (let k = 0; k < m; k++) {
+          if (!has[k]) continue;
+          const i = k + d;
+          const x = v[k]!;
           if (count[i] === 0) {
             count[i] = 1;
             mn[i] = x;
@@ -151,9 +166,9 @@ function simple(ev: Evaluator, op: string, input: Series[], grouping: string[], 
   const out: Series[] = [];
   for (let g = 0; g < G; g++) {
     const count = cnt[g]!;
-    const s = newSeries(labels[g]!, n);
+    const s = newSeries(labels[g]!, glo[g]!, ghi[g]!);
     let any = false;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < count.length; i++) {
       const c = count[i]!;
       if (c === 0) continue;
       any = true;
@@ -203,11 +218,9 @@ function topk(
   const outBySeries = new Map<number, Series>();
   const order: Series[] = [];
   const less = (a: number, b: number): boolean => {
-    const x = input[a]!.v;
-    const y = input[b]!.v;
-    const xa = x[cur]!;
+    const xa = valueAt(input[a]!, cur);
     if (xa !== xa) return true;
-    return isTop ? xa < y[cur]! : xa > y[cur]!;
+    return isTop ? xa < valueAt(input[b]!, cur) : xa > valueAt(input[b]!, cur);
   };
   let cur = 0;
   const up = (h: number[], j: number): void => {
@@ -231,6 +244,7 @@ function topk(
       i = j;
     }
   };
+  const sweep = new Sweep(input);
   for (let i = 0; i < n; i++) {
     if ((i & 63) === 0) ev.checkDeadline();
     cur = i;
@@ -239,9 +253,9 @@ function topk(
     const k = Math.trunc(f);
     if (k < 1) continue;
     used.length = 0;
-    for (let si = 0; si < input.length; si++) {
+    for (const si of sweep.at(i)) {
       const s = input[si]!;
-      if (!s.has[i]) continue;
+      if (!present(s, i)) continue;
       const g = of[si]!;
       const h = heaps[g]!;
       if (h.length === 0) {
@@ -249,8 +263,8 @@ function topk(
         h.push(si);
         continue;
       }
-      const top = input[h[0]!]!.v[i]!;
-      const x = s.v[i]!;
+      const top = valueAt(input[h[0]!]!, i);
+      const x = valueAt(s, i);
       if (h.length < k || (isTop ? top < x : top > x) || top !== top) {
         if (h.length === k) {
           if (k === 1) {
@@ -272,14 +286,15 @@ function topk(
       // sort.Sort(sort.Reverse(heap)): best first.
       h.sort((a, b) => (less(b, a) ? -1 : less(a, b) ? 1 : 0));
       for (const si of h) {
+        const src = input[si]!;
         let o = outBySeries.get(si);
         if (!o) {
-          o = newSeries(input[si]!.labels, n, input[si]!.key);
+          o = newSeries(src.labels, src.lo, spanEnd(src), src.key);
           outBySeries.set(si, o);
           order.push(o);
         }
-        o.has[i] = 1;
-        o.v[i] = input[si]!.v[i]!;
+        o.has[i - o.lo] = 1;
+        o.v[i - o.lo] = valueAt(src, i);
       }
       h.length = 0;
     }
@@ -287,21 +302,29 @@ function topk(
   return order;
 }
 
-function quantileAgg(input: Series[], q: Float64Array, grouping: string[], without: boolean, n: number): Series[] {
+function quantileAgg(input: Series[], q: Float64Array, grouping: string[], without: boolean): Series[] {
   const { of, labels } = groupSeries(input, grouping, without);
   const members: number[][] = labels.map(() => []);
   input.forEach((_s, si) => members[of[si]!]!.push(si));
   const out: Series[] = [];
   const buf: number[] = [];
   labels.forEach((l, g) => {
-    const s = newSeries(l, n);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const si of members[g]!) {
+      lo = Math.min(lo, input[si]!.lo);
+      hi = Math.max(hi, spanEnd(input[si]!));
+    }
+    const s = newSeries(l, lo, hi);
+    const group = members[g]!.map((si) => input[si]!);
+    const sweep = new Sweep(group);
     let any = false;
-    for (let i = 0; i < n; i++) {
+    for (let i = lo; i < hi; i++) {
       buf.length = 0;
-      for (const si of members[g]!) if (input[si]!.has[i]) buf.push(input[si]!.v[i]!);
+      for (const j of sweep.at(i)) if (present(group[j]!, i)) buf.push(valueAt(group[j]!, i));
       if (buf.length === 0) continue;
-      s.has[i] = 1;
-      s.v[i] = quantile(q[i]!, buf);
+      s.has[i - lo] = 1;
+      s.v[i - lo] = quantile(q[i]!, buf);
       any = true;
     }
     if (any) out.push(s);
@@ -313,19 +336,22 @@ function countValues(input: Series[], valueLabel: string, grouping: string[], wi
   if (!isValidLabelName(valueLabel)) throw execError(`invalid label name "${valueLabel}"`);
   const byNames = without ? grouping : [...grouping, valueLabel].sort();
   const excluded = new Set([...grouping, METRIC_NAME]);
-  const b = new OutputBuilder(n);
+  const b = new OutputBuilder();
   const counts = new Map<string, { labels: Labels; count: number }>();
+  const sweep = new Sweep(input);
   for (let i = 0; i < n; i++) {
     counts.clear();
-    for (const s of input) {
-      if (!s.has[i]) continue;
-      const metric: Labels = { ...s.labels, [valueLabel]: formatFloat(s.v[i]!) };
+    for (const si of sweep.at(i)) {
+      const s = input[si]!;
+      if (!present(s, i)) continue;
+      const metric: Labels = { ...s.labels, [valueLabel]: formatFloat(valueAt(s, i)) };
       const k = without ? keyWithout(metric, excluded) : keyWith(metric, byNames);
       const c = counts.get(k);
       if (c) c.count++;
       else counts.set(k, { labels: without ? withoutLabels(metric, excluded) : keepLabels(metric, byNames), count: 1 });
     }
-    for (const c of counts.values()) OutputBuilder.put(b.slot(c.labels), i, c.count);
+    // Value-derived series come and go per step; a full-width span avoids regrowing them.
+    for (const c of counts.values()) OutputBuilder.put(b.slot(c.labels, 0, n), i, c.count);
   }
   return b.finish();
 }

@@ -4,10 +4,10 @@ import type { Labels } from '@pivot/model';
 import type { BinaryExpr, BinaryOp, UnaryExpr, VectorMatching } from '../parser/ast.ts';
 import { isComparisonOp } from '../parser/ast.ts';
 import { execError } from '../errors.ts';
-import { METRIC_NAME, dropMetricName, keepLabels, keyWith, keyWithout, labelsString } from '../labels.ts';
+import { METRIC_NAME, dropMetricName, keepLabels, keyWith, keyWithout, labelsString, withoutLabels } from '../labels.ts';
 import type { Evaluator } from './eval.ts';
 import type { Ctx, ScalarValue, Series, Value, VectorValue } from './values.ts';
-import { OutputBuilder, assertUniqueLabelsets, countPoints, keyOf } from './values.ts';
+import { OutputBuilder, Sweep, assertUniqueLabelsets, countPoints, keyOf, present, spanEnd, valueAt } from './values.ts';
 
 /** Go's math.Pow special cases where JavaScript's ** disagrees. */
 function goPow(x: number, y: number): number {
@@ -98,9 +98,9 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr, ctx: Ctx): Value {
     else series = vectorBinop(ev, e.op, lhs.series, rhs.series, m, e.returnBool, n);
     result = { kind: 'vector', series };
   } else if (lhs.kind === 'vector') {
-    result = { kind: 'vector', series: vectorScalar(e.op, lhs, (rhs as ScalarValue).v, false, e.returnBool, n) };
+    result = { kind: 'vector', series: vectorScalar(e.op, lhs, (rhs as ScalarValue).v, false, e.returnBool) };
   } else {
-    result = { kind: 'vector', series: vectorScalar(e.op, rhs as VectorValue, (lhs as ScalarValue).v, true, e.returnBool, n) };
+    result = { kind: 'vector', series: vectorScalar(e.op, rhs as VectorValue, (lhs as ScalarValue).v, true, e.returnBool) };
   }
   ev.release(lhs);
   ev.release(rhs);
@@ -114,17 +114,17 @@ function vectorScalar(
   scalar: Float64Array,
   swap: boolean,
   returnBool: boolean,
-  n: number,
 ): Series[] {
   const cmp = isComparisonOp(op);
   const drop = dropsName(op) || returnBool;
-  const b = new OutputBuilder(n);
+  const b = new OutputBuilder();
   for (const s of vec.series) {
-    const out = b.slot(drop ? dropMetricName(s.labels) : s.labels, drop ? undefined : keyOf(s));
-    const { v, has } = s;
-    for (let i = 0; i < n; i++) {
-      if (!has[i]) continue;
-      const x = v[i]!;
+    const out = b.slot(drop ? dropMetricName(s.labels) : s.labels, s.lo, spanEnd(s), drop ? undefined : keyOf(s));
+    const { v, has, lo } = s;
+    for (let k = 0; k < has.length; k++) {
+      if (!has[k]) continue;
+      const i = lo + k;
+      const x = v[k]!;
       let value = swap ? elemOp(op, scalar[i]!, x) : elemOp(op, x, scalar[i]!);
       // A comparison keeps the vector's value even when the scalar is on the left.
       if (cmp && swap) value = x;
@@ -165,28 +165,35 @@ function setOp(op: 'and' | 'or' | 'unless', lhs: Series[], rhs: Series[], m: Vec
   const sigs = signatures(m, lhs, rhs);
   // stamp[sig] === step + 1 marks a signature present on the other side at this step.
   const stamp = new Int32Array(sigs.count);
-  const b = new OutputBuilder(n);
-  const lOut = lhs.map((s) => b.slot(s.labels, keyOf(s)));
-  const rOut = op === 'or' ? rhs.map((s) => b.slot(s.labels, keyOf(s))) : [];
+  const b = new OutputBuilder();
+  const lOut = lhs.map((s) => b.slot(s.labels, s.lo, spanEnd(s), keyOf(s)));
+  const rOut = op === 'or' ? rhs.map((s) => b.slot(s.labels, s.lo, spanEnd(s), keyOf(s))) : [];
+  const lSweep = new Sweep(lhs);
+  const rSweep = new Sweep(rhs);
   for (let i = 0; i < n; i++) {
     const mark = i + 1;
+    const lActive = lSweep.at(i);
+    const rActive = rSweep.at(i);
     if (op === 'or') {
-      for (let j = 0; j < lhs.length; j++) {
-        if (!lhs[j]!.has[i]) continue;
+      for (const j of lActive) {
+        const s = lhs[j]!;
+        if (!present(s, i)) continue;
         stamp[sigs.l[j]!] = mark;
-        OutputBuilder.put(lOut[j]!, i, lhs[j]!.v[i]!);
+        OutputBuilder.put(lOut[j]!, i, valueAt(s, i));
       }
-      for (let j = 0; j < rhs.length; j++) {
-        if (!rhs[j]!.has[i] || stamp[sigs.r[j]!] === mark) continue;
-        OutputBuilder.put(rOut[j]!, i, rhs[j]!.v[i]!);
+      for (const j of rActive) {
+        const s = rhs[j]!;
+        if (!present(s, i) || stamp[sigs.r[j]!] === mark) continue;
+        OutputBuilder.put(rOut[j]!, i, valueAt(s, i));
       }
       continue;
     }
-    for (let j = 0; j < rhs.length; j++) if (rhs[j]!.has[i]) stamp[sigs.r[j]!] = mark;
-    for (let j = 0; j < lhs.length; j++) {
-      if (!lhs[j]!.has[i]) continue;
+    for (const j of rActive) if (present(rhs[j]!, i)) stamp[sigs.r[j]!] = mark;
+    for (const j of lActive) {
+      const s = lhs[j]!;
+      if (!present(s, i)) continue;
       const matched = stamp[sigs.l[j]!] === mark;
-      if (matched === (op === 'and')) OutputBuilder.put(lOut[j]!, i, lhs[j]!.v[i]!);
+      if (matched === (op === 'and')) OutputBuilder.put(lOut[j]!, i, valueAt(s, i));
     }
   }
   return b.finish();
@@ -206,53 +213,48 @@ function vectorBinop(
   const lhs = swapped ? rhsIn : lhsIn;
   const rhs = swapped ? lhsIn : rhsIn;
   const sigs = signatures(m, lhs, rhs);
-  const rBySig: number[][] = Array.from({ length: sigs.count }, () => []);
-  for (let j = 0; j < rhs.length; j++) rBySig[sigs.r[j]!]!.push(j);
-  const ambiguous = rBySig.filter((g) => g.length > 1);
+  const rStamp = new Int32Array(sigs.count);
+  const rFirst = new Int32Array(sigs.count);
+  const ignored = new Set([...m.labels, METRIC_NAME]);
   const sigStamp = new Int32Array(sigs.count);
-  const b = new OutputBuilder(n);
+  const b = new OutputBuilder();
   // Output series per (lhs, rhs) pair, built on first match.
   const pairOut = new Map<number, Series>();
   const lastSig = new Map<Series, number>();
   const oneSide = swapped ? 'left' : 'right';
+  const lSweep = new Sweep(lhs);
+  const rSweep = new Sweep(rhs);
   for (let i = 0; i < n; i++) {
     if ((i & 63) === 0) ev.checkDeadline();
     const mark = i + 1;
+    const lActive = lSweep.at(i);
+    const rActive = rSweep.at(i);
     // Like VectorBinop, a step with an empty side matches nothing and so cannot be ambiguous.
-    if (!lhs.some((s) => s.has[i]) || !rhs.some((s) => s.has[i])) continue;
-    for (const g of ambiguous) {
-      let first = -1;
-      for (const j of g) {
-        if (!rhs[j]!.has[i]) continue;
-        if (first >= 0) {
-          const a = rhs[j]!.labels;
-          const matchLabels = m.on ? keepLabels(a, m.labels) : (() => {
-            const x = dropMetricName(a);
-            for (const l of m.labels) delete x[l];
-            return x;
-          })();
-          throw execError(
-            `found duplicate series for the match group ${labelsString(matchLabels)} on the ${oneSide} hand-side of the operation: [${labelsString(a)}, ${labelsString(rhs[first]!.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
-          );
-        }
-        first = j;
+    if (!lActive.some((j) => present(lhs[j]!, i)) || !rActive.some((j) => present(rhs[j]!, i))) continue;
+    // Index this step's "one" side by signature; two live series with one signature are ambiguous.
+    for (const j of rActive) {
+      if (!present(rhs[j]!, i)) continue;
+      const sig = sigs.r[j]!;
+      if (rStamp[sig] === mark) {
+        const a = rhs[j]!.labels;
+        const matchLabels = m.on ? keepLabels(a, m.labels) : withoutLabels(a, ignored);
+        throw execError(
+          `found duplicate series for the match group ${labelsString(matchLabels)} on the ${oneSide} hand-side of the operation: [${labelsString(a)}, ${labelsString(rhs[rFirst[sig]!]!.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
+        );
       }
+      rStamp[sig] = mark;
+      rFirst[sig] = j;
     }
-    for (let li = 0; li < lhs.length; li++) {
+    for (const li of lActive) {
       const ls = lhs[li]!;
-      if (!ls.has[i]) continue;
+      if (!present(ls, i)) continue;
       const sig = sigs.l[li]!;
-      const group = rBySig[sig]!;
-      let rj = -1;
-      for (const j of group) {
-        if (rhs[j]!.has[i]) {
-          rj = j;
-          break;
-        }
-      }
-      if (rj < 0) continue;
+      if (rStamp[sig] !== mark) continue;
+      const rj = rFirst[sig]!;
       const rs = rhs[rj]!;
-      let value = swapped ? elemOp(op, rs.v[i]!, ls.v[i]!) : elemOp(op, ls.v[i]!, rs.v[i]!);
+      const l = valueAt(ls, i);
+      const r = valueAt(rs, i);
+      let value = swapped ? elemOp(op, r, l) : elemOp(op, l, r);
       if (returnBool) value = keep ? 1 : 0;
       else if (!keep) continue;
       const pairKey = li * rhs.length + rj;
@@ -260,14 +262,14 @@ function vectorBinop(
       if (!out) {
         let metric = resultMetric(ls.labels, rs.labels, op, m);
         if (returnBool) metric = dropMetricName(metric);
-        out = b.slot(metric);
+        out = b.slot(metric, Math.max(ls.lo, rs.lo), Math.min(spanEnd(ls), spanEnd(rs)));
         pairOut.set(pairKey, out);
       }
       if (m.card === 'one-to-one') {
         if (sigStamp[sig] === mark)
           throw execError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
         sigStamp[sig] = mark;
-      } else if (out.has[i] && lastSig.get(out) === sig) {
+      } else if (present(out, i) && lastSig.get(out) === sig) {
         // Same output labels from the same match group: the group_x labels do not tell the "many" apart.
         throw execError('multiple matches for labels: grouping labels must ensure unique matches');
       }

@@ -1,6 +1,6 @@
 import type { Labels } from '@pivot/model';
 import type { StoredSeries } from '../types.ts';
-import { labelsKey } from '../labels.ts';
+import { labelKeys } from '../labels.ts';
 import { isStaleAt, wordsOf } from '../stale.ts';
 
 /** A fetched series, annotated once: label key, stale-marker positions, and a stale-free view for ranges. */
@@ -15,7 +15,7 @@ export interface Prepared {
   rangeV: Float64Array;
 }
 
-export function prepare(s: StoredSeries): Prepared {
+export function prepare(s: StoredSeries, key: string): Prepared {
   const { timestamps: t, values: v } = s;
   const len = Math.min(t.length, v.length);
   let stale: Uint8Array | null = null;
@@ -47,7 +47,7 @@ export function prepare(s: StoredSeries): Prepared {
       j++;
     }
   }
-  return { labels: s.labels, key: labelsKey(s.labels), t: tt, v: vv, stale, rangeT, rangeV };
+  return { labels: s.labels, key, t: tt, v: vv, stale, rangeT, rangeV };
 }
 
 /** Index of the first element > x in the ascending array a (binary search). */
@@ -87,4 +87,44 @@ export function clip(p: Prepared, minMs: number, maxMs: number): Prepared {
     rangeT: p.rangeT.subarray(rlo, rhi),
     rangeV: p.rangeV.subarray(rlo, rhi),
   };
+}
+
+/**
+ * Storage may hand back one series in several pieces (e.g. per partition or chunk); the engine needs one
+ * series per label set, like Prometheus' merging querier. Pieces are merged by timestamp, the later
+ * piece winning on equal timestamps. Values are copied as raw words so stale-marker bits survive.
+ * Returns the series in label order (storage order is not guaranteed; a fixed order keeps results and
+ * float sums reproducible), each with its identity key.
+ */
+export function normalizeFetched(stored: StoredSeries[]): { s: StoredSeries; key: string }[] {
+  const keyed = stored.map((s) => ({ s, ...labelKeys(s.labels) }));
+  keyed.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+  const out: { s: StoredSeries; key: string }[] = [];
+  for (let i = 0; i < keyed.length; ) {
+    let j = i + 1;
+    while (j < keyed.length && keyed[j]!.key === keyed[i]!.key) j++;
+    const group = keyed.slice(i, j).map((x) => x.s);
+    out.push({ s: group.length === 1 ? group[0]! : mergePieces(group), key: keyed[i]!.key });
+    i = j;
+  }
+  return out;
+}
+
+function mergePieces(group: StoredSeries[]): StoredSeries {
+  const refs: [number, number, number][] = []; // [timestamp, piece, index]
+  group.forEach((s, p) => {
+    for (let i = 0; i < s.timestamps.length; i++) refs.push([s.timestamps[i]!, p, i]);
+  });
+  refs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const kept = refs.filter((r, i) => i + 1 >= refs.length || refs[i + 1]![0] !== r[0]);
+  const timestamps = new Float64Array(kept.length);
+  const values = new Float64Array(kept.length);
+  const dst = wordsOf(values);
+  const src = group.map((s) => wordsOf(s.values));
+  kept.forEach(([t, p, i], k) => {
+    timestamps[k] = t;
+    dst[2 * k] = src[p]![2 * i]!;
+    dst[2 * k + 1] = src[p]![2 * i + 1]!;
+  });
+  return { labels: group[0]!.labels, timestamps, values };
 }

@@ -257,3 +257,50 @@ describe('operators', () => {
     expect(await value([], '0 / 0', 0)).toBe('NaN');
   });
 });
+
+describe('short-lived series', () => {
+  it('merge across disjoint lifetimes', async () => {
+    const a1 = series({ __name__: 'a', i: '1' }, Array.from({ length: 10 }, (_, k) => [k * 60_000, k] as [number, number]));
+    const a2 = series({ __name__: 'a', i: '2' }, Array.from({ length: 10 }, (_, k) => [(50 + k) * 60_000, 100 + k] as [number, number]));
+    const r = flatten(await range([a1, a2], 'label_replace(a, "i", "x", "i", ".*")', 0, 3600, 60, { lookbackDeltaMs: 1000 }));
+    expect(Object.keys(r)).toEqual(['{"__name__":"a","i":"x"}']);
+    expect(r['{"__name__":"a","i":"x"}']!.split(' ')).toHaveLength(20);
+    const s = flatten(await range([a1, a2], 'sum(a) or vector(-1)', 0, 3600, 60, { lookbackDeltaMs: 1000 }));
+    expect(s['{}']!.split(' ')).toHaveLength(61);
+  });
+
+  it('cost their lifetime, not the whole range', async () => {
+    // 10k pods living 20 minutes each over a week at a 60s step: dense per-step arrays would need ~1 GB
+    // per intermediate result, and per-step loops over all series ~10^8 iterations per operator.
+    const data = Array.from({ length: 10_000 }, (_, p) =>
+      series(
+        { __name__: 'churn', pod: String(p) },
+        Array.from({ length: 20 }, (_, k) => [p * 30_000 + k * 60_000, k] as [number, number]),
+      ),
+    );
+    const info = data.map((s) => ({ ...s, labels: { ...s.labels, __name__: 'churn_info', node: `n${Number(s.labels['pod']) % 50}` } }));
+    const all = [...data, ...info];
+    for (const q of [
+      'sum(rate(churn[5m]))',
+      'sum by (node) (churn * on(pod) group_left(node) churn_info)',
+      'topk(3, churn)',
+      'churn unless on(pod) churn_info > 10',
+      'count_values("v", churn)',
+    ]) {
+      const r = await range(all, q, 0, 600_000, 60);
+      expect(r.resultType).toBe('matrix');
+      expect(r.result.length).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});
+
+describe('storage quirks', () => {
+  it('merges a series returned in several pieces, keeping stale markers', async () => {
+    const piece1 = series({ __name__: 'p', a: '1' }, [[0, 1], [60_000, 2]]);
+    const piece2 = series({ a: '1', __name__: 'p' }, [[60_000, 2], [120_000, STALE], [180_000, 4]]);
+    expect(await value([piece2, piece1], 'count_over_time(p[5m])', 180)).toBe('3');
+    expect(await value([piece2, piece1], 'p', 150)).toBeUndefined();
+    expect(await value([piece2, piece1], 'p', 60)).toBe('2');
+    expect(await value([piece2, piece1], 'p', 200)).toBe('4');
+  });
+});

@@ -6,11 +6,11 @@ import { exprType } from '../parser/check.ts';
 import { documentedType } from '../parser/ast.ts';
 import { labelsSortKey, sortLabels } from '../labels.ts';
 import { formatFloat, pair } from '../format.ts';
-import { clip, prepare, type Prepared } from './data.ts';
+import { clip, normalizeFetched, prepare, type Prepared } from './data.ts';
 import { planFetches } from './plan.ts';
 import { stepInvariantNodes } from './preprocess.ts';
 import { Evaluator } from './eval.ts';
-import { makeCtx, type Ctx, type Value } from './values.ts';
+import { makeCtx, present, valueAt, type Ctx, type Value } from './values.ts';
 
 const DEFAULTS = {
   lookbackDeltaMs: 5 * 60 * 1000,
@@ -34,6 +34,7 @@ export async function instantQuery(
   timeMs: number,
   opts: EngineOptions = {},
 ): Promise<QueryResult> {
+  if (!Number.isFinite(timeMs)) throw new PromQLError('bad_data', 'invalid parameter "time": not a finite timestamp');
   const expr = parseOrThrow(query);
   return run(querier, expr, timeMs, timeMs, 0, opts);
 }
@@ -47,6 +48,8 @@ export async function rangeQuery(
   stepMs: number,
   opts: EngineOptions = {},
 ): Promise<QueryResult> {
+  if (!Number.isFinite(startMs) || !Number.isFinite(endMs))
+    throw new PromQLError('bad_data', 'invalid parameter "start" or "end": not a finite timestamp');
   // The same checks, in the same order and words, as Prometheus' queryRange handler.
   if (endMs < startMs) throw new PromQLError('bad_data', 'end timestamp must not be before start time');
   if (!(stepMs > 0))
@@ -86,10 +89,14 @@ async function run(
   // One controller aborts the storage reads on timeout or on the caller's cancellation.
   const ac = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    ac.abort(new PromQLError('timeout', 'query timed out in query execution'));
-  }, timeoutMs);
+  // setTimeout fires at once for delays beyond 2^31 − 1 ms, so such budgets mean "no timer".
+  const timer =
+    timeoutMs <= 0x7fffffff
+      ? setTimeout(() => {
+          timedOut = true;
+          ac.abort(new PromQLError('timeout', 'query timed out in query execution'));
+        }, timeoutMs)
+      : undefined;
   const onAbort = (): void => ac.abort(new PromQLError('canceled', 'query was canceled in query execution'));
   userSignal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -104,11 +111,7 @@ async function run(
       Promise.all(
         fetches.map(async (f) => {
           const stored = await querier.select(f.matchers, f.minMs, f.maxMs, ac.signal);
-          // Storage order is not guaranteed; label order makes results (and float sums) reproducible.
-          const prepared = stored
-            .map((s) => ({ k: labelsSortKey(s.labels), p: prepare(s) }))
-            .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
-            .map((x) => x.p);
+          const prepared = normalizeFetched(stored).map(({ s, key }) => prepare(s, key));
           for (const n of f.nodes) data.set(n.node, prepared.map((p) => clip(p, n.minMs, n.maxMs)));
         }),
       ),
@@ -138,6 +141,8 @@ async function run(
   } finally {
     clearTimeout(timer);
     userSignal?.removeEventListener('abort', onAbort);
+    // Stops any storage reads still running after a failure elsewhere.
+    if (!ac.signal.aborted) ac.abort(new PromQLError('canceled', 'query finished'));
   }
 }
 
@@ -150,7 +155,9 @@ function instantResult(v: Value, t: number): QueryResult {
     case 'vector':
       return {
         resultType: 'vector',
-        result: v.series.filter((s) => s.has[0]).map((s): InstantSample => ({ metric: sortLabels(s.labels), value: pair(t, s.v[0]!) })),
+        result: v.series
+          .filter((s) => present(s, 0))
+          .map((s): InstantSample => ({ metric: sortLabels(s.labels), value: pair(t, valueAt(s, 0)) })),
       };
     case 'matrix':
       return {
@@ -173,7 +180,7 @@ function rangeResult(v: Value, ctx: Ctx): QueryResult {
   } else if (v.kind === 'vector') {
     for (const s of v.series) {
       const values: SamplePair[] = [];
-      for (let i = 0; i < ctx.n; i++) if (s.has[i]) values.push(pair(ctx.start + i * ctx.interval, s.v[i]!));
+      for (let k = 0; k < s.has.length; k++) if (s.has[k]) values.push(pair(ctx.start + (s.lo + k) * ctx.interval, s.v[k]!));
       if (values.length) out.push({ metric: sortLabels(s.labels), values });
     }
     // Prometheus sorts range results by label set (sort.Sort(mat) in execEvalStmt).

@@ -6,7 +6,7 @@ import { dropMetricName } from '../labels.ts';
 import type { Prepared } from './data.ts';
 import { lowerBound, upperBound } from './data.ts';
 import type { Ctx, MatrixValue, RawSeries, ScalarValue, Series, Value, VectorValue } from './values.ts';
-import { SeriesSlab, assertUniqueLabelsets, countPoints, makeCtx, mergeStepwise, newSeries } from './values.ts';
+import { SeriesSlab, assertUniqueLabelsets, countPoints, makeCtx, mergeStepwise, newSeries, present, valueAt } from './values.ts';
 import { RANGE_FUNCTIONS, type RangeCall } from '../functions/range.ts';
 import { absentLabels, callInstantFunction } from '../functions/instant.ts';
 import { evalAggregate } from './aggregations.ts';
@@ -81,12 +81,14 @@ export class Evaluator {
       if (v.kind === 'scalar') return { kind: 'scalar', v: new Float64Array(ctx.n).fill(v.v[0]!) };
       if (v.kind !== 'vector') return v;
       this.release(v);
-      const series = v.series.map((s) => {
-        const o = newSeries(s.labels, ctx.n, s.key);
-        o.v.fill(s.v[0]!);
-        o.has.fill(1);
-        return o;
-      });
+      const series = v.series
+        .filter((s) => present(s, 0))
+        .map((s) => {
+          const o = newSeries(s.labels, 0, ctx.n, s.key);
+          o.v.fill(valueAt(s, 0));
+          o.has.fill(1);
+          return o;
+        });
       this.track(series.length * ctx.n);
       return { kind: 'vector', series };
     }
@@ -137,18 +139,27 @@ export class Evaluator {
       this.checkDeadline();
       const { t, v, stale } = p;
       const len = t.length;
+      if (len === 0) continue;
+      // Only steps whose lookback window can reach a sample: [first sample, last sample + lookback].
+      let from = 0;
+      let to = n - 1;
+      if (fixedRef === null) {
+        from = Math.max(0, Math.ceil((t[0]! + off - start) / interval));
+        to = Math.min(n - 1, Math.floor((t[len - 1]! + lookback + off - start) / interval));
+      }
       let s: Series | null = null;
-      let j = upperBound(t, fixedRef ?? start - off) - 1;
-      for (let i = 0; i < n; i++) {
+      let j = upperBound(t, fixedRef ?? start + from * interval - off) - 1;
+      for (let i = from; i <= to; i++) {
         const ref = fixedRef ?? start + i * interval - off;
         while (j + 1 < len && t[j + 1]! <= ref) j++;
         if (j < 0) continue;
         const ts = t[j]!;
         if (ts < ref - lookback) continue;
         if (stale !== null && stale[j]) continue;
-        s ??= slab.series(p.labels, p.key);
-        s.has[i] = 1;
-        s.v[i] = timestamps ? ts / 1000 : v[j]!;
+        s ??= slab.series(p.labels, i, to + 1, p.key);
+        const k = i - s.lo;
+        s.has[k] = 1;
+        s.v[k] = timestamps ? ts / 1000 : v[j]!;
         points++;
       }
       if (s) out.push(s);
@@ -200,15 +211,15 @@ export class Evaluator {
       const v = this.eval(e.expr, inner) as VectorValue;
       for (const s of v.series) {
         let c = 0;
-        for (let i = 0; i < inner.n; i++) c += s.has[i]!;
+        for (let k = 0; k < s.has.length; k++) c += s.has[k]!;
         const t = new Float64Array(c);
         const vals = new Float64Array(c);
-        let k = 0;
-        for (let i = 0; i < inner.n; i++) {
-          if (!s.has[i]) continue;
-          t[k] = start + i * step;
-          vals[k] = s.v[i]!;
-          k++;
+        let o = 0;
+        for (let k = 0; k < s.has.length; k++) {
+          if (!s.has[k]) continue;
+          t[o] = start + (s.lo + k) * step;
+          vals[o] = s.v[k]!;
+          o++;
         }
         series.push({ labels: s.labels, t, v: vals });
       }
@@ -284,13 +295,17 @@ export class Evaluator {
         this.checkDeadline();
         const { t, v } = s;
         const len = t.length;
+        if (len === 0) continue;
         c.t = t;
         c.v = v;
-        let we = start - effOffsetMs;
+        // Only steps whose window can overlap the samples.
+        const from = Math.max(0, Math.ceil((t[0]! + effOffsetMs - start) / interval));
+        const to = Math.min(n - 1, Math.floor((t[len - 1]! + rangeMs + effOffsetMs - start) / interval));
+        let we = start + from * interval - effOffsetMs;
         let hi = upperBound(t, we);
         let lo = lowerBound(t, we - rangeMs, 0, hi);
         let res: Series | null = null;
-        for (let i = 0; i < n; i++) {
+        for (let i = from; i <= to; i++) {
           const ts = start + i * interval;
           we = ts - effOffsetMs;
           const ws = we - rangeMs;
@@ -307,9 +322,9 @@ export class Evaluator {
           const r = fn(c);
           if (r === null) continue;
           if (covered) covered[i] = 1;
-          res ??= slab.series(keepName ? s.labels : dropMetricName(s.labels));
-          res.has[i] = 1;
-          res.v[i] = r;
+          res ??= slab.series(keepName ? s.labels : dropMetricName(s.labels), i, to + 1);
+          res.has[i - res.lo] = 1;
+          res.v[i - res.lo] = r;
           points++;
         }
         if (res) out.push(res);
@@ -323,7 +338,7 @@ export class Evaluator {
     if (covered) {
       // follows the absent_over_time post-processing: 1 at every step no input series covered.
       const labels = absentLabels(argNode);
-      const s = newSeries(labels, n);
+      const s = newSeries(labels, 0, n);
       let any = false;
       for (let i = 0; i < n; i++) {
         if (covered[i]) continue;

@@ -68,6 +68,9 @@ export function present(s: Series, i: number): boolean {
   return k >= 0 && k < s.has.length && s.has[k] === 1;
 }
 
+/** The value at step i; only meaningful where present(s, i). */
+export const valueAt = (s: Series, i: number): number => s.v[i - s.lo]!;
+
 export function newSeries(labels: Labels, lo: number, hi: number, key?: string): Series {
   const len = Math.max(0, hi - lo);
   const s: Series = { labels, lo, v: new Float64Array(len), has: new Uint8Array(len) };
@@ -202,4 +205,33 @@ export function mergeStepwise(series: Series[]): Series[] {
     }
   }
   return out;
+}
+
+/**
+ * Walks steps in increasing order and yields, per step, the indices (ascending, i.e. in input order) of
+ * the series whose span covers it. Per-step operators then touch only live series, which keeps churny
+ * data (many short-lived series over a long range) linear in its points rather than series × steps.
+ */
+export class Sweep {
+  private readonly order: number[];
+  private next = 0;
+  private readonly active: number[] = [];
+
+  constructor(private readonly series: readonly Series[]) {
+    this.order = series.map((_, i) => i).sort((a, b) => series[a]!.lo - series[b]!.lo || a - b);
+  }
+
+  /** Steps must be visited in non-decreasing order. */
+  at(i: number): readonly number[] {
+    let added = false;
+    while (this.next < this.order.length && this.series[this.order[this.next]!]!.lo <= i) {
+      this.active.push(this.order[this.next++]!);
+      added = true;
+    }
+    let w = 0;
+    for (const x of this.active) if (spanEnd(this.series[x]!) > i) this.active[w++] = x;
+    this.active.length = w;
+    if (added) this.active.sort((a, b) => a - b);
+    return this.active;
+  }
 }

@@ -197,7 +197,7 @@ describe('instant-vector functions', () => {
   });
 
   it('sort puts NaN last in both directions', async () => {
-    const order = async (q: string) => (await instant(g, q, 0)) && Object.keys(await instant(g, q, 0));
+    const order = async (q: string): Promise<string[]> => Object.keys(await instant(g, q, 0));
     expect(await order('sort(g)')).toEqual(['{"__name__":"g","i":"b"}', '{"__name__":"g","i":"a"}', '{"__name__":"g","i":"c"}']);
     expect(await order('sort_desc(g)')).toEqual(['{"__name__":"g","i":"a"}', '{"__name__":"g","i":"b"}', '{"__name__":"g","i":"c"}']);
   });

@@ -9,7 +9,7 @@ import { METRIC_NAME, dropMetricName, isValidLabelName, keyWithout, labelsKey } 
 import { RegexError, compileAnchored, expandTemplate } from '../regex.ts';
 import type { Evaluator } from '../engine/eval.ts';
 import type { Ctx, ScalarValue, Series, StringValue, Value, VectorValue } from '../engine/values.ts';
-import { OutputBuilder, countPoints, newSeries } from '../engine/values.ts';
+import { OutputBuilder, countPoints, newSeries, present, spanEnd, valueAt } from '../engine/values.ts';
 import { bucketQuantile, parseGoFloat } from './histogram.ts';
 
 const goSign = (v: number): number => (v < 0 ? -1 : v > 0 ? 1 : v);
@@ -75,18 +75,18 @@ export function absentLabels(arg: Expr): Labels {
 /** Maps every series point-wise; equal output label sets at one step are an error, as in rangeEval. */
 function mapVector(
   vec: VectorValue,
-  n: number,
   labelsOf: (l: Labels) => Labels,
   f: (x: number, i: number) => number,
   stepOk?: (i: number) => boolean,
 ): Series[] {
-  const b = new OutputBuilder(n);
+  const b = new OutputBuilder();
   for (const s of vec.series) {
-    const out = b.slot(labelsOf(s.labels));
-    const { v, has } = s;
-    for (let i = 0; i < n; i++) {
-      if (!has[i] || (stepOk && !stepOk(i))) continue;
-      OutputBuilder.put(out, i, f(v[i]!, i));
+    const out = b.slot(labelsOf(s.labels), s.lo, spanEnd(s));
+    const { v, has, lo } = s;
+    for (let k = 0; k < has.length; k++) {
+      const i = lo + k;
+      if (!has[k] || (stepOk && !stepOk(i))) continue;
+      OutputBuilder.put(out, i, f(v[k]!, i));
     }
   }
   return b.finish();
@@ -109,19 +109,19 @@ function instant(ev: Evaluator, e: Call, ctx: Ctx, args: Value[]): Value {
   const stepSeconds = (i: number): number => (ctx.start + i * ctx.interval) / 1000;
 
   const math = MATH[e.func];
-  if (math) return vector(mapVector(vec(0), n, dropMetricName, math));
+  if (math) return vector(mapVector(vec(0), dropMetricName, math));
 
   const date = DATE_FUNCS[e.func];
   if (date) {
     if (args.length === 0) {
-      const s = newSeries({}, n);
+      const s = newSeries({}, 0, n);
       for (let i = 0; i < n; i++) {
         s.has[i] = 1;
         s.v[i] = date(utc(stepSeconds(i)));
       }
       return vector([s]);
     }
-    return vector(mapVector(vec(0), n, dropMetricName, (x) => (Number.isFinite(x) ? date(utc(x)) : NaN)));
+    return vector(mapVector(vec(0), dropMetricName, (x) => (Number.isFinite(x) ? date(utc(x)) : NaN)));
   }
 
   switch (e.func) {
@@ -132,7 +132,7 @@ function instant(ev: Evaluator, e: Call, ctx: Ctx, args: Value[]): Value {
       return { kind: 'scalar', v };
     }
     case 'vector': {
-      const s = newSeries({}, n);
+      const s = newSeries({}, 0, n);
       s.v.set(sc(0));
       s.has.fill(1);
       return vector([s]);
@@ -140,23 +140,20 @@ function instant(ev: Evaluator, e: Call, ctx: Ctx, args: Value[]): Value {
     case 'scalar': {
       // follows funcScalar: NaN unless exactly one element.
       const out = new Float64Array(n);
-      const series = vec(0).series;
-      for (let i = 0; i < n; i++) {
-        let count = 0;
-        let val = NaN;
-        for (const s of series) {
-          if (!s.has[i]) continue;
-          count++;
-          val = s.v[i]!;
-          if (count > 1) break;
+      const count = new Uint32Array(n);
+      for (const s of vec(0).series) {
+        for (let k = 0; k < s.has.length; k++) {
+          if (!s.has[k]) continue;
+          count[s.lo + k]!++;
+          out[s.lo + k] = s.v[k]!;
         }
-        out[i] = count === 1 ? val : NaN;
       }
+      for (let i = 0; i < n; i++) if (count[i] !== 1) out[i] = NaN;
       return { kind: 'scalar', v: out };
     }
     case 'timestamp':
       // Not a plain selector: evaluated points carry the step time.
-      return vector(mapVector(vec(0), n, dropMetricName, (_x, i) => stepSeconds(i)));
+      return vector(mapVector(vec(0), dropMetricName, (_x, i) => stepSeconds(i)));
     case 'sort':
     case 'sort_desc': {
       const series = vec(0).series.slice();
@@ -164,8 +161,8 @@ function instant(ev: Evaluator, e: Call, ctx: Ctx, args: Value[]): Value {
       if (n === 1) {
         const desc = e.func === 'sort_desc';
         series.sort((a, b) => {
-          const x = a.v[0]!;
-          const y = b.v[0]!;
+          const x = valueAt(a, 0);
+          const y = valueAt(b, 0);
           if (x !== x) return y !== y ? 0 : 1;
           if (y !== y) return -1;
           return desc ? y - x : x - y;
@@ -174,10 +171,11 @@ function instant(ev: Evaluator, e: Call, ctx: Ctx, args: Value[]): Value {
       return vector(series);
     }
     case 'absent': {
-      const series = vec(0).series;
-      const s = newSeries(absentLabels(e.args[0]!), n);
+      const covered = new Uint8Array(n);
+      for (const x of vec(0).series) for (let k = 0; k < x.has.length; k++) if (x.has[k]) covered[x.lo + k] = 1;
+      const s = newSeries(absentLabels(e.args[0]!), 0, n);
       for (let i = 0; i < n; i++) {
-        if (series.some((x) => x.has[i])) continue;
+        if (covered[i]) continue;
         s.has[i] = 1;
         s.v[i] = 1;
       }
@@ -187,21 +185,21 @@ function instant(ev: Evaluator, e: Call, ctx: Ctx, args: Value[]): Value {
       const lo = sc(1);
       const hi = sc(2);
       return vector(
-        mapVector(vec(0), n, dropMetricName, (x, i) => Math.max(lo[i]!, Math.min(hi[i]!, x)), (i) => !(hi[i]! < lo[i]!)),
+        mapVector(vec(0), dropMetricName, (x, i) => Math.max(lo[i]!, Math.min(hi[i]!, x)), (i) => !(hi[i]! < lo[i]!)),
       );
     }
     case 'clamp_max': {
       const hi = sc(1);
-      return vector(mapVector(vec(0), n, dropMetricName, (x, i) => Math.min(hi[i]!, x)));
+      return vector(mapVector(vec(0), dropMetricName, (x, i) => Math.min(hi[i]!, x)));
     }
     case 'clamp_min': {
       const lo = sc(1);
-      return vector(mapVector(vec(0), n, dropMetricName, (x, i) => Math.max(lo[i]!, x)));
+      return vector(mapVector(vec(0), dropMetricName, (x, i) => Math.max(lo[i]!, x)));
     }
     case 'round': {
       const to = args.length > 1 ? sc(1) : null;
       return vector(
-        mapVector(vec(0), n, dropMetricName, (x, i) => {
+        mapVector(vec(0), dropMetricName, (x, i) => {
           // Multiplying by the inverse causes fewer float artefacts than dividing (funcRound).
           const inv = 1 / (to ? to[i]! : 1);
           return Math.floor(x * inv + 0.5) / inv;
@@ -214,14 +212,13 @@ function instant(ev: Evaluator, e: Call, ctx: Ctx, args: Value[]): Value {
       // Native histograms only; float samples are ignored.
       return vector([]);
     case 'histogram_quantile':
-      return vector(histogramQuantile(ev, sc(0), vec(1), n));
+      return vector(histogramQuantile(ev, sc(0), vec(1)));
     case 'label_replace':
-      return vector(labelReplace(vec(0), n, str(1), str(2), str(3), str(4)));
+      return vector(labelReplace(vec(0), str(1), str(2), str(3), str(4)));
     case 'label_join':
       return vector(
         labelJoin(
           vec(0),
-          n,
           str(1),
           str(2),
           args.slice(3).map((a) => (a as StringValue).s),
@@ -233,7 +230,7 @@ function instant(ev: Evaluator, e: Call, ctx: Ctx, args: Value[]): Value {
 
 // follows funcHistogramQuantile: buckets grouped by all labels but `le` (the metric name included, so two
 // histograms that differ only in name are not merged); the output drops `le` and the name.
-function histogramQuantile(ev: Evaluator, q: Float64Array, vec: VectorValue, n: number): Series[] {
+function histogramQuantile(ev: Evaluator, q: Float64Array, vec: VectorValue): Series[] {
   interface Group {
     labels: Labels;
     members: Series[];
@@ -255,22 +252,28 @@ function histogramQuantile(ev: Evaluator, q: Float64Array, vec: VectorValue, n: 
     g.members.push(s);
     g.bounds.push(le);
   }
-  const b = new OutputBuilder(n);
+  const b = new OutputBuilder();
   let maxMembers = 0;
   for (const g of groups.values()) maxMembers = Math.max(maxMembers, g.members.length);
   const bounds = new Float64Array(maxMembers);
   const counts = new Float64Array(maxMembers);
   for (const g of groups.values()) {
     ev.checkDeadline();
-    const out = b.slot(g.labels);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const s of g.members) {
+      lo = Math.min(lo, s.lo);
+      hi = Math.max(hi, spanEnd(s));
+    }
+    const out = b.slot(g.labels, lo, hi);
     const m = g.members.length;
-    for (let i = 0; i < n; i++) {
+    for (let i = lo; i < hi; i++) {
       let k = 0;
       for (let j = 0; j < m; j++) {
         const s = g.members[j]!;
-        if (!s.has[i]) continue;
+        if (!present(s, i)) continue;
         bounds[k] = g.bounds[j]!;
-        counts[k] = s.v[i]!;
+        counts[k] = s.v[i - s.lo]!;
         k++;
       }
       if (k === 0) continue;
@@ -281,7 +284,7 @@ function histogramQuantile(ev: Evaluator, q: Float64Array, vec: VectorValue, n: 
 }
 
 // follows funcLabelReplace
-function labelReplace(vec: VectorValue, n: number, dst: string, repl: string, src: string, regex: string): Series[] {
+function labelReplace(vec: VectorValue, dst: string, repl: string, src: string, regex: string): Series[] {
   let re: RegExp;
   try {
     re = compileAnchored(regex);
@@ -290,7 +293,7 @@ function labelReplace(vec: VectorValue, n: number, dst: string, repl: string, sr
     throw err;
   }
   if (!isValidLabelName(dst)) throw execError(`invalid destination label name in label_replace(): ${dst}`);
-  const b = new OutputBuilder(n);
+  const b = new OutputBuilder();
   for (const s of vec.series) {
     const m = re.exec(s.labels[src] ?? '');
     let labels = s.labels;
@@ -300,27 +303,27 @@ function labelReplace(vec: VectorValue, n: number, dst: string, repl: string, sr
       delete labels[dst];
       if (res !== '') labels[dst] = res;
     }
-    const out = b.slot(labels, labels === s.labels ? (s.key ??= labelsKey(labels)) : labelsKey(labels));
-    copyPoints(s, out, n);
+    const out = b.slot(labels, s.lo, spanEnd(s), labels === s.labels ? (s.key ??= labelsKey(labels)) : labelsKey(labels));
+    copyPoints(s, out);
   }
   return b.finish();
 }
 
 // follows funcLabelJoin
-function labelJoin(vec: VectorValue, n: number, dst: string, sep: string, srcs: string[]): Series[] {
+function labelJoin(vec: VectorValue, dst: string, sep: string, srcs: string[]): Series[] {
   for (const src of srcs) if (!isValidLabelName(src)) throw execError(`invalid source label name in label_join(): ${src}`);
   if (!isValidLabelName(dst)) throw execError(`invalid destination label name in label_join(): ${dst}`);
-  const b = new OutputBuilder(n);
+  const b = new OutputBuilder();
   for (const s of vec.series) {
     const joined = srcs.map((x) => s.labels[x] ?? '').join(sep);
     const labels = { ...s.labels };
     if (joined === '') delete labels[dst];
     else labels[dst] = joined;
-    copyPoints(s, b.slot(labels), n);
+    copyPoints(s, b.slot(labels, s.lo, spanEnd(s)));
   }
   return b.finish();
 }
 
-function copyPoints(from: Series, to: Series, n: number): void {
-  for (let i = 0; i < n; i++) if (from.has[i]) OutputBuilder.put(to, i, from.v[i]!);
+function copyPoints(from: Series, to: Series): void {
+  for (let k = 0; k < from.has.length; k++) if (from.has[k]) OutputBuilder.put(to, from.lo + k, from.v[k]!);
 }
