@@ -12,10 +12,11 @@ import { METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE, PartitionManager, compactM
 import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient } from './harness.ts';
 import { startPrometheusReceiver } from './prometheus-server.ts';
 
-const SERIES = 4000; // 400 histograms × 10 series (8 buckets, _sum, _count)
-const SERIES_PER_REQUEST = 500;
+const SERIES = 2000; // 200 histograms × 10 series (8 buckets, _sum, _count)
+const SERIES_PER_REQUEST = 250;
 const SAMPLES_PER_SERIES = 10;
-const TIME_BLOCKS = Math.round(25 * SCALE);
+// 50 blocks of 10 samples at 15 s: each series covers 2 h 5 min, a typical Prometheus head block.
+const TIME_BLOCKS = Math.round(50 * SCALE);
 // As many connections as series blocks, so each block's requests stay in order (see load-client.mjs).
 const CLIENTS = SERIES / SERIES_PER_REQUEST;
 const STEP_MS = 15_000;
@@ -93,10 +94,14 @@ async function ourRun(dir: string, samples: number): Promise<{ rate: number; byt
     // Compact everything, the open window included, as the background job eventually does.
     while ((await compactMetricChunks(f.db, Date.now() + 86_400_000, { minChunksOpenWindow: 2 })).groups > 0);
     if (f.url) await f.db.query(sql`VACUUM FULL metric_chunks`);
-    const size = await f.db.query<{ b: string }>(sql`
-      SELECT sum(pg_total_relation_size(c.oid)) AS b FROM pg_class c
-      WHERE c.relkind = 'r' AND (c.relname LIKE 'metric_chunks_p%' OR c.relname = 'metric_series')`);
-    return { rate: samples / seconds, bytesPerSample: Number(size[0]!.b) / samples, rowsBefore };
+    const size = await f.db.query<{ chunks: string; series: string }>(sql`
+      SELECT sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname LIKE 'metric_chunks_p%') AS chunks,
+             sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname = 'metric_series') AS series
+      FROM pg_class c WHERE c.relkind = 'r'`);
+    const chunkBytes = Number(size[0]!.chunks);
+    const seriesBytes = Number(size[0]!.series);
+    process.stderr.write(`  chunks ${(chunkBytes / samples).toFixed(2)} B/sample, series table ${(seriesBytes / SERIES).toFixed(0)} B/series\n`);
+    return { rate: samples / seconds, bytesPerSample: (chunkBytes + seriesBytes) / samples, rowsBefore };
   } finally {
     await ingest.close();
     await f.drop();
