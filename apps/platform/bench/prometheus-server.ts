@@ -1,9 +1,9 @@
 // Debian's Prometheus as a remote-write receiver and query engine for side-by-side benchmarks.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.ts';
 
 export interface PrometheusReceiver {
   url: string;
@@ -13,12 +13,7 @@ export interface PrometheusReceiver {
 
 export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pivot-bench-prom-'));
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   const child = spawn('/usr/bin/prometheus', [
     '--config.file=/dev/null', `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-remote-write-receiver', '--web.enable-admin-api', '--query.max-samples=100000000',
