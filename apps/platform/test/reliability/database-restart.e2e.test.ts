@@ -1,0 +1,93 @@
+// Sustained ingest through real clients — the OpenTelemetry trace exporter (which retries) and a real
+// Prometheus remote-writing a scraped app — while every server connection of the platform is killed
+// (pg_terminate_backend, as a PostgreSQL restart does), twice. Afterwards every span the SDK created
+// is stored exactly once and the samples equal Prometheus' own. Needs PostgreSQL.
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { sql } from 'drizzle-orm';
+import { Counter, Registry } from 'prom-client';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { MetricQueries } from '@pivot/store';
+import { hasPrometheus, serveRegistry, startPrometheus, waitFor, type RunningPrometheus } from '../prometheus.ts';
+import { startTestPlatform } from '../start.ts';
+
+describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections killed under sustained ingest', () => {
+  let platform: Awaited<ReturnType<typeof startTestPlatform>>;
+  let prometheus: RunningPrometheus;
+  let app: Server;
+  let ticker: NodeJS.Timeout;
+  let provider: BasicTracerProvider;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+    const registry = new Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const ticks = new Counter({ name: 'restart_ticks', help: 'Ticks.', registers: [registry] });
+    ticker = setInterval(() => ticks.inc(), 50);
+    let target: string;
+    ({ server: app, target } = await serveRegistry(registry));
+    prometheus = await startPrometheus({ targets: [target], remoteWriteUrl: `${platform.ingestUrl}/api/v1/write` });
+    provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'restart-test' }),
+      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${platform.ingestUrl}/v1/traces`, timeoutMillis: 30_000 }), { scheduledDelayMillis: 100, maxExportBatchSize: 200, maxQueueSize: 100_000 })],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    clearInterval(ticker);
+    await provider?.shutdown();
+    await prometheus?.stop();
+    app?.close();
+    await platform?.stop();
+  });
+
+  it('stores every created span exactly once and every scraped sample, despite two connection massacres', async () => {
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    const scratch = (await platform.database.query<{ d: string }>(sql`SELECT current_database() AS d`))[0]!.d;
+    const queries = new MetricQueries(platform.database);
+    const matcher = [{ name: '__name__', type: '=' as const, value: 'restart_ticks_total' }];
+    await waitFor('Prometheus to scrape and send', async () => ((await queries.select(matcher, 0, Date.now() + 1000)).length ? true : undefined));
+    const tracer = provider.getTracer('restart');
+    const created = new Set<string>();
+    const windowStart = Date.now();
+    for (let round = 0; round < 30; round++) {
+      for (let i = 0; i < 50; i++) {
+        const span = tracer.startSpan(`op-${round}`);
+        created.add(`${span.spanContext().traceId}:${span.spanContext().spanId}`);
+        span.end();
+      }
+      if (round === 10 || round === 20) {
+        const killed = await admin.query('SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [scratch]);
+        expect(Number(killed.rows[0].n)).toBeGreaterThan(0);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const windowEnd = Date.now();
+    await provider.forceFlush();
+    await admin.end();
+
+    const rows = await waitFor('all spans', async () => {
+      const r = await platform.database.query<{ trace_id: string; span_id: string; n: string }>(sql`
+        SELECT replace(trace_id::text, '-', '') AS trace_id, lpad(to_hex(span_id), 16, '0') AS span_id, count(*) AS n
+        FROM spans WHERE service_name = 'restart-test' GROUP BY 1, 2`);
+      return r.length >= created.size ? r : undefined;
+    }, 60_000);
+    expect(rows.filter((r) => Number(r.n) !== 1)).toEqual([]);
+    expect(new Set(rows.map((r) => `${r.trace_id}:${r.span_id}`))).toEqual(created);
+
+    // Prometheus' TSDB is the reference for what was scraped in the window.
+    const ref = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(`restart_ticks_total[${Math.ceil((windowEnd - windowStart) / 1000) + 30}s]`)}&time=${windowEnd / 1000}`);
+    const expected = ((await ref.json()) as { data: { result: { values: [number, string][] }[] } }).data.result[0]!.values
+      .map(([t, v]) => [Math.round(t * 1000), Number(v)])
+      .filter(([t]) => t! >= windowStart && t! <= windowEnd);
+    const ours = await waitFor('the samples to land', async () => {
+      const [s] = await queries.select(matcher, windowStart, windowEnd);
+      return s && s.timestamps.length >= expected.length ? s : undefined;
+    }, 60_000);
+    expect(Array.from(ours.timestamps).map((t, i) => [t, ours.values[i]])).toEqual(expected);
+  }, 180_000);
+});
