@@ -1,14 +1,43 @@
-// ID and bytes encodings. IDs are converted on every span, link, log and exemplar, so they go through
-// lookup tables rather than toString(16)/padStart.
+// ID and bytes encodings. IDs are converted on every span, link, log and exemplar, so hex goes through
+// 256-entry lookup tables into a reused char-code array: one string allocation per ID, where building it
+// by concatenation leaves a chain of intermediate strings for the collector.
 
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push((i < 16 ? '0' : '') + i.toString(16));
+const DIGITS = '0123456789abcdef';
+const HEX_HI = new Uint8Array(256);
+const HEX_LO = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  HEX_HI[i] = DIGITS.charCodeAt(i >> 4);
+  HEX_LO[i] = DIGITS.charCodeAt(i & 15);
+}
+const SPAN_CHARS: number[] = new Array<number>(16).fill(0);
+const TRACE_CHARS: number[] = new Array<number>(32).fill(0);
 
 /** Lower-case hex of buf[start, start + n). */
 export function toHex(buf: Uint8Array, start: number, n: number): string {
+  if (n !== 8 && n !== 16) return toHexLong(buf, start, n);
+  const out = n === 8 ? SPAN_CHARS : TRACE_CHARS;
+  for (let i = 0; i < n; i++) {
+    const b = buf[start + i]!;
+    out[2 * i] = HEX_HI[b]!;
+    out[2 * i + 1] = HEX_LO[b]!;
+  }
+  return String.fromCharCode.apply(null, out);
+}
+
+// Odd-sized values (malformed IDs kept for debugging) go in chunks: apply() has an argument limit.
+const CHUNK = 4096;
+function toHexLong(buf: Uint8Array, start: number, n: number): string {
   let s = '';
-  const end = start + n;
-  for (let i = start; i < end; i++) s += HEX[buf[i]!]!;
+  for (let at = 0; at < n; at += CHUNK) {
+    const m = Math.min(CHUNK, n - at);
+    const out = new Array<number>(m * 2);
+    for (let i = 0; i < m; i++) {
+      const b = buf[start + at + i]!;
+      out[2 * i] = HEX_HI[b]!;
+      out[2 * i + 1] = HEX_LO[b]!;
+    }
+    s += String.fromCharCode.apply(null, out);
+  }
   return s;
 }
 

@@ -31,6 +31,7 @@ export {
   otlpMetricsToPrometheus,
   isStaleNaN,
   STALE_NAN,
+  STALE_NAN_BITS,
   type PrometheusTranslation,
   type TranslateOptions,
 } from './translate.ts';

@@ -56,8 +56,12 @@ function jsonLogRecord(c: JsonCtx, o: JsonObject): LogRecord {
   const attributes: Attributes = {};
   const dropped = c.attributes(o, 'attributes', 'attributes', attributes);
   const rawBody = o.body;
-  const body: AttrValue =
-    rawBody === undefined || rawBody === null ? null : c.anyValue(rawBody, c.lim.maxBodyLength, 1, 'body');
+  let body: AttrValue = null;
+  if (rawBody !== undefined && rawBody !== null) {
+    c.push('body');
+    body = c.anyValue(rawBody, c.lim.maxBodyLength, 1);
+    c.pop();
+  }
 
   const t = c.str(o, 'traceId', 'trace_id');
   let traceId: TraceId | null = null;

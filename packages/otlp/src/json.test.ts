@@ -6,6 +6,7 @@ import {
   decodeExportMetricsRequestJson,
   decodeExportTraceRequestJson,
   OtlpDecodeError,
+  type HistogramDataPoint,
 } from './index.ts';
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
@@ -140,7 +141,7 @@ describe('OTLP/JSON field names and scalars', () => {
       aggregationTemporality: 2,
       dataPoints: [{ count: 3, sum: 2.5, bucketCounts: [1, 2], explicitBounds: [1], min: null, max: null }],
     });
-    expect(ms[0]!.data.dataPoints[0]!.exemplars).toEqual([
+    expect((ms[0]!.data.dataPoints[0] as HistogramDataPoint).exemplars).toEqual([
       { filteredAttributes: {}, timeUnixNano: 1000000n, value: 3n, traceId: TRACE, spanId: SPAN },
     ]);
     expect(ms[1]!.data.dataPoints.map((p) => ('value' in p ? p.value : undefined))).toEqual([-5n, Infinity]);
@@ -156,6 +157,8 @@ describe('OTLP/JSON field names and scalars', () => {
       'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.intValue: 99999999999999999999 is out of range for a 64-bit integer'],
     ['{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + TRACE + '","spanId":"' + SPAN + '","attributes":[{"key":"a","value":{"bytesValue":"not base64!"}}]}]}]}]}',
       'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.bytesValue: expected a base64 string'],
+    ['{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + TRACE + '","spanId":"' + SPAN + '","endTimeUnixNano":"' + '9'.repeat(1_000_000) + '"}]}]}]}',
+      'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].endTimeUnixNano: 999999999999999999999999… is out of range for a 64-bit integer'],
   ])('rejects malformed scalars with the field path: %#', (body, message) => {
     expect(() => decodeExportTraceRequestJson(body)).toThrow(new OtlpDecodeError(message));
   });

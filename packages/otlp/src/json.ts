@@ -18,9 +18,12 @@ export function parseJsonBody(body: string | Uint8Array, what: string): unknown 
   try {
     return JSON.parse(text);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
+    // V8 quotes part of the body in some messages; keep what goes back to the client short.
+    let msg = e instanceof Error ? e.message : String(e);
+    if (msg.length > 200) msg = `${msg.slice(0, 200)}…`;
     const m = /position (\d+)/.exec(msg);
-    throw new OtlpDecodeError(`invalid JSON in ${what}: ${msg}`, m ? Number(m[1]) : null);
+    const at = m ? Number(m[1]) : /end of JSON input/.test(msg) ? text.length : null;
+    throw new OtlpDecodeError(`invalid JSON in ${what}: ${msg}`, at);
   }
 }
 
@@ -118,7 +121,11 @@ export class JsonCtx {
 
   private toBigint(v: unknown, field: string, signed: boolean): bigint {
     let n: bigint;
-    if (typeof v === 'string' && INT_RE.test(v)) n = BigInt(v);
+    if (typeof v === 'string' && INT_RE.test(v)) {
+      // BigInt parsing is super-linear in the digit count, and no 64-bit value needs more than 20 digits.
+      if (v.length > 21) this.fail(field, `${v.slice(0, 24)}… is out of range for a 64-bit integer`);
+      n = BigInt(v);
+    }
     else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
     else return this.fail(field, `expected an integer or a decimal string, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : describe(v)}`);
     if (signed ? n < MIN_I64 || n > MAX_U64 >> 1n : n < 0n || n > MAX_U64) this.fail(field, `${n} is out of range for a 64-bit integer`);
@@ -214,53 +221,68 @@ export class JsonCtx {
     const kv = this.elem(v);
     const key = this.str(kv, 'key', 'key');
     const value = kv.value;
-    setAttr(into, key, value === undefined || value === null ? null : this.anyValue(value, maxLen, depth, 'value'));
+    if (value === undefined || value === null) {
+      setAttr(into, key, null);
+      return;
+    }
+    this.push('value');
+    setAttr(into, key, this.anyValue(value, maxLen, depth));
+    this.pop();
   }
 
-  /** An AnyValue object; `depth` is 1 for a top-level attribute value or log body. */
-  anyValue(v: unknown, maxLen: number, depth: number, field: string): AttrValue {
-    if (depth > this.lim.maxDepth) this.fail(field, `AnyValue nested deeper than ${this.lim.maxDepth} levels`);
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(field, `expected an AnyValue object, got ${describe(v)}`);
+  /**
+   * The AnyValue at the current path (callers push its field name first); `depth` is 1 for a top-level
+   * attribute value or log body.
+   */
+  anyValue(v: unknown, maxLen: number, depth: number): AttrValue {
+    if (depth > this.lim.maxDepth) this.fail(undefined, `AnyValue nested deeper than ${this.lim.maxDepth} levels`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(undefined, `expected an AnyValue object, got ${describe(v)}`);
     const o = v as JsonObject;
     let x: unknown;
     if ((x = o.stringValue ?? o.string_value) !== undefined && x !== null) {
-      if (typeof x !== 'string') this.fail(`${field}.stringValue`, `expected a string, got ${describe(x)}`);
+      if (typeof x !== 'string') this.fail('stringValue', `expected a string, got ${describe(x)}`);
       return truncate(x, maxLen);
     }
     if ((x = o.boolValue ?? o.bool_value) !== undefined && x !== null) {
-      if (typeof x !== 'boolean') this.fail(`${field}.boolValue`, `expected a boolean, got ${describe(x)}`);
+      if (typeof x !== 'boolean') this.fail('boolValue', `expected a boolean, got ${describe(x)}`);
       return x;
     }
     if ((x = o.intValue ?? o.int_value) !== undefined && x !== null) {
       if (typeof x === 'number' && Number.isSafeInteger(x)) return x;
-      const n = this.toBigint(x, `${field}.intValue`, true);
+      const n = this.toBigint(x, 'intValue', true);
       return n <= MAX_SAFE && n >= -MAX_SAFE ? Number(n) : n.toString();
     }
-    if ((x = o.doubleValue ?? o.double_value) !== undefined && x !== null) return this.toDouble(x, `${field}.doubleValue`);
+    if ((x = o.doubleValue ?? o.double_value) !== undefined && x !== null) return this.toDouble(x, 'doubleValue');
     if ((x = o.arrayValue ?? o.array_value) !== undefined && x !== null) {
-      if (typeof x !== 'object' || Array.isArray(x)) this.fail(`${field}.arrayValue`, `expected an object, got ${describe(x)}`);
+      if (typeof x !== 'object' || Array.isArray(x)) this.fail('arrayValue', `expected an object, got ${describe(x)}`);
+      this.push('arrayValue');
       const values = this.arr(x as JsonObject, 'values', 'values');
       const out: AttrValue[] = new Array<AttrValue>(values.length);
-      for (let i = 0; i < values.length; i++) out[i] = this.anyValue(values[i], maxLen, depth + 1, `${field}.arrayValue.values[${i}]`);
+      this.push('values');
+      for (let i = 0; i < values.length; i++) {
+        this.at(i);
+        out[i] = this.anyValue(values[i], maxLen, depth + 1);
+      }
+      this.pop();
+      this.pop();
       return out;
     }
     if ((x = o.kvlistValue ?? o.kvlist_value) !== undefined && x !== null) {
-      if (typeof x !== 'object' || Array.isArray(x)) this.fail(`${field}.kvlistValue`, `expected an object, got ${describe(x)}`);
+      if (typeof x !== 'object' || Array.isArray(x)) this.fail('kvlistValue', `expected an object, got ${describe(x)}`);
+      this.push('kvlistValue');
       const values = this.arr(x as JsonObject, 'values', 'values');
       const out: Record<string, AttrValue> = {};
+      this.push('values');
       for (let i = 0; i < values.length; i++) {
-        const kv = values[i];
-        if (kv === null || typeof kv !== 'object' || Array.isArray(kv))
-          this.fail(`${field}.kvlistValue.values[${i}]`, `expected an object, got ${describe(kv)}`);
-        const key = (kv as JsonObject).key ?? '';
-        if (typeof key !== 'string') this.fail(`${field}.kvlistValue.values[${i}].key`, `expected a string, got ${describe(key)}`);
-        const val = (kv as JsonObject).value;
-        setAttr(out, key, val === undefined || val === null ? null : this.anyValue(val, maxLen, depth + 1, `${field}.kvlistValue.values[${i}].value`));
+        this.at(i);
+        this.keyValue(values[i], out, maxLen, depth + 1);
       }
+      this.pop();
+      this.pop();
       return out;
     }
     if ((x = o.bytesValue ?? o.bytes_value) !== undefined && x !== null) {
-      if (typeof x !== 'string' || !BASE64_RE.test(x)) this.fail(`${field}.bytesValue`, 'expected a base64 string');
+      if (typeof x !== 'string' || !BASE64_RE.test(x)) this.fail('bytesValue', 'expected a base64 string');
       return truncate(x, Math.floor(maxLen / 4) * 4);
     }
     return null;

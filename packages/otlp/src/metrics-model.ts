@@ -103,14 +103,13 @@ export interface ResourceMetrics {
   scopeMetrics: ScopeMetrics[];
 }
 
-/** What the metrics decoders return; `accepted` counts data points. Metrics with no data are skipped. */
+/**
+ * What the metrics decoders return; `accepted` counts data points and metrics with no data are skipped.
+ * Decoding refuses nothing on its own: points Prometheus cannot store are counted by otlpMetricsToPrometheus.
+ */
 export interface DecodedMetrics {
   resourceMetrics: ResourceMetrics[];
   accepted: number;
   rejected: number;
   message: string;
-}
-
-export function dataPointCount(d: MetricData): number {
-  return d.dataPoints.length;
 }

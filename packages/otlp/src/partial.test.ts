@@ -60,6 +60,23 @@ describe('span rejection (protobuf)', () => {
     expect(d.message).toBe('rejected 3 of 3 spans: trace_id is all zeros (3)');
   });
 
+  it('refuses a span whose times the store cannot hold (beyond year 2262), not the request', () => {
+    const d = decodeExportTraceRequest(
+      request([
+        { traceId: TRACE, spanId: SPAN, name: 'ok' },
+        { traceId: TRACE, spanId: SPAN, start: 2n ** 64n - 1n, name: 'far future' },
+      ]),
+    );
+    expect(d.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.name)).toEqual(['ok']);
+    expect(d.message).toBe(
+      'rejected 1 of 2 spans: start_time_unix_nano 18446744073709551615 is beyond the latest storable time (year 2262) (1)',
+    );
+    const j = decodeExportTraceRequestJson(
+      JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: TRACE, spanId: SPAN, endTimeUnixNano: '18446744073709551615' }] }] }] }),
+    );
+    expect(j).toMatchObject({ accepted: 0, rejected: 1 });
+  });
+
   it('drops links that cannot be followed and counts them as dropped links', () => {
     const d = decodeExportTraceRequest(
       request([

@@ -1,6 +1,7 @@
 // OTLP metrics → Prometheus series, mirroring Prometheus' own OTLP receiver
 // (storage/remote/otlptranslator/prometheusremotewrite) so that series are named and labelled the way
 // Prometheus users expect. Pure: the caller stores the batch and reports `rejected` as partial success.
+import { SERVICE_NAME } from '@pivot/model';
 import type {
   AttrValue,
   Attributes,
@@ -45,7 +46,11 @@ export interface PrometheusTranslation {
   message: string;
 }
 
-/** Prometheus' staleness marker: a NaN with this exact bit pattern ends a series. */
+/**
+ * Prometheus' staleness marker: a NaN with this exact bit pattern ends a series. V8 keeps the pattern in
+ * object fields (Sample.value) but canonicalises NaNs stored into double arrays, so code that copies
+ * sample values into arrays must test isStaleNaN first.
+ */
 export const STALE_NAN_BITS = 0x7ff0000000000002n;
 const staleView = new DataView(new ArrayBuffer(8));
 staleView.setBigUint64(0, STALE_NAN_BITS);
@@ -56,7 +61,6 @@ export function isStaleNaN(v: number): boolean {
   return staleView.getBigUint64(0) === STALE_NAN_BITS;
 }
 
-const SERVICE_NAME = 'service.name';
 const SERVICE_NAMESPACE = 'service.namespace';
 const SERVICE_INSTANCE_ID = 'service.instance.id';
 const TARGET_INFO = 'target_info';
@@ -338,6 +342,7 @@ function translateMetric(c: Converter, resource: Resource, scope: Scope, m: Otlp
     c.rej.reject(`metric name ${quote(m.name)} has no valid Prometheus form`, points);
     return;
   }
+  c.rej.accepted += points;
   c.addMetadata({ metricFamilyName: name, type: promType(m), help: m.description, unit: prometheusUnit(m.unit) });
 
   switch (d.type) {

@@ -27,8 +27,9 @@ export function badWire(r: Reader, key: number, expected: number, field: string)
 }
 
 /**
- * Skips an unknown field. The Reader's own group skipping recurses per nesting level, which a payload
- * of nested start-group tags could use to exhaust the stack, so groups are walked here with a counter.
+ * Skips an unknown field. Reader.skip is not used: its group skipping recurses once per nesting level
+ * (a payload of nested start-group tags could exhaust the stack), and its length-delimited case loses
+ * the length prefix (`this.pos += this.len()` reads pos before len() advances it).
  */
 export function skipField(r: Reader, key: number): void {
   const wt = key & 7;
@@ -40,12 +41,41 @@ export function skipField(r: Reader, key: number): void {
       const w = k & 7;
       if (w === WireType.SGROUP) depth++;
       else if (w === WireType.EGROUP) depth--;
-      else r.skip(w);
+      else skipScalar(r, w);
     }
     return;
   }
   if (wt === WireType.EGROUP) throw new ProtobufError('unexpected end-group tag', r.pos - varintSize(key));
-  r.skip(wt);
+  skipScalar(r, wt);
+}
+
+function skipScalar(r: Reader, wt: number): void {
+  switch (wt) {
+    case WireType.VARINT: {
+      const start = r.pos;
+      for (let i = 0; ; i++) {
+        if (i === 10) throw new ProtobufError('varint longer than 10 bytes', start);
+        if (r.pos >= r.end) throw new ProtobufError('truncated varint', start);
+        if (r.buf[r.pos++]! < 0x80) return;
+      }
+    }
+    case WireType.I64:
+      skipFixed(r, 8);
+      return;
+    case WireType.LEN:
+      skipLen(r);
+      return;
+    case WireType.I32:
+      skipFixed(r, 4);
+      return;
+    default:
+      throw new ProtobufError(`unexpected wire type ${wt}`, r.pos);
+  }
+}
+
+function skipFixed(r: Reader, n: number): void {
+  if (r.end - r.pos < n) throw new ProtobufError(`truncated ${n}-byte field`, r.pos);
+  r.pos += n;
 }
 
 /** Skips the payload of a length-delimited field whose tag was just read. */
@@ -56,20 +86,32 @@ export function skipLen(r: Reader): void {
 
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
-/** UTF-8 decode; short ASCII strings (most keys and names) skip the TextDecoder call overhead. */
+// Attribute keys, names and most attribute values repeat across the items of a request and across
+// requests. A small byte-keyed cache returns the same string for the same bytes, which saves both the
+// decode and the garbage. It is a pure memo: a miss or an eviction only costs a decode.
+const INTERN_MAX = 64;
+const INTERN_SLOTS = 4096;
+const internBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(INTERN_SLOTS).fill(undefined);
+const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
+
+/** UTF-8 decode of buf[start, end); invalid sequences become U+FFFD. */
 export function utf8(buf: Uint8Array, start: number, end: number): string {
   const n = end - start;
   if (n === 0) return '';
-  if (n <= 24) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return textDecoder.decode(buf.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
+  if (n > INTERN_MAX) return textDecoder.decode(buf.subarray(start, end));
+  let h = 0x811c9dc5 | 0;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 16777619);
+  const slot = h & (INTERN_SLOTS - 1);
+  const k = internBytes[slot];
+  if (k !== undefined && k.length === n) {
+    let i = 0;
+    while (i < n && k[i] === buf[start + i]) i++;
+    if (i === n) return internStrings[slot]!;
   }
-  return textDecoder.decode(buf.subarray(start, end));
+  const s = textDecoder.decode(buf.subarray(start, end));
+  internBytes[slot] = buf.slice(start, end);
+  internStrings[slot] = s;
+  return s;
 }
 
 export function readString(r: Reader): string {
