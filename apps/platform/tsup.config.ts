@@ -2,7 +2,8 @@ import { defineConfig } from 'tsup';
 
 // Internal packages ship TypeScript source, so the app bundles them; npm dependencies stay external.
 export default defineConfig({
-  entry: ['src/main.ts'],
+  // main: `npm start`; migrate: the compose `migrate` job.
+  entry: ['src/main.ts', 'src/migrate.ts'],
   format: 'esm',
   platform: 'node',
   target: 'node20',

@@ -1,24 +1,48 @@
 // The query API: traces now, PromQL and logs as they land, and later the dashboard at /.
 import type { Hono } from 'hono';
 import { compress } from 'hono/compress';
-import type { MetricQueries, TraceQueries } from '@pivot/store';
+import type { LogQueries, MetricQueries, TraceQueries } from '@pivot/store';
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
+import { logRoutes, type LogRouteOptions } from './logs.ts';
+import { serviceStatsRoutes, type ServiceStatsQueries } from './service-stats.ts';
+import { webRoutes } from './web.ts';
+import type { Auth } from './auth.ts';
+import { statusRoutes, type StatusDeps } from './status.ts';
 
 export interface ApiDeps {
   logger: Logger;
   httpMetrics?: HttpMetrics;
   traces: TraceQueries;
   metrics?: { queries: MetricQueries; options: PromqlOptions };
+  /** Log search, trace logs, live tail and stats (logs.ts). */
+  logs?: { queries: LogQueries; options?: LogRouteOptions };
+  serviceStats?: ServiceStatsQueries;
+  /** Login, sessions and roles (auth.ts); absent: the API is open. */
+  auth?: Auth;
+  /** GET /api/status and the admin actions (status.ts). */
+  status?: Omit<StatusDeps, 'requireAdmin' | 'logger'>;
+  /** The built dashboard, served at / (see web.ts); absent: API only. */
+  webDir?: string | undefined;
   ready(): Promise<void>;
 }
 
 export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
-  const app = createBaseApp({ logger: deps.logger, metrics: deps.httpMetrics ?? createHttpMetrics('pivot_api'), ready: deps.ready });
+  const app = createBaseApp({ logger: deps.logger, metrics: deps.httpMetrics ?? createHttpMetrics('pivot_api'), ready: deps.ready, htmlAtMetricsPath: Boolean(deps.webDir) });
   // Trace JSON repeats resources and attribute keys; gzip shrinks it several-fold.
   app.use('/api/*', compress());
+  // Before every other /api route: login is open, the rest needs a session (or Basic auth).
+  if (deps.auth) {
+    app.route('/', deps.auth.routes());
+    app.use('/api/*', deps.auth.middleware());
+  }
+  if (deps.status) app.route('/', statusRoutes({ ...deps.status, logger: deps.logger, ...(deps.auth ? { requireAdmin: deps.auth.requireAdmin() } : {}) }));
   app.route('/', traceRoutes(deps.traces));
   if (deps.metrics) app.route('/', promqlRoutes(deps.metrics.queries, deps.metrics.options));
+  if (deps.logs) app.route('/', logRoutes(deps.logs.queries, { logger: deps.logger, ...deps.logs.options }));
+  if (deps.serviceStats) app.route('/', serviceStatsRoutes(deps.serviceStats));
+  // Last: the dashboard answers whatever no API route did.
+  if (deps.webDir) app.route('/', webRoutes(deps.webDir));
   return app;
 }

@@ -1,8 +1,10 @@
 // Entry point of the query API alone (compose, scale-out).
 import { createLogger, loadConfig, onShutdownSignal, openStore } from '@pivot/server-kit';
 import { startApi } from './server.ts';
+import { authOptionsFromConfig } from './auth.ts';
 
 const config = loadConfig();
+authOptionsFromConfig(config); // an open API on a public address fails here, before touching the database
 const logger = createLogger(config.LOG_LEVEL, 'api');
 const database = await openStore(config, logger);
 const api = await startApi(config, database, logger);

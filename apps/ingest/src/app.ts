@@ -1,10 +1,12 @@
 // The ingest service: where every signal enters. Built by a factory so tests call app.request().
 import type { Hono } from 'hono';
-import type { MetricsBatch, ResourceSpans } from '@pivot/model';
+import type { MetricsBatch, ResourceLogs, ResourceSpans } from '@pivot/model';
 import type { RemoteWriteLimits } from '@pivot/remote-write';
 import { createBaseApp, type AppEnv, type BodyLimits, type Logger } from '@pivot/server-kit';
+import { ingestAuth } from './auth.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { renderOtlpError } from './otlp-http.ts';
+import { logRoutes, type LogLimits } from './routes/logs.ts';
 import { metricRoutes } from './routes/metrics.ts';
 import { traceRoutes, type Sink } from './routes/traces.ts';
 
@@ -17,6 +19,10 @@ export interface IngestDeps {
   remoteWrite?: Partial<RemoteWriteLimits>;
   spans: Sink<ResourceSpans[]>;
   samples?: Sink<MetricsBatch>;
+  logs?: Sink<ResourceLogs[]>;
+  logLimits?: LogLimits;
+  /** Accepted bearer tokens (INGEST_TOKEN); none or empty: ingest is open. */
+  ingestTokens?: readonly string[];
   ready(): Promise<void>;
 }
 
@@ -29,11 +35,18 @@ export function createIngestApp(deps: IngestDeps): Hono<AppEnv> {
     ready: deps.ready,
     renderError: (c, err) => (c.req.path.startsWith('/v1/') ? renderOtlpError(c, err) : c.json({ error: err.message }, err.status as 400)),
   });
+  // After the base app's /healthz, /readyz and /metrics, before every ingest route.
+  if (deps.ingestTokens?.length) app.use(ingestAuth(deps.ingestTokens));
   app.route('/', traceRoutes(deps.spans, limits, metrics));
   if (deps.samples) {
     const samples = deps.samples;
     metrics.queueSources.set('metrics', () => samples.queueDepth);
     app.route('/', metricRoutes(samples, limits, deps.remoteWrite ?? {}, metrics));
+  }
+  if (deps.logs) {
+    const logs = deps.logs;
+    metrics.queueSources.set('logs', () => logs.queueDepth);
+    app.route('/', logRoutes(logs, limits, deps.logLimits ?? {}, metrics));
   }
   return app;
 }

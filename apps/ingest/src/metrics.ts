@@ -10,6 +10,9 @@ export interface IngestMetrics extends HttpMetrics {
   batchItems: Histogram<'signal'>;
   flushSeconds: Histogram<'signal' | 'outcome'>;
   queueDepth: Gauge<'signal'>;
+  /** OTLP/gRPC calls by full method name and status code name (OK, UNAVAILABLE, …). */
+  grpcRequests: Counter<'method' | 'code'>;
+  grpcDuration: Histogram<'method'>;
   /** Where the queue-depth gauge reads each signal's depth when scraped. */
   queueSources: Map<Signal, () => number>;
 }
@@ -34,6 +37,8 @@ export function createIngestMetrics(withDefaults = true): IngestMetrics {
         for (const [signal, depth] of queueSources) this.set({ signal }, depth());
       },
     }),
+    grpcRequests: new Counter({ name: 'pivot_ingest_grpc_requests_total', help: 'OTLP/gRPC calls by method and status code.', labelNames: ['method', 'code'], registers }),
+    grpcDuration: new Histogram({ name: 'pivot_ingest_grpc_request_duration_seconds', help: 'OTLP/gRPC call latency.', labelNames: ['method'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers }),
     queueSources,
   };
 }

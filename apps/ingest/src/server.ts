@@ -1,11 +1,16 @@
-// Wires the ingest service to a database: writers, partition upkeep, the HTTP listener.
-import { METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE, MetricWriter, PartitionManager, SPANS_TABLE, SpanWriter, compactMetricChunks, type Database } from '@pivot/store';
+// Wires the ingest service to a database: writers, partition upkeep, the HTTP and gRPC listeners.
+import { LOGS_TABLE, LogWriter, METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE, MetricWriter, PartitionManager, SPANS_TABLE, SpanWriter, applyRetention, compactMetricChunks, type Database } from '@pivot/store';
 import { listen, type Config, type Listening, type Logger } from '@pivot/server-kit';
-import { createIngestApp } from './app.ts';
+import { createIngestApp, type IngestDeps } from './app.ts';
 import { createIngestMetrics, flushRecorder, type IngestMetrics } from './metrics.ts';
+import { startOtlpGrpc } from './otlp-grpc.ts';
 
 export interface IngestService {
+  /** The writers' day partitions; the all-in-one's API runs retention through it (one cache). */
+  partitions: PartitionManager;
   http: Listening;
+  /** OTLP/gRPC on GRPC_PORT; `url` is what an exporter's endpoint is set to. */
+  grpc: Listening;
   metrics: IngestMetrics;
   /** Stops accepting, flushes everything acknowledged, stops upkeep. Does not close the database. */
   close(): Promise<void>;
@@ -24,10 +29,11 @@ export async function startIngest(config: Config, database: Database, logger: Lo
     maxBatchItems: config.INGEST_BATCH_MAX_ITEMS * 10,
     onFlush: flushRecorder(metrics, 'metrics'),
   });
+  const logs = new LogWriter(database, partitions, { ...writerOpts, onFlush: flushRecorder(metrics, 'logs') });
 
   // Today's and the next days' partitions exist before their first write; failures only delay that.
   const upkeep = () =>
-    partitions.prepareAhead([SPANS_TABLE, METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE], Date.now()).catch((err: unknown) => logger.warn({ err }, 'partition upkeep failed'));
+    partitions.prepareAhead([SPANS_TABLE, LOGS_TABLE, METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE], Date.now()).catch((err: unknown) => logger.warn({ err }, 'partition upkeep failed'));
   await upkeep();
   const timer = setInterval(upkeep, HOUR_MS);
   timer.unref();
@@ -41,26 +47,56 @@ export async function startIngest(config: Config, database: Database, logger: Lo
       .finally(() => (compacting = false));
   }, config.COMPACTION_INTERVAL_MS);
   compaction.unref();
+  // Retention (RETENTION_*): old day partitions are dropped at start and hourly, through the writers'
+  // own partition manager so its cache forgets them.
+  let retentionRun: Promise<void> | undefined;
+  const retention = () => {
+    retentionRun ??= applyRetention(database, partitions, { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS }, Date.now())
+      .then((r) => {
+        const dropped = [...r.dropped.traces, ...r.dropped.logs, ...r.dropped.metrics];
+        if (dropped.length || r.tracesDeleted) logger.info({ dropped, tracesDeleted: r.tracesDeleted }, 'retention: old partitions dropped');
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'retention failed'))
+      .finally(() => (retentionRun = undefined));
+    return retentionRun;
+  };
+  void retention();
+  const retentionTimer = setInterval(retention, HOUR_MS);
+  retentionTimer.unref();
 
-  const app = createIngestApp({
+  // One set of sinks and settings behind both transports.
+  const deps: IngestDeps = {
     logger,
     metrics,
     limits: { maxBodyBytes: config.MAX_BODY_BYTES, maxDecompressedBytes: config.MAX_DECOMPRESSED_BYTES },
     spans,
     samples,
+    logs,
+    logLimits: { maxLineBytes: config.MAX_LOG_LINE_BYTES },
     remoteWrite: { maxLabelValueBytes: config.MAX_LABEL_VALUE_BYTES, maxLabelsPerSeries: config.MAX_LABELS_PER_SERIES },
+    ingestTokens: config.INGEST_TOKEN,
     ready: () => database.ping(),
-  });
+  };
+  const app = createIngestApp(deps);
   const http = await listen(app.fetch, config.HOST, config.INGEST_PORT);
-  logger.info({ url: http.url }, 'ingest listening (OTLP/HTTP)');
+  logger.info({ url: http.url, auth: Boolean(config.INGEST_TOKEN) }, 'ingest listening (OTLP/HTTP)');
+  const maxMessageBytes = config.GRPC_MAX_MESSAGE_BYTES ?? config.MAX_DECOMPRESSED_BYTES;
+  const grpc = await startOtlpGrpc({ ...deps, maxMessageBytes }, config.HOST, config.GRPC_PORT, config.SHUTDOWN_TIMEOUT_MS).catch(async (err: unknown) => {
+    await http.close();
+    throw err;
+  });
+  logger.info({ url: grpc.url, auth: Boolean(config.INGEST_TOKEN) }, 'ingest listening (OTLP/gRPC)');
   return {
+    partitions,
     http,
+    grpc,
     metrics,
     async close() {
       clearInterval(timer);
       clearInterval(compaction);
-      await http.close();
-      await Promise.all([spans.close(), samples.close()]);
+      clearInterval(retentionTimer);
+      await Promise.all([http.close(), grpc.close()]);
+      await Promise.all([spans.close(), samples.close(), logs.close(), retentionRun]);
     },
   };
 }

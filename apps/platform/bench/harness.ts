@@ -24,12 +24,13 @@ export interface Figure {
 export async function freshDatabase(): Promise<{ db: Database; url: string | undefined; drop(): Promise<void> }> {
   const base = process.env.DATABASE_URL;
   if (!base) {
-    const db = await openDatabase({ dataDir: 'memory://' });
+    const db = await openDatabase({ dataDir: 'memory://', statementTimeoutMs: 600_000 });
     await db.migrate();
     return { db, url: undefined, drop: () => db.close() };
   }
   const scratch = await createScratchDatabase(base);
-  const db = await openDatabase({ url: scratch.url });
+  // Set-up statements (bulk generation, VACUUM FULL) run far longer than any request may.
+  const db = await openDatabase({ url: scratch.url, statementTimeoutMs: 600_000 });
   await db.migrate();
   return {
     db,

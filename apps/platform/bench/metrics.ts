@@ -80,7 +80,7 @@ async function prometheusRun(dir: string, samples: number): Promise<{ rate: numb
 
 async function ourRun(dir: string, samples: number): Promise<{ rate: number; bytesPerSample: number; rowsBefore: number }> {
   const f = await freshDatabase();
-  const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', COMPACTION_INTERVAL_MS: '3600000', ...(f.url ? { DATABASE_URL: f.url } : {}) });
+  const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', GRPC_PORT: '0', COMPACTION_INTERVAL_MS: '3600000', ...(f.url ? { DATABASE_URL: f.url } : {}) });
   const ingest = await startIngest(config, f.db, createLogger('warn', 'bench'));
   const today = dayIndexOfMs(Date.now());
   await new PartitionManager(f.db).ensure(METRIC_CHUNKS_TABLE, [today - 1, today]);

@@ -73,7 +73,7 @@ process.stderr.write(`${samples} samples (${HISTOGRAMS * (LES.length + 1)} serie
 
 const prom = await startPrometheusReceiver();
 const f = await freshDatabase();
-const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', COMPACTION_INTERVAL_MS: '3600000', QUERY_MAX_SAMPLES: '100000000', ...(f.url ? { DATABASE_URL: f.url } : {}) });
+const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', GRPC_PORT: '0', COMPACTION_INTERVAL_MS: '3600000', QUERY_MAX_SAMPLES: '100000000', ...(f.url ? { DATABASE_URL: f.url } : {}) });
 const logger = createLogger('warn', 'bench');
 const ingest = await startIngest(config, f.db, logger);
 const api = await startApi(config, f.db, logger);

@@ -43,7 +43,7 @@ await f.db.query(sql`INSERT INTO span_operations SELECT DISTINCT service_name, n
 await f.db.query(sql`ANALYZE`);
 process.stderr.write(`${SPANS} spans in ${TRACES} traces generated in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 
-const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', ...(f.url ? { DATABASE_URL: f.url } : {}) });
+const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...(f.url ? { DATABASE_URL: f.url } : {}) });
 const api = await startApi(config, f.db, createLogger('warn', 'bench'));
 const ids = (await f.db.query<{ id: string }>(sql`SELECT replace(trace_id::text, '-', '') AS id FROM traces ORDER BY random() LIMIT ${RUNS}`)).map((r) => r.id);
 

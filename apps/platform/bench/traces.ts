@@ -59,7 +59,7 @@ async function ceilingRun(): Promise<number> {
 
 async function endToEndRun(): Promise<{ rate: number; retries: number }> {
   const f = await freshDatabase();
-  const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', INGEST_BATCH_MAX_ITEMS: String(BATCH_ITEMS), ...(f.url ? { DATABASE_URL: f.url } : {}) });
+  const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', GRPC_PORT: '0', INGEST_BATCH_MAX_ITEMS: String(BATCH_ITEMS), ...(f.url ? { DATABASE_URL: f.url } : {}) });
   const ingest = await startIngest(config, f.db, createLogger('warn', 'bench'));
   await new PartitionManager(f.db).ensure(SPANS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1]);
   try {

@@ -32,5 +32,7 @@ function newestMtime(dir) {
 export function ensureBuilt() {
   const out = join(root, 'apps', 'platform', 'dist', 'main.js');
   const sources = Math.max(newestMtime(join(root, 'apps')), newestMtime(join(root, 'packages')), newestMtime(join(root, 'db')));
-  if (!existsSync(out) || sources > statSync(out).mtimeMs) run('npx turbo run build --output-logs=errors-only');
+  // The dashboard is served from apps/web/build: a missing build is built too.
+  const web = join(root, 'apps', 'web', 'build', 'index.html');
+  if (!existsSync(out) || !existsSync(web) || sources > statSync(out).mtimeMs) run('npx turbo run build --output-logs=errors-only');
 }

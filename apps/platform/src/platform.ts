@@ -14,7 +14,7 @@ export interface Platform {
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
   const database = await openStore(config, logger);
   const ingest = await startIngest(config, database, logger.child({ svc: 'ingest' }));
-  const api = await startApi(config, database, logger.child({ svc: 'api' }));
+  const api = await startApi(config, database, logger.child({ svc: 'api' }), { partitions: ingest.partitions });
   return {
     database,
     ingest,

@@ -12,13 +12,14 @@ type DbProxy = Awaited<ReturnType<typeof startDbProxy>>;
 export async function startTestPlatform(
   env: Record<string, string> = {},
   opts: { viaProxy?: boolean } = {},
-): Promise<Platform & { ingestUrl: string; apiUrl: string; proxy: DbProxy | undefined; stop(): Promise<void> }> {
+): Promise<Platform & { ingestUrl: string; grpcUrl: string; apiUrl: string; proxy: DbProxy | undefined; stop(): Promise<void> }> {
   const scratch = await scratchDatabaseUrl();
   const proxy = opts.viaProxy && scratch.url ? await startDbProxy(scratch.url) : undefined;
   const dbUrl = proxy?.url ?? scratch.url;
   const config = loadConfig({
     HOST: '127.0.0.1',
     INGEST_PORT: '0',
+    GRPC_PORT: '0',
     PORT: '0',
     DATA_DIR: 'memory://',
     ...(dbUrl ? { DATABASE_URL: dbUrl, DB_STATEMENT_TIMEOUT_MS: '3000' } : {}),
@@ -28,6 +29,7 @@ export async function startTestPlatform(
   return {
     ...platform,
     ingestUrl: platform.ingest.http.url,
+    grpcUrl: platform.ingest.grpc.url,
     apiUrl: platform.api.http.url,
     proxy,
     async stop() {

@@ -4,13 +4,12 @@
 //   EntryAdapter { Timestamp timestamp = 1; string line = 2; repeated LabelPairAdapter structuredMetadata = 3 }
 // Framing faults (snappy, protobuf) fail the whole push; a bad label string or entry only itself.
 import { ProtobufError, Reader, WireType } from '@pivot/protobuf';
+import { SnappyError, snappyDecompress } from '@pivot/snappy';
 import { LogDecodeError, LogPayloadTooLargeError } from './errors.ts';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './limits.ts';
 import { LabelStringError, parseLabelString } from './loki-labels.ts';
 import { LokiDecoder } from './loki-stream.ts';
 import type { LokiOptions, LokiResult } from './loki-stream.ts';
-import { SnappyError, snappyDecompress } from './snappy.ts';
-import { skipField } from './skip-field.ts';
 
 interface RawEntry {
   /** null when the Timestamp message is malformed (nanos out of range). */
@@ -38,7 +37,7 @@ function decompress(body: Uint8Array, maxBytes: number): Uint8Array {
 function fields(r: Reader, on: (field: number, key: number) => boolean): void {
   while (!r.eof()) {
     const key = r.tag();
-    if (!on(key >>> 3, key)) skipField(r, key & 7);
+    if (!on(key >>> 3, key)) r.skip(key & 7);
   }
 }
 

@@ -16,6 +16,11 @@ export interface BaseAppDeps {
   ready(): Promise<void>;
   /** How an error is written for this app's clients (OTLP wants google.rpc.Status, the API JSON). */
   renderError?(c: Context, err: HttpError): Response | Promise<Response>;
+  /**
+   * A browser page is served at /metrics too (the API's dashboard has its metrics explorer there):
+   * requests that accept text/html go on to the app's routes; scrapers never ask for HTML.
+   */
+  htmlAtMetricsPath?: boolean;
 }
 
 export function createBaseApp(deps: BaseAppDeps): Hono<AppEnv> {
@@ -43,7 +48,8 @@ export function createBaseApp(deps: BaseAppDeps): Hono<AppEnv> {
       return c.json({ status: 'not ready', error: (err as Error).message }, 503);
     }
   });
-  app.get('/metrics', async (c) => {
+  app.get('/metrics', async (c, next) => {
+    if (deps.htmlAtMetricsPath && c.req.header('accept')?.includes('text/html')) return next();
     c.header('Content-Type', metrics.registry.contentType);
     return c.body(await metrics.registry.metrics());
   });

@@ -25,3 +25,32 @@ describe('configuration', () => {
     for (const name of Object.keys(configSchema.shape)) expect(readme, name).toContain(`| \`${name}\` |`);
   });
 });
+
+describe('ingest transport and auth settings', () => {
+  it('serves OTLP/gRPC on 4317 by default, with no token', () => {
+    const c = loadConfig({});
+    expect(c.GRPC_PORT).toBe(4317);
+    expect(c.GRPC_MAX_MESSAGE_BYTES).toBeUndefined();
+    expect(c.INGEST_TOKEN).toBeUndefined();
+  });
+
+  it('reads INGEST_TOKEN as one or several comma-separated tokens', () => {
+    expect(loadConfig({ INGEST_TOKEN: 'abc' }).INGEST_TOKEN).toEqual(['abc']);
+    expect(loadConfig({ INGEST_TOKEN: ' abc , def,,' }).INGEST_TOKEN).toEqual(['abc', 'def']);
+  });
+
+  it('refuses an unusable INGEST_TOKEN without ever showing its value', () => {
+    for (const bad of [',,', 'has space', 'tab\there,ok']) {
+      let message = '';
+      try {
+        loadConfig({ INGEST_TOKEN: bad });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/INGEST_TOKEN/);
+      expect(message).toContain('a value not shown');
+      expect(message).not.toContain(bad);
+    }
+  });
+});

@@ -79,10 +79,24 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     db,
     query: (q) => run(db, q),
     async transaction(fn) {
+      // Not drizzle's transaction on the pool: it sends BEGIN outside its try, so a pooled connection that
+      // died while idle is never released (the pool shrinks for good and pool.end() hangs), and a
+      // checked-out client has no 'error' listener, so its socket dropping is an uncaught exception.
+      const client = await pool.connect().catch((e: unknown) => {
+        throw wrap(e);
+      });
+      const ignore = () => {};
+      client.on('error', ignore);
+      let failure: unknown;
       try {
-        return await db.transaction((tx) => fn((q) => run(tx, q)));
+        return await drizzlePg(client, { schema }).transaction((tx) => fn((q) => run(tx, q)));
       } catch (err) {
+        failure = err;
         throw wrap(err);
+      } finally {
+        client.off('error', ignore);
+        // A connection that failed is destroyed rather than handed to the next caller.
+        client.release(failure !== undefined && isTransientDbError(failure));
       }
     },
     async ping() {

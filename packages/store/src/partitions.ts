@@ -94,6 +94,10 @@ export class PartitionManager {
         dropped.push(p.name);
       }
     }
+    // Another process (the API's "run retention now") may have dropped some first: forget those too,
+    // so the next write to such a day creates its partition again instead of failing.
+    const known = this.known.get(table.name);
+    if (known) for (const day of known) if ((day + 1) * MS_PER_DAY <= cutoffMs) known.delete(day);
     return dropped;
   }
 

@@ -91,22 +91,25 @@ export class TraceQueries {
 
   /** All spans of a trace, by start time; null when the trace is unknown. */
   async getTrace(traceId: TraceId): Promise<{ summary: TraceSummary; spans: StoredSpan[] } | null> {
-    const summary = await this.summary(traceId);
-    if (!summary) return null;
-    // Bounding start_ns by the summary lets PostgreSQL prune to the partitions the trace lives in.
+    // One round trip: the summary row bounds start_ns, which lets PostgreSQL prune to the partitions
+    // the trace lives in (run-time pruning on the join).
     const rows = await this.database.query(sql`
-      SELECT s.trace_id, s.span_id, s.parent_span_id, s.name, s.service_name, s.kind, s.start_ns, s.duration_ns,
+      SELECT t.trace_id AS t_trace_id, t.start_ns AS t_start_ns, t.end_ns AS t_end_ns, t.root_service, t.root_name,
+        t.span_count, t.error_count, t.services,
+        s.trace_id, s.span_id, s.parent_span_id, s.name, s.service_name, s.kind, s.start_ns, s.duration_ns,
         s.status_code, s.status_message, s.trace_state, s.flags, s.attributes, s.events, s.links,
         s.dropped_attributes_count, s.dropped_events_count, s.dropped_links_count,
         r.attributes AS resource_attributes, r.dropped_attributes_count AS resource_dropped,
         sc.name AS scope_name, sc.version AS scope_version, sc.attributes AS scope_attributes
-      FROM spans s
+      FROM traces t
+      JOIN spans s ON s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
       LEFT JOIN resources r ON r.id = s.resource_id
       LEFT JOIN scopes sc ON sc.id = s.scope_id
-      WHERE s.trace_id = ${traceId}::uuid
-        AND s.start_ns >= ${summary.startTimeUnixNano.toString()}::bigint
-        AND s.start_ns <= ${summary.endTimeUnixNano.toString()}::bigint
+      WHERE t.trace_id = ${traceId}::uuid
       ORDER BY s.start_ns, s.span_id`);
+    if (rows.length === 0) return null;
+    const first = rows[0]!;
+    const summary = summaryFromRow({ ...first, trace_id: first.t_trace_id, start_ns: first.t_start_ns, end_ns: first.t_end_ns });
     const spans = rows.map(
       (r): StoredSpan => ({
         traceId: traceIdFromDb(r.trace_id),

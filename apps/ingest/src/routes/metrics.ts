@@ -1,32 +1,11 @@
 // Metrics ingest: Prometheus remote-write 1.0 and OTLP/HTTP metrics, into the same series store.
 import { Hono } from 'hono';
 import type { MetricsBatch } from '@pivot/model';
-import {
-  OtlpDecodeError,
-  decodeExportMetricsRequest,
-  decodeExportMetricsRequestJson,
-  encodeExportResponse,
-  otlpMetricsToPrometheus,
-  type DecodedMetrics,
-} from '@pivot/otlp';
 import { PayloadTooLargeError, RemoteWriteDecodeError, decodeWriteRequest, type RemoteWriteLimits } from '@pivot/remote-write';
 import { badRequest, mediaType, payloadTooLarge, readBody, unsupportedMediaType, type AppEnv, type BodyLimits } from '@pivot/server-kit';
 import type { IngestMetrics } from '../metrics.ts';
+import { metricSignal, samplesIn, type Sink } from '../otlp-export.ts';
 import { otlpHandler } from '../otlp-http.ts';
-import type { Sink } from './traces.ts';
-
-function samplesIn(batch: MetricsBatch): number {
-  let n = 0;
-  for (const s of batch.series) n += s.samples.length;
-  return n;
-}
-
-/** OTLP data points → Prometheus series; what cannot be represented is counted as rejected. */
-function translated(d: DecodedMetrics) {
-  const t = otlpMetricsToPrometheus(d.resourceMetrics);
-  const rejected = d.rejected + t.rejected;
-  return { batch: t.batch, accepted: samplesIn(t.batch), rejected, message: [d.message, t.message].filter(Boolean).join('; ') };
-}
 
 export function metricRoutes(sink: Sink<MetricsBatch>, limits: BodyLimits, rw: Partial<RemoteWriteLimits>, metrics: IngestMetrics): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -63,20 +42,6 @@ export function metricRoutes(sink: Sink<MetricsBatch>, limits: BodyLimits, rw: P
     return c.body(null, 204);
   });
 
-  app.post(
-    '/v1/metrics',
-    otlpHandler(
-      {
-        signal: 'metrics',
-        decodeProtobuf: (b) => translated(decodeExportMetricsRequest(b)),
-        decodeJson: (b) => translated(decodeExportMetricsRequestJson(b)),
-        write: (batch) => sink.write(batch),
-        encodeResponse: (partial, format) => encodeExportResponse('metrics', partial, format),
-        isDecodeError: (e) => e instanceof OtlpDecodeError,
-      },
-      limits,
-      metrics,
-    ),
-  );
+  app.post('/v1/metrics', otlpHandler(metricSignal(sink), limits, metrics));
   return app;
 }

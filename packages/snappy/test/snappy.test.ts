@@ -1,10 +1,10 @@
-/// <reference path="../src/snappyjs.d.ts" />
+/// <reference path="./snappyjs.d.ts" />
 // The snappy block decoder: it must agree with a reference compressor, and refuse every malformed or
 // oversized stream with a SnappyError instead of hanging, over-allocating or returning padded output.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compress, uncompress } from 'snappyjs';
-import { readSnappyHeader, SnappyError, snappyDecompress } from '../src/snappy.ts';
+import { readSnappyHeader, SnappyError, snappyDecompress } from '../src/index.ts';
 
 const MiB = 1024 * 1024;
 const bytes = (...b: number[]) => new Uint8Array(b);

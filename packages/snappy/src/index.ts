@@ -1,7 +1,8 @@
-// Snappy block-format decompression (not the framed format), for Loki protobuf pushes. A copy of
-// @pivot/remote-write's, which this package must not import; hand-written instead of using snappyjs
-// because snappyjs trusts its input (a negative literal length loops forever, a short stream comes back
-// zero-padded). Every step is bounds-checked, and the declared size is checked before allocating.
+// Snappy block-format decompression (not the framed format), shared by remote-write and Loki
+// protobuf pushes. Hand-written instead of using snappyjs because snappyjs trusts its input: a 6-byte
+// body with a negative literal length loops forever, and a stream shorter than its header declares
+// comes back zero-padded. Every step here is bounds-checked, and the declared size is checked against
+// the limit before anything is allocated.
 
 export class SnappyError extends Error {
   override readonly name = 'SnappyError';

@@ -1,0 +1,245 @@
+// Log routes: search with stable pagination, the logs of one trace, a live tail over Server-Sent
+// Events, and counts by severity over time for the histogram above the results.
+import { Hono, type Context } from 'hono';
+import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import { parseSpanId, parseTraceId } from '@pivot/model';
+import { DatabaseUnavailableError, parseLogText, type LogCursor, type LogFilter, type LogQueries, type StoredLog } from '@pivot/store';
+import { badRequest, type AppEnv, type Logger } from '@pivot/server-kit';
+import { parseDurationNs, parseLimit, parseTimeNs } from './params.ts';
+
+export interface LogRouteOptions {
+  /** How often a live tail polls the store. */
+  tailIntervalMs?: number;
+  /** Where a tail that fails for an unexpected reason is reported (the client only hears "internal error"). */
+  logger?: Logger;
+}
+
+const SEVERITY_NAMES: Record<string, number> = { trace: 1, debug: 5, info: 9, warn: 13, warning: 13, error: 17, fatal: 21 };
+const NS_PER_MS = 1_000_000n;
+const MIN_FINGERPRINT = -(2n ** 63n);
+/** Rows committed out of time order (concurrent group commits) still reach a tail this late. */
+const TAIL_LOOKBACK_NS = 2_000n * NS_PER_MS;
+/** Keys a tail remembers to not repeat rows of its look-back window; past it, it gives up the look-back. */
+const TAIL_MAX_SEEN = 10_000;
+const TAIL_KEEPALIVE_MS = 15_000;
+const STATS_TARGET_BUCKETS = 60n;
+const STATS_MAX_BUCKETS = 11_000n;
+/** Bucket widths the automatic step rounds up to, in ms. */
+const NICE_STEPS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 108e5, 216e5, 432e5, 864e5].map(
+  (ms) => BigInt(ms) * NS_PER_MS,
+);
+
+export function logJson(l: StoredLog) {
+  return {
+    timeUnixNano: l.timeUnixNano.toString(),
+    observedTimeUnixNano: l.observedTimeUnixNano.toString(),
+    severityNumber: l.severityNumber,
+    severityText: l.severityText,
+    body: l.body,
+    attributes: l.attributes,
+    traceId: l.traceId,
+    spanId: l.spanId,
+    traceFlags: l.traceFlags,
+    service: l.service,
+    resource: l.resource,
+    scope: l.scope,
+    eventName: l.eventName,
+    droppedAttributesCount: l.droppedAttributesCount,
+  };
+}
+
+/** Cursors are opaque to clients: base64url of "<time_ns>.<fingerprint>". */
+export function encodeCursor(c: LogCursor): string {
+  return Buffer.from(`${c.timeNs}.${c.fingerprint}`).toString('base64url');
+}
+
+export function decodeCursor(name: string, raw: string): LogCursor {
+  const m = /^(\d{1,19})\.(-?\d{1,19})$/.exec(Buffer.from(raw, 'base64url').toString('latin1'));
+  const cursor = m ? { timeNs: BigInt(m[1]!), fingerprint: BigInt(m[2]!) } : null;
+  if (!cursor || cursor.fingerprint < MIN_FINGERPRINT || cursor.fingerprint >= 2n ** 63n) throw badRequest(`${name}: not a cursor this API returned`);
+  return cursor;
+}
+
+function parseSeverity(raw: string): number {
+  const s = raw.trim().toLowerCase();
+  if (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 24) return Number(s);
+  const n = Object.hasOwn(SEVERITY_NAMES, s) ? SEVERITY_NAMES[s] : undefined;
+  if (n === undefined) throw badRequest(`severity: expected trace, debug, info, warn, error, fatal or a number 1-24, got "${raw}"`);
+  return n;
+}
+
+/** The filters every log route shares, from the query string. */
+export function parseLogFilter(c: Context): LogFilter {
+  const q = c.req.query();
+  const f: LogFilter = {};
+  if (q.traceId) {
+    const id = parseTraceId(q.traceId);
+    if (!id) throw badRequest(`traceId: "${q.traceId}" is not a trace ID (32 hex characters, not all zero)`);
+    f.traceId = id;
+  }
+  if (q.spanId) {
+    const id = parseSpanId(q.spanId);
+    if (!id) throw badRequest(`spanId: "${q.spanId}" is not a span ID (16 hex characters, not all zero)`);
+    if (!f.traceId) throw badRequest('spanId: give traceId too (span IDs are only unique within a trace)');
+    f.spanId = id;
+  }
+  if (q.service) f.service = q.service;
+  if (q.severity) f.minSeverity = parseSeverity(q.severity);
+  if (q.q) {
+    const text = parseLogText(q.q);
+    if (!text.ok) throw badRequest(`q: ${text.message}`);
+    f.include = text.include;
+    f.exclude = text.exclude;
+  }
+  const attributes: [string, string][] = [];
+  for (const [k, values] of Object.entries(c.req.queries())) {
+    if (!k.startsWith('attr.')) continue;
+    const key = k.slice(5);
+    if (!key) throw badRequest('attr.: attribute filters look like attr.http.route=/checkout');
+    for (const v of values) attributes.push([key, v]);
+  }
+  if (attributes.length) f.attributes = attributes;
+  if (q.start) f.startNs = parseTimeNs('start', q.start);
+  if (q.end) f.endNs = parseTimeNs('end', q.end);
+  return f;
+}
+
+const nowNs = () => BigInt(Date.now()) * NS_PER_MS;
+const keyOf = (l: StoredLog) => `${l.timeUnixNano}.${l.fingerprint}`;
+const isAfter = (a: LogCursor, b: LogCursor) => a.timeNs > b.timeNs || (a.timeNs === b.timeNs && a.fingerprint > b.fingerprint);
+
+/** The automatic step: the range in about 60 buckets, rounded up to a round width. */
+function autoStep(rangeNs: bigint): bigint {
+  const raw = (rangeNs + STATS_TARGET_BUCKETS - 1n) / STATS_TARGET_BUCKETS;
+  const nice = NICE_STEPS_MS.find((s) => s >= raw);
+  if (nice !== undefined) return nice;
+  const day = NICE_STEPS_MS.at(-1)!;
+  return ((raw + day - 1n) / day) * day;
+}
+
+/**
+ * Polls for rows after the newest one sent. Rows whose commit lands after a newer row was already
+ * sent (two group commits finishing out of order) are still picked up within TAIL_LOOKBACK_NS: the
+ * query reaches that far back and the keys already sent are skipped.
+ */
+async function runTail(stream: SSEStreamingApi, queries: LogQueries, filter: LogFilter, start: LogCursor, limit: number, intervalMs: number): Promise<void> {
+  let aborted = false;
+  let wake: (() => void) | undefined;
+  stream.onAbort(() => {
+    aborted = true;
+    wake?.();
+  });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  const seen = new Map<string, bigint>();
+  let newest = start;
+  let floor = start;
+  let quietMs = 0;
+  let failing = false;
+  await stream.writeSSE({ event: 'ready', data: JSON.stringify({ cursor: encodeCursor(start) }), id: encodeCursor(start) });
+  while (!aborted) {
+    let full = false;
+    try {
+      const back: LogCursor = { timeNs: newest.timeNs - TAIL_LOOKBACK_NS, fingerprint: MIN_FINGERPRINT };
+      const fetchLimit = limit + seen.size;
+      const rows = await queries.after(filter, isAfter(back, floor) ? back : floor, fetchLimit);
+      full = rows.length === fetchLimit;
+      const fresh = rows.filter((r) => !seen.has(keyOf(r))).slice(0, limit);
+      for (const r of fresh) {
+        seen.set(keyOf(r), r.timeUnixNano);
+        const c = { timeNs: r.timeUnixNano, fingerprint: r.fingerprint };
+        if (isAfter(c, newest)) newest = c;
+      }
+      for (const [k, t] of seen) if (t < newest.timeNs - TAIL_LOOKBACK_NS) seen.delete(k);
+      if (seen.size > TAIL_MAX_SEEN) {
+        seen.clear();
+        floor = newest;
+      }
+      failing = false;
+      if (fresh.length && !aborted) {
+        await stream.writeSSE({ event: 'logs', data: JSON.stringify({ logs: fresh.map(logJson) }), id: encodeCursor(newest) });
+        quietMs = 0;
+      }
+    } catch (err) {
+      if (!(err instanceof DatabaseUnavailableError)) throw err;
+      // Said once per outage; the tail keeps polling and resumes where it was.
+      if (!failing) await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: err.message }) });
+      failing = true;
+    }
+    if (!aborted && quietMs >= TAIL_KEEPALIVE_MS) {
+      // A comment line: keeps proxies from closing an idle stream, and finds a client that left.
+      await stream.write(': keep-alive\n\n');
+      quietMs = 0;
+    }
+    // A full page means the tail is behind: the next one comes sooner, still bounded per tick.
+    const wait = full ? Math.min(100, intervalMs) : intervalMs;
+    await sleep(wait);
+    quietMs += wait;
+  }
+}
+
+export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const tailIntervalMs = opts.tailIntervalMs ?? 1000;
+
+  app.get('/api/logs', async (c) => {
+    const filter = parseLogFilter(c);
+    const cursor = c.req.query('cursor') ? decodeCursor('cursor', c.req.query('cursor')!) : undefined;
+    const page = await queries.search(filter, { limit: parseLimit(c.req.query('limit'), 100, 1000), cursor });
+    return c.json({ logs: page.logs.map(logJson), nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  app.get('/api/logs/stats', async (c) => {
+    const filter = parseLogFilter(c);
+    const endNs = filter.endNs ?? nowNs();
+    const startNs = filter.startNs ?? endNs - 3_600_000n * NS_PER_MS;
+    if (startNs >= endNs) throw badRequest('start: must be before end');
+    const step = c.req.query('step');
+    const stepNs = step ? parseDurationNs('step', step) : autoStep(endNs - startNs);
+    if (stepNs <= 0n) throw badRequest('step: must be positive');
+    if ((endNs - startNs) / stepNs >= STATS_MAX_BUCKETS) throw badRequest(`step: more than ${STATS_MAX_BUCKETS} buckets; use a larger step`);
+    const buckets = await queries.stats(filter, { startNs, endNs, stepNs });
+    return c.json({
+      startTimeUnixNano: startNs.toString(),
+      endTimeUnixNano: endNs.toString(),
+      stepNano: stepNs.toString(),
+      buckets: buckets.map((b) => ({ timeUnixNano: b.startNs.toString(), total: b.total, counts: b.counts })),
+    });
+  });
+
+  app.get('/api/logs/tail', async (c) => {
+    const filter = parseLogFilter(c);
+    const limit = parseLimit(c.req.query('limit'), 100, 1000);
+    // A reconnecting EventSource sends the last id it saw: resume right after it.
+    const lastId = c.req.header('last-event-id');
+    const start: LogCursor = lastId
+      ? decodeCursor('Last-Event-ID', lastId)
+      : { timeNs: filter.startNs ?? nowNs(), fingerprint: MIN_FINGERPRINT };
+    // The tail has no end, and its start is where it begins, not a bound on every poll.
+    const tailFilter: LogFilter = { ...filter, startNs: undefined, endNs: undefined };
+    return streamSSE(c, async (stream) => {
+      try {
+        await runTail(stream, queries, tailFilter, start, limit, tailIntervalMs);
+      } catch (err) {
+        opts.logger?.error({ reqId: c.get('requestId'), err }, 'log tail failed');
+        await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: 'internal error', requestId: c.get('requestId') }) });
+      }
+    });
+  });
+
+  app.get('/api/traces/:traceId/logs', async (c) => {
+    const raw = c.req.param('traceId');
+    const traceId = parseTraceId(raw);
+    if (!traceId) throw badRequest(`traceId: "${raw}" is not a trace ID (32 hex characters, not all zero)`);
+    const limit = parseLimit(c.req.query('limit'), 1000, 10_000);
+    const logs = await queries.byTrace(traceId, { limit: limit + 1 });
+    return c.json({ traceId, logs: logs.slice(0, limit).map(logJson), truncated: logs.length > limit });
+  });
+  return app;
+}

@@ -1,0 +1,41 @@
+// Ingest auth: when INGEST_TOKEN is set, every way in (OTLP/HTTP, remote-write, log pushes, OTLP/gRPC)
+// needs `Authorization: Bearer <token>`; health and self-metrics stay open for probes and scrapers.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { HttpError } from '@pivot/server-kit';
+
+/** Paths that never need a token: liveness, readiness and the service's own metrics. */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+export const UNAUTHENTICATED_MESSAGE = 'missing or invalid ingest token (send "Authorization: Bearer <token>")';
+
+/** Whether an Authorization value carries one of the accepted tokens. */
+export type TokenCheck = (authorization: string | undefined) => boolean;
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * A check against every accepted token. Both sides are compared as SHA-256 digests, so the buffers
+ * handed to timingSafeEqual always have equal length and neither a token's content nor its length
+ * shows in the timing; every token is compared, with no early exit.
+ */
+export function bearerTokenCheck(tokens: readonly string[]): TokenCheck {
+  const accepted = tokens.map(digest);
+  return (authorization) => {
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
+    const presented = digest(match ? match[1]! : '');
+    let ok = false;
+    for (const t of accepted) ok = timingSafeEqual(t, presented) || ok;
+    return ok && match !== null;
+  };
+}
+
+/** Hono middleware refusing, with 401, requests outside OPEN_PATHS without an accepted token. */
+export function ingestAuth(tokens: readonly string[]): MiddlewareHandler {
+  const check = bearerTokenCheck(tokens);
+  return async (c, next) => {
+    if (!OPEN_PATHS.has(c.req.path) && !check(c.req.header('authorization')))
+      throw new HttpError(401, UNAUTHENTICATED_MESSAGE, { 'WWW-Authenticate': 'Bearer' });
+    await next();
+  };
+}

@@ -1,0 +1,153 @@
+// OTLP/gRPC (GRPC_PORT, default 4317): the Export method of the trace, metrics and logs collector
+// services. No .proto files: each service is a hand-built definition whose request is the message's
+// bytes as received and whose response is encoded by encodeExportResponse, so below the transport
+// everything (decoders, writers, partial success, self-metrics) is the OTLP/HTTP path (otlp-export.ts).
+import * as grpc from '@grpc/grpc-js';
+import { encodeExportResponse, type PartialSuccess, type Signal } from '@pivot/otlp';
+import { toHttpError, type Listening } from '@pivot/server-kit';
+import type { IngestDeps } from './app.ts';
+import { UNAUTHENTICATED_MESSAGE, bearerTokenCheck } from './auth.ts';
+import { GrpcCode, encodeRpcStatus, exportOtlp, grpcCodeForHttpStatus, logSignal, metricSignal, traceSignal, type OtlpSignal } from './otlp-export.ts';
+
+export const OTLP_GRPC_SERVICES: Readonly<Record<Signal, string>> = {
+  traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
+  metrics: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
+  logs: 'opentelemetry.proto.collector.logs.v1.LogsService',
+};
+
+export interface OtlpGrpcDeps extends Pick<IngestDeps, 'logger' | 'metrics' | 'spans' | 'samples' | 'logs' | 'logLimits' | 'ingestTokens'> {
+  /** grpc.max_receive_message_length: the largest message accepted, as sent and after gzip. */
+  maxMessageBytes: number;
+}
+
+type ExportDefinition = grpc.ServiceDefinition<{ Export: grpc.handleUnaryCall<Uint8Array, PartialSuccess | null> }>;
+
+const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/** One collector service with its single unary Export method, bytes in and bytes out. */
+export function exportServiceDefinition(signal: Signal): ExportDefinition {
+  return {
+    Export: {
+      path: `/${OTLP_GRPC_SERVICES[signal]}/Export`,
+      originalName: 'export',
+      requestStream: false,
+      responseStream: false,
+      // A Buffer is a Uint8Array: the decoders read the message as it arrived, no copy.
+      requestDeserialize: (bytes: Buffer): Uint8Array => bytes,
+      requestSerialize: asBuffer,
+      responseSerialize: (partial: PartialSuccess | null) => asBuffer(encodeExportResponse(signal, partial, 'protobuf')),
+      responseDeserialize: () => {
+        throw new Error('this definition only serves; it never reads an export response');
+      },
+    },
+  };
+}
+
+interface GrpcFailure {
+  code: number;
+  message: string;
+  retryDelaySeconds?: number;
+}
+
+/** Store and HTTP errors through the same mapping as OTLP/HTTP: 429 → RESOURCE_EXHAUSTED, 503 → UNAVAILABLE, … */
+function toGrpcFailure(err: unknown): GrpcFailure | undefined {
+  const httpErr = toHttpError(err);
+  if (!httpErr) return undefined;
+  const retryAfter = Number(httpErr.headers['Retry-After']);
+  return { code: grpcCodeForHttpStatus(httpErr.status), message: httpErr.message, ...(retryAfter > 0 ? { retryDelaySeconds: retryAfter } : {}) };
+}
+
+function exportHandler<B>(signal: Signal, s: OtlpSignal<B> | undefined, deps: OtlpGrpcDeps): grpc.handleUnaryCall<Uint8Array, PartialSuccess | null> {
+  const { logger, metrics } = deps;
+  const method = `${OTLP_GRPC_SERVICES[signal]}/Export`;
+  const authorized = deps.ingestTokens?.length ? bearerTokenCheck(deps.ingestTokens) : () => true;
+
+  return (call, callback) => {
+    const t0 = performance.now();
+    const answer = (code: number, partial: PartialSuccess | null, failure?: GrpcFailure) => {
+      const seconds = (performance.now() - t0) / 1000;
+      metrics.grpcRequests.inc({ method, code: grpc.status[code] ?? String(code) });
+      metrics.grpcDuration.observe({ method }, seconds);
+      logger.info({ method, code: grpc.status[code], ms: Math.round(seconds * 1000) }, 'grpc request');
+      if (!failure) return callback(null, partial);
+      const trailers = new grpc.Metadata();
+      // The retry delay travels as google.rpc.RetryInfo in the status details, as OTLP exporters read it.
+      if (failure.retryDelaySeconds !== undefined)
+        trailers.set('grpc-status-details-bin', asBuffer(encodeRpcStatus(failure.code, failure.message, failure.retryDelaySeconds)));
+      callback({ code: failure.code, details: failure.message, metadata: trailers });
+    };
+    const fail = (f: GrpcFailure) => answer(f.code, null, f);
+
+    const auth = call.metadata.get('authorization')[0];
+    if (!authorized(auth === undefined ? undefined : String(auth))) {
+      metrics.errors.inc({ kind: 'expected' });
+      return fail({ code: GrpcCode.UNAUTHENTICATED, message: UNAUTHENTICATED_MESSAGE });
+    }
+    if (!s) {
+      metrics.errors.inc({ kind: 'expected' });
+      return fail({ code: GrpcCode.UNIMPLEMENTED, message: `${signal} ingest is not enabled on this server` });
+    }
+    exportOtlp(s, call.request, 'protobuf', metrics).then(
+      (partial) => answer(GrpcCode.OK, partial),
+      (err: unknown) => {
+        const failure = toGrpcFailure(err);
+        if (!failure) {
+          metrics.errors.inc({ kind: 'bug' });
+          logger.error({ err, method }, 'unhandled error');
+          return fail({ code: GrpcCode.INTERNAL, message: 'internal error' });
+        }
+        const unavailable = failure.code === GrpcCode.UNAVAILABLE || failure.code === GrpcCode.INTERNAL;
+        metrics.errors.inc({ kind: unavailable ? 'unavailable' : 'expected' });
+        if (unavailable) logger.warn({ method, err: failure.message }, 'service unavailable');
+        fail(failure);
+      },
+    );
+  };
+}
+
+/**
+ * The OTLP/gRPC server, not yet bound. Every service is registered; one whose sink is absent answers
+ * UNIMPLEMENTED with a message (and is counted) rather than grpc-js's generic unknown-method error.
+ * gzip and deflate request messages are undone by grpc-js, within the same message-size limit.
+ */
+export function createOtlpGrpcServer(deps: OtlpGrpcDeps): grpc.Server {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': deps.maxMessageBytes });
+  const add = <B>(signal: Signal, s: OtlpSignal<B> | undefined) => server.addService(exportServiceDefinition(signal), { Export: exportHandler(signal, s, deps) });
+  add('traces', traceSignal(deps.spans));
+  add('metrics', deps.samples && metricSignal(deps.samples));
+  add('logs', deps.logs && logSignal(deps.logs, deps.logLimits));
+  return server;
+}
+
+/**
+ * Binds the server (port 0 picks one) and resolves with the bound port. close() lets in-flight calls
+ * finish (their rows commit) and forces the rest after `shutdownTimeoutMs`.
+ */
+export function listenGrpc(server: grpc.Server, host: string, port: number, shutdownTimeoutMs = 10_000): Promise<Listening> {
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${bracketed}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) return reject(err);
+      resolve({
+        url: `http://${bracketed === '0.0.0.0' ? '127.0.0.1' : bracketed}:${bound}`,
+        port: bound,
+        close: () =>
+          new Promise<void>((res) => {
+            const force = setTimeout(() => {
+              server.forceShutdown();
+              res();
+            }, shutdownTimeoutMs);
+            force.unref();
+            server.tryShutdown(() => {
+              clearTimeout(force);
+              res();
+            });
+          }),
+      });
+    });
+  });
+}
+
+export function startOtlpGrpc(deps: OtlpGrpcDeps, host: string, port: number, shutdownTimeoutMs?: number): Promise<Listening> {
+  return listenGrpc(createOtlpGrpcServer(deps), host, port, shutdownTimeoutMs);
+}

@@ -1,0 +1,432 @@
+// `npm run bench:logs`:
+//  1. logs/s ingested end to end (NDJSON and OTLP protobuf over HTTP from a separate client process,
+//     answered after commit) against the ceiling of inserting the same rows from prepared column arrays
+//     with the writer's own insert, in the same run;
+//  2. query latency (p50/p99) on a corpus of 1M logs (10M with BENCH_SCALE=10), generated in SQL: logs by
+//     trace ID, the logs of a trace, and full-text search, through the API app;
+//  3. the full-text index choice: pg_trgm GIN against tsvector GIN, built on a scratch copy of the same
+//     corpus, for word and substring queries (index size, build time, query ms).
+import { sql, type SQL } from 'drizzle-orm';
+import { decodeExportLogsRequest } from '@pivot/otlp';
+import { decodeNdjson } from '@pivot/logformats';
+import { startIngest } from '@pivot/ingest';
+import { createApiApp } from '@pivot/api';
+import { createLogger, loadConfig } from '@pivot/server-kit';
+import { LOGS_TABLE, LogQueries, PartitionManager, TraceQueries, dayIndexOfNs, insertLogColumns, toLogColumns, type Database } from '@pivot/store';
+import type { ResourceLogs } from '@pivot/model';
+import { encodeLogs, type TLog } from '../../../packages/otlp/test/otlp-writer.ts';
+import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient, type Figure } from './harness.ts';
+
+const RECORDS_PER_REQUEST = 500; // about what the OTel JS BatchLogRecordProcessor sends (512)
+const REQUESTS = Number(process.env.BENCH_LOG_REQUESTS ?? 200);
+const CLIENT_CONCURRENCY = Number(process.env.BENCH_CLIENTS ?? 16);
+const BATCH_ITEMS = 5000;
+const WRITERS = process.env.DATABASE_URL ? 2 : 1;
+const CORPUS_ROWS = Math.round(1_000_000 * SCALE);
+const QUERY_RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 200);
+const NS_PER_MS = 1_000_000n;
+const DAY_NS = 86_400_000n * NS_PER_MS;
+
+const SERVICES = ['frontend', 'checkout', 'cart', 'payment', 'inventory', 'shipping', 'auth', 'search'];
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+// ---------------------------------------------------------------------------------------------------
+// 1. Ingest
+
+/** A small deterministic PRNG (mulberry32), so every run sends the same corpus. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface BenchLog {
+  timeMs: number;
+  level: 'info' | 'warn' | 'error' | 'debug';
+  msg: string;
+  traceId: string;
+  spanId: string;
+  route: string;
+  userId: number;
+}
+
+const LEVELS = { debug: [5, 20], info: [9, 30], warn: [13, 40], error: [17, 50] } as const;
+
+/** Realistic service logs: requests, orders, payments, cache misses, retries; each in a trace. */
+function makeLogRequests(): { service: string; logs: BenchLog[] }[] {
+  const rnd = prng(42);
+  const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 16).toString(16)).join('');
+  const out: { service: string; logs: BenchLog[] }[] = [];
+  let t = Date.now() - 3_600_000;
+  for (let r = 0; r < REQUESTS; r++) {
+    const logs: BenchLog[] = [];
+    let traceId = hex(32);
+    for (let i = 0; i < RECORDS_PER_REQUEST; i++) {
+      if (i % 8 === 0) traceId = hex(32);
+      t += 1;
+      const order = `ORD-${hex(8).toUpperCase()}`;
+      const ms = Math.floor(rnd() * 900) + 3;
+      const user = Math.floor(rnd() * 100_000);
+      const k = Math.floor(rnd() * 8);
+      const [level, msg] = (
+        [
+          ['info', `GET /api/orders/${order} 200 in ${ms}ms`],
+          ['info', `order ${order} placed by user ${user} (${(ms % 7) + 1} items)`],
+          ['warn', `payment declined for order ${order}: insufficient funds`],
+          ['debug', `cache miss for key product:${user}, loading from database`],
+          ['error', `connection reset by peer while calling inventory-${ms % 5}:8080, retrying (attempt ${(ms % 3) + 1})`],
+          ['info', `user ${user} signed in from 10.${ms % 256}.${user % 256}.7`],
+          ['warn', `slow query on orders took ${ms}ms: SELECT * FROM orders WHERE customer_id = $1`],
+          ['info', `shipment SHP-${hex(6)} for order ${order} handed to courier`],
+        ] as const
+      )[k]!;
+      logs.push({ timeMs: t, level, msg, traceId, spanId: hex(16), route: `/api/r${k}`, userId: user });
+    }
+    out.push({ service: SERVICES[r % SERVICES.length]!, logs });
+  }
+  return out;
+}
+
+/** As pino writes them (with the OpenTelemetry pino instrumentation's trace fields). */
+function toNdjson(req: { service: string; logs: BenchLog[] }): Uint8Array {
+  const lines = req.logs.map((l) =>
+    JSON.stringify({ level: LEVELS[l.level][1], time: l.timeMs, pid: 4242, hostname: `${req.service}-0`, service: req.service, msg: l.msg,
+      trace_id: l.traceId, span_id: l.spanId, trace_flags: '01', 'http.route': l.route, 'user.id': l.userId }),
+  );
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+/** As the OpenTelemetry JS log exporter sends them. */
+function toOtlp(req: { service: string; logs: BenchLog[] }): Uint8Array {
+  const items: TLog[] = req.logs.map((l) => ({
+    time: BigInt(l.timeMs) * NS_PER_MS, observed: BigInt(l.timeMs) * NS_PER_MS, severityNumber: LEVELS[l.level][0], severityText: l.level.toUpperCase(),
+    body: l.msg, attributes: { 'http.route': l.route, 'user.id': { int: l.userId } }, flags: 1, traceId: l.traceId, spanId: l.spanId,
+  }));
+  return encodeLogs([{ attributes: { 'service.name': req.service, 'host.name': `${req.service}-0` }, scopes: [{ name: 'app', version: '1.0.0', items }] }]);
+}
+
+async function countLogs(db: Database): Promise<number> {
+  return Number((await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM logs`))[0]!.n);
+}
+
+interface Format {
+  name: string;
+  path: string;
+  contentType: string;
+  payloads: Uint8Array[];
+  decode(p: Uint8Array): ResourceLogs[];
+}
+
+async function ceilingRun(f: Format, total: number): Promise<number> {
+  const fresh = await freshDatabase();
+  try {
+    // Prepared outside the timed part: decoded and turned into the writer's column arrays.
+    const perFlush = Math.max(1, Math.floor(BATCH_ITEMS / RECORDS_PER_REQUEST));
+    const groups = [];
+    for (let i = 0; i < f.payloads.length; i += perFlush) groups.push(toLogColumns(f.payloads.slice(i, i + perFlush).map((p) => f.decode(p))));
+    await new PartitionManager(fresh.db).ensure(LOGS_TABLE, new Set(groups.flatMap((g) => [...g.days])));
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: WRITERS }, async () => {
+        while (next < groups.length) {
+          const g = groups[next++]!;
+          await fresh.db.transaction((q) => insertLogColumns(q, g));
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    if ((await countLogs(fresh.db)) !== total) throw new Error(`${f.name} ceiling run lost logs`);
+    return total / seconds;
+  } finally {
+    await fresh.drop();
+  }
+}
+
+async function endToEndRun(f: Format, total: number, dir: string, startNs: bigint): Promise<{ rate: number; retries: number }> {
+  const fresh = await freshDatabase();
+  const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', GRPC_PORT: '0', INGEST_BATCH_MAX_ITEMS: String(BATCH_ITEMS), ...(fresh.url ? { DATABASE_URL: fresh.url } : {}) });
+  const ingest = await startIngest(config, fresh.db, createLogger('warn', 'bench'));
+  await new PartitionManager(fresh.db).ensure(LOGS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1]);
+  try {
+    const { seconds, retries } = await runLoadClient(dir, `${ingest.http.url}${f.path}`, CLIENT_CONCURRENCY, f.contentType);
+    const n = await countLogs(fresh.db);
+    if (n !== total) throw new Error(`${f.name} end-to-end run stored ${n} of ${total} logs`);
+    return { rate: total / seconds, retries };
+  } finally {
+    await ingest.close();
+    await fresh.drop();
+  }
+}
+
+async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
+  const requests = makeLogRequests();
+  const total = REQUESTS * RECORDS_PER_REQUEST;
+  const startNs = BigInt(requests[0]!.logs[0]!.timeMs) * NS_PER_MS;
+  const formats: Format[] = [
+    { name: 'NDJSON', path: '/api/v1/logs', contentType: 'application/x-ndjson', payloads: requests.map(toNdjson), decode: (p) => decodeNdjson(p).resourceLogs },
+    { name: 'OTLP protobuf', path: '/v1/logs', contentType: 'application/x-protobuf', payloads: requests.map(toOtlp), decode: (p) => decodeExportLogsRequest(p).resourceLogs },
+  ];
+  const figures: Figure[] = [];
+  const notes: string[] = [];
+  for (const f of formats) {
+    const mb = f.payloads.reduce((a, p) => a + p.length, 0) / 1e6;
+    log(`${f.name}: ${total} logs in ${REQUESTS} requests (${mb.toFixed(1)} MB)`);
+    const files = payloadDir(f.payloads);
+    const ceilings: number[] = [];
+    const e2e: number[] = [];
+    let retries = 0;
+    try {
+      for (let i = 0; i < REPEAT; i++) {
+        ceilings.push(await ceilingRun(f, total));
+        const r = await endToEndRun(f, total, files.dir, startNs);
+        e2e.push(r.rate);
+        retries += r.retries;
+        log(`  run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} logs/s, end to end ${Math.round(e2e[i]!)} logs/s`);
+      }
+    } finally {
+      files.remove();
+    }
+    const c = median(ceilings);
+    const e = median(e2e);
+    figures.push({ name: `log ingest, ${f.name} over HTTP, committed`, value: e, unit: 'logs/s', baseline: c, baselineName: 'direct insert of prepared rows', ratio: e / c, goal: '≥ 0.8× ceiling' });
+    notes.push(`${f.name}: ${total} logs per run in ${REQUESTS} requests of ${RECORDS_PER_REQUEST} (${mb.toFixed(1)} MB), ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`);
+  }
+  return { figures, notes };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 2. Query corpus
+
+/** Runs setup SQL without the API's statement timeout (index builds on 10M rows take minutes). */
+async function setupRunner(fresh: Awaited<ReturnType<typeof freshDatabase>>): Promise<{ exec(q: string): Promise<void>; close(): Promise<void> }> {
+  if (!fresh.url) return { exec: async (q) => void (await fresh.db.query(sql.raw(q))), close: async () => {} };
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: fresh.url });
+  await client.connect();
+  await client.query(`SET statement_timeout = 0; SET maintenance_work_mem = '512MB'; SET max_parallel_maintenance_workers = 1`);
+  return { exec: async (q) => void (await client.query(q)), close: () => client.end() };
+}
+
+/**
+ * CORPUS_ROWS logs over the last two days, generated in SQL: 8 services, ~10 logs per trace (80% of logs
+ * carry one), bodies from request/order/payment/cache/retry templates with hex order IDs, a rare "disk
+ * quota" message every 5000 rows. Secondary indexes are dropped for the load and rebuilt after, as a
+ * bulk load would.
+ */
+async function buildCorpus(db: Database, exec: (q: string) => Promise<void>): Promise<{ startNs: bigint; endNs: bigint }> {
+  const endNs = BigInt(Date.now()) * NS_PER_MS;
+  const startNs = endNs - 2n * DAY_NS;
+  const stepNs = (endNs - startNs) / BigInt(CORPUS_ROWS);
+  const partitions = new PartitionManager(db);
+  await partitions.ensure(LOGS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1, dayIndexOfNs(endNs)]);
+  const services = SERVICES.map((s, i) => `(${i + 1}, '${s}', '{"service.name": "${s}", "host.name": "${s}-0"}', 0)`).join(', ');
+  await exec(`INSERT INTO resources (id, service_name, attributes, dropped_attributes_count) VALUES ${services} ON CONFLICT DO NOTHING`);
+  await exec(`INSERT INTO scopes (id, name, version, attributes) VALUES (1, 'app', '1.0.0', '{}') ON CONFLICT DO NOTHING`);
+  const idx = await db.query<{ name: string; def: string }>(sql`
+    SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+    WHERE t.relname = 'logs' AND NOT i.indisprimary`);
+  for (const { name } of idx) await exec(`DROP INDEX ${name}`);
+  const t0 = performance.now();
+  const CHUNK = 500_000;
+  for (let from = 0; from < CORPUS_ROWS; from += CHUNK) {
+    const to = Math.min(CORPUS_ROWS, from + CHUNK) - 1;
+    await exec(`
+      INSERT INTO logs (time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags, severity_number, severity_text,
+        service_name, body, body_is_json, attributes, event_name, resource_id, scope_id, dropped_attributes_count)
+      SELECT ${startNs} + i::bigint * ${stepNs}, ('x' || substr(h, 1, 16))::bit(64)::bigint, ${startNs} + i::bigint * ${stepNs},
+        CASE WHEN i % 5 <> 4 THEN md5('trace' || (i / 10))::uuid END,
+        CASE WHEN i % 5 <> 4 THEN ('x' || substr(h, 17, 16))::bit(64)::bigint END,
+        1, sev, CASE sev WHEN 5 THEN 'DEBUG' WHEN 9 THEN 'INFO' WHEN 13 THEN 'WARN' ELSE 'ERROR' END,
+        (ARRAY[${SERVICES.map((s) => `'${s}'`).join(',')}])[1 + (i / 10) % 8], body, false,
+        jsonb_build_object('http.route', '/api/r' || (i % 8), 'user.id', ('x' || substr(h, 9, 5))::bit(20)::int),
+        '', 1 + (i / 10) % 8, 1, 0
+      FROM generate_series(${from}, ${to}) AS i,
+      LATERAL (SELECT md5(i::text) AS h) x,
+      LATERAL (SELECT
+        CASE WHEN i % 5000 = 1234 THEN 'disk quota exceeded on volume vol-' || substr(h, 3, 6)
+        ELSE CASE i % 8
+          WHEN 0 THEN 'GET /api/orders/ORD-' || upper(substr(h, 1, 8)) || ' 200 in ' || (i % 900 + 3) || 'ms'
+          WHEN 1 THEN 'order ORD-' || upper(substr(h, 1, 8)) || ' placed by user ' || (i % 100000) || ' (' || (i % 7 + 1) || ' items)'
+          WHEN 2 THEN 'payment declined for order ORD-' || upper(substr(h, 1, 8)) || ': insufficient funds'
+          WHEN 3 THEN 'cache miss for key product:' || (i % 100000) || ', loading from database'
+          WHEN 4 THEN 'connection reset by peer while calling inventory-' || (i % 5) || ':8080, retrying (attempt ' || (i % 3 + 1) || ')'
+          WHEN 5 THEN 'user ' || (i % 100000) || ' signed in from 10.' || (i % 256) || '.' || (i % 251) || '.7'
+          WHEN 6 THEN 'slow query on orders took ' || (i % 900 + 3) || 'ms: SELECT * FROM orders WHERE customer_id = $1'
+          ELSE 'shipment SHP-' || substr(h, 20, 6) || ' for order ORD-' || upper(substr(h, 1, 8)) || ' handed to courier'
+        END END AS body,
+        CASE i % 8 WHEN 3 THEN 5 WHEN 2 THEN 13 WHEN 6 THEN 13 WHEN 4 THEN 17 ELSE 9 END AS sev) b
+      ON CONFLICT DO NOTHING`);
+    log(`  corpus: ${to + 1} rows (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  const t1 = performance.now();
+  for (const { def } of idx) await exec(def.replace(' ON ONLY ', ' ON '));
+  log(`  corpus indexes rebuilt in ${((performance.now() - t1) / 1000).toFixed(0)} s`);
+  // Trace summaries, as the span writer keeps them: they bound /api/traces/{id}/logs to the trace's window.
+  await exec(`INSERT INTO traces (trace_id, start_ns, end_ns, root_service, root_name, span_count, error_count, services)
+    SELECT trace_id, min(time_ns), max(time_ns), min(service_name), 'GET /api/orders', count(*), 0, array_agg(DISTINCT service_name)
+    FROM logs WHERE trace_id IS NOT NULL GROUP BY trace_id ON CONFLICT DO NOTHING`);
+  await exec('VACUUM ANALYZE logs');
+  await exec('ANALYZE traces');
+  return { startNs, endNs };
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+async function timeRuns(runs: number, one: (i: number) => Promise<void>): Promise<{ p50: number; p99: number }> {
+  await one(0); // warm the plan and the cache for this shape
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await one(i + 1);
+    ms.push(performance.now() - t0);
+  }
+  return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 3. Full-text index comparison
+
+interface FtsResult {
+  index: string;
+  sizeMb: number;
+  buildSeconds: number;
+  queries: Record<string, { p50: number; p99: number; rows: number }>;
+}
+
+async function compareFullText(db: Database, exec: (q: string) => Promise<void>, orderIds: string[]): Promise<FtsResult[]> {
+  await exec('DROP TABLE IF EXISTS fts_scratch');
+  await exec('CREATE TABLE fts_scratch AS SELECT time_ns, body FROM logs');
+  await exec('CREATE INDEX fts_scratch_time ON fts_scratch (time_ns DESC)');
+  await exec('VACUUM ANALYZE fts_scratch');
+  const runs = Math.max(5, Math.floor(QUERY_RUNS / 10));
+  const variants: { index: string; ddl: string; word(w: string): SQL; substring(s: string): SQL }[] = [
+    {
+      index: 'pg_trgm GIN',
+      ddl: 'CREATE INDEX fts_scratch_idx ON fts_scratch USING gin (body gin_trgm_ops)',
+      word: (w) => sql`body ILIKE ${`%${w}%`}`,
+      substring: (s) => sql`body ILIKE ${`%${s}%`}`,
+    },
+    {
+      index: 'tsvector GIN (simple)',
+      ddl: "CREATE INDEX fts_scratch_idx ON fts_scratch USING gin (to_tsvector('simple', body))",
+      word: (w) => sql`to_tsvector('simple', body) @@ plainto_tsquery('simple', ${w})`,
+      // Words only: an order ID fragment is not a token, so no index applies and ILIKE scans.
+      substring: (s) => sql`body ILIKE ${`%${s}%`}`,
+    },
+  ];
+  const out: FtsResult[] = [];
+  for (const v of variants) {
+    const t0 = performance.now();
+    await exec(v.ddl);
+    const buildSeconds = (performance.now() - t0) / 1000;
+    await exec('ANALYZE fts_scratch');
+    const size = await db.query<{ b: string }>(sql`SELECT pg_relation_size('fts_scratch_idx') AS b`);
+    const queries: FtsResult['queries'] = {};
+    const measure = async (name: string, cond: (i: number) => SQL, mode: 'newest' | 'count', n = runs) => {
+      let rows = 0;
+      const q = (i: number) =>
+        mode === 'newest'
+          ? sql`SELECT time_ns, body FROM fts_scratch WHERE ${cond(i)} ORDER BY time_ns DESC LIMIT 100`
+          : sql`SELECT count(*) AS n FROM fts_scratch WHERE ${cond(i)}`;
+      const t = await timeRuns(n, async (i) => {
+        const r = await db.query(q(i));
+        rows = mode === 'newest' ? r.length : Number(r[0]!.n);
+      });
+      queries[name] = { ...t, rows };
+      log(`  ${v.index}: ${name} p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms (${rows} rows)`);
+    };
+    await measure('common word, newest 100', () => v.word('declined'), 'newest');
+    await measure('common word, count all', () => v.word('declined'), 'count', 3);
+    await measure('rare word, newest 100', () => v.word('quota'), 'newest');
+    await measure('order ID substring, newest 100', (i) => v.substring(orderIds[i % orderIds.length]!), 'newest', v.index.startsWith('pg_trgm') ? runs : 3);
+    out.push({ index: v.index, sizeMb: Number(size[0]!.b) / 1e6, buildSeconds, queries });
+    await exec('DROP INDEX fts_scratch_idx');
+  }
+  const table = await db.query<{ b: string }>(sql`SELECT pg_relation_size('fts_scratch') AS b`);
+  log(`  scratch table: ${(Number(table[0]!.b) / 1e6).toFixed(0)} MB`);
+  await exec('DROP TABLE fts_scratch');
+  return out;
+}
+
+async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
+  const fresh = await freshDatabase();
+  const runner = await setupRunner(fresh);
+  try {
+    log(`query corpus: ${CORPUS_ROWS} logs`);
+    await buildCorpus(fresh.db, runner.exec);
+    const db = fresh.db;
+    const app = createApiApp({ logger: createLogger('silent', 'bench'), traces: new TraceQueries(db), logs: { queries: new LogQueries(db) }, ready: () => db.ping() });
+    const traceIds = (await db.query<{ id: string }>(sql`SELECT trace_id::text AS id FROM traces TABLESAMPLE SYSTEM (5) LIMIT ${QUERY_RUNS + 1}`)).map((r) => r.id.replaceAll('-', ''));
+    // Fragments from inside real order IDs (6 of their 8 hex digits), each matching about one log.
+    const orderIds = (
+      await db.query<{ o: string }>(sql`
+        SELECT substr(upper(md5(i::text)), 2, 6) AS o FROM generate_series(0, ${CORPUS_ROWS - 1}, 997) AS i
+        WHERE i % 8 IN (0, 1, 2, 7) AND i % 5000 <> 1234 LIMIT ${QUERY_RUNS + 1}`)
+    ).map((r) => r.o);
+    const get = async (path: string, expectRows: boolean) => {
+      const res = await app.request(path);
+      const body = (await res.json()) as { logs: unknown[] };
+      if (res.status !== 200 || (expectRows && body.logs.length === 0)) throw new Error(`${path}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+    };
+    const api: [string, string, (i: number) => string, boolean][] = [
+      ['logs by trace ID', '/api/logs?traceId=', (i) => `/api/logs?traceId=${traceIds[i % traceIds.length]}`, true],
+      ['logs of a trace', '/api/traces/{id}/logs', (i) => `/api/traces/${traceIds[i % traceIds.length]}/logs`, true],
+      ['full-text word', '/api/logs?q=declined', () => '/api/logs?q=declined', true],
+      ['full-text rare word', '/api/logs?q=quota', () => '/api/logs?q=quota', true],
+      ['full-text order ID substring', '/api/logs?q=<6 hex of an order ID>', (i) => `/api/logs?q=${orderIds[i % orderIds.length]}`, true],
+      ['full-text phrase and exclusion', '/api/logs?q="connection reset" -inventory-3', () => `/api/logs?q=${encodeURIComponent('"connection reset" -inventory-3')}`, true],
+      // Worst case: no log matches, so every candidate the trigram index yields (1 in 8 logs) is checked.
+      ['full-text with no match', '/api/logs?q="payment declined" -funds', () => `/api/logs?q=${encodeURIComponent('"payment declined" -funds')}`, false],
+      ['service and severity', '/api/logs?service=payment&severity=warn', () => '/api/logs?service=payment&severity=warn', true],
+    ];
+    const figures: Figure[] = [];
+    const notes: string[] = [];
+    for (const [name, shape, path, expectRows] of api) {
+      const runs = name.includes('no match') ? 3 : name.startsWith('full-text') ? Math.max(20, Math.floor(QUERY_RUNS / 4)) : QUERY_RUNS;
+      const t = await timeRuns(runs, (i) => get(path(i), expectRows));
+      log(`  ${name}: p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms`);
+      const goal = name.includes('trace') ? '< 50 ms at 10M (p99)' : '< 50 ms (interactive)';
+      figures.push({ name: `${name} p50 (${shape})`, value: t.p50, unit: 'ms', baseline: 50, baselineName: 'budget', ratio: t.p50 / 50, goal });
+      figures.push({ name: `${name} p99 (${shape})`, value: t.p99, unit: 'ms', baseline: 50, baselineName: 'budget', ratio: t.p99 / 50, goal });
+    }
+    notes.push(`Queries: ${CORPUS_ROWS.toLocaleString('en-US')} logs over 2 days (2-3 day partitions), 8 services, 80% with a trace ID (~10 logs per trace), through the API app in process (routing, SQL, JSON; no socket); ${QUERY_RUNS} runs for trace lookups with a different trace each time, fewer for full-text.`);
+
+    log('full-text index comparison on a scratch copy of the corpus');
+    const fts = await compareFullText(db, runner.exec, orderIds);
+    const [trgm, tsv] = fts as [FtsResult, FtsResult];
+    for (const q of Object.keys(trgm.queries)) {
+      const a = trgm.queries[q]!;
+      const b = tsv.queries[q]!;
+      figures.push({ name: `FTS scratch: ${q}, pg_trgm p50`, value: a.p50, unit: 'ms', baseline: b.p50, baselineName: tsv.index, ratio: a.p50 / b.p50, goal: 'choose by the numbers' });
+    }
+    figures.push({ name: 'FTS scratch: index size, pg_trgm', value: trgm.sizeMb, unit: 'MB', baseline: tsv.sizeMb, baselineName: tsv.index, ratio: trgm.sizeMb / tsv.sizeMb, goal: 'choose by the numbers' });
+    notes.push(
+      '',
+      `Full-text index comparison, scratch table of the same ${CORPUS_ROWS.toLocaleString('en-US')} bodies (plus a time index), queries as the API runs them (newest 100 matches) and a count of all matches:`,
+      '',
+      `| index | size | build | ${Object.keys(trgm.queries).join(' | ')} |`,
+      `|---|---|---|${Object.keys(trgm.queries).map(() => '---').join('|')}|`,
+      ...fts.map((r) => `| ${r.index} | ${r.sizeMb.toFixed(0)} MB | ${r.buildSeconds.toFixed(1)} s | ${Object.values(r.queries).map((q) => `${q.p50.toFixed(1)} / ${q.p99.toFixed(1)} ms (${q.rows})`).join(' | ')} |`),
+      '',
+      'Cells: p50 / p99 (rows returned or counted). tsvector cannot answer a substring inside a token (an order ID fragment): that query falls back to an unindexed ILIKE.',
+    );
+    return { figures, notes };
+  } finally {
+    await runner.close();
+    await fresh.drop();
+  }
+}
+
+const ingest = process.env.BENCH_SKIP_INGEST ? { figures: [], notes: [] } : await ingestFigures();
+const queries = process.env.BENCH_SKIP_QUERIES ? { figures: [], notes: [] } : await queryFigures();
+report('Log ingest and queries', [...ingest.figures, ...queries.figures], [...ingest.notes, '', ...queries.notes]);

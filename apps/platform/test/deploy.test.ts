@@ -1,0 +1,155 @@
+// deploy/: the compose file is valid against the compose-spec JSON schema (vendored in
+// deploy/compose-spec.schema.json, as tests run offline) and has what the self-hosting promise needs;
+// the Dockerfile, .env.example and the agent examples are checked for what they must say.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configSchema } from '@pivot/server-kit';
+import { Ajv2019, composeEnvironment, interpolate, loadCompose, repoRoot, type ComposeFile } from './deploy-compose.ts';
+
+const deploy = (f: string) => join(repoRoot, 'deploy', f);
+const read = (f: string) => readFileSync(deploy(f), 'utf8');
+// What a user's .env holds once filled in.
+const ENV = { POSTGRES_PASSWORD: 'pw', INGEST_TOKEN: 'tok', AUTH_USERS: 'alice:admin:scrypt.16384.8.1.c2FsdHNhbHRzYWx0c2E.a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U' };
+
+describe('deploy/docker-compose.yml', () => {
+  const compose: ComposeFile = loadCompose(ENV);
+
+  it('is valid against the compose-spec JSON schema', () => {
+    const schema = JSON.parse(read('compose-spec.schema.json')) as Record<string, unknown>;
+    const validate = Ajv2019(schema);
+    const ok = validate(compose);
+    expect(validate.errors ?? [], JSON.stringify(validate.errors, null, 2)).toEqual([]);
+    expect(ok).toBe(true);
+    // The validator does catch mistakes: an unknown key, a bad duration, a bad depends_on condition.
+    expect(validate({ services: { a: { image: 'x', restrat: 'always' } } })).toBe(false);
+    expect(validate({ services: { a: { image: 'x', healthcheck: { interval: 'often' } } } })).toBe(false);
+    expect(validate({ services: { a: { image: 'x', depends_on: { b: { condition: 'service_ready' } } } } })).toBe(false);
+  });
+
+  it('asks for the passwords and the token in .env instead of starting without them', () => {
+    for (const name of ['POSTGRES_PASSWORD', 'INGEST_TOKEN', 'AUTH_USERS']) {
+      const env = { ...ENV, [name]: '' };
+      expect(() => loadCompose(env), name).toThrow(new RegExp(`${name}.*set ${name} in deploy/\\.env`));
+    }
+    expect(interpolate('${A:-x} ${A-y} $$A ${B:+z}', { A: '', B: '1' })).toBe('x  $A z');
+  });
+
+  it('runs the official PostgreSQL image, major pinned, on a named volume with a healthcheck and tuned settings', () => {
+    const pg = compose.services.postgres!;
+    expect(pg.image).toMatch(/^postgres:\d+$/);
+    const [volume, target] = String(pg.volumes![0]).split(':');
+    expect(target).toBe('/var/lib/postgresql/data');
+    expect(Object.keys(compose.volumes ?? {})).toContain(volume);
+    expect(JSON.stringify(pg.healthcheck!.test)).toMatch(/pg_isready/);
+    const settings = (pg.command as string[]).filter((a, i, all) => all[i - 1] === '-c').map((s) => s.split('=')[0]);
+    expect(settings).toEqual(expect.arrayContaining(['shared_buffers', 'max_wal_size', 'wal_compression', 'effective_cache_size', 'work_mem', 'max_locks_per_transaction']));
+  });
+
+  it('runs migrate once, then ingest (4318, 4317) and api (8080) on a healthy, migrated database', () => {
+    const { migrate, ingest, api } = compose.services;
+    expect(migrate!.command).toEqual(['node', 'apps/platform/dist/migrate.js']);
+    expect(migrate!.restart).toBe('no');
+    expect(migrate!.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+    const targets = (s: ComposeFile['services'][string]) => (s.ports ?? []).map((p) => String(p).split(':').at(-1));
+    expect(targets(ingest!)).toEqual(['4318', '4317']);
+    expect(targets(api!)).toEqual(['8080']);
+    for (const s of [ingest!, api!]) {
+      expect(s.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, migrate: { condition: 'service_completed_successfully' } });
+      expect(s.restart).toBe('unless-stopped');
+      expect(JSON.stringify(s.healthcheck!.test)).toMatch(/\/readyz/);
+      expect(s.environment!.MIGRATE).toBe('false');
+      expect(s.environment!.HOST).toBe('0.0.0.0');
+    }
+    // Auth is on: the API gets users, ingest a token.
+    expect(api!.environment!.AUTH_USERS).toBe(ENV.AUTH_USERS);
+    expect(ingest!.environment!.INGEST_TOKEN).toBe('tok');
+    expect(composeEnvironment(api!).DATABASE_URL).toBe('postgres://pivot:pw@postgres:5432/pivot');
+  });
+
+  it('has the demo workload in an optional profile', () => {
+    const demo = compose.services.demo!;
+    expect(demo.profiles).toEqual(['demo']);
+    expect(demo.command).toEqual(['node', 'apps/demo/dist/main.js']);
+    expect(demo.environment!.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://ingest:4318');
+    expect(demo.depends_on).toEqual({ ingest: { condition: 'service_healthy' } });
+  });
+
+  it('builds every pivot service from deploy/Dockerfile, whose commands exist in the image', () => {
+    for (const name of ['migrate', 'ingest', 'api', 'demo']) {
+      const s = compose.services[name]!;
+      expect(s.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
+      expect(s.image).toBe('pivot:local');
+      const entry = (s.command as string[])[1]!;
+      // The source each bundle is built from.
+      expect(existsSync(join(repoRoot, entry.replace('/dist/', '/src/').replace(/\.js$/, '.ts'))), entry).toBe(true);
+    }
+  });
+});
+
+describe('deploy/Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+  it('is multi-stage, prunes with turbo, runs on a Node LTS base as a non-root user', () => {
+    const froms = dockerfile.match(/^FROM .+$/gm)!;
+    expect(froms.length).toBeGreaterThanOrEqual(4);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:(20|22|24)-slim$/m);
+    expect(dockerfile).toMatch(/turbo@.*prune @pivot\/platform .*--docker/s);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    // The workspaces' tsconfig.json extend the root one, which turbo prune leaves out.
+    expect(dockerfile).toContain('COPY --from=prune /app/tsconfig.json ./');
+    const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(lastStage).toMatch(/^USER node$/m);
+    // Everything the compose commands and the API need is copied into the final stage.
+    for (const path of ['apps/ingest/dist', 'apps/api/dist', 'apps/platform/dist', 'apps/demo/dist', 'apps/web/build', 'db/migrations', 'apps/api/bin'])
+      expect(lastStage).toContain(`COPY --from=build /app/${path} ${path}`);
+  });
+
+  it('keeps installed and built files, and the .env with its secrets, out of the build context', () => {
+    const ignore = read('Dockerfile.dockerignore');
+    for (const p of ['**/node_modules', '**/dist', '.git', 'deploy/.env']) expect(ignore).toContain(p);
+  });
+});
+
+describe('deploy/.env.example', () => {
+  const example = read('.env.example');
+  const listed = new Set([...example.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
+
+  it('lists every variable pivot reads', () => {
+    for (const name of Object.keys(configSchema.shape)) expect(listed, name).toContain(name);
+  });
+
+  it('lists every variable the compose file uses, with the required ones uncommented and empty', () => {
+    const used = new Set([...read('docker-compose.yml').matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!));
+    for (const name of used) expect(listed, name).toContain(name);
+    for (const name of ['POSTGRES_PASSWORD', 'INGEST_TOKEN', 'AUTH_USERS']) expect(example).toMatch(new RegExp(`^${name}=$`, 'm'));
+  });
+});
+
+describe('deploy/examples', () => {
+  it('has an OpenTelemetry Collector pipeline exporting every signal to ingest with the token', () => {
+    const c = parse(read('examples/otel-collector.yaml')) as {
+      exporters: Record<string, { endpoint: string; headers: Record<string, string> }>;
+      service: { pipelines: Record<string, { exporters: string[] }> };
+    };
+    const exporter = c.exporters['otlphttp/pivot']!;
+    expect(exporter.endpoint).toMatch(/:4318$/);
+    expect(exporter.headers.Authorization).toMatch(/^Bearer /);
+    expect(Object.keys(c.service.pipelines).sort()).toEqual(['logs', 'metrics', 'traces']);
+    for (const p of Object.values(c.service.pipelines)) expect(p.exporters).toEqual(['otlphttp/pivot']);
+  });
+
+  it('has a Prometheus remote_write block sending exemplars to ingest', () => {
+    const c = parse(read('examples/prometheus-remote-write.yaml')) as { remote_write: { url: string; send_exemplars: boolean; authorization: { type: string } }[] };
+    expect(c.remote_write[0]).toMatchObject({ send_exemplars: true, authorization: { type: 'Bearer' } });
+    expect(c.remote_write[0]!.url).toMatch(/:4318\/api\/v1\/write$/);
+  });
+
+  it('has Loki clients (Alloy, Promtail) pushing to the Loki-compatible endpoint', () => {
+    expect(read('examples/alloy-loki.alloy')).toMatch(/url\s*=\s*"http:\/\/[^"]+:4318\/loki\/api\/v1\/push"/);
+    expect(read('examples/alloy-loki.alloy')).toMatch(/bearer_token\s*=/);
+    const p = parse(read('examples/promtail.yaml')) as { clients: { url: string; bearer_token: string }[] };
+    expect(p.clients[0]!.url).toMatch(/:4318\/loki\/api\/v1\/push$/);
+    expect(p.clients[0]!.bearer_token).toBeTruthy();
+  });
+});

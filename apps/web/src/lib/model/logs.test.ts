@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { LogRecord } from '../api/types.ts';
+import { bodyText, compareNs, logsBySpan, mergeNewestFirst, severityOf } from './logs.ts';
+
+const log = (t: string, body: string, spanId: string | null = null, sev = 9): LogRecord => ({
+  timeUnixNano: t, severityNumber: sev, severityText: '', body, attributes: {}, traceId: null, spanId, service: 's',
+});
+
+describe('logs', () => {
+  it('maps OpenTelemetry severity numbers and texts to levels', () => {
+    expect(severityOf({ severityNumber: 9, severityText: '' })).toBe('INFO');
+    expect(severityOf({ severityNumber: 17, severityText: 'whatever' })).toBe('ERROR');
+    expect(severityOf({ severityNumber: 24, severityText: '' })).toBe('FATAL');
+    expect(severityOf({ severityNumber: 0, severityText: 'warning' })).toBe('WARN');
+    expect(severityOf({ severityNumber: 0, severityText: '' })).toBe('UNSPECIFIED');
+  });
+
+  it('writes structured bodies as JSON', () => {
+    expect(bodyText('x')).toBe('x');
+    expect(bodyText({ a: 1 })).toBe('{"a":1}');
+  });
+
+  it('groups by span', () => {
+    const by = logsBySpan([log('1', 'a', 's1'), log('2', 'b'), log('3', 'c', 's1')]);
+    expect(by.get('s1')!.map((l) => l.body)).toEqual(['a', 'c']);
+    expect(by.size).toBe(1);
+  });
+
+  it('merges newer records in front without duplicates', () => {
+    const old = [log('20', 'b'), log('10', 'a')];
+    const merged = mergeNewestFirst(old, [log('20', 'b'), log('30', 'c'), log('25', 'd')]);
+    expect(merged.map((l) => l.body)).toEqual(['c', 'd', 'b', 'a']);
+  });
+
+  it('compares nanosecond strings numerically', () => {
+    expect(compareNs('999', '1000')).toBeLessThan(0);
+    expect(compareNs('1700000000000000001', '1700000000000000000')).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,63 @@
+// Log records for display: OpenTelemetry severity ranges, body text, grouping by span.
+import type { LogRecord } from '../api/types.ts';
+
+export const SEVERITIES = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'UNSPECIFIED'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** The OpenTelemetry severity range (1–4 TRACE … 21–24 FATAL); the text when the number is 0. */
+export function severityOf(log: Pick<LogRecord, 'severityNumber' | 'severityText'>): Severity {
+  const n = log.severityNumber;
+  if (n >= 21) return 'FATAL';
+  if (n >= 17) return 'ERROR';
+  if (n >= 13) return 'WARN';
+  if (n >= 9) return 'INFO';
+  if (n >= 5) return 'DEBUG';
+  if (n >= 1) return 'TRACE';
+  const t = (log.severityText ?? '').toUpperCase();
+  if (t.startsWith('FATAL') || t === 'CRITICAL' || t === 'PANIC') return 'FATAL';
+  if (t.startsWith('ERR')) return 'ERROR';
+  if (t.startsWith('WARN')) return 'WARN';
+  if (t.startsWith('INFO') || t === 'NOTICE') return 'INFO';
+  if (t.startsWith('DEBUG')) return 'DEBUG';
+  if (t.startsWith('TRACE')) return 'TRACE';
+  return 'UNSPECIFIED';
+}
+
+/** The lowest severity number of a level, for the API's severity filter. */
+export const SEVERITY_MIN_NUMBER: Record<Severity, number> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17, FATAL: 21, UNSPECIFIED: 0 };
+
+export function bodyText(body: LogRecord['body']): string {
+  if (typeof body === 'string') return body;
+  if (body === null || body === undefined) return '';
+  return JSON.stringify(body);
+}
+
+/** Logs of each span (by span ID), in the order given (the API gives time order). */
+export function logsBySpan(logs: readonly LogRecord[]): Map<string, LogRecord[]> {
+  const by = new Map<string, LogRecord[]>();
+  for (const l of logs) {
+    if (!l.spanId) continue;
+    const list = by.get(l.spanId);
+    if (list) list.push(l);
+    else by.set(l.spanId, [l]);
+  }
+  return by;
+}
+
+/** A stable key for a log row (keyed each blocks, de-duplication across pages and live tail). */
+export function logKey(l: LogRecord): string {
+  return `${l.timeUnixNano}:${l.spanId ?? ''}:${l.service}:${bodyText(l.body).slice(0, 64)}`;
+}
+
+/** Merges newer records in front of a newest-first list without duplicates. */
+export function mergeNewestFirst(existing: readonly LogRecord[], incoming: readonly LogRecord[], max = 5000): LogRecord[] {
+  const seen = new Set(existing.map(logKey));
+  const fresh = incoming.filter((l) => !seen.has(logKey(l)));
+  fresh.sort((a, b) => compareNs(b.timeUnixNano, a.timeUnixNano));
+  return [...fresh, ...existing].slice(0, max);
+}
+
+/** Compares decimal nanosecond strings without BigInt allocation. */
+export function compareNs(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}

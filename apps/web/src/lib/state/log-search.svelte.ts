@@ -1,0 +1,142 @@
+// The logs page's state: a newest-first result list paged by cursor (infinite scroll), the severity
+// histogram, and the live tail (server-sent events) that prepends new records.
+import { api, ApiError, isAbort, query } from '../api/client.ts';
+import type { LogRecord } from '../api/types.ts';
+import { makeBuckets, niceStepMs, stackByBucket } from '../model/bucketing.ts';
+import { SEVERITIES, mergeNewestFirst, severityOf } from '../model/logs.ts';
+import { nsStringToMs } from '../model/units.ts';
+
+export interface LogQuery {
+  traceId?: string | undefined;
+  service?: string | undefined;
+  q?: string | undefined;
+  severity?: string | undefined;
+  /** Unix ms; absent for a trace's logs, which are not bounded in time. */
+  startMs?: number | undefined;
+  endMs?: number | undefined;
+}
+
+export interface Histogram {
+  starts: number[];
+  stepMs: number;
+  stack: Map<string, number[]>;
+  /** False when computed from the loaded page only (no stats endpoint). */
+  complete: boolean;
+}
+
+const PAGE = 100;
+const MAX_ROWS = 5000;
+
+function params(q: LogQuery) {
+  return { traceId: q.traceId, service: q.service, q: q.q, severity: q.severity, start: q.startMs !== undefined ? Math.floor(q.startMs) : undefined, end: q.endMs !== undefined ? Math.ceil(q.endMs) : undefined };
+}
+
+export class LogSearch {
+  logs = $state.raw<LogRecord[]>([]);
+  nextCursor = $state<string | null>(null);
+  loading = $state(false);
+  loadingMore = $state(false);
+  error = $state.raw<unknown>(undefined);
+  histogram = $state.raw<Histogram | null>(null);
+  live = $state(false);
+  liveError = $state<string | null>(null);
+  #query: LogQuery = {};
+  #ctrl: AbortController | undefined;
+  #source: EventSource | undefined;
+
+  async search(q: LogQuery): Promise<void> {
+    this.#query = q;
+    this.#ctrl?.abort();
+    const ctrl = new AbortController();
+    this.#ctrl = ctrl;
+    this.loading = true;
+    this.error = undefined;
+    try {
+      const [page] = await Promise.all([api.logs({ ...params(q), limit: PAGE }, ctrl.signal), this.loadHistogram(q, ctrl.signal)]);
+      if (ctrl.signal.aborted) return;
+      this.logs = page.logs ?? [];
+      this.nextCursor = page.nextCursor ?? null;
+      if (!this.histogram?.complete) this.histogram = this.localHistogram();
+    } catch (e) {
+      if (isAbort(e) || ctrl.signal.aborted) return;
+      this.error = e;
+      this.logs = [];
+      this.nextCursor = null;
+    } finally {
+      if (this.#ctrl === ctrl) this.loading = false;
+    }
+  }
+
+  async more(): Promise<void> {
+    if (!this.nextCursor || this.loadingMore || this.loading || this.logs.length >= MAX_ROWS) return;
+    const ctrl = this.#ctrl;
+    this.loadingMore = true;
+    try {
+      const page = await api.logs({ ...params(this.#query), limit: PAGE, cursor: this.nextCursor }, ctrl?.signal);
+      if (ctrl?.signal.aborted) return;
+      this.logs = [...this.logs, ...(page.logs ?? [])];
+      this.nextCursor = page.nextCursor ?? null;
+      if (!this.histogram?.complete) this.histogram = this.localHistogram();
+    } catch (e) {
+      if (!isAbort(e)) this.error = e;
+    } finally {
+      this.loadingMore = false;
+    }
+  }
+
+  private async loadHistogram(q: LogQuery, signal: AbortSignal): Promise<void> {
+    try {
+      const res = (await api.logStats(params(q), signal)) as { stepNano?: string; buckets?: { timeUnixNano: string; counts: Record<string, number> }[] };
+      if (!Array.isArray(res.buckets)) throw new Error('unexpected stats shape');
+      const stack = new Map<string, number[]>();
+      for (const s of SEVERITIES) stack.set(s, res.buckets.map((b) => b.counts?.[s] ?? 0));
+      this.histogram = { starts: res.buckets.map((b) => nsStringToMs(b.timeUnixNano)), stepMs: Number(res.stepNano ?? 0) / 1e6, stack, complete: true };
+    } catch (e) {
+      if (isAbort(e)) throw e;
+      // No stats endpoint (or an error there): count what the list has loaded instead.
+      this.histogram = null;
+      if (!(e instanceof ApiError)) console.warn('log stats', e);
+    }
+  }
+
+  private localHistogram(): Histogram | null {
+    if (this.logs.length === 0) return null;
+    const times = this.logs.map((l) => nsStringToMs(l.timeUnixNano));
+    const start = this.#query.startMs ?? Math.min(...times);
+    const end = this.#query.endMs ?? Math.max(...times) + 1;
+    const b = makeBuckets(start, end, niceStepMs(Math.max(1000, end - start), 60));
+    return { starts: b.starts, stepMs: b.stepMs, stack: stackByBucket(b, this.logs, (l) => nsStringToMs(l.timeUnixNano), (l) => severityOf(l), SEVERITIES), complete: false };
+  }
+
+  setLive(on: boolean): void {
+    this.#source?.close();
+    this.#source = undefined;
+    this.live = on;
+    this.liveError = null;
+    if (!on) return;
+    const { startMs: _s, endMs: _e, ...rest } = this.#query;
+    const src = new EventSource(`/api/logs/tail${query(params(rest))}`);
+    this.#source = src;
+    src.addEventListener('logs', (ev) => {
+      try {
+        const data = JSON.parse((ev as MessageEvent<string>).data) as { logs?: LogRecord[] };
+        if (data.logs?.length) this.logs = mergeNewestFirst(this.logs, data.logs, MAX_ROWS);
+        this.liveError = null;
+      } catch {
+        // a malformed event is skipped; the next one may be fine
+      }
+    });
+    src.addEventListener('error', (ev) => {
+      const data = (ev as MessageEvent<string>).data;
+      // EventSource reconnects by itself (resuming from the last event ID); say so meanwhile.
+      this.liveError = data ? (JSON.parse(data) as { error?: string }).error ?? 'tail error' : src.readyState === EventSource.CLOSED ? 'live tail unavailable on this server' : 'reconnecting…';
+      if (src.readyState === EventSource.CLOSED) this.live = false;
+    });
+    src.addEventListener('ready', () => (this.liveError = null));
+  }
+
+  destroy(): void {
+    this.#ctrl?.abort();
+    this.#source?.close();
+  }
+}
