@@ -1,7 +1,8 @@
-// Sustained ingest through real clients — the OpenTelemetry trace exporter (which retries) and a real
-// Prometheus remote-writing a scraped app — while every server connection of the platform is killed
-// (pg_terminate_backend, as a PostgreSQL restart does), twice. Afterwards every span the SDK created
-// is stored exactly once and the samples equal Prometheus' own. Needs PostgreSQL.
+// Sustained ingest of all three signals through real clients — the OpenTelemetry trace and log
+// exporters (which retry) and a real Prometheus remote-writing a scraped app — while every server
+// connection of the platform is killed (pg_terminate_backend, as a PostgreSQL restart does), twice.
+// Afterwards every span and log record the SDKs created is stored exactly once and the samples equal
+// Prometheus' own. Needs PostgreSQL.
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -10,6 +11,8 @@ import { Counter, Registry } from 'prom-client';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MetricQueries } from '@pivot/store';
 import { hasPrometheus, serveRegistry, startPrometheus, waitFor, type RunningPrometheus } from '../prometheus.ts';
 import { startTestPlatform } from '../start.ts';
@@ -20,6 +23,7 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections 
   let app: Server;
   let ticker: NodeJS.Timeout;
   let provider: BasicTracerProvider;
+  let logProvider: LoggerProvider;
 
   beforeAll(async () => {
     platform = await startTestPlatform();
@@ -34,17 +38,22 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections 
       resource: resourceFromAttributes({ 'service.name': 'restart-test' }),
       spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${platform.ingestUrl}/v1/traces`, timeoutMillis: 30_000 }), { scheduledDelayMillis: 100, maxExportBatchSize: 200, maxQueueSize: 100_000 })],
     });
+    logProvider = new LoggerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'restart-test' }),
+      processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${platform.ingestUrl}/v1/logs`, timeoutMillis: 30_000 }), scheduledDelayMillis: 100, maxExportBatchSize: 200, maxQueueSize: 100_000 })],
+    });
   }, 60_000);
 
   afterAll(async () => {
     clearInterval(ticker);
     await provider?.shutdown();
+    await logProvider?.shutdown();
     await prometheus?.stop();
     app?.close();
     await platform?.stop();
   });
 
-  it('stores every created span exactly once and every scraped sample, despite two connection massacres', async () => {
+  it('stores every created span and log record exactly once and every scraped sample, despite two connection massacres', async () => {
     const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
     const scratch = (await platform.database.query<{ d: string }>(sql`SELECT current_database() AS d`))[0]!.d;
@@ -52,13 +61,18 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections 
     const matcher = [{ name: '__name__', type: '=' as const, value: 'restart_ticks_total' }];
     await waitFor('Prometheus to scrape and send', async () => ((await queries.select(matcher, 0, Date.now() + 1000)).length ? true : undefined));
     const tracer = provider.getTracer('restart');
+    const logger = logProvider.getLogger('restart');
     const created = new Set<string>();
+    const logged = new Set<string>();
     const windowStart = Date.now();
     for (let round = 0; round < 30; round++) {
       for (let i = 0; i < 50; i++) {
         const span = tracer.startSpan(`op-${round}`);
         created.add(`${span.spanContext().traceId}:${span.spanContext().spanId}`);
         span.end();
+        const body = `round ${round} item ${i}`;
+        logged.add(body);
+        logger.emit({ body, severityText: 'INFO', severityNumber: 9 });
       }
       if (round === 10 || round === 20) {
         const killed = await admin.query('SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [scratch]);
@@ -68,6 +82,7 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections 
     }
     const windowEnd = Date.now();
     await provider.forceFlush();
+    await logProvider.forceFlush();
     await admin.end();
 
     const rows = await waitFor('all spans', async () => {
@@ -78,6 +93,14 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections 
     }, 60_000);
     expect(rows.filter((r) => Number(r.n) !== 1)).toEqual([]);
     expect(new Set(rows.map((r) => `${r.trace_id}:${r.span_id}`))).toEqual(created);
+
+    const logRows = await waitFor('all log records', async () => {
+      const r = await platform.database.query<{ body: string; n: string }>(sql`
+        SELECT body, count(*) AS n FROM logs WHERE service_name = 'restart-test' GROUP BY body`);
+      return r.length >= logged.size ? r : undefined;
+    }, 60_000);
+    expect(logRows.filter((r) => Number(r.n) !== 1)).toEqual([]);
+    expect(new Set(logRows.map((r) => r.body))).toEqual(logged);
 
     // Prometheus' TSDB is the reference for what was scraped in the window.
     const ref = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(`restart_ticks_total[${Math.ceil((windowEnd - windowStart) / 1000) + 30}s]`)}&time=${windowEnd / 1000}`);
