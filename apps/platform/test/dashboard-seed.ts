@@ -12,6 +12,9 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { encodeWriteRequest } from '@pivot/remote-write';
 import type { MetricsBatch } from '@pivot/model';
 
+// A loaded 2-core CI machine can take longer than the exporters' 10 s default to commit a 2,000-span batch.
+const SEED_TIMEOUT_MS = 60_000;
+
 export const HISTOGRAM = 'http_server_duration_seconds';
 export const P99_QUERY = `histogram_quantile(0.99, sum by (le, service, route) (rate(${HISTOGRAM}_bucket{service="shop-api"}[1m])))`;
 const BOUNDS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -39,12 +42,12 @@ function providers(ingestUrl: string): Providers {
   const tracer = (service: string) =>
     new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': service, 'service.version': '1.4.2', 'deployment.environment': 'demo' }),
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces` }), { maxQueueSize: 50_000, maxExportBatchSize: 2_000, scheduledDelayMillis: 200 })],
+      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces`, timeoutMillis: SEED_TIMEOUT_MS }), { maxQueueSize: 50_000, maxExportBatchSize: 2_000, scheduledDelayMillis: 200 })],
     });
   const logs = (service: string) =>
     new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': service }),
-      processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${ingestUrl}/v1/logs` }), maxQueueSize: 50_000, maxExportBatchSize: 2_000, scheduledDelayMillis: 200 })],
+      processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${ingestUrl}/v1/logs`, timeoutMillis: SEED_TIMEOUT_MS }), maxQueueSize: 50_000, maxExportBatchSize: 2_000, scheduledDelayMillis: 200 })],
     });
   return { shop: tracer('shop-api'), payment: tracer('payment-service'), shopLogs: logs('shop-api'), paymentLogs: logs('payment-service') };
 }
@@ -193,11 +196,11 @@ export async function seedDemo(ingestUrl: string, opts: { minutes?: number; spik
 export async function seedBigTrace(ingestUrl: string, n = 10_000, nowMs = Date.now()): Promise<string> {
   const p = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'batch-import' }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces` }), { maxQueueSize: n + 10, maxExportBatchSize: 2_000, scheduledDelayMillis: 100 })],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces`, timeoutMillis: SEED_TIMEOUT_MS }), { maxQueueSize: n + 10, maxExportBatchSize: 2_000, scheduledDelayMillis: 100 })],
   });
   const other = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'catalog-db' }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces` }), { maxQueueSize: n + 10, maxExportBatchSize: 2_000, scheduledDelayMillis: 100 })],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces`, timeoutMillis: SEED_TIMEOUT_MS }), { maxQueueSize: n + 10, maxExportBatchSize: 2_000, scheduledDelayMillis: 100 })],
   });
   const tracer = p.getTracer('import');
   const db = other.getTracer('db');
