@@ -19,8 +19,12 @@ const NS_PER_MS = 1_000_000n;
 const MIN_FINGERPRINT = -(2n ** 63n);
 /** Rows committed out of time order (concurrent group commits) still reach a tail this late. */
 const TAIL_LOOKBACK_NS = 2_000n * NS_PER_MS;
-/** Keys a tail remembers to not repeat rows of its look-back window; past it, it gives up the look-back. */
-const TAIL_MAX_SEEN = 10_000;
+/**
+ * Keys a tail remembers so as not to repeat the rows of its look-back window. Every poll re-reads that
+ * window, so past this many (a very busy filter) the tail gives up the look-back rather than load the
+ * database with it.
+ */
+const TAIL_MAX_SEEN = 1_000;
 const TAIL_KEEPALIVE_MS = 15_000;
 const STATS_TARGET_BUCKETS = 60n;
 const STATS_MAX_BUCKETS = 11_000n;
