@@ -150,6 +150,6 @@ describe('deploy/examples', () => {
     expect(read('examples/alloy-loki.alloy')).toMatch(/bearer_token\s*=/);
     const p = parse(read('examples/promtail.yaml')) as { clients: { url: string; bearer_token: string }[] };
     expect(p.clients[0]!.url).toMatch(/:4318\/loki\/api\/v1\/push$/);
-    expect(p.clients[0]!.bearer_token).toBeTruthy();
+    expect(p.clients[0]!.bearer_token).toBe('${PIVOT_INGEST_TOKEN}'); // expanded by promtail -config.expand-env
   });
 });
