@@ -1,6 +1,7 @@
 // Group commit: concurrent requests queue their items; one flusher takes everything queued (up to a
 // batch size) and writes it in one transaction. Each request's promise settles only after the
 // transaction holding its rows has committed, so an acknowledgement always means "stored".
+import type { Database } from './database.ts';
 import { QueueFullError, StoreClosedError, isRetryableTxError, DatabaseUnavailableError } from './errors.ts';
 
 export interface GroupCommitOptions<T> {
@@ -110,5 +111,49 @@ export class GroupCommitQueue<T> {
     this.closed = true;
     if (this.inFlight === 0 && this.queue.length === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+}
+
+export interface WriterOptions {
+  maxQueuedItems?: number;
+  maxBatchItems?: number;
+  concurrency?: number;
+  onFlush?: (info: { entries: number; items: number; seconds: number; ok: boolean }) => void;
+}
+
+/**
+ * The shell every signal's writer shares: a bounded group-commit queue in front of `flush`, which
+ * writes a group of batches in one transaction. Subclasses say how to count and how to write.
+ */
+export abstract class QueuedWriter<T> {
+  private readonly queue: GroupCommitQueue<T>;
+
+  constructor(database: Database, opts: WriterOptions, defaults: { maxQueuedItems: number; maxBatchItems: number; size(entry: T): number }) {
+    this.queue = new GroupCommitQueue({
+      maxQueuedItems: opts.maxQueuedItems ?? defaults.maxQueuedItems,
+      maxBatchItems: opts.maxBatchItems ?? defaults.maxBatchItems,
+      // PGlite has one connection: a second transaction in flight would only wait for it.
+      concurrency: opts.concurrency ?? (database.kind === 'pglite' ? 1 : 2),
+      size: defaults.size,
+      flush: (entries) => this.flush(entries),
+      ...(opts.onFlush ? { onFlush: opts.onFlush } : {}),
+    });
+  }
+
+  /** Writes a group of batches in one transaction. */
+  protected abstract flush(entries: T[]): Promise<void>;
+
+  get queueDepth(): number {
+    return this.queue.depth;
+  }
+
+  /** Resolves once the batch is committed; rejects with QueueFullError or DatabaseUnavailableError. */
+  write(batch: T): Promise<void> {
+    return this.queue.submit(batch);
+  }
+
+  /** Takes no new batches and resolves once every accepted one is committed. */
+  close(): Promise<void> {
+    return this.queue.close();
   }
 }

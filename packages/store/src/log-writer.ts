@@ -5,10 +5,9 @@ import { sql } from 'drizzle-orm';
 import { serviceNameOf, type LogRecord, type ResourceLogs } from '@pivot/model';
 import type { Database } from './database.ts';
 import { cleanText, contentId, spanIdToDb, toJsonText } from './encode.ts';
-import { GroupCommitQueue } from './group-commit.ts';
+import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { fingerprint64 } from './log-fingerprint.ts';
 import { dayIndexOfNs, type PartitionManager, type PartitionedTable } from './partitions.ts';
-import type { WriterOptions } from './span-writer.ts';
 
 export const LOGS_TABLE: PartitionedTable = { name: 'logs', unit: 'ns' };
 
@@ -157,40 +156,18 @@ export async function insertLogColumns(query: (q: ReturnType<typeof sql>) => Pro
   return Number((rows[0] as { n: unknown } | undefined)?.n ?? 0);
 }
 
-export class LogWriter {
-  private readonly queue: GroupCommitQueue<ResourceLogs[]>;
-
+export class LogWriter extends QueuedWriter<ResourceLogs[]> {
   constructor(
     private readonly database: Database,
     private readonly partitions: PartitionManager,
     opts: WriterOptions = {},
   ) {
-    this.queue = new GroupCommitQueue({
-      maxQueuedItems: opts.maxQueuedItems ?? 100_000,
-      maxBatchItems: opts.maxBatchItems ?? 5_000,
-      concurrency: opts.concurrency ?? (database.kind === 'pglite' ? 1 : 2),
-      size: logCount,
-      flush: (entries) => this.flush(entries),
-      ...(opts.onFlush ? { onFlush: opts.onFlush } : {}),
-    });
+    super(database, opts, { maxQueuedItems: 100_000, maxBatchItems: 5_000, size: logCount });
   }
 
-  get queueDepth(): number {
-    return this.queue.depth;
-  }
-
-  /** Resolves once the records are committed; rejects with QueueFullError or DatabaseUnavailableError. */
-  write(batch: ResourceLogs[]): Promise<void> {
-    return this.queue.submit(batch);
-  }
-
-  private async flush(entries: ResourceLogs[][]): Promise<void> {
+  protected async flush(entries: ResourceLogs[][]): Promise<void> {
     const cols = toLogColumns(entries);
     await this.partitions.ensure(LOGS_TABLE, cols.days);
     await this.database.transaction((query) => insertLogColumns(query, cols));
-  }
-
-  close(): Promise<void> {
-    return this.queue.close();
   }
 }

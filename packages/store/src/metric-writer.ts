@@ -6,10 +6,9 @@ import type { Labels, MetricsBatch } from '@pivot/model';
 import type { Database } from './database.ts';
 import { encodeChunk } from './chunk-codec.ts';
 import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
-import { GroupCommitQueue } from './group-commit.ts';
+import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { dayIndexOfMs, type PartitionManager, type PartitionedTable } from './partitions.ts';
 import { SeriesIdCache } from './series-id.ts';
-import type { WriterOptions } from './span-writer.ts';
 
 export const METRIC_CHUNKS_TABLE: PartitionedTable = { name: 'metric_chunks', unit: 'ms' };
 export const METRIC_EXEMPLARS_TABLE: PartitionedTable = { name: 'metric_exemplars', unit: 'ms' };
@@ -40,8 +39,7 @@ function pushValue(acc: SeriesAcc, v: number): void {
   acc.vs[n] = v;
 }
 
-export class MetricWriter {
-  private readonly queue: GroupCommitQueue<MetricsBatch>;
+export class MetricWriter extends QueuedWriter<MetricsBatch> {
   /** Series IDs known to be in metric_series: the hot path skips their upsert. Bounded. */
   private readonly knownSeries = new Set<string>();
   private readonly ids = new SeriesIdCache();
@@ -52,25 +50,11 @@ export class MetricWriter {
     private readonly partitions: PartitionManager,
     opts: WriterOptions = {},
   ) {
-    this.queue = new GroupCommitQueue({
-      maxQueuedItems: opts.maxQueuedItems ?? 1_000_000,
-      maxBatchItems: opts.maxBatchItems ?? 50_000,
-      concurrency: opts.concurrency ?? (database.kind === 'pglite' ? 1 : 2),
-      size: sampleCount,
-      flush: (entries) => this.flush(entries),
-      ...(opts.onFlush ? { onFlush: opts.onFlush } : {}),
-    });
+    // Samples are small: a transaction takes ten times as many of them as of spans.
+    super(database, opts, { maxQueuedItems: 1_000_000, maxBatchItems: 50_000, size: sampleCount });
   }
 
-  get queueDepth(): number {
-    return this.queue.depth;
-  }
-
-  write(batch: MetricsBatch): Promise<void> {
-    return this.queue.submit(batch);
-  }
-
-  private async flush(entries: MetricsBatch[]): Promise<void> {
+  protected async flush(entries: MetricsBatch[]): Promise<void> {
     const series = new Map<string, SeriesAcc>();
     const ex = { series: [] as string[], ts: [] as number[], value: [] as number[], trace: [] as (string | null)[], span: [] as (string | null)[], labels: [] as string[] };
     const metadata = new Map<string, { type: string; help: string; unit: string }>();
@@ -149,10 +133,6 @@ export class MetricWriter {
     // Only after commit: a rolled-back series must be inserted again next time.
     if (this.knownSeries.size + newSeries.length > MetricWriter.KNOWN_MAX) this.knownSeries.clear();
     for (const s of newSeries) this.knownSeries.add(s.id);
-  }
-
-  close(): Promise<void> {
-    return this.queue.close();
   }
 }
 

@@ -5,17 +5,12 @@ import { sql } from 'drizzle-orm';
 import { serviceNameOf, type ResourceSpans } from '@pivot/model';
 import type { Database } from './database.ts';
 import { contentId, cleanText, spanIdToDb, toJsonText } from './encode.ts';
-import { GroupCommitQueue } from './group-commit.ts';
+import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { dayIndexOfNs, type PartitionManager, type PartitionedTable } from './partitions.ts';
 
 export const SPANS_TABLE: PartitionedTable = { name: 'spans', unit: 'ns' };
 
-export interface WriterOptions {
-  maxQueuedItems?: number;
-  maxBatchItems?: number;
-  concurrency?: number;
-  onFlush?: (info: { entries: number; items: number; seconds: number; ok: boolean }) => void;
-}
+export type { WriterOptions } from './group-commit.ts';
 
 /** Column arrays for one insert, in table order. */
 export interface SpanColumns {
@@ -179,40 +174,18 @@ export async function insertSpanColumns(
         ELSE ARRAY(SELECT DISTINCT s FROM unnest(t.services || excluded.services) s ORDER BY s) END`);
 }
 
-export class SpanWriter {
-  private readonly queue: GroupCommitQueue<ResourceSpans[]>;
-
+export class SpanWriter extends QueuedWriter<ResourceSpans[]> {
   constructor(
     private readonly database: Database,
     private readonly partitions: PartitionManager,
     opts: WriterOptions = {},
   ) {
-    this.queue = new GroupCommitQueue({
-      maxQueuedItems: opts.maxQueuedItems ?? 100_000,
-      maxBatchItems: opts.maxBatchItems ?? 5_000,
-      concurrency: opts.concurrency ?? (database.kind === 'pglite' ? 1 : 2),
-      size: spanCount,
-      flush: (entries) => this.flush(entries),
-      ...(opts.onFlush ? { onFlush: opts.onFlush } : {}),
-    });
+    super(database, opts, { maxQueuedItems: 100_000, maxBatchItems: 5_000, size: spanCount });
   }
 
-  get queueDepth(): number {
-    return this.queue.depth;
-  }
-
-  /** Resolves once the spans are committed; rejects with QueueFullError or DatabaseUnavailableError. */
-  write(batch: ResourceSpans[]): Promise<void> {
-    return this.queue.submit(batch);
-  }
-
-  private async flush(entries: ResourceSpans[][]): Promise<void> {
+  protected async flush(entries: ResourceSpans[][]): Promise<void> {
     const cols = toSpanColumns(entries);
     await this.partitions.ensure(SPANS_TABLE, cols.days);
     await this.database.transaction((query) => insertSpanColumns(query, cols));
-  }
-
-  close(): Promise<void> {
-    return this.queue.close();
   }
 }
