@@ -2,9 +2,10 @@
 // scopes deduplicated by content, day partitions ensured per batch. The key is (time, content hash), so
 // a retried request inserts nothing twice (ON CONFLICT DO NOTHING).
 import { sql } from 'drizzle-orm';
-import { serviceNameOf, type LogRecord, type ResourceLogs } from '@pivot/model';
+import type { LogRecord, ResourceLogs } from '@pivot/model';
 import type { Database } from './database.ts';
-import { cleanText, contentId, spanIdToDb, toJsonText } from './encode.ts';
+import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
+import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { fingerprint64 } from './log-fingerprint.ts';
 import { dayIndexOfNs, type PartitionManager, type PartitionedTable } from './partitions.ts';
@@ -12,7 +13,6 @@ import { dayIndexOfNs, type PartitionManager, type PartitionedTable } from './pa
 export const LOGS_TABLE: PartitionedTable = { name: 'logs', unit: 'ns' };
 
 const MAX_INT64 = 2n ** 63n - 1n;
-const MAX_INT32 = 2 ** 31 - 1;
 
 /** Column arrays for one insert, in table order. */
 export interface LogColumns {
@@ -32,8 +32,7 @@ export interface LogColumns {
   resourceId: string[];
   scopeId: string[];
   droppedAttributes: number[];
-  resources: Map<string, { service: string; attributes: string; dropped: number }>;
-  scopes: Map<string, { name: string; version: string; attributes: string }>;
+  resources: ResourceSet;
   days: Set<number>;
 }
 
@@ -64,18 +63,13 @@ export function toLogColumns(batches: ResourceLogs[][], nowNs: bigint = BigInt(D
   const c: LogColumns = {
     timeNs: [], fingerprint: [], observedNs: [], traceId: [], spanId: [], traceFlags: [], severityNumber: [],
     severityText: [], serviceName: [], body: [], bodyIsJson: [], attributes: [], eventName: [], resourceId: [],
-    scopeId: [], droppedAttributes: [], resources: new Map(), scopes: new Map(), days: new Set(),
+    scopeId: [], droppedAttributes: [], resources: new ResourceSet(), days: new Set(),
   };
   for (const batch of batches) {
     for (const rl of batch) {
-      const service = cleanText(serviceNameOf(rl.resource));
-      const resourceId = contentId(rl.resource);
-      if (!c.resources.has(resourceId))
-        c.resources.set(resourceId, { service, attributes: toJsonText(rl.resource.attributes), dropped: Math.min(rl.resource.droppedAttributesCount, MAX_INT32) });
+      const { id: resourceId, service } = c.resources.resource(rl.resource);
       for (const sl of rl.scopeLogs) {
-        const scopeId = contentId(sl.scope);
-        if (!c.scopes.has(scopeId))
-          c.scopes.set(scopeId, { name: cleanText(sl.scope.name), version: cleanText(sl.scope.version), attributes: toJsonText(sl.scope.attributes) });
+        const scopeId = c.resources.scope(sl.scope);
         for (const r of sl.logRecords) {
           const observed = validNs(r.observedTimeUnixNano) ? r.observedTimeUnixNano : nowNs;
           const time = validNs(r.timeUnixNano) ? r.timeUnixNano : observed;
@@ -88,7 +82,7 @@ export function toLogColumns(batches: ResourceLogs[][], nowNs: bigint = BigInt(D
           const severityText = cleanText(r.severityText);
           const eventName = cleanText(r.eventName);
           const spanId = r.spanId ? spanIdToDb(r.spanId) : null;
-          const dropped = Math.min(r.droppedAttributesCount, MAX_INT32);
+          const dropped = clampCount(r.droppedAttributesCount);
           // Everything but the times: the observed time differs between a request and its retry.
           c.fingerprint.push(
             fingerprint64(`${resourceId}\u0001${scopeId}\u0001${severity}\u0001${severityText}\u0001${bodyIsJson ? 'j' : 's'}${body}\u0001${attributes}\u0001${r.traceId ?? ''}\u0001${spanId ?? ''}\u0001${flags}\u0001${eventName}\u0001${dropped}`),
@@ -120,24 +114,7 @@ const p = (v: unknown) => sql.param(v);
 
 /** Inserts prepared columns, inside the caller's transaction; returns how many rows were new. */
 export async function insertLogColumns(query: (q: ReturnType<typeof sql>) => Promise<unknown[]>, c: LogColumns): Promise<number> {
-  if (c.resources.size) {
-    const ids = [...c.resources.keys()];
-    const vals = [...c.resources.values()];
-    await query(sql`
-      INSERT INTO resources (id, service_name, attributes, dropped_attributes_count)
-      SELECT * FROM unnest(${p(ids)}::bigint[], ${p(vals.map((v) => v.service))}::text[],
-                           ${p(vals.map((v) => v.attributes))}::jsonb[], ${p(vals.map((v) => v.dropped))}::int[])
-      ON CONFLICT (id) DO NOTHING`);
-  }
-  if (c.scopes.size) {
-    const ids = [...c.scopes.keys()];
-    const vals = [...c.scopes.values()];
-    await query(sql`
-      INSERT INTO scopes (id, name, version, attributes)
-      SELECT * FROM unnest(${p(ids)}::bigint[], ${p(vals.map((v) => v.name))}::text[],
-                           ${p(vals.map((v) => v.version))}::text[], ${p(vals.map((v) => v.attributes))}::jsonb[])
-      ON CONFLICT (id) DO NOTHING`);
-  }
+  await c.resources.insert(query);
   if (!c.timeNs.length) return 0;
   const rows = await query(sql`
     WITH ins AS (

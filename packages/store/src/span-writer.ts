@@ -2,9 +2,10 @@
 // the rows it actually inserted (ON CONFLICT DO NOTHING … RETURNING), folds them into the per-trace
 // summary, so a retried request neither duplicates spans nor double-counts the summary.
 import { sql } from 'drizzle-orm';
-import { serviceNameOf, type ResourceSpans } from '@pivot/model';
+import type { ResourceSpans } from '@pivot/model';
 import type { Database } from './database.ts';
-import { contentId, cleanText, spanIdToDb, toJsonText } from './encode.ts';
+import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
+import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { dayIndexOfNs, type PartitionManager, type PartitionedTable } from './partitions.ts';
 
@@ -34,14 +35,8 @@ export interface SpanColumns {
   droppedAttributes: number[];
   droppedEvents: number[];
   droppedLinks: number[];
-  resources: Map<string, { service: string; attributes: string; dropped: number }>;
-  scopes: Map<string, { name: string; version: string; attributes: string }>;
+  resources: ResourceSet;
   days: Set<number>;
-}
-
-/** Counts are uint32 on the wire; the int column holds them up to 2^31 - 1. */
-export function clampCount(n: number): number {
-  return n > 0x7fffffff ? 0x7fffffff : n < 0 ? 0 : n;
 }
 
 export function spanCount(batch: ResourceSpans[]): number {
@@ -56,19 +51,13 @@ export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
     startNs: [], traceId: [], spanId: [], parentSpanId: [], durationNs: [], serviceName: [], name: [], kind: [],
     statusCode: [], statusMessage: [], traceState: [], flags: [], resourceId: [], scopeId: [], attributes: [],
     events: [], links: [], droppedAttributes: [], droppedEvents: [], droppedLinks: [],
-    resources: new Map(), scopes: new Map(), days: new Set(),
+    resources: new ResourceSet(), days: new Set(),
   };
   for (const batch of batches) {
     for (const rs of batch) {
-      const service = cleanText(serviceNameOf(rs.resource));
-      const resourceAttrs = toJsonText(rs.resource.attributes);
-      const resourceId = contentId(rs.resource);
-      if (!c.resources.has(resourceId))
-        c.resources.set(resourceId, { service, attributes: resourceAttrs, dropped: clampCount(rs.resource.droppedAttributesCount) });
+      const { id: resourceId, service } = c.resources.resource(rs.resource);
       for (const ss of rs.scopeSpans) {
-        const scopeId = contentId(ss.scope);
-        if (!c.scopes.has(scopeId))
-          c.scopes.set(scopeId, { name: cleanText(ss.scope.name), version: cleanText(ss.scope.version), attributes: toJsonText(ss.scope.attributes) });
+        const scopeId = c.resources.scope(ss.scope);
         for (const s of ss.spans) {
           const start = s.startTimeUnixNano;
           const end = s.endTimeUnixNano;
@@ -118,24 +107,7 @@ export async function insertSpanColumns(
   query: (q: ReturnType<typeof sql>) => Promise<unknown[]>,
   c: SpanColumns,
 ): Promise<void> {
-  if (c.resources.size) {
-    const ids = [...c.resources.keys()];
-    const vals = [...c.resources.values()];
-    await query(sql`
-      INSERT INTO resources (id, service_name, attributes, dropped_attributes_count)
-      SELECT * FROM unnest(${p(ids)}::bigint[], ${p(vals.map((v) => v.service))}::text[],
-                           ${p(vals.map((v) => v.attributes))}::jsonb[], ${p(vals.map((v) => v.dropped))}::int[])
-      ON CONFLICT (id) DO NOTHING`);
-  }
-  if (c.scopes.size) {
-    const ids = [...c.scopes.keys()];
-    const vals = [...c.scopes.values()];
-    await query(sql`
-      INSERT INTO scopes (id, name, version, attributes)
-      SELECT * FROM unnest(${p(ids)}::bigint[], ${p(vals.map((v) => v.name))}::text[],
-                           ${p(vals.map((v) => v.version))}::text[], ${p(vals.map((v) => v.attributes))}::jsonb[])
-      ON CONFLICT (id) DO NOTHING`);
-  }
+  await c.resources.insert(query);
   await query(sql`
     WITH ins AS (
       INSERT INTO spans (start_ns, trace_id, span_id, parent_span_id, duration_ns, service_name, name, kind,
