@@ -123,7 +123,9 @@ export const logs = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.timeNs, t.fingerprint] }),
-    index('logs_trace_idx').on(t.traceId, t.timeNs).where(sql`${t.traceId} IS NOT NULL`),
+    index('logs_trace_idx')
+      .on(t.traceId, t.timeNs)
+      .where(sql`${t.traceId} IS NOT NULL`),
     index('logs_service_time_idx').on(t.serviceName, t.timeNs.desc()),
     index('logs_severity_time_idx').on(t.severityNumber, t.timeNs.desc()),
     index('logs_time_idx').on(t.timeNs.desc()),
@@ -175,7 +177,9 @@ export const metricExemplars = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.seriesId, t.tsMs] }),
-    index('metric_exemplars_trace_idx').on(t.traceId).where(sql`${t.traceId} IS NOT NULL`),
+    index('metric_exemplars_trace_idx')
+      .on(t.traceId)
+      .where(sql`${t.traceId} IS NOT NULL`),
   ],
 );
 

@@ -13,7 +13,12 @@ import { randomBytes, scrypt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { user: { type: 'string' }, role: { type: 'string', default: 'admin' }, cost: { type: 'string', default: '15' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    user: { type: 'string' },
+    role: { type: 'string', default: 'admin' },
+    cost: { type: 'string', default: '15' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 if (values.help) {
   process.stdout.write('usage: hash-password [--user NAME] [--role admin|viewer] [--cost LOG2N]\n');

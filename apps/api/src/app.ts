@@ -29,7 +29,12 @@ export interface ApiDeps {
 }
 
 export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
-  const app = createBaseApp({ logger: deps.logger, metrics: deps.httpMetrics ?? createHttpMetrics('pivot_api'), ready: deps.ready, htmlAtMetricsPath: Boolean(deps.webDir) });
+  const app = createBaseApp({
+    logger: deps.logger,
+    metrics: deps.httpMetrics ?? createHttpMetrics('pivot_api'),
+    ready: deps.ready,
+    htmlAtMetricsPath: Boolean(deps.webDir),
+  });
   // Trace JSON repeats resources and attribute keys; gzip shrinks it several-fold.
   app.use('/api/*', compress());
   // Before every other /api route: login is open, the rest needs a session (or Basic auth).
@@ -37,7 +42,15 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
     app.route('/', deps.auth.routes());
     app.use('/api/*', deps.auth.middleware());
   }
-  if (deps.status) app.route('/', statusRoutes({ ...deps.status, logger: deps.logger, ...(deps.auth ? { requireAdmin: deps.auth.requireAdmin() } : {}) }));
+  if (deps.status)
+    app.route(
+      '/',
+      statusRoutes({
+        ...deps.status,
+        logger: deps.logger,
+        ...(deps.auth ? { requireAdmin: deps.auth.requireAdmin() } : {}),
+      }),
+    );
   app.route('/', traceRoutes(deps.traces));
   if (deps.metrics) app.route('/', promqlRoutes(deps.metrics.queries, deps.metrics.options));
   if (deps.logs) app.route('/', logRoutes(deps.logs.queries, { logger: deps.logger, ...deps.logs.options }));

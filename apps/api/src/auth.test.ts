@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createLogger, loadConfig } from '@pivot/server-kit';
 import { MetricQueries, TraceQueries, openDatabase, type Database } from '@pivot/store';
 import { createApiApp } from './app.ts';
-import { Auth, SESSION_COOKIE, authOptionsFromConfig, hashPassword, isLoopback, parseHash, verifyPassword } from './auth.ts';
+import {
+  Auth,
+  SESSION_COOKIE,
+  authOptionsFromConfig,
+  hashPassword,
+  isLoopback,
+  parseHash,
+  verifyPassword,
+} from './auth.ts';
 
 const FAST = { N: 1024, r: 8, p: 1 }; // tests need no real cost
 const HASH_CLI = fileURLToPath(new URL('../bin/hash-password.mjs', import.meta.url));
@@ -32,7 +40,10 @@ describe('password hashes', () => {
   });
 
   it('makes hashes with `npm run hash-password` that the API verifies, reading the password from stdin', async () => {
-    const run = spawnSync(process.execPath, [HASH_CLI, '--cost', '14', '--user', 'alice', '--role', 'viewer'], { input: 's3cret-pass\n', encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [HASH_CLI, '--cost', '14', '--user', 'alice', '--role', 'viewer'], {
+      input: 's3cret-pass\n',
+      encoding: 'utf8',
+    });
     expect(run.status, run.stderr).toBe(0);
     const [name, role, hash] = run.stdout.trim().split(':');
     expect([name, role]).toEqual(['alice', 'viewer']);
@@ -69,8 +80,12 @@ describe('auth configuration', () => {
     }
     expect(message).toMatch(/AUTH_USERS/);
     expect(message).not.toContain('hunter2');
-    expect(() => authOptionsFromConfig(loadConfig({ AUTH_USERS: `a:admin:${hash},a:viewer:${hash}` }))).toThrow(/listed twice/);
-    expect(() => authOptionsFromConfig(loadConfig({ AUTH_USERS: 'a:admin:scrypt.3.8.1.c2FsdA.a2V5' }))).toThrow(/AUTH_USERS/);
+    expect(() => authOptionsFromConfig(loadConfig({ AUTH_USERS: `a:admin:${hash},a:viewer:${hash}` }))).toThrow(
+      /listed twice/,
+    );
+    expect(() => authOptionsFromConfig(loadConfig({ AUTH_USERS: 'a:admin:scrypt.3.8.1.c2FsdA.a2V5' }))).toThrow(
+      /AUTH_USERS/,
+    );
   });
 });
 
@@ -101,12 +116,24 @@ describe('API auth over HTTP', () => {
   });
 
   const login = (user: string, password: string, headers: Record<string, string> = {}) =>
-    app.request('/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ user, password }) });
+    app.request('/api/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: JSON.stringify({ user, password }),
+    });
   const cookieOf = (res: Response) => /pivot_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
-  const basic = (user: string, pw: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}` });
+  const basic = (user: string, pw: string) => ({
+    Authorization: `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`,
+  });
 
   it('answers 401 without a session on every API route, and leaves health and metrics open', async () => {
-    for (const path of ['/api/services', '/api/traces?limit=1', '/api/status', '/api/v1/query?query=up', '/api/v1/labels']) {
+    for (const path of [
+      '/api/services',
+      '/api/traces?limit=1',
+      '/api/status',
+      '/api/v1/query?query=up',
+      '/api/v1/labels',
+    ]) {
       const res = await app.request(path);
       expect(res.status, path).toBe(401);
       expect(((await res.json()) as { error: string }).error).toMatch(/not logged in/);
@@ -142,7 +169,11 @@ describe('API auth over HTTP', () => {
 
     const cookie = cookieOf(res);
     expect((await app.request('/api/services', { headers: { Cookie: cookie } })).status).toBe(200);
-    expect(await (await app.request('/api/auth/me', { headers: { Cookie: cookie } })).json()).toEqual({ user: 'alice', role: 'admin', authEnabled: true });
+    expect(await (await app.request('/api/auth/me', { headers: { Cookie: cookie } })).json()).toEqual({
+      user: 'alice',
+      role: 'admin',
+      authEnabled: true,
+    });
     // A forged or altered cookie is no session.
     expect((await app.request('/api/services', { headers: { Cookie: `${cookie}x` } })).status).toBe(401);
     expect((await app.request('/api/services', { headers: { Cookie: `${SESSION_COOKIE}=abc.def` } })).status).toBe(401);
@@ -152,7 +183,15 @@ describe('API auth over HTTP', () => {
     const viewer = cookieOf(await login('bob', 'bob-password'));
     const status = await app.request('/api/status', { headers: { Cookie: viewer } });
     expect(status.status).toBe(200);
-    expect((await app.request('/api/v1/query', { method: 'POST', headers: { Cookie: viewer, 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'query=1' })).status).toBe(200);
+    expect(
+      (
+        await app.request('/api/v1/query', {
+          method: 'POST',
+          headers: { Cookie: viewer, 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: 'query=1',
+        })
+      ).status,
+    ).toBe(200);
     const denied = await app.request('/api/admin/retention/run', { method: 'POST', headers: { Cookie: viewer } });
     expect(denied.status).toBe(403);
     expect(((await denied.json()) as { error: string }).error).toMatch(/viewer/);
@@ -160,7 +199,10 @@ describe('API auth over HTTP', () => {
     const admin = cookieOf(await login('alice', 'alice-password'));
     const run = await app.request('/api/admin/retention/run', { method: 'POST', headers: { Cookie: admin } });
     expect(run.status).toBe(200);
-    expect(await run.json()).toMatchObject({ retention: { traces: '7d', logs: '0', metrics: '1d' }, dropped: { traces: [], logs: [], metrics: [] } });
+    expect(await run.json()).toMatchObject({
+      retention: { traces: '7d', logs: '0', metrics: '1d' },
+      dropped: { traces: [], logs: [], metrics: [] },
+    });
   });
 
   it('accepts HTTP Basic auth with the same users, as Grafana sends it', async () => {
@@ -169,8 +211,13 @@ describe('API auth over HTTP', () => {
     const wrong = await app.request('/api/v1/labels', { headers: basic('bob', 'nope') });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic realm="pivot"/);
-    expect((await app.request('/api/admin/retention/run', { method: 'POST', headers: basic('bob', 'bob-password') })).status).toBe(403);
-    expect((await app.request('/api/admin/retention/run', { method: 'POST', headers: basic('alice', 'alice-password') })).status).toBe(200);
+    expect(
+      (await app.request('/api/admin/retention/run', { method: 'POST', headers: basic('bob', 'bob-password') })).status,
+    ).toBe(403);
+    expect(
+      (await app.request('/api/admin/retention/run', { method: 'POST', headers: basic('alice', 'alice-password') }))
+        .status,
+    ).toBe(200);
   });
 
   it('ends a session on logout and when it expires', async () => {
@@ -195,7 +242,11 @@ describe('API auth over HTTP', () => {
       ready: () => db.ping(),
     });
     expect((await open.request('/api/services')).status).toBe(200);
-    expect(await (await open.request('/api/auth/me')).json()).toEqual({ user: null, role: 'admin', authEnabled: false });
+    expect(await (await open.request('/api/auth/me')).json()).toEqual({
+      user: null,
+      role: 'admin',
+      authEnabled: false,
+    });
     expect((await open.request('/api/admin/retention/run', { method: 'POST' })).status).toBe(200);
   });
 });

@@ -2,7 +2,14 @@
 // opens a session held in memory behind an HttpOnly, SameSite cookie, and Grafana's Prometheus data
 // source may send the same users as HTTP Basic auth instead. Viewers read; admin actions need an admin.
 // Without users, the API is open, which start-up allows only on a loopback address.
-import { createHash, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { ConfigError, HttpError, badRequest, type AppEnv, type Config, type Logger } from '@pivot/server-kit';
@@ -47,12 +54,17 @@ export const SCRYPT_DEFAULTS = { N: 32_768, r: 8, p: 1 } as const;
 const KEY_BYTES = 32;
 
 function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 const memoryFor = (N: number, r: number) => 128 * N * r * 2;
 
 /** A new hash with a random salt, in the form AUTH_USERS takes. */
-export async function hashPassword(password: string, params: { N: number; r: number; p: number } = SCRYPT_DEFAULTS): Promise<string> {
+export async function hashPassword(
+  password: string,
+  params: { N: number; r: number; p: number } = SCRYPT_DEFAULTS,
+): Promise<string> {
   const salt = randomBytes(16);
   const key = await scrypt(password, salt, KEY_BYTES, { ...params, maxmem: memoryFor(params.N, params.r) });
   return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), key.toString('base64url')].join('.');
@@ -92,10 +104,14 @@ export function isLoopback(host: string): boolean {
 export function authOptionsFromConfig(config: Config, logger?: Logger): AuthOptions {
   const users = config.AUTH_USERS;
   for (const u of users)
-    if (!parseHash(u.hash)) throw new ConfigError(`invalid configuration:\n  AUTH_USERS: the hash of user "${u.name}" is not a scrypt hash from "npm run hash-password"`);
+    if (!parseHash(u.hash))
+      throw new ConfigError(
+        `invalid configuration:\n  AUTH_USERS: the hash of user "${u.name}" is not a scrypt hash from "npm run hash-password"`,
+      );
   const names = new Set<string>();
   for (const u of users) {
-    if (names.has(u.name)) throw new ConfigError(`invalid configuration:\n  AUTH_USERS: user "${u.name}" is listed twice`);
+    if (names.has(u.name))
+      throw new ConfigError(`invalid configuration:\n  AUTH_USERS: user "${u.name}" is listed twice`);
     names.add(u.name);
   }
   if (config.AUTH_DISABLED) {
@@ -145,7 +161,9 @@ export class Auth {
 
   /** Who is asking: set by the middleware for every /api request. */
   principal(c: Context): Principal {
-    return this.principals.get(c.req.raw) ?? (this.enabled ? { user: null, role: 'viewer' } : { user: null, role: 'admin' });
+    return (
+      this.principals.get(c.req.raw) ?? (this.enabled ? { user: null, role: 'viewer' } : { user: null, role: 'admin' })
+    );
   }
 
   /** Checks a name and password; the same work whether or not the name exists. */
@@ -201,12 +219,20 @@ export class Auth {
     return async (c, next) => {
       if (!this.enabled || OPEN_API_PATHS.has(c.req.path)) return next();
       const session = this.sessionOf(c);
-      let principal: Principal | null | undefined = session ? { user: session[1].user, role: session[1].role } : undefined;
+      let principal: Principal | null | undefined = session
+        ? { user: session[1].user, role: session[1].role }
+        : undefined;
       principal ??= await this.basic(c);
       if (!principal) {
         // Ask for Basic only where a Basic client is the caller (Grafana), not in the browser's API calls.
-        const challenge: Record<string, string> = c.req.header('authorization') ? { 'WWW-Authenticate': 'Basic realm="pivot", charset="UTF-8"' } : {};
-        throw new HttpError(401, 'not logged in (POST /api/auth/login, or HTTP Basic auth with an AUTH_USERS user)', challenge);
+        const challenge: Record<string, string> = c.req.header('authorization')
+          ? { 'WWW-Authenticate': 'Basic realm="pivot", charset="UTF-8"' }
+          : {};
+        throw new HttpError(
+          401,
+          'not logged in (POST /api/auth/login, or HTTP Basic auth with an AUTH_USERS user)',
+          challenge,
+        );
       }
       this.principals.set(c.req.raw, principal);
       return next();
@@ -235,7 +261,8 @@ export class Auth {
         throw badRequest('login: expected a JSON body {"user": "…", "password": "…"}');
       }
       const { user, password } = (body ?? {}) as { user?: unknown; password?: unknown };
-      if (typeof user !== 'string' || typeof password !== 'string') throw badRequest('login: expected a JSON body {"user": "…", "password": "…"}');
+      if (typeof user !== 'string' || typeof password !== 'string')
+        throw badRequest('login: expected a JSON body {"user": "…", "password": "…"}');
       const principal = await this.check(user, password);
       if (!principal) {
         this.opts.logger?.warn({ user, reqId: c.get('requestId') }, 'login refused');
@@ -243,7 +270,11 @@ export class Auth {
       }
       this.sweep();
       const id = randomBytes(32).toString('base64url');
-      this.sessions.set(id, { user: principal.user!, role: principal.role, expiresAt: this.now() + this.opts.sessionTtlMs });
+      this.sessions.set(id, {
+        user: principal.user!,
+        role: principal.role,
+        expiresAt: this.now() + this.opts.sessionTtlMs,
+      });
       setCookie(c, SESSION_COOKIE, this.sign(id), {
         httpOnly: true,
         sameSite: 'Lax',

@@ -3,7 +3,14 @@
 import { Hono, type Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { parseSpanId, parseTraceId } from '@pivot/model';
-import { DatabaseUnavailableError, parseLogText, type LogCursor, type LogFilter, type LogQueries, type StoredLog } from '@pivot/store';
+import {
+  DatabaseUnavailableError,
+  parseLogText,
+  type LogCursor,
+  type LogFilter,
+  type LogQueries,
+  type StoredLog,
+} from '@pivot/store';
 import { badRequest, type AppEnv, type Logger } from '@pivot/server-kit';
 import { parseDurationNs, parseLimit, parseTimeNs } from './params.ts';
 
@@ -14,7 +21,15 @@ export interface LogRouteOptions {
   logger?: Logger;
 }
 
-const SEVERITY_NAMES: Record<string, number> = { trace: 1, debug: 5, info: 9, warn: 13, warning: 13, error: 17, fatal: 21 };
+const SEVERITY_NAMES: Record<string, number> = {
+  trace: 1,
+  debug: 5,
+  info: 9,
+  warn: 13,
+  warning: 13,
+  error: 17,
+  fatal: 21,
+};
 const NS_PER_MS = 1_000_000n;
 const MIN_FINGERPRINT = -(2n ** 63n);
 /** Rows committed out of time order (concurrent group commits) still reach a tail this late. */
@@ -29,9 +44,10 @@ const TAIL_KEEPALIVE_MS = 15_000;
 const STATS_TARGET_BUCKETS = 60n;
 const STATS_MAX_BUCKETS = 11_000n;
 /** Bucket widths the automatic step rounds up to, in ms. */
-const NICE_STEPS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 108e5, 216e5, 432e5, 864e5].map(
-  (ms) => BigInt(ms) * NS_PER_MS,
-);
+const NICE_STEPS_MS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 108e5,
+  216e5, 432e5, 864e5,
+].map((ms) => BigInt(ms) * NS_PER_MS);
 
 export function logJson(l: StoredLog) {
   return {
@@ -60,7 +76,8 @@ export function encodeCursor(c: LogCursor): string {
 export function decodeCursor(name: string, raw: string): LogCursor {
   const m = /^(\d{1,19})\.(-?\d{1,19})$/.exec(Buffer.from(raw, 'base64url').toString('latin1'));
   const cursor = m ? { timeNs: BigInt(m[1]!), fingerprint: BigInt(m[2]!) } : null;
-  if (!cursor || cursor.fingerprint < MIN_FINGERPRINT || cursor.fingerprint >= 2n ** 63n) throw badRequest(`${name}: not a cursor this API returned`);
+  if (!cursor || cursor.fingerprint < MIN_FINGERPRINT || cursor.fingerprint >= 2n ** 63n)
+    throw badRequest(`${name}: not a cursor this API returned`);
   return cursor;
 }
 
@@ -68,7 +85,8 @@ function parseSeverity(raw: string): number {
   const s = raw.trim().toLowerCase();
   if (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 24) return Number(s);
   const n = Object.hasOwn(SEVERITY_NAMES, s) ? SEVERITY_NAMES[s] : undefined;
-  if (n === undefined) throw badRequest(`severity: expected trace, debug, info, warn, error, fatal or a number 1-24, got "${raw}"`);
+  if (n === undefined)
+    throw badRequest(`severity: expected trace, debug, info, warn, error, fatal or a number 1-24, got "${raw}"`);
   return n;
 }
 
@@ -110,7 +128,8 @@ export function parseLogFilter(c: Context): LogFilter {
 
 const nowNs = () => BigInt(Date.now()) * NS_PER_MS;
 const keyOf = (l: StoredLog) => `${l.timeUnixNano}.${l.fingerprint}`;
-const isAfter = (a: LogCursor, b: LogCursor) => a.timeNs > b.timeNs || (a.timeNs === b.timeNs && a.fingerprint > b.fingerprint);
+const isAfter = (a: LogCursor, b: LogCursor) =>
+  a.timeNs > b.timeNs || (a.timeNs === b.timeNs && a.fingerprint > b.fingerprint);
 
 /** The automatic step: the range in about 60 buckets, rounded up to a round width. */
 function autoStep(rangeNs: bigint): bigint {
@@ -126,7 +145,14 @@ function autoStep(rangeNs: bigint): bigint {
  * sent (two group commits finishing out of order) are still picked up within TAIL_LOOKBACK_NS: the
  * query reaches that far back and the keys already sent are skipped.
  */
-async function runTail(stream: SSEStreamingApi, queries: LogQueries, filter: LogFilter, start: LogCursor, limit: number, intervalMs: number): Promise<void> {
+async function runTail(
+  stream: SSEStreamingApi,
+  queries: LogQueries,
+  filter: LogFilter,
+  start: LogCursor,
+  limit: number,
+  intervalMs: number,
+): Promise<void> {
   let aborted = false;
   let wake: (() => void) | undefined;
   stream.onAbort(() => {
@@ -146,7 +172,11 @@ async function runTail(stream: SSEStreamingApi, queries: LogQueries, filter: Log
   let floor = start;
   let quietMs = 0;
   let failing = false;
-  await stream.writeSSE({ event: 'ready', data: JSON.stringify({ cursor: encodeCursor(start) }), id: encodeCursor(start) });
+  await stream.writeSSE({
+    event: 'ready',
+    data: JSON.stringify({ cursor: encodeCursor(start) }),
+    id: encodeCursor(start),
+  });
   while (!aborted) {
     let full = false;
     try {
@@ -167,7 +197,11 @@ async function runTail(stream: SSEStreamingApi, queries: LogQueries, filter: Log
       }
       failing = false;
       if (fresh.length && !aborted) {
-        await stream.writeSSE({ event: 'logs', data: JSON.stringify({ logs: fresh.map(logJson) }), id: encodeCursor(newest) });
+        await stream.writeSSE({
+          event: 'logs',
+          data: JSON.stringify({ logs: fresh.map(logJson) }),
+          id: encodeCursor(newest),
+        });
         quietMs = 0;
       }
     } catch (err) {
@@ -207,7 +241,8 @@ export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono
     const step = c.req.query('step');
     const stepNs = step ? parseDurationNs('step', step) : autoStep(endNs - startNs);
     if (stepNs <= 0n) throw badRequest('step: must be positive');
-    if ((endNs - startNs) / stepNs >= STATS_MAX_BUCKETS) throw badRequest(`step: more than ${STATS_MAX_BUCKETS} buckets; use a larger step`);
+    if ((endNs - startNs) / stepNs >= STATS_MAX_BUCKETS)
+      throw badRequest(`step: more than ${STATS_MAX_BUCKETS} buckets; use a larger step`);
     const buckets = await queries.stats(filter, { startNs, endNs, stepNs });
     return c.json({
       startTimeUnixNano: startNs.toString(),
@@ -232,7 +267,10 @@ export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono
         await runTail(stream, queries, tailFilter, start, limit, tailIntervalMs);
       } catch (err) {
         opts.logger?.error({ reqId: c.get('requestId'), err }, 'log tail failed');
-        await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: 'internal error', requestId: c.get('requestId') }) });
+        await stream.writeSSE({
+          event: 'error',
+          data: JSON.stringify({ error: 'internal error', requestId: c.get('requestId') }),
+        });
       }
     });
   });

@@ -8,7 +8,11 @@ authOptionsFromConfig(config); // an open API on a public address fails here, be
 const logger = createLogger(config.LOG_LEVEL, 'api');
 const database = await openStore(config, logger);
 const api = await startApi(config, database, logger);
-onShutdownSignal(logger, async () => {
-  await api.close();
-  await database.close();
-}, config.SHUTDOWN_TIMEOUT_MS);
+onShutdownSignal(
+  logger,
+  async () => {
+    await api.close();
+    await database.close();
+  },
+  config.SHUTDOWN_TIMEOUT_MS,
+);

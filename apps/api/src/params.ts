@@ -1,7 +1,15 @@
 // Query-string parsing for the API: durations and times in the forms Jaeger, Tempo and Grafana send.
 import { badRequest } from '@pivot/server-kit';
 
-const DURATION_UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, µs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+const DURATION_UNITS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  µs: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
 
 /** "250ms", "1.5s", "2m", "100us"; a bare number is milliseconds. Returns nanoseconds. */
 export function parseDurationNs(name: string, raw: string): bigint {
@@ -11,7 +19,7 @@ export function parseDurationNs(name: string, raw: string): bigint {
   const [int, frac = ''] = m[1]!.split('.');
   // Fixed-point arithmetic keeps "1.5s" exact in nanoseconds.
   const scale = 10n ** BigInt(frac.length);
-  return (BigInt(int!) * scale + BigInt(frac || '0')) * unit / scale;
+  return ((BigInt(int!) * scale + BigInt(frac || '0')) * unit) / scale;
 }
 
 /**

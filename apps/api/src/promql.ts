@@ -13,7 +13,15 @@ export interface PromqlOptions {
 }
 
 type ErrorType = 'bad_data' | 'execution' | 'timeout' | 'canceled' | 'internal' | 'not_found' | 'unavailable';
-const STATUS: Record<ErrorType, number> = { bad_data: 400, execution: 422, timeout: 503, canceled: 503, internal: 500, not_found: 404, unavailable: 503 };
+const STATUS: Record<ErrorType, number> = {
+  bad_data: 400,
+  execution: 422,
+  timeout: 503,
+  canceled: 503,
+  internal: 500,
+  not_found: 404,
+  unavailable: 503,
+};
 
 export class ApiError extends Error {
   constructor(
@@ -37,7 +45,15 @@ export function parseTime(name: string, raw: string | undefined, def: number): n
   throw bad(`invalid parameter "${name}": cannot parse "${raw}" to a valid timestamp`);
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+const UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+};
 
 /** Prometheus' parseDuration: float seconds or a duration such as 15s, 1m30s. Returns ms. */
 export function parseDurationParam(name: string, raw: string): number {
@@ -51,7 +67,8 @@ export function parseDurationParam(name: string, raw: string): number {
     total += Number(m[1]) * UNITS[m[2]!]!;
     consumed = re.lastIndex;
   }
-  if (consumed !== raw.length || consumed === 0) throw bad(`invalid parameter "${name}": cannot parse "${raw}" to a valid duration`);
+  if (consumed !== raw.length || consumed === 0)
+    throw bad(`invalid parameter "${name}": cannot parse "${raw}" to a valid duration`);
   return total;
 }
 
@@ -60,7 +77,8 @@ async function params(c: Context): Promise<URLSearchParams> {
   const p = new URLSearchParams(c.req.url.split('?')[1] ?? '');
   if (c.req.method === 'POST') {
     const type = c.req.header('content-type') ?? '';
-    if (type.startsWith('application/x-www-form-urlencoded')) for (const [k, v] of new URLSearchParams(await c.req.text())) p.append(k, v);
+    if (type.startsWith('application/x-www-form-urlencoded'))
+      for (const [k, v] of new URLSearchParams(await c.req.text())) p.append(k, v);
   }
   return p;
 }
@@ -71,14 +89,17 @@ function matcherSets(p: URLSearchParams, required: boolean): LabelMatcher[][] {
   return raw.map((m) => {
     const res = parse(m);
     if (!res.ok) throw bad(`invalid parameter "match[]": ${res.errors[0]!.message}`, { errors: res.errors });
-    if (res.expr.type !== 'VectorSelector') throw bad(`invalid parameter "match[]": expected vector selector, got ${res.expr.type}`);
+    if (res.expr.type !== 'VectorSelector')
+      throw bad(`invalid parameter "match[]": expected vector selector, got ${res.expr.type}`);
     return extractSelectors(res.expr)[0] ?? [];
   });
 }
 
 export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const querier: Querier = { select: (matchers, minMs, maxMs) => metrics.select(matchers, minMs, maxMs, { maxSamples: opts.maxSamples }) };
+  const querier: Querier = {
+    select: (matchers, minMs, maxMs) => metrics.select(matchers, minMs, maxMs, { maxSamples: opts.maxSamples }),
+  };
   const success = (c: Context, data: unknown) => c.json({ status: 'success', data });
 
   app.onError((err, c) => {
@@ -87,13 +108,20 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
     else if (err instanceof PromQLError) e = new ApiError(err.kind as ErrorType, err.message);
     else if (err instanceof TooManySamplesError) e = new ApiError('execution', err.message);
     else throw err;
-    return c.json({ status: 'error', errorType: e.errorType, error: e.message, ...e.extra }, STATUS[e.errorType] as 400);
+    return c.json(
+      { status: 'error', errorType: e.errorType, error: e.message, ...e.extra },
+      STATUS[e.errorType] as 400,
+    );
   });
 
   const engineOpts = (p: URLSearchParams) => {
     const t = p.get('timeout');
     const timeoutMs = t ? Math.min(parseDurationParam('timeout', t), opts.timeoutMs) : opts.timeoutMs;
-    return { timeoutMs, maxSamples: opts.maxSamples, ...(opts.lookbackDeltaMs ? { lookbackDeltaMs: opts.lookbackDeltaMs } : {}) };
+    return {
+      timeoutMs,
+      maxSamples: opts.maxSamples,
+      ...(opts.lookbackDeltaMs ? { lookbackDeltaMs: opts.lookbackDeltaMs } : {}),
+    };
   };
   const checkedQuery = (p: URLSearchParams): string => {
     const q = p.get('query');
@@ -101,7 +129,9 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
     const res = parse(q);
     if (!res.ok) {
       const first = res.errors[0]!;
-      throw bad(`invalid parameter "query": ${formatPosition(q, first.from)}: parse error: ${first.message}`, { errors: res.errors });
+      throw bad(`invalid parameter "query": ${formatPosition(q, first.from)}: parse error: ${first.message}`, {
+        errors: res.errors,
+      });
     }
     return q;
   };
@@ -132,7 +162,10 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
     const start = parseTime('start', p.get('start') ?? undefined, 0);
     const end = parseTime('end', p.get('end') ?? undefined, Date.now() + 86_400_000);
     const limit = Number(p.get('limit') ?? 0) || undefined;
-    return success(c, (await metrics.seriesIds(sets, start, end, limit)).map((s) => s.labels));
+    return success(
+      c,
+      (await metrics.seriesIds(sets, start, end, limit)).map((s) => s.labels),
+    );
   });
 
   app.on(['GET', 'POST'], '/api/v1/labels', async (c) => {
@@ -164,7 +197,11 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
       c,
       groups.map((g) => ({
         seriesLabels: g.seriesLabels,
-        exemplars: g.exemplars.map((e) => ({ labels: e.labels, value: String(e.value), timestamp: e.timestampMs / 1000 })),
+        exemplars: g.exemplars.map((e) => ({
+          labels: e.labels,
+          value: String(e.value),
+          timestamp: e.timestampMs / 1000,
+        })),
       })),
     );
   });
@@ -177,7 +214,14 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
 
   // What Grafana probes: a version that has the features we serve, and empty rule/alert lists.
   app.get('/api/v1/status/buildinfo', (c) =>
-    success(c, { version: '2.42.0', revision: 'pivot', branch: 'main', buildUser: 'pivot', buildDate: '', goVersion: 'n/a' }),
+    success(c, {
+      version: '2.42.0',
+      revision: 'pivot',
+      branch: 'main',
+      buildUser: 'pivot',
+      buildDate: '',
+      goVersion: 'n/a',
+    }),
   );
   app.get('/api/v1/rules', (c) => success(c, { groups: [] }));
   app.get('/api/v1/alerts', (c) => success(c, { alerts: [] }));

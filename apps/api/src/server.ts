@@ -12,18 +12,33 @@ export interface ApiService {
 }
 
 /** `partitions`: the ingest writers' manager when both run in one process, so a retention run here updates its cache. */
-export async function startApi(config: Config, database: Database, logger: Logger, opts: { partitions?: PartitionManager } = {}): Promise<ApiService> {
+export async function startApi(
+  config: Config,
+  database: Database,
+  logger: Logger,
+  opts: { partitions?: PartitionManager } = {},
+): Promise<ApiService> {
   const webDir = resolveWebDir(config.WEB_DIR);
   if (!webDir) logger.warn('dashboard not built (apps/web/build missing): serving the API only; run `npm run build`');
   // Refuses to start an open API on a non-loopback HOST (names AUTH_USERS).
   const auth = new Auth(authOptionsFromConfig(config, logger));
-  logger.info({ auth: auth.enabled }, auth.enabled ? 'API login required (AUTH_USERS)' : 'API open without login (loopback HOST or AUTH_DISABLED)');
+  logger.info(
+    { auth: auth.enabled },
+    auth.enabled ? 'API login required (AUTH_USERS)' : 'API open without login (loopback HOST or AUTH_DISABLED)',
+  );
   const app = createApiApp({
     logger,
     auth,
-    status: { database, retention: { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS }, ...(opts.partitions ? { partitions: opts.partitions } : {}) },
+    status: {
+      database,
+      retention: { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS },
+      ...(opts.partitions ? { partitions: opts.partitions } : {}),
+    },
     traces: new TraceQueries(database),
-    metrics: { queries: new MetricQueries(database), options: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES } },
+    metrics: {
+      queries: new MetricQueries(database),
+      options: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES },
+    },
     serviceStats: new ServiceStatsQueries(database),
     logs: { queries: new LogQueries(database) },
     webDir,

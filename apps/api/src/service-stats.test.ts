@@ -18,16 +18,36 @@ let seq = 0;
 const id = () => (++seq).toString(16).padStart(16, '0');
 const traceId = () => parseTraceId((++seq).toString(16).padStart(32, 'a'))!;
 
-function span(name: string, startNs: bigint, durMs: number, opts: { kind?: number; parent?: string | null; error?: boolean } = {}): Span {
+function span(
+  name: string,
+  startNs: bigint,
+  durMs: number,
+  opts: { kind?: number; parent?: string | null; error?: boolean } = {},
+): Span {
   return {
-    traceId: traceId(), spanId: parseSpanId(id())!, parentSpanId: opts.parent === undefined ? null : opts.parent === null ? null : parseSpanId(opts.parent)!, traceState: '', flags: 1,
-    name, kind: opts.kind ?? 2, startTimeUnixNano: unixNano(startNs), endTimeUnixNano: unixNano(startNs + BigInt(durMs) * MS),
-    attributes: {}, droppedAttributesCount: 0, events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0,
+    traceId: traceId(),
+    spanId: parseSpanId(id())!,
+    parentSpanId: opts.parent === undefined ? null : opts.parent === null ? null : parseSpanId(opts.parent)!,
+    traceState: '',
+    flags: 1,
+    name,
+    kind: opts.kind ?? 2,
+    startTimeUnixNano: unixNano(startNs),
+    endTimeUnixNano: unixNano(startNs + BigInt(durMs) * MS),
+    attributes: {},
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
     status: { code: opts.error ? 2 : 0, message: '' },
   };
 }
 const rs = (service: string, spans: Span[]): ResourceSpans[] => [
-  { resource: { attributes: { 'service.name': service }, droppedAttributesCount: 0 }, scopeSpans: [{ scope: { name: 't', version: '', attributes: {} }, spans }] },
+  {
+    resource: { attributes: { 'service.name': service }, droppedAttributesCount: 0 },
+    scopeSpans: [{ scope: { name: 't', version: '', attributes: {} }, spans }],
+  },
 ];
 
 for (const tdb of testDatabases()) {
@@ -56,7 +76,13 @@ for (const tdb of testDatabases()) {
       mkdirSync(join(webDir, '_app/immutable'), { recursive: true });
       writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>pivot</title>');
       writeFileSync(join(webDir, '_app/immutable/app.abc.js'), 'export {}');
-      app = createApiApp({ logger: createLogger('silent', 'test'), traces: new TraceQueries(db), serviceStats: new ServiceStatsQueries(db), webDir, ready: () => db.ping() });
+      app = createApiApp({
+        logger: createLogger('silent', 'test'),
+        traces: new TraceQueries(db),
+        serviceStats: new ServiceStatsQueries(db),
+        webDir,
+        ready: () => db.ping(),
+      });
     });
     afterAll(async () => {
       await db?.close();
@@ -68,7 +94,22 @@ for (const tdb of testDatabases()) {
     it('gives rate, error rate and percentiles per service from entry spans only', async () => {
       const res = await app.request(`/api/services/stats?${window}`);
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { stepMs: number; buckets: number[]; total: { requests: number }; services: { name: string; requests: number; errors: number; rate: number; errorRate: number; p50Ms: number; p99Ms: number; sparkline: number[]; p99Sparkline: (number | null)[] }[] };
+      const body = (await res.json()) as {
+        stepMs: number;
+        buckets: number[];
+        total: { requests: number };
+        services: {
+          name: string;
+          requests: number;
+          errors: number;
+          rate: number;
+          errorRate: number;
+          p50Ms: number;
+          p99Ms: number;
+          sparkline: number[];
+          p99Sparkline: (number | null)[];
+        }[];
+      };
       expect(body.stepMs).toBe(60_000);
       expect(body.buckets).toHaveLength(10);
       expect(body.buckets[0]).toBe(Number(T0 / MS));
@@ -88,17 +129,29 @@ for (const tdb of testDatabases()) {
     it('gives the same per operation of a service, with a log-scale latency histogram', async () => {
       const res = await app.request(`/api/services/checkout/stats?${window}`);
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { total: { requests: number; errors: number }; operations: { name: string; requests: number; errors: number }[]; histogram: { fromMs: number; toMs: number; count: number }[] };
+      const body = (await res.json()) as {
+        total: { requests: number; errors: number };
+        operations: { name: string; requests: number; errors: number }[];
+        histogram: { fromMs: number; toMs: number; count: number }[];
+      };
       expect(body.total).toMatchObject({ requests: 100, errors: 5 });
-      expect(body.operations.map((o) => [o.name, o.requests, o.errors])).toEqual([['GET /cart', 50, 5], ['POST /checkout', 50, 0]]);
+      expect(body.operations.map((o) => [o.name, o.requests, o.errors])).toEqual([
+        ['GET /cart', 50, 5],
+        ['POST /checkout', 50, 0],
+      ]);
       expect(body.histogram.reduce((s, b) => s + b.count, 0)).toBe(100);
       for (const b of body.histogram) expect(b.toMs / b.fromMs).toBeCloseTo(2 ** 0.25);
-      const one = (await (await app.request(`/api/services/checkout/stats?${window}&operation=GET%20%2Fcart`)).json()) as { histogram: { count: number }[] };
+      const one = (await (
+        await app.request(`/api/services/checkout/stats?${window}&operation=GET%20%2Fcart`)
+      ).json()) as { histogram: { count: number }[] };
       expect(one.histogram.reduce((s, b) => s + b.count, 0)).toBe(50);
     });
 
     it('answers an empty table for an unknown service, and 400 for a bad window', async () => {
-      const body = (await (await app.request(`/api/services/nobody/stats?${window}`)).json()) as { total: unknown; operations: unknown[] };
+      const body = (await (await app.request(`/api/services/nobody/stats?${window}`)).json()) as {
+        total: unknown;
+        operations: unknown[];
+      };
       expect(body).toMatchObject({ total: { requests: 0, p99Ms: null }, operations: [] });
       expect((await app.request(`/api/services/stats?start=${T0}&end=${T0}`)).status).toBe(400);
       expect((await app.request(`/api/services/stats?start=${T0}&end=${T0 + MIN}&step=1ms`)).status).toBe(400);
@@ -125,6 +178,10 @@ for (const tdb of testDatabases()) {
 describe('parseStatsWindow', () => {
   it('defaults to the last hour in 30 buckets', () => {
     const now = 7_200_000_000_000n;
-    expect(parseStatsWindow({}, now)).toEqual({ startNs: now - 3_600_000_000_000n, endNs: now, stepNs: 120_000_000_000n });
+    expect(parseStatsWindow({}, now)).toEqual({
+      startNs: now - 3_600_000_000_000n,
+      endNs: now,
+      stepNs: 120_000_000_000n,
+    });
   });
 });

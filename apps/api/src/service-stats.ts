@@ -62,7 +62,14 @@ const num = (v: unknown): number => Number(v);
 const msOrNull = (v: unknown): number | null => (v == null ? null : Number(v) / 1e6);
 // Drivers differ: node-postgres returns float8[] parsed, PGlite too, but be lenient with "{1,2,3}".
 const floatArray = (v: unknown): (number | null)[] =>
-  Array.isArray(v) ? v.map((x) => (x == null ? null : Number(x))) : typeof v === 'string' ? v.replace(/[{}]/g, '').split(',').map((x) => (x === 'NULL' ? null : Number(x))) : [];
+  Array.isArray(v)
+    ? v.map((x) => (x == null ? null : Number(x)))
+    : typeof v === 'string'
+      ? v
+          .replace(/[{}]/g, '')
+          .split(',')
+          .map((x) => (x === 'NULL' ? null : Number(x)))
+      : [];
 
 export class ServiceStatsQueries {
   constructor(private readonly database: Database) {}
@@ -86,7 +93,11 @@ export class ServiceStatsQueries {
       GROUP BY 1 ORDER BY 1`);
     return rows.map((r) => {
       const b = num(r.b);
-      return { fromMs: 2 ** (b / HISTOGRAM_PER_DOUBLING) / 1e6, toMs: 2 ** ((b + 1) / HISTOGRAM_PER_DOUBLING) / 1e6, count: num(r.n) };
+      return {
+        fromMs: 2 ** (b / HISTOGRAM_PER_DOUBLING) / 1e6,
+        toMs: 2 ** ((b + 1) / HISTOGRAM_PER_DOUBLING) / 1e6,
+        count: num(r.n),
+      };
     });
   }
 
@@ -115,7 +126,19 @@ export class ServiceStatsQueries {
     const rowFor = (k: string | null): StatsRow => {
       let r = rowsByKey.get(k);
       if (!r) {
-        r = { name: k ?? '', requests: 0, errors: 0, rate: 0, errorRate: 0, p50Ms: null, p95Ms: null, p99Ms: null, sparkline: new Array<number>(nBuckets).fill(0), errorSparkline: new Array<number>(nBuckets).fill(0), p99Sparkline: new Array<number | null>(nBuckets).fill(null) };
+        r = {
+          name: k ?? '',
+          requests: 0,
+          errors: 0,
+          rate: 0,
+          errorRate: 0,
+          p50Ms: null,
+          p95Ms: null,
+          p99Ms: null,
+          sparkline: new Array<number>(nBuckets).fill(0),
+          errorSparkline: new Array<number>(nBuckets).fill(0),
+          p99Sparkline: new Array<number | null>(nBuckets).fill(null),
+        };
         rowsByKey.set(k, r);
       }
       return r;
@@ -156,9 +179,12 @@ export function parseStatsWindow(q: Record<string, string>, nowNs = BigInt(Date.
   const endNs = q.end ? parseTimeNs('end', q.end) : nowNs;
   const startNs = q.start ? parseTimeNs('start', q.start) : endNs - 3_600_000_000_000n;
   if (startNs >= endNs) throw badRequest('start: must be before end');
-  const stepNs = q.step ? parseDurationNs('step', q.step) : (endNs - startNs + BigInt(DEFAULT_BUCKETS) - 1n) / BigInt(DEFAULT_BUCKETS);
+  const stepNs = q.step
+    ? parseDurationNs('step', q.step)
+    : (endNs - startNs + BigInt(DEFAULT_BUCKETS) - 1n) / BigInt(DEFAULT_BUCKETS);
   if (stepNs <= 0n) throw badRequest('step: must be positive');
-  if ((endNs - startNs) / stepNs > BigInt(MAX_BUCKETS)) throw badRequest(`step: at most ${MAX_BUCKETS} buckets per request; use a larger step`);
+  if ((endNs - startNs) / stepNs > BigInt(MAX_BUCKETS))
+    throw badRequest(`step: at most ${MAX_BUCKETS} buckets per request; use a larger step`);
   return { startNs, endNs, stepNs };
 }
 
@@ -176,7 +202,10 @@ export function serviceStatsRoutes(queries: ServiceStatsQueries): Hono<AppEnv> {
     const service = c.req.param('service');
     const w = parseStatsWindow(c.req.query());
     const operation = c.req.query('operation') || undefined;
-    const [t, histogram] = await Promise.all([queries.operations(service, w), queries.histogram(service, w, operation)]);
+    const [t, histogram] = await Promise.all([
+      queries.operations(service, w),
+      queries.histogram(service, w, operation),
+    ]);
     return c.json({ ...tableJson(t), service, total: t.total, operations: t.rows, histogram });
   });
   return app;

@@ -13,22 +13,58 @@ const ns = (ms: number) => BigInt(ms) * 1_000_000n;
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 function spans(n: number, ms: number): ResourceSpans[] {
-  return [{
-    resource: { attributes: { 'service.name': 'checkout' }, droppedAttributesCount: 0 },
-    scopeSpans: [{ scope: { name: 's', version: '', attributes: {} }, spans: Array.from({ length: n }, (_, i) => ({
-      traceId: parseTraceId((ms + i).toString(16).padStart(32, 'c'))!, spanId: parseSpanId((i + 1).toString(16).padStart(16, '0'))!, parentSpanId: null,
-      traceState: '', flags: 1, name: 'GET /', kind: 2, startTimeUnixNano: unixNano(ns(ms + i)), endTimeUnixNano: unixNano(ns(ms + i + 5)),
-      attributes: { i }, droppedAttributesCount: 0, events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0, status: { code: 0, message: '' },
-    })) }],
-  }];
+  return [
+    {
+      resource: { attributes: { 'service.name': 'checkout' }, droppedAttributesCount: 0 },
+      scopeSpans: [
+        {
+          scope: { name: 's', version: '', attributes: {} },
+          spans: Array.from({ length: n }, (_, i) => ({
+            traceId: parseTraceId((ms + i).toString(16).padStart(32, 'c'))!,
+            spanId: parseSpanId((i + 1).toString(16).padStart(16, '0'))!,
+            parentSpanId: null,
+            traceState: '',
+            flags: 1,
+            name: 'GET /',
+            kind: 2,
+            startTimeUnixNano: unixNano(ns(ms + i)),
+            endTimeUnixNano: unixNano(ns(ms + i + 5)),
+            attributes: { i },
+            droppedAttributesCount: 0,
+            events: [],
+            droppedEventsCount: 0,
+            links: [],
+            droppedLinksCount: 0,
+            status: { code: 0, message: '' },
+          })),
+        },
+      ],
+    },
+  ];
 }
-const logs = (ms: number, n: number): ResourceLogs[] => [{
-  resource: { attributes: { 'service.name': 'checkout' }, droppedAttributesCount: 0 },
-  scopeLogs: [{ scope: { name: 'l', version: '', attributes: {} }, logRecords: Array.from({ length: n }, (_, i) => ({
-    timeUnixNano: unixNano(ns(ms + i)), observedTimeUnixNano: unixNano(ns(ms + i)), severityNumber: 9, severityText: 'INFO', body: `line ${i}`,
-    attributes: {}, droppedAttributesCount: 0, flags: 0, traceId: null, spanId: null, eventName: '',
-  })) }],
-}];
+const logs = (ms: number, n: number): ResourceLogs[] => [
+  {
+    resource: { attributes: { 'service.name': 'checkout' }, droppedAttributesCount: 0 },
+    scopeLogs: [
+      {
+        scope: { name: 'l', version: '', attributes: {} },
+        logRecords: Array.from({ length: n }, (_, i) => ({
+          timeUnixNano: unixNano(ns(ms + i)),
+          observedTimeUnixNano: unixNano(ns(ms + i)),
+          severityNumber: 9,
+          severityText: 'INFO',
+          body: `line ${i}`,
+          attributes: {},
+          droppedAttributesCount: 0,
+          flags: 0,
+          traceId: null,
+          spanId: null,
+          eventName: '',
+        })),
+      },
+    ],
+  },
+];
 
 for (const tdb of testDatabases()) {
   describe(`GET /api/status on ${tdb.name}`, () => {
@@ -45,7 +81,16 @@ for (const tdb of testDatabases()) {
       await spanWriter.write(spans(10, NOW));
       await logWriter.write(logs(NOW - 20 * DAY, 5));
       await logWriter.write(logs(NOW, 7));
-      await metricWriter.write({ series: [{ labels: { __name__: 'up', job: 'a' }, samples: [{ timestampMs: unixMillis(NOW), value: 1 }], exemplars: [] }], metadata: [] });
+      await metricWriter.write({
+        series: [
+          {
+            labels: { __name__: 'up', job: 'a' },
+            samples: [{ timestampMs: unixMillis(NOW), value: 1 }],
+            exemplars: [],
+          },
+        ],
+        metadata: [],
+      });
       await Promise.all([spanWriter.close(), logWriter.close(), metricWriter.close()]);
       app = createApiApp({
         logger: createLogger('silent', 'test'),
@@ -72,9 +117,15 @@ for (const tdb of testDatabases()) {
       expect(s.database.serverVersion).toMatch(/^\d+/);
       expect(s.database.bytes).toBeGreaterThan(0);
       expect(Object.keys(s.signals).sort()).toEqual(['logs', 'metrics', 'shared', 'traces']);
-      expect([s.signals.traces.retention, s.signals.logs.retention, s.signals.metrics.retention, s.signals.shared.retention]).toEqual(['7d', '14d', '0', null]);
+      expect([
+        s.signals.traces.retention,
+        s.signals.logs.retention,
+        s.signals.metrics.retention,
+        s.signals.shared.retention,
+      ]).toEqual(['7d', '14d', '0', null]);
 
-      const table = (signal: keyof Status['signals'], name: string) => s.signals[signal].tables.find((t) => t.name === name)!;
+      const table = (signal: keyof Status['signals'], name: string) =>
+        s.signals[signal].tables.find((t) => t.name === name)!;
       const spansT = table('traces', 'spans');
       expect(spansT.partitions).toBe(2);
       expect(spansT.rows).toBe(40);

@@ -3,7 +3,16 @@
 // (admins only): the same job the ingest service runs hourly.
 import { Hono, type MiddlewareHandler } from 'hono';
 import { sql } from 'drizzle-orm';
-import { PartitionManager, SIGNALS, SIGNAL_TABLES, applyRetention, formatRetention, type Database, type RetentionPolicy, type Signal } from '@pivot/store';
+import {
+  PartitionManager,
+  SIGNALS,
+  SIGNAL_TABLES,
+  applyRetention,
+  formatRetention,
+  type Database,
+  type RetentionPolicy,
+  type Signal,
+} from '@pivot/store';
 import type { AppEnv, Logger } from '@pivot/server-kit';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -66,9 +75,16 @@ type RelationRow = {
 };
 
 /** `exactCountMaxBytes`: tables never analysed are counted up to this heap size, analysed beyond it. */
-export async function readStatus(database: Database, retention: RetentionPolicy, exactCountMaxBytes = EXACT_COUNT_MAX_BYTES): Promise<Status> {
+export async function readStatus(
+  database: Database,
+  retention: RetentionPolicy,
+  exactCountMaxBytes = EXACT_COUNT_MAX_BYTES,
+): Promise<Status> {
   const all = Object.values(SIGNAL_TABLES).flat();
-  const names = sql.join(all.map((n) => sql`${n}`), sql`, `);
+  const names = sql.join(
+    all.map((n) => sql`${n}`),
+    sql`, `,
+  );
   // Each table, and each partition of a partitioned table, in the schema the migrations use.
   const rows = await database.query<RelationRow>(sql`
     WITH t AS (
@@ -87,7 +103,11 @@ export async function readStatus(database: Database, retention: RetentionPolicy,
   const tables = new Map<string, TableStatus>();
   for (const r of rows) {
     let t = tables.get(r.parent);
-    if (!t) tables.set(r.parent, (t = { name: r.parent, bytes: 0, rows: 0, partitions: null, oldestDay: null, newestDay: null }));
+    if (!t)
+      tables.set(
+        r.parent,
+        (t = { name: r.parent, bytes: 0, rows: 0, partitions: null, oldestDay: null, newestDay: null }),
+      );
     if (r.name === r.parent) {
       // The parent row of a partitioned table has no storage of its own; it only marks the table.
       if (r.partitioned) t.partitions ??= 0;
@@ -137,7 +157,9 @@ async function rowCount(database: Database, r: RelationRow, exactCountMaxBytes: 
   if (reltuples < 0 || relpages === 0) {
     if (!IDENT.test(r.name)) return 0;
     if (Number(r.heap) <= exactCountMaxBytes) {
-      const [c] = await database.query<{ n: string | number }>(sql`SELECT count(*) AS n FROM ${sql.identifier(r.name)}`);
+      const [c] = await database.query<{ n: string | number }>(
+        sql`SELECT count(*) AS n FROM ${sql.identifier(r.name)}`,
+      );
       return Number(c?.n ?? 0);
     }
     await database.query(sql`ANALYZE ${sql.identifier(r.name)}`);

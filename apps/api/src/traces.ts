@@ -55,7 +55,12 @@ export function traceRoutes(queries: TraceQueries): Hono<AppEnv> {
     if (!traceId) throw badRequest(`traceId: "${raw}" is not a trace ID (32 hex characters, not all zero)`);
     const trace = await queries.getTrace(traceId);
     if (!trace) throw notFound(`trace ${traceId} not found`);
-    return c.json({ traceId, summary: summaryJson(trace.summary), services: trace.summary.services, spans: trace.spans.map(spanJson) });
+    return c.json({
+      traceId,
+      summary: summaryJson(trace.summary),
+      services: trace.summary.services,
+      spans: trace.spans.map(spanJson),
+    });
   });
 
   app.get('/api/traces', async (c) => {
@@ -67,7 +72,8 @@ export function traceRoutes(queries: TraceQueries): Hono<AppEnv> {
       if (!key) throw badRequest('attr.: attribute filters look like attr.http.route=/checkout');
       for (const v of values) attributes.push([key, v]);
     }
-    if (q.status && q.status !== 'error' && q.status !== 'any') throw badRequest(`status: expected "error", got "${q.status}"`);
+    if (q.status && q.status !== 'error' && q.status !== 'any')
+      throw badRequest(`status: expected "error", got "${q.status}"`);
     const traces = await queries.search({
       service: q.service || undefined,
       operation: q.operation || undefined,
@@ -84,7 +90,12 @@ export function traceRoutes(queries: TraceQueries): Hono<AppEnv> {
 
   app.get('/api/services', async (c) => c.json({ services: await queries.services() }));
   app.get('/api/services/:service/operations', async (c) =>
-    c.json({ operations: (await queries.operations(c.req.param('service'))).map((o) => ({ name: o.name, kind: KINDS[o.kind] ?? String(o.kind) })) }),
+    c.json({
+      operations: (await queries.operations(c.req.param('service'))).map((o) => ({
+        name: o.name,
+        kind: KINDS[o.kind] ?? String(o.kind),
+      })),
+    }),
   );
   return app;
 }

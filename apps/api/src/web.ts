@@ -27,7 +27,10 @@ export function webRoutes(dir: string): Hono<AppEnv> {
   app.use('*', async (c, next) => {
     await next();
     if (c.req.path.startsWith('/api/') || c.res.status !== 200) return;
-    c.header('Cache-Control', c.req.path.startsWith('/_app/immutable/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    c.header(
+      'Cache-Control',
+      c.req.path.startsWith('/_app/immutable/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    );
   });
   // The build has .br and .gz next to each asset (adapter-static's precompress).
   app.get('*', serveStatic({ root: dir, precompressed: true }));

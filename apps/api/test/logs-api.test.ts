@@ -13,11 +13,37 @@ const SPAN = '00f067aa0ba902b7';
 const T0 = 1_795_554_618_000_000_000n;
 const MS = 1_000_000n;
 
-interface ApiLog { timeUnixNano: string; observedTimeUnixNano: string; severityNumber: number; severityText: string; body: unknown; attributes: Record<string, unknown>; traceId: string | null; spanId: string | null; traceFlags: number; service: string; resource: { attributes: Record<string, unknown> }; scope: { name: string } }
+interface ApiLog {
+  timeUnixNano: string;
+  observedTimeUnixNano: string;
+  severityNumber: number;
+  severityText: string;
+  body: unknown;
+  attributes: Record<string, unknown>;
+  traceId: string | null;
+  spanId: string | null;
+  traceFlags: number;
+  service: string;
+  resource: { attributes: Record<string, unknown> };
+  scope: { name: string };
+}
 
 function rec(offMs: number, body: LogRecord['body'], o: Partial<LogRecord> = {}): LogRecord {
   const t = unixNano(T0 + BigInt(offMs) * MS);
-  return { timeUnixNano: t, observedTimeUnixNano: t, severityNumber: 9, severityText: 'INFO', body, attributes: {}, droppedAttributesCount: 0, flags: 0, traceId: null, spanId: null, eventName: '', ...o };
+  return {
+    timeUnixNano: t,
+    observedTimeUnixNano: t,
+    severityNumber: 9,
+    severityText: 'INFO',
+    body,
+    attributes: {},
+    droppedAttributesCount: 0,
+    flags: 0,
+    traceId: null,
+    spanId: null,
+    eventName: '',
+    ...o,
+  };
 }
 const rl = (service: string, records: LogRecord[]): ResourceLogs => ({
   resource: { attributes: { 'service.name': service }, droppedAttributesCount: 0 },
@@ -25,7 +51,11 @@ const rl = (service: string, records: LogRecord[]): ResourceLogs => ({
 });
 
 /** Reads SSE events from a streaming response until `until` says stop. */
-async function readEvents(res: Response, until: (events: { event: string; data: string; id?: string }[]) => boolean, timeoutMs = 10_000) {
+async function readEvents(
+  res: Response,
+  until: (events: { event: string; data: string; id?: string }[]) => boolean,
+  timeoutMs = 10_000,
+) {
   const reader = res.body!.getReader();
   const events: { event: string; data: string; id?: string }[] = [];
   let buf = '';
@@ -81,21 +111,58 @@ for (const tdb of testDatabases()) {
       writer = new LogWriter(db, partitions);
       await writer.write([
         rl('checkout-api', [
-          rec(0, 'checkout started for order ORD-7731', { traceId: TRACE, spanId: SPAN as never, flags: 1, attributes: { 'http.route': '/checkout', 'user.id': 42 } }),
+          rec(0, 'checkout started for order ORD-7731', {
+            traceId: TRACE,
+            spanId: SPAN as never,
+            flags: 1,
+            attributes: { 'http.route': '/checkout', 'user.id': 42 },
+          }),
           rec(5, 'inventory reserved', { traceId: TRACE, severityNumber: 5, severityText: 'DEBUG' }),
-          rec(10, 'payment declined: insufficient funds', { traceId: TRACE, severityNumber: 17, severityText: 'ERROR', attributes: { 'http.route': '/checkout' } }),
+          rec(10, 'payment declined: insufficient funds', {
+            traceId: TRACE,
+            severityNumber: 17,
+            severityText: 'ERROR',
+            attributes: { 'http.route': '/checkout' },
+          }),
           rec(20, { event: 'audit', order: 'ORD-7731', ok: false }, { severityNumber: 13, severityText: 'WARN' }),
           rec(70_000, 'checkout retried for order ORD-7732', { traceId: OTHER }),
         ]),
-        rl('payment-service', [rec(7, 'card declined by issuer (code 51)', { traceId: TRACE, severityNumber: 17, severityText: 'ERROR' })]),
+        rl('payment-service', [
+          rec(7, 'card declined by issuer (code 51)', { traceId: TRACE, severityNumber: 17, severityText: 'ERROR' }),
+        ]),
       ]);
       const spans = new SpanWriter(db, partitions);
-      const span: Span = { traceId: TRACE, spanId: SPAN as never, parentSpanId: null, traceState: '', flags: 1, name: 'POST /checkout', kind: 2,
-        startTimeUnixNano: unixNano(T0), endTimeUnixNano: unixNano(T0 + 15n * MS), attributes: {}, droppedAttributesCount: 0,
-        events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0, status: { code: 0, message: '' } };
-      await spans.write([{ resource: { attributes: { 'service.name': 'checkout-api' }, droppedAttributesCount: 0 }, scopeSpans: [{ scope: { name: '', version: '', attributes: {} }, spans: [span] }] }]);
+      const span: Span = {
+        traceId: TRACE,
+        spanId: SPAN as never,
+        parentSpanId: null,
+        traceState: '',
+        flags: 1,
+        name: 'POST /checkout',
+        kind: 2,
+        startTimeUnixNano: unixNano(T0),
+        endTimeUnixNano: unixNano(T0 + 15n * MS),
+        attributes: {},
+        droppedAttributesCount: 0,
+        events: [],
+        droppedEventsCount: 0,
+        links: [],
+        droppedLinksCount: 0,
+        status: { code: 0, message: '' },
+      };
+      await spans.write([
+        {
+          resource: { attributes: { 'service.name': 'checkout-api' }, droppedAttributesCount: 0 },
+          scopeSpans: [{ scope: { name: '', version: '', attributes: {} }, spans: [span] }],
+        },
+      ]);
       await spans.close();
-      app = createApiApp({ logger: createLogger('silent', 'test'), traces: new TraceQueries(db), logs: { queries: new LogQueries(db), options: { tailIntervalMs: 50 } }, ready: () => db.ping() });
+      app = createApiApp({
+        logger: createLogger('silent', 'test'),
+        traces: new TraceQueries(db),
+        logs: { queries: new LogQueries(db), options: { tailIntervalMs: 50 } },
+        ready: () => db.ping(),
+      });
     });
     afterAll(async () => {
       await writer?.close();
@@ -110,27 +177,47 @@ for (const tdb of testDatabases()) {
       expect(logs[0]!.body).toBe('checkout retried for order ORD-7732');
       const first = logs.find((l) => l.body === 'checkout started for order ORD-7731')!;
       expect(first).toEqual({
-        timeUnixNano: T0.toString(), observedTimeUnixNano: T0.toString(), severityNumber: 9, severityText: 'INFO',
-        body: 'checkout started for order ORD-7731', attributes: { 'http.route': '/checkout', 'user.id': 42 },
-        traceId: TRACE, spanId: SPAN, traceFlags: 1, service: 'checkout-api',
+        timeUnixNano: T0.toString(),
+        observedTimeUnixNano: T0.toString(),
+        severityNumber: 9,
+        severityText: 'INFO',
+        body: 'checkout started for order ORD-7731',
+        attributes: { 'http.route': '/checkout', 'user.id': 42 },
+        traceId: TRACE,
+        spanId: SPAN,
+        traceFlags: 1,
+        service: 'checkout-api',
         resource: { attributes: { 'service.name': 'checkout-api' }, droppedAttributesCount: 0 },
-        scope: { name: 'pino', version: '10', attributes: {} }, eventName: '', droppedAttributesCount: 0,
+        scope: { name: 'pino', version: '10', attributes: {} },
+        eventName: '',
+        droppedAttributesCount: 0,
       });
-      expect(logs.find((l) => l.severityText === 'WARN')!.body).toEqual({ event: 'audit', order: 'ORD-7731', ok: false });
+      expect(logs.find((l) => l.severityText === 'WARN')!.body).toEqual({
+        event: 'audit',
+        order: 'ORD-7731',
+        ok: false,
+      });
     });
 
     it('filters by trace, span, service, severity, text, attribute and time', async () => {
       expect(await bodies(`traceId=${TRACE.toUpperCase()}`)).toHaveLength(4);
       expect(await bodies(`traceId=${TRACE}&spanId=${SPAN}`)).toEqual(['checkout started for order ORD-7731']);
       expect(await bodies('service=payment-service')).toEqual(['card declined by issuer (code 51)']);
-      expect(await bodies('severity=error')).toEqual(['payment declined: insufficient funds', 'card declined by issuer (code 51)']);
+      expect(await bodies('severity=error')).toEqual([
+        'payment declined: insufficient funds',
+        'card declined by issuer (code 51)',
+      ]);
       expect(await bodies('severity=13')).toHaveLength(3);
       expect(await bodies('q=declined')).toHaveLength(2);
-      expect(await bodies(`q=${encodeURIComponent('"declined by" -payment')}`)).toEqual(['card declined by issuer (code 51)']);
+      expect(await bodies(`q=${encodeURIComponent('"declined by" -payment')}`)).toEqual([
+        'card declined by issuer (code 51)',
+      ]);
       expect(await bodies('q=ord-773')).toHaveLength(3); // substring, case-insensitive, JSON bodies too
       expect(await bodies(`q=${encodeURIComponent('(code 5')}`)).toEqual(['card declined by issuer (code 51)']);
       expect(await bodies(`q=${encodeURIComponent("%' OR 1=1 --")}`)).toEqual([]);
-      expect(await bodies('attr.http.route=/checkout&attr.user.id=42')).toEqual(['checkout started for order ORD-7731']);
+      expect(await bodies('attr.http.route=/checkout&attr.user.id=42')).toEqual([
+        'checkout started for order ORD-7731',
+      ]);
       expect(await bodies(`start=${T0 + 6n * MS}&end=${T0 + 20n * MS}`)).toHaveLength(3);
       expect(await bodies('start=2026-11-24T22:00:00Z')).toEqual([]);
       expect(await bodies('end=2026-11-24T21:00:00%2B00:00')).toEqual([]);
@@ -140,7 +227,9 @@ for (const tdb of testDatabases()) {
       const seen: unknown[] = [];
       let cursor: string | null = null;
       do {
-        const page: { logs: ApiLog[]; nextCursor: string | null } = await logsOf(`limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        const page: { logs: ApiLog[]; nextCursor: string | null } = await logsOf(
+          `limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         seen.push(...page.logs.map((l) => l.body));
         cursor = page.nextCursor;
       } while (cursor);
@@ -174,8 +263,14 @@ for (const tdb of testDatabases()) {
       expect(r.body.truncated).toBe(false);
       expect((await get(`/api/traces/${TRACE}/logs?limit=2`)).body).toMatchObject({ truncated: true });
       // A trace whose spans never arrived still finds its logs.
-      expect(((await get(`/api/traces/${OTHER}/logs`)).body.logs as ApiLog[]).map((l) => l.body)).toEqual(['checkout retried for order ORD-7732']);
-      expect((await get(`/api/traces/${'ab'.repeat(16)}/logs`)).body).toEqual({ traceId: 'ab'.repeat(16), logs: [], truncated: false });
+      expect(((await get(`/api/traces/${OTHER}/logs`)).body.logs as ApiLog[]).map((l) => l.body)).toEqual([
+        'checkout retried for order ORD-7732',
+      ]);
+      expect((await get(`/api/traces/${'ab'.repeat(16)}/logs`)).body).toEqual({
+        traceId: 'ab'.repeat(16),
+        logs: [],
+        truncated: false,
+      });
       const bad = await get('/api/traces/not-an-id/logs');
       expect(bad.status).toBe(400);
       expect(bad.body.error).toMatch(/not a trace ID/);
@@ -185,7 +280,9 @@ for (const tdb of testDatabases()) {
       const r = await get(`/api/logs/stats?start=${T0}&end=${T0 + 30n * MS}&step=10ms`);
       expect(r.status).toBe(200);
       expect(r.body).toEqual({
-        startTimeUnixNano: T0.toString(), endTimeUnixNano: (T0 + 30n * MS).toString(), stepNano: '10000000',
+        startTimeUnixNano: T0.toString(),
+        endTimeUnixNano: (T0 + 30n * MS).toString(),
+        stepNano: '10000000',
         buckets: [
           { timeUnixNano: T0.toString(), total: 3, counts: { INFO: 1, DEBUG: 1, ERROR: 1 } },
           { timeUnixNano: (T0 + 10n * MS).toString(), total: 1, counts: { ERROR: 1 } },
@@ -207,15 +304,30 @@ for (const tdb of testDatabases()) {
       const res = await app.request(`/api/logs/tail?service=tail-svc&q=keep&start=${start}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-      const now = (plusMs: number) => rec(0, '', { timeUnixNano: unixNano(start + BigInt(plusMs) * MS), observedTimeUnixNano: unixNano(start) });
+      const now = (plusMs: number) =>
+        rec(0, '', { timeUnixNano: unixNano(start + BigInt(plusMs) * MS), observedTimeUnixNano: unixNano(start) });
       const write = (records: LogRecord[]) => writer.write([rl('tail-svc', records)]);
-      setTimeout(() => void write([{ ...now(10), body: 'keep one' }, { ...now(11), body: 'drop me' }]), 100);
+      setTimeout(
+        () =>
+          void write([
+            { ...now(10), body: 'keep one' },
+            { ...now(11), body: 'drop me' },
+          ]),
+        100,
+      );
       setTimeout(() => void write([{ ...now(500), body: 'keep two' }]), 300);
       // Committed after "keep two" was sent, with an older time: the look-back still finds it.
       setTimeout(() => void write([{ ...now(400), body: 'keep late' }]), 600);
-      const events = await readEvents(res, (ev) => ev.filter((e) => e.event === 'logs').flatMap((e) => (JSON.parse(e.data) as { logs: ApiLog[] }).logs).length >= 3);
+      const events = await readEvents(
+        res,
+        (ev) =>
+          ev.filter((e) => e.event === 'logs').flatMap((e) => (JSON.parse(e.data) as { logs: ApiLog[] }).logs).length >=
+          3,
+      );
       expect(events[0]!.event).toBe('ready');
-      const tailed = events.filter((e) => e.event === 'logs').flatMap((e) => (JSON.parse(e.data) as { logs: ApiLog[] }).logs.map((l) => l.body));
+      const tailed = events
+        .filter((e) => e.event === 'logs')
+        .flatMap((e) => (JSON.parse(e.data) as { logs: ApiLog[] }).logs.map((l) => l.body));
       expect(tailed).toEqual(['keep one', 'keep two', 'keep late']);
 
       // Reconnecting with the last id sent resumes after it: only what came since.
@@ -223,7 +335,11 @@ for (const tdb of testDatabases()) {
       await write([{ ...now(900), body: 'keep after reconnect' }]);
       const again = await app.request('/api/logs/tail?service=tail-svc', { headers: { 'last-event-id': lastId } });
       const more = await readEvents(again, (ev) => ev.some((e) => e.event === 'logs'));
-      expect(more.filter((e) => e.event === 'logs').flatMap((e) => (JSON.parse(e.data) as { logs: ApiLog[] }).logs.map((l) => l.body))).toEqual(['keep after reconnect']);
+      expect(
+        more
+          .filter((e) => e.event === 'logs')
+          .flatMap((e) => (JSON.parse(e.data) as { logs: ApiLog[] }).logs.map((l) => l.body)),
+      ).toEqual(['keep after reconnect']);
       expect((await app.request('/api/logs/tail?severity=loud')).status).toBe(400);
     });
 
@@ -235,7 +351,12 @@ for (const tdb of testDatabases()) {
           return super.after(...args);
         }
       })(db);
-      const tailApp = createApiApp({ logger: createLogger('silent', 'test'), traces: new TraceQueries(db), logs: { queries: counting, options: { tailIntervalMs: 20 } }, ready: () => db.ping() });
+      const tailApp = createApiApp({
+        logger: createLogger('silent', 'test'),
+        traces: new TraceQueries(db),
+        logs: { queries: counting, options: { tailIntervalMs: 20 } },
+        ready: () => db.ping(),
+      });
       const res = await tailApp.request('/api/logs/tail');
       await readEvents(res, (ev) => ev.length > 0); // cancels the body once "ready" arrives
       await new Promise((r) => setTimeout(r, 100));

@@ -16,17 +16,27 @@ function seed(): MetricsBatch {
   for (const service of ['checkout', 'payment']) {
     const n = 41;
     const ts = (i: number) => unixMillis(T0 + i * 15_000);
-    series.push({ labels: { __name__: 'http_requests_total', job: 'demo', service }, samples: Array.from({ length: n }, (_, i) => ({ timestampMs: ts(i), value: i * 10 })), exemplars: [] });
+    series.push({
+      labels: { __name__: 'http_requests_total', job: 'demo', service },
+      samples: Array.from({ length: n }, (_, i) => ({ timestampMs: ts(i), value: i * 10 })),
+      exemplars: [],
+    });
     bounds.forEach((le, b) =>
       series.push({
         labels: { __name__: 'http_duration_seconds_bucket', job: 'demo', service, le },
         // Cumulative buckets: 50%, 80%, 95%, 100% of 4 requests per second.
         samples: Array.from({ length: n }, (_, i) => ({ timestampMs: ts(i), value: i * 60 * [0.5, 0.8, 0.95, 1][b]! })),
-        exemplars: le === '1' && service === 'payment' ? [{ labels: { trace_id: TRACE }, value: 0.93, timestampMs: ts(20), traceId: TRACE, spanId: null }] : [],
+        exemplars:
+          le === '1' && service === 'payment'
+            ? [{ labels: { trace_id: TRACE }, value: 0.93, timestampMs: ts(20), traceId: TRACE, spanId: null }]
+            : [],
       }),
     );
   }
-  return { series, metadata: [{ metricFamilyName: 'http_duration_seconds', type: 'histogram', help: 'Latency.', unit: 'seconds' }] };
+  return {
+    series,
+    metadata: [{ metricFamilyName: 'http_duration_seconds', type: 'histogram', help: 'Latency.', unit: 'seconds' }],
+  };
 }
 
 for (const tdb of testDatabases()) {
@@ -52,8 +62,15 @@ for (const tdb of testDatabases()) {
     });
 
     const form = (path: string, body: Record<string, string>) =>
-      app.request(path, { method: 'POST', body: new URLSearchParams(body).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as { status: string; data: any; errorType?: string; error?: string; errors?: unknown[] } });
+      app.request(path, {
+        method: 'POST',
+        body: new URLSearchParams(body).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+    const json = async (res: Response) => ({
+      status: res.status,
+      body: (await res.json()) as { status: string; data: any; errorType?: string; error?: string; errors?: unknown[] },
+    });
 
     it('answers the data source health check (1+1) as a scalar', async () => {
       const { status, body } = await json(await app.request(`/api/v1/query?query=1%2B1&time=${T0 / 1000}`));
@@ -79,13 +96,21 @@ for (const tdb of testDatabases()) {
         expect(r.values).toHaveLength(6);
         for (const [, v] of r.values) expect(v).toBe('1');
       }
-      const p50 = await json(await app.request(`/api/v1/query?query=${encodeURIComponent('histogram_quantile(0.5, sum by (le) (rate(http_duration_seconds_bucket[5m])))')}&time=${(T0 + 600_000) / 1000}`));
+      const p50 = await json(
+        await app.request(
+          `/api/v1/query?query=${encodeURIComponent('histogram_quantile(0.5, sum by (le) (rate(http_duration_seconds_bucket[5m])))')}&time=${(T0 + 600_000) / 1000}`,
+        ),
+      );
       // 50% of requests are ≤ 0.1 s exactly at the first bucket's bound: linear interpolation gives 0.1.
       expect(p50.body.data.result[0].value[1]).toBe('0.1');
     });
 
     it('sums rates by label', async () => {
-      const { body } = await json(await app.request(`/api/v1/query?query=${encodeURIComponent('sum by (service) (rate(http_requests_total[1m]))')}&time=${(T0 + 300_000) / 1000}`));
+      const { body } = await json(
+        await app.request(
+          `/api/v1/query?query=${encodeURIComponent('sum by (service) (rate(http_requests_total[1m]))')}&time=${(T0 + 300_000) / 1000}`,
+        ),
+      );
       expect(body.data.result).toEqual([
         { metric: { service: 'checkout' }, value: [(T0 + 300_000) / 1000, String(10 / 15)] },
         { metric: { service: 'payment' }, value: [(T0 + 300_000) / 1000, String(10 / 15)] },
@@ -94,13 +119,39 @@ for (const tdb of testDatabases()) {
 
     it('serves label names, label values and series for autocomplete', async () => {
       const range = `start=${T0 / 1000}&end=${(T0 + 600_000) / 1000}`;
-      expect((await json(await app.request(`/api/v1/labels?${range}`))).body.data).toEqual(['__name__', 'job', 'le', 'service']);
-      expect((await json(await app.request(`/api/v1/label/__name__/values?${range}`))).body.data).toEqual(['http_duration_seconds_bucket', 'http_requests_total']);
-      expect((await json(await app.request(`/api/v1/label/service/values?match[]=${encodeURIComponent('http_requests_total')}&${range}`))).body.data).toEqual(['checkout', 'payment']);
-      const series = (await json(await app.request(`/api/v1/series?match[]=${encodeURIComponent('http_requests_total{service="payment"}')}&${range}`))).body.data;
+      expect((await json(await app.request(`/api/v1/labels?${range}`))).body.data).toEqual([
+        '__name__',
+        'job',
+        'le',
+        'service',
+      ]);
+      expect((await json(await app.request(`/api/v1/label/__name__/values?${range}`))).body.data).toEqual([
+        'http_duration_seconds_bucket',
+        'http_requests_total',
+      ]);
+      expect(
+        (
+          await json(
+            await app.request(
+              `/api/v1/label/service/values?match[]=${encodeURIComponent('http_requests_total')}&${range}`,
+            ),
+          )
+        ).body.data,
+      ).toEqual(['checkout', 'payment']);
+      const series = (
+        await json(
+          await app.request(
+            `/api/v1/series?match[]=${encodeURIComponent('http_requests_total{service="payment"}')}&${range}`,
+          ),
+        )
+      ).body.data;
       expect(series).toEqual([{ __name__: 'http_requests_total', job: 'demo', service: 'payment' }]);
-      expect((await json(await app.request(`/api/v1/series?start=1&end=2&match[]=http_requests_total`))).body.data).toEqual([]);
-      expect((await json(await app.request('/api/v1/metadata'))).body.data).toEqual({ http_duration_seconds: [{ type: 'histogram', help: 'Latency.', unit: 'seconds' }] });
+      expect(
+        (await json(await app.request(`/api/v1/series?start=1&end=2&match[]=http_requests_total`))).body.data,
+      ).toEqual([]);
+      expect((await json(await app.request('/api/v1/metadata'))).body.data).toEqual({
+        http_duration_seconds: [{ type: 'histogram', help: 'Latency.', unit: 'seconds' }],
+      });
     });
 
     it('returns exemplars with their trace IDs for the query in the range', async () => {
@@ -124,7 +175,11 @@ for (const tdb of testDatabases()) {
       expect(parseErr.status).toBe(400);
       expect(parseErr.body).toMatchObject({ status: 'error', errorType: 'bad_data' });
       expect(parseErr.body.error).toMatch(/parse error/);
-      expect(parseErr.body.errors![0]).toMatchObject({ from: expect.any(Number), to: expect.any(Number), message: expect.any(String) });
+      expect(parseErr.body.errors![0]).toMatchObject({
+        from: expect.any(Number),
+        to: expect.any(Number),
+        message: expect.any(String),
+      });
       const step = await json(await app.request(`/api/v1/query_range?query=up&start=0&end=100000&step=1`));
       expect(step.status).toBe(400);
       expect(step.body.error).toMatch(/exceeded maximum resolution of 11,000 points per timeseries/);
@@ -138,9 +193,16 @@ for (const tdb of testDatabases()) {
         metrics: { queries: new MetricQueries(db), options: { timeoutMs: 10_000, maxSamples: 10 } },
         ready: () => db.ping(),
       });
-      const res = await json(await tooMany.request(`/api/v1/query?query=${encodeURIComponent('http_requests_total[10m]')}&time=${(T0 + 600_000) / 1000}`));
+      const res = await json(
+        await tooMany.request(
+          `/api/v1/query?query=${encodeURIComponent('http_requests_total[10m]')}&time=${(T0 + 600_000) / 1000}`,
+        ),
+      );
       expect(res.status).toBe(422);
-      expect(res.body).toMatchObject({ errorType: 'execution', error: 'query processing would load too many samples into memory in query execution' });
+      expect(res.body).toMatchObject({
+        errorType: 'execution',
+        error: 'query processing would load too many samples into memory in query execution',
+      });
       expect((await json(await app.request('/api/v1/status/buildinfo'))).body.data.version).toMatch(/^2\./);
     });
   });

@@ -36,7 +36,10 @@ const MAX_IN_FLIGHT = 50;
 
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const target = { ingestUrl: opts.ingestUrl.replace(/\/+$/, ''), token: opts.token };
-  const tel = Object.fromEntries(NAMES.map((n) => [n, createServiceTelemetry(n, target)])) as Record<(typeof NAMES)[number], ServiceTelemetry>;
+  const tel = Object.fromEntries(NAMES.map((n) => [n, createServiceTelemetry(n, target)])) as Record<
+    (typeof NAMES)[number],
+    ServiceTelemetry
+  >;
   const startedAt = Date.now();
   const services = await startShop(tel, opts.incidents ?? DEFAULT_INCIDENTS, startedAt);
 
@@ -54,15 +57,18 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
 
   // The users: a few requests a second, most of them checkouts.
   const inFlight = new Set<Promise<unknown>>();
-  const load = setInterval(() => {
-    if (inFlight.size >= MAX_IN_FLIGHT) return;
-    const checkout = Math.random() < 0.7;
-    const p = fetch(`${services.frontend.url}${checkout ? '/checkout' : '/'}`, { method: checkout ? 'POST' : 'GET' })
-      .then((r) => r.arrayBuffer())
-      .catch(() => undefined)
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
-  }, 1000 / (opts.requestsPerSecond ?? 2));
+  const load = setInterval(
+    () => {
+      if (inFlight.size >= MAX_IN_FLIGHT) return;
+      const checkout = Math.random() < 0.7;
+      const p = fetch(`${services.frontend.url}${checkout ? '/checkout' : '/'}`, { method: checkout ? 'POST' : 'GET' })
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined)
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    },
+    1000 / (opts.requestsPerSecond ?? 2),
+  );
 
   opts.logger?.info(
     { ingest: target.ingestUrl, services: Object.fromEntries(NAMES.map((n) => [n, services[n].url])) },

@@ -3,7 +3,16 @@
 // injects its own. The context is passed explicitly, so nothing global is registered in the process
 // that embeds the demo (the all-in-one platform).
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, defaultTextMapSetter, trace, type Context, type Span } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  trace,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { ServiceTelemetry } from './telemetry.ts';
 
@@ -57,14 +66,26 @@ export async function serve(t: ServiceTelemetry, routes: Record<string, Handler>
   };
 }
 
-async function handle(t: ServiceTelemetry, req: IncomingMessage, route: string, url: URL, handler: Handler | undefined): Promise<Reply> {
+async function handle(
+  t: ServiceTelemetry,
+  req: IncomingMessage,
+  route: string,
+  url: URL,
+  handler: Handler | undefined,
+): Promise<Reply> {
   const parent = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
   const [method = 'GET', path = '/'] = route.split(' ');
   const span = t.tracer.startSpan(
     route,
     {
       kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': method, 'http.route': path, 'url.path': url.pathname, 'url.scheme': 'http', 'server.address': '127.0.0.1' },
+      attributes: {
+        'http.request.method': method,
+        'http.route': path,
+        'url.path': url.pathname,
+        'url.scheme': 'http',
+        'server.address': '127.0.0.1',
+      },
     },
     parent,
   );
@@ -74,7 +95,9 @@ async function handle(t: ServiceTelemetry, req: IncomingMessage, route: string, 
   for await (const _ of req) void _;
   let reply: Reply;
   try {
-    reply = handler ? await handler(ctx, span, url.searchParams) : { status: 404, body: { error: `no route ${route}` } };
+    reply = handler
+      ? await handler(ctx, span, url.searchParams)
+      : { status: 404, body: { error: `no route ${route}` } };
   } catch (err) {
     span.recordException(err as Error);
     reply = { status: 500, body: { error: (err as Error).message } };
@@ -87,13 +110,25 @@ async function handle(t: ServiceTelemetry, req: IncomingMessage, route: string, 
 }
 
 /** Calls another service with a CLIENT span whose context travels in `traceparent`. */
-export async function call(t: ServiceTelemetry, ctx: Context, target: RunningService, method: string, path: string): Promise<Reply> {
+export async function call(
+  t: ServiceTelemetry,
+  ctx: Context,
+  target: RunningService,
+  method: string,
+  path: string,
+): Promise<Reply> {
   const url = new URL(path, target.url);
   const span = t.tracer.startSpan(
     `${method} ${url.pathname}`,
     {
       kind: SpanKind.CLIENT,
-      attributes: { 'http.request.method': method, 'url.full': url.toString(), 'server.address': url.hostname, 'server.port': Number(url.port), 'peer.service': target.name },
+      attributes: {
+        'http.request.method': method,
+        'url.full': url.toString(),
+        'server.address': url.hostname,
+        'server.port': Number(url.port),
+        'peer.service': target.name,
+      },
     },
     ctx,
   );
@@ -131,12 +166,26 @@ export async function call(t: ServiceTelemetry, ctx: Context, target: RunningSer
 }
 
 /** A database call as a CLIENT span with the db.* semantic attributes. */
-export async function dbQuery(t: ServiceTelemetry, ctx: Context, operation: string, table: string, statement: string, ms: number): Promise<void> {
+export async function dbQuery(
+  t: ServiceTelemetry,
+  ctx: Context,
+  operation: string,
+  table: string,
+  statement: string,
+  ms: number,
+): Promise<void> {
   const span = t.tracer.startSpan(
     `${operation} ${table}`,
     {
       kind: SpanKind.CLIENT,
-      attributes: { 'db.system.name': 'postgresql', 'db.namespace': 'shop', 'db.operation.name': operation, 'db.collection.name': table, 'db.query.text': statement, 'server.address': 'db.demo.internal' },
+      attributes: {
+        'db.system.name': 'postgresql',
+        'db.namespace': 'shop',
+        'db.operation.name': operation,
+        'db.collection.name': table,
+        'db.query.text': statement,
+        'server.address': 'db.demo.internal',
+      },
     },
     ctx,
   );

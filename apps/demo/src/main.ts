@@ -5,10 +5,13 @@ import { startDemo } from './demo.ts';
 const env = process.env;
 const ingestUrl = env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://127.0.0.1:4318';
 const rate = Number(env.DEMO_REQUESTS_PER_SECOND || 2);
-if (!/^https?:\/\//.test(ingestUrl)) throw new Error(`OTEL_EXPORTER_OTLP_ENDPOINT: expected an http(s) URL, got "${ingestUrl}"`);
-if (!(rate > 0 && rate <= 100)) throw new Error(`DEMO_REQUESTS_PER_SECOND: expected a number from 0 to 100, got "${env.DEMO_REQUESTS_PER_SECOND}"`);
+if (!/^https?:\/\//.test(ingestUrl))
+  throw new Error(`OTEL_EXPORTER_OTLP_ENDPOINT: expected an http(s) URL, got "${ingestUrl}"`);
+if (!(rate > 0 && rate <= 100))
+  throw new Error(`DEMO_REQUESTS_PER_SECOND: expected a number from 0 to 100, got "${env.DEMO_REQUESTS_PER_SECOND}"`);
 
-const log = (level: string, obj: object, msg: string) => process.stdout.write(`${JSON.stringify({ level, time: Date.now(), name: 'demo', msg, ...obj })}\n`);
+const log = (level: string, obj: object, msg: string) =>
+  process.stdout.write(`${JSON.stringify({ level, time: Date.now(), name: 'demo', msg, ...obj })}\n`);
 const demo = await startDemo({
   ingestUrl,
   token: env.INGEST_TOKEN || undefined,
@@ -22,5 +25,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const)
     if (stopping) process.exit(1);
     stopping = true;
     log('info', { signal }, 'demo stopping: flushing spans, logs and metrics');
-    demo.stop().then(() => process.exit(0), () => process.exit(1));
+    demo.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   });

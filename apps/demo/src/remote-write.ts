@@ -28,9 +28,19 @@ export async function collectBatch(targets: readonly ScrapeTarget[], nowMs: numb
     for (const family of await t.registry.getMetricsAsJSON()) {
       if (!seenFamilies.has(family.name)) {
         seenFamilies.add(family.name);
-        batch.metadata.push({ metricFamilyName: family.name, type: String(family.type) as MetricType, help: family.help, unit: '' });
+        batch.metadata.push({
+          metricFamilyName: family.name,
+          type: String(family.type) as MetricType,
+          help: family.help,
+          unit: '',
+        });
       }
-      for (const v of family.values as { value: number; metricName?: string; labels: Record<string, string | number>; exemplar?: JsonExemplar | null }[]) {
+      for (const v of family.values as {
+        value: number;
+        metricName?: string;
+        labels: Record<string, string | number>;
+        exemplar?: JsonExemplar | null;
+      }[]) {
         const labels: Labels = { __name__: v.metricName ?? family.name, job: t.job, instance: t.instance };
         for (const [k, val] of Object.entries(v.labels)) labels[k] = String(val);
         const exemplars: Exemplar[] = [];

@@ -18,7 +18,13 @@ export interface IncidentSchedule {
 }
 
 /** The first incident 20 s after start, then one a minute: a newcomer sees a P99 spike within a minute. */
-export const DEFAULT_INCIDENTS: IncidentSchedule = { periodMs: 60_000, offsetMs: 20_000, durationMs: 15_000, slowShare: 0.5, baseSlowShare: 0.01 };
+export const DEFAULT_INCIDENTS: IncidentSchedule = {
+  periodMs: 60_000,
+  offsetMs: 20_000,
+  durationMs: 15_000,
+  slowShare: 0.5,
+  baseSlowShare: 0.01,
+};
 
 export type ShopServices = Record<'frontend' | 'checkout' | 'inventory' | 'pricing' | 'payment', RunningService>;
 
@@ -32,7 +38,9 @@ export async function startShop(
   startedAt: number,
   random: () => number = Math.random,
 ): Promise<ShopServices> {
-  const inIncident = () => (Date.now() - startedAt) % incidents.periodMs >= incidents.offsetMs && (Date.now() - startedAt) % incidents.periodMs < incidents.offsetMs + incidents.durationMs;
+  const inIncident = () =>
+    (Date.now() - startedAt) % incidents.periodMs >= incidents.offsetMs &&
+    (Date.now() - startedAt) % incidents.periodMs < incidents.offsetMs + incidents.durationMs;
 
   const inventory = await serve(tel.inventory, {
     'GET /stock': async (ctx, span, q) => {
@@ -40,7 +48,11 @@ export async function startShop(
       span.setAttribute('shop.sku', sku);
       await dbQuery(tel.inventory, ctx, 'SELECT', 'stock', 'SELECT quantity FROM stock WHERE sku = $1', between(1, 6));
       const quantity = Math.floor(between(0, 40));
-      if (quantity < 3) tel.inventory.log(ctx, 'WARN', `low stock for ${sku}: ${quantity} left`, { 'shop.sku': sku, 'shop.quantity': quantity });
+      if (quantity < 3)
+        tel.inventory.log(ctx, 'WARN', `low stock for ${sku}: ${quantity} left`, {
+          'shop.sku': sku,
+          'shop.quantity': quantity,
+        });
       return { status: 200, body: { sku, quantity } };
     },
   });
@@ -50,7 +62,7 @@ export async function startShop(
       const sku = q.get('sku') ?? 'unknown';
       span.setAttribute('shop.sku', sku);
       await sleep(between(1, 5));
-      return { status: 200, body: { sku, cents: 500 + (sku.length * 137) % 9000 } };
+      return { status: 200, body: { sku, cents: 500 + ((sku.length * 137) % 9000) } };
     },
   });
 
@@ -59,10 +71,14 @@ export async function startShop(
       const order = q.get('order') ?? 'unknown';
       const cents = Number(q.get('cents') ?? 0);
       span.setAttributes({ 'shop.order_id': order, 'shop.amount_cents': cents });
-      const slow = random() < (inIncident() ? incidents.slowShare ?? 0.5 : incidents.baseSlowShare ?? 0.01);
+      const slow = random() < (inIncident() ? (incidents.slowShare ?? 0.5) : (incidents.baseSlowShare ?? 0.01));
       // Each attempt at the card gateway is a CLIENT span of its own.
       const attempt = async (n: number, ms: number, ok: boolean) => {
-        const s = tel.payment.tracer.startSpan('POST card-gateway /authorize', { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'card-gateway', 'retry.attempt': n } }, ctx);
+        const s = tel.payment.tracer.startSpan(
+          'POST card-gateway /authorize',
+          { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'card-gateway', 'retry.attempt': n } },
+          ctx,
+        );
         await sleep(ms);
         if (!ok) s.setStatus({ code: SpanStatusCode.ERROR, message: 'gateway timeout' });
         s.end();
@@ -72,17 +88,37 @@ export async function startShop(
       } else {
         await attempt(1, between(650, 750), false);
         span.addEvent('retry', { 'retry.attempt': 1, 'retry.reason': 'card gateway timed out after 700 ms' });
-        tel.payment.log(ctx, 'ERROR', `card gateway timed out after 700 ms for order ${order}; retrying (attempt 2 of 2)`, { 'shop.order_id': order, 'retry.attempt': 1 });
+        tel.payment.log(
+          ctx,
+          'ERROR',
+          `card gateway timed out after 700 ms for order ${order}; retrying (attempt 2 of 2)`,
+          { 'shop.order_id': order, 'retry.attempt': 1 },
+        );
         const ok = random() >= 0.15;
         await attempt(2, between(250, 350), ok);
         if (!ok) {
-          tel.payment.log(ctx, 'ERROR', `payment failed for order ${order}: card gateway unavailable after 2 attempts`, { 'shop.order_id': order });
+          tel.payment.log(
+            ctx,
+            'ERROR',
+            `payment failed for order ${order}: card gateway unavailable after 2 attempts`,
+            { 'shop.order_id': order },
+          );
           span.setStatus({ code: SpanStatusCode.ERROR, message: 'card gateway unavailable' });
           return { status: 502, body: { error: 'card gateway unavailable' } };
         }
       }
-      await dbQuery(tel.payment, ctx, 'INSERT', 'payments', 'INSERT INTO payments (order_id, amount_cents, status) VALUES ($1, $2, $3)', between(2, 8));
-      tel.payment.log(ctx, 'INFO', `charged ${(cents / 100).toFixed(2)} EUR for order ${order}`, { 'shop.order_id': order, 'shop.amount_cents': cents });
+      await dbQuery(
+        tel.payment,
+        ctx,
+        'INSERT',
+        'payments',
+        'INSERT INTO payments (order_id, amount_cents, status) VALUES ($1, $2, $3)',
+        between(2, 8),
+      );
+      tel.payment.log(ctx, 'INFO', `charged ${(cents / 100).toFixed(2)} EUR for order ${order}`, {
+        'shop.order_id': order,
+        'shop.amount_cents': cents,
+      });
       return { status: 200, body: { order, authorization: Math.random().toString(36).slice(2, 10) } };
     },
   });
@@ -103,7 +139,9 @@ export async function startShop(
       const cents = (price.body as { cents: number }).cents;
       const paid = await call(tel.checkout, ctx, payment, 'POST', `/charge?order=${order}&cents=${cents}`);
       if (paid.status !== 200) {
-        tel.checkout.log(ctx, 'ERROR', `order ${order} failed: payment answered ${paid.status}`, { 'shop.order_id': order });
+        tel.checkout.log(ctx, 'ERROR', `order ${order} failed: payment answered ${paid.status}`, {
+          'shop.order_id': order,
+        });
         return { status: 502, body: { error: 'payment failed' } };
       }
       return { status: 201, body: { order, cents } };
@@ -112,13 +150,18 @@ export async function startShop(
 
   const frontend = await serve(tel.frontend, {
     'GET /': async (ctx) => {
-      const prices = await Promise.all(SKUS.slice(0, 3).map((sku) => call(tel.frontend, ctx, pricing, 'GET', `/price?sku=${sku}`)));
+      const prices = await Promise.all(
+        SKUS.slice(0, 3).map((sku) => call(tel.frontend, ctx, pricing, 'GET', `/price?sku=${sku}`)),
+      );
       return { status: 200, body: { products: prices.map((p) => p.body) } };
     },
     'POST /checkout': async (ctx) => {
       const res = await call(tel.frontend, ctx, checkout, 'POST', `/orders?sku=${pick(SKUS)}`);
       const span = trace.getSpan(ctx);
-      if (res.status === 201) tel.frontend.log(ctx, 'INFO', `order ${(res.body as { order: string }).order} placed`, { 'shop.order_id': (res.body as { order: string }).order });
+      if (res.status === 201)
+        tel.frontend.log(ctx, 'INFO', `order ${(res.body as { order: string }).order} placed`, {
+          'shop.order_id': (res.body as { order: string }).order,
+        });
       else span?.setAttribute('shop.checkout_failed', true);
       return { status: res.status === 201 ? 200 : res.status, body: res.body };
     },

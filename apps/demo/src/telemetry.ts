@@ -42,14 +42,28 @@ const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export function createServiceTelemetry(name: string, target: ExportTarget): ServiceTelemetry {
   const headers: Record<string, string> = target.token ? { Authorization: `Bearer ${target.token}` } : {};
-  const resource = resourceFromAttributes({ 'service.name': name, 'service.namespace': 'demo-shop', 'service.version': '1.0.0', 'deployment.environment.name': 'demo' });
+  const resource = resourceFromAttributes({
+    'service.name': name,
+    'service.namespace': 'demo-shop',
+    'service.version': '1.0.0',
+    'deployment.environment.name': 'demo',
+  });
   const tracerProvider = new BasicTracerProvider({
     resource,
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${target.ingestUrl}/v1/traces`, headers }), { scheduledDelayMillis: 1000 })],
+    spanProcessors: [
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: `${target.ingestUrl}/v1/traces`, headers }), {
+        scheduledDelayMillis: 1000,
+      }),
+    ],
   });
   const loggerProvider = new LoggerProvider({
     resource,
-    processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${target.ingestUrl}/v1/logs`, headers }), scheduledDelayMillis: 1000 })],
+    processors: [
+      new BatchLogRecordProcessor({
+        exporter: new OTLPLogExporter({ url: `${target.ingestUrl}/v1/logs`, headers }),
+        scheduledDelayMillis: 1000,
+      }),
+    ],
   });
   const logger: OtelLogger = loggerProvider.getLogger(name, '1.0.0');
 
@@ -71,11 +85,20 @@ export function createServiceTelemetry(name: string, target: ExportTarget): Serv
     observe(ctx, labels, seconds) {
       const span = trace.getSpan(ctx)?.spanContext();
       // prom-client types exemplar labels as the metric's own label names; any names work at run time.
-      const exemplarLabels = (span ? { trace_id: span.traceId, span_id: span.spanId } : {}) as unknown as Record<'method', string>;
+      const exemplarLabels = (span ? { trace_id: span.traceId, span_id: span.spanId } : {}) as unknown as Record<
+        'method',
+        string
+      >;
       latency.observe({ labels, value: seconds, exemplarLabels });
     },
     log(ctx, severity, body, attributes = {}) {
-      logger.emit({ context: ctx, severityNumber: SEVERITY_NUMBER[severity], severityText: severity, body, attributes });
+      logger.emit({
+        context: ctx,
+        severityNumber: SEVERITY_NUMBER[severity],
+        severityText: severity,
+        body,
+        attributes,
+      });
     },
     async flush() {
       await Promise.all([tracerProvider.forceFlush(), loggerProvider.forceFlush()]);

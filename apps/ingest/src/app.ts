@@ -33,7 +33,8 @@ export function createIngestApp(deps: IngestDeps): Hono<AppEnv> {
     logger: deps.logger,
     metrics,
     ready: deps.ready,
-    renderError: (c, err) => (c.req.path.startsWith('/v1/') ? renderOtlpError(c, err) : c.json({ error: err.message }, err.status as 400)),
+    renderError: (c, err) =>
+      c.req.path.startsWith('/v1/') ? renderOtlpError(c, err) : c.json({ error: err.message }, err.status as 400),
   });
   // After the base app's /healthz, /readyz and /metrics, before every ingest route.
   if (deps.ingestTokens?.length) app.use(ingestAuth(deps.ingestTokens));

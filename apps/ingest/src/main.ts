@@ -6,7 +6,11 @@ const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, 'ingest');
 const database = await openStore(config, logger);
 const ingest = await startIngest(config, database, logger);
-onShutdownSignal(logger, async () => {
-  await ingest.close();
-  await database.close();
-}, config.SHUTDOWN_TIMEOUT_MS);
+onShutdownSignal(
+  logger,
+  async () => {
+    await ingest.close();
+    await database.close();
+  },
+  config.SHUTDOWN_TIMEOUT_MS,
+);

@@ -52,7 +52,12 @@ export interface OtlpSignal<B> {
  * Undecodable input throws a 400 HttpError; store errors (queue full, database down) pass through
  * for the transport to map.
  */
-export async function exportOtlp<B>(s: OtlpSignal<B>, body: Uint8Array, format: OtlpFormat, metrics: IngestMetrics): Promise<PartialSuccess | null> {
+export async function exportOtlp<B>(
+  s: OtlpSignal<B>,
+  body: Uint8Array,
+  format: OtlpFormat,
+  metrics: IngestMetrics,
+): Promise<PartialSuccess | null> {
   let decoded: Decoded<B>;
   try {
     decoded = format === 'protobuf' ? s.decodeProtobuf(body) : s.decodeJson(body);
@@ -72,7 +77,12 @@ export async function exportOtlp<B>(s: OtlpSignal<B>, body: Uint8Array, format: 
 const isOtlpDecodeError = (e: unknown) => e instanceof OtlpDecodeError;
 
 export function traceSignal(sink: Sink<ResourceSpans[]>): OtlpSignal<ResourceSpans[]> {
-  const asDecoded = (d: ReturnType<typeof decodeExportTraceRequest>) => ({ batch: d.resourceSpans, accepted: d.accepted, rejected: d.rejected, message: d.message });
+  const asDecoded = (d: ReturnType<typeof decodeExportTraceRequest>) => ({
+    batch: d.resourceSpans,
+    accepted: d.accepted,
+    rejected: d.rejected,
+    message: d.message,
+  });
   return {
     signal: 'traces',
     decodeProtobuf: (b) => asDecoded(decodeExportTraceRequest(b)),
@@ -93,7 +103,12 @@ export function samplesIn(batch: MetricsBatch): number {
 function translated(d: DecodedMetrics): Decoded<MetricsBatch> {
   const t = otlpMetricsToPrometheus(d.resourceMetrics);
   const rejected = d.rejected + t.rejected;
-  return { batch: t.batch, accepted: samplesIn(t.batch), rejected, message: [d.message, t.message].filter(Boolean).join('; ') };
+  return {
+    batch: t.batch,
+    accepted: samplesIn(t.batch),
+    rejected,
+    message: [d.message, t.message].filter(Boolean).join('; '),
+  };
 }
 
 export function metricSignal(sink: Sink<MetricsBatch>): OtlpSignal<MetricsBatch> {
@@ -110,7 +125,12 @@ export function metricSignal(sink: Sink<MetricsBatch>): OtlpSignal<MetricsBatch>
 /** OTLP log string bodies are truncated to the longest line the other log paths accept. */
 export function logSignal(sink: Sink<ResourceLogs[]>, logLimits: LogLimits = {}): OtlpSignal<ResourceLogs[]> {
   const options = { maxBodyLength: logLimits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES };
-  const asDecoded = (d: ReturnType<typeof decodeExportLogsRequest>) => ({ batch: d.resourceLogs, accepted: d.accepted, rejected: d.rejected, message: d.message });
+  const asDecoded = (d: ReturnType<typeof decodeExportLogsRequest>) => ({
+    batch: d.resourceLogs,
+    accepted: d.accepted,
+    rejected: d.rejected,
+    message: d.message,
+  });
   return {
     signal: 'logs',
     decodeProtobuf: (b) => asDecoded(decodeExportLogsRequest(b, options)),

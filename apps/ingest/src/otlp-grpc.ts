@@ -7,7 +7,16 @@ import { encodeExportResponse, type PartialSuccess, type Signal } from '@pivot/o
 import { toHttpError, type Listening } from '@pivot/server-kit';
 import type { IngestDeps } from './app.ts';
 import { UNAUTHENTICATED_MESSAGE, bearerTokenCheck } from './auth.ts';
-import { GrpcCode, encodeRpcStatus, exportOtlp, grpcCodeForHttpStatus, logSignal, metricSignal, traceSignal, type OtlpSignal } from './otlp-export.ts';
+import {
+  GrpcCode,
+  encodeRpcStatus,
+  exportOtlp,
+  grpcCodeForHttpStatus,
+  logSignal,
+  metricSignal,
+  traceSignal,
+  type OtlpSignal,
+} from './otlp-export.ts';
 
 export const OTLP_GRPC_SERVICES: Readonly<Record<Signal, string>> = {
   traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
@@ -15,7 +24,10 @@ export const OTLP_GRPC_SERVICES: Readonly<Record<Signal, string>> = {
   logs: 'opentelemetry.proto.collector.logs.v1.LogsService',
 };
 
-export interface OtlpGrpcDeps extends Pick<IngestDeps, 'logger' | 'metrics' | 'spans' | 'samples' | 'logs' | 'logLimits' | 'ingestTokens'> {
+export interface OtlpGrpcDeps extends Pick<
+  IngestDeps,
+  'logger' | 'metrics' | 'spans' | 'samples' | 'logs' | 'logLimits' | 'ingestTokens'
+> {
   /** grpc.max_receive_message_length: the largest message accepted, as sent and after gzip. */
   maxMessageBytes: number;
 }
@@ -35,7 +47,8 @@ export function exportServiceDefinition(signal: Signal): ExportDefinition {
       // A Buffer is a Uint8Array: the decoders read the message as it arrived, no copy.
       requestDeserialize: (bytes: Buffer): Uint8Array => bytes,
       requestSerialize: asBuffer,
-      responseSerialize: (partial: PartialSuccess | null) => asBuffer(encodeExportResponse(signal, partial, 'protobuf')),
+      responseSerialize: (partial: PartialSuccess | null) =>
+        asBuffer(encodeExportResponse(signal, partial, 'protobuf')),
       responseDeserialize: () => {
         throw new Error('this definition only serves; it never reads an export response');
       },
@@ -54,10 +67,18 @@ function toGrpcFailure(err: unknown): GrpcFailure | undefined {
   const httpErr = toHttpError(err);
   if (!httpErr) return undefined;
   const retryAfter = Number(httpErr.headers['Retry-After']);
-  return { code: grpcCodeForHttpStatus(httpErr.status), message: httpErr.message, ...(retryAfter > 0 ? { retryDelaySeconds: retryAfter } : {}) };
+  return {
+    code: grpcCodeForHttpStatus(httpErr.status),
+    message: httpErr.message,
+    ...(retryAfter > 0 ? { retryDelaySeconds: retryAfter } : {}),
+  };
 }
 
-function exportHandler<B>(signal: Signal, s: OtlpSignal<B> | undefined, deps: OtlpGrpcDeps): grpc.handleUnaryCall<Uint8Array, PartialSuccess | null> {
+function exportHandler<B>(
+  signal: Signal,
+  s: OtlpSignal<B> | undefined,
+  deps: OtlpGrpcDeps,
+): grpc.handleUnaryCall<Uint8Array, PartialSuccess | null> {
   const { logger, metrics } = deps;
   const method = `${OTLP_GRPC_SERVICES[signal]}/Export`;
   const authorized = deps.ingestTokens?.length ? bearerTokenCheck(deps.ingestTokens) : () => true;
@@ -73,7 +94,10 @@ function exportHandler<B>(signal: Signal, s: OtlpSignal<B> | undefined, deps: Ot
       const trailers = new grpc.Metadata();
       // The retry delay travels as google.rpc.RetryInfo in the status details, as OTLP exporters read it.
       if (failure.retryDelaySeconds !== undefined)
-        trailers.set('grpc-status-details-bin', asBuffer(encodeRpcStatus(failure.code, failure.message, failure.retryDelaySeconds)));
+        trailers.set(
+          'grpc-status-details-bin',
+          asBuffer(encodeRpcStatus(failure.code, failure.message, failure.retryDelaySeconds)),
+        );
       callback({ code: failure.code, details: failure.message, metadata: trailers });
     };
     const fail = (f: GrpcFailure) => answer(f.code, null, f);
@@ -112,7 +136,8 @@ function exportHandler<B>(signal: Signal, s: OtlpSignal<B> | undefined, deps: Ot
  */
 export function createOtlpGrpcServer(deps: OtlpGrpcDeps): grpc.Server {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': deps.maxMessageBytes });
-  const add = <B>(signal: Signal, s: OtlpSignal<B> | undefined) => server.addService(exportServiceDefinition(signal), { Export: exportHandler(signal, s, deps) });
+  const add = <B>(signal: Signal, s: OtlpSignal<B> | undefined) =>
+    server.addService(exportServiceDefinition(signal), { Export: exportHandler(signal, s, deps) });
   add('traces', traceSignal(deps.spans));
   add('metrics', deps.samples && metricSignal(deps.samples));
   add('logs', deps.logs && logSignal(deps.logs, deps.logLimits));
@@ -123,7 +148,12 @@ export function createOtlpGrpcServer(deps: OtlpGrpcDeps): grpc.Server {
  * Binds the server (port 0 picks one) and resolves with the bound port. close() lets in-flight calls
  * finish (their rows commit) and forces the rest after `shutdownTimeoutMs`.
  */
-export function listenGrpc(server: grpc.Server, host: string, port: number, shutdownTimeoutMs = 10_000): Promise<Listening> {
+export function listenGrpc(
+  server: grpc.Server,
+  host: string,
+  port: number,
+  shutdownTimeoutMs = 10_000,
+): Promise<Listening> {
   const bracketed = host.includes(':') ? `[${host}]` : host;
   return new Promise((resolve, reject) => {
     server.bindAsync(`${bracketed}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
@@ -148,6 +178,11 @@ export function listenGrpc(server: grpc.Server, host: string, port: number, shut
   });
 }
 
-export function startOtlpGrpc(deps: OtlpGrpcDeps, host: string, port: number, shutdownTimeoutMs?: number): Promise<Listening> {
+export function startOtlpGrpc(
+  deps: OtlpGrpcDeps,
+  host: string,
+  port: number,
+  shutdownTimeoutMs?: number,
+): Promise<Listening> {
   return listenGrpc(createOtlpGrpcServer(deps), host, port, shutdownTimeoutMs);
 }

@@ -1,5 +1,17 @@
 // Wires the ingest service to a database: writers, partition upkeep, the HTTP and gRPC listeners.
-import { LOGS_TABLE, LogWriter, METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE, MetricWriter, PartitionManager, SPANS_TABLE, SpanWriter, applyRetention, compactMetricChunks, type Database } from '@pivot/store';
+import {
+  LOGS_TABLE,
+  LogWriter,
+  METRIC_CHUNKS_TABLE,
+  METRIC_EXEMPLARS_TABLE,
+  MetricWriter,
+  PartitionManager,
+  SPANS_TABLE,
+  SpanWriter,
+  applyRetention,
+  compactMetricChunks,
+  type Database,
+} from '@pivot/store';
 import { listen, type Config, type Listening, type Logger } from '@pivot/server-kit';
 import { createIngestApp, type IngestDeps } from './app.ts';
 import { createIngestMetrics, flushRecorder, type IngestMetrics } from './metrics.ts';
@@ -33,7 +45,9 @@ export async function startIngest(config: Config, database: Database, logger: Lo
 
   // Today's and the next days' partitions exist before their first write; failures only delay that.
   const upkeep = () =>
-    partitions.prepareAhead([SPANS_TABLE, LOGS_TABLE, METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE], Date.now()).catch((err: unknown) => logger.warn({ err }, 'partition upkeep failed'));
+    partitions
+      .prepareAhead([SPANS_TABLE, LOGS_TABLE, METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE], Date.now())
+      .catch((err: unknown) => logger.warn({ err }, 'partition upkeep failed'));
   await upkeep();
   const timer = setInterval(upkeep, HOUR_MS);
   timer.unref();
@@ -51,10 +65,16 @@ export async function startIngest(config: Config, database: Database, logger: Lo
   // own partition manager so its cache forgets them.
   let retentionRun: Promise<void> | undefined;
   const retention = () => {
-    retentionRun ??= applyRetention(database, partitions, { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS }, Date.now())
+    retentionRun ??= applyRetention(
+      database,
+      partitions,
+      { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS },
+      Date.now(),
+    )
       .then((r) => {
         const dropped = [...r.dropped.traces, ...r.dropped.logs, ...r.dropped.metrics];
-        if (dropped.length || r.tracesDeleted) logger.info({ dropped, tracesDeleted: r.tracesDeleted }, 'retention: old partitions dropped');
+        if (dropped.length || r.tracesDeleted)
+          logger.info({ dropped, tracesDeleted: r.tracesDeleted }, 'retention: old partitions dropped');
       })
       .catch((err: unknown) => logger.warn({ err }, 'retention failed'))
       .finally(() => (retentionRun = undefined));
@@ -81,7 +101,12 @@ export async function startIngest(config: Config, database: Database, logger: Lo
   const http = await listen(app.fetch, config.HOST, config.INGEST_PORT);
   logger.info({ url: http.url, auth: Boolean(config.INGEST_TOKEN) }, 'ingest listening (OTLP/HTTP)');
   const maxMessageBytes = config.GRPC_MAX_MESSAGE_BYTES ?? config.MAX_DECOMPRESSED_BYTES;
-  const grpc = await startOtlpGrpc({ ...deps, maxMessageBytes }, config.HOST, config.GRPC_PORT, config.SHUTDOWN_TIMEOUT_MS).catch(async (err: unknown) => {
+  const grpc = await startOtlpGrpc(
+    { ...deps, maxMessageBytes },
+    config.HOST,
+    config.GRPC_PORT,
+    config.SHUTDOWN_TIMEOUT_MS,
+  ).catch(async (err: unknown) => {
     await http.close();
     throw err;
   });

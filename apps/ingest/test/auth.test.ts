@@ -26,7 +26,18 @@ describe('bearerTokenCheck', () => {
   });
 
   it('refuses a missing, wrong, partial or extended token and other schemes', () => {
-    for (const v of [undefined, '', 'Bearer', 'Bearer ', 's3cret-one', 'Bearer s3cret', 'Bearer s3cret-one2', 'Bearer s3cret-one other.token_2', 'Basic s3cret-one', 'Bearer S3CRET-ONE'])
+    for (const v of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      's3cret-one',
+      'Bearer s3cret',
+      'Bearer s3cret-one2',
+      'Bearer s3cret-one other.token_2',
+      'Basic s3cret-one',
+      'Bearer S3CRET-ONE',
+    ])
       expect(check(v), String(v)).toBe(false);
   });
 
@@ -52,19 +63,37 @@ describe('HTTP ingest with INGEST_TOKEN', () => {
     ready: async () => {},
   });
   const traces = (headers: Record<string, string>) =>
-    app.request('/v1/traces', { method: 'POST', body: fixture('otlp-traces-08.json'), headers: { 'content-type': 'application/json', ...headers } });
+    app.request('/v1/traces', {
+      method: 'POST',
+      body: fixture('otlp-traces-08.json'),
+      headers: { 'content-type': 'application/json', ...headers },
+    });
   // An empty snappy block: a valid, empty remote-write request.
   const write = (headers: Record<string, string>) =>
-    app.request('/api/v1/write', { method: 'POST', body: new Uint8Array([0]), headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', ...headers } });
+    app.request('/api/v1/write', {
+      method: 'POST',
+      body: new Uint8Array([0]),
+      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', ...headers },
+    });
 
   it('answers 401 on OTLP routes with a google.rpc.Status UNAUTHENTICATED, in the request encoding', async () => {
-    for (const headers of [{}, { authorization: 'Bearer tok-c' }, { authorization: 'tok-a' }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: 'Bearer tok-c' }, { authorization: 'tok-a' }] as Record<
+      string,
+      string
+    >[]) {
       const res = await traces(headers);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
-      expect(await res.json()).toEqual({ code: 16, message: 'missing or invalid ingest token (send "Authorization: Bearer <token>")' });
+      expect(await res.json()).toEqual({
+        code: 16,
+        message: 'missing or invalid ingest token (send "Authorization: Bearer <token>")',
+      });
     }
-    const pb = await app.request('/v1/logs', { method: 'POST', body: new Uint8Array(0), headers: { 'content-type': 'application/x-protobuf' } });
+    const pb = await app.request('/v1/logs', {
+      method: 'POST',
+      body: new Uint8Array(0),
+      headers: { 'content-type': 'application/x-protobuf' },
+    });
     expect(pb.status).toBe(401);
     expect(pb.headers.get('content-type')).toBe('application/x-protobuf');
     expect(protoFields(new Uint8Array(await pb.arrayBuffer())).get(1)).toEqual([16n]);
@@ -75,9 +104,19 @@ describe('HTTP ingest with INGEST_TOKEN', () => {
   it('answers 401 on remote-write and the other log routes in their JSON error form', async () => {
     const res = await write({ authorization: 'Bearer nope' });
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: 'missing or invalid ingest token (send "Authorization: Bearer <token>")' });
+    expect(await res.json()).toEqual({
+      error: 'missing or invalid ingest token (send "Authorization: Bearer <token>")',
+    });
     expect((await app.request('/api/v1/logs', { method: 'POST', body: '{"msg":"x"}\n' })).status).toBe(401);
-    expect((await app.request('/loki/api/v1/push', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(401);
+    expect(
+      (
+        await app.request('/loki/api/v1/push', {
+          method: 'POST',
+          body: '{}',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(401);
   });
 
   it('accepts each configured token', async () => {

@@ -26,7 +26,11 @@ describe.runIf(base)('ingest while PostgreSQL is unreachable', () => {
   });
 
   const send = () =>
-    ing.app.request('/v1/traces', { method: 'POST', body: fixture('otlp-traces-08.json'), headers: { 'content-type': 'application/json' } });
+    ing.app.request('/v1/traces', {
+      method: 'POST',
+      body: fixture('otlp-traces-08.json'),
+      headers: { 'content-type': 'application/json' },
+    });
 
   it('answers 503 with Retry-After (never 200, never a hang), then recovers', async () => {
     proxy.cut();

@@ -18,7 +18,12 @@ export function rawClient(url: string, opts: { gzip?: boolean } = {}): grpc.Clie
   });
 }
 
-export function rawExport(client: grpc.Client, signal: keyof typeof EXPORT_PATHS, body: Uint8Array, metadata: Record<string, string> = {}): Promise<ExportResult> {
+export function rawExport(
+  client: grpc.Client,
+  signal: keyof typeof EXPORT_PATHS,
+  body: Uint8Array,
+  metadata: Record<string, string> = {},
+): Promise<ExportResult> {
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(metadata)) md.set(k, v);
   return new Promise((resolve) => {
@@ -79,8 +84,13 @@ export function decodeRpcStatus(buf: Uint8Array): RpcStatus {
     const a = protoFields(any as Uint8Array);
     const typeUrl = text(a.get(1)?.[0]);
     if (typeUrl !== 'type.googleapis.com/google.rpc.RetryInfo') return { typeUrl };
-    const duration = protoFields((protoFields((a.get(2)?.[0] as Uint8Array) ?? new Uint8Array()).get(1)?.[0] as Uint8Array) ?? new Uint8Array());
-    return { typeUrl, retryDelay: { seconds: Number(duration.get(1)?.[0] ?? 0n), nanos: Number(duration.get(2)?.[0] ?? 0n) } };
+    const duration = protoFields(
+      (protoFields((a.get(2)?.[0] as Uint8Array) ?? new Uint8Array()).get(1)?.[0] as Uint8Array) ?? new Uint8Array(),
+    );
+    return {
+      typeUrl,
+      retryDelay: { seconds: Number(duration.get(1)?.[0] ?? 0n), nanos: Number(duration.get(2)?.[0] ?? 0n) },
+    };
   });
   return { code: Number(f.get(1)?.[0] ?? 0n), message: text(f.get(2)?.[0]), details };
 }

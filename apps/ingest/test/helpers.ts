@@ -10,6 +10,12 @@ export const fixture = (name: string): Uint8Array =>
 export function buildIngest(database: Database, limits = { maxBodyBytes: 1 << 20, maxDecompressedBytes: 4 << 20 }) {
   const metrics = createIngestMetrics(false);
   const spans = new SpanWriter(database, new PartitionManager(database), { onFlush: flushRecorder(metrics, 'traces') });
-  const app = createIngestApp({ logger: createLogger('silent', 'test'), metrics, limits, spans, ready: () => database.ping() });
+  const app = createIngestApp({
+    logger: createLogger('silent', 'test'),
+    metrics,
+    limits,
+    spans,
+    ready: () => database.ping(),
+  });
   return { app, spans, metrics, queries: new TraceQueries(database) };
 }

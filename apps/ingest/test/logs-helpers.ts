@@ -7,12 +7,19 @@ import { createIngestApp, createIngestMetrics, flushRecorder } from '../src/inde
 
 export function buildLogIngest(
   database: Database,
-  opts: { limits?: { maxBodyBytes: number; maxDecompressedBytes: number }; maxLineBytes?: number; maxQueuedItems?: number } = {},
+  opts: {
+    limits?: { maxBodyBytes: number; maxDecompressedBytes: number };
+    maxLineBytes?: number;
+    maxQueuedItems?: number;
+  } = {},
 ) {
   const metrics = createIngestMetrics(false);
   const partitions = new PartitionManager(database);
   const spans = new SpanWriter(database, partitions);
-  const logs = new LogWriter(database, partitions, { onFlush: flushRecorder(metrics, 'logs'), ...(opts.maxQueuedItems ? { maxQueuedItems: opts.maxQueuedItems } : {}) });
+  const logs = new LogWriter(database, partitions, {
+    onFlush: flushRecorder(metrics, 'logs'),
+    ...(opts.maxQueuedItems ? { maxQueuedItems: opts.maxQueuedItems } : {}),
+  });
   const app = createIngestApp({
     logger: createLogger('silent', 'test'),
     metrics,
@@ -46,9 +53,13 @@ export function lokiPushProtobuf(streams: { labels: string; entries: PushEntry[]
     w.fork(1).tag(1, WireType.LEN).string(s.labels);
     for (const e of s.entries) {
       w.fork(2).fork(1);
-      w.tag(1, WireType.VARINT).varint64(e.ns / 1_000_000_000n).tag(2, WireType.VARINT).varint64(e.ns % 1_000_000_000n);
+      w.tag(1, WireType.VARINT)
+        .varint64(e.ns / 1_000_000_000n)
+        .tag(2, WireType.VARINT)
+        .varint64(e.ns % 1_000_000_000n);
       w.join().tag(2, WireType.LEN).string(e.line);
-      for (const [k, v] of e.metadata ?? []) w.fork(3).tag(1, WireType.LEN).string(k).tag(2, WireType.LEN).string(v).join();
+      for (const [k, v] of e.metadata ?? [])
+        w.fork(3).tag(1, WireType.LEN).string(k).tag(2, WireType.LEN).string(v).join();
       w.join();
     }
     w.join();

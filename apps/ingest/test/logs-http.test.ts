@@ -45,7 +45,10 @@ for (const tdb of testDatabases()) {
         const json = await post('/v1/logs', fixture('otlp-logs-09.json'), { 'content-type': 'application/json' });
         expect(json.status).toBe(200);
         expect(await json.json()).toEqual({});
-        const gz = await post('/v1/logs', fixture('otlp-logs-14.pb.gzip'), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' });
+        const gz = await post('/v1/logs', fixture('otlp-logs-14.pb.gzip'), {
+          'content-type': 'application/x-protobuf',
+          'content-encoding': 'gzip',
+        });
         expect(gz.status).toBe(200);
         expect(await count()).toBe(15);
       });
@@ -58,7 +61,9 @@ for (const tdb of testDatabases()) {
         expect(byTrace[0]!.timeUnixNano).toBe(1795554618170000000n);
         expect(await find({ service: 'checkout-api' })).toHaveLength(15);
         expect(await find({ include: ['TIMEOUT'] })).toHaveLength(3);
-        expect((await find({ include: ['processor time'] })).map((l) => l.body)).toEqual(Array(3).fill('charge failed: card processor timeout'));
+        expect((await find({ include: ['processor time'] })).map((l) => l.body)).toEqual(
+          Array(3).fill('charge failed: card processor timeout'),
+        );
         expect(await find({ include: ['charge'], exclude: ['failed'] })).toHaveLength(12);
       });
 
@@ -69,15 +74,39 @@ for (const tdb of testDatabases()) {
       });
 
       it('keeps a record with an invalid trace ID, unlinked, with the ID as an attribute', async () => {
-        const body = JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bad-ids' } }] },
-          scopeLogs: [{ logRecords: [{ timeUnixNano: '1795554618170000001', body: { stringValue: 'broken link' }, traceId: 'abc123', spanId: '00000000000000000' }] }] }] });
+        const body = JSON.stringify({
+          resourceLogs: [
+            {
+              resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bad-ids' } }] },
+              scopeLogs: [
+                {
+                  logRecords: [
+                    {
+                      timeUnixNano: '1795554618170000001',
+                      body: { stringValue: 'broken link' },
+                      traceId: 'abc123',
+                      spanId: '00000000000000000',
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        });
         expect((await post('/v1/logs', body, { 'content-type': 'application/json' })).status).toBe(200);
         const [log] = await find({ service: 'bad-ids' });
-        expect(log).toMatchObject({ body: 'broken link', traceId: null, spanId: null, attributes: { 'otel.invalid_trace_id': 'abc123', 'otel.invalid_span_id': '00000000000000000' } });
+        expect(log).toMatchObject({
+          body: 'broken link',
+          traceId: null,
+          spanId: null,
+          attributes: { 'otel.invalid_trace_id': 'abc123', 'otel.invalid_span_id': '00000000000000000' },
+        });
       });
 
       it('refuses undecodable bodies (400, google.rpc.Status) and unknown content types (415)', async () => {
-        const bad = await post('/v1/logs', Uint8Array.of(0x0a, 0xff, 0x01), { 'content-type': 'application/x-protobuf' });
+        const bad = await post('/v1/logs', Uint8Array.of(0x0a, 0xff, 0x01), {
+          'content-type': 'application/x-protobuf',
+        });
         expect(bad.status).toBe(400);
         expect(bad.headers.get('content-type')).toBe('application/x-protobuf');
         const badJson = await post('/v1/logs', '{"resourceLogs": 3}', { 'content-type': 'application/json' });
@@ -88,20 +117,38 @@ for (const tdb of testDatabases()) {
     });
 
     describe('POST /api/v1/logs (NDJSON)', () => {
-      const line = (o: Record<string, unknown>) => JSON.stringify({ level: 30, time: NOW_MS, pid: 7, hostname: 'web-1', ...o });
+      const line = (o: Record<string, unknown>) =>
+        JSON.stringify({ level: 30, time: NOW_MS, pid: 7, hostname: 'web-1', ...o });
 
       it('stores the good lines and reports the bad ones by line number', async () => {
         const body = [
-          line({ msg: 'user signed in', service: 'auth', user: 'ada', trace_id: TRACE_A, span_id: SPAN_A, trace_flags: '01' }),
+          line({
+            msg: 'user signed in',
+            service: 'auth',
+            user: 'ada',
+            trace_id: TRACE_A,
+            span_id: SPAN_A,
+            trace_flags: '01',
+          }),
           '{"msg": "truncated',
-          line({ level: 50, msg: 'token refresh failed for session sess-77f1', service: 'auth', time: NOW_MS + 1, err: { type: 'Error', message: 'expired' } }),
+          line({
+            level: 50,
+            msg: 'token refresh failed for session sess-77f1',
+            service: 'auth',
+            time: NOW_MS + 1,
+            err: { type: 'Error', message: 'expired' },
+          }),
           '[1, 2]',
           '',
           line({ level: 40, msg: 'slow query', service: 'auth', time: NOW_MS + 2 }),
         ].join('\n');
         const res = await post('/api/v1/logs', body, { 'content-type': 'application/x-ndjson' });
         expect(res.status).toBe(200);
-        const answer = (await res.json()) as { accepted: number; rejectedCount: number; rejected: { line: number; message: string }[] };
+        const answer = (await res.json()) as {
+          accepted: number;
+          rejectedCount: number;
+          rejected: { line: number; message: string }[];
+        };
         expect(answer.accepted).toBe(3);
         expect(answer.rejectedCount).toBe(2);
         expect(answer.rejected.map((r) => r.line)).toEqual([2, 4]);
@@ -115,30 +162,57 @@ for (const tdb of testDatabases()) {
           ['user signed in', 'INFO'],
         ]);
         const signedIn = logs[2]!;
-        expect(signedIn).toMatchObject({ traceId: TRACE_A, spanId: SPAN_A, traceFlags: 1, attributes: { user: 'ada' }, timeUnixNano: BigInt(NOW_MS) * 1_000_000n });
-        expect(signedIn.resource.attributes).toEqual({ 'service.name': 'auth', 'process.pid': 7, 'host.name': 'web-1' });
+        expect(signedIn).toMatchObject({
+          traceId: TRACE_A,
+          spanId: SPAN_A,
+          traceFlags: 1,
+          attributes: { user: 'ada' },
+          timeUnixNano: BigInt(NOW_MS) * 1_000_000n,
+        });
+        expect(signedIn.resource.attributes).toEqual({
+          'service.name': 'auth',
+          'process.pid': 7,
+          'host.name': 'web-1',
+        });
         expect(logs[1]!.attributes).toEqual({ err: { type: 'Error', message: 'expired' } });
         expect(await find({ traceId: parseTraceId(TRACE_A)! })).toHaveLength(1);
         expect(await find({ include: ['sess-77f'] })).toHaveLength(1);
       });
 
       it('refuses a line over MAX_LOG_LINE_BYTES alone', async () => {
-        const body = [line({ msg: 'x'.repeat(4000), service: 'big' }), line({ msg: 'small one', service: 'big' })].join('\n');
+        const body = [line({ msg: 'x'.repeat(4000), service: 'big' }), line({ msg: 'small one', service: 'big' })].join(
+          '\n',
+        );
         const res = await post('/api/v1/logs', body, { 'content-type': 'application/x-ndjson' });
         expect(res.status).toBe(200);
-        expect(await res.json()).toMatchObject({ accepted: 1, rejected: [{ line: 1, message: expect.stringMatching(/over the limit of 2048/) }] });
+        expect(await res.json()).toMatchObject({
+          accepted: 1,
+          rejected: [{ line: 1, message: expect.stringMatching(/over the limit of 2048/) }],
+        });
         expect((await find({ service: 'big' })).map((l) => l.body)).toEqual(['small one']);
       });
 
       it('answers 400 with the same report when no line is valid', async () => {
         const res = await post('/api/v1/logs', 'nope\n{', { 'content-type': 'application/x-ndjson' });
         expect(res.status).toBe(400);
-        expect(await res.json()).toMatchObject({ error: expect.stringMatching(/no line was accepted: line 1/), accepted: 0, rejectedCount: 2 });
+        expect(await res.json()).toMatchObject({
+          error: expect.stringMatching(/no line was accepted: line 1/),
+          accepted: 0,
+          rejectedCount: 2,
+        });
       });
 
       it('takes the service from ?service= unless the line names one, and reads gzip bodies', async () => {
-        const body = gzipSync([JSON.stringify({ msg: 'from query', time: NOW_MS }), JSON.stringify({ msg: 'own service', 'service.name': 'mine', time: NOW_MS })].join('\n'));
-        const res = await post('/api/v1/logs?service=billing', body, { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
+        const body = gzipSync(
+          [
+            JSON.stringify({ msg: 'from query', time: NOW_MS }),
+            JSON.stringify({ msg: 'own service', 'service.name': 'mine', time: NOW_MS }),
+          ].join('\n'),
+        );
+        const res = await post('/api/v1/logs?service=billing', body, {
+          'content-type': 'application/x-ndjson',
+          'content-encoding': 'gzip',
+        });
         expect(res.status).toBe(200);
         expect((await find({ service: 'billing' })).map((l) => l.body)).toEqual(['from query']);
         expect((await find({ service: 'mine' })).map((l) => l.body)).toEqual(['own service']);
@@ -152,19 +226,29 @@ for (const tdb of testDatabases()) {
         ].join('\n');
         expect((await post('/api/v1/logs', body, { 'content-type': 'application/x-ndjson' })).status).toBe(200);
         const byBody = Object.fromEntries((await find({ service: 'ids' })).map((l) => [l.body as string, l]));
-        expect(byBody['bad id']).toMatchObject({ traceId: null, spanId: null, attributes: { trace_id: 'not-a-trace-id', span_id: SPAN_A } });
+        expect(byBody['bad id']).toMatchObject({
+          traceId: null,
+          spanId: null,
+          attributes: { trace_id: 'not-a-trace-id', span_id: SPAN_A },
+        });
         expect(byBody.w3c).toMatchObject({ traceId: TRACE_A.replace('01', '02'), spanId: SPAN_A, traceFlags: 1 });
         expect(byBody.ecs).toMatchObject({ traceId: TRACE_A.replace('01', '03'), spanId: SPAN_A });
       });
 
       it('stores a retried request once when its lines carry times', async () => {
-        const body = [line({ msg: 'retry me', service: 'retry' }), line({ msg: 'retry me', service: 'retry', n: 2 })].join('\n');
-        for (let i = 0; i < 3; i++) expect((await post('/api/v1/logs', body, { 'content-type': 'application/x-ndjson' })).status).toBe(200);
+        const body = [
+          line({ msg: 'retry me', service: 'retry' }),
+          line({ msg: 'retry me', service: 'retry', n: 2 }),
+        ].join('\n');
+        for (let i = 0; i < 3; i++)
+          expect((await post('/api/v1/logs', body, { 'content-type': 'application/x-ndjson' })).status).toBe(200);
         expect(await find({ service: 'retry' })).toHaveLength(2);
       });
 
       it('refuses other content types (415) and bodies over MAX_BODY_BYTES (413)', async () => {
-        expect((await post('/api/v1/logs', line({ msg: 'x' }), { 'content-type': 'application/x-protobuf' })).status).toBe(415);
+        expect(
+          (await post('/api/v1/logs', line({ msg: 'x' }), { 'content-type': 'application/x-protobuf' })).status,
+        ).toBe(415);
         const big = await post('/api/v1/logs', 'x'.repeat((1 << 20) + 10), { 'content-type': 'application/x-ndjson' });
         expect(big.status).toBe(413);
         expect(((await big.json()) as { error: string }).error).toMatch(/exceeds the limit/);
@@ -175,10 +259,21 @@ for (const tdb of testDatabases()) {
       const ns = BigInt(NOW_MS) * 1_000_000n;
 
       it('accepts a JSON push (204): labels become the resource, structured metadata links the trace', async () => {
-        const push = { streams: [{ stream: { service_name: 'cart', env: 'prod', level: 'warn' }, values: [
-          [(ns + 10n).toString(), 'cart cart-9f2 abandoned after 30m', { trace_id: TRACE_A.replace('01', '04'), span_id: SPAN_A }],
-          [(ns + 11n).toString(), JSON.stringify({ level: 'error', msg: 'cart sync failed', attempt: 3 })],
-        ] }] };
+        const push = {
+          streams: [
+            {
+              stream: { service_name: 'cart', env: 'prod', level: 'warn' },
+              values: [
+                [
+                  (ns + 10n).toString(),
+                  'cart cart-9f2 abandoned after 30m',
+                  { trace_id: TRACE_A.replace('01', '04'), span_id: SPAN_A },
+                ],
+                [(ns + 11n).toString(), JSON.stringify({ level: 'error', msg: 'cart sync failed', attempt: 3 })],
+              ],
+            },
+          ],
+        };
         const res = await post('/loki/api/v1/push', JSON.stringify(push), { 'content-type': 'application/json' });
         expect(res.status).toBe(204);
         const logs = await find({ service: 'cart' });
@@ -194,14 +289,28 @@ for (const tdb of testDatabases()) {
       });
 
       it('accepts a snappy protobuf push as Promtail and Alloy send it (no Content-Encoding)', async () => {
-        const body = snappyLiterals(lokiPushProtobuf([{ labels: '{job="varlogs", app="nginx"}', entries: [
-          { ns: ns + 20n, line: '10.0.0.1 - - "GET /healthz HTTP/1.1" 200 2', metadata: [['trace_id', TRACE_A.replace('01', '05')]] },
-          { ns: ns + 21n, line: '10.0.0.2 - - "POST /login HTTP/1.1" 401 0' },
-        ] }]));
+        const body = snappyLiterals(
+          lokiPushProtobuf([
+            {
+              labels: '{job="varlogs", app="nginx"}',
+              entries: [
+                {
+                  ns: ns + 20n,
+                  line: '10.0.0.1 - - "GET /healthz HTTP/1.1" 200 2',
+                  metadata: [['trace_id', TRACE_A.replace('01', '05')]],
+                },
+                { ns: ns + 21n, line: '10.0.0.2 - - "POST /login HTTP/1.1" 401 0' },
+              ],
+            },
+          ]),
+        );
         const res = await post('/loki/api/v1/push', body, { 'content-type': 'application/x-protobuf' });
         expect(res.status).toBe(204);
         const logs = await find({ service: 'nginx' });
-        expect(logs.map((l) => l.body)).toEqual(['10.0.0.2 - - "POST /login HTTP/1.1" 401 0', '10.0.0.1 - - "GET /healthz HTTP/1.1" 200 2']);
+        expect(logs.map((l) => l.body)).toEqual([
+          '10.0.0.2 - - "POST /login HTTP/1.1" 401 0',
+          '10.0.0.1 - - "GET /healthz HTTP/1.1" 200 2',
+        ]);
         expect(logs[1]!.traceId).toBe(TRACE_A.replace('01', '05'));
         expect(logs[1]!.resource.attributes).toEqual({ job: 'varlogs', app: 'nginx', 'service.name': 'nginx' });
         // The same push again: Loki drops exact duplicates, so do we.
@@ -210,10 +319,19 @@ for (const tdb of testDatabases()) {
       });
 
       it('stores the valid entries of a push and answers 400 naming the invalid ones, as Loki does', async () => {
-        const push = { streams: [
-          { stream: { app: 'mixed' }, values: [[(ns + 30n).toString(), 'kept'], ['yesterday', 'bad time'], [(ns + 31n).toString(), 'y'.repeat(3000)]] },
-          { stream: 'not labels', values: [] },
-        ] };
+        const push = {
+          streams: [
+            {
+              stream: { app: 'mixed' },
+              values: [
+                [(ns + 30n).toString(), 'kept'],
+                ['yesterday', 'bad time'],
+                [(ns + 31n).toString(), 'y'.repeat(3000)],
+              ],
+            },
+            { stream: 'not labels', values: [] },
+          ],
+        };
         const res = await post('/loki/api/v1/push', JSON.stringify(push), { 'content-type': 'application/json' });
         expect(res.status).toBe(400);
         const { error } = (await res.json()) as { error: string };
@@ -226,22 +344,35 @@ for (const tdb of testDatabases()) {
 
       it('reads gzip JSON pushes', async () => {
         const push = { streams: [{ stream: { app: 'zipped' }, values: [[(ns + 40n).toString(), 'compressed line']] }] };
-        const res = await post('/loki/api/v1/push', gzipSync(JSON.stringify(push)), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        const res = await post('/loki/api/v1/push', gzipSync(JSON.stringify(push)), {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+        });
         expect(res.status).toBe(204);
         expect(await find({ service: 'zipped' })).toHaveLength(1);
       });
 
       it('refuses invalid snappy (400), a snappy bomb (413), broken JSON (400) and other content types (415)', async () => {
-        const badSnappy = await post('/loki/api/v1/push', Uint8Array.of(0x10, 0xfc, 0xfa, 0xff, 0xff, 0xff), { 'content-type': 'application/x-protobuf' });
+        const badSnappy = await post('/loki/api/v1/push', Uint8Array.of(0x10, 0xfc, 0xfa, 0xff, 0xff, 0xff), {
+          'content-type': 'application/x-protobuf',
+        });
         expect(badSnappy.status).toBe(400);
         expect(((await badSnappy.json()) as { error: string }).error).toMatch(/invalid snappy block/);
-        const bomb = await post('/loki/api/v1/push', Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f, 0x00), { 'content-type': 'application/x-protobuf' });
+        const bomb = await post('/loki/api/v1/push', Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f, 0x00), {
+          'content-type': 'application/x-protobuf',
+        });
         expect(bomb.status).toBe(413);
-        const badProto = await post('/loki/api/v1/push', snappyLiterals(Uint8Array.of(0x0a, 0x50, 0x01)), { 'content-type': 'application/x-protobuf' });
+        const badProto = await post('/loki/api/v1/push', snappyLiterals(Uint8Array.of(0x0a, 0x50, 0x01)), {
+          'content-type': 'application/x-protobuf',
+        });
         expect(badProto.status).toBe(400);
         expect(((await badProto.json()) as { error: string }).error).toMatch(/invalid PushRequest protobuf/);
-        expect((await post('/loki/api/v1/push', '{"streams": [', { 'content-type': 'application/json' })).status).toBe(400);
-        expect((await post('/loki/api/v1/push', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+        expect((await post('/loki/api/v1/push', '{"streams": [', { 'content-type': 'application/json' })).status).toBe(
+          400,
+        );
+        expect(
+          (await post('/loki/api/v1/push', 'a=b', { 'content-type': 'application/x-www-form-urlencoded' })).status,
+        ).toBe(415);
       });
     });
 
@@ -265,7 +396,8 @@ describe('log ingest back-pressure', () => {
     const ing = buildLogIngest(db, { maxQueuedItems: 5 });
     try {
       const body = fixture('otlp-logs-09.json');
-      const send = () => ing.app.request('/v1/logs', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      const send = () =>
+        ing.app.request('/v1/logs', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
       const answers = await Promise.all(Array.from({ length: 6 }, send));
       const statuses = answers.map((r) => r.status);
       expect(statuses).toContain(200);

@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as grpc from '@grpc/grpc-js';
 import { parseTraceId, type MetricsBatch, type ResourceLogs, type ResourceSpans } from '@pivot/model';
 import { createLogger, type Listening } from '@pivot/server-kit';
-import { DatabaseUnavailableError, PartitionManager, QueueFullError, SpanWriter, StoreClosedError, TraceQueries, type Database } from '@pivot/store';
+import {
+  DatabaseUnavailableError,
+  PartitionManager,
+  QueueFullError,
+  SpanWriter,
+  StoreClosedError,
+  TraceQueries,
+  type Database,
+} from '@pivot/store';
 import { testDatabases } from '@pivot/store/testing';
 import { createIngestMetrics, startOtlpGrpc, type IngestMetrics, type OtlpGrpcDeps, type Sink } from '../src/index.ts';
 import { encodeLogs, encodeMetrics, encodeTraces, type TSpan } from '../../../packages/otlp/test/otlp-writer.ts';
@@ -16,7 +24,13 @@ const NOW_NS = BigInt(Date.now()) * 1_000_000n;
 function tracesRequest(spans: TSpan[]): Uint8Array {
   return encodeTraces([{ attributes: { 'service.name': 'grpc-svc' }, scopes: [{ name: 'lib', items: spans }] }]);
 }
-const span = (traceId: string, spanId: string, name = 'op'): TSpan => ({ traceId, spanId, name, start: NOW_NS, end: NOW_NS + 1_000_000n });
+const span = (traceId: string, spanId: string, name = 'op'): TSpan => ({
+  traceId,
+  spanId,
+  name,
+  start: NOW_NS,
+  end: NOW_NS + 1_000_000n,
+});
 
 class CapturingSink<B> implements Sink<B> {
   batches: B[] = [];
@@ -36,7 +50,13 @@ interface Running extends Listening {
 
 async function startServer(over: Partial<OtlpGrpcDeps> = {}, client: { gzip?: boolean } = {}): Promise<Running> {
   const metrics = createIngestMetrics(false);
-  const deps: OtlpGrpcDeps = { logger: createLogger('silent', 'test'), metrics, spans: new CapturingSink<ResourceSpans[]>(), maxMessageBytes: 64 * 1024, ...over };
+  const deps: OtlpGrpcDeps = {
+    logger: createLogger('silent', 'test'),
+    metrics,
+    spans: new CapturingSink<ResourceSpans[]>(),
+    maxMessageBytes: 64 * 1024,
+    ...over,
+  };
   const listening = await startOtlpGrpc(deps, '127.0.0.1', 0, 2000);
   const c = rawClient(listening.url, client);
   return {
@@ -85,15 +105,24 @@ for (const tdb of testDatabases()) {
       const r2 = await rawExport(gzipClient, 'traces', tracesRequest([span(zipped, '0102030405060709', 'zipped')]));
       expect(r1).toEqual({ ok: true, response: new Uint8Array(0) });
       expect(r2).toEqual({ ok: true, response: new Uint8Array(0) });
-      expect((await queries.getTrace(parseTraceId(plain)!))!.spans.map((s) => [s.name, s.service])).toEqual([['plain', 'grpc-svc']]);
+      expect((await queries.getTrace(parseTraceId(plain)!))!.spans.map((s) => [s.name, s.service])).toEqual([
+        ['plain', 'grpc-svc'],
+      ]);
       expect((await queries.getTrace(parseTraceId(zipped)!))!.spans.map((s) => s.name)).toEqual(['zipped']);
     });
 
     it('answers OK with partial_success for partly invalid data and stores the valid spans', async () => {
       const trace = 'c3'.repeat(16);
-      const r = await rawExport(server.client, 'traces', tracesRequest([span(trace, '1112131415161718', 'good'), span('deadbeef', '1112131415161719', 'bad')]));
+      const r = await rawExport(
+        server.client,
+        'traces',
+        tracesRequest([span(trace, '1112131415161718', 'good'), span('deadbeef', '1112131415161719', 'bad')]),
+      );
       if (!r.ok) throw r.error;
-      expect(decodeExportResponse(r.response)).toEqual({ rejected: 1, message: 'rejected 1 of 2 spans: trace_id must be 16 bytes, got 4 (1)' });
+      expect(decodeExportResponse(r.response)).toEqual({
+        rejected: 1,
+        message: 'rejected 1 of 2 spans: trace_id must be 16 bytes, got 4 (1)',
+      });
       expect((await queries.getTrace(parseTraceId(trace)!))!.spans.map((s) => s.name)).toEqual(['good']);
     });
 
@@ -120,7 +149,9 @@ describe('OTLP/gRPC status codes', () => {
       expect(spans.batches).toEqual([]);
       const text = await s.metrics.registry.metrics();
       expect(text).toContain('pivot_ingest_items_rejected_total{signal="traces",reason="undecodable"} 1');
-      expect(text).toContain('pivot_ingest_grpc_requests_total{method="opentelemetry.proto.collector.trace.v1.TraceService/Export",code="INVALID_ARGUMENT"} 1');
+      expect(text).toContain(
+        'pivot_ingest_grpc_requests_total{method="opentelemetry.proto.collector.trace.v1.TraceService/Export",code="INVALID_ARGUMENT"} 1',
+      );
     } finally {
       await s.stop();
     }
@@ -128,7 +159,12 @@ describe('OTLP/gRPC status codes', () => {
 
   it.each([
     { what: 'a full queue', error: () => new QueueFullError(10, 10), code: 8, delay: 1 },
-    { what: 'an unreachable database', error: () => new DatabaseUnavailableError('database unavailable: connect ECONNREFUSED'), code: 14, delay: 5 },
+    {
+      what: 'an unreachable database',
+      error: () => new DatabaseUnavailableError('database unavailable: connect ECONNREFUSED'),
+      code: 14,
+      delay: 5,
+    },
     { what: 'a store shutting down', error: () => new StoreClosedError(), code: 14, delay: 5 },
   ])('answers $what with code $code and RetryInfo in grpc-status-details-bin', async ({ error, code, delay }) => {
     const s = await startServer({ spans: new CapturingSink<ResourceSpans[]>(error) });
@@ -147,7 +183,9 @@ describe('OTLP/gRPC status codes', () => {
   });
 
   it('answers INTERNAL without internals for a bug', async () => {
-    const s = await startServer({ spans: new CapturingSink<ResourceSpans[]>(() => new TypeError('secret internals at /srv/app.js:1')) });
+    const s = await startServer({
+      spans: new CapturingSink<ResourceSpans[]>(() => new TypeError('secret internals at /srv/app.js:1')),
+    });
     try {
       const err = failed(await rawExport(s.client, 'traces', good));
       expect(err.code).toBe(13);
@@ -164,14 +202,21 @@ describe('OTLP/gRPC status codes', () => {
     const s = await startServer({ spans, maxMessageBytes: 4096 });
     const gz = rawClient(s.url, { gzip: true });
     try {
-      const big = tracesRequest(Array.from({ length: 100 }, (_, i) => span('f6'.repeat(16), (0x1000000000000000n + BigInt(i)).toString(16), 'x'.repeat(64))));
+      const big = tracesRequest(
+        Array.from({ length: 100 }, (_, i) =>
+          span('f6'.repeat(16), (0x1000000000000000n + BigInt(i)).toString(16), 'x'.repeat(64)),
+        ),
+      );
       expect(big.length).toBeGreaterThan(4096);
       expect(gzipSync(big).length).toBeLessThan(4096);
       const plain = failed(await rawExport(s.client, 'traces', big));
       expect([plain.code, plain.details]).toEqual([8, expect.stringMatching(/larger than max \(\d+ vs 4096\)/)]);
       // Compressed it fits the limit on the wire, and is refused while being decompressed.
       const zipped = failed(await rawExport(gz, 'traces', big));
-      expect([zipped.code, zipped.details]).toEqual([8, 'Received message that decompresses to a size larger than 4096']);
+      expect([zipped.code, zipped.details]).toEqual([
+        8,
+        'Received message that decompresses to a size larger than 4096',
+      ]);
       expect(spans.batches).toEqual([]);
     } finally {
       gz.close();
@@ -200,13 +245,28 @@ describe('OTLP/gRPC status codes', () => {
     const s = await startServer({ logs, samples, logLimits: { maxLineBytes: 64 } });
     try {
       const body = 'x'.repeat(100);
-      const l = await rawExport(s.client, 'logs', encodeLogs([{ attributes: { 'service.name': 'svc' }, scopes: [{ items: [{ time: NOW_NS, body, severityNumber: 9 }] }] }]));
+      const l = await rawExport(
+        s.client,
+        'logs',
+        encodeLogs([
+          { attributes: { 'service.name': 'svc' }, scopes: [{ items: [{ time: NOW_NS, body, severityNumber: 9 }] }] },
+        ]),
+      );
       expect(l).toEqual({ ok: true, response: new Uint8Array(0) });
       const record = logs.batches[0]![0]!.scopeLogs[0]!.logRecords[0]!;
       expect(typeof record.body === 'string' && record.body.length).toBe(64);
 
       const ms = Number(NOW_NS / 1_000_000n);
-      const m = await rawExport(s.client, 'metrics', encodeMetrics([{ attributes: { 'service.name': 'svc' }, scopes: [{ items: [{ name: 'queue.depth', gauge: [{ time: NOW_NS, double: 7 }] }] }] }]));
+      const m = await rawExport(
+        s.client,
+        'metrics',
+        encodeMetrics([
+          {
+            attributes: { 'service.name': 'svc' },
+            scopes: [{ items: [{ name: 'queue.depth', gauge: [{ time: NOW_NS, double: 7 }] }] }],
+          },
+        ]),
+      );
       expect(m.ok).toBe(true);
       const series = samples.batches[0]!.series.find((x) => x.labels.__name__ === 'queue_depth');
       expect(series?.samples).toEqual([{ timestampMs: ms, value: 7 }]);
@@ -229,7 +289,12 @@ describe('OTLP/gRPC with ingest tokens', () => {
   const body = tracesRequest([span('a7'.repeat(16), '4142434445464748')]);
 
   it('answers UNAUTHENTICATED without a token or with a wrong one, and stores nothing', async () => {
-    for (const md of [{}, { authorization: 'Bearer wrong' }, { authorization: 'alpha-token' }, { authorization: 'Bearer alpha-token-and-more' }] as Record<string, string>[]) {
+    for (const md of [
+      {},
+      { authorization: 'Bearer wrong' },
+      { authorization: 'alpha-token' },
+      { authorization: 'Bearer alpha-token-and-more' },
+    ] as Record<string, string>[]) {
       const err = failed(await rawExport(s.client, 'traces', body, md));
       expect(err.code).toBe(16);
       expect(err.details).not.toContain('alpha');
@@ -242,7 +307,11 @@ describe('OTLP/gRPC with ingest tokens', () => {
     expect((await rawExport(s.client, 'traces', body, { authorization: 'bearer alpha-token' })).ok).toBe(true);
     expect(spans.batches).toHaveLength(2);
     const text = await s.metrics.registry.metrics();
-    expect(text).toContain('pivot_ingest_grpc_requests_total{method="opentelemetry.proto.collector.trace.v1.TraceService/Export",code="UNAUTHENTICATED"} 4');
-    expect(text).toContain('pivot_ingest_grpc_requests_total{method="opentelemetry.proto.collector.trace.v1.TraceService/Export",code="OK"} 2');
+    expect(text).toContain(
+      'pivot_ingest_grpc_requests_total{method="opentelemetry.proto.collector.trace.v1.TraceService/Export",code="UNAUTHENTICATED"} 4',
+    );
+    expect(text).toContain(
+      'pivot_ingest_grpc_requests_total{method="opentelemetry.proto.collector.trace.v1.TraceService/Export",code="OK"} 2',
+    );
   });
 });

@@ -13,7 +13,12 @@ for (const name of BENCHES) {
   if (!existsSync(file)) continue;
   process.stderr.write(`\n== bench:${name}\n`);
   const t0 = performance.now();
-  const res = spawnSync(process.execPath, ['--import', 'tsx', file.pathname], { env: process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  const res = spawnSync(process.execPath, ['--import', 'tsx', file.pathname], {
+    env: process.env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+  });
   const lines = res.stdout.trim().split('\n');
   if (res.status !== 0) {
     process.stderr.write(res.stdout);

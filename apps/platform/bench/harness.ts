@@ -57,7 +57,10 @@ export function report(title: string, figures: Figure[], notes: string[] = []): 
     '',
     '| figure | value | baseline (same run) | ratio | goal |',
     '|---|---|---|---|---|',
-    ...figures.map((f) => `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baselineName}: ${fmt(f.baseline)} ${f.unit} | ${f.ratio.toFixed(2)}× | ${f.goal} |`),
+    ...figures.map(
+      (f) =>
+        `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baselineName}: ${fmt(f.baseline)} ${f.unit} | ${f.ratio.toFixed(2)}× | ${f.goal} |`,
+    ),
     ...(notes.length ? ['', ...notes] : []),
     '',
   ];
@@ -66,7 +69,25 @@ export function report(title: string, figures: Figure[], notes: string[] = []): 
   mkdirSync(dir, { recursive: true });
   writeFileSync(new URL(`${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.md`, dir), md);
   process.stdout.write(md + '\n');
-  process.stdout.write(JSON.stringify({ benchmark: title, scale: SCALE, figures: Object.fromEntries(figures.map((f) => [f.name, { value: f.value, unit: f.unit, baseline: f.baseline, baselineName: f.baselineName, ratio: f.ratio, goal: f.goal }])) }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      benchmark: title,
+      scale: SCALE,
+      figures: Object.fromEntries(
+        figures.map((f) => [
+          f.name,
+          {
+            value: f.value,
+            unit: f.unit,
+            baseline: f.baseline,
+            baselineName: f.baselineName,
+            ratio: f.ratio,
+            goal: f.goal,
+          },
+        ]),
+      ),
+    }) + '\n',
+  );
 }
 
 function cpuCount(): number {
@@ -74,10 +95,27 @@ function cpuCount(): number {
 }
 
 /** Runs load-client.mjs in its own process against `url`; returns its wall time and retry count. */
-export async function runLoadClient(dir: string, url: string, concurrency: number, contentType = 'application/x-protobuf', contentEncoding = ''): Promise<{ seconds: number; retries: number }> {
+export async function runLoadClient(
+  dir: string,
+  url: string,
+  concurrency: number,
+  contentType = 'application/x-protobuf',
+  contentEncoding = '',
+): Promise<{ seconds: number; retries: number }> {
   const { spawn } = await import('node:child_process');
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [new URL('./load-client.mjs', import.meta.url).pathname, dir, url, String(concurrency), contentType, contentEncoding], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        new URL('./load-client.mjs', import.meta.url).pathname,
+        dir,
+        url,
+        String(concurrency),
+        contentType,
+        contentEncoding,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let buf = '';
     child.stdout.on('data', (d) => (buf += d));
     child.on('exit', (code) => (code === 0 ? resolve(buf) : reject(new Error(`load client exited ${code}`))));

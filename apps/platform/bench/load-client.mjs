@@ -4,8 +4,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [dir, url, concurrencyArg, contentType = 'application/x-protobuf', contentEncoding = ''] = process.argv.slice(2);
-const headers = { 'content-type': contentType, ...(contentEncoding ? { 'content-encoding': contentEncoding, 'x-prometheus-remote-write-version': '0.1.0' } : {}) };
-const files = readdirSync(dir).filter((f) => f.endsWith('.bin')).sort().map((f) => readFileSync(join(dir, f)));
+const headers = {
+  'content-type': contentType,
+  ...(contentEncoding ? { 'content-encoding': contentEncoding, 'x-prometheus-remote-write-version': '0.1.0' } : {}),
+};
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.bin'))
+  .sort()
+  .map((f) => readFileSync(join(dir, f)));
 const concurrency = Number(concurrencyArg);
 let retries = 0;
 const t0 = performance.now();
@@ -18,11 +24,14 @@ async function worker(w) {
       const res = await fetch(url, { method: 'POST', body, headers });
       const text = await res.text();
       if (res.status === 200 || res.status === 204) break;
-      if (res.status !== 429 && res.status < 500) throw new Error(`unexpected status ${res.status}: ${text.slice(0, 300)}`);
+      if (res.status !== 429 && res.status < 500)
+        throw new Error(`unexpected status ${res.status}: ${text.slice(0, 300)}`);
       retries++;
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 }
 await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
-process.stdout.write(JSON.stringify({ seconds: (performance.now() - t0) / 1000, requests: files.length, retries }) + '\n');
+process.stdout.write(
+  JSON.stringify({ seconds: (performance.now() - t0) / 1000, requests: files.length, retries }) + '\n',
+);

@@ -12,7 +12,16 @@ import { decodeNdjson } from '@pivot/logformats';
 import { startIngest } from '@pivot/ingest';
 import { createApiApp } from '@pivot/api';
 import { createLogger, loadConfig } from '@pivot/server-kit';
-import { LOGS_TABLE, LogQueries, PartitionManager, TraceQueries, dayIndexOfNs, insertLogColumns, toLogColumns, type Database } from '@pivot/store';
+import {
+  LOGS_TABLE,
+  LogQueries,
+  PartitionManager,
+  TraceQueries,
+  dayIndexOfNs,
+  insertLogColumns,
+  toLogColumns,
+  type Database,
+} from '@pivot/store';
 import type { ResourceLogs } from '@pivot/model';
 import { encodeLogs, type TLog } from '../../../packages/otlp/test/otlp-writer.ts';
 import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient, type Figure } from './harness.ts';
@@ -79,7 +88,10 @@ function makeLogRequests(): { service: string; logs: BenchLog[] }[] {
           ['info', `order ${order} placed by user ${user} (${(ms % 7) + 1} items)`],
           ['warn', `payment declined for order ${order}: insufficient funds`],
           ['debug', `cache miss for key product:${user}, loading from database`],
-          ['error', `connection reset by peer while calling inventory-${ms % 5}:8080, retrying (attempt ${(ms % 3) + 1})`],
+          [
+            'error',
+            `connection reset by peer while calling inventory-${ms % 5}:8080, retrying (attempt ${(ms % 3) + 1})`,
+          ],
           ['info', `user ${user} signed in from 10.${ms % 256}.${user % 256}.7`],
           ['warn', `slow query on orders took ${ms}ms: SELECT * FROM orders WHERE customer_id = $1`],
           ['info', `shipment SHP-${hex(6)} for order ${order} handed to courier`],
@@ -95,8 +107,19 @@ function makeLogRequests(): { service: string; logs: BenchLog[] }[] {
 /** As pino writes them (with the OpenTelemetry pino instrumentation's trace fields). */
 function toNdjson(req: { service: string; logs: BenchLog[] }): Uint8Array {
   const lines = req.logs.map((l) =>
-    JSON.stringify({ level: LEVELS[l.level][1], time: l.timeMs, pid: 4242, hostname: `${req.service}-0`, service: req.service, msg: l.msg,
-      trace_id: l.traceId, span_id: l.spanId, trace_flags: '01', 'http.route': l.route, 'user.id': l.userId }),
+    JSON.stringify({
+      level: LEVELS[l.level][1],
+      time: l.timeMs,
+      pid: 4242,
+      hostname: `${req.service}-0`,
+      service: req.service,
+      msg: l.msg,
+      trace_id: l.traceId,
+      span_id: l.spanId,
+      trace_flags: '01',
+      'http.route': l.route,
+      'user.id': l.userId,
+    }),
   );
   return Buffer.from(lines.join('\n') + '\n');
 }
@@ -104,10 +127,22 @@ function toNdjson(req: { service: string; logs: BenchLog[] }): Uint8Array {
 /** As the OpenTelemetry JS log exporter sends them. */
 function toOtlp(req: { service: string; logs: BenchLog[] }): Uint8Array {
   const items: TLog[] = req.logs.map((l) => ({
-    time: BigInt(l.timeMs) * NS_PER_MS, observed: BigInt(l.timeMs) * NS_PER_MS, severityNumber: LEVELS[l.level][0], severityText: l.level.toUpperCase(),
-    body: l.msg, attributes: { 'http.route': l.route, 'user.id': { int: l.userId } }, flags: 1, traceId: l.traceId, spanId: l.spanId,
+    time: BigInt(l.timeMs) * NS_PER_MS,
+    observed: BigInt(l.timeMs) * NS_PER_MS,
+    severityNumber: LEVELS[l.level][0],
+    severityText: l.level.toUpperCase(),
+    body: l.msg,
+    attributes: { 'http.route': l.route, 'user.id': { int: l.userId } },
+    flags: 1,
+    traceId: l.traceId,
+    spanId: l.spanId,
   }));
-  return encodeLogs([{ attributes: { 'service.name': req.service, 'host.name': `${req.service}-0` }, scopes: [{ name: 'app', version: '1.0.0', items }] }]);
+  return encodeLogs([
+    {
+      attributes: { 'service.name': req.service, 'host.name': `${req.service}-0` },
+      scopes: [{ name: 'app', version: '1.0.0', items }],
+    },
+  ]);
 }
 
 async function countLogs(db: Database): Promise<number> {
@@ -128,7 +163,8 @@ async function ceilingRun(f: Format, total: number): Promise<number> {
     // Prepared outside the timed part: decoded and turned into the writer's column arrays.
     const perFlush = Math.max(1, Math.floor(BATCH_ITEMS / RECORDS_PER_REQUEST));
     const groups = [];
-    for (let i = 0; i < f.payloads.length; i += perFlush) groups.push(toLogColumns(f.payloads.slice(i, i + perFlush).map((p) => f.decode(p))));
+    for (let i = 0; i < f.payloads.length; i += perFlush)
+      groups.push(toLogColumns(f.payloads.slice(i, i + perFlush).map((p) => f.decode(p))));
     await new PartitionManager(fresh.db).ensure(LOGS_TABLE, new Set(groups.flatMap((g) => [...g.days])));
     let next = 0;
     const t0 = performance.now();
@@ -148,13 +184,30 @@ async function ceilingRun(f: Format, total: number): Promise<number> {
   }
 }
 
-async function endToEndRun(f: Format, total: number, dir: string, startNs: bigint): Promise<{ rate: number; retries: number }> {
+async function endToEndRun(
+  f: Format,
+  total: number,
+  dir: string,
+  startNs: bigint,
+): Promise<{ rate: number; retries: number }> {
   const fresh = await freshDatabase();
-  const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', GRPC_PORT: '0', INGEST_BATCH_MAX_ITEMS: String(BATCH_ITEMS), ...(fresh.url ? { DATABASE_URL: fresh.url } : {}) });
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    INGEST_PORT: '0',
+    PORT: '0',
+    GRPC_PORT: '0',
+    INGEST_BATCH_MAX_ITEMS: String(BATCH_ITEMS),
+    ...(fresh.url ? { DATABASE_URL: fresh.url } : {}),
+  });
   const ingest = await startIngest(config, fresh.db, createLogger('warn', 'bench'));
   await new PartitionManager(fresh.db).ensure(LOGS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1]);
   try {
-    const { seconds, retries } = await runLoadClient(dir, `${ingest.http.url}${f.path}`, CLIENT_CONCURRENCY, f.contentType);
+    const { seconds, retries } = await runLoadClient(
+      dir,
+      `${ingest.http.url}${f.path}`,
+      CLIENT_CONCURRENCY,
+      f.contentType,
+    );
     const n = await countLogs(fresh.db);
     if (n !== total) throw new Error(`${f.name} end-to-end run stored ${n} of ${total} logs`);
     return { rate: total / seconds, retries };
@@ -169,8 +222,20 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
   const total = REQUESTS * RECORDS_PER_REQUEST;
   const startNs = BigInt(requests[0]!.logs[0]!.timeMs) * NS_PER_MS;
   const formats: Format[] = [
-    { name: 'NDJSON', path: '/api/v1/logs', contentType: 'application/x-ndjson', payloads: requests.map(toNdjson), decode: (p) => decodeNdjson(p).resourceLogs },
-    { name: 'OTLP protobuf', path: '/v1/logs', contentType: 'application/x-protobuf', payloads: requests.map(toOtlp), decode: (p) => decodeExportLogsRequest(p).resourceLogs },
+    {
+      name: 'NDJSON',
+      path: '/api/v1/logs',
+      contentType: 'application/x-ndjson',
+      payloads: requests.map(toNdjson),
+      decode: (p) => decodeNdjson(p).resourceLogs,
+    },
+    {
+      name: 'OTLP protobuf',
+      path: '/v1/logs',
+      contentType: 'application/x-protobuf',
+      payloads: requests.map(toOtlp),
+      decode: (p) => decodeExportLogsRequest(p).resourceLogs,
+    },
   ];
   const figures: Figure[] = [];
   const notes: string[] = [];
@@ -194,8 +259,18 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     }
     const c = median(ceilings);
     const e = median(e2e);
-    figures.push({ name: `log ingest, ${f.name} over HTTP, committed`, value: e, unit: 'logs/s', baseline: c, baselineName: 'direct insert of prepared rows', ratio: e / c, goal: '≥ 0.8× ceiling' });
-    notes.push(`${f.name}: ${total} logs per run in ${REQUESTS} requests of ${RECORDS_PER_REQUEST} (${mb.toFixed(1)} MB), ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`);
+    figures.push({
+      name: `log ingest, ${f.name} over HTTP, committed`,
+      value: e,
+      unit: 'logs/s',
+      baseline: c,
+      baselineName: 'direct insert of prepared rows',
+      ratio: e / c,
+      goal: '≥ 0.8× ceiling',
+    });
+    notes.push(
+      `${f.name}: ${total} logs per run in ${REQUESTS} requests of ${RECORDS_PER_REQUEST} (${mb.toFixed(1)} MB), ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`,
+    );
   }
   return { figures, notes };
 }
@@ -204,12 +279,16 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
 // 2. Query corpus
 
 /** Runs setup SQL without the API's statement timeout (index builds on 10M rows take minutes). */
-async function setupRunner(fresh: Awaited<ReturnType<typeof freshDatabase>>): Promise<{ exec(q: string): Promise<void>; close(): Promise<void> }> {
+async function setupRunner(
+  fresh: Awaited<ReturnType<typeof freshDatabase>>,
+): Promise<{ exec(q: string): Promise<void>; close(): Promise<void> }> {
   if (!fresh.url) return { exec: async (q) => void (await fresh.db.query(sql.raw(q))), close: async () => {} };
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: fresh.url });
   await client.connect();
-  await client.query(`SET statement_timeout = 0; SET maintenance_work_mem = '512MB'; SET max_parallel_maintenance_workers = 1`);
+  await client.query(
+    `SET statement_timeout = 0; SET maintenance_work_mem = '512MB'; SET max_parallel_maintenance_workers = 1`,
+  );
   return { exec: async (q) => void (await client.query(q)), close: () => client.end() };
 }
 
@@ -219,15 +298,24 @@ async function setupRunner(fresh: Awaited<ReturnType<typeof freshDatabase>>): Pr
  * quota" message every 5000 rows. Secondary indexes are dropped for the load and rebuilt after, as a
  * bulk load would.
  */
-async function buildCorpus(db: Database, exec: (q: string) => Promise<void>): Promise<{ startNs: bigint; endNs: bigint }> {
+async function buildCorpus(
+  db: Database,
+  exec: (q: string) => Promise<void>,
+): Promise<{ startNs: bigint; endNs: bigint }> {
   const endNs = BigInt(Date.now()) * NS_PER_MS;
   const startNs = endNs - 2n * DAY_NS;
   const stepNs = (endNs - startNs) / BigInt(CORPUS_ROWS);
   const partitions = new PartitionManager(db);
   await partitions.ensure(LOGS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1, dayIndexOfNs(endNs)]);
-  const services = SERVICES.map((s, i) => `(${i + 1}, '${s}', '{"service.name": "${s}", "host.name": "${s}-0"}', 0)`).join(', ');
-  await exec(`INSERT INTO resources (id, service_name, attributes, dropped_attributes_count) VALUES ${services} ON CONFLICT DO NOTHING`);
-  await exec(`INSERT INTO scopes (id, name, version, attributes) VALUES (1, 'app', '1.0.0', '{}') ON CONFLICT DO NOTHING`);
+  const services = SERVICES.map(
+    (s, i) => `(${i + 1}, '${s}', '{"service.name": "${s}", "host.name": "${s}-0"}', 0)`,
+  ).join(', ');
+  await exec(
+    `INSERT INTO resources (id, service_name, attributes, dropped_attributes_count) VALUES ${services} ON CONFLICT DO NOTHING`,
+  );
+  await exec(
+    `INSERT INTO scopes (id, name, version, attributes) VALUES (1, 'app', '1.0.0', '{}') ON CONFLICT DO NOTHING`,
+  );
   const idx = await db.query<{ name: string; def: string }>(sql`
     SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
     JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
@@ -303,7 +391,11 @@ interface FtsResult {
   queries: Record<string, { p50: number; p99: number; rows: number }>;
 }
 
-async function compareFullText(db: Database, exec: (q: string) => Promise<void>, orderIds: string[]): Promise<FtsResult[]> {
+async function compareFullText(
+  db: Database,
+  exec: (q: string) => Promise<void>,
+  orderIds: string[],
+): Promise<FtsResult[]> {
   await exec('DROP TABLE IF EXISTS fts_scratch');
   await exec('CREATE TABLE fts_scratch AS SELECT time_ns, body FROM logs');
   await exec('CREATE INDEX fts_scratch_time ON fts_scratch (time_ns DESC)');
@@ -348,7 +440,12 @@ async function compareFullText(db: Database, exec: (q: string) => Promise<void>,
     await measure('common word, newest 100', () => v.word('declined'), 'newest');
     await measure('common word, count all', () => v.word('declined'), 'count', 3);
     await measure('rare word, newest 100', () => v.word('quota'), 'newest');
-    await measure('order ID substring, newest 100', (i) => v.substring(orderIds[i % orderIds.length]!), 'newest', v.index.startsWith('pg_trgm') ? runs : 3);
+    await measure(
+      'order ID substring, newest 100',
+      (i) => v.substring(orderIds[i % orderIds.length]!),
+      'newest',
+      v.index.startsWith('pg_trgm') ? runs : 3,
+    );
     out.push({ index: v.index, sizeMb: Number(size[0]!.b) / 1e6, buildSeconds, queries });
     await exec('DROP INDEX fts_scratch_idx');
   }
@@ -365,8 +462,17 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
     log(`query corpus: ${CORPUS_ROWS} logs`);
     await buildCorpus(fresh.db, runner.exec);
     const db = fresh.db;
-    const app = createApiApp({ logger: createLogger('silent', 'bench'), traces: new TraceQueries(db), logs: { queries: new LogQueries(db) }, ready: () => db.ping() });
-    const traceIds = (await db.query<{ id: string }>(sql`SELECT trace_id::text AS id FROM traces TABLESAMPLE SYSTEM (5) LIMIT ${QUERY_RUNS + 1}`)).map((r) => r.id.replaceAll('-', ''));
+    const app = createApiApp({
+      logger: createLogger('silent', 'bench'),
+      traces: new TraceQueries(db),
+      logs: { queries: new LogQueries(db) },
+      ready: () => db.ping(),
+    });
+    const traceIds = (
+      await db.query<{ id: string }>(
+        sql`SELECT trace_id::text AS id FROM traces TABLESAMPLE SYSTEM (5) LIMIT ${QUERY_RUNS + 1}`,
+      )
+    ).map((r) => r.id.replaceAll('-', ''));
     // Fragments from inside real order IDs (6 of their 8 hex digits), each matching about one log.
     const orderIds = (
       await db.query<{ o: string }>(sql`
@@ -376,30 +482,73 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
     const get = async (path: string, expectRows: boolean) => {
       const res = await app.request(path);
       const body = (await res.json()) as { logs: unknown[] };
-      if (res.status !== 200 || (expectRows && body.logs.length === 0)) throw new Error(`${path}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      if (res.status !== 200 || (expectRows && body.logs.length === 0))
+        throw new Error(`${path}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
     };
     const api: [string, string, (i: number) => string, boolean][] = [
       ['logs by trace ID', '/api/logs?traceId=', (i) => `/api/logs?traceId=${traceIds[i % traceIds.length]}`, true],
       ['logs of a trace', '/api/traces/{id}/logs', (i) => `/api/traces/${traceIds[i % traceIds.length]}/logs`, true],
       ['full-text word', '/api/logs?q=declined', () => '/api/logs?q=declined', true],
       ['full-text rare word', '/api/logs?q=quota', () => '/api/logs?q=quota', true],
-      ['full-text order ID substring', '/api/logs?q=<6 hex of an order ID>', (i) => `/api/logs?q=${orderIds[i % orderIds.length]}`, true],
-      ['full-text phrase and exclusion', '/api/logs?q="connection reset" -inventory-3', () => `/api/logs?q=${encodeURIComponent('"connection reset" -inventory-3')}`, true],
+      [
+        'full-text order ID substring',
+        '/api/logs?q=<6 hex of an order ID>',
+        (i) => `/api/logs?q=${orderIds[i % orderIds.length]}`,
+        true,
+      ],
+      [
+        'full-text phrase and exclusion',
+        '/api/logs?q="connection reset" -inventory-3',
+        () => `/api/logs?q=${encodeURIComponent('"connection reset" -inventory-3')}`,
+        true,
+      ],
       // Worst case: no log matches, so every candidate the trigram index yields (1 in 8 logs) is checked.
-      ['full-text with no match', '/api/logs?q="payment declined" -funds', () => `/api/logs?q=${encodeURIComponent('"payment declined" -funds')}`, false],
-      ['service and severity', '/api/logs?service=payment&severity=warn', () => '/api/logs?service=payment&severity=warn', true],
+      [
+        'full-text with no match',
+        '/api/logs?q="payment declined" -funds',
+        () => `/api/logs?q=${encodeURIComponent('"payment declined" -funds')}`,
+        false,
+      ],
+      [
+        'service and severity',
+        '/api/logs?service=payment&severity=warn',
+        () => '/api/logs?service=payment&severity=warn',
+        true,
+      ],
     ];
     const figures: Figure[] = [];
     const notes: string[] = [];
     for (const [name, shape, path, expectRows] of api) {
-      const runs = name.includes('no match') ? 3 : name.startsWith('full-text') ? Math.max(20, Math.floor(QUERY_RUNS / 4)) : QUERY_RUNS;
+      const runs = name.includes('no match')
+        ? 3
+        : name.startsWith('full-text')
+          ? Math.max(20, Math.floor(QUERY_RUNS / 4))
+          : QUERY_RUNS;
       const t = await timeRuns(runs, (i) => get(path(i), expectRows));
       log(`  ${name}: p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms`);
       const goal = name.includes('trace') ? '< 50 ms at 10M (p99)' : '< 50 ms (interactive)';
-      figures.push({ name: `${name} p50 (${shape})`, value: t.p50, unit: 'ms', baseline: 50, baselineName: 'budget', ratio: t.p50 / 50, goal });
-      figures.push({ name: `${name} p99 (${shape})`, value: t.p99, unit: 'ms', baseline: 50, baselineName: 'budget', ratio: t.p99 / 50, goal });
+      figures.push({
+        name: `${name} p50 (${shape})`,
+        value: t.p50,
+        unit: 'ms',
+        baseline: 50,
+        baselineName: 'budget',
+        ratio: t.p50 / 50,
+        goal,
+      });
+      figures.push({
+        name: `${name} p99 (${shape})`,
+        value: t.p99,
+        unit: 'ms',
+        baseline: 50,
+        baselineName: 'budget',
+        ratio: t.p99 / 50,
+        goal,
+      });
     }
-    notes.push(`Queries: ${CORPUS_ROWS.toLocaleString('en-US')} logs over 2 days (2-3 day partitions), 8 services, 80% with a trace ID (~10 logs per trace), through the API app in process (routing, SQL, JSON; no socket); ${QUERY_RUNS} runs for trace lookups with a different trace each time, fewer for full-text.`);
+    notes.push(
+      `Queries: ${CORPUS_ROWS.toLocaleString('en-US')} logs over 2 days (2-3 day partitions), 8 services, 80% with a trace ID (~10 logs per trace), through the API app in process (routing, SQL, JSON; no socket); ${QUERY_RUNS} runs for trace lookups with a different trace each time, fewer for full-text.`,
+    );
 
     log('full-text index comparison on a scratch copy of the corpus');
     const fts = await compareFullText(db, runner.exec, orderIds);
@@ -407,16 +556,39 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
     for (const q of Object.keys(trgm.queries)) {
       const a = trgm.queries[q]!;
       const b = tsv.queries[q]!;
-      figures.push({ name: `FTS scratch: ${q}, pg_trgm p50`, value: a.p50, unit: 'ms', baseline: b.p50, baselineName: tsv.index, ratio: a.p50 / b.p50, goal: 'choose by the numbers' });
+      figures.push({
+        name: `FTS scratch: ${q}, pg_trgm p50`,
+        value: a.p50,
+        unit: 'ms',
+        baseline: b.p50,
+        baselineName: tsv.index,
+        ratio: a.p50 / b.p50,
+        goal: 'choose by the numbers',
+      });
     }
-    figures.push({ name: 'FTS scratch: index size, pg_trgm', value: trgm.sizeMb, unit: 'MB', baseline: tsv.sizeMb, baselineName: tsv.index, ratio: trgm.sizeMb / tsv.sizeMb, goal: 'choose by the numbers' });
+    figures.push({
+      name: 'FTS scratch: index size, pg_trgm',
+      value: trgm.sizeMb,
+      unit: 'MB',
+      baseline: tsv.sizeMb,
+      baselineName: tsv.index,
+      ratio: trgm.sizeMb / tsv.sizeMb,
+      goal: 'choose by the numbers',
+    });
     notes.push(
       '',
       `Full-text index comparison, scratch table of the same ${CORPUS_ROWS.toLocaleString('en-US')} bodies (plus a time index), queries as the API runs them (newest 100 matches) and a count of all matches:`,
       '',
       `| index | size | build | ${Object.keys(trgm.queries).join(' | ')} |`,
-      `|---|---|---|${Object.keys(trgm.queries).map(() => '---').join('|')}|`,
-      ...fts.map((r) => `| ${r.index} | ${r.sizeMb.toFixed(0)} MB | ${r.buildSeconds.toFixed(1)} s | ${Object.values(r.queries).map((q) => `${q.p50.toFixed(1)} / ${q.p99.toFixed(1)} ms (${q.rows})`).join(' | ')} |`),
+      `|---|---|---|${Object.keys(trgm.queries)
+        .map(() => '---')
+        .join('|')}|`,
+      ...fts.map(
+        (r) =>
+          `| ${r.index} | ${r.sizeMb.toFixed(0)} MB | ${r.buildSeconds.toFixed(1)} s | ${Object.values(r.queries)
+            .map((q) => `${q.p50.toFixed(1)} / ${q.p99.toFixed(1)} ms (${q.rows})`)
+            .join(' | ')} |`,
+      ),
       '',
       'Cells: p50 / p99 (rows returned or counted). tsvector cannot answer a substring inside a token (an order ID fragment): that query falls back to an unindexed ILIKE.',
     );

@@ -8,7 +8,13 @@ import { unixMillis, type MetricsBatch } from '@pivot/model';
 import { encodeWriteRequest } from '@pivot/remote-write';
 import { startIngest } from '@pivot/ingest';
 import { createLogger, loadConfig } from '@pivot/server-kit';
-import { METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE, PartitionManager, compactMetricChunks, dayIndexOfMs } from '@pivot/store';
+import {
+  METRIC_CHUNKS_TABLE,
+  METRIC_EXEMPLARS_TABLE,
+  PartitionManager,
+  compactMetricChunks,
+  dayIndexOfMs,
+} from '@pivot/store';
 import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient } from './harness.ts';
 import { startPrometheusReceiver } from './prometheus-server.ts';
 
@@ -34,8 +40,18 @@ function makePayloads(): { payloads: Uint8Array[]; samples: number } {
         const s = b * SERIES_PER_REQUEST + k;
         const h = Math.floor(s / 10);
         const part = s % 10;
-        const name = part < 8 ? 'http_server_duration_seconds_bucket' : part === 8 ? 'http_server_duration_seconds_sum' : 'http_server_duration_seconds_count';
-        const labels: Record<string, string> = { __name__: name, job: `svc-${h % 20}`, instance: `10.0.${h % 256}.${h}:9100`, route: `/api/r${h}` };
+        const name =
+          part < 8
+            ? 'http_server_duration_seconds_bucket'
+            : part === 8
+              ? 'http_server_duration_seconds_sum'
+              : 'http_server_duration_seconds_count';
+        const labels: Record<string, string> = {
+          __name__: name,
+          job: `svc-${h % 20}`,
+          instance: `10.0.${h % 256}.${h}:9100`,
+          route: `/api/r${h}`,
+        };
         if (part < 8) labels.le = ['0.005', '0.01', '0.05', '0.1', '0.5', '1', '5', '+Inf'][part]!;
         const sorted = Object.fromEntries(Object.entries(labels).sort(([a], [c]) => (a < c ? -1 : 1)));
         const base = t * SAMPLES_PER_SERIES;
@@ -44,7 +60,8 @@ function makePayloads(): { payloads: Uint8Array[]; samples: number } {
           samples: Array.from({ length: SAMPLES_PER_SERIES }, (_, i) => ({
             timestampMs: unixMillis(start + (base + i) * STEP_MS),
             // Cumulative counters growing at a rate that varies per series, like real buckets.
-            value: part === 8 ? (base + i) * (h % 7 + 1) * 0.137 : Math.floor((base + i) * ((part + 1) * 3 + (h % 5))),
+            value:
+              part === 8 ? (base + i) * ((h % 7) + 1) * 0.137 : Math.floor((base + i) * ((part + 1) * 3 + (h % 5))),
           })),
           exemplars: [],
         });
@@ -68,9 +85,17 @@ function dirBytes(dir: string): number {
 async function prometheusRun(dir: string, samples: number): Promise<{ rate: number; bytesPerSample: number }> {
   const prom = await startPrometheusReceiver();
   try {
-    const { seconds } = await runLoadClient(dir, `${prom.url}/api/v1/write`, CLIENTS, 'application/x-protobuf', 'snappy');
+    const { seconds } = await runLoadClient(
+      dir,
+      `${prom.url}/api/v1/write`,
+      CLIENTS,
+      'application/x-protobuf',
+      'snappy',
+    );
     // A snapshot writes the head as a persistent block: the on-disk size of exactly these samples.
-    const snap = (await (await fetch(`${prom.url}/api/v1/admin/tsdb/snapshot`, { method: 'POST' })).json()) as { data: { name: string } };
+    const snap = (await (await fetch(`${prom.url}/api/v1/admin/tsdb/snapshot`, { method: 'POST' })).json()) as {
+      data: { name: string };
+    };
     const bytes = dirBytes(join(prom.dataDir, 'snapshots', snap.data.name));
     return { rate: samples / seconds, bytesPerSample: bytes / samples };
   } finally {
@@ -78,16 +103,33 @@ async function prometheusRun(dir: string, samples: number): Promise<{ rate: numb
   }
 }
 
-async function ourRun(dir: string, samples: number): Promise<{ rate: number; bytesPerSample: number; rowsBefore: number }> {
+async function ourRun(
+  dir: string,
+  samples: number,
+): Promise<{ rate: number; bytesPerSample: number; rowsBefore: number }> {
   const f = await freshDatabase();
-  const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', GRPC_PORT: '0', COMPACTION_INTERVAL_MS: '3600000', ...(f.url ? { DATABASE_URL: f.url } : {}) });
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    INGEST_PORT: '0',
+    PORT: '0',
+    GRPC_PORT: '0',
+    COMPACTION_INTERVAL_MS: '3600000',
+    ...(f.url ? { DATABASE_URL: f.url } : {}),
+  });
   const ingest = await startIngest(config, f.db, createLogger('warn', 'bench'));
   const today = dayIndexOfMs(Date.now());
   await new PartitionManager(f.db).ensure(METRIC_CHUNKS_TABLE, [today - 1, today]);
   await new PartitionManager(f.db).ensure(METRIC_EXEMPLARS_TABLE, [today - 1, today]);
   try {
-    const { seconds } = await runLoadClient(dir, `${ingest.http.url}/api/v1/write`, CLIENTS, 'application/x-protobuf', 'snappy');
-    const rows = async () => Number((await f.db.query<{ n: string }>(sql`SELECT count(*) AS n, sum(samples) AS s FROM metric_chunks`))[0]!.n);
+    const { seconds } = await runLoadClient(
+      dir,
+      `${ingest.http.url}/api/v1/write`,
+      CLIENTS,
+      'application/x-protobuf',
+      'snappy',
+    );
+    const rows = async () =>
+      Number((await f.db.query<{ n: string }>(sql`SELECT count(*) AS n, sum(samples) AS s FROM metric_chunks`))[0]!.n);
     const stored = Number((await f.db.query<{ s: string }>(sql`SELECT sum(samples) AS s FROM metric_chunks`))[0]!.s);
     if (stored !== samples) throw new Error(`stored ${stored} samples, sent ${samples}`);
     const rowsBefore = await rows();
@@ -100,7 +142,9 @@ async function ourRun(dir: string, samples: number): Promise<{ rate: number; byt
       FROM pg_class c WHERE c.relkind = 'r'`);
     const chunkBytes = Number(size[0]!.chunks);
     const seriesBytes = Number(size[0]!.series);
-    process.stderr.write(`  chunks ${(chunkBytes / samples).toFixed(2)} B/sample, series table ${(seriesBytes / SERIES).toFixed(0)} B/series\n`);
+    process.stderr.write(
+      `  chunks ${(chunkBytes / samples).toFixed(2)} B/sample, series table ${(seriesBytes / SERIES).toFixed(0)} B/series\n`,
+    );
     return { rate: samples / seconds, bytesPerSample: (chunkBytes + seriesBytes) / samples, rowsBefore };
   } finally {
     await ingest.close();
@@ -110,20 +154,46 @@ async function ourRun(dir: string, samples: number): Promise<{ rate: number; byt
 
 const { payloads, samples } = makePayloads();
 const files = payloadDir(payloads);
-process.stderr.write(`${samples} samples in ${payloads.length} requests of ${SERIES_PER_REQUEST} series × ${SAMPLES_PER_SERIES} samples\n`);
+process.stderr.write(
+  `${samples} samples in ${payloads.length} requests of ${SERIES_PER_REQUEST} series × ${SAMPLES_PER_SERIES} samples\n`,
+);
 const ours: Awaited<ReturnType<typeof ourRun>>[] = [];
 const prom: Awaited<ReturnType<typeof prometheusRun>>[] = [];
 for (let i = 0; i < REPEAT; i++) {
   prom.push(await prometheusRun(files.dir, samples));
   ours.push(await ourRun(files.dir, samples));
-  process.stderr.write(`run ${i + 1}: Prometheus ${Math.round(prom[i]!.rate)} samples/s, ours ${Math.round(ours[i]!.rate)} samples/s (${ours[i]!.rowsBefore} chunk rows before compaction)\n`);
+  process.stderr.write(
+    `run ${i + 1}: Prometheus ${Math.round(prom[i]!.rate)} samples/s, ours ${Math.round(ours[i]!.rate)} samples/s (${ours[i]!.rowsBefore} chunk rows before compaction)\n`,
+  );
 }
 files.remove();
 const ourRate = median(ours.map((r) => r.rate));
 const promRate = median(prom.map((r) => r.rate));
 const ourBps = median(ours.map((r) => r.bytesPerSample));
 const promBps = median(prom.map((r) => r.bytesPerSample));
-report('Metrics ingest', [
-  { name: 'remote-write samples/s, committed', value: ourRate, unit: 'samples/s', baseline: promRate, baselineName: 'Prometheus 2.42 receiver', ratio: ourRate / promRate, goal: '≥ 0.5× Prometheus' },
-  { name: 'bytes per sample on disk, after compaction', value: ourBps, unit: 'B/sample', baseline: promBps, baselineName: 'Prometheus TSDB snapshot', ratio: ourBps / promBps, goal: '≤ 4 B/sample' },
-], [`${samples} samples per run: ${SERIES} series (histograms), ${SAMPLES_PER_SERIES} samples per series per request, ${payloads.length} requests, ${CLIENTS} concurrent connections; bytes include the series table and every index, after VACUUM FULL.`]);
+report(
+  'Metrics ingest',
+  [
+    {
+      name: 'remote-write samples/s, committed',
+      value: ourRate,
+      unit: 'samples/s',
+      baseline: promRate,
+      baselineName: 'Prometheus 2.42 receiver',
+      ratio: ourRate / promRate,
+      goal: '≥ 0.5× Prometheus',
+    },
+    {
+      name: 'bytes per sample on disk, after compaction',
+      value: ourBps,
+      unit: 'B/sample',
+      baseline: promBps,
+      baselineName: 'Prometheus TSDB snapshot',
+      ratio: ourBps / promBps,
+      goal: '≤ 4 B/sample',
+    },
+  ],
+  [
+    `${samples} samples per run: ${SERIES} series (histograms), ${SAMPLES_PER_SERIES} samples per series per request, ${payloads.length} requests, ${CLIENTS} concurrent connections; bytes include the series table and every index, after VACUUM FULL.`,
+  ],
+);

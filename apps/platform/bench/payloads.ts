@@ -33,18 +33,47 @@ export function makeRequests(requests: number, spansPerRequest: number, startNs:
         startTimeUnixNano: t as UnixNano,
         endTimeUnixNano: (t + BigInt(1_000_000 + ((i * 7919) % 50_000_000))) as UnixNano,
         attributes: isRoot
-          ? { 'http.request.method': 'GET', 'http.route': ROUTES[i % ROUTES.length]!, 'http.response.status_code': error ? 500 : 200, 'user.id': i, 'url.scheme': 'http' }
-          : { 'db.system': 'postgresql', 'db.query.text': 'SELECT * FROM orders WHERE id = $1', 'server.address': 'db', 'server.port': 5432 },
+          ? {
+              'http.request.method': 'GET',
+              'http.route': ROUTES[i % ROUTES.length]!,
+              'http.response.status_code': error ? 500 : 200,
+              'user.id': i,
+              'url.scheme': 'http',
+            }
+          : {
+              'db.system': 'postgresql',
+              'db.query.text': 'SELECT * FROM orders WHERE id = $1',
+              'server.address': 'db',
+              'server.port': 5432,
+            },
         droppedAttributesCount: 0,
-        events: error ? [{ timeUnixNano: t as UnixNano, name: 'exception', attributes: { 'exception.type': 'Error', 'exception.message': 'timeout' }, droppedAttributesCount: 0 }] : [],
+        events: error
+          ? [
+              {
+                timeUnixNano: t as UnixNano,
+                name: 'exception',
+                attributes: { 'exception.type': 'Error', 'exception.message': 'timeout' },
+                droppedAttributesCount: 0,
+              },
+            ]
+          : [],
         droppedEventsCount: 0,
         links: [],
         droppedLinksCount: 0,
         status: { code: error ? 2 : 0, message: error ? 'timeout' : '' },
       });
     }
-    out.push([{ resource: { attributes: { 'service.name': service, 'service.version': '1.0.0', 'host.name': `host-${r % 3}` }, droppedAttributesCount: 0 },
-      scopeSpans: [{ scope: { name: '@opentelemetry/instrumentation-http', version: '0.200.0', attributes: {} }, spans }] }]);
+    out.push([
+      {
+        resource: {
+          attributes: { 'service.name': service, 'service.version': '1.0.0', 'host.name': `host-${r % 3}` },
+          droppedAttributesCount: 0,
+        },
+        scopeSpans: [
+          { scope: { name: '@opentelemetry/instrumentation-http', version: '0.200.0', attributes: {} }, spans },
+        ],
+      },
+    ]);
   }
   return out;
 }

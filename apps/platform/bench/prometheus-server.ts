@@ -14,10 +14,18 @@ export interface PrometheusReceiver {
 export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pivot-bench-prom-'));
   const port = await freePort();
-  const child = spawn('/usr/bin/prometheus', [
-    '--config.file=/dev/null', `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`,
-    '--web.enable-remote-write-receiver', '--web.enable-admin-api', '--query.max-samples=100000000',
-  ], { stdio: 'ignore' });
+  const child = spawn(
+    '/usr/bin/prometheus',
+    [
+      '--config.file=/dev/null',
+      `--storage.tsdb.path=${dataDir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-remote-write-receiver',
+      '--web.enable-admin-api',
+      '--query.max-samples=100000000',
+    ],
+    { stdio: 'ignore' },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {

@@ -37,15 +37,26 @@ function makePayloads(): { payloads: Uint8Array[]; samples: number } {
       LES.forEach((le, b) => {
         batch.series.push({
           labels: { __name__: 'x_bucket', ...base, le },
-          samples: Array.from({ length: n }, (_, i) => ({ timestampMs: unixMillis(start + (p0 + i) * STEP_MS), value: Math.floor(count(p0 + i) * fraction[b]!) })),
+          samples: Array.from({ length: n }, (_, i) => ({
+            timestampMs: unixMillis(start + (p0 + i) * STEP_MS),
+            value: Math.floor(count(p0 + i) * fraction[b]!),
+          })),
           exemplars: [],
         });
       });
-      batch.series.push({ labels: { __name__: 'x_count', ...base }, samples: Array.from({ length: n }, (_, i) => ({ timestampMs: unixMillis(start + (p0 + i) * STEP_MS), value: count(p0 + i) })), exemplars: [] });
+      batch.series.push({
+        labels: { __name__: 'x_count', ...base },
+        samples: Array.from({ length: n }, (_, i) => ({
+          timestampMs: unixMillis(start + (p0 + i) * STEP_MS),
+          value: count(p0 + i),
+        })),
+        exemplars: [],
+      });
       samples += n * (LES.length + 1);
     }
     // Remote-write requires sorted label names.
-    for (const s of batch.series) s.labels = Object.fromEntries(Object.entries(s.labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    for (const s of batch.series)
+      s.labels = Object.fromEntries(Object.entries(s.labels).sort(([a], [b]) => (a < b ? -1 : 1)));
     payloads.push(encodeWriteRequest(batch));
   }
   return { payloads, samples };
@@ -63,17 +74,28 @@ async function time(url: string, query: string): Promise<number> {
   const res = await fetch(`${url}/api/v1/query_range?${qs}`);
   const body = (await res.json()) as { status: string; data?: { result: unknown[] }; error?: string };
   const ms = performance.now() - t0;
-  if (body.status !== 'success' || !body.data?.result.length) throw new Error(`${url}: ${query}: ${body.error ?? 'empty result'}`);
+  if (body.status !== 'success' || !body.data?.result.length)
+    throw new Error(`${url}: ${query}: ${body.error ?? 'empty result'}`);
   return ms;
 }
 
 const { payloads, samples } = makePayloads();
 const files = payloadDir(payloads);
-process.stderr.write(`${samples} samples (${HISTOGRAMS * (LES.length + 1)} series × ${POINTS} points) in ${payloads.length} requests\n`);
+process.stderr.write(
+  `${samples} samples (${HISTOGRAMS * (LES.length + 1)} series × ${POINTS} points) in ${payloads.length} requests\n`,
+);
 
 const prom = await startPrometheusReceiver();
 const f = await freshDatabase();
-const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', GRPC_PORT: '0', COMPACTION_INTERVAL_MS: '3600000', QUERY_MAX_SAMPLES: '100000000', ...(f.url ? { DATABASE_URL: f.url } : {}) });
+const config = loadConfig({
+  HOST: '127.0.0.1',
+  INGEST_PORT: '0',
+  PORT: '0',
+  GRPC_PORT: '0',
+  COMPACTION_INTERVAL_MS: '3600000',
+  QUERY_MAX_SAMPLES: '100000000',
+  ...(f.url ? { DATABASE_URL: f.url } : {}),
+});
 const logger = createLogger('warn', 'bench');
 const ingest = await startIngest(config, f.db, logger);
 const api = await startApi(config, f.db, logger);
@@ -96,9 +118,19 @@ try {
     const o = median(ours);
     const p = median(theirs);
     process.stderr.write(`${name}: ours ${o.toFixed(0)} ms, Prometheus ${p.toFixed(0)} ms\n`);
-    figures.push({ name, value: o, unit: 'ms', baseline: p, baselineName: 'Prometheus 2.42', ratio: o / p, goal: '≤ 2× Prometheus' });
+    figures.push({
+      name,
+      value: o,
+      unit: 'ms',
+      baseline: p,
+      baselineName: 'Prometheus 2.42',
+      ratio: o / p,
+      goal: '≤ 2× Prometheus',
+    });
   }
-  report('PromQL latency', figures, [`${samples} samples: ${HISTOGRAMS} histograms × ${LES.length} buckets + _count, ${HOURS} h at 15 s; range queries over the full ${HOURS} h at a 60 s step (1441 points), median of ${RUNS} runs after one warm-up, over HTTP.`]);
+  report('PromQL latency', figures, [
+    `${samples} samples: ${HISTOGRAMS} histograms × ${LES.length} buckets + _count, ${HOURS} h at 15 s; range queries over the full ${HOURS} h at a 60 s step (1441 points), median of ${RUNS} runs after one warm-up, over HTTP.`,
+  ]);
 } finally {
   await api.close();
   await ingest.close();

@@ -39,13 +39,21 @@ await f.db.query(sql`
     (array_agg(service_name) FILTER (WHERE parent_span_id IS NULL))[1], (array_agg(name) FILTER (WHERE parent_span_id IS NULL))[1],
     count(*), count(*) FILTER (WHERE status_code = 2), array_agg(DISTINCT service_name)
   FROM spans GROUP BY trace_id`);
-await f.db.query(sql`INSERT INTO span_operations SELECT DISTINCT service_name, name, kind FROM spans ON CONFLICT DO NOTHING`);
+await f.db.query(
+  sql`INSERT INTO span_operations SELECT DISTINCT service_name, name, kind FROM spans ON CONFLICT DO NOTHING`,
+);
 await f.db.query(sql`ANALYZE`);
-process.stderr.write(`${SPANS} spans in ${TRACES} traces generated in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+process.stderr.write(
+  `${SPANS} spans in ${TRACES} traces generated in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+);
 
 const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...(f.url ? { DATABASE_URL: f.url } : {}) });
 const api = await startApi(config, f.db, createLogger('warn', 'bench'));
-const ids = (await f.db.query<{ id: string }>(sql`SELECT replace(trace_id::text, '-', '') AS id FROM traces ORDER BY random() LIMIT ${RUNS}`)).map((r) => r.id);
+const ids = (
+  await f.db.query<{ id: string }>(
+    sql`SELECT replace(trace_id::text, '-', '') AS id FROM traces ORDER BY random() LIMIT ${RUNS}`,
+  )
+).map((r) => r.id);
 
 async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
@@ -56,32 +64,54 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
 const byIdApi: number[] = [];
 const byIdSql: number[] = [];
 for (const id of ids) {
-  byIdApi.push(await timeIt(async () => {
-    const res = await fetch(`${api.http.url}/api/traces/${id}`);
-    if (res.status !== 200) throw new Error(`trace ${id}: ${res.status}`);
-    await res.arrayBuffer();
-  }));
+  byIdApi.push(
+    await timeIt(async () => {
+      const res = await fetch(`${api.http.url}/api/traces/${id}`);
+      if (res.status !== 200) throw new Error(`trace ${id}: ${res.status}`);
+      await res.arrayBuffer();
+    }),
+  );
   byIdSql.push(await timeIt(() => f.db.query(sql`SELECT * FROM spans WHERE trace_id = ${id}::uuid`)));
 }
 const searchApi: number[] = [];
 const searchSql: number[] = [];
 for (let i = 0; i < 50; i++) {
   const svc = `svc-${i % 8}`;
-  searchApi.push(await timeIt(async () => {
-    const res = await fetch(`${api.http.url}/api/traces?service=${svc}&minDuration=400ms&limit=20`);
-    await res.arrayBuffer();
-  }));
-  searchSql.push(await timeIt(() => f.db.query(sql`SELECT trace_id FROM traces WHERE services @> ARRAY[${svc}]::text[] AND end_ns - start_ns >= 400000000 ORDER BY start_ns DESC LIMIT 20`)));
+  searchApi.push(
+    await timeIt(async () => {
+      const res = await fetch(`${api.http.url}/api/traces?service=${svc}&minDuration=400ms&limit=20`);
+      await res.arrayBuffer();
+    }),
+  );
+  searchSql.push(
+    await timeIt(() =>
+      f.db.query(
+        sql`SELECT trace_id FROM traces WHERE services @> ARRAY[${svc}]::text[] AND end_ns - start_ns >= 400000000 ORDER BY start_ns DESC LIMIT 20`,
+      ),
+    ),
+  );
 }
 await api.close();
 await f.drop();
 
 const fig = (name: string, api: number[], base: number[], q: number, goal: string) => ({
-  name, value: quantile(api, q), unit: 'ms', baseline: quantile(base, q), baselineName: 'the same lookup in SQL', ratio: quantile(api, q) / quantile(base, q), goal,
+  name,
+  value: quantile(api, q),
+  unit: 'ms',
+  baseline: quantile(base, q),
+  baselineName: 'the same lookup in SQL',
+  ratio: quantile(api, q) / quantile(base, q),
+  goal,
 });
-report('Trace queries', [
-  fig(`trace by ID p50 at ${SPANS / 1e6}M spans`, byIdApi, byIdSql, 0.5, 'p99 < 50 ms at 10M'),
-  fig(`trace by ID p99 at ${SPANS / 1e6}M spans`, byIdApi, byIdSql, 0.99, 'p99 < 50 ms at 10M'),
-  fig(`trace search p50 at ${SPANS / 1e6}M spans`, searchApi, searchSql, 0.5, 'interactive'),
-  fig(`trace search p99 at ${SPANS / 1e6}M spans`, searchApi, searchSql, 0.99, 'interactive'),
-], [`${RUNS} random trace IDs (10 spans each, fetched as full JSON over HTTP) and 50 searches (service + minDuration over 12 h, limit 20).`]);
+report(
+  'Trace queries',
+  [
+    fig(`trace by ID p50 at ${SPANS / 1e6}M spans`, byIdApi, byIdSql, 0.5, 'p99 < 50 ms at 10M'),
+    fig(`trace by ID p99 at ${SPANS / 1e6}M spans`, byIdApi, byIdSql, 0.99, 'p99 < 50 ms at 10M'),
+    fig(`trace search p50 at ${SPANS / 1e6}M spans`, searchApi, searchSql, 0.5, 'interactive'),
+    fig(`trace search p99 at ${SPANS / 1e6}M spans`, searchApi, searchSql, 0.99, 'interactive'),
+  ],
+  [
+    `${RUNS} random trace IDs (10 spans each, fetched as full JSON over HTTP) and 50 searches (service + minDuration over 12 h, limit 20).`,
+  ],
+);

@@ -59,7 +59,14 @@ async function ceilingRun(): Promise<number> {
 
 async function endToEndRun(): Promise<{ rate: number; retries: number }> {
   const f = await freshDatabase();
-  const config = loadConfig({ HOST: '127.0.0.1', INGEST_PORT: '0', PORT: '0', GRPC_PORT: '0', INGEST_BATCH_MAX_ITEMS: String(BATCH_ITEMS), ...(f.url ? { DATABASE_URL: f.url } : {}) });
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    INGEST_PORT: '0',
+    PORT: '0',
+    GRPC_PORT: '0',
+    INGEST_BATCH_MAX_ITEMS: String(BATCH_ITEMS),
+    ...(f.url ? { DATABASE_URL: f.url } : {}),
+  });
   const ingest = await startIngest(config, f.db, createLogger('warn', 'bench'));
   await new PartitionManager(f.db).ensure(SPANS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1]);
   try {
@@ -80,11 +87,27 @@ for (let i = 0; i < REPEAT; i++) {
   const r = await endToEndRun();
   e2e.push(r.rate);
   retries += r.retries;
-  process.stderr.write(`run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s, end to end ${Math.round(e2e[i]!)} spans/s\n`);
+  process.stderr.write(
+    `run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s, end to end ${Math.round(e2e[i]!)} spans/s\n`,
+  );
 }
 files.remove();
 const c = median(ceilings);
 const e = median(e2e);
-report('Span ingest', [
-  { name: 'span ingest, OTLP protobuf over HTTP, committed', value: e, unit: 'spans/s', baseline: c, baselineName: 'direct insert of prepared rows', ratio: e / c, goal: '≥ 0.8× ceiling' },
-], [`${total} spans per run in ${REQUESTS} requests of ${SPANS_PER_REQUEST}, ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`]);
+report(
+  'Span ingest',
+  [
+    {
+      name: 'span ingest, OTLP protobuf over HTTP, committed',
+      value: e,
+      unit: 'spans/s',
+      baseline: c,
+      baselineName: 'direct insert of prepared rows',
+      ratio: e / c,
+      goal: '≥ 0.8× ceiling',
+    },
+  ],
+  [
+    `${total} spans per run in ${REQUESTS} requests of ${SPANS_PER_REQUEST}, ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`,
+  ],
+);

@@ -22,7 +22,8 @@ function newestMtime(dir) {
   let newest = 0;
   if (!existsSync(dir)) return newest;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name === 'build' || entry.name.startsWith('.')) continue;
+    if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name === 'build' || entry.name.startsWith('.'))
+      continue;
     const p = join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
   }
@@ -31,8 +32,13 @@ function newestMtime(dir) {
 
 export function ensureBuilt() {
   const out = join(root, 'apps', 'platform', 'dist', 'main.js');
-  const sources = Math.max(newestMtime(join(root, 'apps')), newestMtime(join(root, 'packages')), newestMtime(join(root, 'db')));
+  const sources = Math.max(
+    newestMtime(join(root, 'apps')),
+    newestMtime(join(root, 'packages')),
+    newestMtime(join(root, 'db')),
+  );
   // The dashboard is served from apps/web/build: a missing build is built too.
   const web = join(root, 'apps', 'web', 'build', 'index.html');
-  if (!existsSync(out) || !existsSync(web) || sources > statSync(out).mtimeMs) run('npx turbo run build --output-logs=errors-only');
+  if (!existsSync(out) || !existsSync(web) || sources > statSync(out).mtimeMs)
+    run('npx turbo run build --output-logs=errors-only');
 }

@@ -5,5 +5,8 @@ import { join } from 'node:path';
 import { ensureInstalled, root } from './ensure.mjs';
 
 ensureInstalled();
-const res = spawnSync(join(root, 'node_modules', '.bin', 'vitest'), ['run', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const res = spawnSync(join(root, 'node_modules', '.bin', 'vitest'), ['run', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
 process.exit(res.status ?? 1);

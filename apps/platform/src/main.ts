@@ -11,7 +11,12 @@ const auth = authOptionsFromConfig(config);
 const platform = await startPlatform(config, logger);
 // DEMO=1 (`npm run demo`): the demo shop exports to this process's own ingest port.
 let demo: Demo | undefined;
-if (config.DEMO) demo = await startDemo({ ingestUrl: platform.ingest.http.url, token: config.INGEST_TOKEN?.[0], logger: logger.child({ svc: 'demo' }) });
+if (config.DEMO)
+  demo = await startDemo({
+    ingestUrl: platform.ingest.http.url,
+    token: config.INGEST_TOKEN?.[0],
+    logger: logger.child({ svc: 'demo' }),
+  });
 const banner = [
   '',
   `  pivot is running (${platform.database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL'})`,
@@ -22,12 +27,20 @@ const banner = [
   `  Loki push (Promtail/Alloy): ${platform.ingest.http.url}/loki/api/v1/push`,
   `  Trace lookup:             ${platform.api.http.url}/api/traces/<traceId>`,
   `  Login:                    ${auth.enabled ? `required (${auth.users.length} user(s) in AUTH_USERS)` : 'none (loopback only; set AUTH_USERS to require one)'}`,
-  ...(demo ? [`  Demo shop:                running (frontend → checkout → inventory, pricing, payment); a P99 spike shows within a minute`] : []),
+  ...(demo
+    ? [
+        `  Demo shop:                running (frontend → checkout → inventory, pricing, payment); a P99 spike shows within a minute`,
+      ]
+    : []),
   '',
 ].join('\n');
 process.stdout.write(banner + '\n');
-onShutdownSignal(logger, async () => {
-  // The demo first, so its last spans, logs and metrics reach ingest before ingest stops.
-  await demo?.stop();
-  await platform.close();
-}, config.SHUTDOWN_TIMEOUT_MS);
+onShutdownSignal(
+  logger,
+  async () => {
+    // The demo first, so its last spans, logs and metrics reach ingest before ingest stops.
+    await demo?.stop();
+    await platform.close();
+  },
+  config.SHUTDOWN_TIMEOUT_MS,
+);

@@ -41,7 +41,11 @@ describe('auth of the running platform', () => {
   });
 
   const login = (user: string, password: string) =>
-    fetch(`${apiUrl}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user, password }) });
+    fetch(`${apiUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user, password }),
+    });
   const cookie = async (user: string, password: string) => {
     const res = await login(user, password);
     expect(res.status).toBe(200);
@@ -60,18 +64,34 @@ describe('auth of the running platform', () => {
   it('lets a viewer read but not run admin actions', async () => {
     const viewer = await cookie('viewer', VIEWER_PASSWORD);
     expect((await fetch(`${apiUrl}/api/status`, { headers: { Cookie: viewer } })).status).toBe(200);
-    expect((await fetch(`${apiUrl}/api/admin/retention/run`, { method: 'POST', headers: { Cookie: viewer } })).status).toBe(403);
+    expect(
+      (await fetch(`${apiUrl}/api/admin/retention/run`, { method: 'POST', headers: { Cookie: viewer } })).status,
+    ).toBe(403);
     const admin = await cookie('admin', ADMIN_PASSWORD);
-    expect((await fetch(`${apiUrl}/api/admin/retention/run`, { method: 'POST', headers: { Cookie: admin } })).status).toBe(200);
+    expect(
+      (await fetch(`${apiUrl}/api/admin/retention/run`, { method: 'POST', headers: { Cookie: admin } })).status,
+    ).toBe(200);
     // Grafana's way in: Basic auth with the same users.
     const basic = `Basic ${Buffer.from(`viewer:${VIEWER_PASSWORD}`).toString('base64')}`;
     expect((await fetch(`${apiUrl}/api/v1/labels`, { headers: { Authorization: basic } })).status).toBe(200);
   });
 
   it('refuses ingest with a wrong or missing token (401) and stores with the right one', async () => {
-    const wrong = await fetch(`${ingestUrl}/v1/traces`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer nope' }, body: '{}' });
+    const wrong = await fetch(`${ingestUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer nope' },
+      body: '{}',
+    });
     expect(wrong.status).toBe(401);
-    expect((await fetch(`${ingestUrl}/v1/traces`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${ingestUrl}/v1/traces`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(401);
     expect((await exportTrace(ingestUrl, { token: 'nope' })).ok).toBe(false);
     const { traceId, ok } = await exportTrace(ingestUrl, { token: TOKEN });
     expect(ok).toBe(true);
@@ -83,21 +103,33 @@ describe('auth of the running platform', () => {
     // Every way a password travels: a good and a bad login, Basic auth, a body that is not JSON.
     await login('admin', ADMIN_PASSWORD);
     await login('nobody', WRONG_PASSWORD);
-    await fetch(`${apiUrl}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: `{"user":"admin","password":"${WRONG_PASSWORD}"` });
-    await fetch(`${apiUrl}/api/v1/labels`, { headers: { Authorization: `Basic ${Buffer.from(`viewer:${WRONG_PASSWORD}`).toString('base64')}` } });
+    await fetch(`${apiUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: `{"user":"admin","password":"${WRONG_PASSWORD}"`,
+    });
+    await fetch(`${apiUrl}/api/v1/labels`, {
+      headers: { Authorization: `Basic ${Buffer.from(`viewer:${WRONG_PASSWORD}`).toString('base64')}` },
+    });
     const admin = await cookie('admin', ADMIN_PASSWORD);
     await fetch(`${apiUrl}/api/services`, { headers: { Cookie: admin } });
     await new Promise((r) => setTimeout(r, 300));
     const logs = p.output();
     expect(logs).toMatch(/"msg":"login"/); // the logins were logged…
     expect(logs).toMatch(/"msg":"login refused"/);
-    for (const secret of [ADMIN_PASSWORD, VIEWER_PASSWORD, WRONG_PASSWORD, TOKEN, admin.split('=')[1]!]) expect(logs).not.toContain(secret); // …without secrets
+    for (const secret of [ADMIN_PASSWORD, VIEWER_PASSWORD, WRONG_PASSWORD, TOKEN, admin.split('=')[1]!])
+      expect(logs).not.toContain(secret); // …without secrets
   });
 });
 
 describe('start-up without users on a public address', () => {
   it('refuses to serve an open API, naming AUTH_USERS', async () => {
-    const p = startProcess(process.execPath, tsx('apps/api/src/main.ts'), { HOST: '0.0.0.0', PORT: String(await freePort()), DATA_DIR: 'memory://', LOG_LEVEL: 'info' });
+    const p = startProcess(process.execPath, tsx('apps/api/src/main.ts'), {
+      HOST: '0.0.0.0',
+      PORT: String(await freePort()),
+      DATA_DIR: 'memory://',
+      LOG_LEVEL: 'info',
+    });
     const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 60_000))]);
     if (code === 'timeout') await p.stop('SIGKILL');
     expect(code).not.toBe(0);

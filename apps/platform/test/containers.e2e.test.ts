@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '@pivot/api';
 import { createScratchDatabase } from '@pivot/store/testing';
 import { loadCompose, type ComposeService } from './deploy-compose.ts';
-import { ensureBuiltOnce, exportTrace, fetchTrace, freePort, startProcess, type RunningProcess } from './start-helpers.ts';
+import {
+  ensureBuiltOnce,
+  exportTrace,
+  fetchTrace,
+  freePort,
+  startProcess,
+  type RunningProcess,
+} from './start-helpers.ts';
 
 const PASSWORD = 'compose-admin-password';
 const TOKEN = 'compose-ingest-token';
@@ -21,7 +28,11 @@ describe.runIf(process.env.DATABASE_URL)('compose service commands as processes'
   /** The service's command and environment, as its container would get them, adapted to local. */
   const start = (name: string) => {
     const command = services[name]!.command as string[];
-    return (running[name] = startProcess(command[0] === 'node' ? process.execPath : command[0]!, command.slice(1), env[name]!));
+    return (running[name] = startProcess(
+      command[0] === 'node' ? process.execPath : command[0]!,
+      command.slice(1),
+      env[name]!,
+    ));
   };
 
   /** Runs the service's compose healthcheck (CMD form) in its environment until it passes. */
@@ -33,7 +44,8 @@ describe.runIf(process.env.DATABASE_URL)('compose service commands as processes'
       const check = startProcess(test[1] === 'node' ? process.execPath : test[1]!, test.slice(2), env[name]!);
       if ((await check.exited) === 0) return;
       if (running[name]!.proc.exitCode !== null) throw new Error(`${name} exited:\n${running[name]!.output()}`);
-      if (Date.now() > deadline) throw new Error(`${name} not healthy after ${timeoutMs} ms:\n${running[name]!.output()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${name} not healthy after ${timeoutMs} ms:\n${running[name]!.output()}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   };
@@ -42,7 +54,12 @@ describe.runIf(process.env.DATABASE_URL)('compose service commands as processes'
     await ensureBuiltOnce();
     scratch = await createScratchDatabase(process.env.DATABASE_URL!);
     // What a user's deploy/.env holds.
-    const dotEnv = { POSTGRES_PASSWORD: 'unused-here', INGEST_TOKEN: TOKEN, AUTH_USERS: `admin:admin:${await hashPassword(PASSWORD, { N: 16_384, r: 8, p: 1 })}`, LOG_LEVEL: 'info' };
+    const dotEnv = {
+      POSTGRES_PASSWORD: 'unused-here',
+      INGEST_TOKEN: TOKEN,
+      AUTH_USERS: `admin:admin:${await hashPassword(PASSWORD, { N: 16_384, r: 8, p: 1 })}`,
+      LOG_LEVEL: 'info',
+    };
     services = loadCompose(dotEnv).services;
     const [ingestPort, grpcPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     // Containers reach each other by service name and listen on every interface; here, loopback.
@@ -85,7 +102,10 @@ describe.runIf(process.env.DATABASE_URL)('compose service commands as processes'
     const basic = { Authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
     const trace = await fetchTrace(apiUrl, traceId, basic);
     expect(trace?.spans.map((s) => s.name).sort()).toEqual(['GET /orders', 'SELECT orders']);
-    const status = (await (await fetch(`${apiUrl}/api/status`, { headers: basic })).json()) as { database: { driver: string }; signals: { traces: { rows: number } } };
+    const status = (await (await fetch(`${apiUrl}/api/status`, { headers: basic })).json()) as {
+      database: { driver: string };
+      signals: { traces: { rows: number } };
+    };
     expect(status.database.driver).toBe('pg');
     expect(status.signals.traces.rows).toBeGreaterThan(0);
   });
@@ -98,7 +118,8 @@ describe.runIf(process.env.DATABASE_URL)('compose service commands as processes'
     let services: string[] = [];
     while (Date.now() < deadline && !services.includes('payment')) {
       await new Promise((r) => setTimeout(r, 1000));
-      services = ((await (await fetch(`${apiUrl}/api/services`, { headers: basic })).json()) as { services: string[] }).services;
+      services = ((await (await fetch(`${apiUrl}/api/services`, { headers: basic })).json()) as { services: string[] })
+        .services;
     }
     expect(services).toEqual(expect.arrayContaining(['frontend', 'checkout', 'inventory', 'pricing', 'payment']));
   }, 60_000);
@@ -107,7 +128,12 @@ describe.runIf(process.env.DATABASE_URL)('compose service commands as processes'
     // Dependents first: the demo flushes into a running ingest, then ingest and api stop together.
     const demo = await running.demo!.stop('SIGTERM');
     const [ingest, api] = await Promise.all([running.ingest!.stop('SIGTERM'), running.api!.stop('SIGTERM')]);
-    expect({ demo, ingest, api }, Object.values(running).map((p) => p.output().slice(-2000)).join('\n---\n')).toEqual({ demo: 0, ingest: 0, api: 0 });
+    expect(
+      { demo, ingest, api },
+      Object.values(running)
+        .map((p) => p.output().slice(-2000))
+        .join('\n---\n'),
+    ).toEqual({ demo: 0, ingest: 0, api: 0 });
     expect(running.ingest!.output()).toMatch(/shutdown complete/);
   }, 60_000);
 });

@@ -4,7 +4,10 @@
 import { startTestPlatform } from './start.ts';
 import { P99_QUERY, seedBigTrace, seedDemo } from './dashboard-seed.ts';
 
-const platform = await startTestPlatform({ PORT: process.env.PORT ?? '8090', INGEST_PORT: process.env.INGEST_PORT ?? '4390' });
+const platform = await startTestPlatform({
+  PORT: process.env.PORT ?? '8090',
+  INGEST_PORT: process.env.INGEST_PORT ?? '4390',
+});
 const demo = await seedDemo(platform.ingestUrl);
 const big = process.env.BIG === '0' ? undefined : await seedBigTrace(platform.ingestUrl);
 process.stdout.write(

@@ -41,15 +41,36 @@ interface Providers {
 function providers(ingestUrl: string): Providers {
   const tracer = (service: string) =>
     new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': service, 'service.version': '1.4.2', 'deployment.environment': 'demo' }),
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces`, timeoutMillis: SEED_TIMEOUT_MS }), { maxQueueSize: 50_000, maxExportBatchSize: 2_000, scheduledDelayMillis: 200 })],
+      resource: resourceFromAttributes({
+        'service.name': service,
+        'service.version': '1.4.2',
+        'deployment.environment': 'demo',
+      }),
+      spanProcessors: [
+        new BatchSpanProcessor(
+          new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces`, timeoutMillis: SEED_TIMEOUT_MS }),
+          { maxQueueSize: 50_000, maxExportBatchSize: 2_000, scheduledDelayMillis: 200 },
+        ),
+      ],
     });
   const logs = (service: string) =>
     new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': service }),
-      processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${ingestUrl}/v1/logs`, timeoutMillis: SEED_TIMEOUT_MS }), maxQueueSize: 50_000, maxExportBatchSize: 2_000, scheduledDelayMillis: 200 })],
+      processors: [
+        new BatchLogRecordProcessor({
+          exporter: new OTLPLogExporter({ url: `${ingestUrl}/v1/logs`, timeoutMillis: SEED_TIMEOUT_MS }),
+          maxQueueSize: 50_000,
+          maxExportBatchSize: 2_000,
+          scheduledDelayMillis: 200,
+        }),
+      ],
     });
-  return { shop: tracer('shop-api'), payment: tracer('payment-service'), shopLogs: logs('shop-api'), paymentLogs: logs('payment-service') };
+  return {
+    shop: tracer('shop-api'),
+    payment: tracer('payment-service'),
+    shopLogs: logs('shop-api'),
+    paymentLogs: logs('payment-service'),
+  };
 }
 
 async function flush(p: Providers): Promise<void> {
@@ -70,53 +91,127 @@ function rng(seed: number): () => number {
 }
 
 /** One checkout: shop-api → payment-service, with logs inside the spans. Times in ms. */
-function checkout(p: Providers, startMs: number, durationMs: number, slow: boolean, failed: boolean, random: () => number): string {
+function checkout(
+  p: Providers,
+  startMs: number,
+  durationMs: number,
+  slow: boolean,
+  failed: boolean,
+  random: () => number,
+): string {
   const shop = p.shop.getTracer('shop');
   const pay = p.payment.getTracer('payment');
   const shopLog = p.shopLogs.getLogger('shop');
   const payLog = p.paymentLogs.getLogger('payment');
-  const log = (logger: typeof shopLog, ctx: Context, atMs: number, severityNumber: SeverityNumber, severityText: string, body: string, attributes: Record<string, string | number> = {}) =>
-    logger.emit({ timestamp: atMs, severityNumber, severityText, body, attributes, context: ctx });
+  const log = (
+    logger: typeof shopLog,
+    ctx: Context,
+    atMs: number,
+    severityNumber: SeverityNumber,
+    severityText: string,
+    body: string,
+    attributes: Record<string, string | number> = {},
+  ) => logger.emit({ timestamp: atMs, severityNumber, severityText, body, attributes, context: ctx });
 
-  const root = shop.startSpan('POST /checkout', { kind: SpanKind.SERVER, startTime: startMs, attributes: { 'http.request.method': 'POST', 'http.route': '/checkout', 'url.path': '/checkout', 'user.id': Math.floor(random() * 1000) } });
+  const root = shop.startSpan('POST /checkout', {
+    kind: SpanKind.SERVER,
+    startTime: startMs,
+    attributes: {
+      'http.request.method': 'POST',
+      'http.route': '/checkout',
+      'url.path': '/checkout',
+      'user.id': Math.floor(random() * 1000),
+    },
+  });
   const rootCtx = trace.setSpan(context.active(), root);
   const orderId = `ord-${Math.floor(random() * 1e6)}`;
-  log(shopLog, rootCtx, startMs + 1, SeverityNumber.INFO, 'INFO', `checkout started for ${orderId}`, { 'order.id': orderId });
+  log(shopLog, rootCtx, startMs + 1, SeverityNumber.INFO, 'INFO', `checkout started for ${orderId}`, {
+    'order.id': orderId,
+  });
 
-  const cart = shop.startSpan('SELECT cart_items', { kind: SpanKind.CLIENT, startTime: startMs + 1, attributes: { 'db.system': 'postgresql', 'db.query.text': 'SELECT * FROM cart_items WHERE user_id = $1' } }, rootCtx);
+  const cart = shop.startSpan(
+    'SELECT cart_items',
+    {
+      kind: SpanKind.CLIENT,
+      startTime: startMs + 1,
+      attributes: { 'db.system': 'postgresql', 'db.query.text': 'SELECT * FROM cart_items WHERE user_id = $1' },
+    },
+    rootCtx,
+  );
   cart.end(startMs + 4);
 
   const callStart = startMs + 5;
   const callEnd = startMs + durationMs - 3;
-  const client = shop.startSpan('POST payment-service /charge', { kind: SpanKind.CLIENT, startTime: callStart, attributes: { 'http.request.method': 'POST', 'server.address': 'payment-service' } }, rootCtx);
+  const client = shop.startSpan(
+    'POST payment-service /charge',
+    {
+      kind: SpanKind.CLIENT,
+      startTime: callStart,
+      attributes: { 'http.request.method': 'POST', 'server.address': 'payment-service' },
+    },
+    rootCtx,
+  );
   const clientCtx = trace.setSpan(rootCtx, client);
-  const server = pay.startSpan('POST /charge', { kind: SpanKind.SERVER, startTime: callStart + 1, attributes: { 'http.route': '/charge', 'order.id': orderId } }, clientCtx);
+  const server = pay.startSpan(
+    'POST /charge',
+    { kind: SpanKind.SERVER, startTime: callStart + 1, attributes: { 'http.route': '/charge', 'order.id': orderId } },
+    clientCtx,
+  );
   const serverCtx = trace.setSpan(clientCtx, server);
-  log(payLog, serverCtx, callStart + 2, SeverityNumber.INFO, 'INFO', `charging card for ${orderId}`, { 'order.id': orderId, 'payment.provider': 'acme-pay' });
+  log(payLog, serverCtx, callStart + 2, SeverityNumber.INFO, 'INFO', `charging card for ${orderId}`, {
+    'order.id': orderId,
+    'payment.provider': 'acme-pay',
+  });
   let t = callStart + 2;
   const attempts = slow ? 3 : 1;
   const per = (callEnd - 1 - t) / attempts;
   for (let a = 1; a <= attempts; a++) {
-    const attempt: Span = pay.startSpan('acme-pay authorize', { kind: SpanKind.CLIENT, startTime: t, attributes: { 'retry.attempt': a, 'peer.service': 'acme-pay' } }, serverCtx);
+    const attempt: Span = pay.startSpan(
+      'acme-pay authorize',
+      { kind: SpanKind.CLIENT, startTime: t, attributes: { 'retry.attempt': a, 'peer.service': 'acme-pay' } },
+      serverCtx,
+    );
     const last = a === attempts;
     if (!last) {
       attempt.setStatus({ code: SpanStatusCode.ERROR, message: 'timeout after 800ms' });
-      log(payLog, trace.setSpan(serverCtx, attempt), t + per - 1, SeverityNumber.WARN, 'WARN', `acme-pay timed out (attempt ${a}), retrying`, { 'retry.attempt': a });
+      log(
+        payLog,
+        trace.setSpan(serverCtx, attempt),
+        t + per - 1,
+        SeverityNumber.WARN,
+        'WARN',
+        `acme-pay timed out (attempt ${a}), retrying`,
+        { 'retry.attempt': a },
+      );
     }
     attempt.end(t + per - 1);
     t += per;
   }
   if (failed) {
     server.setStatus({ code: SpanStatusCode.ERROR, message: 'card declined' });
-    server.addEvent('exception', { 'exception.type': 'CardDeclined', 'exception.message': 'card declined by issuer' }, callEnd - 2);
-    log(payLog, serverCtx, callEnd - 2, SeverityNumber.ERROR, 'ERROR', `payment FAILED for ${orderId}: card declined`, { 'order.id': orderId });
+    server.addEvent(
+      'exception',
+      { 'exception.type': 'CardDeclined', 'exception.message': 'card declined by issuer' },
+      callEnd - 2,
+    );
+    log(payLog, serverCtx, callEnd - 2, SeverityNumber.ERROR, 'ERROR', `payment FAILED for ${orderId}: card declined`, {
+      'order.id': orderId,
+    });
   }
   server.end(callEnd - 1);
   client.setAttribute('http.response.status_code', failed ? 402 : 200);
   client.end(callEnd);
   root.setAttribute('http.response.status_code', failed ? 402 : 200);
   if (failed) root.setStatus({ code: SpanStatusCode.ERROR, message: 'payment failed' });
-  log(shopLog, rootCtx, startMs + durationMs - 1, slow ? SeverityNumber.WARN : SeverityNumber.INFO, slow ? 'WARN' : 'INFO', `checkout ${failed ? 'failed' : 'done'} for ${orderId} in ${durationMs.toFixed(0)}ms`, { 'order.id': orderId, 'duration.ms': Math.round(durationMs) });
+  log(
+    shopLog,
+    rootCtx,
+    startMs + durationMs - 1,
+    slow ? SeverityNumber.WARN : SeverityNumber.INFO,
+    slow ? 'WARN' : 'INFO',
+    `checkout ${failed ? 'failed' : 'done'} for ${orderId} in ${durationMs.toFixed(0)}ms`,
+    { 'order.id': orderId, 'duration.ms': Math.round(durationMs) },
+  );
   root.end(startMs + durationMs);
   return root.spanContext().traceId;
 }
@@ -125,11 +220,17 @@ function checkout(p: Providers, startMs: number, durationMs: number, slow: boole
  * The last `minutes` of checkouts: every scrape interval has 40 requests (a handful sent as traces),
  * and from `spikeAgo` to `spikeAgo - spikeLength` minutes ago a fifth of them take 1.5–3 s.
  */
-export async function seedDemo(ingestUrl: string, opts: { minutes?: number; spikeAgoMin?: number; spikeLengthMin?: number; nowMs?: number } = {}): Promise<SeededDemo> {
+export async function seedDemo(
+  ingestUrl: string,
+  opts: { minutes?: number; spikeAgoMin?: number; spikeLengthMin?: number; nowMs?: number } = {},
+): Promise<SeededDemo> {
   const minutes = opts.minutes ?? 30;
   const endMs = Math.floor((opts.nowMs ?? Date.now()) / SCRAPE_MS) * SCRAPE_MS;
   const startMs = endMs - minutes * 60_000;
-  const spike: [number, number] = [endMs - (opts.spikeAgoMin ?? 10) * 60_000, endMs - ((opts.spikeAgoMin ?? 10) - (opts.spikeLengthMin ?? 4)) * 60_000];
+  const spike: [number, number] = [
+    endMs - (opts.spikeAgoMin ?? 10) * 60_000,
+    endMs - ((opts.spikeAgoMin ?? 10) - (opts.spikeLengthMin ?? 4)) * 60_000,
+  ];
   const random = rng(42);
   const p = providers(ingestUrl);
   const counts = new Array<number>(BOUNDS.length + 1).fill(0);
@@ -138,12 +239,28 @@ export async function seedDemo(ingestUrl: string, opts: { minutes?: number; spik
   const series = new Map<string, MetricsBatch['series'][number]>();
   const bucketSeries = (le: string) => {
     let s = series.get(le);
-    if (!s) series.set(le, (s = { labels: { __name__: `${HISTOGRAM}_bucket`, job: 'shop-api', service: 'shop-api', route: '/checkout', le }, samples: [], exemplars: [] }));
+    if (!s)
+      series.set(
+        le,
+        (s = {
+          labels: { __name__: `${HISTOGRAM}_bucket`, job: 'shop-api', service: 'shop-api', route: '/checkout', le },
+          samples: [],
+          exemplars: [],
+        }),
+      );
     return s as unknown as { samples: { timestampMs: number; value: number }[]; exemplars: unknown[] };
   };
   // Plain numbers here; the batch is cast once when sent (the model brands them as UnixMillis).
-  const countSeries = { labels: { __name__: `${HISTOGRAM}_count`, job: 'shop-api', service: 'shop-api', route: '/checkout' }, samples: [] as { timestampMs: number; value: number }[], exemplars: [] as never[] };
-  const sumSeries = { labels: { __name__: `${HISTOGRAM}_sum`, job: 'shop-api', service: 'shop-api', route: '/checkout' }, samples: [] as { timestampMs: number; value: number }[], exemplars: [] as never[] };
+  const countSeries = {
+    labels: { __name__: `${HISTOGRAM}_count`, job: 'shop-api', service: 'shop-api', route: '/checkout' },
+    samples: [] as { timestampMs: number; value: number }[],
+    exemplars: [] as never[],
+  };
+  const sumSeries = {
+    labels: { __name__: `${HISTOGRAM}_sum`, job: 'shop-api', service: 'shop-api', route: '/checkout' },
+    samples: [] as { timestampMs: number; value: number }[],
+    exemplars: [] as never[],
+  };
   const slowTraceIds: string[] = [];
   const traceIds: string[] = [];
 
@@ -164,7 +281,13 @@ export async function seedDemo(ingestUrl: string, opts: { minutes?: number; spik
         traceIds.push(traceId);
         if (slow) slowTraceIds.push(traceId);
         const le = b < 0 ? '+Inf' : String(BOUNDS[b]);
-        bucketSeries(le).exemplars.push({ labels: { trace_id: traceId }, value: seconds, timestampMs: at, traceId, spanId: null } as never);
+        bucketSeries(le).exemplars.push({
+          labels: { trace_id: traceId },
+          value: seconds,
+          timestampMs: at,
+          traceId,
+          spanId: null,
+        } as never);
       }
     }
     let cumulative = 0;
@@ -181,11 +304,17 @@ export async function seedDemo(ingestUrl: string, opts: { minutes?: number; spik
 
   const batch = {
     series: [...series.values(), countSeries, sumSeries],
-    metadata: [{ metricFamilyName: HISTOGRAM, type: 'histogram', help: 'Duration of HTTP server requests.', unit: 'seconds' }],
+    metadata: [
+      { metricFamilyName: HISTOGRAM, type: 'histogram', help: 'Duration of HTTP server requests.', unit: 'seconds' },
+    ],
   } as unknown as MetricsBatch;
   const res = await fetch(`${ingestUrl}/api/v1/write`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0' },
+    headers: {
+      'Content-Type': 'application/x-protobuf',
+      'Content-Encoding': 'snappy',
+      'X-Prometheus-Remote-Write-Version': '0.1.0',
+    },
     body: encodeWriteRequest(batch),
   });
   if (!res.ok) throw new Error(`remote-write: ${res.status} ${await res.text()}`);
@@ -196,11 +325,23 @@ export async function seedDemo(ingestUrl: string, opts: { minutes?: number; spik
 export async function seedBigTrace(ingestUrl: string, n = 10_000, nowMs = Date.now()): Promise<string> {
   const p = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'batch-import' }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces`, timeoutMillis: SEED_TIMEOUT_MS }), { maxQueueSize: n + 10, maxExportBatchSize: 2_000, scheduledDelayMillis: 100 })],
+    spanProcessors: [
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces`, timeoutMillis: SEED_TIMEOUT_MS }), {
+        maxQueueSize: n + 10,
+        maxExportBatchSize: 2_000,
+        scheduledDelayMillis: 100,
+      }),
+    ],
   });
   const other = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'catalog-db' }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces`, timeoutMillis: SEED_TIMEOUT_MS }), { maxQueueSize: n + 10, maxExportBatchSize: 2_000, scheduledDelayMillis: 100 })],
+    spanProcessors: [
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces`, timeoutMillis: SEED_TIMEOUT_MS }), {
+        maxQueueSize: n + 10,
+        maxExportBatchSize: 2_000,
+        scheduledDelayMillis: 100,
+      }),
+    ],
   });
   const tracer = p.getTracer('import');
   const db = other.getTracer('db');
@@ -215,10 +356,18 @@ export async function seedBigTrace(ingestUrl: string, n = 10_000, nowMs = Date.n
     const bCtx = trace.setSpan(rootCtx, b);
     let u = t;
     for (let i = 0; i < 48 && made < n; i++) {
-      const item = tracer.startSpan('upsert product', { kind: SpanKind.CLIENT, startTime: u, attributes: { 'product.sku': `sku-${batch}-${i}` } }, bCtx);
+      const item = tracer.startSpan(
+        'upsert product',
+        { kind: SpanKind.CLIENT, startTime: u, attributes: { 'product.sku': `sku-${batch}-${i}` } },
+        bCtx,
+      );
       made++;
       if (made < n) {
-        const q = db.startSpan('INSERT products', { kind: SpanKind.SERVER, startTime: u + 0.1, attributes: { 'db.system': 'postgresql' } }, trace.setSpan(bCtx, item));
+        const q = db.startSpan(
+          'INSERT products',
+          { kind: SpanKind.SERVER, startTime: u + 0.1, attributes: { 'db.system': 'postgresql' } },
+          trace.setSpan(bCtx, item),
+        );
         made++;
         if (i % 17 === 3) q.setStatus({ code: SpanStatusCode.ERROR, message: 'deadlock detected' });
         q.end(u + 0.8);

@@ -22,7 +22,10 @@ const artifacts = join(root, 'apps/platform/test-artifacts');
 function ensureWebBuilt(): void {
   if (existsSync(join(webBuild, 'index.html'))) return;
   const t0 = Date.now();
-  execSync('npx turbo run build --filter=@pivot/web --output-logs=errors-only', { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  execSync('npx turbo run build --filter=@pivot/web --output-logs=errors-only', {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   process.stdout.write(`dashboard e2e: built apps/web in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
@@ -54,7 +57,16 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in a real browser', () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1400, height: 860 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = browser.pages()[0] ?? (await browser.newPage());
     page.on('pageerror', (e) => process.stdout.write(`browser error: ${e.message}\n`));
@@ -64,7 +76,9 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in a real browser', () => {
       if (!url.pathname.startsWith('/api/') || url.pathname === '/api/logs/tail') return;
       const t = req.timing();
       const at = step;
-      void req.response().then((res) => timings.push({ step: at, path: url.pathname, ms: t.responseEnd, status: res?.status() ?? 0 }));
+      void req
+        .response()
+        .then((res) => timings.push({ step: at, path: url.pathname, ms: t.responseEnd, status: res?.status() ?? 0 }));
     });
   }, 240_000);
 
@@ -75,7 +89,10 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in a real browser', () => {
     if (timings.length) {
       const by = new Map<string, number[]>();
       for (const t of timings) {
-        const key = `${t.step === 'demo' ? '' : `(${t.step}) `}${t.path.replace(/[0-9a-f]{32}/, '{id}').replace(/\/label\/[^/]+\//, '/label/{name}/').replace(/\/services\/[^/]+\/stats/, '/services/{name}/stats')}`;
+        const key = `${t.step === 'demo' ? '' : `(${t.step}) `}${t.path
+          .replace(/[0-9a-f]{32}/, '{id}')
+          .replace(/\/label\/[^/]+\//, '/label/{name}/')
+          .replace(/\/services\/[^/]+\/stats/, '/services/{name}/stats')}`;
         by.set(key, [...(by.get(key) ?? []), t.ms]);
       }
       const lines = [...by].map(([k, v]) => `  ${k}: ${v.length} calls, max ${Math.max(...v).toFixed(0)} ms`);
@@ -143,8 +160,12 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.waitForURL(/\/services\/shop-api/);
     await expect.poll(() => page.locator('[data-testid="stats-table"] tbody tr').count()).toBe(1);
     await shot('8-service-shop-api');
-    await page.goto(`${platform.apiUrl}/traces?service=shop-api&minDuration=1s&limit=500&from=${demo.startMs}&to=${demo.endMs + 60_000}`);
-    await expect.poll(() => page.locator('[data-testid="trace-results"] tbody tr').count()).toBe(demo.slowTraceIds.length);
+    await page.goto(
+      `${platform.apiUrl}/traces?service=shop-api&minDuration=1s&limit=500&from=${demo.startMs}&to=${demo.endMs + 60_000}`,
+    );
+    await expect
+      .poll(() => page.locator('[data-testid="trace-results"] tbody tr').count())
+      .toBe(demo.slowTraceIds.length);
     await page.locator('[data-testid="trace-scatter"] circle').first().waitFor();
     await shot('9-trace-search');
   }, 120_000);

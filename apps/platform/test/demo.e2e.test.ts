@@ -8,7 +8,16 @@ import { startDemo, type Demo } from '@pivot/demo';
 import { MetricQueries } from '@pivot/store';
 import { startTestPlatform } from './start.ts';
 
-interface ApiSpan { spanId: string; parentSpanId: string | null; name: string; service: string; kind: string; durationNano: string; events: { name: string }[]; status: { code: string } }
+interface ApiSpan {
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  service: string;
+  kind: string;
+  durationNano: string;
+  events: { name: string }[];
+  status: { code: string };
+}
 
 describe('demo workload end to end', () => {
   let platform: Awaited<ReturnType<typeof startTestPlatform>>;
@@ -17,7 +26,12 @@ describe('demo workload end to end', () => {
   beforeAll(async () => {
     platform = await startTestPlatform();
     // An incident all the time and a brisk load, so that slow payments come within seconds.
-    demo = await startDemo({ ingestUrl: platform.ingestUrl, requestsPerSecond: 10, metricsIntervalMs: 1000, incidents: { periodMs: 60_000, offsetMs: 0, durationMs: 60_000, slowShare: 0.5 } });
+    demo = await startDemo({
+      ingestUrl: platform.ingestUrl,
+      requestsPerSecond: 10,
+      metricsIntervalMs: 1000,
+      incidents: { periodMs: 60_000, offsetMs: 0, durationMs: 60_000, slowShare: 0.5 },
+    });
     await new Promise((r) => setTimeout(r, 6000));
     await demo.flush();
   }, 60_000);
@@ -46,7 +60,9 @@ describe('demo workload end to end', () => {
   it('stores whole traces across the five services, database spans included', async () => {
     const { services } = await api<{ services: string[] }>('/api/services');
     expect(services).toEqual(['checkout', 'frontend', 'inventory', 'payment', 'pricing']);
-    const { traces } = await api<{ traces: { traceId: string; spanCount: number }[] }>('/api/traces?service=frontend&operation=POST%20%2Fcheckout&limit=50');
+    const { traces } = await api<{ traces: { traceId: string; spanCount: number }[] }>(
+      '/api/traces?service=frontend&operation=POST%20%2Fcheckout&limit=50',
+    );
     expect(traces.length).toBeGreaterThan(5);
     // A checkout that went all the way: frontend → checkout → inventory, pricing, payment.
     let full: ApiSpan[] | undefined;
@@ -68,11 +84,15 @@ describe('demo workload end to end', () => {
     expect(byName('inventory', 'SELECT stock').parentSpanId).toBe(stock.spanId);
     expect(byName('pricing', 'GET /price').kind).toBe('SERVER');
     expect(byName('payment', 'POST /charge').kind).toBe('SERVER');
-    expect(new Set(full!.map((s) => s.service))).toEqual(new Set(['frontend', 'checkout', 'inventory', 'pricing', 'payment']));
+    expect(new Set(full!.map((s) => s.service))).toEqual(
+      new Set(['frontend', 'checkout', 'inventory', 'pricing', 'payment']),
+    );
   });
 
   it('shows slow payments: ~1 s, a retry event, and an error log in the same trace', async () => {
-    const { traces } = await api<{ traces: { traceId: string }[] }>('/api/traces?service=payment&minDuration=900ms&limit=5');
+    const { traces } = await api<{ traces: { traceId: string }[] }>(
+      '/api/traces?service=payment&minDuration=900ms&limit=5',
+    );
     expect(traces.length).toBeGreaterThan(0);
     const traceId = traces[0]!.traceId;
     const { spans } = await api<{ spans: ApiSpan[] }>(`/api/traces/${traceId}`);
@@ -80,7 +100,12 @@ describe('demo workload end to end', () => {
     expect(Number(charge.durationNano) / 1e6).toBeGreaterThan(900);
     expect(charge.events.map((e) => e.name)).toContain('retry');
     const retryLog = await eventually('the retry log of the slow trace', async () => {
-      const logs = await platform.database.query<{ body: string; severity_text: string; service_name: string; span_id: string | null }>(
+      const logs = await platform.database.query<{
+        body: string;
+        severity_text: string;
+        service_name: string;
+        span_id: string | null;
+      }>(
         sql`SELECT body, severity_text, service_name, span_id::text FROM logs WHERE trace_id = ${traceId}::uuid ORDER BY time_ns`,
       );
       return logs.find((l) => /timed out after 700 ms/.test(l.body));
@@ -92,7 +117,12 @@ describe('demo workload end to end', () => {
   it('remote-writes latency histograms with exemplars whose trace IDs are stored traces, and P99 shows the spike', async () => {
     const queries = new MetricQueries(platform.database);
     const groups = await queries.exemplars(
-      [[{ name: '__name__', type: '=', value: 'http_server_request_duration_seconds_bucket' }, { name: 'job', type: '=', value: 'payment' }]],
+      [
+        [
+          { name: '__name__', type: '=', value: 'http_server_request_duration_seconds_bucket' },
+          { name: 'job', type: '=', value: 'payment' },
+        ],
+      ],
       Date.now() - 600_000,
       Date.now() + 60_000,
     );
@@ -104,7 +134,7 @@ describe('demo workload end to end', () => {
     expect(slow).toBeDefined();
     // The exemplar may be a request whose spans the next scheduled export brings.
     // Each service exports on its own schedule: wait until the payment service's spans are in too.
-    const spans = await eventually('the slow exemplar\'s payment spans', async () => {
+    const spans = await eventually("the slow exemplar's payment spans", async () => {
       const res = await fetch(`${platform.apiUrl}/api/traces/${slow.traceId}`);
       if (res.status !== 200) return undefined;
       const all = ((await res.json()) as { spans: ApiSpan[] }).spans;
@@ -112,10 +142,14 @@ describe('demo workload end to end', () => {
     });
     expect(spans.some((s) => s.service === 'payment' && s.events.some((ev) => ev.name === 'retry'))).toBe(true);
 
-    const q = encodeURIComponent('histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="payment"}[1m])))');
+    const q = encodeURIComponent(
+      'histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="payment"}[1m])))',
+    );
     const res = await api<{ data: { result: { value: [number, string] }[] } }>(`/api/v1/query?query=${q}`);
     expect(Number(res.data.result[0]!.value[1])).toBeGreaterThan(0.5);
-    const ex = await api<{ data: { exemplars: { labels: Record<string, string> }[] }[] }>(`/api/v1/query_exemplars?query=${encodeURIComponent('http_server_request_duration_seconds_bucket{job="payment"}')}&start=${Math.floor(Date.now() / 1000) - 600}&end=${Math.ceil(Date.now() / 1000) + 60}`);
+    const ex = await api<{ data: { exemplars: { labels: Record<string, string> }[] }[] }>(
+      `/api/v1/query_exemplars?query=${encodeURIComponent('http_server_request_duration_seconds_bucket{job="payment"}')}&start=${Math.floor(Date.now() / 1000) - 600}&end=${Math.ceil(Date.now() / 1000) + 60}`,
+    );
     expect(ex.data.flatMap((d) => d.exemplars).some((e) => /^[0-9a-f]{32}$/.test(e.labels.trace_id ?? ''))).toBe(true);
   });
 });

@@ -17,7 +17,13 @@ export interface ComposeService {
   ports?: string[];
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
-  healthcheck?: { test: string[] | string; interval?: string; timeout?: string; retries?: number; start_period?: string };
+  healthcheck?: {
+    test: string[] | string;
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    start_period?: string;
+  };
   restart?: string;
   profiles?: string[];
 }
@@ -33,25 +39,29 @@ export interface ComposeFile {
  * value counts as unset.
  */
 export function interpolate(s: string, env: Record<string, string | undefined>): string {
-  return s.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])((?:[^}])*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, name?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
-    if (m === '$$') return '$';
-    if (bare) return env[bare] ?? '';
-    const value = env[name!];
-    const unset = value === undefined || (colon === ':' && value === '');
-    if (op === '-') return unset ? arg! : value!;
-    if (op === '?') {
-      if (unset) throw new Error(`required variable ${name} is missing a value: ${arg}`);
-      return value!;
-    }
-    if (op === '+') return unset ? '' : arg!;
-    return value ?? '';
-  });
+  return s.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])((?:[^}])*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (m, name?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
+      if (m === '$$') return '$';
+      if (bare) return env[bare] ?? '';
+      const value = env[name!];
+      const unset = value === undefined || (colon === ':' && value === '');
+      if (op === '-') return unset ? arg! : value!;
+      if (op === '?') {
+        if (unset) throw new Error(`required variable ${name} is missing a value: ${arg}`);
+        return value!;
+      }
+      if (op === '+') return unset ? '' : arg!;
+      return value ?? '';
+    },
+  );
 }
 
 function interpolateTree(v: unknown, env: Record<string, string | undefined>): unknown {
   if (typeof v === 'string') return interpolate(v, env);
   if (Array.isArray(v)) return v.map((x) => interpolateTree(x, env));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, interpolateTree(x, env)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, interpolateTree(x, env)]));
   return v;
 }
 
@@ -85,7 +95,12 @@ export function Ajv2019(schema: Record<string, unknown>) {
   schema = { ...schema, properties: { name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' }, ...properties } };
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'id' && k !== '$schema').map(([k, x]) => [k, strip(x)]));
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(([k]) => k !== 'id' && k !== '$schema')
+          .map(([k, x]) => [k, strip(x)]),
+      );
     return v;
   };
   const Ajv = (Ajv2019Module as unknown as { default: typeof Ajv2019Module }).default ?? Ajv2019Module;

@@ -11,7 +11,11 @@ import { Ajv2019, composeEnvironment, interpolate, loadCompose, repoRoot, type C
 const deploy = (f: string) => join(repoRoot, 'deploy', f);
 const read = (f: string) => readFileSync(deploy(f), 'utf8');
 // What a user's .env holds once filled in.
-const ENV = { POSTGRES_PASSWORD: 'pw', INGEST_TOKEN: 'tok', AUTH_USERS: 'alice:admin:scrypt.16384.8.1.c2FsdHNhbHRzYWx0c2E.a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U' };
+const ENV = {
+  POSTGRES_PASSWORD: 'pw',
+  INGEST_TOKEN: 'tok',
+  AUTH_USERS: 'alice:admin:scrypt.16384.8.1.c2FsdHNhbHRzYWx0c2E.a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U',
+};
 
 describe('deploy/docker-compose.yml', () => {
   const compose: ComposeFile = loadCompose(ENV);
@@ -25,7 +29,9 @@ describe('deploy/docker-compose.yml', () => {
     // The validator does catch mistakes: an unknown key, a bad duration, a bad depends_on condition.
     expect(validate({ services: { a: { image: 'x', restrat: 'always' } } })).toBe(false);
     expect(validate({ services: { a: { image: 'x', healthcheck: { interval: 'often' } } } })).toBe(false);
-    expect(validate({ services: { a: { image: 'x', depends_on: { b: { condition: 'service_ready' } } } } })).toBe(false);
+    expect(validate({ services: { a: { image: 'x', depends_on: { b: { condition: 'service_ready' } } } } })).toBe(
+      false,
+    );
   });
 
   it('asks for the passwords and the token in .env instead of starting without them', () => {
@@ -44,7 +50,16 @@ describe('deploy/docker-compose.yml', () => {
     expect(Object.keys(compose.volumes ?? {})).toContain(volume);
     expect(JSON.stringify(pg.healthcheck!.test)).toMatch(/pg_isready/);
     const settings = (pg.command as string[]).filter((a, i, all) => all[i - 1] === '-c').map((s) => s.split('=')[0]);
-    expect(settings).toEqual(expect.arrayContaining(['shared_buffers', 'max_wal_size', 'wal_compression', 'effective_cache_size', 'work_mem', 'max_locks_per_transaction']));
+    expect(settings).toEqual(
+      expect.arrayContaining([
+        'shared_buffers',
+        'max_wal_size',
+        'wal_compression',
+        'effective_cache_size',
+        'work_mem',
+        'max_locks_per_transaction',
+      ]),
+    );
   });
 
   it('runs migrate once, then ingest (4318, 4317) and api (8080) on a healthy, migrated database', () => {
@@ -56,7 +71,10 @@ describe('deploy/docker-compose.yml', () => {
     expect(targets(ingest!)).toEqual(['4318', '4317']);
     expect(targets(api!)).toEqual(['8080']);
     for (const s of [ingest!, api!]) {
-      expect(s.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, migrate: { condition: 'service_completed_successfully' } });
+      expect(s.depends_on).toEqual({
+        postgres: { condition: 'service_healthy' },
+        migrate: { condition: 'service_completed_successfully' },
+      });
       expect(s.restart).toBe('unless-stopped');
       expect(JSON.stringify(s.healthcheck!.test)).toMatch(/\/readyz/);
       expect(s.environment!.MIGRATE).toBe('false');
@@ -101,7 +119,15 @@ describe('deploy/Dockerfile', () => {
     const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(lastStage).toMatch(/^USER node$/m);
     // Everything the compose commands and the API need is copied into the final stage.
-    for (const path of ['apps/ingest/dist', 'apps/api/dist', 'apps/platform/dist', 'apps/demo/dist', 'apps/web/build', 'db/migrations', 'apps/api/bin'])
+    for (const path of [
+      'apps/ingest/dist',
+      'apps/api/dist',
+      'apps/platform/dist',
+      'apps/demo/dist',
+      'apps/web/build',
+      'db/migrations',
+      'apps/api/bin',
+    ])
       expect(lastStage).toContain(`COPY --from=build /app/${path} ${path}`);
   });
 
@@ -122,7 +148,8 @@ describe('deploy/.env.example', () => {
   it('lists every variable the compose file uses, with the required ones uncommented and empty', () => {
     const used = new Set([...read('docker-compose.yml').matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!));
     for (const name of used) expect(listed, name).toContain(name);
-    for (const name of ['POSTGRES_PASSWORD', 'INGEST_TOKEN', 'AUTH_USERS']) expect(example).toMatch(new RegExp(`^${name}=$`, 'm'));
+    for (const name of ['POSTGRES_PASSWORD', 'INGEST_TOKEN', 'AUTH_USERS'])
+      expect(example).toMatch(new RegExp(`^${name}=$`, 'm'));
   });
 });
 
@@ -140,7 +167,9 @@ describe('deploy/examples', () => {
   });
 
   it('has a Prometheus remote_write block sending exemplars to ingest', () => {
-    const c = parse(read('examples/prometheus-remote-write.yaml')) as { remote_write: { url: string; send_exemplars: boolean; authorization: { type: string } }[] };
+    const c = parse(read('examples/prometheus-remote-write.yaml')) as {
+      remote_write: { url: string; send_exemplars: boolean; authorization: { type: string } }[];
+    };
     expect(c.remote_write[0]).toMatchObject({ send_exemplars: true, authorization: { type: 'Bearer' } });
     expect(c.remote_write[0]!.url).toMatch(/:4318\/api\/v1\/write$/);
   });

@@ -16,7 +16,15 @@ import pino from 'pino';
 import { pinoLoki } from 'pino-loki';
 import { startTestPlatform } from './start.ts';
 
-interface ApiLog { body: unknown; traceId: string | null; spanId: string | null; service: string; severityText: string; timeUnixNano: string; attributes: Record<string, unknown> }
+interface ApiLog {
+  body: unknown;
+  traceId: string | null;
+  spanId: string | null;
+  service: string;
+  severityText: string;
+  timeUnixNano: string;
+  attributes: Record<string, unknown>;
+}
 type Client = 'pino' | 'loki' | 'otel-proto' | 'otel-json';
 
 /** What each client is, the service it logs as, a word and an order ID only its messages contain. */
@@ -61,15 +69,24 @@ describe('logs end to end: pino, pino-loki and the OpenTelemetry log exporters, 
     // The four log clients, each as its own service.
     const pinoLines: string[] = [];
     const pinoLogger = pino({ level: 'debug', mixin: traceMixin }, { write: (s: string) => void pinoLines.push(s) });
-    const lokiTransport = pinoLoki({ host: platform.ingestUrl, batching: { interval: 3600 }, labels: { service_name: CLIENTS.loki.service, env: 'e2e' }, silenceErrors: false });
+    const lokiTransport = pinoLoki({
+      host: platform.ingestUrl,
+      batching: { interval: 3600 },
+      labels: { service_name: CLIENTS.loki.service, env: 'e2e' },
+      silenceErrors: false,
+    });
     const lokiLogger = pino({ level: 'debug', mixin: traceMixin }, lokiTransport);
     const otelProto = new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': CLIENTS['otel-proto'].service }),
-      processors: [new BatchLogRecordProcessor({ exporter: new ProtoLogExporter({ url: `${platform.ingestUrl}/v1/logs` }) })],
+      processors: [
+        new BatchLogRecordProcessor({ exporter: new ProtoLogExporter({ url: `${platform.ingestUrl}/v1/logs` }) }),
+      ],
     });
     const otelJson = new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': CLIENTS['otel-json'].service }),
-      processors: [new SimpleLogRecordProcessor({ exporter: new JsonLogExporter({ url: `${platform.ingestUrl}/v1/logs` }) })],
+      processors: [
+        new SimpleLogRecordProcessor({ exporter: new JsonLogExporter({ url: `${platform.ingestUrl}/v1/logs` }) }),
+      ],
     });
     const protoLogger = otelProto.getLogger('orders-proto', '1.0.0');
     const jsonLogger = otelJson.getLogger('orders-json', '1.0.0');
@@ -85,8 +102,15 @@ describe('logs end to end: pino, pino-loki and the OpenTelemetry log exporters, 
       if (client === 'pino') pinoLogger[level]({ step: 'fulfil' }, message);
       else if (client === 'loki') lokiLogger[level]({ step: 'fulfil' }, message);
       else {
-        const severityNumber = { info: SeverityNumber.INFO, warn: SeverityNumber.WARN, error: SeverityNumber.ERROR }[level];
-        (client === 'otel-proto' ? protoLogger : jsonLogger).emit({ severityNumber, severityText: level.toUpperCase(), body: message, attributes: { step: 'fulfil' } });
+        const severityNumber = { info: SeverityNumber.INFO, warn: SeverityNumber.WARN, error: SeverityNumber.ERROR }[
+          level
+        ];
+        (client === 'otel-proto' ? protoLogger : jsonLogger).emit({
+          severityNumber,
+          severityText: level.toUpperCase(),
+          body: message,
+          attributes: { step: 'fulfil' },
+        });
       }
     };
     const messages = (client: Client) => {
@@ -115,14 +139,18 @@ describe('logs end to end: pino, pino-loki and the OpenTelemetry log exporters, 
       });
     }
     traceOf.shared = inTrace('POST /orders/bulk', () => {
-      for (const client of Object.keys(CLIENTS) as Client[]) log(client, 'error', `bulk order failed at ${CLIENTS[client].word} step`);
+      for (const client of Object.keys(CLIENTS) as Client[])
+        log(client, 'error', `bulk order failed at ${CLIENTS[client].word} step`);
     });
     // Outside any span: these must never turn up under a trace.
-    for (const client of Object.keys(CLIENTS) as Client[]) log(client, 'info', `${CLIENTS[client].word} heartbeat without trace`);
+    for (const client of Object.keys(CLIENTS) as Client[])
+      log(client, 'info', `${CLIENTS[client].word} heartbeat without trace`);
 
     // Ship everything: NDJSON as pino wrote it, the Loki batch, the OTLP batches, the spans.
     const ndjson = await fetch(`${platform.ingestUrl}/api/v1/logs?service=${CLIENTS.pino.service}`, {
-      method: 'POST', body: pinoLines.join(''), headers: { 'content-type': 'application/x-ndjson' },
+      method: 'POST',
+      body: pinoLines.join(''),
+      headers: { 'content-type': 'application/x-ndjson' },
     });
     expect(ndjson.status).toBe(200);
     expect(await ndjson.json()).toEqual({ accepted: 5, rejectedCount: 0, rejected: [] });
@@ -181,7 +209,10 @@ describe('logs end to end: pino, pino-loki and the OpenTelemetry log exporters, 
 
   it('tails logs live over Server-Sent Events through the real server (not buffered, not compressed)', async () => {
     const abort = new AbortController();
-    const res = await fetch(`${platform.apiUrl}/api/logs/tail?service=tail-e2e`, { signal: abort.signal, headers: { 'accept-encoding': 'gzip' } });
+    const res = await fetch(`${platform.apiUrl}/api/logs/tail?service=tail-e2e`, {
+      signal: abort.signal,
+      headers: { 'accept-encoding': 'gzip' },
+    });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(res.headers.get('content-encoding')).toBeNull();
     const reader = res.body!.getReader();
@@ -195,31 +226,40 @@ describe('logs end to end: pino, pino-loki and the OpenTelemetry log exporters, 
       }
     };
     await waitFor('event: ready');
-    const sent = await fetch(`${platform.ingestUrl}/api/v1/logs?service=tail-e2e`, { method: 'POST', body: `{"msg":"live line","level":"warn","time":${Date.now() + 1}}\n`, headers: { 'content-type': 'application/x-ndjson' } });
+    const sent = await fetch(`${platform.ingestUrl}/api/v1/logs?service=tail-e2e`, {
+      method: 'POST',
+      body: `{"msg":"live line","level":"warn","time":${Date.now() + 1}}\n`,
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expect(sent.status).toBe(200);
     await waitFor('live line');
     expect(text).toMatch(/event: logs\ndata: \{"logs":\[\{.*"severityText":"WARN".*"service":"tail-e2e"/);
     abort.abort();
   });
 
-  it.each(Object.keys(CLIENTS) as Client[])('finds the %s logs by service, by word and by substring', async (client) => {
-    const { service, word, orderId } = CLIENTS[client];
-    const byService = await logs(`service=${service}`);
-    expect(byService).toHaveLength(5);
-    expect(new Set(byService.map((l) => l.severityText))).toEqual(new Set(['INFO', 'WARN', 'ERROR']));
-    expect(byService.filter((l) => l.traceId === null).map((l) => l.body)).toEqual([`${word} heartbeat without trace`]);
-    expect(byService.find((l) => String(l.body).startsWith('order'))!.attributes.step).toBe('fulfil');
-    // A word, in another case: exactly the four messages that contain it.
-    const byWord = await logs(`q=${word.toUpperCase()}`);
-    expect(byWord.map((l) => l.service)).toEqual(Array(4).fill(service));
-    // A substring from inside the order ID, across its dash.
-    const sub = orderId.slice(5, 11).toLowerCase();
-    const bySubstring = await logs(`q=${encodeURIComponent(sub)}`);
-    expect(bySubstring.map((l) => String(l.body)).sort()).toEqual(
-      [`order ${orderId} accepted`, `${word} notified about ${orderId}`, `${word} slow for order ${orderId}`].sort(),
-    );
-    // A phrase and an exclusion together.
-    const phrase = await logs(`q=${encodeURIComponent(`"${word} slow" -heartbeat`)}`);
-    expect(phrase.map((l) => l.body)).toEqual([`${word} slow for order ${orderId}`]);
-  });
+  it.each(Object.keys(CLIENTS) as Client[])(
+    'finds the %s logs by service, by word and by substring',
+    async (client) => {
+      const { service, word, orderId } = CLIENTS[client];
+      const byService = await logs(`service=${service}`);
+      expect(byService).toHaveLength(5);
+      expect(new Set(byService.map((l) => l.severityText))).toEqual(new Set(['INFO', 'WARN', 'ERROR']));
+      expect(byService.filter((l) => l.traceId === null).map((l) => l.body)).toEqual([
+        `${word} heartbeat without trace`,
+      ]);
+      expect(byService.find((l) => String(l.body).startsWith('order'))!.attributes.step).toBe('fulfil');
+      // A word, in another case: exactly the four messages that contain it.
+      const byWord = await logs(`q=${word.toUpperCase()}`);
+      expect(byWord.map((l) => l.service)).toEqual(Array(4).fill(service));
+      // A substring from inside the order ID, across its dash.
+      const sub = orderId.slice(5, 11).toLowerCase();
+      const bySubstring = await logs(`q=${encodeURIComponent(sub)}`);
+      expect(bySubstring.map((l) => String(l.body)).sort()).toEqual(
+        [`order ${orderId} accepted`, `${word} notified about ${orderId}`, `${word} slow for order ${orderId}`].sort(),
+      );
+      // A phrase and an exclusion together.
+      const phrase = await logs(`q=${encodeURIComponent(`"${word} slow" -heartbeat`)}`);
+      expect(phrase.map((l) => l.body)).toEqual([`${word} slow for order ${orderId}`]);
+    },
+  );
 });

@@ -25,7 +25,11 @@ export interface RunningPrometheus {
 }
 
 /** Starts Prometheus scraping `targets` every second and remote-writing to `remoteWriteUrl`. */
-export async function startPrometheus(opts: { targets: string[]; remoteWriteUrl?: string; extraArgs?: string[] }): Promise<RunningPrometheus> {
+export async function startPrometheus(opts: {
+  targets: string[];
+  remoteWriteUrl?: string;
+  extraArgs?: string[];
+}): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'pivot-prom-'));
   const port = await freePort();
   const remoteWrite = opts.remoteWriteUrl
@@ -54,7 +58,13 @@ ${remoteWrite}`,
   );
   const child: ChildProcess = spawn(
     PROMETHEUS,
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--enable-feature=exemplar-storage', ...(opts.extraArgs ?? [])],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--enable-feature=exemplar-storage',
+      ...(opts.extraArgs ?? []),
+    ],
     { stdio: ['ignore', 'ignore', process.env.PROMETHEUS_LOG ? 'inherit' : 'ignore'] },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -89,7 +99,10 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
 }
 
 /** Serves a prom-client registry on loopback, as a scrape target; returns the server and its host:port. */
-export async function serveRegistry(registry: { contentType: string; metrics(): Promise<string> }): Promise<{ server: Server; target: string }> {
+export async function serveRegistry(registry: {
+  contentType: string;
+  metrics(): Promise<string>;
+}): Promise<{ server: Server; target: string }> {
   const server = createHttpServer(async (_req, res) => {
     res.setHeader('Content-Type', registry.contentType);
     res.end(await registry.metrics());

@@ -39,7 +39,8 @@ describe.runIf(hasPrometheus)('PromQL through ingest, store and API, against Pro
         const where = `${tc.q} ${'time' in params ? `@${params.time}` : `${params.start}..${params.end}/${params.step}`}`;
         if (!p.ok) {
           if (o.ok) failures.push(`${where}: Prometheus failed (${p.errorType}), ours succeeded`);
-          else if (p.errorType !== o.errorType) failures.push(`${where}: Prometheus ${p.errorType}, ours ${o.errorType}`);
+          else if (p.errorType !== o.errorType)
+            failures.push(`${where}: Prometheus ${p.errorType}, ours ${o.errorType}`);
           continue;
         }
         if (!o.ok) {

@@ -35,7 +35,9 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('remote-write while th
   it('answers 5xx during the outage and ends with exactly the samples Prometheus scraped', async () => {
     const queries = new MetricQueries(platform.database);
     const matcher = [{ name: '__name__', type: '=' as const, value: 'outage_ticks_total' }];
-    await waitFor('first samples', async () => ((await queries.select(matcher, 0, Date.now() + 1000)).length ? true : undefined));
+    await waitFor('first samples', async () =>
+      (await queries.select(matcher, 0, Date.now() + 1000)).length ? true : undefined,
+    );
     const windowStart = Date.now();
     platform.proxy!.cut();
     await new Promise((r) => setTimeout(r, 4000));
@@ -44,12 +46,18 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('remote-write while th
     const windowEnd = Date.now();
 
     const metricsText = await (await fetch(`${platform.ingestUrl}/metrics`)).text();
-    expect(metricsText).toMatch(/pivot_ingest_http_requests_total\{route="\/api\/v1\/write",method="POST",status="503"\} [1-9]/);
+    expect(metricsText).toMatch(
+      /pivot_ingest_http_requests_total\{route="\/api\/v1\/write",method="POST",status="503"\} [1-9]/,
+    );
 
     // Prometheus' own TSDB is the reference for what was scraped in the window.
-    const ref = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(`outage_ticks_total[${Math.ceil((windowEnd - windowStart) / 1000) + 30}s]`)}&time=${windowEnd / 1000}`);
+    const ref = await fetch(
+      `${prometheus.url}/api/v1/query?query=${encodeURIComponent(`outage_ticks_total[${Math.ceil((windowEnd - windowStart) / 1000) + 30}s]`)}&time=${windowEnd / 1000}`,
+    );
     const refBody = (await ref.json()) as { data: { result: { values: [number, string][] }[] } };
-    const expected = refBody.data.result[0]!.values.map(([t, v]) => [Math.round(t * 1000), Number(v)]).filter(([t]) => t! >= windowStart && t! <= windowEnd);
+    const expected = refBody.data.result[0]!.values.map(([t, v]) => [Math.round(t * 1000), Number(v)]).filter(
+      ([t]) => t! >= windowStart && t! <= windowEnd,
+    );
     expect(expected.length).toBeGreaterThan(4);
 
     const ours = await waitFor('the backlog to land', async () => {

@@ -24,13 +24,30 @@ describe.runIf(hasPrometheus)('Prometheus remote-write end to end', () => {
     queries = new MetricQueries(platform.database);
     const registry = new Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>();
     registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    const latency = new Histogram({ name: 'checkout_duration_seconds', help: 'Checkout latency.', labelNames: ['route'], buckets: [0.1, 0.5, 1], enableExemplars: true, registers: [registry] });
-    const requests = new Counter({ name: 'checkout_requests', help: 'Checkout requests.', labelNames: ['route'], enableExemplars: true, registers: [registry] });
+    const latency = new Histogram({
+      name: 'checkout_duration_seconds',
+      help: 'Checkout latency.',
+      labelNames: ['route'],
+      buckets: [0.1, 0.5, 1],
+      enableExemplars: true,
+      registers: [registry],
+    });
+    const requests = new Counter({
+      name: 'checkout_requests',
+      help: 'Checkout requests.',
+      labelNames: ['route'],
+      enableExemplars: true,
+      registers: [registry],
+    });
     const record = () => {
       const traceId = randomBytes(16).toString('hex');
       const spanId = randomBytes(8).toString('hex');
       traceIds.push(traceId);
-      latency.observe({ labels: { route: '/checkout' }, value: 0.3 + Math.random() * 0.5, exemplarLabels: exemplar(traceId, spanId) });
+      latency.observe({
+        labels: { route: '/checkout' },
+        value: 0.3 + Math.random() * 0.5,
+        exemplarLabels: exemplar(traceId, spanId),
+      });
       requests.inc({ labels: { route: '/checkout' }, value: 1, exemplarLabels: exemplar(traceId, spanId) });
     };
     record();
@@ -49,11 +66,22 @@ describe.runIf(hasPrometheus)('Prometheus remote-write end to end', () => {
 
   it('stores the scraped series, samples, metadata and exemplars with their trace IDs', async () => {
     const buckets = await waitFor('bucket series with exemplars', async () => {
-      const g = await queries.exemplars([[{ name: '__name__', type: '=', value: 'checkout_duration_seconds_bucket' }]], 0, Date.now() + 60_000);
+      const g = await queries.exemplars(
+        [[{ name: '__name__', type: '=', value: 'checkout_duration_seconds_bucket' }]],
+        0,
+        Date.now() + 60_000,
+      );
       return g.length > 0 ? g : undefined;
     });
-    const series = await queries.select([{ name: '__name__', type: '=~', value: 'checkout_duration_seconds_(bucket|count|sum)' }], Date.now() - 600_000, Date.now() + 60_000);
-    const les = series.filter((s) => s.labels.__name__ === 'checkout_duration_seconds_bucket').map((s) => s.labels.le).sort();
+    const series = await queries.select(
+      [{ name: '__name__', type: '=~', value: 'checkout_duration_seconds_(bucket|count|sum)' }],
+      Date.now() - 600_000,
+      Date.now() + 60_000,
+    );
+    const les = series
+      .filter((s) => s.labels.__name__ === 'checkout_duration_seconds_bucket')
+      .map((s) => s.labels.le)
+      .sort();
     expect(les).toEqual(['+Inf', '0.1', '0.5', '1']);
     for (const s of series) {
       expect(s.labels).toMatchObject({ job: 'app', route: '/checkout' });
@@ -69,10 +97,16 @@ describe.runIf(hasPrometheus)('Prometheus remote-write end to end', () => {
       expect(e.labels.traceId).toBe(e.traceId);
     }
     // Prometheus puts a histogram exemplar on the bucket that contains its value.
-    for (const g of buckets) for (const e of g.exemplars) if (g.seriesLabels.le !== '+Inf') expect(e.value).toBeLessThanOrEqual(Number(g.seriesLabels.le));
+    for (const g of buckets)
+      for (const e of g.exemplars)
+        if (g.seriesLabels.le !== '+Inf') expect(e.value).toBeLessThanOrEqual(Number(g.seriesLabels.le));
 
     const counter = await waitFor('counter exemplars', async () => {
-      const g = await queries.exemplars([[{ name: '__name__', type: '=', value: 'checkout_requests_total' }]], 0, Date.now() + 60_000);
+      const g = await queries.exemplars(
+        [[{ name: '__name__', type: '=', value: 'checkout_requests_total' }]],
+        0,
+        Date.now() + 60_000,
+      );
       return g.length ? g : undefined;
     });
     expect(traceIds).toContain(counter[0]!.exemplars[0]!.traceId);
@@ -86,7 +120,11 @@ describe.runIf(hasPrometheus)('Prometheus remote-write end to end', () => {
   });
 
   it('keeps counts monotonic and free of duplicates across Prometheus retries', async () => {
-    const [count] = await queries.select([{ name: '__name__', type: '=', value: 'checkout_duration_seconds_count' }], 0, Date.now() + 60_000);
+    const [count] = await queries.select(
+      [{ name: '__name__', type: '=', value: 'checkout_duration_seconds_count' }],
+      0,
+      Date.now() + 60_000,
+    );
     const ts = Array.from(count!.timestamps);
     expect(new Set(ts).size).toBe(ts.length);
     const vs = Array.from(count!.values);

@@ -10,22 +10,50 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 function otlpTrace(traceId: string, ms: number) {
   return {
-    resourceSpans: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'retention-check' } }] },
-      scopeSpans: [{ spans: [{ traceId, spanId: randomBytes(8).toString('hex'), name: 'GET /old-or-new', kind: 2, startTimeUnixNano: ns(ms), endTimeUnixNano: ns(ms + 5) }] }],
-    }],
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'retention-check' } }] },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId,
+                spanId: randomBytes(8).toString('hex'),
+                name: 'GET /old-or-new',
+                kind: 2,
+                startTimeUnixNano: ns(ms),
+                endTimeUnixNano: ns(ms + 5),
+              },
+            ],
+          },
+        ],
+      },
+    ],
   };
 }
 function otlpLog(ms: number, body: string) {
   return {
-    resourceLogs: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'retention-check' } }] },
-      scopeLogs: [{ logRecords: [{ timeUnixNano: ns(ms), severityNumber: 9, severityText: 'INFO', body: { stringValue: body } }] }],
-    }],
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'retention-check' } }] },
+        scopeLogs: [
+          {
+            logRecords: [
+              { timeUnixNano: ns(ms), severityNumber: 9, severityText: 'INFO', body: { stringValue: body } },
+            ],
+          },
+        ],
+      },
+    ],
   };
 }
 
-interface Status { signals: Record<string, { retention: string; tables: { name: string; partitions: number | null; oldestDay: string | null }[] }> }
+interface Status {
+  signals: Record<
+    string,
+    { retention: string; tables: { name: string; partitions: number | null; oldestDay: string | null }[] }
+  >;
+}
 
 describe('retention in the running platform', () => {
   let platform: Awaited<ReturnType<typeof startTestPlatform>>;
@@ -36,7 +64,11 @@ describe('retention in the running platform', () => {
   beforeAll(async () => {
     platform = await startTestPlatform({ RETENTION_TRACES: '2d', RETENTION_LOGS: '3d', RETENTION_METRICS: '0' });
     const post = async (path: string, body: unknown) => {
-      const res = await fetch(`${platform.ingestUrl}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${platform.ingestUrl}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status, await res.text()).toBe(200);
     };
     await post('/v1/traces', otlpTrace(oldTrace, now - 5 * DAY_MS));
@@ -53,7 +85,11 @@ describe('retention in the running platform', () => {
   it('drops the partitions past each retention and keeps the newer ones', async () => {
     let s = await status();
     expect(s.signals.traces!.tables.find((t) => t.name === 'spans')!.oldestDay).toBe(day(now - 5 * DAY_MS));
-    expect([s.signals.traces!.retention, s.signals.logs!.retention, s.signals.metrics!.retention]).toEqual(['2d', '3d', '0']);
+    expect([s.signals.traces!.retention, s.signals.logs!.retention, s.signals.metrics!.retention]).toEqual([
+      '2d',
+      '3d',
+      '0',
+    ]);
 
     const run = await fetch(`${platform.apiUrl}/api/admin/retention/run`, { method: 'POST' });
     expect(run.status).toBe(200);
@@ -73,7 +109,11 @@ describe('retention in the running platform', () => {
 
   it('takes a late write to a dropped day again', async () => {
     const late = randomBytes(16).toString('hex');
-    const res = await fetch(`${platform.ingestUrl}/v1/traces`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(otlpTrace(late, now - 5 * DAY_MS + 1000)) });
+    const res = await fetch(`${platform.ingestUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(otlpTrace(late, now - 5 * DAY_MS + 1000)),
+    });
     expect(res.status).toBe(200);
     expect((await fetch(`${platform.apiUrl}/api/traces/${late}`)).status).toBe(200);
   });

@@ -36,14 +36,21 @@ export interface RunningProcess {
  * Starts a command with exactly the given environment on top of PATH/HOME (so that nothing from the
  * test's own environment, such as DATABASE_URL, leaks in unless passed).
  */
-export function startProcess(command: string, args: string[], env: Record<string, string>, cwd = repoRoot): RunningProcess {
+export function startProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd = repoRoot,
+): RunningProcess {
   const base: Record<string, string> = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'npm_config_cache']) if (process.env[k]) base[k] = process.env[k]!;
   const proc = spawn(command, args, { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   return {
     proc,
     output: () => out,
@@ -62,7 +69,8 @@ export async function waitForOk(url: string, p: RunningProcess | undefined, time
   let exited: number | string | undefined;
   void p?.exited.then((c) => (exited = c));
   while (Date.now() < deadline) {
-    if (exited !== undefined) throw new Error(`process exited (${exited}) before ${url} answered:\n${p!.output().slice(-4000)}`);
+    if (exited !== undefined)
+      throw new Error(`process exited (${exited}) before ${url} answered:\n${p!.output().slice(-4000)}`);
     try {
       const res = await fetch(url);
       if (res.status === 200) return;
@@ -79,21 +87,32 @@ export async function waitForOk(url: string, p: RunningProcess | undefined, time
  * Exports one trace (a server span and its database child) with the real OpenTelemetry SDK and OTLP
  * protobuf exporter, as a user's service would; returns its trace ID once the export was answered.
  */
-export async function exportTrace(ingestUrl: string, opts: { service?: string; token?: string } = {}): Promise<{ traceId: string; ok: boolean }> {
-  const exporter = new OTLPTraceExporter({ url: `${ingestUrl}/v1/traces`, ...(opts.token ? { headers: { Authorization: `Bearer ${opts.token}` } } : {}) });
+export async function exportTrace(
+  ingestUrl: string,
+  opts: { service?: string; token?: string } = {},
+): Promise<{ traceId: string; ok: boolean }> {
+  const exporter = new OTLPTraceExporter({
+    url: `${ingestUrl}/v1/traces`,
+    ...(opts.token ? { headers: { Authorization: `Bearer ${opts.token}` } } : {}),
+  });
   let ok = true;
   const export0 = exporter.export.bind(exporter);
-  exporter.export = (spans, done) => export0(spans, (r) => {
-    if (r.code !== 0) ok = false;
-    done(r);
-  });
+  exporter.export = (spans, done) =>
+    export0(spans, (r) => {
+      if (r.code !== 0) ok = false;
+      done(r);
+    });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': opts.service ?? 'e2e-shop' }),
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer('e2e');
   const root = tracer.startSpan('GET /orders', { kind: SpanKind.SERVER, attributes: { 'http.route': '/orders' } });
-  const db = tracer.startSpan('SELECT orders', { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql' } }, trace.setSpan(context.active(), root));
+  const db = tracer.startSpan(
+    'SELECT orders',
+    { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql' } },
+    trace.setSpan(context.active(), root),
+  );
   db.end();
   root.end();
   // A refused export rejects the flush: that is an answer too.
@@ -103,7 +122,11 @@ export async function exportTrace(ingestUrl: string, opts: { service?: string; t
 }
 
 /** Reads a trace back from the API; undefined while it is not there. */
-export async function fetchTrace(apiUrl: string, traceId: string, headers: Record<string, string> = {}): Promise<{ spans: { name: string; service: string }[] } | undefined> {
+export async function fetchTrace(
+  apiUrl: string,
+  traceId: string,
+  headers: Record<string, string> = {},
+): Promise<{ spans: { name: string; service: string }[] } | undefined> {
   const res = await fetch(`${apiUrl}/api/traces/${traceId}`, { headers });
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw new Error(`GET /api/traces/${traceId}: ${res.status} ${await res.text()}`);
@@ -137,11 +160,15 @@ export async function ensureBuiltOnce(timeoutMs = 600_000): Promise<void> {
     }
   }
   try {
-    const res = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('./apps/platform/bin/ensure.mjs'); m.ensureBuilt();"], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      timeout: timeoutMs,
-    });
+    const res = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', "const m = await import('./apps/platform/bin/ensure.mjs'); m.ensureBuilt();"],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: timeoutMs,
+      },
+    );
     if (res.status !== 0) throw new Error(`build failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
   } finally {
     rmSync(lock, { recursive: true, force: true });

@@ -6,7 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuiltOnce, exportTrace, fetchTrace, freePort, startProcess, waitForOk, type RunningProcess } from './start-helpers.ts';
+import {
+  ensureBuiltOnce,
+  exportTrace,
+  fetchTrace,
+  freePort,
+  startProcess,
+  waitForOk,
+  type RunningProcess,
+} from './start-helpers.ts';
 
 describe('npm start on embedded PGlite', () => {
   let dataDir: string;
@@ -53,7 +61,10 @@ describe('npm start on embedded PGlite', () => {
     expect(exported.ok).toBe(true);
     traceId = exported.traceId;
     const trace = await fetchTrace(apiUrl, traceId);
-    expect(trace?.spans.map((s) => `${s.service} ${s.name}`).sort()).toEqual(['first-start GET /orders', 'first-start SELECT orders']);
+    expect(trace?.spans.map((s) => `${s.service} ${s.name}`).sort()).toEqual([
+      'first-start GET /orders',
+      'first-start SELECT orders',
+    ]);
 
     expect(await p.stop('SIGTERM')).toBe(0);
     expect(p.output()).toMatch(/shutdown complete/);
@@ -64,7 +75,10 @@ describe('npm start on embedded PGlite', () => {
     const { apiUrl, p } = await startPlatform();
     const trace = await fetchTrace(apiUrl, traceId);
     expect(trace?.spans).toHaveLength(2);
-    const status = (await (await fetch(`${apiUrl}/api/status`)).json()) as { database: { driver: string }; signals: { traces: { tables: { name: string; rows: number }[] } } };
+    const status = (await (await fetch(`${apiUrl}/api/status`)).json()) as {
+      database: { driver: string };
+      signals: { traces: { tables: { name: string; rows: number }[] } };
+    };
     expect(status.database.driver).toBe('pglite');
     expect(status.signals.traces.tables.find((t) => t.name === 'spans')!.rows).toBe(2);
     expect(await p.stop('SIGTERM')).toBe(0);

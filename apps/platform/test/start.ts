@@ -12,7 +12,9 @@ type DbProxy = Awaited<ReturnType<typeof startDbProxy>>;
 export async function startTestPlatform(
   env: Record<string, string> = {},
   opts: { viaProxy?: boolean } = {},
-): Promise<Platform & { ingestUrl: string; grpcUrl: string; apiUrl: string; proxy: DbProxy | undefined; stop(): Promise<void> }> {
+): Promise<
+  Platform & { ingestUrl: string; grpcUrl: string; apiUrl: string; proxy: DbProxy | undefined; stop(): Promise<void> }
+> {
   const scratch = await scratchDatabaseUrl();
   const proxy = opts.viaProxy && scratch.url ? await startDbProxy(scratch.url) : undefined;
   const dbUrl = proxy?.url ?? scratch.url;

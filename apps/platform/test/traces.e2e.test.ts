@@ -2,7 +2,15 @@
 // context, exports to the ingest port; the trace is read back from the API port.
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, defaultTextMapGetter, defaultTextMapSetter, trace } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  trace,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -12,7 +20,19 @@ import { startTestPlatform } from './start.ts';
 
 const propagator = new W3CTraceContextPropagator();
 
-interface ApiSpan { spanId: string; parentSpanId: string | null; name: string; service: string; kind: string; startTimeUnixNano: string; durationNano: string; status: { code: string; message: string }; attributes: Record<string, unknown>; events: { name: string }[]; resource: { attributes: Record<string, unknown> } }
+interface ApiSpan {
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  service: string;
+  kind: string;
+  startTimeUnixNano: string;
+  durationNano: string;
+  status: { code: string; message: string };
+  attributes: Record<string, unknown>;
+  events: { name: string }[];
+  resource: { attributes: Record<string, unknown> };
+}
 
 describe('traces end to end with the OpenTelemetry JS SDK', () => {
   let platform: Awaited<ReturnType<typeof startTestPlatform>>;
@@ -36,7 +56,11 @@ describe('traces end to end with the OpenTelemetry JS SDK', () => {
     const paymentTracer = payment.getTracer('payment');
     paymentServer = createServer((req, res) => {
       const parent = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
-      const span = paymentTracer.startSpan('POST /charge', { kind: SpanKind.SERVER, attributes: { 'http.route': '/charge' } }, parent);
+      const span = paymentTracer.startSpan(
+        'POST /charge',
+        { kind: SpanKind.SERVER, attributes: { 'http.route': '/charge' } },
+        parent,
+      );
       span.addEvent('retry', { 'retry.attempt': 1 });
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'card declined' });
       setTimeout(() => {
@@ -58,7 +82,10 @@ describe('traces end to end with the OpenTelemetry JS SDK', () => {
 
   async function doCheckout(): Promise<string> {
     const tracer = checkout.getTracer('checkout');
-    const root = tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER, attributes: { 'http.route': '/checkout', 'user.id': 42 } });
+    const root = tracer.startSpan('POST /checkout', {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.route': '/checkout', 'user.id': 42 },
+    });
     const rootCtx = trace.setSpan(context.active(), root);
     const client = tracer.startSpan('POST payment-service /charge', { kind: SpanKind.CLIENT }, rootCtx);
     const headers: Record<string, string> = {};
@@ -85,7 +112,11 @@ describe('traces end to end with the OpenTelemetry JS SDK', () => {
 
     const res = await fetch(`${platform.apiUrl}/api/traces/${traceId}`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { services: string[]; spans: ApiSpan[]; summary: { rootService: string; rootName: string; spanCount: number; errorCount: number; durationNano: string } };
+    const body = (await res.json()) as {
+      services: string[];
+      spans: ApiSpan[];
+      summary: { rootService: string; rootName: string; spanCount: number; errorCount: number; durationNano: string };
+    };
     expect(body.services).toEqual(['checkout-api', 'payment-service']);
     const byName = Object.fromEntries(body.spans.map((s) => [s.name, s]));
     const root = byName['POST /checkout']!;
@@ -103,7 +134,12 @@ describe('traces end to end with the OpenTelemetry JS SDK', () => {
     expect(root.resource.attributes['service.version']).toBe('1.2.3');
     expect(BigInt(server.durationNano)).toBeGreaterThan(15_000_000n);
 
-    expect(body.summary).toMatchObject({ rootService: 'checkout-api', rootName: 'POST /checkout', spanCount: 3, errorCount: 1 });
+    expect(body.summary).toMatchObject({
+      rootService: 'checkout-api',
+      rootName: 'POST /checkout',
+      spanCount: 3,
+      errorCount: 1,
+    });
     // The true trace duration: first start to last end over all spans (the two SDKs' clocks may
     // skew by a little, so a child can end after its root).
     const starts = body.spans.map((s) => BigInt(s.startTimeUnixNano));
@@ -117,13 +153,18 @@ describe('traces end to end with the OpenTelemetry JS SDK', () => {
     const traceId = await doCheckout();
     await checkout.forceFlush();
     await payment.forceFlush();
-    const q = async (qs: string) => ((await (await fetch(`${platform.apiUrl}/api/traces?${qs}`)).json()) as { traces: { traceId: string }[] }).traces.map((t) => t.traceId);
+    const q = async (qs: string) =>
+      (
+        (await (await fetch(`${platform.apiUrl}/api/traces?${qs}`)).json()) as { traces: { traceId: string }[] }
+      ).traces.map((t) => t.traceId);
     expect(await q('service=payment-service&status=error&limit=1')).toEqual([traceId]);
     expect((await q('service=checkout-api&operation=POST%20%2Fcheckout&attr.user.id=42')).includes(traceId)).toBe(true);
     expect(await q('minDuration=1h')).toEqual([]);
     const services = (await (await fetch(`${platform.apiUrl}/api/services`)).json()) as { services: string[] };
     expect(services.services).toEqual(['checkout-api', 'payment-service']);
-    const ops = (await (await fetch(`${platform.apiUrl}/api/services/payment-service/operations`)).json()) as { operations: { name: string; kind: string }[] };
+    const ops = (await (await fetch(`${platform.apiUrl}/api/services/payment-service/operations`)).json()) as {
+      operations: { name: string; kind: string }[];
+    };
     expect(ops.operations).toEqual([{ name: 'POST /charge', kind: 'SERVER' }]);
   });
 

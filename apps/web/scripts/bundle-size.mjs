@@ -45,7 +45,10 @@ const routeOf = (i) => {
 const base = closure([...entries, join(nodesDir, nodeFile(0))]);
 const lines = [];
 let worst = 0;
-const pageNodes = jsIn(nodesDir).map((f) => Number(f.split('.')[0])).filter((i) => i >= 2).sort((a, b) => a - b);
+const pageNodes = jsIn(nodesDir)
+  .map((f) => Number(f.split('.')[0]))
+  .filter((i) => i >= 2)
+  .sort((a, b) => a - b);
 for (const i of pageNodes) {
   const files = new Set([...base, ...closure([join(nodesDir, nodeFile(i))])]);
   const total = kb(files);
@@ -53,14 +56,21 @@ for (const i of pageNodes) {
   lines.push(`  ${routeOf(i)}: ${total.toFixed(1)} KB`);
 }
 const lazy = new Set();
-for (const f of [...jsIn(join(build, '_app/immutable/chunks')).map((n) => join(build, '_app/immutable/chunks', n)), ...jsIn(nodesDir).map((n) => join(nodesDir, n))])
+for (const f of [
+  ...jsIn(join(build, '_app/immutable/chunks')).map((n) => join(build, '_app/immutable/chunks', n)),
+  ...jsIn(nodesDir).map((n) => join(nodesDir, n)),
+])
   for (const m of readFileSync(f, 'utf8').matchAll(DYNAMIC_IMPORT)) {
     const target = resolve(dirname(f), m[1]);
     if (!target.includes('/nodes/') && !target.includes('/entry/')) lazy.add(target);
   }
 // What a lazy chunk adds beyond what every page already has.
-const lazyLines = [...lazy].map((f) => `${f.split('/').pop()} ${kb([...closure([f])].filter((x) => !base.has(x))).toFixed(1)} KB`);
-console.log(`initial JS per page (gzipped; budget ${BUDGET_KB} KB):\n${lines.join('\n')}\n  largest: ${worst.toFixed(1)} KB`);
+const lazyLines = [...lazy].map(
+  (f) => `${f.split('/').pop()} ${kb([...closure([f])].filter((x) => !base.has(x))).toFixed(1)} KB`,
+);
+console.log(
+  `initial JS per page (gzipped; budget ${BUDGET_KB} KB):\n${lines.join('\n')}\n  largest: ${worst.toFixed(1)} KB`,
+);
 if (lazyLines.length) console.log(`loaded on demand: ${lazyLines.join(', ')}`);
 if (worst > BUDGET_KB) {
   console.error(`initial JS ${worst.toFixed(1)} KB is over the ${BUDGET_KB} KB budget`);

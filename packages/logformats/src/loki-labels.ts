@@ -37,7 +37,11 @@ class Cursor {
     while (/\s/.test(this.peek())) this.pos++;
   }
   expect(c: string): void {
-    if (this.peek() !== c) throw new LabelStringError(`expected '${c}'${this.peek() ? ` but found '${this.peek()}'` : ' but the string ended'}`, this.pos);
+    if (this.peek() !== c)
+      throw new LabelStringError(
+        `expected '${c}'${this.peek() ? ` but found '${this.peek()}'` : ' but the string ended'}`,
+        this.pos,
+      );
     this.pos++;
   }
 }
@@ -60,7 +64,8 @@ function parseEscape(c: Cursor, quote: string): string {
   const at = c.pos;
   const e = c.peek();
   c.pos++;
-  if (Object.hasOwn(SIMPLE_ESCAPES, e) && (e !== "'" || quote === "'") && (e !== '"' || quote === '"')) return SIMPLE_ESCAPES[e]!;
+  if (Object.hasOwn(SIMPLE_ESCAPES, e) && (e !== "'" || quote === "'") && (e !== '"' || quote === '"'))
+    return SIMPLE_ESCAPES[e]!;
   if (e === 'x') return String.fromCharCode(hexDigits(c, 2));
   if (e === 'u' || e === 'U') {
     const cp = hexDigits(c, e === 'u' ? 4 : 8);
@@ -78,7 +83,8 @@ function parseEscape(c: Cursor, quote: string): string {
 
 function parseValue(c: Cursor): string {
   const quote = c.peek();
-  if (quote !== '"' && quote !== "'" && quote !== '`') throw new LabelStringError('expected a quoted label value', c.pos);
+  if (quote !== '"' && quote !== "'" && quote !== '`')
+    throw new LabelStringError('expected a quoted label value', c.pos);
   const start = c.pos;
   c.pos++;
   let out = '';

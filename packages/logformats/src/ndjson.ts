@@ -69,12 +69,19 @@ export function decodeNdjson(body: string | Uint8Array, opts: NdjsonOptions = {}
     const it = interpret(fieldsOf(value), { body: true, time: true });
     const resource = { ...it.resource };
     resource['service.name'] ??= opts.service || 'unknown_service';
-    groups.add(resource, buildRecord(it, { timeUnixNano: it.timeUnixNano ?? observed, observedTimeUnixNano: observed, body: it.body ?? '' }));
+    groups.add(
+      resource,
+      buildRecord(it, {
+        timeUnixNano: it.timeUnixNano ?? observed,
+        observedTimeUnixNano: observed,
+        body: it.body ?? '',
+      }),
+    );
     accepted++;
   };
 
   let lineNo = 0;
-  for (let start = 0; start <= text.length; ) {
+  for (let start = 0; start <= text.length;) {
     let nl = text.indexOf('\n', start);
     if (nl === -1) nl = text.length;
     const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;

@@ -3,6 +3,7 @@
 import type { AttrValue, Attributes } from '@pivot/model';
 
 export function setOwn(obj: Attributes, key: string, value: AttrValue): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }

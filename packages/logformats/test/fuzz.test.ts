@@ -22,30 +22,80 @@ function timed(f: () => unknown): void {
 }
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
-const sampleLine = JSON.stringify({ level: 30, time: 1700000000000, pid: 1, trace_id: TRACE, span_id: '00f067aa0ba902b7', msg: 'hi', n: { a: [1, 2] } });
+const sampleLine = JSON.stringify({
+  level: 30,
+  time: 1700000000000,
+  pid: 1,
+  trace_id: TRACE,
+  span_id: '00f067aa0ba902b7',
+  msg: 'hi',
+  n: { a: [1, 2] },
+});
 const sampleJsonPush = JSON.stringify({
-  streams: [{ stream: { app: 'a', level: 'info' }, values: [['1700000000000000000', sampleLine, { trace_id: TRACE }], ['1', 'plain']] }],
+  streams: [
+    {
+      stream: { app: 'a', level: 'info' },
+      values: [
+        ['1700000000000000000', sampleLine, { trace_id: TRACE }],
+        ['1', 'plain'],
+      ],
+    },
+  ],
 });
 const sampleProto = pushRequestProtobuf([
-  { labels: '{app="a", env="p\\"x"}', entries: [{ ts: 1700000000000000000n, line: sampleLine, metadata: [['trace_id', TRACE]] }] },
+  {
+    labels: '{app="a", env="p\\"x"}',
+    entries: [{ ts: 1700000000000000000n, line: sampleLine, metadata: [['trace_id', TRACE]] }],
+  },
 ]);
 
 /** Structured JSON values shaped like logs, so the fuzzer reaches the interpreters, not just JSON.parse. */
 const logValue = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.constantFrom(TRACE, '00f067aa0ba902b7', `00-${TRACE}-00f067aa0ba902b7-01`, '__proto__', 'NaN', '1e400', '-1', '9'.repeat(30)),
+  fc.constantFrom(
+    TRACE,
+    '00f067aa0ba902b7',
+    `00-${TRACE}-00f067aa0ba902b7-01`,
+    '__proto__',
+    'NaN',
+    '1e400',
+    '-1',
+    '9'.repeat(30),
+  ),
 );
 const logObject = fc.dictionary(
-  fc.oneof(fc.constantFrom('level', 'time', 'msg', 'message', 'trace_id', 'traceId', 'trace', 'span_id', 'span', 'traceparent', 'trace_flags', 'service', 'service.name', 'pid', 'hostname', '__proto__'), fc.string()),
+  fc.oneof(
+    fc.constantFrom(
+      'level',
+      'time',
+      'msg',
+      'message',
+      'trace_id',
+      'traceId',
+      'trace',
+      'span_id',
+      'span',
+      'traceparent',
+      'trace_flags',
+      'service',
+      'service.name',
+      'pid',
+      'hostname',
+      '__proto__',
+    ),
+    fc.string(),
+  ),
   logValue,
 );
 
 function mutate(base: Uint8Array) {
-  return fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }).map((edits) => {
-    const b = base.slice();
-    for (const [i, v] of edits) b[i] = v;
-    return b;
-  });
+  return fc
+    .array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 })
+    .map((edits) => {
+      const b = base.slice();
+      for (const [i, v] of edits) b[i] = v;
+      return b;
+    });
 }
 
 describe('fuzz', () => {
@@ -60,7 +110,9 @@ describe('fuzz', () => {
         const t0 = performance.now();
         const out = decodeNdjson(b, OBSERVED);
         expect(performance.now() - t0).toBeLessThan(MAX_MS);
-        expect(out.accepted + out.errors.length).toBeLessThanOrEqual(typeof b === 'string' ? b.split('\n').length : b.length + 1);
+        expect(out.accepted + out.errors.length).toBeLessThanOrEqual(
+          typeof b === 'string' ? b.split('\n').length : b.length + 1,
+        );
       }),
       { numRuns: 1500 },
     );
@@ -71,15 +123,32 @@ describe('fuzz', () => {
       .array(
         fc.record({
           stream: fc.oneof(fc.dictionary(fc.string(), fc.string()), fc.jsonValue({ maxDepth: 1 })),
-          values: fc.array(fc.tuple(fc.oneof(fc.bigInt({ min: -5n, max: 2n ** 64n }).map(String), fc.jsonValue({ maxDepth: 0 })), fc.oneof(logObject.map((o) => JSON.stringify(o)), fc.string()), fc.option(fc.jsonValue({ maxDepth: 1 }), { nil: undefined })).map((t) => (t[2] === undefined ? t.slice(0, 2) : t)), { maxLength: 4 }),
+          values: fc.array(
+            fc
+              .tuple(
+                fc.oneof(fc.bigInt({ min: -5n, max: 2n ** 64n }).map(String), fc.jsonValue({ maxDepth: 0 })),
+                fc.oneof(
+                  logObject.map((o) => JSON.stringify(o)),
+                  fc.string(),
+                ),
+                fc.option(fc.jsonValue({ maxDepth: 1 }), { nil: undefined }),
+              )
+              .map((t) => (t[2] === undefined ? t.slice(0, 2) : t)),
+            { maxLength: 4 },
+          ),
         }),
         { maxLength: 4 },
       )
       .map((streams) => JSON.stringify({ streams }));
     const mutated = mutate(new TextEncoder().encode(sampleJsonPush)).map((b) => new TextDecoder().decode(b));
-    fc.assert(fc.property(fc.oneof(push, mutated, fc.string({ maxLength: 200 })), (b) => timed(() => decodeLokiPushJson(b, OBSERVED))), {
-      numRuns: 1500,
-    });
+    fc.assert(
+      fc.property(fc.oneof(push, mutated, fc.string({ maxLength: 200 })), (b) =>
+        timed(() => decodeLokiPushJson(b, OBSERVED)),
+      ),
+      {
+        numRuns: 1500,
+      },
+    );
   });
 
   it('decodeLokiPushProtobuf throws only LogDecodeError, on random bytes, bit flips and mutated protobuf', () => {
@@ -90,6 +159,9 @@ describe('fuzz', () => {
       mutate(sampleProto).map((b) => compress(b)),
       fc.nat(sampleProto.length).map((n) => compress(sampleProto.slice(0, n))),
     );
-    fc.assert(fc.property(inputs, (b) => timed(() => decodeLokiPushProtobuf(b, OBSERVED))), { numRuns: 3000 });
+    fc.assert(
+      fc.property(inputs, (b) => timed(() => decodeLokiPushProtobuf(b, OBSERVED))),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -7,8 +7,10 @@ const OBSERVED = 1_800_000_000_000_000_000n;
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
 
-const decode = (push: unknown, opts = {}) => decodeLokiPushJson(JSON.stringify(push), { observedTimeUnixNano: OBSERVED, ...opts });
-const recordsOf = (push: unknown): LogRecord[] => decode(push).resourceLogs.flatMap((rl) => rl.scopeLogs[0]!.logRecords);
+const decode = (push: unknown, opts = {}) =>
+  decodeLokiPushJson(JSON.stringify(push), { observedTimeUnixNano: OBSERVED, ...opts });
+const recordsOf = (push: unknown): LogRecord[] =>
+  decode(push).resourceLogs.flatMap((rl) => rl.scopeLogs[0]!.logRecords);
 
 describe('decodeLokiPushJson', () => {
   it('refuses a body that is not JSON or not a push, as a whole', () => {
@@ -20,18 +22,41 @@ describe('decodeLokiPushJson', () => {
 
   it('keeps plain-text lines as the body, with the time from the entry', () => {
     const [r] = recordsOf({ streams: [{ stream: { job: 'nginx' }, values: [['1700000000123456789', 'GET / 200']] }] });
-    expect(r).toMatchObject({ body: 'GET / 200', timeUnixNano: 1700000000123456789n, observedTimeUnixNano: OBSERVED, severityNumber: 0, attributes: {} });
+    expect(r).toMatchObject({
+      body: 'GET / 200',
+      timeUnixNano: 1700000000123456789n,
+      observedTimeUnixNano: OBSERVED,
+      severityNumber: 0,
+      attributes: {},
+    });
   });
 
   it('reports bad streams and entries by index and keeps the rest', () => {
     const out = decode({
       streams: [
-        { stream: { job: 'a' }, values: [['1', 'ok'], ['x', 'bad ts'], ['2'], ['3', 42], ['4', 'ok', { k: { nested: 1 } }], ['5', 'ok', 'md']] },
+        {
+          stream: { job: 'a' },
+          values: [
+            ['1', 'ok'],
+            ['x', 'bad ts'],
+            ['2'],
+            ['3', 42],
+            ['4', 'ok', { k: { nested: 1 } }],
+            ['5', 'ok', 'md'],
+          ],
+        },
         'not a stream',
         { stream: { job: 7 }, values: [['1', 'x']] },
         { stream: { job: 'b' } },
         { values: [['1', 'x']] },
-        { stream: { job: 'c' }, values: [['6', 'ok'], ['0', 'zero'], ['99999999999999999999', 'too far']] },
+        {
+          stream: { job: 'c' },
+          values: [
+            ['6', 'ok'],
+            ['0', 'zero'],
+            ['99999999999999999999', 'too far'],
+          ],
+        },
       ],
     });
     expect(out.accepted).toBe(2);
@@ -51,7 +76,20 @@ describe('decodeLokiPushJson', () => {
   });
 
   it('refuses a line over maxLineBytes for its entry only', () => {
-    const out = decode({ streams: [{ stream: {}, values: [['1', 'x'.repeat(100)], ['2', 'ok']] }] }, { maxLineBytes: 50 });
+    const out = decode(
+      {
+        streams: [
+          {
+            stream: {},
+            values: [
+              ['1', 'x'.repeat(100)],
+              ['2', 'ok'],
+            ],
+          },
+        ],
+      },
+      { maxLineBytes: 50 },
+    );
     expect(out.accepted).toBe(1);
     expect(out.errors).toEqual([{ stream: 0, entry: 0, message: 'line is 100 bytes, over the limit of 50' }]);
   });
@@ -74,8 +112,16 @@ describe('decodeLokiPushJson', () => {
 
   it('lets a service_name or discovered label win over a service field in the line', () => {
     const line = JSON.stringify({ service: 'from-line', msg: 'x' });
-    expect(decode({ streams: [{ stream: { app: 'a' }, values: [['1', line]] }] }).resourceLogs[0]!.resource.attributes['service.name']).toBe('a');
-    expect(decode({ streams: [{ stream: { env: 'p' }, values: [['1', line]] }] }).resourceLogs[0]!.resource.attributes['service.name']).toBe('from-line');
+    expect(
+      decode({ streams: [{ stream: { app: 'a' }, values: [['1', line]] }] }).resourceLogs[0]!.resource.attributes[
+        'service.name'
+      ],
+    ).toBe('a');
+    expect(
+      decode({ streams: [{ stream: { env: 'p' }, values: [['1', line]] }] }).resourceLogs[0]!.resource.attributes[
+        'service.name'
+      ],
+    ).toBe('from-line');
   });
 
   it('takes severity from the line, else structured metadata, else the level label', () => {
@@ -100,14 +146,17 @@ describe('decodeLokiPushJson', () => {
     ]);
   });
 
-  it.each([['trace_id', 'span_id'], ['traceID', 'spanID'], ['traceId', 'spanId']])(
-    'links trace context from structured metadata %s / %s',
-    (t, s) => {
-      const [r] = recordsOf({ streams: [{ stream: {}, values: [['1', 'plain line', { [t]: TRACE, [s]: SPAN, user: 'u1' }]] }] });
-      expect([r!.traceId, r!.spanId, r!.body]).toEqual([TRACE, SPAN, 'plain line']);
-      expect(r!.attributes).toEqual({ user: 'u1' });
-    },
-  );
+  it.each([
+    ['trace_id', 'span_id'],
+    ['traceID', 'spanID'],
+    ['traceId', 'spanId'],
+  ])('links trace context from structured metadata %s / %s', (t, s) => {
+    const [r] = recordsOf({
+      streams: [{ stream: {}, values: [['1', 'plain line', { [t]: TRACE, [s]: SPAN, user: 'u1' }]] }],
+    });
+    expect([r!.traceId, r!.spanId, r!.body]).toEqual([TRACE, SPAN, 'plain line']);
+    expect(r!.attributes).toEqual({ user: 'u1' });
+  });
 
   it('keeps an invalid trace ID in metadata as an attribute, unlinked', () => {
     const [r] = recordsOf({ streams: [{ stream: {}, values: [['1', 'x', { trace_id: 'abc' }]] }] });
@@ -117,7 +166,15 @@ describe('decodeLokiPushJson', () => {
 
   it('reads JSON lines like NDJSON: msg as body, fields as attributes; a plain line keeps msg-like metadata', () => {
     const [json, plain] = recordsOf({
-      streams: [{ stream: {}, values: [['1', JSON.stringify({ msg: 'hi', user: 'u', time: 5 })], ['2', 'text', { msg: 'not a body' }]] }],
+      streams: [
+        {
+          stream: {},
+          values: [
+            ['1', JSON.stringify({ msg: 'hi', user: 'u', time: 5 })],
+            ['2', 'text', { msg: 'not a body' }],
+          ],
+        },
+      ],
     });
     expect(json).toMatchObject({ body: 'hi', attributes: { user: 'u' }, timeUnixNano: 1n });
     expect(plain).toMatchObject({ body: 'text', attributes: { msg: 'not a body' } });
@@ -125,12 +182,25 @@ describe('decodeLokiPushJson', () => {
 
   it('keeps a JSON-looking line that does not parse, or nests too deep, as text', () => {
     const deep = '{"a":'.repeat(40) + '1' + '}'.repeat(40);
-    const records = recordsOf({ streams: [{ stream: {}, values: [['1', '{not json'], ['2', deep], ['3', '[1,2]']] }] });
+    const records = recordsOf({
+      streams: [
+        {
+          stream: {},
+          values: [
+            ['1', '{not json'],
+            ['2', deep],
+            ['3', '[1,2]'],
+          ],
+        },
+      ],
+    });
     expect(records.map((r) => r.body)).toEqual(['{not json', deep, '[1,2]']);
   });
 
   it('accepts numeric timestamps below 2^53 and a Uint8Array body', () => {
-    const body = new TextEncoder().encode(JSON.stringify({ streams: [{ stream: {}, values: [[1700000000000, 'x']] }] }));
+    const body = new TextEncoder().encode(
+      JSON.stringify({ streams: [{ stream: {}, values: [[1700000000000, 'x']] }] }),
+    );
     const out = decodeLokiPushJson(body);
     expect(out.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.timeUnixNano).toBe(1700000000000n);
   });

@@ -26,7 +26,14 @@ describe('decodeLokiPushProtobuf', () => {
         {
           labels: '{service_name="api", namespace="prod", level="error"}',
           entries: [
-            { ts: 1700000000123456789n, line: 'boom', metadata: [['trace_id', TRACE], ['user', 'u1']] },
+            {
+              ts: 1700000000123456789n,
+              line: 'boom',
+              metadata: [
+                ['trace_id', TRACE],
+                ['user', 'u1'],
+              ],
+            },
             { ts: 1700000001000000000n, line: '{"level":"info","msg":"fine","k":1}' },
           ],
         },
@@ -41,8 +48,20 @@ describe('decodeLokiPushProtobuf', () => {
       { job: 'batch', 'service.name': 'batch' },
     ]);
     const [boom, fine] = out.resourceLogs[0]!.scopeLogs[0]!.logRecords;
-    expect(boom).toMatchObject({ body: 'boom', timeUnixNano: 1700000000123456789n, severityText: 'ERROR', traceId: TRACE, attributes: { user: 'u1' } });
-    expect(fine).toMatchObject({ body: 'fine', timeUnixNano: 1700000001000000000n, severityText: 'INFO', traceId: null, attributes: { k: 1 } });
+    expect(boom).toMatchObject({
+      body: 'boom',
+      timeUnixNano: 1700000000123456789n,
+      severityText: 'ERROR',
+      traceId: TRACE,
+      attributes: { user: 'u1' },
+    });
+    expect(fine).toMatchObject({
+      body: 'fine',
+      timeUnixNano: 1700000001000000000n,
+      severityText: 'INFO',
+      traceId: null,
+      attributes: { k: 1 },
+    });
   });
 
   it('reports a stream with a bad label string, keeping the other streams', () => {
@@ -53,12 +72,27 @@ describe('decodeLokiPushProtobuf', () => {
       ]),
     );
     expect(out.accepted).toBe(1);
-    expect(out.errors).toEqual([{ stream: 0, entry: null, message: `invalid labels "{app=\\"a\\"": expected '}' but the string ended at position 8` }]);
+    expect(out.errors).toEqual([
+      {
+        stream: 0,
+        entry: null,
+        message: `invalid labels "{app=\\"a\\"": expected '}' but the string ended at position 8`,
+      },
+    ]);
   });
 
   it('reports entries with an invalid or missing timestamp', () => {
     const out = decodeLokiPushProtobuf(
-      pushRequest([{ labels: '{}', entries: [{ ts: 1n, line: 'ok' }, { ts: 1n, line: 'bad nanos', rawNanos: 1_000_000_000 }, { ts: 0n, line: 'zero' }] }]),
+      pushRequest([
+        {
+          labels: '{}',
+          entries: [
+            { ts: 1n, line: 'ok' },
+            { ts: 1n, line: 'bad nanos', rawNanos: 1_000_000_000 },
+            { ts: 0n, line: 'zero' },
+          ],
+        },
+      ]),
     );
     expect(out.accepted).toBe(1);
     expect(out.errors).toEqual([
@@ -77,7 +111,9 @@ describe('decodeLokiPushProtobuf', () => {
   });
 
   it('refuses a snappy bomb from its header (413), before decompressing', () => {
-    const err = thrown(() => decodeLokiPushProtobuf(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x08, 1, 2, 3]))) as LogPayloadTooLargeError;
+    const err = thrown(() =>
+      decodeLokiPushProtobuf(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x08, 1, 2, 3])),
+    ) as LogPayloadTooLargeError;
     expect(err).toBeInstanceOf(LogPayloadTooLargeError);
     expect(err).toBeInstanceOf(LogDecodeError);
     expect(err.status).toBe(413);
@@ -87,15 +123,25 @@ describe('decodeLokiPushProtobuf', () => {
   });
 
   it('names the byte offset of a protobuf fault', () => {
-    const err = thrown(() => decodeLokiPushProtobuf(compress(new Uint8Array([0x0a, 0x10, 0x0a, 0x02])))) as LogDecodeError;
+    const err = thrown(() =>
+      decodeLokiPushProtobuf(compress(new Uint8Array([0x0a, 0x10, 0x0a, 0x02]))),
+    ) as LogDecodeError;
     expect(err).toBeInstanceOf(LogDecodeError);
-    expect(err.message).toBe('invalid PushRequest protobuf: truncated length-delimited field (length 16) at byte 1 of the decompressed body');
+    expect(err.message).toBe(
+      'invalid PushRequest protobuf: truncated length-delimited field (length 16) at byte 1 of the decompressed body',
+    );
     expect(err.offset).toBe(1);
   });
 
   it('fails every truncated prefix with a typed error or decodes it', () => {
     const full = pushRequestProtobuf([
-      { labels: '{app="a", env="b"}', entries: [{ ts: 1700000000000000000n, line: 'hello', metadata: [['k', 'v']] }, { ts: 2n, line: 'x' }] },
+      {
+        labels: '{app="a", env="b"}',
+        entries: [
+          { ts: 1700000000000000000n, line: 'hello', metadata: [['k', 'v']] },
+          { ts: 2n, line: 'x' },
+        ],
+      },
     ]);
     for (let n = 0; n < full.length; n++) {
       try {
@@ -119,6 +165,9 @@ describe('decodeLokiPushProtobuf', () => {
     w.join();
     const out = decodeLokiPushProtobuf(compress(w.finish()));
     expect(out.errors).toEqual([]);
-    expect(out.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!).toMatchObject({ body: 'line', timeUnixNano: 1_000_000_000n });
+    expect(out.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!).toMatchObject({
+      body: 'line',
+      timeUnixNano: 1_000_000_000n,
+    });
   });
 });

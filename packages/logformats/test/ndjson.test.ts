@@ -8,7 +8,9 @@ const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
 
 const records = (body: string | Uint8Array, opts = {}): LogRecord[] =>
-  decodeNdjson(body, { observedTimeUnixNano: OBSERVED, ...opts }).resourceLogs.flatMap((rl) => rl.scopeLogs[0]!.logRecords);
+  decodeNdjson(body, { observedTimeUnixNano: OBSERVED, ...opts }).resourceLogs.flatMap(
+    (rl) => rl.scopeLogs[0]!.logRecords,
+  );
 const one = (line: object): LogRecord => {
   const [r] = records(JSON.stringify(line));
   return r!;
@@ -16,7 +18,17 @@ const one = (line: object): LogRecord => {
 
 describe('lines', () => {
   it('reports invalid lines with 1-based numbers and keeps the good ones', () => {
-    const body = ['{"msg":"one"}', 'not json', '', '{"msg":"two"}', '[1,2]', '42', 'null', '{"msg":"three"', '{"msg":"four"}'].join('\n');
+    const body = [
+      '{"msg":"one"}',
+      'not json',
+      '',
+      '{"msg":"two"}',
+      '[1,2]',
+      '42',
+      'null',
+      '{"msg":"three"',
+      '{"msg":"four"}',
+    ].join('\n');
     const out = decodeNdjson(body, { observedTimeUnixNano: OBSERVED });
     expect(out.accepted).toBe(3);
     expect(out.resourceLogs[0]!.scopeLogs[0]!.logRecords.map((r) => r.body)).toEqual(['one', 'two', 'four']);
@@ -38,7 +50,9 @@ describe('lines', () => {
   });
 
   it('counts line numbers across CRLF and blank lines', () => {
-    expect(decodeNdjson('{}\r\n\r\nbad\r\n').errors).toEqual([{ line: 3, message: expect.stringMatching(/^invalid JSON/) }]);
+    expect(decodeNdjson('{}\r\n\r\nbad\r\n').errors).toEqual([
+      { line: 3, message: expect.stringMatching(/^invalid JSON/) },
+    ]);
   });
 
   it('refuses a line over maxLineBytes (256 KiB by default) and keeps the rest', () => {
@@ -120,11 +134,14 @@ describe('message, severity and time', () => {
     expect(r.attributes).toEqual({});
   });
 
-  it.each([['yesterday'], [-5], [0], ['2023-11-14T22:13:20'], [true]])('unusable time %j → observed time, kept as attribute', (time) => {
-    const r = one({ time });
-    expect(r.timeUnixNano).toBe(OBSERVED);
-    expect(r.attributes).toEqual({ time });
-  });
+  it.each([['yesterday'], [-5], [0], ['2023-11-14T22:13:20'], [true]])(
+    'unusable time %j → observed time, kept as attribute',
+    (time) => {
+      const r = one({ time });
+      expect(r.timeUnixNano).toBe(OBSERVED);
+      expect(r.attributes).toEqual({ time });
+    },
+  );
 
   it('uses the observed time when there is no time', () => {
     expect(one({ msg: 'x' })).toMatchObject({ timeUnixNano: OBSERVED, observedTimeUnixNano: OBSERVED });

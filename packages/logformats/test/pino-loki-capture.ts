@@ -23,7 +23,11 @@ export async function capturePinoLokiPush(tracer: Tracer): Promise<CapturedPush>
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       res.writeHead(204).end();
-      resolveRequest({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: Buffer.concat(chunks).toString('utf8') });
+      resolveRequest({
+        path: req.url ?? '',
+        contentType: req.headers['content-type'] ?? '',
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -51,7 +55,9 @@ export async function capturePinoLokiPush(tracer: Tracer): Promise<CapturedPush>
     transport.end();
     const request = await Promise.race([
       received,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('pino-loki sent nothing within 10 s')), 10_000)),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('pino-loki sent nothing within 10 s')), 10_000),
+      ),
     ]);
     return { ...request, span };
   } finally {

@@ -11,11 +11,21 @@ import { labelString, pushRequest } from './loki-proto.ts';
 
 const OBSERVED = 1_800_000_000_000_000_000n;
 const fixtureBody = readFileSync(new URL('./fixtures/pino-loki-push.json', import.meta.url), 'utf8');
-const fixtureMeta = JSON.parse(readFileSync(new URL('./fixtures/pino-loki-push.meta.json', import.meta.url), 'utf8')) as {
+const fixtureMeta = JSON.parse(
+  readFileSync(new URL('./fixtures/pino-loki-push.meta.json', import.meta.url), 'utf8'),
+) as {
   span: { traceId: string; spanId: string };
 };
 
-const summary = (r: LogRecord) => [r.severityNumber, r.severityText, r.body, r.timeUnixNano, r.traceId, r.spanId, r.flags];
+const summary = (r: LogRecord) => [
+  r.severityNumber,
+  r.severityText,
+  r.body,
+  r.timeUnixNano,
+  r.traceId,
+  r.spanId,
+  r.flags,
+];
 
 describe('pino-loki fixture (captured JSON push)', () => {
   const out = decodeLokiPushJson(fixtureBody, { observedTimeUnixNano: OBSERVED });
@@ -57,7 +67,9 @@ describe('pino-loki fixture (captured JSON push)', () => {
   });
 
   it('decodes the same logs sent as a protobuf push to the same result', () => {
-    const push = JSON.parse(fixtureBody) as { streams: { stream: Record<string, string>; values: [string, string, Record<string, string>?][] }[] };
+    const push = JSON.parse(fixtureBody) as {
+      streams: { stream: Record<string, string>; values: [string, string, Record<string, string>?][] }[];
+    };
     const body = pushRequest(
       push.streams.map((s) => ({
         labels: labelString(s.stream),
@@ -83,7 +95,10 @@ describe('pino-loki live', () => {
     expect(out.errors).toEqual([]);
     expect(out.accepted).toBe(5);
     expect(out.resourceLogs).toHaveLength(1);
-    expect(out.resourceLogs[0]!.resource.attributes).toMatchObject({ 'service.name': 'checkout-api', 'process.pid': process.pid });
+    expect(out.resourceLogs[0]!.resource.attributes).toMatchObject({
+      'service.name': 'checkout-api',
+      'process.pid': process.pid,
+    });
     const records = out.resourceLogs[0]!.scopeLogs[0]!.logRecords;
     expect(records.map((r) => [r.severityText, r.body, r.traceId, r.spanId])).toEqual([
       ['INFO', 'order placed', push.span.traceId, push.span.spanId],

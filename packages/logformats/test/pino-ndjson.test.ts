@@ -37,13 +37,20 @@ describe('pino output as NDJSON', () => {
     logger.warn('w');
     logger.fatal('f');
 
-    const raw = text().trim().split('\n').map((l) => JSON.parse(l) as { time: number });
+    const raw = text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { time: number });
     const out = decodeNdjson(text(), { observedTimeUnixNano: OBSERVED });
     expect(out.errors).toEqual([]);
     expect(out.accepted).toBe(6);
     expect(out.resourceLogs).toHaveLength(1);
     const rl = out.resourceLogs[0]!;
-    expect(rl.resource.attributes).toEqual({ 'process.pid': process.pid, 'host.name': hostname(), 'service.name': 'unknown_service' });
+    expect(rl.resource.attributes).toEqual({
+      'process.pid': process.pid,
+      'host.name': hostname(),
+      'service.name': 'unknown_service',
+    });
     const records = rl.scopeLogs[0]!.logRecords;
 
     expect(records.map((r) => [r.severityNumber, r.severityText, r.body])).toEqual([
@@ -62,7 +69,12 @@ describe('pino output as NDJSON', () => {
     expect(placed!.spanId).toBe(spanIds!.spanId);
     expect(placed!.flags).toBe(1);
     expect(failed!.traceId).toBe(spanIds!.traceId);
-    expect(placed!.attributes).toEqual({ module: 'payments', orderId: 42, cart: { items: 3, total: 99.5 }, tags: ['a', 'b'] });
+    expect(placed!.attributes).toEqual({
+      module: 'payments',
+      orderId: 42,
+      cart: { items: 3, total: 99.5 },
+      tags: ['a', 'b'],
+    });
     // pino's error serializer output stays one structured attribute.
     expect(failed!.attributes.err).toMatchObject({ type: 'Error', message: 'card declined' });
     expect((failed!.attributes.err as { stack: string }).stack).toContain('Error: card declined');
@@ -94,11 +106,15 @@ describe('pino output as NDJSON', () => {
     const secs = memoryLogger({ base: null, timestamp: pino.stdTimeFunctions.unixTime });
     secs.logger.info('s');
     const t = (JSON.parse(secs.text()) as { time: number }).time;
-    expect(decodeNdjson(secs.text()).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.timeUnixNano).toBe(BigInt(t) * 1_000_000_000n);
+    expect(decodeNdjson(secs.text()).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.timeUnixNano).toBe(
+      BigInt(t) * 1_000_000_000n,
+    );
 
     const ns = memoryLogger({ base: null, timestamp: () => ',"time":"1700000000123456789"' });
     ns.logger.info('n');
-    expect(decodeNdjson(ns.text()).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.timeUnixNano).toBe(1700000000123456789n);
+    expect(decodeNdjson(ns.text()).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.timeUnixNano).toBe(
+      1700000000123456789n,
+    );
   });
 
   it('uses opts.service when the lines name none, grouping by process', () => {
@@ -108,7 +124,9 @@ describe('pino output as NDJSON', () => {
     b.logger.info('b1');
     a.logger.info('a2');
     const out = decodeNdjson(a.text() + b.text(), { service: 'worker' });
-    expect(out.resourceLogs.map((rl) => [rl.resource.attributes, rl.scopeLogs[0]!.logRecords.map((r) => r.body)])).toEqual([
+    expect(
+      out.resourceLogs.map((rl) => [rl.resource.attributes, rl.scopeLogs[0]!.logRecords.map((r) => r.body)]),
+    ).toEqual([
       [{ 'process.pid': 1, 'host.name': 'h', 'service.name': 'worker' }, ['a1', 'a2']],
       [{ 'process.pid': 2, 'host.name': 'h', 'service.name': 'worker' }, ['b1']],
     ]);

@@ -34,7 +34,9 @@ function repeatPb(parts: Uint8Array[], times: number): Uint8Array {
 }
 
 function repeatJson(files: string[], key: string, times: number): string {
-  const items = files.flatMap((f) => (JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as Record<string, unknown[]>)[key]!);
+  const items = files.flatMap(
+    (f) => (JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as Record<string, unknown[]>)[key]!,
+  );
   return JSON.stringify({ [key]: Array.from({ length: times }, () => items).flat() });
 }
 
@@ -64,8 +66,18 @@ const tracesPb = repeatPb([load('otlp-traces-02.pb'), load('otlp-traces-03.pb')]
 const spans = decodeExportTraceRequest(tracesPb).accepted;
 const tracesJson = repeatJson(['otlp-traces-07.json', 'otlp-traces-08.json'], 'resourceSpans', repeat);
 const jsonSpans = decodeExportTraceRequestJson(tracesJson).accepted;
-rows.push(['traces protobuf → model', `${spans} spans, ${(tracesPb.length / 1024).toFixed(0)} KiB`, rate(spans, () => decodeExportTraceRequest(tracesPb)), 'spans']);
-rows.push(['traces OTLP/JSON → model', `${jsonSpans} spans, ${(tracesJson.length / 1024).toFixed(0)} KiB`, rate(jsonSpans, () => decodeExportTraceRequestJson(tracesJson)), 'spans']);
+rows.push([
+  'traces protobuf → model',
+  `${spans} spans, ${(tracesPb.length / 1024).toFixed(0)} KiB`,
+  rate(spans, () => decodeExportTraceRequest(tracesPb)),
+  'spans',
+]);
+rows.push([
+  'traces OTLP/JSON → model',
+  `${jsonSpans} spans, ${(tracesJson.length / 1024).toFixed(0)} KiB`,
+  rate(jsonSpans, () => decodeExportTraceRequestJson(tracesJson)),
+  'spans',
+]);
 rows.push(['baseline: JSON.parse only', 'same JSON body', rate(jsonSpans, () => JSON.parse(tracesJson)), 'spans']);
 
 const logsPb = repeatPb([load('otlp-logs-04.pb')], repeat * 10);
@@ -75,10 +87,22 @@ rows.push(['logs protobuf → model', `${logs} records`, rate(logs, () => decode
 const metricsPb = repeatPb([load('otlp-metrics-00.pb')], repeat * 10);
 const decodedMetrics = decodeExportMetricsRequest(metricsPb);
 const points = decodedMetrics.accepted;
-rows.push(['metrics protobuf → model', `${points} points`, rate(points, () => decodeExportMetricsRequest(metricsPb)), 'points']);
-rows.push(['metrics model → Prometheus', `${points} points`, rate(points, () => otlpMetricsToPrometheus(decodedMetrics.resourceMetrics)), 'points']);
+rows.push([
+  'metrics protobuf → model',
+  `${points} points`,
+  rate(points, () => decodeExportMetricsRequest(metricsPb)),
+  'points',
+]);
+rows.push([
+  'metrics model → Prometheus',
+  `${points} points`,
+  rate(points, () => otlpMetricsToPrometheus(decodedMetrics.resourceMetrics)),
+  'points',
+]);
 
 console.log(`@pivot/otlp decode benchmark (node ${process.version}, repeat=${repeat})`);
 for (const [what, size, r, unit] of rows) console.log(`${what.padEnd(28)} ${size.padEnd(24)} ${fmt(r)} ${unit}`);
 const [pb, js, parse] = [rows[0]![2], rows[1]![2], rows[2]![2]];
-console.log(`protobuf decode is ${(pb / parse).toFixed(1)}× JSON.parse alone; JSON decode runs at ${((100 * js) / parse).toFixed(0)}% of JSON.parse alone.`);
+console.log(
+  `protobuf decode is ${(pb / parse).toFixed(1)}× JSON.parse alone; JSON decode runs at ${((100 * js) / parse).toFixed(0)}% of JSON.parse alone.`,
+);

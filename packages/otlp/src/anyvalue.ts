@@ -8,7 +8,8 @@ import { I64, LEN, VARINT, badWire, int64Value, readString, readStringMax, skipF
 
 /** Assigns without letting a key named `__proto__` replace the object's prototype. */
 export function setAttr(o: Record<string, AttrValue>, key: string, v: AttrValue): void {
-  if (key === '__proto__') Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
   else o[key] = v;
 }
 
@@ -25,7 +26,13 @@ export function takeAttribute(r: Reader, attrs: Attributes, kept: number, lim: L
   return true;
 }
 
-export function readKeyValue(r: Reader, into: Record<string, AttrValue>, lim: Limits, maxLen: number, depth: number): void {
+export function readKeyValue(
+  r: Reader,
+  into: Record<string, AttrValue>,
+  lim: Limits,
+  maxLen: number,
+  depth: number,
+): void {
   const outer = r.enter();
   let key = '';
   let value: AttrValue = null;

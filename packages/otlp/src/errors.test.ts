@@ -57,7 +57,9 @@ describe('truncated protobuf', () => {
     const full = fixture('otlp-traces-03.pb');
     const e = decodeError(() => decodeExportTraceRequest(full.subarray(0, 40)));
     // The ResourceSpans at byte 0 declares 1681 bytes (its length varint is at byte 1); only 37 follow.
-    expect(e.message).toBe('invalid ExportTraceServiceRequest: truncated length-delimited field (length 1681) at byte 1');
+    expect(e.message).toBe(
+      'invalid ExportTraceServiceRequest: truncated length-delimited field (length 1681) at byte 1',
+    );
     expect(e.offset).toBe(1);
   });
 });
@@ -82,7 +84,9 @@ describe('malformed protobuf', () => {
 
   it('rejects a declared length beyond the input', () => {
     const e = decodeError(() => decodeExportMetricsRequest(bytes(0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x00)));
-    expect(e.message).toBe('invalid ExportMetricsServiceRequest: truncated length-delimited field (length 4294967295) at byte 1');
+    expect(e.message).toBe(
+      'invalid ExportMetricsServiceRequest: truncated length-delimited field (length 4294967295) at byte 1',
+    );
     const e2 = decodeError(() => decodeExportTraceRequest(bytes(0x0a, 0x80, 0x80, 0x80, 0x80, 0x01)));
     expect(e2.message).toMatch(/truncated length-delimited field \(length 268435456\) at byte 1$/);
   });
@@ -120,16 +124,18 @@ describe('malformed protobuf', () => {
 
   it('rejects plain garbage', () => {
     expect(() => decodeExportTraceRequest(new TextEncoder().encode('hello, world'))).toThrow(OtlpDecodeError);
-    expect(() => decodeExportMetricsRequest(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))).toThrow(
-      /varint longer than 10 bytes|invalid wire type/,
-    );
+    expect(() =>
+      decodeExportMetricsRequest(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])),
+    ).toThrow(/varint longer than 10 bytes|invalid wire type/);
   });
 });
 
 describe('malformed JSON', () => {
   it('reports a syntax error with its position', () => {
     const e = decodeError(() => decodeExportTraceRequestJson('{"resourceSpans" []}'));
-    expect(e.message).toBe("invalid JSON in ExportTraceServiceRequest: Expected ':' after property name in JSON at position 17");
+    expect(e.message).toBe(
+      "invalid JSON in ExportTraceServiceRequest: Expected ':' after property name in JSON at position 17",
+    );
     expect(e.offset).toBe(17);
     expect(decodeError(() => decodeExportTraceRequestJson('{"resourceSpans": [')).offset).toBe(19);
     expect(decodeError(() => decodeExportTraceRequestJson('{"resourceSpans": [}')).message).toMatch(
@@ -140,8 +146,16 @@ describe('malformed JSON', () => {
   });
 
   it.each<[string, () => unknown, string]>([
-    ['a top-level array', () => decodeExportTraceRequestJson('[]'), 'ExportTraceServiceRequest: expected a JSON object, got array'],
-    ['a top-level null', () => decodeExportLogsRequestJson('null'), 'ExportLogsServiceRequest: expected a JSON object, got null'],
+    [
+      'a top-level array',
+      () => decodeExportTraceRequestJson('[]'),
+      'ExportTraceServiceRequest: expected a JSON object, got array',
+    ],
+    [
+      'a top-level null',
+      () => decodeExportLogsRequestJson('null'),
+      'ExportLogsServiceRequest: expected a JSON object, got null',
+    ],
     [
       'resourceSpans not an array',
       () => decodeExportTraceRequestJson('{"resourceSpans":{"resource":{}}}'),
@@ -169,7 +183,10 @@ describe('malformed JSON', () => {
     ],
     [
       'gauge data points as a string',
-      () => decodeExportMetricsRequestJson('{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":"x"}}]}]}]}'),
+      () =>
+        decodeExportMetricsRequestJson(
+          '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":"x"}}]}]}]}',
+        ),
       'ExportMetricsServiceRequest.resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints: expected an array, got string',
     ],
     [

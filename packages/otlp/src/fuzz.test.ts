@@ -79,16 +79,22 @@ describe('protobuf robustness', () => {
   it('survives byte-level splices of two fixtures', () => {
     const all = PROTOBUF_FIXTURES.map(fixture);
     fc.assert(
-      fc.property(fc.nat({ max: all.length - 1 }), fc.nat({ max: all.length - 1 }), fc.nat(), fc.nat(), (i, j, a, b) => {
-        const x = all[i]!;
-        const y = all[j]!;
-        const head = x.subarray(0, a % (x.length + 1));
-        const tail = y.subarray(b % (y.length + 1));
-        const out = new Uint8Array(head.length + tail.length);
-        out.set(head);
-        out.set(tail, head.length);
-        survives(PB_DECODERS, out);
-      }),
+      fc.property(
+        fc.nat({ max: all.length - 1 }),
+        fc.nat({ max: all.length - 1 }),
+        fc.nat(),
+        fc.nat(),
+        (i, j, a, b) => {
+          const x = all[i]!;
+          const y = all[j]!;
+          const head = x.subarray(0, a % (x.length + 1));
+          const tail = y.subarray(b % (y.length + 1));
+          const out = new Uint8Array(head.length + tail.length);
+          out.set(head);
+          out.set(tail, head.length);
+          survives(PB_DECODERS, out);
+        },
+      ),
       budget(500),
     );
   });
@@ -97,7 +103,10 @@ describe('protobuf robustness', () => {
 describe('JSON robustness', () => {
   it.each(JSON_FIXTURES)('%s survives random character edits', (file) => {
     const base = fixtureText(file);
-    const edit = fc.record({ at: fc.nat({ max: base.length - 1 }), ch: fc.constantFrom(...'{}[]":,0123456789-eE.tfn \\xA') });
+    const edit = fc.record({
+      at: fc.nat({ max: base.length - 1 }),
+      ch: fc.constantFrom(...'{}[]":,0123456789-eE.tfn \\xA'),
+    });
     fc.assert(
       fc.property(fc.array(edit, { minLength: 1, maxLength: 6 }), (edits) => {
         const chars = base.split('');
@@ -116,14 +125,33 @@ describe('JSON robustness', () => {
   });
 
   it('survives OTLP-shaped documents with arbitrary leaves', () => {
-    const leaf = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), maxLength: 40 }));
-    const kv = fc.record({ key: fc.string(), value: fc.oneof(leaf, fc.record({ stringValue: leaf }), fc.record({ intValue: leaf })) });
-    const few = <T,>(a: fc.Arbitrary<T>) => fc.array(a, { maxLength: 4 });
+    const leaf = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), maxLength: 40 }),
+    );
+    const kv = fc.record({
+      key: fc.string(),
+      value: fc.oneof(leaf, fc.record({ stringValue: leaf }), fc.record({ intValue: leaf })),
+    });
+    const few = <T>(a: fc.Arbitrary<T>) => fc.array(a, { maxLength: 4 });
     const span = fc.record(
-      { traceId: leaf, spanId: leaf, parentSpanId: leaf, kind: leaf, startTimeUnixNano: leaf, attributes: fc.oneof(leaf, few(kv)), events: leaf, status: leaf },
+      {
+        traceId: leaf,
+        spanId: leaf,
+        parentSpanId: leaf,
+        kind: leaf,
+        startTimeUnixNano: leaf,
+        attributes: fc.oneof(leaf, few(kv)),
+        events: leaf,
+        status: leaf,
+      },
       { requiredKeys: [] },
     );
-    const doc = fc.record({ resourceSpans: few(fc.record({ resource: fc.record({ attributes: few(kv) }), scopeSpans: few(fc.record({ spans: few(span) })) })) });
+    const doc = fc.record({
+      resourceSpans: few(
+        fc.record({ resource: fc.record({ attributes: few(kv) }), scopeSpans: few(fc.record({ spans: few(span) })) }),
+      ),
+    });
     fc.assert(
       fc.property(doc, (d) => survives(JSON_DECODERS, JSON.stringify(d))),
       budget(500),
@@ -133,12 +161,22 @@ describe('JSON robustness', () => {
 
 describe('round trips', () => {
   const bytesOf = (n: number[]) => new Uint8Array(n);
-  const id = (lengths: number[]) => fc.oneof(fc.constantFrom(...lengths).chain((n) => fc.array(fc.integer({ min: 0, max: 255 }), { minLength: n, maxLength: n })), fc.array(fc.constant(0), { minLength: 0, maxLength: 16 }));
+  const id = (lengths: number[]) =>
+    fc.oneof(
+      fc
+        .constantFrom(...lengths)
+        .chain((n) => fc.array(fc.integer({ min: 0, max: 255 }), { minLength: n, maxLength: n })),
+      fc.array(fc.constant(0), { minLength: 0, maxLength: 16 }),
+    );
   const usable = (b: number[], n: number) => b.length === n && b.some((x) => x !== 0);
   const hex = (b: number[]) => Buffer.from(b).toString('hex');
 
   it('accepts exactly the spans whose IDs are usable, and reports them with lower-case hex', () => {
-    const spanArb = fc.record({ trace: id([16, 15, 17, 0]), span: id([8, 7, 0]), parent: fc.option(id([8, 3]), { nil: undefined }) });
+    const spanArb = fc.record({
+      trace: id([16, 15, 17, 0]),
+      span: id([8, 7, 0]),
+      parent: fc.option(id([8, 3]), { nil: undefined }),
+    });
     fc.assert(
       fc.property(fc.array(spanArb, { maxLength: 20 }), (specs) => {
         const spans: TSpan[] = specs.map((s, i) => ({
@@ -149,11 +187,16 @@ describe('round trips', () => {
         }));
         const d = decodeExportTraceRequest(encodeTraces([{ scopes: [{ items: spans }] }]));
         const ok = specs.filter(
-          (s) => usable(s.trace, 16) && usable(s.span, 8) && (s.parent === undefined || s.parent.length === 0 || s.parent.length === 8),
+          (s) =>
+            usable(s.trace, 16) &&
+            usable(s.span, 8) &&
+            (s.parent === undefined || s.parent.length === 0 || s.parent.length === 8),
         );
         const got = d.resourceSpans[0]!.scopeSpans[0]!.spans;
         expect(got.map((s) => [s.traceId, s.spanId])).toEqual(ok.map((s) => [hex(s.trace), hex(s.span)]));
-        expect(got.map((s) => s.parentSpanId)).toEqual(ok.map((s) => (s.parent !== undefined && usable(s.parent, 8) ? hex(s.parent) : null)));
+        expect(got.map((s) => s.parentSpanId)).toEqual(
+          ok.map((s) => (s.parent !== undefined && usable(s.parent, 8) ? hex(s.parent) : null)),
+        );
         expect(d.accepted).toBe(ok.length);
         expect(d.rejected).toBe(specs.length - ok.length);
         expect(d.message === '').toBe(d.rejected === 0);
@@ -187,7 +230,8 @@ describe('round trips', () => {
     if ('double' in v) return v.double;
     if ('bytes' in v) return Buffer.from(v.bytes).toString('base64');
     const out: Record<string, AttrValue> = {};
-    for (const [k, x] of Object.entries(v.kv)) Object.defineProperty(out, k, { value: expected(x), enumerable: true, writable: true, configurable: true });
+    for (const [k, x] of Object.entries(v.kv))
+      Object.defineProperty(out, k, { value: expected(x), enumerable: true, writable: true, configurable: true });
     return out;
   }
 
@@ -195,10 +239,21 @@ describe('round trips', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string({ maxLength: 8 }), anyValue, { maxKeys: 6 }), (attrs) => {
         const d = decodeExportTraceRequest(
-          encodeTraces([{ scopes: [{ items: [{ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', attributes: attrs }] }] }]),
+          encodeTraces([
+            {
+              scopes: [
+                {
+                  items: [
+                    { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', attributes: attrs },
+                  ],
+                },
+              ],
+            },
+          ]),
         );
         const want: Record<string, AttrValue> = {};
-        for (const [k, x] of Object.entries(attrs)) Object.defineProperty(want, k, { value: expected(x), enumerable: true, writable: true, configurable: true });
+        for (const [k, x] of Object.entries(attrs))
+          Object.defineProperty(want, k, { value: expected(x), enumerable: true, writable: true, configurable: true });
         expect(d.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes).toEqual(want);
       }),
       budget(300),

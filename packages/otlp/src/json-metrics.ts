@@ -73,18 +73,33 @@ function jsonMetric(c: JsonCtx, o: JsonObject): OtlpMetric | null {
     data = { type: 'gauge', dataPoints: points(c, d, 'gauge', numberPoint) };
   } else if ((d = c.obj(o, 'sum', 'sum')) !== null) {
     c.push('sum');
-    const aggregationTemporality = c.enumValue(d, 'aggregationTemporality', 'aggregation_temporality', TEMPORALITY_NAMES);
+    const aggregationTemporality = c.enumValue(
+      d,
+      'aggregationTemporality',
+      'aggregation_temporality',
+      TEMPORALITY_NAMES,
+    );
     const isMonotonic = c.bool(d, 'isMonotonic', 'is_monotonic');
     c.pop();
     data = { type: 'sum', aggregationTemporality, isMonotonic, dataPoints: points(c, d, 'sum', numberPoint) };
   } else if ((d = c.obj(o, 'histogram', 'histogram')) !== null) {
     c.push('histogram');
-    const aggregationTemporality = c.enumValue(d, 'aggregationTemporality', 'aggregation_temporality', TEMPORALITY_NAMES);
+    const aggregationTemporality = c.enumValue(
+      d,
+      'aggregationTemporality',
+      'aggregation_temporality',
+      TEMPORALITY_NAMES,
+    );
     c.pop();
     data = { type: 'histogram', aggregationTemporality, dataPoints: points(c, d, 'histogram', histogramPoint) };
   } else if ((d = c.obj(o, 'exponentialHistogram', 'exponential_histogram')) !== null) {
     c.push('exponentialHistogram');
-    const aggregationTemporality = c.enumValue(d, 'aggregationTemporality', 'aggregation_temporality', TEMPORALITY_NAMES);
+    const aggregationTemporality = c.enumValue(
+      d,
+      'aggregationTemporality',
+      'aggregation_temporality',
+      TEMPORALITY_NAMES,
+    );
     c.pop();
     data = {
       type: 'exponentialHistogram',
@@ -160,7 +175,10 @@ function buckets(c: JsonCtx, o: JsonObject, camel: string): ExponentialHistogram
   const b = c.obj(o, camel, camel);
   if (b === null) return { offset: 0, bucketCounts: [] };
   c.push(camel);
-  const out = { offset: c.int32(b, 'offset', 'offset', true), bucketCounts: c.counts(b, 'bucketCounts', 'bucket_counts') };
+  const out = {
+    offset: c.int32(b, 'offset', 'offset', true),
+    bucketCounts: c.counts(b, 'bucketCounts', 'bucket_counts'),
+  };
   c.pop();
   return out;
 }

@@ -17,7 +17,11 @@ const SPAN_KIND_NAMES: Readonly<Record<string, number>> = {
   SPAN_KIND_PRODUCER: 4,
   SPAN_KIND_CONSUMER: 5,
 };
-const STATUS_CODE_NAMES: Readonly<Record<string, number>> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
+const STATUS_CODE_NAMES: Readonly<Record<string, number>> = {
+  STATUS_CODE_UNSET: 0,
+  STATUS_CODE_OK: 1,
+  STATUS_CODE_ERROR: 2,
+};
 
 export function decodeExportTraceRequestJson(body: string | Uint8Array, options?: DecodeOptions): DecodedTraces {
   const c = new JsonCtx(resolveLimits(options), 'ExportTraceServiceRequest');

@@ -18,7 +18,10 @@ describe('OTLP/JSON field names and scalars', () => {
       JSON.stringify({
         resource_spans: [
           {
-            resource: { attributes: [{ key: 'service.name', value: { string_value: 'svc' } }], dropped_attributes_count: 2 },
+            resource: {
+              attributes: [{ key: 'service.name', value: { string_value: 'svc' } }],
+              dropped_attributes_count: 2,
+            },
             scope_spans: [
               {
                 scope: { name: 'lib', version: '1' },
@@ -38,7 +41,10 @@ describe('OTLP/JSON field names and scalars', () => {
                       { key: 'b', value: { bool_value: true } },
                       { key: 'bytes', value: { bytes_value: 'AAEC' } },
                       { key: 'arr', value: { array_value: { values: [{ stringValue: 'a' }, { intValue: '1' }] } } },
-                      { key: 'kv', value: { kvlist_value: { values: [{ key: 'x', value: { boolValue: false } }, { key: 'y' }] } } },
+                      {
+                        key: 'kv',
+                        value: { kvlist_value: { values: [{ key: 'x', value: { boolValue: false } }, { key: 'y' }] } },
+                      },
                       { key: 'empty', value: {} },
                       { key: 'none' },
                     ],
@@ -85,7 +91,13 @@ describe('OTLP/JSON field names and scalars', () => {
               {
                 logRecords: [
                   log({ stringValue: 'plain' }, { severityNumber: 'SEVERITY_NUMBER_WARN2', eventName: 'ev' }),
-                  log({ kvlistValue: { values: [{ key: 'user', value: { kvlistValue: { values: [{ key: 'id', value: { intValue: '7' } }] } } }] } }),
+                  log({
+                    kvlistValue: {
+                      values: [
+                        { key: 'user', value: { kvlistValue: { values: [{ key: 'id', value: { intValue: '7' } }] } } },
+                      ],
+                    },
+                  }),
                   log({ arrayValue: { values: [{ doubleValue: 1.5 }, { doubleValue: '-Infinity' }] } }),
                   log({ bytesValue: '3q2+7w==' }),
                 ],
@@ -149,16 +161,44 @@ describe('OTLP/JSON field names and scalars', () => {
   });
 
   it.each([
-    ['{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + TRACE + '","spanId":"' + SPAN + '","startTimeUnixNano":"12x"}]}]}]}',
-      'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano: expected an integer or a decimal string, got "12x"'],
-    ['{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + TRACE + '","spanId":"' + SPAN + '","kind":1.5}]}]}]}',
-      'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].kind: expected a 32-bit integer, got number'],
-    ['{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + TRACE + '","spanId":"' + SPAN + '","attributes":[{"key":"a","value":{"intValue":"99999999999999999999"}}]}]}]}]}',
-      'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.intValue: 99999999999999999999 is out of range for a 64-bit integer'],
-    ['{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + TRACE + '","spanId":"' + SPAN + '","attributes":[{"key":"a","value":{"bytesValue":"not base64!"}}]}]}]}]}',
-      'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.bytesValue: expected a base64 string'],
-    ['{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + TRACE + '","spanId":"' + SPAN + '","endTimeUnixNano":"' + '9'.repeat(1_000_000) + '"}]}]}]}',
-      'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].endTimeUnixNano: 999999999999999999999999… is out of range for a 64-bit integer'],
+    [
+      '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' +
+        TRACE +
+        '","spanId":"' +
+        SPAN +
+        '","startTimeUnixNano":"12x"}]}]}]}',
+      'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano: expected an integer or a decimal string, got "12x"',
+    ],
+    [
+      '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + TRACE + '","spanId":"' + SPAN + '","kind":1.5}]}]}]}',
+      'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].kind: expected a 32-bit integer, got number',
+    ],
+    [
+      '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' +
+        TRACE +
+        '","spanId":"' +
+        SPAN +
+        '","attributes":[{"key":"a","value":{"intValue":"99999999999999999999"}}]}]}]}]}',
+      'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.intValue: 99999999999999999999 is out of range for a 64-bit integer',
+    ],
+    [
+      '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' +
+        TRACE +
+        '","spanId":"' +
+        SPAN +
+        '","attributes":[{"key":"a","value":{"bytesValue":"not base64!"}}]}]}]}]}',
+      'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.bytesValue: expected a base64 string',
+    ],
+    [
+      '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' +
+        TRACE +
+        '","spanId":"' +
+        SPAN +
+        '","endTimeUnixNano":"' +
+        '9'.repeat(1_000_000) +
+        '"}]}]}]}',
+      'ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].endTimeUnixNano: 999999999999999999999999… is out of range for a 64-bit integer',
+    ],
   ])('rejects malformed scalars with the field path: %#', (body, message) => {
     expect(() => decodeExportTraceRequestJson(body)).toThrow(new OtlpDecodeError(message));
   });

@@ -94,7 +94,8 @@ export class JsonCtx {
 
   /** An array element that must be an object; `i` is already on the path. */
   elem(v: unknown): JsonObject {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(undefined, `expected an object, got ${describe(v)}`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      this.fail(undefined, `expected an object, got ${describe(v)}`);
     return v as JsonObject;
   }
 
@@ -125,10 +126,14 @@ export class JsonCtx {
       // BigInt parsing is super-linear in the digit count, and no 64-bit value needs more than 20 digits.
       if (v.length > 21) this.fail(field, `${v.slice(0, 24)}… is out of range for a 64-bit integer`);
       n = BigInt(v);
-    }
-    else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
-    else return this.fail(field, `expected an integer or a decimal string, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : describe(v)}`);
-    if (signed ? n < MIN_I64 || n > MAX_U64 >> 1n : n < 0n || n > MAX_U64) this.fail(field, `${n} is out of range for a 64-bit integer`);
+    } else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
+    else
+      return this.fail(
+        field,
+        `expected an integer or a decimal string, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : describe(v)}`,
+      );
+    if (signed ? n < MIN_I64 || n > MAX_U64 >> 1n : n < 0n || n > MAX_U64)
+      this.fail(field, `${n} is out of range for a 64-bit integer`);
     return n;
   }
 
@@ -150,7 +155,11 @@ export class JsonCtx {
     if (v === undefined || v === null) return 0;
     const n = typeof v === 'number' ? v : typeof v === 'string' && INT_RE.test(v) ? Number(v) : NaN;
     const ok = Number.isInteger(n) && (signed ? n >= -(2 ** 31) && n < 2 ** 31 : n >= 0 && n < 2 ** 32);
-    if (!ok) this.fail(camel, `expected a ${signed ? '' : 'non-negative '}32-bit integer, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : describe(v)}`);
+    if (!ok)
+      this.fail(
+        camel,
+        `expected a ${signed ? '' : 'non-negative '}32-bit integer, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : describe(v)}`,
+      );
     return n;
   }
 
@@ -182,7 +191,10 @@ export class JsonCtx {
       const n = Number(v);
       if (v.trim() !== '' && !Number.isNaN(n)) return n;
     }
-    return this.fail(field, `expected a number, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : describe(v)}`);
+    return this.fail(
+      field,
+      `expected a number, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : describe(v)}`,
+    );
   }
 
   /** Packed repeated numbers: an array of numbers (or numeric strings). */
@@ -198,7 +210,8 @@ export class JsonCtx {
     const out = new Array<number>(a.length);
     for (let i = 0; i < a.length; i++) {
       const v = a[i];
-      out[i] = typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : Number(this.toBigint(v, `${camel}[${i}]`, false));
+      out[i] =
+        typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : Number(this.toBigint(v, `${camel}[${i}]`, false));
     }
     return out;
   }
@@ -236,7 +249,8 @@ export class JsonCtx {
    */
   anyValue(v: unknown, maxLen: number, depth: number): AttrValue {
     if (depth > this.lim.maxDepth) this.fail(undefined, `AnyValue nested deeper than ${this.lim.maxDepth} levels`);
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(undefined, `expected an AnyValue object, got ${describe(v)}`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      this.fail(undefined, `expected an AnyValue object, got ${describe(v)}`);
     const o = v as JsonObject;
     let x: unknown;
     if ((x = o.stringValue ?? o.string_value) !== undefined && x !== null) {

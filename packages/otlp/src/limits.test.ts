@@ -17,7 +17,10 @@ const T = '0af7651916cd43dd8448eb211c80319c';
 const S = 'b7ad6b7169203331';
 
 function span(attributes: TAttrs, opts?: DecodeOptions, extra: { droppedAttributesCount?: number } = {}) {
-  const d = decodeExportTraceRequest(encodeTraces([{ scopes: [{ items: [{ traceId: T, spanId: S, attributes, ...extra }] }] }]), opts);
+  const d = decodeExportTraceRequest(
+    encodeTraces([{ scopes: [{ items: [{ traceId: T, spanId: S, attributes, ...extra }] }] }]),
+    opts,
+  );
   return d.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
 }
 const many = (n: number): TAttrs => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, `v${i}`]));
@@ -25,7 +28,12 @@ const nested = (depth: number): TAny => (depth === 1 ? 'leaf' : [nested(depth - 
 
 describe('attribute count', () => {
   it('keeps the first 128 attributes by default and adds the rest to droppedAttributesCount', () => {
-    expect(DEFAULT_LIMITS).toEqual({ maxAttributes: 128, maxAttributeValueLength: 16384, maxDepth: 16, maxBodyLength: 1048576 });
+    expect(DEFAULT_LIMITS).toEqual({
+      maxAttributes: 128,
+      maxAttributeValueLength: 16384,
+      maxDepth: 16,
+      maxBodyLength: 1048576,
+    });
     const s = span(many(200), undefined, { droppedAttributesCount: 5 });
     expect(Object.keys(s.attributes)).toHaveLength(128);
     expect(s.attributes.k127).toBe('v127');
@@ -39,21 +47,62 @@ describe('attribute count', () => {
       encodeTraces([
         {
           attributes: many(3),
-          scopes: [{ attributes: many(4), items: [{ traceId: T, spanId: S, attributes: many(5), events: [{ name: 'e', attributes: many(6) }], links: [{ traceId: T, spanId: S, attributes: many(7) }] }] }],
+          scopes: [
+            {
+              attributes: many(4),
+              items: [
+                {
+                  traceId: T,
+                  spanId: S,
+                  attributes: many(5),
+                  events: [{ name: 'e', attributes: many(6) }],
+                  links: [{ traceId: T, spanId: S, attributes: many(7) }],
+                },
+              ],
+            },
+          ],
         },
       ]),
       opts,
     );
     const rs = d.resourceSpans[0]!;
     const sp = rs.scopeSpans[0]!.spans[0]!;
-    expect([rs.resource.droppedAttributesCount, sp.droppedAttributesCount, sp.events[0]!.droppedAttributesCount, sp.links[0]!.droppedAttributesCount]).toEqual([1, 3, 4, 5]);
+    expect([
+      rs.resource.droppedAttributesCount,
+      sp.droppedAttributesCount,
+      sp.events[0]!.droppedAttributesCount,
+      sp.links[0]!.droppedAttributesCount,
+    ]).toEqual([1, 3, 4, 5]);
     expect(Object.keys(rs.scopeSpans[0]!.scope.attributes)).toEqual(['k0', 'k1']);
-    const log = decodeExportLogsRequest(encodeLogs([{ scopes: [{ items: [{ attributes: many(9) }] }] }]), opts).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
+    const log = decodeExportLogsRequest(encodeLogs([{ scopes: [{ items: [{ attributes: many(9) }] }] }]), opts)
+      .resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
     expect([Object.keys(log.attributes).length, log.droppedAttributesCount]).toEqual([2, 7]);
-    const m = decodeExportMetricsRequest(encodeMetrics([{ scopes: [{ items: [{ name: 'g', gauge: [{ double: 1, attributes: many(4) }] }] }] }]), opts);
-    expect(Object.keys(m.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data.dataPoints[0]!.attributes)).toEqual(['k0', 'k1']);
+    const m = decodeExportMetricsRequest(
+      encodeMetrics([{ scopes: [{ items: [{ name: 'g', gauge: [{ double: 1, attributes: many(4) }] }] }] }]),
+      opts,
+    );
+    expect(Object.keys(m.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data.dataPoints[0]!.attributes)).toEqual([
+      'k0',
+      'k1',
+    ]);
     const j = decodeExportTraceRequestJson(
-      JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: T, spanId: S, attributes: Object.entries(many(5)).map(([key, v]) => ({ key, value: { stringValue: v } })) }] }] }] }),
+      JSON.stringify({
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    traceId: T,
+                    spanId: S,
+                    attributes: Object.entries(many(5)).map(([key, v]) => ({ key, value: { stringValue: v } })),
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
       opts,
     );
     expect(j.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.droppedAttributesCount).toBe(3);
@@ -80,7 +129,17 @@ describe('value length', () => {
 
   it('truncates JSON strings the same way', () => {
     const d = decodeExportTraceRequestJson(
-      JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: T, spanId: S, attributes: [{ key: 'x', value: { stringValue: 'z'.repeat(100) } }] }] }] }] }),
+      JSON.stringify({
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [{ traceId: T, spanId: S, attributes: [{ key: 'x', value: { stringValue: 'z'.repeat(100) } }] }],
+              },
+            ],
+          },
+        ],
+      }),
       { maxAttributeValueLength: 10 },
     );
     expect(d.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes.x).toBe('z'.repeat(10));
@@ -89,7 +148,8 @@ describe('value length', () => {
   it('bounds the raw value kept for a malformed log trace ID, however long it is', () => {
     const id = new Uint8Array(200_000).fill(0xab);
     const rec = (opts?: DecodeOptions) =>
-      decodeExportLogsRequest(encodeLogs([{ scopes: [{ items: [{ body: 'b', traceId: id }] }] }]), opts).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
+      decodeExportLogsRequest(encodeLogs([{ scopes: [{ items: [{ body: 'b', traceId: id }] }] }]), opts)
+        .resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
     expect(rec().attributes['otel.invalid_trace_id']).toBe('ab'.repeat(8192));
     expect(rec({ maxAttributeValueLength: 1e9 }).attributes['otel.invalid_trace_id']).toBe('ab'.repeat(200_000));
   });
@@ -97,10 +157,14 @@ describe('value length', () => {
   it('has its own, larger limit for log bodies', () => {
     const body = 'x'.repeat(20_000);
     const rec = (opts?: DecodeOptions) =>
-      decodeExportLogsRequest(encodeLogs([{ scopes: [{ items: [{ body }] }] }]), opts).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body;
+      decodeExportLogsRequest(encodeLogs([{ scopes: [{ items: [{ body }] }] }]), opts).resourceLogs[0]!.scopeLogs[0]!
+        .logRecords[0]!.body;
     expect(rec()).toBe(body);
     expect(rec({ maxBodyLength: 100 })).toBe('x'.repeat(100));
-    const j = decodeExportLogsRequestJson(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: body } }] }] }] }), { maxBodyLength: 7 });
+    const j = decodeExportLogsRequestJson(
+      JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: body } }] }] }] }),
+      { maxBodyLength: 7 },
+    );
     expect(j.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body).toBe('xxxxxxx');
   });
 });
@@ -116,7 +180,9 @@ describe('nesting depth', () => {
       }
     })();
     expect(e).toBeInstanceOf(OtlpDecodeError);
-    expect((e as OtlpDecodeError).message).toMatch(/^invalid ExportTraceServiceRequest: AnyValue nested deeper than 16 levels at byte \d+$/);
+    expect((e as OtlpDecodeError).message).toMatch(
+      /^invalid ExportTraceServiceRequest: AnyValue nested deeper than 16 levels at byte \d+$/,
+    );
   });
 
   it('honours a configured depth, capped so that recursion stays shallow', () => {

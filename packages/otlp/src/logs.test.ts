@@ -22,7 +22,13 @@ const FIXTURES: {
     file: 'otlp-logs-04.pb',
     decode: () => decodeExportLogsRequest(fixture('otlp-logs-04.pb')),
     traces: () => decodeExportTraceRequest(fixture('otlp-traces-03.pb')).resourceSpans[0]!.scopeSpans[0]!.spans,
-    times: [1795554617713000000n, 1795554617715000000n, 1795554617715000000n, 1795554617716000000n, 1795554617716000000n],
+    times: [
+      1795554617713000000n,
+      1795554617715000000n,
+      1795554617715000000n,
+      1795554617716000000n,
+      1795554617716000000n,
+    ],
     links: [
       ['e4bc196cd68f11b2effe2dbb2b74c424', 'b0ad221f11b79076'],
       ['f5a1ed2415ad8f0a5dbe577b092db082', 'b764a595cd54b281'],
@@ -34,8 +40,15 @@ const FIXTURES: {
   {
     file: 'otlp-logs-09.json',
     decode: () => decodeExportLogsRequestJson(fixtureText('otlp-logs-09.json')),
-    traces: () => decodeExportTraceRequestJson(fixtureText('otlp-traces-08.json')).resourceSpans[0]!.scopeSpans[0]!.spans,
-    times: [1795554618170000000n, 1795554618171000000n, 1795554618172000000n, 1795554618172000000n, 1795554618173000000n],
+    traces: () =>
+      decodeExportTraceRequestJson(fixtureText('otlp-traces-08.json')).resourceSpans[0]!.scopeSpans[0]!.spans,
+    times: [
+      1795554618170000000n,
+      1795554618171000000n,
+      1795554618172000000n,
+      1795554618172000000n,
+      1795554618173000000n,
+    ],
     links: [
       ['adab2fffcf82d6a7246ab88c7674413b', '31df648cf76267bd'],
       ['9fa916b8ff0db556037de2c75a8eb94d', '17d7a03ca2a75009'],
@@ -48,7 +61,13 @@ const FIXTURES: {
     file: 'otlp-logs-14.pb.gzip',
     decode: () => decodeExportLogsRequest(fixture('otlp-logs-14.pb.gzip')),
     traces: () => decodeExportTraceRequest(fixture('otlp-traces-13.pb.gzip')).resourceSpans[0]!.scopeSpans[0]!.spans,
-    times: [1795554618612000000n, 1795554618613000000n, 1795554618613000000n, 1795554618614000000n, 1795554618614000000n],
+    times: [
+      1795554618612000000n,
+      1795554618613000000n,
+      1795554618613000000n,
+      1795554618614000000n,
+      1795554618614000000n,
+    ],
     links: [
       ['61c0bcbd4541eab5247c52014db5ec59', '35b6d6292ccc3be2'],
       ['79581d3b8099c6e26f8fcf2cadd01085', '43846152a502fba7'],
@@ -66,8 +85,13 @@ describe.each(FIXTURES)('logs fixture $file', (f) => {
   it('has one resource, one scope and five records', () => {
     expect(d).toMatchObject({ accepted: 5, rejected: 0, message: '' });
     expect(d.resourceLogs).toHaveLength(1);
-    expect(d.resourceLogs[0]!.resource).toEqual({ attributes: { 'service.name': 'checkout-api' }, droppedAttributesCount: 0 });
-    expect(d.resourceLogs[0]!.scopeLogs.map((s) => s.scope)).toEqual([{ name: 'checkout', version: '1.0.0', attributes: {} }]);
+    expect(d.resourceLogs[0]!.resource).toEqual({
+      attributes: { 'service.name': 'checkout-api' },
+      droppedAttributesCount: 0,
+    });
+    expect(d.resourceLogs[0]!.scopeLogs.map((s) => s.scope)).toEqual([
+      { name: 'checkout', version: '1.0.0', attributes: {} },
+    ]);
   });
 
   it('decodes severities, bodies, attributes and times', () => {
@@ -120,7 +144,18 @@ describe('log trace links', () => {
   it('does the same for JSON', () => {
     const d = decodeExportLogsRequestJson(
       JSON.stringify({
-        resourceLogs: [{ scopeLogs: [{ logRecords: [{ traceId: 'xyz', spanId: S.toUpperCase() }, { traceId: T, spanId: '' }] }] }],
+        resourceLogs: [
+          {
+            scopeLogs: [
+              {
+                logRecords: [
+                  { traceId: 'xyz', spanId: S.toUpperCase() },
+                  { traceId: T, spanId: '' },
+                ],
+              },
+            ],
+          },
+        ],
       }),
     );
     const [a, b] = d.resourceLogs[0]!.scopeLogs[0]!.logRecords;
@@ -157,7 +192,13 @@ describe('log bodies', () => {
   });
 
   it('decodes an absent body as null and keeps event_name', () => {
-    const d = decodeExportLogsRequest(encodeLogs([{ scopes: [{ items: [{ eventName: 'session.start', severityNumber: 5 }] }] }]));
-    expect(d.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]).toMatchObject({ body: null, eventName: 'session.start', severityNumber: 5 });
+    const d = decodeExportLogsRequest(
+      encodeLogs([{ scopes: [{ items: [{ eventName: 'session.start', severityNumber: 5 }] }] }]),
+    );
+    expect(d.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]).toMatchObject({
+      body: null,
+      eventName: 'session.start',
+      severityNumber: 5,
+    });
   });
 });

@@ -10,12 +10,66 @@ const COUNTS = [0, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 // [file, histogram start, counter start, gauge start, time of all three, sum, min, max]
 const FIXTURES: [string, bigint, bigint, bigint, bigint, number, number, number][] = [
-  ['otlp-metrics-00.pb', 1795554617719000000n, 1795554617720000000n, 1795554617721000000n, 1795554617722000000n, 4.96360529009515, 0.00465992567800746, 1.6641830593869154],
-  ['otlp-metrics-01.pb', 1795554617719000000n, 1795554617720000000n, 1795554617721000000n, 1795554617761000000n, 4.96360529009515, 0.00465992567800746, 1.6641830593869154],
-  ['otlp-metrics-05.pb', 1795554618176000000n, 1795554618176000000n, 1795554618177000000n, 1795554618178000000n, 4.8273852005872415, 0.000895965293111245, 1.600598418462262],
-  ['otlp-metrics-06.pb', 1795554618176000000n, 1795554618176000000n, 1795554618177000000n, 1795554618211000000n, 4.8273852005872415, 0.000895965293111245, 1.600598418462262],
-  ['otlp-metrics-10.pb', 1795554618617000000n, 1795554618617000000n, 1795554618619000000n, 1795554618619000000n, 4.102494837306377, 0.007606794957526053, 1.4231037736899772],
-  ['otlp-metrics-11.pb', 1795554618617000000n, 1795554618617000000n, 1795554618619000000n, 1795554618650000000n, 4.102494837306377, 0.007606794957526053, 1.4231037736899772],
+  [
+    'otlp-metrics-00.pb',
+    1795554617719000000n,
+    1795554617720000000n,
+    1795554617721000000n,
+    1795554617722000000n,
+    4.96360529009515,
+    0.00465992567800746,
+    1.6641830593869154,
+  ],
+  [
+    'otlp-metrics-01.pb',
+    1795554617719000000n,
+    1795554617720000000n,
+    1795554617721000000n,
+    1795554617761000000n,
+    4.96360529009515,
+    0.00465992567800746,
+    1.6641830593869154,
+  ],
+  [
+    'otlp-metrics-05.pb',
+    1795554618176000000n,
+    1795554618176000000n,
+    1795554618177000000n,
+    1795554618178000000n,
+    4.8273852005872415,
+    0.000895965293111245,
+    1.600598418462262,
+  ],
+  [
+    'otlp-metrics-06.pb',
+    1795554618176000000n,
+    1795554618176000000n,
+    1795554618177000000n,
+    1795554618211000000n,
+    4.8273852005872415,
+    0.000895965293111245,
+    1.600598418462262,
+  ],
+  [
+    'otlp-metrics-10.pb',
+    1795554618617000000n,
+    1795554618617000000n,
+    1795554618619000000n,
+    1795554618619000000n,
+    4.102494837306377,
+    0.007606794957526053,
+    1.4231037736899772,
+  ],
+  [
+    'otlp-metrics-11.pb',
+    1795554618617000000n,
+    1795554618617000000n,
+    1795554618619000000n,
+    1795554618650000000n,
+    4.102494837306377,
+    0.007606794957526053,
+    1.4231037736899772,
+  ],
 ];
 
 describe.each(FIXTURES)('metrics fixture %s', (file, hStart, cStart, gStart, time, sum, min, max) => {
@@ -121,7 +175,13 @@ describe('metric kinds', () => {
       decodeExportMetricsRequest(
         encodeMetrics([{ scopes: [{ items: [{ name: 'h', temporality: 2, histogram: [{ ...point, unpacked }] }] }] }]),
       ).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data.dataPoints[0];
-    expect(decode(false)).toMatchObject({ count: 6, sum: 3.25, bucketCounts: [2, 3, 0, 1], explicitBounds: [0.1, 0.5, 1], min: null });
+    expect(decode(false)).toMatchObject({
+      count: 6,
+      sum: 3.25,
+      bucketCounts: [2, 3, 0, 1],
+      explicitBounds: [0.1, 0.5, 1],
+      min: null,
+    });
     expect(decode(true)).toEqual(decode(false));
   });
 
@@ -132,8 +192,25 @@ describe('metric kinds', () => {
           scopes: [
             {
               items: [
-                { name: 's', summary: [{ count: 4, sum: 10, quantiles: [[0.5, 2], [0.99, 4]], flags: 1 }] },
-                { name: 'e', temporality: 1, expHistogram: [{ count: 5, scale: -2, zeroCount: 1, positive: { offset: -3, counts: [1, 3] } }] },
+                {
+                  name: 's',
+                  summary: [
+                    {
+                      count: 4,
+                      sum: 10,
+                      quantiles: [
+                        [0.5, 2],
+                        [0.99, 4],
+                      ],
+                      flags: 1,
+                    },
+                  ],
+                },
+                {
+                  name: 'e',
+                  temporality: 1,
+                  expHistogram: [{ count: 5, scale: -2, zeroCount: 1, positive: { offset: -3, counts: [1, 3] } }],
+                },
               ],
             },
           ],
@@ -161,7 +238,15 @@ describe('metric kinds', () => {
     expect(e!.data).toMatchObject({
       type: 'exponentialHistogram',
       aggregationTemporality: 1,
-      dataPoints: [{ count: 5, scale: -2, zeroCount: 1, positive: { offset: -3, bucketCounts: [1, 3] }, negative: { offset: 0, bucketCounts: [] } }],
+      dataPoints: [
+        {
+          count: 5,
+          scale: -2,
+          zeroCount: 1,
+          positive: { offset: -3, bucketCounts: [1, 3] },
+          negative: { offset: 0, bucketCounts: [] },
+        },
+      ],
     });
     expect(d.accepted).toBe(2);
   });

@@ -24,7 +24,12 @@ describe('prometheusMetricName', () => {
     ['requests_total', '', 'monotonicCounter', 'requests_total'],
     ['cpu_usage_ratio', '1', 'gauge', 'cpu_usage_ratio'],
     ['response_time_seconds', 's', 'gauge', 'response_time_seconds'],
-    ['metric__with__multiple__underscores', 'unit__multiple__underscores', 'gauge', 'metric_with_multiple_underscores_unit_multiple_underscores'],
+    [
+      'metric__with__multiple__underscores',
+      'unit__multiple__underscores',
+      'gauge',
+      'metric_with_multiple_underscores_unit_multiple_underscores',
+    ],
     ['custom_metric', 'unit@with#special/chars', 'gauge', 'custom_metric_unit_with_special_per_chars'],
     ['request_duration', 's', 'histogram', 'request_duration_seconds'],
     ['request_size', 'By', 'exponentialHistogram', 'request_size_bytes'],

@@ -3,13 +3,7 @@
 // so that names match what users already query in Prometheus.
 
 export type NamerMetricType =
-  | 'gauge'
-  | 'monotonicCounter'
-  | 'nonMonotonicCounter'
-  | 'histogram'
-  | 'exponentialHistogram'
-  | 'summary'
-  | 'unknown';
+  'gauge' | 'monotonicCounter' | 'nonMonotonicCounter' | 'histogram' | 'exponentialHistogram' | 'summary' | 'unknown';
 
 const UNIT_MAP: Readonly<Record<string, string>> = {
   d: 'days',

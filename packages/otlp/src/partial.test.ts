@@ -72,7 +72,11 @@ describe('span rejection (protobuf)', () => {
       'rejected 1 of 2 spans: start_time_unix_nano 18446744073709551615 is beyond the latest storable time (year 2262) (1)',
     );
     const j = decodeExportTraceRequestJson(
-      JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: TRACE, spanId: SPAN, endTimeUnixNano: '18446744073709551615' }] }] }] }),
+      JSON.stringify({
+        resourceSpans: [
+          { scopeSpans: [{ spans: [{ traceId: TRACE, spanId: SPAN, endTimeUnixNano: '18446744073709551615' }] }] },
+        ],
+      }),
     );
     expect(j).toMatchObject({ accepted: 0, rejected: 1 });
   });
@@ -93,7 +97,14 @@ describe('span rejection (protobuf)', () => {
     );
     const span = d.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
     expect(span.links).toEqual([
-      { traceId: TRACE, spanId: PARENT, traceState: '', attributes: { why: 'retry-of' }, droppedAttributesCount: 0, flags: 1 },
+      {
+        traceId: TRACE,
+        spanId: PARENT,
+        traceState: '',
+        attributes: { why: 'retry-of' },
+        droppedAttributesCount: 0,
+        flags: 1,
+      },
     ]);
     expect(span.droppedLinksCount).toBe(2);
   });

@@ -26,7 +26,9 @@ describe('encodeExportResponse', () => {
   it.each<Signal>(['traces', 'logs', 'metrics'])('encodes a %s partial success as protobuf', (signal) => {
     const b = encodeExportResponse(signal, { rejected: 2, message: 'trace_id is all zeros (2)' }, 'protobuf');
     expect(readResponse(b)).toEqual({ rejected: 2n, message: 'trace_id is all zeros (2)' });
-    expect([...encodeExportResponse(signal, { rejected: 2, message: 'x' }, 'protobuf')]).toEqual([0x0a, 0x05, 0x08, 0x02, 0x12, 0x01, 0x78]);
+    expect([...encodeExportResponse(signal, { rejected: 2, message: 'x' }, 'protobuf')]).toEqual([
+      0x0a, 0x05, 0x08, 0x02, 0x12, 0x01, 0x78,
+    ]);
   });
 
   it('encodes full success as an empty message', () => {
@@ -40,30 +42,54 @@ describe('encodeExportResponse', () => {
     expect(encodeExportResponse('traces', { rejected: 2, message: 'bad ids' }, 'json')).toBe(
       '{"partialSuccess":{"rejectedSpans":"2","errorMessage":"bad ids"}}',
     );
-    expect(encodeExportResponse('logs', { rejected: 1, message: 'm' }, 'json')).toBe('{"partialSuccess":{"rejectedLogRecords":"1","errorMessage":"m"}}');
-    expect(encodeExportResponse('metrics', { rejected: 3, message: '' }, 'json')).toBe('{"partialSuccess":{"rejectedDataPoints":"3"}}');
+    expect(encodeExportResponse('logs', { rejected: 1, message: 'm' }, 'json')).toBe(
+      '{"partialSuccess":{"rejectedLogRecords":"1","errorMessage":"m"}}',
+    );
+    expect(encodeExportResponse('metrics', { rejected: 3, message: '' }, 'json')).toBe(
+      '{"partialSuccess":{"rejectedDataPoints":"3"}}',
+    );
   });
 
   it('sends a warning message with nothing rejected, as the spec allows', () => {
-    expect(encodeExportResponse('traces', { rejected: 0, message: 'slow down' }, 'json')).toBe('{"partialSuccess":{"errorMessage":"slow down"}}');
-    expect(readResponse(encodeExportResponse('traces', { rejected: 0, message: 'slow down' }, 'protobuf'))).toEqual({ message: 'slow down' });
+    expect(encodeExportResponse('traces', { rejected: 0, message: 'slow down' }, 'json')).toBe(
+      '{"partialSuccess":{"errorMessage":"slow down"}}',
+    );
+    expect(readResponse(encodeExportResponse('traces', { rejected: 0, message: 'slow down' }, 'protobuf'))).toEqual({
+      message: 'slow down',
+    });
   });
 
   it('is understood by the OpenTelemetry JS exporter', async () => {
     // Present in the workspace through apps/platform; the check is skipped where it is not installed.
     const otel = await import('@opentelemetry/otlp-transformer').catch(() => null);
     if (otel === null) return;
-    expect(otel.ProtobufTraceSerializer.deserializeResponse(encodeExportResponse('traces', { rejected: 2, message: 'bad ids' }, 'protobuf'))).toEqual({
+    expect(
+      otel.ProtobufTraceSerializer.deserializeResponse(
+        encodeExportResponse('traces', { rejected: 2, message: 'bad ids' }, 'protobuf'),
+      ),
+    ).toEqual({
       partialSuccess: { rejectedSpans: 2, errorMessage: 'bad ids' },
     });
-    expect(otel.ProtobufLogsSerializer.deserializeResponse(encodeExportResponse('logs', { rejected: 3, message: 'x' }, 'protobuf'))).toEqual({
+    expect(
+      otel.ProtobufLogsSerializer.deserializeResponse(
+        encodeExportResponse('logs', { rejected: 3, message: 'x' }, 'protobuf'),
+      ),
+    ).toEqual({
       partialSuccess: { rejectedLogRecords: 3, errorMessage: 'x' },
     });
-    expect(otel.ProtobufMetricsSerializer.deserializeResponse(encodeExportResponse('metrics', { rejected: 4, message: 'y' }, 'protobuf'))).toEqual({
+    expect(
+      otel.ProtobufMetricsSerializer.deserializeResponse(
+        encodeExportResponse('metrics', { rejected: 4, message: 'y' }, 'protobuf'),
+      ),
+    ).toEqual({
       partialSuccess: { rejectedDataPoints: 4, errorMessage: 'y' },
     });
-    expect(otel.ProtobufTraceSerializer.deserializeResponse(encodeExportResponse('traces', null, 'protobuf'))).toEqual({});
+    expect(otel.ProtobufTraceSerializer.deserializeResponse(encodeExportResponse('traces', null, 'protobuf'))).toEqual(
+      {},
+    );
     const json = new TextEncoder().encode(encodeExportResponse('traces', { rejected: 2, message: 'bad' }, 'json'));
-    expect(otel.JsonTraceSerializer.deserializeResponse(json)).toEqual({ partialSuccess: { rejectedSpans: '2', errorMessage: 'bad' } });
+    expect(otel.JsonTraceSerializer.deserializeResponse(json)).toEqual({
+      partialSuccess: { rejectedSpans: '2', errorMessage: 'bad' },
+    });
   });
 });

@@ -142,11 +142,34 @@ describe.each(CHECKOUT)('checkout-api fixture $file', (f) => {
   it('decodes each request trace as SELECT + client POST under a server root', () => {
     f.traces.forEach(([traceId, select, post, root], i) => {
       const [s, p, r] = spans.slice(i * 3, i * 3 + 3);
-      expect(s).toMatchObject({ traceId, spanId: select, parentSpanId: root, name: 'SELECT users', kind: 3, flags: 257 });
-      expect(s!.attributes).toEqual({ 'db.system': 'postgresql', 'db.query.text': 'SELECT * FROM users WHERE id = $1' });
-      expect(p).toMatchObject({ traceId, spanId: post, parentSpanId: root, name: 'POST payment-service /charge', kind: 3 });
+      expect(s).toMatchObject({
+        traceId,
+        spanId: select,
+        parentSpanId: root,
+        name: 'SELECT users',
+        kind: 3,
+        flags: 257,
+      });
+      expect(s!.attributes).toEqual({
+        'db.system': 'postgresql',
+        'db.query.text': 'SELECT * FROM users WHERE id = $1',
+      });
+      expect(p).toMatchObject({
+        traceId,
+        spanId: post,
+        parentSpanId: root,
+        name: 'POST payment-service /charge',
+        kind: 3,
+      });
       expect(p!.attributes).toEqual({ 'server.address': 'payment-service' });
-      expect(r).toMatchObject({ traceId, spanId: root, parentSpanId: null, name: 'GET /api/checkout', kind: 2, flags: 257 });
+      expect(r).toMatchObject({
+        traceId,
+        spanId: root,
+        parentSpanId: null,
+        name: 'GET /api/checkout',
+        kind: 2,
+        flags: 257,
+      });
       expect(r!.attributes).toEqual({
         'http.request.method': 'GET',
         'http.route': '/api/checkout',
@@ -192,7 +215,10 @@ describe.each(PAYMENT)('payment-service fixture $file', (f) => {
 
   it('carries the propagated traceparent that matches its own parent link', () => {
     for (const s of spans) {
-      expect(s.attributes).toEqual({ 'http.route': '/charge', 'messaging.note': `00-${s.traceId}-${s.parentSpanId}-01` });
+      expect(s.attributes).toEqual({
+        'http.route': '/charge',
+        'messaging.note': `00-${s.traceId}-${s.parentSpanId}-01`,
+      });
     }
   });
 
@@ -207,7 +233,9 @@ describe.each(PAYMENT)('payment-service fixture $file', (f) => {
     const ex = failed.events[1]!.attributes;
     expect(ex['exception.type']).toBe('Error');
     expect(ex['exception.message']).toBe('card processor timeout');
-    expect(ex['exception.stacktrace']).toMatch(/^Error: card processor timeout\n {4}at file:\/\/\/tmp\/eval\/emit2\.mjs:35:87\n/);
+    expect(ex['exception.stacktrace']).toMatch(
+      /^Error: card processor timeout\n {4}at file:\/\/\/tmp\/eval\/emit2\.mjs:35:87\n/,
+    );
     expect(spans.slice(0, 4).every((s) => s.events.length === 0 && s.status.code === 0)).toBe(true);
   });
 });

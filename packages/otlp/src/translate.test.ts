@@ -1,17 +1,24 @@
 // OTLP metrics → Prometheus series, checked against what Prometheus' OTLP receiver produces.
 import { describe, expect, it } from 'vitest';
 import type { TimeSeries } from '@pivot/model';
-import { decodeExportMetricsRequest, isStaleNaN, otlpMetricsToPrometheus, type PrometheusTranslation } from './index.ts';
+import {
+  decodeExportMetricsRequest,
+  isStaleNaN,
+  otlpMetricsToPrometheus,
+  type PrometheusTranslation,
+} from './index.ts';
 import { fixture } from '../test/fixtures.ts';
 import { encodeMetrics, type TAttrs, type TMetric } from '../test/otlp-writer.ts';
 
 function translate(metrics: TMetric[], resource: TAttrs = { 'service.name': 'svc' }): PrometheusTranslation {
   return otlpMetricsToPrometheus(
-    decodeExportMetricsRequest(encodeMetrics([{ attributes: resource, scopes: [{ name: 'lib', version: '2', items: metrics }] }]))
-      .resourceMetrics,
+    decodeExportMetricsRequest(
+      encodeMetrics([{ attributes: resource, scopes: [{ name: 'lib', version: '2', items: metrics }] }]),
+    ).resourceMetrics,
   );
 }
-const byName = (t: PrometheusTranslation, name: string): TimeSeries[] => t.batch.series.filter((s) => s.labels.__name__ === name);
+const byName = (t: PrometheusTranslation, name: string): TimeSeries[] =>
+  t.batch.series.filter((s) => s.labels.__name__ === name);
 
 const T = '4bf92f3577b34da6a3ce929d0e0e4736';
 const S = '00f067aa0ba902b7';
@@ -41,7 +48,9 @@ describe('fixtures', () => {
     const buckets = byName(t, 'http_server_request_duration_seconds_bucket');
     expect(buckets.map((s) => [s.labels.le, s.samples[0]!.value])).toEqual([
       ['0', 0],
-      ...['5', '10', '25', '50', '75', '100', '250', '500', '750', '1000', '2500', '5000', '7500', '10000', '+Inf'].map((le) => [le, 50]),
+      ...['5', '10', '25', '50', '75', '100', '250', '500', '750', '1000', '2500', '5000', '7500', '10000', '+Inf'].map(
+        (le) => [le, 50],
+      ),
     ]);
     expect(buckets[0]!.labels).toEqual({
       __name__: 'http_server_request_duration_seconds_bucket',
@@ -50,7 +59,9 @@ describe('fixtures', () => {
       job: 'checkout-api',
       le: '0',
     });
-    expect(byName(t, 'http_server_request_duration_seconds_count')[0]!.samples).toEqual([{ timestampMs: ms, value: 50 }]);
+    expect(byName(t, 'http_server_request_duration_seconds_count')[0]!.samples).toEqual([
+      { timestampMs: ms, value: 50 },
+    ]);
     expect(byName(t, 'http_server_requests_total')[0]).toEqual({
       labels: { __name__: 'http_server_requests_total', job: 'checkout-api', route: '/api/checkout' },
       samples: [{ timestampMs: ms, value: 50 }],
@@ -103,7 +114,12 @@ describe('histograms', () => {
     expect(byName(t, 'rpc_duration_seconds_sum')[0]!.samples[0]!.value).toBe(3.25);
     expect(byName(t, 'rpc_duration_seconds_count')[0]!.samples[0]!.value).toBe(6);
     expect(b[0]!.labels).toEqual({ __name__: 'rpc_duration_seconds_bucket', job: 'svc', le: '0.1', rpc_method: 'Get' });
-    expect(t.batch.metadata).toContainEqual({ metricFamilyName: 'rpc_duration_seconds', type: 'histogram', help: 'RPC latency', unit: 'seconds' });
+    expect(t.batch.metadata).toContainEqual({
+      metricFamilyName: 'rpc_duration_seconds',
+      type: 'histogram',
+      help: 'RPC latency',
+      unit: 'seconds',
+    });
   });
 
   it('attaches each exemplar to the bucket that contains its value, keeping trace links', () => {
@@ -140,7 +156,14 @@ describe('sums and gauges', () => {
         unit: '{request}',
         temporality: 2,
         monotonic: true,
-        sum: [{ int: 42n, time: 5_000_000n, attributes: { code: { int: 200 } }, exemplars: [{ int: 1n, traceId: T, spanId: S }] }],
+        sum: [
+          {
+            int: 42n,
+            time: 5_000_000n,
+            attributes: { code: { int: 200 } },
+            exemplars: [{ int: 1n, traceId: T, spanId: S }],
+          },
+        ],
       },
     ]);
     expect(t.batch.series).toEqual([
@@ -150,17 +173,30 @@ describe('sums and gauges', () => {
         exemplars: [{ labels: { trace_id: T, span_id: S }, value: 1, timestampMs: 0, traceId: T, spanId: S }],
       },
     ]);
-    expect(t.batch.metadata).toEqual([{ metricFamilyName: 'http_server_requests_total', type: 'counter', help: '', unit: '' }]);
+    expect(t.batch.metadata).toEqual([
+      { metricFamilyName: 'http_server_requests_total', type: 'counter', help: '', unit: '' },
+    ]);
   });
 
   it('makes a non-monotonic sum a gauge without _total', () => {
-    const t = translate([{ name: 'queue.depth', unit: '{item}', temporality: 2, monotonic: false, sum: [{ double: -3 }] }]);
+    const t = translate([
+      { name: 'queue.depth', unit: '{item}', temporality: 2, monotonic: false, sum: [{ double: -3 }] },
+    ]);
     expect(t.batch.series.map((s) => [s.labels.__name__, s.samples[0]!.value])).toEqual([['queue_depth', -3]]);
     expect(t.batch.metadata[0]!.type).toBe('gauge');
   });
 
   it('adds _ratio to unit-1 gauges and the stale NaN for NO_RECORDED_VALUE', () => {
-    const t = translate([{ name: 'cpu.utilization', unit: '1', gauge: [{ double: 0.5, time: 1_000_000n }, { flags: 1, time: 2_000_000n }] }]);
+    const t = translate([
+      {
+        name: 'cpu.utilization',
+        unit: '1',
+        gauge: [
+          { double: 0.5, time: 1_000_000n },
+          { flags: 1, time: 2_000_000n },
+        ],
+      },
+    ]);
     const [s] = t.batch.series;
     expect(s!.labels.__name__).toBe('cpu_utilization_ratio');
     expect(s!.samples.map((x) => x.timestampMs)).toEqual([1, 2]);
@@ -171,7 +207,12 @@ describe('sums and gauges', () => {
 
   it('joins attributes that collide after sanitising, in key order, and lets job/instance win', () => {
     const t = translate(
-      [{ name: 'g', gauge: [{ double: 1, attributes: { 'a.b': 'x', a_b: 'y', job: 'mine', '': 'dropped', empty: '' } }] }],
+      [
+        {
+          name: 'g',
+          gauge: [{ double: 1, attributes: { 'a.b': 'x', a_b: 'y', job: 'mine', '': 'dropped', empty: '' } }],
+        },
+      ],
       { 'service.name': 'svc', 'service.namespace': 'shop', 'service.instance.id': 'pod-1' },
     );
     expect(t.batch.series[0]!.labels).toEqual({ __name__: 'g', a_b: 'x;y', instance: 'pod-1', job: 'shop/svc' });
@@ -180,14 +221,35 @@ describe('sums and gauges', () => {
 
 describe('summaries', () => {
   it('emits quantile series plus _sum and _count', () => {
-    const t = translate([{ name: 'rpc.latency', unit: 'ms', summary: [{ count: 10, sum: 55, quantiles: [[0.5, 4], [0.99, 9.5]], time: 3_000_000n }] }]);
+    const t = translate([
+      {
+        name: 'rpc.latency',
+        unit: 'ms',
+        summary: [
+          {
+            count: 10,
+            sum: 55,
+            quantiles: [
+              [0.5, 4],
+              [0.99, 9.5],
+            ],
+            time: 3_000_000n,
+          },
+        ],
+      },
+    ]);
     expect(t.batch.series.map((s) => [s.labels.__name__, s.labels.quantile, s.samples[0]!.value])).toEqual([
       ['rpc_latency_milliseconds_sum', undefined, 55],
       ['rpc_latency_milliseconds_count', undefined, 10],
       ['rpc_latency_milliseconds', '0.5', 4],
       ['rpc_latency_milliseconds', '0.99', 9.5],
     ]);
-    expect(t.batch.metadata[0]).toEqual({ metricFamilyName: 'rpc_latency_milliseconds', type: 'summary', help: '', unit: 'milliseconds' });
+    expect(t.batch.metadata[0]).toEqual({
+      metricFamilyName: 'rpc_latency_milliseconds',
+      type: 'summary',
+      help: '',
+      unit: 'milliseconds',
+    });
   });
 });
 
@@ -210,7 +272,16 @@ describe('rejections (partial success)', () => {
   });
 
   it('rejects exponential histograms with a clear message', () => {
-    const t = translate([{ name: 'latency', temporality: 2, expHistogram: [{ count: 3, scale: 1 }, { count: 1, scale: 1 }] }]);
+    const t = translate([
+      {
+        name: 'latency',
+        temporality: 2,
+        expHistogram: [
+          { count: 3, scale: 1 },
+          { count: 1, scale: 1 },
+        ],
+      },
+    ]);
     expect(t).toMatchObject({
       rejected: 2,
       message: 'rejected 2 of 2 data points: metric "latency" is an exponential histogram, which is not supported (2)',
@@ -227,17 +298,34 @@ describe('rejections (partial success)', () => {
 
 describe('target_info', () => {
   it('carries the non-identifying resource attributes with job and instance, value 1', () => {
-    const t = translate([{ name: 'g', gauge: [{ double: 1, time: 10_000_000n }, { double: 2, time: 20_000_000n }] }], {
-      'service.name': 'api',
-      'service.namespace': 'shop',
-      'service.instance.id': 'pod-7',
-      'host.name': 'node-1',
-      'k8s.pod.uid': 'abc',
-    });
+    const t = translate(
+      [
+        {
+          name: 'g',
+          gauge: [
+            { double: 1, time: 10_000_000n },
+            { double: 2, time: 20_000_000n },
+          ],
+        },
+      ],
+      {
+        'service.name': 'api',
+        'service.namespace': 'shop',
+        'service.instance.id': 'pod-7',
+        'host.name': 'node-1',
+        'k8s.pod.uid': 'abc',
+      },
+    );
     const info = byName(t, 'target_info');
     expect(info).toEqual([
       {
-        labels: { __name__: 'target_info', host_name: 'node-1', instance: 'pod-7', job: 'shop/api', k8s_pod_uid: 'abc' },
+        labels: {
+          __name__: 'target_info',
+          host_name: 'node-1',
+          instance: 'pod-7',
+          job: 'shop/api',
+          k8s_pod_uid: 'abc',
+        },
         samples: [
           { timestampMs: 10, value: 1 },
           { timestampMs: 20, value: 1 },
@@ -246,20 +334,38 @@ describe('target_info', () => {
       },
     ]);
     expect(byName(t, 'g')[0]!.labels).toEqual({ __name__: 'g', instance: 'pod-7', job: 'shop/api' });
-    expect(t.batch.metadata).toContainEqual({ metricFamilyName: 'target_info', type: 'gauge', help: 'Target metadata', unit: '' });
+    expect(t.batch.metadata).toContainEqual({
+      metricFamilyName: 'target_info',
+      type: 'gauge',
+      help: 'Target metadata',
+      unit: '',
+    });
   });
 
   it('spaces samples over a long batch at half the default lookback delta', () => {
-    const t = translate([{ name: 'g', gauge: [{ double: 1, time: 0n }, { double: 1, time: 400_000_000_000n }] }], {
-      'service.name': 'api',
-      'host.name': 'h',
-    });
+    const t = translate(
+      [
+        {
+          name: 'g',
+          gauge: [
+            { double: 1, time: 0n },
+            { double: 1, time: 400_000_000_000n },
+          ],
+        },
+      ],
+      {
+        'service.name': 'api',
+        'host.name': 'h',
+      },
+    );
     expect(byName(t, 'target_info')[0]!.samples.map((s) => s.timestampMs)).toEqual([0, 150_000, 300_000, 400_000]);
   });
 
   it('is left out without identifying attributes or without anything else to carry', () => {
     expect(byName(translate([{ name: 'g', gauge: [{ double: 1 }] }], { 'host.name': 'h' }), 'target_info')).toEqual([]);
-    expect(byName(translate([{ name: 'g', gauge: [{ double: 1 }] }], { 'service.name': 's' }), 'target_info')).toEqual([]);
+    expect(byName(translate([{ name: 'g', gauge: [{ double: 1 }] }], { 'service.name': 's' }), 'target_info')).toEqual(
+      [],
+    );
   });
 });
 
@@ -269,7 +375,9 @@ describe('options', () => {
       encodeMetrics([
         {
           attributes: { 'service.name': 'svc', 'k8s.namespace.name': 'prod', 'host.name': 'h' },
-          scopes: [{ name: 'lib', version: '2', attributes: { tier: 'x' }, items: [{ name: 'g', gauge: [{ double: 1 }] }] }],
+          scopes: [
+            { name: 'lib', version: '2', attributes: { tier: 'x' }, items: [{ name: 'g', gauge: [{ double: 1 }] }] },
+          ],
         },
       ]),
     );

@@ -27,7 +27,13 @@ import {
   type ResourceMetrics,
   type SummaryDataPoint,
 } from './metrics-model.ts';
-import { formatFloat, prometheusLabelName, prometheusMetricName, prometheusUnit, type NamerMetricType } from './naming.ts';
+import {
+  formatFloat,
+  prometheusLabelName,
+  prometheusMetricName,
+  prometheusUnit,
+  type NamerMetricType,
+} from './naming.ts';
 import { Rejections } from './rejections.ts';
 
 export interface TranslateOptions {
@@ -92,7 +98,8 @@ function runeCount(s: string): number {
 }
 
 function setLabel(o: Labels, k: string, v: string): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
   else o[k] = v;
 }
 
@@ -261,7 +268,11 @@ function quote(name: string): string {
 }
 
 function temporalityName(t: number): string {
-  return t === AggregationTemporality.DELTA ? 'DELTA' : t === AggregationTemporality.UNSPECIFIED ? 'UNSPECIFIED' : String(t);
+  return t === AggregationTemporality.DELTA
+    ? 'DELTA'
+    : t === AggregationTemporality.UNSPECIFIED
+      ? 'UNSPECIFIED'
+      : String(t);
 }
 
 function toExemplar(e: OtlpExemplar): Exemplar {

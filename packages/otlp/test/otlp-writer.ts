@@ -112,7 +112,11 @@ export function encodeTraces(resources: TResource<TSpan>[]): Uint8Array {
         writeAttrs(w, 9, sp.attributes);
         if (sp.droppedAttributesCount) w.tag(10, VARINT).uint32(sp.droppedAttributesCount);
         for (const e of sp.events ?? []) {
-          w.fork(11).tag(1, I64).fixed64(e.time ?? 0n).tag(2, LEN).string(e.name);
+          w.fork(11)
+            .tag(1, I64)
+            .fixed64(e.time ?? 0n)
+            .tag(2, LEN)
+            .string(e.name);
           writeAttrs(w, 3, e.attributes);
           w.join();
         }
@@ -284,7 +288,10 @@ export function encodeMetrics(resources: TResource<TMetric>[]): Uint8Array {
           w.fork(9);
           for (const p of m.histogram) {
             w.fork(1);
-            w.tag(2, I64).fixed64(p.start ?? 0n).tag(3, I64).fixed64(p.time ?? 0n);
+            w.tag(2, I64)
+              .fixed64(p.start ?? 0n)
+              .tag(3, I64)
+              .fixed64(p.time ?? 0n);
             w.tag(4, I64).fixed64(BigInt(p.count));
             if (p.sum !== undefined) w.tag(5, I64).double(p.sum);
             if (p.unpacked) {
@@ -312,7 +319,10 @@ export function encodeMetrics(resources: TResource<TMetric>[]): Uint8Array {
           for (const p of m.expHistogram) {
             w.fork(1);
             writeAttrs(w, 1, p.attributes);
-            w.tag(2, I64).fixed64(p.start ?? 0n).tag(3, I64).fixed64(p.time ?? 0n);
+            w.tag(2, I64)
+              .fixed64(p.start ?? 0n)
+              .tag(3, I64)
+              .fixed64(p.time ?? 0n);
             w.tag(4, I64).fixed64(BigInt(p.count));
             w.tag(6, VARINT).uint32(zigzag(p.scale));
             w.tag(7, I64).fixed64(BigInt(p.zeroCount ?? 0));
@@ -334,7 +344,10 @@ export function encodeMetrics(resources: TResource<TMetric>[]): Uint8Array {
           for (const p of m.summary) {
             w.fork(1);
             writeAttrs(w, 7, p.attributes);
-            w.tag(2, I64).fixed64(p.start ?? 0n).tag(3, I64).fixed64(p.time ?? 0n);
+            w.tag(2, I64)
+              .fixed64(p.start ?? 0n)
+              .tag(3, I64)
+              .fixed64(p.time ?? 0n);
             w.tag(4, I64).fixed64(BigInt(p.count)).tag(5, I64).double(p.sum);
             for (const [q, v] of p.quantiles) w.fork(6).tag(1, I64).double(q).tag(2, I64).double(v).join();
             if (p.flags) w.tag(8, VARINT).uint32(p.flags);

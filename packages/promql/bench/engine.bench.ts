@@ -37,7 +37,9 @@ function build(end: number): StoredSeries[] {
       }
       for (let b = 0; b < BUCKETS.length; b++) cum[b]![i] = counts[b]!;
     }
-    BUCKETS.forEach((le, b) => out.push({ labels: { __name__: 'x_bucket', ...labels, le }, timestamps, values: cum[b]! }));
+    BUCKETS.forEach((le, b) =>
+      out.push({ labels: { __name__: 'x_bucket', ...labels, le }, timestamps, values: cum[b]! }),
+    );
     out.push({ labels: { __name__: 'x_count', ...labels }, timestamps, values: cum[BUCKETS.length - 1]! });
   }
   return out;
@@ -60,7 +62,9 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const series = build(end);
   const samples = series.reduce((a, s) => a + s.timestamps.length, 0);
-  console.log(`built ${series.length} series, ${(samples / 1e6).toFixed(2)}M samples in ${(performance.now() - t0).toFixed(0)} ms`);
+  console.log(
+    `built ${series.length} series, ${(samples / 1e6).toFixed(2)}M samples in ${(performance.now() - t0).toFixed(0)} ms`,
+  );
   const q = new MemoryQuerier(series);
 
   let prom: { url: string; stop(): Promise<void> } | null = null;
@@ -109,7 +113,10 @@ async function pushChronologically(url: string, series: StoredSeries[], start: n
       while (hi < s.timestamps.length && s.timestamps[hi]! < from + slice) hi++;
       return { labels: s.labels, timestamps: s.timestamps.subarray(lo, hi), values: s.values.subarray(lo, hi) };
     });
-    await remoteWrite(url, part.filter((p) => p.timestamps.length > 0));
+    await remoteWrite(
+      url,
+      part.filter((p) => p.timestamps.length > 0),
+    );
   }
 }
 

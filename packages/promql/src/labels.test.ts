@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compareLabels, labelsKey, labelsSortKey, labelsString } from './labels.ts';
 
-const labelSet = fc.dictionary(fc.constantFrom('a', 'ab', 'b', 'job', '__name__'), fc.string({ maxLength: 4 }).filter((s) => !s.includes('\x00')));
+const labelSet = fc.dictionary(
+  fc.constantFrom('a', 'ab', 'b', 'job', '__name__'),
+  fc.string({ maxLength: 4 }).filter((s) => !s.includes('\x00')),
+);
 
 describe('label keys', () => {
   it('sort keys order label sets exactly like labels.Compare', () => {

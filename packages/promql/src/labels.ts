@@ -110,7 +110,13 @@ export function labelKeys(l: Labels): { key: string; sortKey: string } {
 
 /** Prometheus' Labels.String(): {a="1", b="2"}, used inside error messages. */
 export function labelsString(l: Labels): string {
-  return '{' + sortedNames(l).map((n) => `${n}=${JSON.stringify(l[n])}`).join(', ') + '}';
+  return (
+    '{' +
+    sortedNames(l)
+      .map((n) => `${n}=${JSON.stringify(l[n])}`)
+      .join(', ') +
+    '}'
+  );
 }
 
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;

@@ -191,7 +191,7 @@ export function compileAnchored(pattern: string): RegExp {
  */
 export function expandTemplate(template: string, match: RegExpExecArray): string {
   let out = '';
-  for (let i = 0; i < template.length; ) {
+  for (let i = 0; i < template.length;) {
     const c = template[i]!;
     if (c !== '$') {
       out += c;

@@ -4,7 +4,6 @@ import { PromQLError, instantQuery, rangeQuery, type Querier, type QueryResult }
 import { DURATION_MS } from './fixture.ts';
 import { promQuery } from './prometheus.ts';
 
-
 // Data spans the last ~2 hours so the TSDB head accepts it (older samples are out of bounds in 2.42).
 export const T0 = Math.floor((Date.now() - DURATION_MS - 10 * 60_000) / 60_000) * 60_000;
 const at = (minutes: number): string => String((T0 + minutes * 60_000) / 1000);
@@ -154,7 +153,9 @@ export const CASES: Case[] = [
   c('pi()'),
   c('"a string"', { instantOnly: true }),
   // Vector matching.
-  c('rate(http_requests_total[5m]) / on(job, instance) group_left sum by (job, instance) (rate(http_requests_total[5m]))'),
+  c(
+    'rate(http_requests_total[5m]) / on(job, instance) group_left sum by (job, instance) (rate(http_requests_total[5m]))',
+  ),
   c('http_requests_total * on(instance) group_left(version) node_info'),
   c('node_temperature_celsius * ignoring(version, zone) node_info'),
   c('node_info * on(instance) group_right node_temperature_celsius'),
@@ -360,7 +361,13 @@ export async function ours(mem: Querier, params: Record<string, string>): Promis
     const q = params['query']!;
     const data =
       'end' in params
-        ? await rangeQuery(mem, q, Number(params['start']) * 1000, Number(params['end']) * 1000, Number(params['step']) * 1000)
+        ? await rangeQuery(
+            mem,
+            q,
+            Number(params['start']) * 1000,
+            Number(params['end']) * 1000,
+            Number(params['step']) * 1000,
+          )
         : await instantQuery(mem, q, Number(params['time']) * 1000);
     return { ok: true, data };
   } catch (err) {
@@ -383,4 +390,3 @@ export function paramSets(q: string, instantOnly: boolean): Record<string, strin
       out.push({ query: q, start: String(s / 1000), end: String(e / 1000), step: String(step / 1000) });
   return out;
 }
-

@@ -17,7 +17,11 @@ export function closeEnough(a: string, b: string): boolean {
 }
 
 const labelKey = (m: Record<string, string>): string =>
-  JSON.stringify(Object.keys(m).sort().map((k) => [k, m[k]]));
+  JSON.stringify(
+    Object.keys(m)
+      .sort()
+      .map((k) => [k, m[k]]),
+  );
 
 type Entry = { metric: Record<string, string>; values: [number, string][] };
 

@@ -37,10 +37,14 @@ describe.skipIf(!available)('differential against Prometheus', () => {
       const failures: string[] = [];
       for (const params of paramSets(tc.q, tc.instantOnly ?? false)) {
         const [p, o] = await Promise.all([theirs(prom.url, params), ours(mem, params)]);
-        const where = 'time' in params ? `instant @${params['time']}` : `range ${params['start']}..${params['end']} step ${params['step']}`;
+        const where =
+          'time' in params
+            ? `instant @${params['time']}`
+            : `range ${params['start']}..${params['end']} step ${params['step']}`;
         if (!p.ok) {
           if (o.ok) failures.push(`${where}: prometheus failed (${p.errorType}: ${p.error}), ours succeeded`);
-          else if (p.errorType !== o.errorType) failures.push(`${where}: prometheus ${p.errorType}, ours ${o.errorType}`);
+          else if (p.errorType !== o.errorType)
+            failures.push(`${where}: prometheus ${p.errorType}, ours ${o.errorType}`);
           continue;
         }
         if (!o.ok) {

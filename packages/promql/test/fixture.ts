@@ -90,7 +90,13 @@ export function generate(start: number, seed = 42): StoredSeries[] {
     );
     series.push(
       toStored(
-        { __name__: 'node_info', job: 'node', instance, version: instance === 'i3' ? '1.1' : '1.0', zone: `z${instance.slice(1)}` },
+        {
+          __name__: 'node_info',
+          job: 'node',
+          instance,
+          version: instance === 'i3' ? '1.1' : '1.0',
+          zone: `z${instance.slice(1)}`,
+        },
         times.map((t) => [t, 1]),
       ),
     );
@@ -130,10 +136,7 @@ export function generate(start: number, seed = 42): StoredSeries[] {
     );
     series.push(toStored({ __name__: 'request_duration_seconds_sum', job: 'api', ...combo }, sums));
     series.push(
-      toStored(
-        { __name__: 'request_duration_seconds_count', job: 'api', ...combo },
-        perBucket[BUCKETS.length - 1]!,
-      ),
+      toStored({ __name__: 'request_duration_seconds_count', job: 'api', ...combo }, perBucket[BUCKETS.length - 1]!),
     );
   }
 
@@ -143,7 +146,12 @@ export function generate(start: number, seed = 42): StoredSeries[] {
       const m = (t - start) / 60_000;
       return !(m > 30 && m < 42) && !(m > 70 && m < 73);
     });
-    series.push(toStored({ __name__: 'gappy_gauge', job: 'gap' }, times.map((t, i) => [t, (i * 7) % 23])));
+    series.push(
+      toStored(
+        { __name__: 'gappy_gauge', job: 'gap' },
+        times.map((t, i) => [t, (i * 7) % 23]),
+      ),
+    );
   }
 
   // Explicit stale markers: a series that ends, and one that ends and comes back.
@@ -182,13 +190,19 @@ export function generate(start: number, seed = 42): StoredSeries[] {
   // Two metrics that collide once their names are dropped.
   for (const name of ['collide_a', 'collide_b']) {
     const times = scrapeTimes(rand, start);
-    series.push(toStored({ __name__: name, l: '1' }, times.map((t, i) => [t, i])));
+    series.push(
+      toStored(
+        { __name__: name, l: '1' },
+        times.map((t, i) => [t, i]),
+      ),
+    );
   }
 
   // Exactly aligned timestamps, so windows and the lookback boundary land on samples.
   {
     const counter: Point[] = [];
-    for (let k = 0; k * SCRAPE_MS < DURATION_MS; k++) counter.push([start + k * SCRAPE_MS, k < 200 ? k * 3 : (k - 200) * 2]);
+    for (let k = 0; k * SCRAPE_MS < DURATION_MS; k++)
+      counter.push([start + k * SCRAPE_MS, k < 200 ? k * 3 : (k - 200) * 2]);
     series.push(toStored({ __name__: 'aligned_counter', job: 'aligned' }, counter));
     const gauge: Point[] = [];
     for (let k = 0; k * 60_000 < DURATION_MS; k++) gauge.push([start + k * 60_000, k % 7]);

@@ -48,4 +48,7 @@ function bench(name: string, body: Uint8Array, minMs = 2000): void {
 bench('2000 series x 1 sample (Prometheus batch)', nodeExporterLike(2000, 1));
 bench('2000 series x 10 samples', nodeExporterLike(2000, 10));
 bench('100k series x 1 sample', nodeExporterLike(100_000, 1));
-bench('fixture prom-remote-write-15 (exemplars)', new Uint8Array(readFileSync(new URL('../test/fixtures/prom-remote-write-15.pb.snappy', import.meta.url))));
+bench(
+  'fixture prom-remote-write-15 (exemplars)',
+  new Uint8Array(readFileSync(new URL('../test/fixtures/prom-remote-write-15.pb.snappy', import.meta.url))),
+);

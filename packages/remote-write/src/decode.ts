@@ -50,7 +50,10 @@ export function decodeWriteRequest(body: Uint8Array, limits: Partial<RemoteWrite
     return readWriteRequest(new Reader(buf), lim);
   } catch (err) {
     if (err instanceof ProtobufError)
-      throw new RemoteWriteDecodeError(`invalid WriteRequest protobuf: ${err.message} of the decompressed body`, err.offset);
+      throw new RemoteWriteDecodeError(
+        `invalid WriteRequest protobuf: ${err.message} of the decompressed body`,
+        err.offset,
+      );
     throw err;
   }
 }
@@ -110,7 +113,8 @@ function readSeries(r: Reader, lim: RemoteWriteLimits): TimeSeries | string {
     switch (key >>> 3) {
       case 1: {
         r.expect(key, WireType.LEN);
-        if (++labelCount > lim.maxLabelsPerSeries) return `${labelSummary(labels)}more than ${lim.maxLabelsPerSeries} labels`;
+        if (++labelCount > lim.maxLabelsPerSeries)
+          return `${labelSummary(labels)}more than ${lim.maxLabelsPerSeries} labels`;
         const outer = r.enter();
         const problem = readSeriesLabel(r, lim, labels, cursor);
         r.leave(outer);
@@ -145,7 +149,8 @@ function readSeries(r: Reader, lim: RemoteWriteLimits): TimeSeries | string {
   if (histograms > 0)
     return `${labelSummary(labels)}native histograms are not supported (${histograms} histogram samples); send classic histograms`;
   for (const t of [...samples, ...exemplars])
-    if (Math.abs(t.timestampMs) > MAX_STORABLE_TIME_MS) return `${labelSummary(labels)}timestamp ${t.timestampMs} ms is beyond the storable range (year 2262)`;
+    if (Math.abs(t.timestampMs) > MAX_STORABLE_TIME_MS)
+      return `${labelSummary(labels)}timestamp ${t.timestampMs} ms is beyond the storable range (year 2262)`;
   return { labels, samples, exemplars };
 }
 

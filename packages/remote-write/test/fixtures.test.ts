@@ -6,7 +6,8 @@ import { decodeWriteRequest } from '../src/index.ts';
 import { unixMillis } from '@pivot/model';
 import type { TimeSeries } from '@pivot/model';
 
-const load = (n: number) => new Uint8Array(readFileSync(new URL(`./fixtures/prom-remote-write-${n}.pb.snappy`, import.meta.url)));
+const load = (n: number) =>
+  new Uint8Array(readFileSync(new URL(`./fixtures/prom-remote-write-${n}.pb.snappy`, import.meta.url)));
 
 const APP = { instance: '127.0.0.1:19091', job: 'app' };
 const HTTP = { code: '200', ...APP, route: '/api/checkout', service: 'checkout-api' };
@@ -185,7 +186,9 @@ describe('Prometheus 2.42 fixtures', () => {
   it('histogram buckets are cumulative and +Inf equals _count in every scrape', () => {
     for (const s of SCRAPES) {
       const series = decodeWriteRequest(load(s.file)).batch.series;
-      const buckets = series.filter((x) => x.labels.__name__ === 'http_server_duration_seconds_bucket' && x.samples.length);
+      const buckets = series.filter(
+        (x) => x.labels.__name__ === 'http_server_duration_seconds_bucket' && x.samples.length,
+      );
       const values = buckets.map((b) => b.samples[0]!.value);
       expect(values).toEqual([...values].sort((a, b) => a - b));
       const count = series.find((x) => x.labels.__name__ === 'http_server_duration_seconds_count')!;

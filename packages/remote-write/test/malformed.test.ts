@@ -73,7 +73,9 @@ describe('snappy bomb', () => {
 
 describe('invalid protobuf', () => {
   it('names the byte offset', () => {
-    const err = thrown(() => decodeWriteRequest(compress(new Uint8Array([0x0a, 0x05, 0x0a])))) as RemoteWriteDecodeError;
+    const err = thrown(() =>
+      decodeWriteRequest(compress(new Uint8Array([0x0a, 0x05, 0x0a]))),
+    ) as RemoteWriteDecodeError;
     expect(err).toBeInstanceOf(RemoteWriteDecodeError);
     expect(err.message).toBe(
       'invalid WriteRequest protobuf: truncated length-delimited field (length 5) at byte 1 of the decompressed body',
@@ -82,7 +84,9 @@ describe('invalid protobuf', () => {
   });
 
   it('refuses a known field with the wrong wire type', () => {
-    expect(() => decodeWriteRequest(compress(new Uint8Array([0x08, 0x01])))).toThrow(/field 1 has wire type 0, expected 2/);
+    expect(() => decodeWriteRequest(compress(new Uint8Array([0x08, 0x01])))).toThrow(
+      /field 1 has wire type 0, expected 2/,
+    );
   });
 
   it('every truncated prefix of a real request fails with a typed error or decodes', () => {
@@ -113,13 +117,29 @@ describe('invalid protobuf', () => {
     w.fork(1);
     w.tag(7, WireType.I64).double(1);
     w.tag(8, WireType.LEN).string('unknown in the series');
-    w.fork(1).tag(1, WireType.LEN).string('__name__').tag(2, WireType.LEN).string('m').tag(3, WireType.I32).fixed32(7).join();
+    w.fork(1)
+      .tag(1, WireType.LEN)
+      .string('__name__')
+      .tag(2, WireType.LEN)
+      .string('m')
+      .tag(3, WireType.I32)
+      .fixed32(7)
+      .join();
     w.tag(11, WireType.SGROUP).tag(1, WireType.LEN).string('in a group').tag(11, WireType.EGROUP);
-    w.fork(2).tag(1, WireType.I64).double(2.5).tag(2, WireType.VARINT).varint64(1234n).tag(5, WireType.LEN).string('x').join();
+    w.fork(2)
+      .tag(1, WireType.I64)
+      .double(2.5)
+      .tag(2, WireType.VARINT)
+      .varint64(1234n)
+      .tag(5, WireType.LEN)
+      .string('x')
+      .join();
     w.join();
     const { batch, rejected } = decodeWriteRequest(compress(w.finish()));
     expect(rejected).toEqual([]);
-    expect(batch.series).toEqual([{ labels: { __name__: 'm' }, samples: [{ timestampMs: 1234, value: 2.5 }], exemplars: [] }]);
+    expect(batch.series).toEqual([
+      { labels: { __name__: 'm' }, samples: [{ timestampMs: 1234, value: 2.5 }], exemplars: [] },
+    ]);
   });
 
   it('refuses deeply nested groups with a typed error instead of overflowing the stack', () => {
@@ -163,11 +183,16 @@ describe('fuzz: only typed errors, bounded time', () => {
 
   it('truncations and random splices of the protobuf, recompressed', () => {
     fc.assert(
-      fc.property(fc.nat(fixtureProto.length), fc.uint8Array({ maxLength: 40 }), fc.nat(fixtureProto.length), (cut, junk, at) => {
-        const head = fixtureProto.subarray(0, Math.min(cut, at));
-        const b = new Uint8Array([...head, ...junk, ...fixtureProto.subarray(at, cut)]);
-        check(compress(b));
-      }),
+      fc.property(
+        fc.nat(fixtureProto.length),
+        fc.uint8Array({ maxLength: 40 }),
+        fc.nat(fixtureProto.length),
+        (cut, junk, at) => {
+          const head = fixtureProto.subarray(0, Math.min(cut, at));
+          const b = new Uint8Array([...head, ...junk, ...fixtureProto.subarray(at, cut)]);
+          check(compress(b));
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -7,7 +7,13 @@ import { decodeWriteRequest, encodeWriteRequest } from '../src/index.ts';
 describe('100k series in one request', () => {
   it('decodes every series and reports the time', () => {
     const series: TimeSeries[] = Array.from({ length: 100_000 }, (_, i) => ({
-      labels: { __name__: 'node_cpu_seconds_total', cpu: String(i % 64), instance: `host-${i >> 6}:9100`, job: 'node', mode: 'idle' },
+      labels: {
+        __name__: 'node_cpu_seconds_total',
+        cpu: String(i % 64),
+        instance: `host-${i >> 6}:9100`,
+        job: 'node',
+        mode: 'idle',
+      },
       samples: [{ timestampMs: unixMillis(1700000000000 + i), value: i * 0.5 }],
       exemplars: [],
     }));

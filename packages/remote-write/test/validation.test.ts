@@ -17,12 +17,24 @@ function rejectMessage(bad: RawSeries, limits = {}): string {
 
 describe('label rules', () => {
   it('rejects unsorted labels, naming both', () => {
-    const msg = rejectMessage({ labels: [['__name__', 'm'], ['job', 'a'], ['instance', 'b']] });
+    const msg = rejectMessage({
+      labels: [
+        ['__name__', 'm'],
+        ['job', 'a'],
+        ['instance', 'b'],
+      ],
+    });
     expect(msg).toBe('series 1 ("m"): labels not sorted by name: "instance" comes after "job"');
   });
 
   it('rejects duplicate label names', () => {
-    const msg = rejectMessage({ labels: [['__name__', 'm'], ['job', 'a'], ['job', 'b']] });
+    const msg = rejectMessage({
+      labels: [
+        ['__name__', 'm'],
+        ['job', 'a'],
+        ['job', 'b'],
+      ],
+    });
     expect(msg).toBe('series 1 ("m"): duplicate label name "job"');
   });
 
@@ -31,7 +43,14 @@ describe('label rules', () => {
   });
 
   it('rejects an empty __name__ (empty labels count as absent)', () => {
-    expect(rejectMessage({ labels: [['__name__', ''], ['job', 'a']] })).toBe('series 1: missing __name__ label');
+    expect(
+      rejectMessage({
+        labels: [
+          ['__name__', ''],
+          ['job', 'a'],
+        ],
+      }),
+    ).toBe('series 1: missing __name__ label');
   });
 
   it('rejects an invalid metric name', () => {
@@ -54,13 +73,27 @@ describe('label rules', () => {
   });
 
   it('drops empty-valued labels, as Prometheus treats them as absent', () => {
-    const { batch, rejected } = decodeWriteRequest(rawRequest([okSeries('m', [['a', ''], ['b', 'x']])]));
+    const { batch, rejected } = decodeWriteRequest(
+      rawRequest([
+        okSeries('m', [
+          ['a', ''],
+          ['b', 'x'],
+        ]),
+      ]),
+    );
     expect(rejected).toEqual([]);
     expect(batch.series[0]!.labels).toEqual({ __name__: 'm', b: 'x' });
   });
 
   it('still checks the order of empty-valued labels', () => {
-    expect(rejectMessage(okSeries('m', [['b', 'x'], ['a', '']]))).toContain('"a" comes after "b"');
+    expect(
+      rejectMessage(
+        okSeries('m', [
+          ['b', 'x'],
+          ['a', ''],
+        ]),
+      ),
+    ).toContain('"a" comes after "b"');
   });
 
   it('rejects a label value over the limit (4096 bytes by default), without quoting it whole', () => {
@@ -85,7 +118,9 @@ describe('label rules', () => {
 
   it('rejects more labels than the limit', () => {
     const labels: [string, string][] = Array.from({ length: 10 }, (_, i) => [`l${String(i).padStart(2, '0')}`, 'v']);
-    expect(rejectMessage(okSeries('m', labels), { maxLabelsPerSeries: 10 })).toBe('series 1 ("m"): more than 10 labels');
+    expect(rejectMessage(okSeries('m', labels), { maxLabelsPerSeries: 10 })).toBe(
+      'series 1 ("m"): more than 10 labels',
+    );
     expect(decodeWriteRequest(rawRequest([okSeries('m', labels)]), { maxLabelsPerSeries: 11 }).rejected).toEqual([]);
   });
 
@@ -125,7 +160,15 @@ describe('label rules', () => {
 
   it('reports each bad series with its own index', () => {
     const { batch, rejected } = decodeWriteRequest(
-      rawRequest([okSeries('a'), { labels: [['job', 'x']] }, okSeries('b'), okSeries('c', [['x', '1'], ['x', '2']])]),
+      rawRequest([
+        okSeries('a'),
+        { labels: [['job', 'x']] },
+        okSeries('b'),
+        okSeries('c', [
+          ['x', '1'],
+          ['x', '2'],
+        ]),
+      ]),
     );
     expect(batch.series.map((s) => s.labels.__name__)).toEqual(['a', 'b']);
     expect(rejected.map((r) => r.index)).toEqual([1, 3]);

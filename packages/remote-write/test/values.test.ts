@@ -3,13 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { unixMillis } from '@pivot/model';
 import type { MetricsBatch } from '@pivot/model';
-import {
-  decodeWriteRequest,
-  encodeWriteRequest,
-  isStaleMarker,
-  staleMarker,
-  STALE_NAN_BITS,
-} from '../src/index.ts';
+import { decodeWriteRequest, encodeWriteRequest, isStaleMarker, staleMarker, STALE_NAN_BITS } from '../src/index.ts';
 import { rawRequest, okSeries } from './raw.ts';
 
 const bitsOf = (v: number): bigint => {
@@ -20,7 +14,14 @@ const bitsOf = (v: number): bigint => {
 
 describe('special values', () => {
   it('keeps NaN, ±Inf, -0, the stale marker and a NaN payload bit-exact', () => {
-    const patterns = [0x7ff8000000000000n, 0x7ff0000000000000n, 0xfff0000000000000n, 0x8000000000000000n, STALE_NAN_BITS, 0x7ff80000deadbeefn];
+    const patterns = [
+      0x7ff8000000000000n,
+      0x7ff0000000000000n,
+      0xfff0000000000000n,
+      0x8000000000000000n,
+      STALE_NAN_BITS,
+      0x7ff80000deadbeefn,
+    ];
     const samples = patterns.map((b, i): [bigint, number] => [b, 1000 + i]);
     const { batch } = decodeWriteRequest(rawRequest([{ ...okSeries('m'), samples }]));
     expect(batch.series[0]!.samples.map((s) => bitsOf(s.value))).toEqual(patterns);
@@ -28,7 +29,17 @@ describe('special values', () => {
   });
 
   it('recognises the stale marker, also after V8 quietened it in a double array', () => {
-    const { batch } = decodeWriteRequest(rawRequest([{ ...okSeries('m'), samples: [[STALE_NAN_BITS, 1], [NaN, 2]] }]));
+    const { batch } = decodeWriteRequest(
+      rawRequest([
+        {
+          ...okSeries('m'),
+          samples: [
+            [STALE_NAN_BITS, 1],
+            [NaN, 2],
+          ],
+        },
+      ]),
+    );
     const [stale, nan] = batch.series[0]!.samples;
     expect(bitsOf(stale!.value)).toBe(STALE_NAN_BITS);
     expect(isStaleMarker(stale!.value)).toBe(true);
@@ -43,7 +54,17 @@ describe('special values', () => {
 
   it('keeps negative and pre-1970 timestamps and large int64 values up to the storable limit', () => {
     const { batch } = decodeWriteRequest(
-      rawRequest([{ ...okSeries('m'), samples: [[1, -1], [2, 0], [3, 9_000_000_000_000], [4, -(2 ** 40)]] }]),
+      rawRequest([
+        {
+          ...okSeries('m'),
+          samples: [
+            [1, -1],
+            [2, 0],
+            [3, 9_000_000_000_000],
+            [4, -(2 ** 40)],
+          ],
+        },
+      ]),
     );
     expect(batch.series[0]!.samples.map((s) => s.timestampMs)).toEqual([-1, 0, 9_000_000_000_000, -(2 ** 40)]);
   });
@@ -85,7 +106,13 @@ describe('exemplar trace links', () => {
   const exemplarWith = (labels: Record<string, string>) =>
     decodeWriteRequest(
       encodeWriteRequest({
-        series: [{ labels: { __name__: 'm' }, samples: [], exemplars: [{ labels, value: 1, timestampMs: unixMillis(5), traceId: null, spanId: null }] }],
+        series: [
+          {
+            labels: { __name__: 'm' },
+            samples: [],
+            exemplars: [{ labels, value: 1, timestampMs: unixMillis(5), traceId: null, spanId: null }],
+          },
+        ],
         metadata: [],
       }),
     ).batch.series[0]!.exemplars[0]!;
@@ -117,7 +144,11 @@ describe('timestamps the store cannot hold', async () => {
   it('reject their series alone', () => {
     const body = encodeWriteRequest({
       series: [
-        { labels: { __name__: 'ok' }, samples: [{ timestampMs: unixMillis(1_700_000_000_000), value: 1 }], exemplars: [] },
+        {
+          labels: { __name__: 'ok' },
+          samples: [{ timestampMs: unixMillis(1_700_000_000_000), value: 1 }],
+          exemplars: [],
+        },
         { labels: { __name__: 'far' }, samples: [{ timestampMs: unixMillis(2 ** 53 - 1), value: 1 }], exemplars: [] },
       ],
       metadata: [],

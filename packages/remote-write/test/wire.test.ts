@@ -9,12 +9,17 @@ describe('utf8', () => {
   it('decodes any string exactly, through the intern table or not', () => {
     const enc = new TextEncoder();
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({ maxLength: 50 }), fc.string({ unit: 'binary', maxLength: 50 })), { maxLength: 50 }), (strings) => {
-        for (const s of [...strings, ...strings]) {
-          const b = enc.encode(s);
-          expect(utf8(b, 0, b.length)).toBe(s);
-        }
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.string({ maxLength: 50 }), fc.string({ unit: 'binary', maxLength: 50 })), {
+          maxLength: 50,
+        }),
+        (strings) => {
+          for (const s of [...strings, ...strings]) {
+            const b = enc.encode(s);
+            expect(utf8(b, 0, b.length)).toBe(s);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

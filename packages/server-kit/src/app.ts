@@ -36,7 +36,16 @@ export function createBaseApp(deps: BaseAppDeps): Hono<AppEnv> {
     metrics.requests.inc({ route, method: c.req.method, status: String(c.res.status) });
     metrics.duration.observe({ route, method: c.req.method }, seconds);
     if (route !== '/metrics' && route !== '/healthz' && route !== '/readyz')
-      logger.info({ reqId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
+      logger.info(
+        {
+          reqId: c.get('requestId'),
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          ms: Math.round(seconds * 1000),
+        },
+        'request',
+      );
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -16,7 +16,8 @@ export interface BodyLimits {
 /** The raw body, refused with 413 as soon as it passes the limit (without reading the rest). */
 export async function readRawBody(c: Context, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(c.req.header('content-length') ?? NaN);
-  if (declared > maxBytes) throw payloadTooLarge(`request body of ${declared} bytes exceeds the limit of ${maxBytes} bytes`);
+  if (declared > maxBytes)
+    throw payloadTooLarge(`request body of ${declared} bytes exceeds the limit of ${maxBytes} bytes`);
   const stream = c.req.raw.body;
   if (!stream) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];

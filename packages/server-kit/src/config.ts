@@ -2,10 +2,14 @@
 // message naming the variable; nothing else in the code reads process.env.
 import { z } from 'zod';
 
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
 const port = (def: number) => int(def, 0, 65535);
 const bool = (def: boolean) =>
-  z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']).default(def ? 'true' : 'false').transform((v) => v === '1' || v === 'true' || v === 'yes');
+  z
+    .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 const DURATION_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 /** A duration such as `7d`, `36h`, `2w` or `90m`, in ms. */
@@ -28,11 +32,17 @@ const authUsers = z
   .default('')
   .transform((v, ctx) => {
     const users: { name: string; role: 'admin' | 'viewer'; hash: string }[] = [];
-    for (const entry of v.split(',').map((e) => e.trim()).filter(Boolean)) {
+    for (const entry of v
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)) {
       const m = /^([^:\s]+):(admin|viewer):(scrypt\S+)$/.exec(entry);
       if (!m) {
         // The entry may hold a pasted password: name only the user.
-        ctx.addIssue({ code: 'custom', message: `entry for "${entry.split(':')[0]}" is not name:admin|viewer:scrypt-hash (make a hash with: npm run hash-password)` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry for "${entry.split(':')[0]}" is not name:admin|viewer:scrypt-hash (make a hash with: npm run hash-password)`,
+        });
         return z.NEVER;
       }
       users.push({ name: m[1]!, role: m[2] as 'admin' | 'viewer', hash: m[3]! });
@@ -47,38 +57,75 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1').describe('Address the HTTP and gRPC servers bind to.'),
   INGEST_PORT: port(4318).describe('OTLP/HTTP, remote-write and log ingest port.'),
   PORT: port(8080).describe('Query API and dashboard port.'),
-  WEB_DIR: z.string().min(1).optional().describe('The built dashboard served at / by the API. Unset: apps/web/build, when built.'),
+  WEB_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The built dashboard served at / by the API. Unset: apps/web/build, when built.'),
   GRPC_PORT: port(4317).describe('OTLP/gRPC ingest port (traces, metrics, logs).'),
-  GRPC_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).optional().describe('Largest OTLP/gRPC message, as sent and after gzip. Unset: MAX_DECOMPRESSED_BYTES.'),
+  GRPC_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .optional()
+    .describe('Largest OTLP/gRPC message, as sent and after gzip. Unset: MAX_DECOMPRESSED_BYTES.'),
   INGEST_TOKEN: z
     .string()
-    .transform((v) => v.split(',').map((t) => t.trim()).filter((t) => t !== ''))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== ''),
+    )
     .refine((tokens) => tokens.length > 0, 'must hold at least one token')
     // What an Authorization header can carry after "Bearer ": visible ASCII, no spaces.
     .refine((tokens) => tokens.every((t) => /^[\x21-\x7e]+$/.test(t)), 'tokens must be visible ASCII without spaces')
     .optional()
-    .describe('Bearer tokens, comma-separated, that ingest requires (HTTP and gRPC); /healthz, /readyz, /metrics stay open. Unset: ingest is open.'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
+    .describe(
+      'Bearer tokens, comma-separated, that ingest requires (HTTP and gRPC); /healthz, /readyz, /metrics stay open. Unset: ingest is open.',
+    ),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level.'),
   MAX_BODY_BYTES: int(20 * 1024 * 1024, 1024).describe('Largest request body accepted, as sent (compressed).'),
-  MAX_DECOMPRESSED_BYTES: int(64 * 1024 * 1024, 1024).describe('Largest body after gzip/snappy decompression (bomb protection).'),
-  INGEST_QUEUE_MAX_ITEMS: int(100_000, 1).describe('Items (spans, logs, samples) waiting to be written per signal; beyond it ingest answers 429.'),
+  MAX_DECOMPRESSED_BYTES: int(64 * 1024 * 1024, 1024).describe(
+    'Largest body after gzip/snappy decompression (bomb protection).',
+  ),
+  INGEST_QUEUE_MAX_ITEMS: int(100_000, 1).describe(
+    'Items (spans, logs, samples) waiting to be written per signal; beyond it ingest answers 429.',
+  ),
   INGEST_BATCH_MAX_ITEMS: int(5_000, 1).describe('Items written in one group-commit transaction.'),
-  MAX_LABEL_VALUE_BYTES: int(4096, 16).describe('Longest metric label value accepted; a longer one rejects its series.'),
+  MAX_LABEL_VALUE_BYTES: int(4096, 16).describe(
+    'Longest metric label value accepted; a longer one rejects its series.',
+  ),
   MAX_LABELS_PER_SERIES: int(128, 2).describe('Most labels a metric series may have.'),
-  MAX_LOG_LINE_BYTES: int(256 * 1024, 64).describe('Longest log line (NDJSON line, Loki entry) accepted; a longer one is refused alone. OTLP log bodies are truncated to it.'),
+  MAX_LOG_LINE_BYTES: int(256 * 1024, 64).describe(
+    'Longest log line (NDJSON line, Loki entry) accepted; a longer one is refused alone. OTLP log bodies are truncated to it.',
+  ),
   COMPACTION_INTERVAL_MS: int(60_000, 1000).describe('How often small metric chunks are merged.'),
   QUERY_TIMEOUT_MS: int(60_000, 100).describe('Longest a PromQL query may run (Prometheus: --query.timeout).'),
-  QUERY_MAX_SAMPLES: int(20_000_000, 1000).describe('Most samples one PromQL query may hold in memory (Prometheus: --query.max-samples).'),
+  QUERY_MAX_SAMPLES: int(20_000_000, 1000).describe(
+    'Most samples one PromQL query may hold in memory (Prometheus: --query.max-samples).',
+  ),
   DB_POOL_SIZE: int(8, 1, 200).describe('PostgreSQL connections per process.'),
   DB_STATEMENT_TIMEOUT_MS: int(30_000, 100).describe('Longest a single SQL statement may run.'),
   SHUTDOWN_TIMEOUT_MS: int(15_000, 0).describe('How long a graceful shutdown waits for in-flight writes.'),
   MIGRATE: bool(true).describe('Apply migrations at start-up (the compose file runs them once in a migrate job).'),
-  RETENTION_TRACES: retention('7d').describe('How long spans and trace summaries are kept (`7d`, `36h`, `2w`; `0` keeps them forever). Whole day partitions are dropped hourly.'),
+  RETENTION_TRACES: retention('7d').describe(
+    'How long spans and trace summaries are kept (`7d`, `36h`, `2w`; `0` keeps them forever). Whole day partitions are dropped hourly.',
+  ),
   RETENTION_LOGS: retention('7d').describe('How long log records are kept (as RETENTION_TRACES).'),
   RETENTION_METRICS: retention('7d').describe('How long metric samples and exemplars are kept (as RETENTION_TRACES).'),
-  AUTH_USERS: authUsers.describe('Users of the API and dashboard: `name:admin|viewer:hash`, comma-separated; hashes from `npm run hash-password`.'),
-  AUTH_DISABLED: bool(false).describe('Serve the API and dashboard without login even when HOST is not a loopback address.'),
-  AUTH_SESSION_TTL: duration('12h').describe('How long a dashboard login lasts (sessions live in memory: a restart logs everyone out).'),
+  AUTH_USERS: authUsers.describe(
+    'Users of the API and dashboard: `name:admin|viewer:hash`, comma-separated; hashes from `npm run hash-password`.',
+  ),
+  AUTH_DISABLED: bool(false).describe(
+    'Serve the API and dashboard without login even when HOST is not a loopback address.',
+  ),
+  AUTH_SESSION_TTL: duration('12h').describe(
+    'How long a dashboard login lasts (sessions live in memory: a restart logs everyone out).',
+  ),
   DEMO: bool(false).describe('`npm start` only: also run the demo workload (`npm run demo` sets it).'),
 });
 

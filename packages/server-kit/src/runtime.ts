@@ -12,7 +12,10 @@ export async function openStore(config: Config, logger: Logger): Promise<Databas
     poolSize: config.DB_POOL_SIZE,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
   });
-  logger.info({ driver: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined }, 'database opened');
+  logger.info(
+    { driver: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined },
+    'database opened',
+  );
   if (config.MIGRATE) {
     await database.migrate();
     logger.info('migrations applied');
@@ -27,7 +30,11 @@ export interface Listening {
 }
 
 /** Serves a fetch handler; resolves once listening, with the port actually bound (0 picks one). */
-export function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<Listening> {
+export function listen(
+  fetch: (req: Request) => Response | Promise<Response>,
+  hostname: string,
+  port: number,
+): Promise<Listening> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, hostname, port }, (info) => {
       const host = hostname.includes(':') ? `[${hostname}]` : hostname;

@@ -91,7 +91,8 @@ export function snappyDecompress(input: Uint8Array, maxBytes: number): Uint8Arra
       offset = (input[ip]! | (input[ip + 1]! << 8) | (input[ip + 2]! << 16)) + input[ip + 3]! * 2 ** 24;
       ip += 4;
     }
-    if (offset === 0 || offset > op) throw new SnappyError(`copy offset ${offset} is outside the ${op} bytes produced`, at);
+    if (offset === 0 || offset > op)
+      throw new SnappyError(`copy offset ${offset} is outside the ${op} bytes produced`, at);
     if (n > length - op) throw new SnappyError(`copy of ${n} bytes runs past the declared length`, at);
     const from = op - offset;
     // Byte by byte when short (a native call costs more) or overlapping (an offset shorter than the

@@ -79,7 +79,9 @@ describe('snappyDecompress', () => {
   it('refuses a declared size the input could never expand to, even under the limit', () => {
     // 10 MiB declared by a 10-byte body: at most 22× expansion is possible.
     const header = [0x80, 0x80, 0x80, 0x05];
-    expect(() => snappyDecompress(bytes(...header, 0, 0, 0, 0, 0, 0), 64 * MiB)).toThrow(/more than 10 compressed bytes can hold/);
+    expect(() => snappyDecompress(bytes(...header, 0, 0, 0, 0, 0, 0), 64 * MiB)).toThrow(
+      /more than 10 compressed bytes can hold/,
+    );
   });
 
   it('reads the header alone', () => {

@@ -21,7 +21,12 @@ describe('chunk codec', () => {
     const bytes = encodeChunk(ts, vs).length;
     // Integer counters at a steady rate: one byte of time and one of value per sample.
     expect(bytes / n).toBeLessThan(2.1);
-    expect(encodeChunk(ts, ts.map(() => 7)).length / n).toBeLessThan(2.1);
+    expect(
+      encodeChunk(
+        ts,
+        ts.map(() => 7),
+      ).length / n,
+    ).toBeLessThan(2.1);
     // Floats fall back to XOR: a slowly moving gauge still stays well under 8 bytes.
     const gauge = ts.map((_, i) => 0.25 + i / 1024);
     expect(encodeChunk(ts, gauge).length / n).toBeLessThan(5);
@@ -29,7 +34,10 @@ describe('chunk codec', () => {
 
   it('round-trips integer chunks exactly, negatives and large values included', () => {
     const ts = [1, 2, 3, 4, 5];
-    for (const vs of [[0, -5, 2 ** 50, -(2 ** 50), 3], [1e15, 1e15 + 1, 1e15 + 3, 1e15 + 6, 0]]) {
+    for (const vs of [
+      [0, -5, 2 ** 50, -(2 ** 50), 3],
+      [1e15, 1e15 + 1, 1e15 + 3, 1e15 + 6, 0],
+    ]) {
       const d = decodeChunk(encodeChunk(ts, vs));
       expect(Array.from(d.values)).toEqual(vs);
     }
@@ -39,7 +47,10 @@ describe('chunk codec', () => {
   it('round-trips any series (property)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 ** 45 }), fc.oneof(fc.double(), fc.integer(), fc.maxSafeInteger())), { maxLength: 300 }),
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 2 ** 45 }), fc.oneof(fc.double(), fc.integer(), fc.maxSafeInteger())),
+          { maxLength: 300 },
+        ),
         (pairs) => {
           const ts = pairs.map((p) => p[0]);
           const vs = pairs.map((p) => p[1]);

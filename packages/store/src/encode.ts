@@ -9,7 +9,9 @@ export function spanIdToDb(id: SpanId): string {
 
 /** The bigint column value (decimal string, number or bigint, by driver) back to 16 hex characters. */
 export function spanIdFromDb(v: unknown): SpanId {
-  return BigInt.asUintN(64, BigInt(v as string)).toString(16).padStart(16, '0') as SpanId;
+  return BigInt.asUintN(64, BigInt(v as string))
+    .toString(16)
+    .padStart(16, '0') as SpanId;
 }
 
 /** uuid text (with dashes) back to the 32-hex trace ID. */
@@ -20,7 +22,9 @@ export function traceIdFromDb(v: unknown): TraceId {
 /** JSON text that PostgreSQL accepts: jsonb and text refuse NUL, so it becomes U+FFFD. */
 export function toJsonText(value: unknown): string {
   const s = JSON.stringify(value);
-  return s.includes('\\u0000') ? JSON.stringify(value, (_k, v) => (typeof v === 'string' ? v.replaceAll('\0', '\uFFFD') : v)) : s;
+  return s.includes('\\u0000')
+    ? JSON.stringify(value, (_k, v) => (typeof v === 'string' ? v.replaceAll('\0', '\uFFFD') : v))
+    : s;
 }
 
 export function cleanText(s: string): string {
@@ -39,6 +43,8 @@ function canonical(value: unknown): unknown {
 
 /** A stable 64-bit identity for deduplicated rows (resources, scopes): same content, same ID. */
 export function contentId(value: unknown): string {
-  const digest = createHash('sha1').update(JSON.stringify(canonical(value))).digest();
+  const digest = createHash('sha1')
+    .update(JSON.stringify(canonical(value)))
+    .digest();
   return digest.readBigInt64BE(0).toString();
 }

@@ -11,7 +11,10 @@ export class DatabaseUnavailableError extends Error {
 /** The write queue is full: back-pressure, the caller should retry later (HTTP 429). */
 export class QueueFullError extends Error {
   override readonly name = 'QueueFullError';
-  constructor(readonly queued: number, readonly limit: number) {
+  constructor(
+    readonly queued: number,
+    readonly limit: number,
+  ) {
     super(`ingest queue is full (${queued} of ${limit} items queued); retry later`);
   }
 }
@@ -27,7 +30,11 @@ export class StoreClosedError extends Error {
 /** A query failed; carries the SQL so that logs show what ran. */
 export class QueryError extends Error {
   override readonly name = 'QueryError';
-  constructor(message: string, readonly query: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly query: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -44,7 +51,11 @@ export function isTransientDbError(err: unknown): boolean {
   // 53 insufficient resources.
   if (/^(08|57|53)/.test(code)) return true;
   const msg = typeof e.message === 'string' ? e.message : '';
-  if (/Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Connection ended|the database system is (starting up|shutting down)/i.test(msg))
+  if (
+    /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Connection ended|the database system is (starting up|shutting down)/i.test(
+      msg,
+    )
+  )
     return true;
   return e.cause !== undefined && e.cause !== err ? isTransientDbError(e.cause) : false;
 }

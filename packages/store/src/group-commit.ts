@@ -128,7 +128,11 @@ export interface WriterOptions {
 export abstract class QueuedWriter<T> {
   private readonly queue: GroupCommitQueue<T>;
 
-  constructor(database: Database, opts: WriterOptions, defaults: { maxQueuedItems: number; maxBatchItems: number; size(entry: T): number }) {
+  constructor(
+    database: Database,
+    opts: WriterOptions,
+    defaults: { maxQueuedItems: number; maxBatchItems: number; size(entry: T): number },
+  ) {
     this.queue = new GroupCommitQueue({
       maxQueuedItems: opts.maxQueuedItems ?? defaults.maxQueuedItems,
       maxBatchItems: opts.maxBatchItems ?? defaults.maxBatchItems,

@@ -1,16 +1,68 @@
 export { openDatabase, type Database, type DatabaseOptions, type Row } from './database.ts';
-export { DatabaseUnavailableError, QueueFullError, StoreClosedError, QueryError, isTransientDbError } from './errors.ts';
+export {
+  DatabaseUnavailableError,
+  QueueFullError,
+  StoreClosedError,
+  QueryError,
+  isTransientDbError,
+} from './errors.ts';
 export { GroupCommitQueue, QueuedWriter, type GroupCommitOptions } from './group-commit.ts';
-export { PartitionManager, NS_PER_DAY, MS_PER_DAY, dayIndexOfNs, dayIndexOfMs, type PartitionedTable } from './partitions.ts';
-export { SpanWriter, SPANS_TABLE, toSpanColumns, insertSpanColumns, spanCount, type WriterOptions } from './span-writer.ts';
+export {
+  PartitionManager,
+  NS_PER_DAY,
+  MS_PER_DAY,
+  dayIndexOfNs,
+  dayIndexOfMs,
+  type PartitionedTable,
+} from './partitions.ts';
+export {
+  SpanWriter,
+  SPANS_TABLE,
+  toSpanColumns,
+  insertSpanColumns,
+  spanCount,
+  type WriterOptions,
+} from './span-writer.ts';
 export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } from './trace-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
 export { LogWriter, LOGS_TABLE, toLogColumns, insertLogColumns, logCount, type LogColumns } from './log-writer.ts';
-export { LogQueries, SEVERITY_BANDS, type StoredLog, type LogFilter, type LogCursor, type LogPage, type LogBucket, type SeverityBand } from './log-queries.ts';
+export {
+  LogQueries,
+  SEVERITY_BANDS,
+  type StoredLog,
+  type LogFilter,
+  type LogCursor,
+  type LogPage,
+  type LogBucket,
+  type SeverityBand,
+} from './log-queries.ts';
 export { parseLogText, containsPattern, type LogText } from './log-text.ts';
-export { MetricWriter, METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE, CHUNK_WINDOW_MS, sampleCount } from './metric-writer.ts';
-export { MetricQueries, TooManySamplesError, anchoredRegex, type LabelMatcher, type MatchType, type SeriesSamples, type StoredExemplar } from './metric-queries.ts';
+export {
+  MetricWriter,
+  METRIC_CHUNKS_TABLE,
+  METRIC_EXEMPLARS_TABLE,
+  CHUNK_WINDOW_MS,
+  sampleCount,
+} from './metric-writer.ts';
+export {
+  MetricQueries,
+  TooManySamplesError,
+  anchoredRegex,
+  type LabelMatcher,
+  type MatchType,
+  type SeriesSamples,
+  type StoredExemplar,
+} from './metric-queries.ts';
 export { compactMetricChunks, type CompactionResult } from './metric-compaction.ts';
-export { applyRetention, formatRetention, SIGNALS, SIGNAL_TABLES, SIGNAL_PARTITIONED_TABLES, type Signal, type RetentionPolicy, type RetentionResult } from './retention.ts';
+export {
+  applyRetention,
+  formatRetention,
+  SIGNALS,
+  SIGNAL_TABLES,
+  SIGNAL_PARTITIONED_TABLES,
+  type Signal,
+  type RetentionPolicy,
+  type RetentionResult,
+} from './retention.ts';
 export { encodeChunk, decodeChunk, mergeChunks, ChunkDecodeError } from './chunk-codec.ts';
 export { seriesId } from './series-id.ts';

@@ -152,19 +152,26 @@ export class LogQueries {
       // The row comparison matches the primary key (time_ns, fingerprint), scanned backwards; the plain
       // bound on time_ns lets PostgreSQL skip the partitions of later days.
       where.push(sql`l.time_ns <= ${c.timeNs.toString()}::bigint`);
-      where.push(sql`(l.time_ns, l.fingerprint) < (${c.timeNs.toString()}::bigint, ${c.fingerprint.toString()}::bigint)`);
+      where.push(
+        sql`(l.time_ns, l.fingerprint) < (${c.timeNs.toString()}::bigint, ${c.fingerprint.toString()}::bigint)`,
+      );
     }
     const rows = await this.select(where, 'desc', opts.limit + 1);
     const logs = rows.slice(0, opts.limit);
     const last = logs.at(-1);
-    return { logs, next: rows.length > opts.limit && last ? { timeNs: last.timeUnixNano, fingerprint: last.fingerprint } : null };
+    return {
+      logs,
+      next: rows.length > opts.limit && last ? { timeNs: last.timeUnixNano, fingerprint: last.fingerprint } : null,
+    };
   }
 
   /** Records strictly after `cursor`, oldest first: what a live tail has not shown yet. */
   async after(filter: LogFilter, cursor: LogCursor, limit: number): Promise<StoredLog[]> {
     const where = conditions(filter);
     where.push(sql`l.time_ns >= ${cursor.timeNs.toString()}::bigint`);
-    where.push(sql`(l.time_ns, l.fingerprint) > (${cursor.timeNs.toString()}::bigint, ${cursor.fingerprint.toString()}::bigint)`);
+    where.push(
+      sql`(l.time_ns, l.fingerprint) > (${cursor.timeNs.toString()}::bigint, ${cursor.fingerprint.toString()}::bigint)`,
+    );
     return this.select(where, 'asc', limit);
   }
 
@@ -196,7 +203,11 @@ export class LogQueries {
       FROM logs l ${whereClause(where)}
       GROUP BY 1, 2`);
     const n = Number((endNs - startNs + stepNs - 1n) / stepNs);
-    const buckets: LogBucket[] = Array.from({ length: n }, (_, i) => ({ startNs: startNs + BigInt(i) * stepNs, counts: {}, total: 0 }));
+    const buckets: LogBucket[] = Array.from({ length: n }, (_, i) => ({
+      startNs: startNs + BigInt(i) * stepNs,
+      counts: {},
+      total: 0,
+    }));
     for (const r of rows) {
       const b = buckets[Number(r.bucket)];
       if (!b) continue;

@@ -16,7 +16,10 @@ describe('parseLogText', () => {
   });
 
   it('refuses too many or too long terms, as data', () => {
-    expect(parseLogText(Array.from({ length: MAX_TERMS + 1 }, (_, i) => `t${i}`).join(' '))).toMatchObject({ ok: false, message: /more than 16/ });
+    expect(parseLogText(Array.from({ length: MAX_TERMS + 1 }, (_, i) => `t${i}`).join(' '))).toMatchObject({
+      ok: false,
+      message: /more than 16/,
+    });
     expect(parseLogText('x'.repeat(300))).toMatchObject({ ok: false, message: /longer than 256/ });
   });
 });

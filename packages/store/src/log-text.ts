@@ -32,9 +32,11 @@ export function parseLogText(q: string): LogText {
       term = q.slice(start, i);
     }
     if (term === '' || (!negated && term === '-')) continue;
-    if (term.length > MAX_TERM_LENGTH) return { ok: false, message: `a search term is longer than ${MAX_TERM_LENGTH} characters` };
+    if (term.length > MAX_TERM_LENGTH)
+      return { ok: false, message: `a search term is longer than ${MAX_TERM_LENGTH} characters` };
     (negated ? exclude : include).push(term);
-    if (include.length + exclude.length > MAX_TERMS) return { ok: false, message: `more than ${MAX_TERMS} search terms` };
+    if (include.length + exclude.length > MAX_TERMS)
+      return { ok: false, message: `more than ${MAX_TERMS} search terms` };
   }
   return { ok: true, include, exclude };
 }

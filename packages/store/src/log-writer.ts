@@ -61,9 +61,24 @@ function bodyText(body: LogRecord['body']): [string, boolean] {
  */
 export function toLogColumns(batches: ResourceLogs[][], nowNs: bigint = BigInt(Date.now()) * 1_000_000n): LogColumns {
   const c: LogColumns = {
-    timeNs: [], fingerprint: [], observedNs: [], traceId: [], spanId: [], traceFlags: [], severityNumber: [],
-    severityText: [], serviceName: [], body: [], bodyIsJson: [], attributes: [], eventName: [], resourceId: [],
-    scopeId: [], droppedAttributes: [], resources: new ResourceSet(), days: new Set(),
+    timeNs: [],
+    fingerprint: [],
+    observedNs: [],
+    traceId: [],
+    spanId: [],
+    traceFlags: [],
+    severityNumber: [],
+    severityText: [],
+    serviceName: [],
+    body: [],
+    bodyIsJson: [],
+    attributes: [],
+    eventName: [],
+    resourceId: [],
+    scopeId: [],
+    droppedAttributes: [],
+    resources: new ResourceSet(),
+    days: new Set(),
   };
   for (const batch of batches) {
     for (const rl of batch) {
@@ -78,14 +93,19 @@ export function toLogColumns(batches: ResourceLogs[][], nowNs: bigint = BigInt(D
           // Only the W3C trace flags (bits 0-7); OTLP reserves the others.
           const flags = r.flags & 0xff;
           // Severity numbers outside the OpenTelemetry range would not fit the column's meaning.
-          const severity = Number.isInteger(r.severityNumber) && r.severityNumber >= 0 && r.severityNumber <= 24 ? r.severityNumber : 0;
+          const severity =
+            Number.isInteger(r.severityNumber) && r.severityNumber >= 0 && r.severityNumber <= 24
+              ? r.severityNumber
+              : 0;
           const severityText = cleanText(r.severityText);
           const eventName = cleanText(r.eventName);
           const spanId = r.spanId ? spanIdToDb(r.spanId) : null;
           const dropped = clampCount(r.droppedAttributesCount);
           // Everything but the times: the observed time differs between a request and its retry.
           c.fingerprint.push(
-            fingerprint64(`${resourceId}\u0001${scopeId}\u0001${severity}\u0001${severityText}\u0001${bodyIsJson ? 'j' : 's'}${body}\u0001${attributes}\u0001${r.traceId ?? ''}\u0001${spanId ?? ''}\u0001${flags}\u0001${eventName}\u0001${dropped}`),
+            fingerprint64(
+              `${resourceId}\u0001${scopeId}\u0001${severity}\u0001${severityText}\u0001${bodyIsJson ? 'j' : 's'}${body}\u0001${attributes}\u0001${r.traceId ?? ''}\u0001${spanId ?? ''}\u0001${flags}\u0001${eventName}\u0001${dropped}`,
+            ),
           );
           c.timeNs.push(time.toString());
           c.days.add(dayIndexOfNs(time));
@@ -113,7 +133,10 @@ export function toLogColumns(batches: ResourceLogs[][], nowNs: bigint = BigInt(D
 const p = (v: unknown) => sql.param(v);
 
 /** Inserts prepared columns, inside the caller's transaction; returns how many rows were new. */
-export async function insertLogColumns(query: (q: ReturnType<typeof sql>) => Promise<unknown[]>, c: LogColumns): Promise<number> {
+export async function insertLogColumns(
+  query: (q: ReturnType<typeof sql>) => Promise<unknown[]>,
+  c: LogColumns,
+): Promise<number> {
   await c.resources.insert(query);
   if (!c.timeNs.length) return 0;
   const rows = await query(sql`

@@ -16,7 +16,11 @@ export interface CompactionResult {
  * Compacts windows that have more than one chunk per series. The current window is compacted only
  * once it holds `minChunksOpenWindow` chunks, so a live series is not rewritten every minute.
  */
-export async function compactMetricChunks(database: Database, nowMs: number, opts: { maxGroups?: number; minChunksOpenWindow?: number } = {}): Promise<CompactionResult> {
+export async function compactMetricChunks(
+  database: Database,
+  nowMs: number,
+  opts: { maxGroups?: number; minChunksOpenWindow?: number } = {},
+): Promise<CompactionResult> {
   const openWindow = Math.floor(nowMs / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS;
   // The window length is a code constant, inlined so that GROUP BY and HAVING see one expression.
   const W = sql.raw(String(CHUNK_WINDOW_MS));

@@ -54,7 +54,9 @@ function matcherSql(m: LabelMatcher): SQL {
     case '=':
       if (m.name === '__name__') return sql`s.metric_name = ${m.value}`;
       // Containment uses the GIN index; an empty value means "label absent".
-      return m.value === '' ? sql`NOT (s.labels ? ${m.name})` : sql`s.labels @> ${JSON.stringify({ [m.name]: m.value })}::jsonb`;
+      return m.value === ''
+        ? sql`NOT (s.labels ? ${m.name})`
+        : sql`s.labels @> ${JSON.stringify({ [m.name]: m.value })}::jsonb`;
     case '!=':
       return sql`${col} <> ${m.value}`;
     case '=~':
@@ -83,7 +85,12 @@ function whereFor(sets: LabelMatcher[][], startMs?: number, endMs?: number): SQL
 export class MetricQueries {
   constructor(private readonly database: Database) {}
 
-  async seriesIds(matchers: LabelMatcher[][], startMs?: number, endMs?: number, limit?: number): Promise<{ id: string; labels: Labels }[]> {
+  async seriesIds(
+    matchers: LabelMatcher[][],
+    startMs?: number,
+    endMs?: number,
+    limit?: number,
+  ): Promise<{ id: string; labels: Labels }[]> {
     const rows = await this.database.query(sql`
       SELECT s.id::text AS id, s.labels FROM metric_series s WHERE ${whereFor(matchers, startMs, endMs)}
       ORDER BY s.id ${limit ? sql`LIMIT ${limit}` : sql``}`);
@@ -91,7 +98,12 @@ export class MetricQueries {
   }
 
   /** The samples of every series matching all matchers, within [minMs, maxMs], ascending and deduplicated. */
-  async select(matchers: LabelMatcher[], minMs: number, maxMs: number, opts: { maxSamples?: number } = {}): Promise<SeriesSamples[]> {
+  async select(
+    matchers: LabelMatcher[],
+    minMs: number,
+    maxMs: number,
+    opts: { maxSamples?: number } = {},
+  ): Promise<SeriesSamples[]> {
     const series = await this.seriesIds([matchers], minMs, maxMs);
     if (series.length === 0) return [];
     const ids = series.map((s) => s.id);
@@ -134,17 +146,28 @@ export class MetricQueries {
     return rows.map((r) => r.v);
   }
 
-  async metadata(metric?: string, limit?: number): Promise<Record<string, { type: string; help: string; unit: string }[]>> {
+  async metadata(
+    metric?: string,
+    limit?: number,
+  ): Promise<Record<string, { type: string; help: string; unit: string }[]>> {
     const rows = await this.database.query(sql`
       SELECT metric_family_name, type, help, unit FROM metric_metadata
       ${metric ? sql`WHERE metric_family_name = ${metric}` : sql``} ORDER BY 1 ${limit ? sql`LIMIT ${limit}` : sql``}`);
     const out: Record<string, { type: string; help: string; unit: string }[]> = {};
-    for (const r of rows) out[r.metric_family_name as string] = [{ type: r.type as string, help: r.help as string, unit: r.unit as string }];
+    for (const r of rows)
+      out[r.metric_family_name as string] = [
+        { type: r.type as string, help: r.help as string, unit: r.unit as string },
+      ];
     return out;
   }
 
   /** Exemplars of the series matching any matcher set, in [startMs, endMs], grouped by series. */
-  async exemplars(matchers: LabelMatcher[][], startMs: number, endMs: number, limit = 10_000): Promise<{ seriesLabels: Labels; exemplars: StoredExemplar[] }[]> {
+  async exemplars(
+    matchers: LabelMatcher[][],
+    startMs: number,
+    endMs: number,
+    limit = 10_000,
+  ): Promise<{ seriesLabels: Labels; exemplars: StoredExemplar[] }[]> {
     const rows = await this.database.query(sql`
       SELECT s.id::text AS id, s.labels AS series_labels, e.ts_ms, e.value, e.trace_id, e.span_id, e.labels
       FROM metric_series s JOIN metric_exemplars e ON e.series_id = s.id

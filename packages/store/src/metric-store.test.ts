@@ -12,19 +12,43 @@ const TRACE = parseTraceId('4bf92f3577b34da6a3ce929d0e0e4736')!;
 
 // 'stale' rather than the NaN itself: V8 may canonicalize a NaN kept in a plain double array, while a
 // decoder puts the marker straight into an object field, as done here.
-function series(labels: Record<string, string>, points: [number, number | 'stale'][], exemplars: TimeSeries['exemplars'] = []): TimeSeries {
-  return { labels, samples: points.map(([t, v]) => ({ timestampMs: unixMillis(T0 + t), value: v === 'stale' ? STALE : v })), exemplars };
+function series(
+  labels: Record<string, string>,
+  points: [number, number | 'stale'][],
+  exemplars: TimeSeries['exemplars'] = [],
+): TimeSeries {
+  return {
+    labels,
+    samples: points.map(([t, v]) => ({ timestampMs: unixMillis(T0 + t), value: v === 'stale' ? STALE : v })),
+    exemplars,
+  };
 }
 
 function batch(offset: number): MetricsBatch {
   return {
     series: [
-      series({ __name__: 'http_requests_total', job: 'api', method: 'GET', path: "/o'rders" }, [[offset, 10 + offset / 1000], [offset + 15_000, 11 + offset / 1000]]),
-      series({ __name__: 'http_requests_total', job: 'api', method: 'POST' }, [[offset, 1]]),
-      series({ __name__: 'latency_bucket', job: 'api', le: '0.5' }, [[offset, 3]], [
-        { labels: { traceId: TRACE, spanId: '00f067aa0ba902b7', env: 'prod' }, value: 0.42, timestampMs: unixMillis(T0 + offset + 1), traceId: TRACE, spanId: parseSpanId('00f067aa0ba902b7') },
+      series({ __name__: 'http_requests_total', job: 'api', method: 'GET', path: "/o'rders" }, [
+        [offset, 10 + offset / 1000],
+        [offset + 15_000, 11 + offset / 1000],
       ]),
-      series({ __name__: 'up', job: 'node', instance: 'a:9100' }, [[offset, 1], [offset + 30_000, 'stale']]),
+      series({ __name__: 'http_requests_total', job: 'api', method: 'POST' }, [[offset, 1]]),
+      series(
+        { __name__: 'latency_bucket', job: 'api', le: '0.5' },
+        [[offset, 3]],
+        [
+          {
+            labels: { traceId: TRACE, spanId: '00f067aa0ba902b7', env: 'prod' },
+            value: 0.42,
+            timestampMs: unixMillis(T0 + offset + 1),
+            traceId: TRACE,
+            spanId: parseSpanId('00f067aa0ba902b7'),
+          },
+        ],
+      ),
+      series({ __name__: 'up', job: 'node', instance: 'a:9100' }, [
+        [offset, 1],
+        [offset + 30_000, 'stale'],
+      ]),
     ],
     metadata: [{ metricFamilyName: 'http_requests_total', type: 'counter', help: 'Requests.', unit: '' }],
   };
@@ -62,12 +86,33 @@ for (const tdb of testDatabases()) {
 
     it('pushes every matcher type down, including quotes and regex metacharacters', async () => {
       const names = async (ms: Parameters<MetricQueries['select']>[0]) =>
-        (await q.select(ms, T0, T0 + 3_600_000)).map((s) => `${s.labels.__name__}/${s.labels.method ?? s.labels.le ?? s.labels.instance}`).sort();
-      expect(await names([{ name: 'job', type: '=', value: 'api' }])).toEqual(['http_requests_total/GET', 'http_requests_total/POST', 'latency_bucket/0.5']);
-      expect(await names([{ name: '__name__', type: '=', value: 'http_requests_total' }, { name: 'method', type: '!=', value: 'GET' }])).toEqual(['http_requests_total/POST']);
-      expect(await names([{ name: '__name__', type: '=~', value: 'http_.*|up' }, { name: 'method', type: '!~', value: 'P.*' }])).toEqual(['http_requests_total/GET', 'up/a:9100']);
+        (await q.select(ms, T0, T0 + 3_600_000))
+          .map((s) => `${s.labels.__name__}/${s.labels.method ?? s.labels.le ?? s.labels.instance}`)
+          .sort();
+      expect(await names([{ name: 'job', type: '=', value: 'api' }])).toEqual([
+        'http_requests_total/GET',
+        'http_requests_total/POST',
+        'latency_bucket/0.5',
+      ]);
+      expect(
+        await names([
+          { name: '__name__', type: '=', value: 'http_requests_total' },
+          { name: 'method', type: '!=', value: 'GET' },
+        ]),
+      ).toEqual(['http_requests_total/POST']);
+      expect(
+        await names([
+          { name: '__name__', type: '=~', value: 'http_.*|up' },
+          { name: 'method', type: '!~', value: 'P.*' },
+        ]),
+      ).toEqual(['http_requests_total/GET', 'up/a:9100']);
       expect(await names([{ name: 'path', type: '=', value: "/o'rders" }])).toEqual(['http_requests_total/GET']);
-      expect(await names([{ name: 'path', type: '=', value: '' }, { name: 'job', type: '=', value: 'api' }])).toEqual(['http_requests_total/POST', 'latency_bucket/0.5']);
+      expect(
+        await names([
+          { name: 'path', type: '=', value: '' },
+          { name: 'job', type: '=', value: 'api' },
+        ]),
+      ).toEqual(['http_requests_total/POST', 'latency_bucket/0.5']);
       expect(await names([{ name: 'instance', type: '=~', value: 'a:9100|b.*' }])).toEqual(['up/a:9100']);
       expect(await names([{ name: 'instance', type: '=~', value: 'a' }])).toEqual([]); // anchored
       expect(await names([{ name: 'method', type: '=~', value: '(?i)get' }])).toEqual(['http_requests_total/GET']);
@@ -75,16 +120,32 @@ for (const tdb of testDatabases()) {
     });
 
     it('bounds reads by time', async () => {
-      const res = await q.select([{ name: '__name__', type: '=', value: 'http_requests_total' }, { name: 'method', type: '=', value: 'POST' }], T0 + 60_000, T0 + 120_000);
+      const res = await q.select(
+        [
+          { name: '__name__', type: '=', value: 'http_requests_total' },
+          { name: 'method', type: '=', value: 'POST' },
+        ],
+        T0 + 60_000,
+        T0 + 120_000,
+      );
       expect(Array.from(res[0]!.timestamps)).toEqual([T0 + 60_000, T0 + 120_000]);
       expect(await q.select([{ name: 'job', type: '=', value: 'api' }], T0 - 7_200_000, T0 - 1)).toEqual([]);
     });
 
     it('keeps every exemplar once with its trace ID, by series and by trace', async () => {
-      const groups = await q.exemplars([[{ name: '__name__', type: '=', value: 'latency_bucket' }]], T0, T0 + 3_600_000);
+      const groups = await q.exemplars(
+        [[{ name: '__name__', type: '=', value: 'latency_bucket' }]],
+        T0,
+        T0 + 3_600_000,
+      );
       expect(groups).toHaveLength(1);
       expect(groups[0]!.exemplars).toHaveLength(6);
-      expect(groups[0]!.exemplars[0]).toMatchObject({ value: 0.42, traceId: TRACE, spanId: '00f067aa0ba902b7', labels: { env: 'prod' } });
+      expect(groups[0]!.exemplars[0]).toMatchObject({
+        value: 0.42,
+        traceId: TRACE,
+        spanId: '00f067aa0ba902b7',
+        labels: { env: 'prod' },
+      });
       const back = await q.exemplarsByTrace(TRACE);
       expect(back.map((b) => b.seriesLabels.le)).toEqual(Array(6).fill('0.5'));
     });
@@ -98,7 +159,8 @@ for (const tdb of testDatabases()) {
 
     it('compacts small chunks into one per series and window without losing a sample', async () => {
       const before = await q.select([{ name: 'job', type: '=~', value: '.+' }], T0, T0 + 3_600_000);
-      const count = async () => Number((await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM metric_chunks`))[0]!.n);
+      const count = async () =>
+        Number((await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM metric_chunks`))[0]!.n);
       const rowsBefore = await count();
       const r = await compactMetricChunks(db, Date.now());
       expect(r.groups).toBe(4);

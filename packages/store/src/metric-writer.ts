@@ -56,14 +56,22 @@ export class MetricWriter extends QueuedWriter<MetricsBatch> {
 
   protected async flush(entries: MetricsBatch[]): Promise<void> {
     const series = new Map<string, SeriesAcc>();
-    const ex = { series: [] as string[], ts: [] as number[], value: [] as number[], trace: [] as (string | null)[], span: [] as (string | null)[], labels: [] as string[] };
+    const ex = {
+      series: [] as string[],
+      ts: [] as number[],
+      value: [] as number[],
+      trace: [] as (string | null)[],
+      span: [] as (string | null)[],
+      labels: [] as string[],
+    };
     const metadata = new Map<string, { type: string; help: string; unit: string }>();
     const exDays = new Set<number>();
     for (const batch of entries) {
       for (const s of batch.series) {
         const id = this.ids.get(s.labels);
         let acc = series.get(id);
-        if (!acc) series.set(id, (acc = { id, labels: s.labels, ts: [], vs: new Float64Array(Math.max(4, s.samples.length)) }));
+        if (!acc)
+          series.set(id, (acc = { id, labels: s.labels, ts: [], vs: new Float64Array(Math.max(4, s.samples.length)) }));
         for (const p of s.samples) {
           acc.ts.push(p.timestampMs);
           pushValue(acc, p.value);
@@ -81,7 +89,13 @@ export class MetricWriter extends QueuedWriter<MetricsBatch> {
       for (const m of batch.metadata) metadata.set(m.metricFamilyName, { type: m.type, help: m.help, unit: m.unit });
     }
 
-    const ch = { series: [] as string[], start: [] as number[], end: [] as number[], n: [] as number[], data: [] as Uint8Array[] };
+    const ch = {
+      series: [] as string[],
+      start: [] as number[],
+      end: [] as number[],
+      n: [] as number[],
+      data: [] as Uint8Array[],
+    };
     const days = new Set<number>();
     const newSeries: SeriesAcc[] = [];
     for (const acc of series.values()) {

@@ -18,7 +18,11 @@ export class ResourceSet {
     const id = contentId(resource);
     let row = this.resources.get(id);
     if (!row) {
-      row = { service: cleanText(serviceNameOf(resource)), attributes: toJsonText(resource.attributes), dropped: clampCount(resource.droppedAttributesCount) };
+      row = {
+        service: cleanText(serviceNameOf(resource)),
+        attributes: toJsonText(resource.attributes),
+        dropped: clampCount(resource.droppedAttributesCount),
+      };
       this.resources.set(id, row);
     }
     return { id, service: row.service };
@@ -26,7 +30,12 @@ export class ResourceSet {
 
   scope(scope: Scope): string {
     const id = contentId(scope);
-    if (!this.scopes.has(id)) this.scopes.set(id, { name: cleanText(scope.name), version: cleanText(scope.version), attributes: toJsonText(scope.attributes) });
+    if (!this.scopes.has(id))
+      this.scopes.set(id, {
+        name: cleanText(scope.name),
+        version: cleanText(scope.version),
+        attributes: toJsonText(scope.attributes),
+      });
     return id;
   }
 

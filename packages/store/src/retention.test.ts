@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { parseSpanId, parseTraceId, unixMillis, unixNano, type LogRecord, type MetricsBatch, type ResourceLogs, type ResourceSpans, type TraceId } from '@pivot/model';
+import {
+  parseSpanId,
+  parseTraceId,
+  unixMillis,
+  unixNano,
+  type LogRecord,
+  type MetricsBatch,
+  type ResourceLogs,
+  type ResourceSpans,
+  type TraceId,
+} from '@pivot/model';
 import {
   LOGS_TABLE,
   LogWriter,
@@ -31,31 +41,77 @@ const NEW_TRACE = parseTraceId('4bf92f3577b34da6a3ce929d0e0e4736')!;
 const ns = (ms: number) => BigInt(ms) * 1_000_000n;
 
 function spans(traceId: TraceId, ms: number): ResourceSpans[] {
-  return [{
-    resource: { attributes: { 'service.name': 'checkout' }, droppedAttributesCount: 0 },
-    scopeSpans: [{ scope: { name: 's', version: '', attributes: {} }, spans: [{
-      traceId, spanId: parseSpanId('00f067aa0ba902b7')!, parentSpanId: null, traceState: '', flags: 1, name: 'GET /', kind: 2,
-      startTimeUnixNano: unixNano(ns(ms)), endTimeUnixNano: unixNano(ns(ms) + 1_000_000n), attributes: {}, droppedAttributesCount: 0,
-      events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0, status: { code: 0, message: '' },
-    }] }],
-  }];
+  return [
+    {
+      resource: { attributes: { 'service.name': 'checkout' }, droppedAttributesCount: 0 },
+      scopeSpans: [
+        {
+          scope: { name: 's', version: '', attributes: {} },
+          spans: [
+            {
+              traceId,
+              spanId: parseSpanId('00f067aa0ba902b7')!,
+              parentSpanId: null,
+              traceState: '',
+              flags: 1,
+              name: 'GET /',
+              kind: 2,
+              startTimeUnixNano: unixNano(ns(ms)),
+              endTimeUnixNano: unixNano(ns(ms) + 1_000_000n),
+              attributes: {},
+              droppedAttributesCount: 0,
+              events: [],
+              droppedEventsCount: 0,
+              links: [],
+              droppedLinksCount: 0,
+              status: { code: 0, message: '' },
+            },
+          ],
+        },
+      ],
+    },
+  ];
 }
 
 function logs(ms: number, body: string): ResourceLogs[] {
   const rec: LogRecord = {
-    timeUnixNano: unixNano(ns(ms)), observedTimeUnixNano: unixNano(ns(ms)), severityNumber: 9, severityText: 'INFO', body, attributes: {},
-    droppedAttributesCount: 0, flags: 0, traceId: null, spanId: null, eventName: '',
+    timeUnixNano: unixNano(ns(ms)),
+    observedTimeUnixNano: unixNano(ns(ms)),
+    severityNumber: 9,
+    severityText: 'INFO',
+    body,
+    attributes: {},
+    droppedAttributesCount: 0,
+    flags: 0,
+    traceId: null,
+    spanId: null,
+    eventName: '',
   };
-  return [{ resource: { attributes: { 'service.name': 'checkout' }, droppedAttributesCount: 0 }, scopeLogs: [{ scope: { name: 'l', version: '', attributes: {} }, logRecords: [rec] }] }];
+  return [
+    {
+      resource: { attributes: { 'service.name': 'checkout' }, droppedAttributesCount: 0 },
+      scopeLogs: [{ scope: { name: 'l', version: '', attributes: {} }, logRecords: [rec] }],
+    },
+  ];
 }
 
 function samples(ms: number): MetricsBatch {
   return {
-    series: [{
-      labels: { __name__: 'latency_bucket', le: '1' },
-      samples: [{ timestampMs: unixMillis(ms), value: 1 }],
-      exemplars: [{ labels: { trace_id: NEW_TRACE }, value: 0.5, timestampMs: unixMillis(ms), traceId: NEW_TRACE, spanId: null }],
-    }],
+    series: [
+      {
+        labels: { __name__: 'latency_bucket', le: '1' },
+        samples: [{ timestampMs: unixMillis(ms), value: 1 }],
+        exemplars: [
+          {
+            labels: { trace_id: NEW_TRACE },
+            value: 0.5,
+            timestampMs: unixMillis(ms),
+            traceId: NEW_TRACE,
+            spanId: null,
+          },
+        ],
+      },
+    ],
     metadata: [],
   };
 }
@@ -70,7 +126,8 @@ for (const tdb of testDatabases()) {
     let logWriter: LogWriter;
     let metricWriter: MetricWriter;
     const names = async (table: typeof SPANS_TABLE) => (await partitions.list(table)).map((p) => p.name);
-    const count = async (table: string) => Number((await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM ${sql.identifier(table)}`))[0]!.n);
+    const count = async (table: string) =>
+      Number((await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM ${sql.identifier(table)}`))[0]!.n);
 
     beforeAll(async () => {
       db = await tdb.open();
@@ -98,7 +155,7 @@ for (const tdb of testDatabases()) {
       expect(await count('logs')).toBe(4);
     });
 
-    it('drops the partitions of whole days older than each signal\'s retention and keeps the newer ones', async () => {
+    it("drops the partitions of whole days older than each signal's retention and keeps the newer ones", async () => {
       const r = await applyRetention(db, partitions, { traces: 7 * DAY, logs: 7 * DAY, metrics: 30 * DAY }, NOW);
       expect(r.dropped.traces).toEqual([`spans_p${dayOf(OLD)}`]);
       expect(r.dropped.logs.sort()).toEqual([`logs_p${dayOf(OLD)}`, `logs_p${dayOf(EDGE)}`]);
@@ -123,8 +180,12 @@ for (const tdb of testDatabases()) {
       expect(r.dropped.traces).toEqual([]);
       expect(r.dropped.logs).toEqual([]);
       expect(r.dropped.metrics.sort()).toEqual([
-        `metric_chunks_p${dayOf(OLD)}`, `metric_chunks_p${dayOf(EDGE)}`, `metric_chunks_p${dayOf(EDGE_KEPT)}`,
-        `metric_exemplars_p${dayOf(OLD)}`, `metric_exemplars_p${dayOf(EDGE)}`, `metric_exemplars_p${dayOf(EDGE_KEPT)}`,
+        `metric_chunks_p${dayOf(OLD)}`,
+        `metric_chunks_p${dayOf(EDGE)}`,
+        `metric_chunks_p${dayOf(EDGE_KEPT)}`,
+        `metric_exemplars_p${dayOf(OLD)}`,
+        `metric_exemplars_p${dayOf(EDGE)}`,
+        `metric_exemplars_p${dayOf(EDGE_KEPT)}`,
       ]);
       expect(await names(METRIC_CHUNKS_TABLE)).toEqual([`metric_chunks_p${dayOf(RECENT)}`]);
     });

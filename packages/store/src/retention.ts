@@ -46,7 +46,12 @@ const TRACE_DELETE_BATCH = 10_000;
  * whose migration has not run) are skipped. Pass the ingest writers' PartitionManager so that its
  * cache forgets what was dropped.
  */
-export async function applyRetention(database: Database, partitions: PartitionManager, policy: RetentionPolicy, nowMs: number): Promise<RetentionResult> {
+export async function applyRetention(
+  database: Database,
+  partitions: PartitionManager,
+  policy: RetentionPolicy,
+  nowMs: number,
+): Promise<RetentionResult> {
   const result: RetentionResult = { dropped: { traces: [], logs: [], metrics: [] }, tracesDeleted: 0 };
   for (const signal of SIGNALS) {
     const keepMs = policy[signal];
@@ -83,7 +88,11 @@ async function deleteTraceSummaries(database: Database, cutoffMs: number): Promi
 /** Formats a retention in ms the way it is configured: `7d`, `36h`, `90m`, or `0` (forever). */
 export function formatRetention(ms: number): string {
   if (!(ms > 0)) return '0';
-  for (const [unit, size] of [['d', MS_PER_DAY], ['h', 3_600_000], ['m', 60_000]] as const)
+  for (const [unit, size] of [
+    ['d', MS_PER_DAY],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const)
     if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpanId, parseTraceId, unixNano, type ResourceSpans, type Span, type SpanId, type TraceId } from '@pivot/model';
+import {
+  parseSpanId,
+  parseTraceId,
+  unixNano,
+  type ResourceSpans,
+  type Span,
+  type SpanId,
+  type TraceId,
+} from '@pivot/model';
 import { PartitionManager, SpanWriter, SPANS_TABLE, TraceQueries, type Database } from './index.ts';
 import { testDatabases } from './testing.ts';
 
@@ -8,20 +16,50 @@ const T2 = parseTraceId('4bf92f3577b34da6a3ce929d0e0e4736')!;
 const sid = (n: number) => parseSpanId(n.toString(16).padStart(16, 'f'))!;
 const BASE = 1_764_000_000_123_456_789n; // nanosecond precision that a float would lose
 
-function span(traceId: TraceId, id: SpanId, parent: SpanId | null, name: string, startOff: bigint, dur: bigint, error = false): Span {
+function span(
+  traceId: TraceId,
+  id: SpanId,
+  parent: SpanId | null,
+  name: string,
+  startOff: bigint,
+  dur: bigint,
+  error = false,
+): Span {
   return {
-    traceId, spanId: id, parentSpanId: parent, traceState: '', flags: 1, name, kind: parent ? 3 : 2,
-    startTimeUnixNano: unixNano(BASE + startOff), endTimeUnixNano: unixNano(BASE + startOff + dur),
+    traceId,
+    spanId: id,
+    parentSpanId: parent,
+    traceState: '',
+    flags: 1,
+    name,
+    kind: parent ? 3 : 2,
+    startTimeUnixNano: unixNano(BASE + startOff),
+    endTimeUnixNano: unixNano(BASE + startOff + dur),
     attributes: { 'http.route': '/checkout', 'http.status_code': error ? 500 : 200, note: 'nul\0byte' },
     droppedAttributesCount: 0,
-    events: error ? [{ timeUnixNano: unixNano(BASE + startOff + 1n), name: 'exception', attributes: { 'exception.message': 'boom' }, droppedAttributesCount: 0 }] : [],
-    droppedEventsCount: 0, links: [], droppedLinksCount: 0,
+    events: error
+      ? [
+          {
+            timeUnixNano: unixNano(BASE + startOff + 1n),
+            name: 'exception',
+            attributes: { 'exception.message': 'boom' },
+            droppedAttributesCount: 0,
+          },
+        ]
+      : [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
     status: { code: error ? 2 : 0, message: error ? 'card declined' : '' },
   };
 }
 function rs(service: string, spans: Span[]): ResourceSpans[] {
-  return [{ resource: { attributes: { 'service.name': service, 'host.name': 'h1' }, droppedAttributesCount: 0 },
-    scopeSpans: [{ scope: { name: 'test-scope', version: '1.0.0', attributes: {} }, spans }] }];
+  return [
+    {
+      resource: { attributes: { 'service.name': service, 'host.name': 'h1' }, droppedAttributesCount: 0 },
+      scopeSpans: [{ scope: { name: 'test-scope', version: '1.0.0', attributes: {} }, spans }],
+    },
+  ];
 }
 
 for (const tdb of testDatabases()) {
@@ -51,7 +89,13 @@ for (const tdb of testDatabases()) {
       expect(s).toMatchObject({ rootService: null, spanCount: 1, errorCount: 1, services: ['payment-service'] });
       await writer.write(rs('checkout-api', [span(T1, sid(1), null, 'POST /checkout', 0n, 900_000_000n)]));
       s = await queries.summary(T1);
-      expect(s).toMatchObject({ rootService: 'checkout-api', rootName: 'POST /checkout', spanCount: 2, errorCount: 1, services: ['checkout-api', 'payment-service'] });
+      expect(s).toMatchObject({
+        rootService: 'checkout-api',
+        rootName: 'POST /checkout',
+        spanCount: 2,
+        errorCount: 1,
+        services: ['checkout-api', 'payment-service'],
+      });
       expect(s!.startTimeUnixNano).toBe(BASE);
       expect(s!.durationNano).toBe(900_000_000n);
 
@@ -70,7 +114,10 @@ for (const tdb of testDatabases()) {
     });
 
     it('is idempotent: the same request twice stores its spans once', async () => {
-      const req = rs('checkout-api', [span(T2, sid(10), null, 'GET /cart', 0n, 5_000_000n), span(T2, sid(11), sid(10), 'db', 1n, 1_000n)]);
+      const req = rs('checkout-api', [
+        span(T2, sid(10), null, 'GET /cart', 0n, 5_000_000n),
+        span(T2, sid(11), sid(10), 'db', 1n, 1_000n),
+      ]);
       await writer.write(req);
       await writer.write(req);
       await Promise.all([writer.write(req), writer.write(req)]);
@@ -86,11 +133,15 @@ for (const tdb of testDatabases()) {
       expect(ids(await queries.search({ operation: 'db', service: 'payment-service', limit: 10 }))).toEqual([]);
       // 850ms is longer than every span but the root; a per-span filter would still match T1 via its root,
       // but 850ms..950ms must match T1 only because its whole duration is 900ms.
-      expect(ids(await queries.search({ minDurationNs: 850_000_000n, maxDurationNs: 950_000_000n, limit: 10 }))).toEqual([T1]);
+      expect(
+        ids(await queries.search({ minDurationNs: 850_000_000n, maxDurationNs: 950_000_000n, limit: 10 })),
+      ).toEqual([T1]);
       expect(ids(await queries.search({ maxDurationNs: 10_000_000n, limit: 10 }))).toEqual([T2]);
       expect(ids(await queries.search({ errorsOnly: true, limit: 10 }))).toEqual([T1]);
       expect(ids(await queries.search({ attributes: [['http.status_code', '500']], limit: 10 }))).toEqual([T1]);
-      expect(ids(await queries.search({ attributes: [['http.route', "/checkout'; DROP TABLE spans;--"]], limit: 10 }))).toEqual([]);
+      expect(
+        ids(await queries.search({ attributes: [['http.route', "/checkout'; DROP TABLE spans;--"]], limit: 10 })),
+      ).toEqual([]);
       expect(await queries.services()).toEqual(['checkout-api', 'payment-service']);
       expect(await queries.operations('checkout-api')).toEqual([
         { name: 'GET /cart', kind: 2 },

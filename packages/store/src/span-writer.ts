@@ -48,10 +48,28 @@ export function spanCount(batch: ResourceSpans[]): number {
 /** Turns decoded batches into column arrays; pure, so the benchmark's ceiling can prepare them up front. */
 export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
   const c: SpanColumns = {
-    startNs: [], traceId: [], spanId: [], parentSpanId: [], durationNs: [], serviceName: [], name: [], kind: [],
-    statusCode: [], statusMessage: [], traceState: [], flags: [], resourceId: [], scopeId: [], attributes: [],
-    events: [], links: [], droppedAttributes: [], droppedEvents: [], droppedLinks: [],
-    resources: new ResourceSet(), days: new Set(),
+    startNs: [],
+    traceId: [],
+    spanId: [],
+    parentSpanId: [],
+    durationNs: [],
+    serviceName: [],
+    name: [],
+    kind: [],
+    statusCode: [],
+    statusMessage: [],
+    traceState: [],
+    flags: [],
+    resourceId: [],
+    scopeId: [],
+    attributes: [],
+    events: [],
+    links: [],
+    droppedAttributes: [],
+    droppedEvents: [],
+    droppedLinks: [],
+    resources: new ResourceSet(),
+    days: new Set(),
   };
   for (const batch of batches) {
     for (const rs of batch) {
@@ -82,12 +100,28 @@ export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
           c.attributes.push(toJsonText(s.attributes));
           c.events.push(
             s.events.length
-              ? toJsonText(s.events.map((e) => ({ timeUnixNano: e.timeUnixNano.toString(), name: e.name, attributes: e.attributes, droppedAttributesCount: e.droppedAttributesCount })))
+              ? toJsonText(
+                  s.events.map((e) => ({
+                    timeUnixNano: e.timeUnixNano.toString(),
+                    name: e.name,
+                    attributes: e.attributes,
+                    droppedAttributesCount: e.droppedAttributesCount,
+                  })),
+                )
               : null,
           );
           c.links.push(
             s.links.length
-              ? toJsonText(s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, traceState: l.traceState, attributes: l.attributes, droppedAttributesCount: l.droppedAttributesCount, flags: l.flags })))
+              ? toJsonText(
+                  s.links.map((l) => ({
+                    traceId: l.traceId,
+                    spanId: l.spanId,
+                    traceState: l.traceState,
+                    attributes: l.attributes,
+                    droppedAttributesCount: l.droppedAttributesCount,
+                    flags: l.flags,
+                  })),
+                )
               : null,
           );
           c.droppedAttributes.push(clampCount(s.droppedAttributesCount));

@@ -68,7 +68,9 @@ export async function scratchDatabaseUrl(): Promise<{ url: string | undefined; d
  * A TCP proxy in front of PostgreSQL whose link can be cut and restored, to test what clients see
  * when the database becomes unreachable without stopping the shared server.
  */
-export async function startDbProxy(targetUrl: string): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
+export async function startDbProxy(
+  targetUrl: string,
+): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
   const net = await import('node:net');
   const target = new URL(targetUrl);
   const sockets = new Set<import('node:net').Socket>();

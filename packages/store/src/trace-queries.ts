@@ -19,7 +19,14 @@ export interface StoredSpan {
   flags: number;
   attributes: Attributes;
   events: { timeUnixNano: string; name: string; attributes: Attributes; droppedAttributesCount: number }[];
-  links: { traceId: string; spanId: string; traceState: string; attributes: Attributes; droppedAttributesCount: number; flags: number }[];
+  links: {
+    traceId: string;
+    spanId: string;
+    traceState: string;
+    attributes: Attributes;
+    droppedAttributesCount: number;
+    flags: number;
+  }[];
   droppedAttributesCount: number;
   droppedEventsCount: number;
   droppedLinksCount: number;
@@ -109,37 +116,40 @@ export class TraceQueries {
       ORDER BY s.start_ns, s.span_id`);
     if (rows.length === 0) return null;
     const first = rows[0]!;
-    const summary = summaryFromRow({ ...first, trace_id: first.t_trace_id, start_ns: first.t_start_ns, end_ns: first.t_end_ns });
-    const spans = rows.map(
-      (r): StoredSpan => ({
-        traceId: traceIdFromDb(r.trace_id),
-        spanId: spanIdFromDb(r.span_id),
-        parentSpanId: r.parent_span_id == null ? null : spanIdFromDb(r.parent_span_id),
-        name: r.name as string,
-        service: r.service_name as string,
-        kind: Number(r.kind),
-        startTimeUnixNano: big(r.start_ns),
-        durationNano: big(r.duration_ns),
-        status: { code: Number(r.status_code), message: r.status_message as string },
-        traceState: r.trace_state as string,
-        flags: Number(r.flags) >>> 0,
-        attributes: json<Attributes>(r.attributes),
-        events: r.events == null ? [] : json(r.events),
-        links: r.links == null ? [] : json(r.links),
-        droppedAttributesCount: Number(r.dropped_attributes_count),
-        droppedEventsCount: Number(r.dropped_events_count),
-        droppedLinksCount: Number(r.dropped_links_count),
-        resource: {
-          attributes: r.resource_attributes == null ? {} : json<Attributes>(r.resource_attributes),
-          droppedAttributesCount: Number(r.resource_dropped ?? 0),
-        },
-        scope: {
-          name: (r.scope_name as string | null) ?? '',
-          version: (r.scope_version as string | null) ?? '',
-          attributes: r.scope_attributes == null ? {} : json<Attributes>(r.scope_attributes),
-        },
-      }),
-    );
+    const summary = summaryFromRow({
+      ...first,
+      trace_id: first.t_trace_id,
+      start_ns: first.t_start_ns,
+      end_ns: first.t_end_ns,
+    });
+    const spans = rows.map((r): StoredSpan => ({
+      traceId: traceIdFromDb(r.trace_id),
+      spanId: spanIdFromDb(r.span_id),
+      parentSpanId: r.parent_span_id == null ? null : spanIdFromDb(r.parent_span_id),
+      name: r.name as string,
+      service: r.service_name as string,
+      kind: Number(r.kind),
+      startTimeUnixNano: big(r.start_ns),
+      durationNano: big(r.duration_ns),
+      status: { code: Number(r.status_code), message: r.status_message as string },
+      traceState: r.trace_state as string,
+      flags: Number(r.flags) >>> 0,
+      attributes: json<Attributes>(r.attributes),
+      events: r.events == null ? [] : json(r.events),
+      links: r.links == null ? [] : json(r.links),
+      droppedAttributesCount: Number(r.dropped_attributes_count),
+      droppedEventsCount: Number(r.dropped_events_count),
+      droppedLinksCount: Number(r.dropped_links_count),
+      resource: {
+        attributes: r.resource_attributes == null ? {} : json<Attributes>(r.resource_attributes),
+        droppedAttributesCount: Number(r.resource_dropped ?? 0),
+      },
+      scope: {
+        name: (r.scope_name as string | null) ?? '',
+        version: (r.scope_version as string | null) ?? '',
+        attributes: r.scope_attributes == null ? {} : json<Attributes>(r.scope_attributes),
+      },
+    }));
     return { summary, spans };
   }
 
@@ -148,8 +158,10 @@ export class TraceQueries {
     if (q.startNs !== undefined) where.push(sql`t.start_ns >= ${q.startNs.toString()}::bigint`);
     if (q.endNs !== undefined) where.push(sql`t.start_ns <= ${q.endNs.toString()}::bigint`);
     if (q.service) where.push(sql`t.services @> ARRAY[${q.service}]::text[]`);
-    if (q.minDurationNs !== undefined) where.push(sql`(t.end_ns - t.start_ns) >= ${q.minDurationNs.toString()}::bigint`);
-    if (q.maxDurationNs !== undefined) where.push(sql`(t.end_ns - t.start_ns) <= ${q.maxDurationNs.toString()}::bigint`);
+    if (q.minDurationNs !== undefined)
+      where.push(sql`(t.end_ns - t.start_ns) >= ${q.minDurationNs.toString()}::bigint`);
+    if (q.maxDurationNs !== undefined)
+      where.push(sql`(t.end_ns - t.start_ns) <= ${q.maxDurationNs.toString()}::bigint`);
     if (q.errorsOnly) where.push(sql`t.error_count > 0`);
     // Operation and attribute filters need one span of the trace that has them all, as in Jaeger.
     const spanConds: SQL[] = [];
@@ -183,4 +195,3 @@ export class TraceQueries {
     return rows.map((r) => ({ name: r.name as string, kind: Number(r.kind) }));
   }
 }
-

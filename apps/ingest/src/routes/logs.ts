@@ -17,7 +17,15 @@ import {
   type EntryError,
   type LineError,
 } from '@pivot/logformats';
-import { badRequest, mediaType, payloadTooLarge, readBody, unsupportedMediaType, type AppEnv, type BodyLimits } from '@pivot/server-kit';
+import {
+  badRequest,
+  mediaType,
+  payloadTooLarge,
+  readBody,
+  unsupportedMediaType,
+  type AppEnv,
+  type BodyLimits,
+} from '@pivot/server-kit';
 import type { IngestMetrics } from '../metrics.ts';
 import { logSignal } from '../otlp-export.ts';
 import { otlpHandler } from '../otlp-http.ts';
@@ -54,7 +62,12 @@ function decodeFailure(err: unknown, metrics: IngestMetrics): never {
 
 const entryLabel = (e: EntryError) => (e.entry === null ? `stream ${e.stream}` : `stream ${e.stream} entry ${e.entry}`);
 
-export function logRoutes(sink: Sink<ResourceLogs[]>, limits: BodyLimits, logLimits: LogLimits, metrics: IngestMetrics): Hono<AppEnv> {
+export function logRoutes(
+  sink: Sink<ResourceLogs[]>,
+  limits: BodyLimits,
+  logLimits: LogLimits,
+  metrics: IngestMetrics,
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const maxLineBytes = logLimits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   // The OTLP signal (decoders, body truncation) is shared with OTLP/gRPC.
@@ -72,14 +85,23 @@ export function logRoutes(sink: Sink<ResourceLogs[]>, limits: BodyLimits, logLim
   app.post('/api/v1/logs', async (c: Context) => {
     const type = mediaType(c);
     if (!NDJSON_TYPES.has(type))
-      throw unsupportedMediaType(`unsupported Content-Type "${type}" (send newline-delimited JSON as application/x-ndjson)`);
+      throw unsupportedMediaType(
+        `unsupported Content-Type "${type}" (send newline-delimited JSON as application/x-ndjson)`,
+      );
     const body = await readBody(c, limits);
     const service = c.req.query('service');
     const out = decodeNdjson(body, { maxLineBytes, ...(service ? { service } : {}) });
     await store(out.resourceLogs, out.accepted, out.errors.length);
-    const answer = { accepted: out.accepted, rejectedCount: out.errors.length, rejected: out.errors.slice(0, MAX_LISTED_ERRORS) satisfies LineError[] };
+    const answer = {
+      accepted: out.accepted,
+      rejectedCount: out.errors.length,
+      rejected: out.errors.slice(0, MAX_LISTED_ERRORS) satisfies LineError[],
+    };
     if (out.accepted === 0 && out.errors.length > 0)
-      return c.json({ error: `no line was accepted: line ${out.errors[0]!.line}: ${out.errors[0]!.message}`, ...answer }, 400);
+      return c.json(
+        { error: `no line was accepted: line ${out.errors[0]!.line}: ${out.errors[0]!.message}`, ...answer },
+        400,
+      );
     return c.json(answer, 200);
   });
 
@@ -88,8 +110,12 @@ export function logRoutes(sink: Sink<ResourceLogs[]>, limits: BodyLimits, logLim
   app.post('/loki/api/v1/push', async (c: Context) => {
     const type = mediaType(c);
     // No Content-Type means protobuf, as in Loki.
-    const format = type === 'application/json' ? 'json' : type === 'application/x-protobuf' || type === '' ? 'protobuf' : null;
-    if (!format) throw unsupportedMediaType(`unsupported Content-Type "${type}" (Loki pushes are application/json or snappy application/x-protobuf)`);
+    const format =
+      type === 'application/json' ? 'json' : type === 'application/x-protobuf' || type === '' ? 'protobuf' : null;
+    if (!format)
+      throw unsupportedMediaType(
+        `unsupported Content-Type "${type}" (Loki pushes are application/json or snappy application/x-protobuf)`,
+      );
     // The protobuf body is snappy-compressed inside: its bomb check (from the snappy header) happens in the decoder.
     const body = await readBody(c, limits, ['snappy']);
     const opts = { maxLineBytes, maxDecompressedBytes: limits.maxDecompressedBytes };
@@ -103,7 +129,9 @@ export function logRoutes(sink: Sink<ResourceLogs[]>, limits: BodyLimits, logLim
     if (out.errors.length) {
       const listed = out.errors.slice(0, 10).map((e) => `${entryLabel(e)}: ${e.message}`);
       const more = out.errors.length > 10 ? `; and ${out.errors.length - 10} more` : '';
-      throw badRequest(`${out.errors.length} entries or streams rejected (the other ${out.accepted} entries were stored): ${listed.join('; ')}${more}`);
+      throw badRequest(
+        `${out.errors.length} entries or streams rejected (the other ${out.accepted} entries were stored): ${listed.join('; ')}${more}`,
+      );
     }
     return c.body(null, 204);
   });

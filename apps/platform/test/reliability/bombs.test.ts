@@ -7,10 +7,28 @@ import { startHarness, type Harness } from './ingest-harness.ts';
 
 function otlpJsonSpan(attributes: unknown[], extra: Record<string, unknown> = {}) {
   return JSON.stringify({
-    resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bomb' } }] }, scopeSpans: [{ scope: { name: 's' }, spans: [{
-      traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', name: 'x', kind: 1,
-      startTimeUnixNano: '1795554618167000000', endTimeUnixNano: '1795554618168000000', attributes, ...extra,
-    }] }] }],
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bomb' } }] },
+        scopeSpans: [
+          {
+            scope: { name: 's' },
+            spans: [
+              {
+                traceId: '5b8efff798038103d269b633813fc60c',
+                spanId: 'eee19b7ec3c1b174',
+                name: 'x',
+                kind: 1,
+                startTimeUnixNano: '1795554618167000000',
+                endTimeUnixNano: '1795554618168000000',
+                attributes,
+                ...extra,
+              },
+            ],
+          },
+        ],
+      },
+    ],
   });
 }
 
@@ -34,7 +52,12 @@ describe('bombs are refused quickly with bounded memory', () => {
     const t0 = performance.now();
     const res = await h.ingest.request(path, { method: 'POST', body, headers });
     const text = await res.text();
-    return { status: res.status, text, ms: performance.now() - t0, heapMb: (process.memoryUsage().heapUsed - heap0) / 1e6 };
+    return {
+      status: res.status,
+      text,
+      ms: performance.now() - t0,
+      heapMb: (process.memoryUsage().heapUsed - heap0) / 1e6,
+    };
   }
 
   it('a gzip bomb (1 GiB of zeros) stops at the decompressed limit', async () => {
@@ -49,7 +72,10 @@ describe('bombs are refused quickly with bounded memory', () => {
   });
 
   it('a snappy bomb is refused from its header, before decompressing', async () => {
-    const r = await send('/api/v1/write', snappyClaiming(2 ** 31), { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' });
+    const r = await send('/api/v1/write', snappyClaiming(2 ** 31), {
+      'content-type': 'application/x-protobuf',
+      'content-encoding': 'snappy',
+    });
     expect([400, 413]).toContain(r.status);
     expect(r.ms).toBeLessThan(500);
   });
@@ -69,13 +95,17 @@ describe('bombs are refused quickly with bounded memory', () => {
     const r = await send('/v1/traces', otlpJsonSpan(attrs), { 'content-type': 'application/json' });
     expect(r.status).toBe(200);
     const res = await h.api.request('/api/traces/5b8efff798038103d269b633813fc60c');
-    const span = ((await res.json()) as { spans: { attributes: Record<string, unknown>; droppedAttributesCount: number }[] }).spans[0]!;
+    const span = (
+      (await res.json()) as { spans: { attributes: Record<string, unknown>; droppedAttributesCount: number }[] }
+    ).spans[0]!;
     expect(Object.keys(span.attributes).length).toBeLessThanOrEqual(128);
     expect(span.droppedAttributesCount).toBeGreaterThanOrEqual(100_000 - 128);
   });
 
   it('a 10 MB string attribute is cut to the value limit', async () => {
-    const body = otlpJsonSpan([{ key: 'big', value: { stringValue: 'x'.repeat(10_000_000) } }], { spanId: 'aaa19b7ec3c1b174' });
+    const body = otlpJsonSpan([{ key: 'big', value: { stringValue: 'x'.repeat(10_000_000) } }], {
+      spanId: 'aaa19b7ec3c1b174',
+    });
     const r = await send('/v1/traces', body, { 'content-type': 'application/json' });
     expect(r.status).toBe(200);
     const res = await h.api.request('/api/traces/5b8efff798038103d269b633813fc60c');

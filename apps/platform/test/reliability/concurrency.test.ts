@@ -3,7 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { parseSpanId, parseTraceId, unixMillis, unixNano, type MetricsBatch, type ResourceSpans } from '@pivot/model';
-import { MetricQueries, MetricWriter, PartitionManager, SpanWriter, TraceQueries, openDatabase, type Database } from '@pivot/store';
+import {
+  MetricQueries,
+  MetricWriter,
+  PartitionManager,
+  SpanWriter,
+  TraceQueries,
+  openDatabase,
+  type Database,
+} from '@pivot/store';
 import { testDatabases } from '@pivot/store/testing';
 
 const TRACES = 20;
@@ -14,15 +22,34 @@ const BASE = 1_795_000_000_000_000_000n;
 
 /** Span s of every trace, from service s % 3; span 0 is the root, every 7th is an error. */
 function spansAt(s: number): ResourceSpans[] {
-  return [{
-    resource: { attributes: { 'service.name': `svc-${s % 3}` }, droppedAttributesCount: 0 },
-    scopeSpans: [{ scope: { name: 'c', version: '', attributes: {} }, spans: Array.from({ length: TRACES }, (_, t) => ({
-      traceId: traceId(t), spanId: spanId(t, s), parentSpanId: s === 0 ? null : spanId(t, 0), traceState: '', flags: 0,
-      name: s === 0 ? 'root' : `op-${s}`, kind: 1, startTimeUnixNano: unixNano(BASE + BigInt(s) * 1000n), endTimeUnixNano: unixNano(BASE + BigInt(s) * 1000n + 500n),
-      attributes: {}, droppedAttributesCount: 0, events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0,
-      status: { code: s % 7 === 0 && s > 0 ? 2 : 0, message: '' },
-    })) }],
-  }];
+  return [
+    {
+      resource: { attributes: { 'service.name': `svc-${s % 3}` }, droppedAttributesCount: 0 },
+      scopeSpans: [
+        {
+          scope: { name: 'c', version: '', attributes: {} },
+          spans: Array.from({ length: TRACES }, (_, t) => ({
+            traceId: traceId(t),
+            spanId: spanId(t, s),
+            parentSpanId: s === 0 ? null : spanId(t, 0),
+            traceState: '',
+            flags: 0,
+            name: s === 0 ? 'root' : `op-${s}`,
+            kind: 1,
+            startTimeUnixNano: unixNano(BASE + BigInt(s) * 1000n),
+            endTimeUnixNano: unixNano(BASE + BigInt(s) * 1000n + 500n),
+            attributes: {},
+            droppedAttributesCount: 0,
+            events: [],
+            droppedEventsCount: 0,
+            links: [],
+            droppedLinksCount: 0,
+            status: { code: s % 7 === 0 && s > 0 ? 2 : 0, message: '' },
+          })),
+        },
+      ],
+    },
+  ];
 }
 
 for (const tdb of testDatabases()) {
@@ -45,13 +72,21 @@ for (const tdb of testDatabases()) {
       const a = new SpanWriter(db, new PartitionManager(db));
       const b = new SpanWriter(db2, new PartitionManager(db2));
       const order = Array.from({ length: SPANS_PER_TRACE }, (_, s) => SPANS_PER_TRACE - 1 - s);
-      await Promise.all(order.flatMap((s) => [a.write(spansAt(s)), b.write(spansAt(s)), (s % 2 ? a : b).write(spansAt(s))]));
+      await Promise.all(
+        order.flatMap((s) => [a.write(spansAt(s)), b.write(spansAt(s)), (s % 2 ? a : b).write(spansAt(s))]),
+      );
       await Promise.all([a.close(), b.close()]);
       const q = new TraceQueries(db);
       const errors = Array.from({ length: SPANS_PER_TRACE }, (_, s) => s).filter((s) => s % 7 === 0 && s > 0).length;
       for (let t = 0; t < TRACES; t++) {
         const s = await q.summary(traceId(t));
-        expect(s).toMatchObject({ spanCount: SPANS_PER_TRACE, errorCount: errors, rootService: 'svc-0', rootName: 'root', services: ['svc-0', 'svc-1', 'svc-2'] });
+        expect(s).toMatchObject({
+          spanCount: SPANS_PER_TRACE,
+          errorCount: errors,
+          rootService: 'svc-0',
+          rootName: 'root',
+          services: ['svc-0', 'svc-1', 'svc-2'],
+        });
         expect(s!.durationNano).toBe(BigInt(SPANS_PER_TRACE - 1) * 1000n + 500n);
       }
       const n = await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM spans`);
@@ -66,7 +101,15 @@ for (const tdb of testDatabases()) {
         series: Array.from({ length: 50 }, (_, i) => ({
           labels: { __name__: 'c_total', i: String(i) },
           samples: [{ timestampMs: unixMillis(T + k * 1000), value: k }],
-          exemplars: [{ labels: { trace_id: traceId(k % TRACES) }, value: k, timestampMs: unixMillis(T + k * 1000), traceId: traceId(k % TRACES), spanId: null }],
+          exemplars: [
+            {
+              labels: { trace_id: traceId(k % TRACES) },
+              value: k,
+              timestampMs: unixMillis(T + k * 1000),
+              traceId: traceId(k % TRACES),
+              spanId: null,
+            },
+          ],
         })),
         metadata: [],
       });

@@ -36,11 +36,23 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections 
     prometheus = await startPrometheus({ targets: [target], remoteWriteUrl: `${platform.ingestUrl}/api/v1/write` });
     provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'restart-test' }),
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${platform.ingestUrl}/v1/traces`, timeoutMillis: 30_000 }), { scheduledDelayMillis: 100, maxExportBatchSize: 200, maxQueueSize: 100_000 })],
+      spanProcessors: [
+        new BatchSpanProcessor(
+          new OTLPTraceExporter({ url: `${platform.ingestUrl}/v1/traces`, timeoutMillis: 30_000 }),
+          { scheduledDelayMillis: 100, maxExportBatchSize: 200, maxQueueSize: 100_000 },
+        ),
+      ],
     });
     logProvider = new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': 'restart-test' }),
-      processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${platform.ingestUrl}/v1/logs`, timeoutMillis: 30_000 }), scheduledDelayMillis: 100, maxExportBatchSize: 200, maxQueueSize: 100_000 })],
+      processors: [
+        new BatchLogRecordProcessor({
+          exporter: new OTLPLogExporter({ url: `${platform.ingestUrl}/v1/logs`, timeoutMillis: 30_000 }),
+          scheduledDelayMillis: 100,
+          maxExportBatchSize: 200,
+          maxQueueSize: 100_000,
+        }),
+      ],
     });
   }, 60_000);
 
@@ -59,7 +71,9 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections 
     const scratch = (await platform.database.query<{ d: string }>(sql`SELECT current_database() AS d`))[0]!.d;
     const queries = new MetricQueries(platform.database);
     const matcher = [{ name: '__name__', type: '=' as const, value: 'restart_ticks_total' }];
-    await waitFor('Prometheus to scrape and send', async () => ((await queries.select(matcher, 0, Date.now() + 1000)).length ? true : undefined));
+    await waitFor('Prometheus to scrape and send', async () =>
+      (await queries.select(matcher, 0, Date.now() + 1000)).length ? true : undefined,
+    );
     const tracer = provider.getTracer('restart');
     const logger = logProvider.getLogger('restart');
     const created = new Set<string>();
@@ -75,7 +89,10 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections 
         logger.emit({ body, severityText: 'INFO', severityNumber: 9 });
       }
       if (round === 10 || round === 20) {
-        const killed = await admin.query('SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [scratch]);
+        const killed = await admin.query(
+          'SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [scratch],
+        );
         expect(Number(killed.rows[0].n)).toBeGreaterThan(0);
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -85,32 +102,48 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections 
     await logProvider.forceFlush();
     await admin.end();
 
-    const rows = await waitFor('all spans', async () => {
-      const r = await platform.database.query<{ trace_id: string; span_id: string; n: string }>(sql`
+    const rows = await waitFor(
+      'all spans',
+      async () => {
+        const r = await platform.database.query<{ trace_id: string; span_id: string; n: string }>(sql`
         SELECT replace(trace_id::text, '-', '') AS trace_id, lpad(to_hex(span_id), 16, '0') AS span_id, count(*) AS n
         FROM spans WHERE service_name = 'restart-test' GROUP BY 1, 2`);
-      return r.length >= created.size ? r : undefined;
-    }, 60_000);
+        return r.length >= created.size ? r : undefined;
+      },
+      60_000,
+    );
     expect(rows.filter((r) => Number(r.n) !== 1)).toEqual([]);
     expect(new Set(rows.map((r) => `${r.trace_id}:${r.span_id}`))).toEqual(created);
 
-    const logRows = await waitFor('all log records', async () => {
-      const r = await platform.database.query<{ body: string; n: string }>(sql`
+    const logRows = await waitFor(
+      'all log records',
+      async () => {
+        const r = await platform.database.query<{ body: string; n: string }>(sql`
         SELECT body, count(*) AS n FROM logs WHERE service_name = 'restart-test' GROUP BY body`);
-      return r.length >= logged.size ? r : undefined;
-    }, 60_000);
+        return r.length >= logged.size ? r : undefined;
+      },
+      60_000,
+    );
     expect(logRows.filter((r) => Number(r.n) !== 1)).toEqual([]);
     expect(new Set(logRows.map((r) => r.body))).toEqual(logged);
 
     // Prometheus' TSDB is the reference for what was scraped in the window.
-    const ref = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(`restart_ticks_total[${Math.ceil((windowEnd - windowStart) / 1000) + 30}s]`)}&time=${windowEnd / 1000}`);
-    const expected = ((await ref.json()) as { data: { result: { values: [number, string][] }[] } }).data.result[0]!.values
-      .map(([t, v]) => [Math.round(t * 1000), Number(v)])
-      .filter(([t]) => t! >= windowStart && t! <= windowEnd);
-    const ours = await waitFor('the samples to land', async () => {
-      const [s] = await queries.select(matcher, windowStart, windowEnd);
-      return s && s.timestamps.length >= expected.length ? s : undefined;
-    }, 60_000);
+    const ref = await fetch(
+      `${prometheus.url}/api/v1/query?query=${encodeURIComponent(`restart_ticks_total[${Math.ceil((windowEnd - windowStart) / 1000) + 30}s]`)}&time=${windowEnd / 1000}`,
+    );
+    const expected = (
+      (await ref.json()) as { data: { result: { values: [number, string][] }[] } }
+    ).data.result[0]!.values.map(([t, v]) => [Math.round(t * 1000), Number(v)]).filter(
+      ([t]) => t! >= windowStart && t! <= windowEnd,
+    );
+    const ours = await waitFor(
+      'the samples to land',
+      async () => {
+        const [s] = await queries.select(matcher, windowStart, windowEnd);
+        return s && s.timestamps.length >= expected.length ? s : undefined;
+      },
+      60_000,
+    );
     expect(Array.from(ours.timestamps).map((t, i) => [t, ours.values[i]])).toEqual(expected);
   }, 180_000);
 });

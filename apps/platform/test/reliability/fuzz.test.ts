@@ -10,11 +10,13 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 /** A real payload with bit flips, a truncation, a length field lie, or spliced random bytes. */
 const mutation = (seed: Uint8Array) =>
   fc.oneof(
-    fc.array(fc.tuple(fc.nat(seed.length - 1), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 8 }).map((flips) => {
-      const b = Uint8Array.from(seed);
-      for (const [i, bit] of flips) b[i]! ^= 1 << bit;
-      return b;
-    }),
+    fc
+      .array(fc.tuple(fc.nat(seed.length - 1), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 8 })
+      .map((flips) => {
+        const b = Uint8Array.from(seed);
+        for (const [i, bit] of flips) b[i]! ^= 1 << bit;
+        return b;
+      }),
     fc.nat(seed.length).map((n) => seed.subarray(0, n)),
     fc.tuple(fc.nat(seed.length - 1), fc.integer({ min: 0x80, max: 0xff })).map(([i, v]) => {
       const b = Uint8Array.from(seed);
@@ -61,7 +63,11 @@ describe('fuzzing every ingest endpoint through HTTP', () => {
       );
       // The mutations must actually reach the decoders' error paths, not just succeed.
       expect(statuses.get(400) ?? 0).toBeGreaterThan(0);
-      const ok = await h.ingest.request(ep.path, { method: 'POST', body: seed, headers: { 'content-type': ep.type, ...(ep.encoding ? { 'content-encoding': ep.encoding } : {}) } });
+      const ok = await h.ingest.request(ep.path, {
+        method: 'POST',
+        body: seed,
+        headers: { 'content-type': ep.type, ...(ep.encoding ? { 'content-encoding': ep.encoding } : {}) },
+      });
       expect([200, 204]).toContain(ok.status);
     });
   }

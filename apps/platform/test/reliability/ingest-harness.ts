@@ -4,11 +4,22 @@ import { readFileSync } from 'node:fs';
 import { createIngestApp, createIngestMetrics } from '@pivot/ingest';
 import { createApiApp } from '@pivot/api';
 import { createLogger } from '@pivot/server-kit';
-import { LogWriter, MetricQueries, MetricWriter, PartitionManager, SpanWriter, TraceQueries, openDatabase, type Database } from '@pivot/store';
+import {
+  LogWriter,
+  MetricQueries,
+  MetricWriter,
+  PartitionManager,
+  SpanWriter,
+  TraceQueries,
+  openDatabase,
+  type Database,
+} from '@pivot/store';
 import { scratchDatabaseUrl } from '@pivot/store/testing';
 
-export const otlpFixture = (name: string): Uint8Array => readFileSync(new URL(`../../../../packages/otlp/test/fixtures/${name}`, import.meta.url));
-export const rwFixture = (name: string): Uint8Array => readFileSync(new URL(`../../../../packages/remote-write/test/fixtures/${name}`, import.meta.url));
+export const otlpFixture = (name: string): Uint8Array =>
+  readFileSync(new URL(`../../../../packages/otlp/test/fixtures/${name}`, import.meta.url));
+export const rwFixture = (name: string): Uint8Array =>
+  readFileSync(new URL(`../../../../packages/remote-write/test/fixtures/${name}`, import.meta.url));
 
 export interface Harness {
   db: Database;
@@ -19,7 +30,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(limits = { maxBodyBytes: 4 << 20, maxDecompressedBytes: 16 << 20 }): Promise<Harness> {
+export async function startHarness(
+  limits = { maxBodyBytes: 4 << 20, maxDecompressedBytes: 16 << 20 },
+): Promise<Harness> {
   const scratch = await scratchDatabaseUrl();
   const db = await openDatabase(scratch.url ? { url: scratch.url } : { dataDir: 'memory://' });
   await db.migrate();
@@ -28,7 +41,15 @@ export async function startHarness(limits = { maxBodyBytes: 4 << 20, maxDecompre
   const samples = new MetricWriter(db, partitions);
   const logs = new LogWriter(db, partitions);
   const logger = createLogger('silent', 'reliability');
-  const ingest = createIngestApp({ logger, metrics: createIngestMetrics(false), limits, spans, samples, logs, ready: () => db.ping() });
+  const ingest = createIngestApp({
+    logger,
+    metrics: createIngestMetrics(false),
+    limits,
+    spans,
+    samples,
+    logs,
+    ready: () => db.ping(),
+  });
   const api = createApiApp({
     logger,
     traces: new TraceQueries(db),
@@ -53,27 +74,84 @@ export async function startHarness(limits = { maxBodyBytes: 4 << 20, maxDecompre
 
 /** The endpoints and their real payloads that the fuzz and bomb suites mutate. */
 export const ENDPOINTS = [
-  { name: 'OTLP traces protobuf', path: '/v1/traces', type: 'application/x-protobuf', encoding: '', seed: () => otlpFixture('otlp-traces-02.pb') },
-  { name: 'OTLP traces JSON', path: '/v1/traces', type: 'application/json', encoding: '', seed: () => otlpFixture('otlp-traces-07.json') },
-  { name: 'OTLP metrics protobuf', path: '/v1/metrics', type: 'application/x-protobuf', encoding: '', seed: () => otlpFixture('otlp-metrics-00.pb') },
-  { name: 'OTLP logs protobuf', path: '/v1/logs', type: 'application/x-protobuf', encoding: '', seed: () => otlpFixture('otlp-logs-04.pb') },
-  { name: 'OTLP logs JSON', path: '/v1/logs', type: 'application/json', encoding: '', seed: () => otlpFixture('otlp-logs-09.json') },
+  {
+    name: 'OTLP traces protobuf',
+    path: '/v1/traces',
+    type: 'application/x-protobuf',
+    encoding: '',
+    seed: () => otlpFixture('otlp-traces-02.pb'),
+  },
+  {
+    name: 'OTLP traces JSON',
+    path: '/v1/traces',
+    type: 'application/json',
+    encoding: '',
+    seed: () => otlpFixture('otlp-traces-07.json'),
+  },
+  {
+    name: 'OTLP metrics protobuf',
+    path: '/v1/metrics',
+    type: 'application/x-protobuf',
+    encoding: '',
+    seed: () => otlpFixture('otlp-metrics-00.pb'),
+  },
+  {
+    name: 'OTLP logs protobuf',
+    path: '/v1/logs',
+    type: 'application/x-protobuf',
+    encoding: '',
+    seed: () => otlpFixture('otlp-logs-04.pb'),
+  },
+  {
+    name: 'OTLP logs JSON',
+    path: '/v1/logs',
+    type: 'application/json',
+    encoding: '',
+    seed: () => otlpFixture('otlp-logs-09.json'),
+  },
   { name: 'NDJSON logs', path: '/api/v1/logs', type: 'application/x-ndjson', encoding: '', seed: () => ndjson() },
   { name: 'Loki push JSON', path: '/loki/api/v1/push', type: 'application/json', encoding: '', seed: () => lokiJson() },
-  { name: 'remote-write', path: '/api/v1/write', type: 'application/x-protobuf', encoding: 'snappy', seed: () => rwFixture('prom-remote-write-16.pb.snappy') },
+  {
+    name: 'remote-write',
+    path: '/api/v1/write',
+    type: 'application/x-protobuf',
+    encoding: 'snappy',
+    seed: () => rwFixture('prom-remote-write-16.pb.snappy'),
+  },
 ];
 
 /** Lines as pino writes them, with trace context. */
 function ndjson(): Uint8Array {
   const lines = Array.from({ length: 8 }, (_, i) =>
-    JSON.stringify({ level: 30 + (i % 3) * 10, time: 1_795_554_618_000 + i, pid: 1, hostname: 'h', service: 'fuzz', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7', msg: `order ord-${i} charged`, amount: i }),
+    JSON.stringify({
+      level: 30 + (i % 3) * 10,
+      time: 1_795_554_618_000 + i,
+      pid: 1,
+      hostname: 'h',
+      service: 'fuzz',
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      span_id: '00f067aa0ba902b7',
+      msg: `order ord-${i} charged`,
+      amount: i,
+    }),
   );
   return new TextEncoder().encode(lines.join('\n') + '\n');
 }
 
 /** A Loki push as pino-loki and Promtail send it. */
 function lokiJson(): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({
-    streams: [{ stream: { service_name: 'fuzz', level: 'info' }, values: Array.from({ length: 6 }, (_, i) => [String(1_795_554_618_000_000_000n + BigInt(i)), `line ${i}`, { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' }]) }],
-  }));
+  return new TextEncoder().encode(
+    JSON.stringify({
+      streams: [
+        {
+          stream: { service_name: 'fuzz', level: 'info' },
+          values: Array.from({ length: 6 }, (_, i) => [
+            String(1_795_554_618_000_000_000n + BigInt(i)),
+            `line ${i}`,
+            { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' },
+          ]),
+        },
+      ],
+    }),
+  );
 }

@@ -6,21 +6,48 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unixMillis } from '@pivot/model';
 import { startHarness, type Harness } from './ingest-harness.ts';
 
-const NASTY = [`o'brien`, `a"b`, 'back\\slash', '$1', `'; DROP TABLE spans; --`, '.*', '(a|b)+', 'ünï©ødé ✓', '%_', '\\u0000x'];
+const NASTY = [
+  `o'brien`,
+  `a"b`,
+  'back\\slash',
+  '$1',
+  `'; DROP TABLE spans; --`,
+  '.*',
+  '(a|b)+',
+  'ünï©ødé ✓',
+  '%_',
+  '\\u0000x',
+];
 
 describe('hostile strings are data, never SQL', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
     const spans = NASTY.map((s, i) => ({
-      traceId: (i + 1).toString(16).padStart(32, 'c'), spanId: (i + 1).toString(16).padStart(16, 'd'), name: s, kind: 2,
-      startTimeUnixNano: String(1_795_554_618_167_000_000n + BigInt(i)), endTimeUnixNano: String(1_795_554_618_168_000_000n + BigInt(i)),
+      traceId: (i + 1).toString(16).padStart(32, 'c'),
+      spanId: (i + 1).toString(16).padStart(16, 'd'),
+      name: s,
+      kind: 2,
+      startTimeUnixNano: String(1_795_554_618_167_000_000n + BigInt(i)),
+      endTimeUnixNano: String(1_795_554_618_168_000_000n + BigInt(i)),
       attributes: [{ key: 'tag', value: { stringValue: s } }],
     }));
-    const body = JSON.stringify({ resourceSpans: NASTY.map((s, i) => ({ resource: { attributes: [{ key: 'service.name', value: { stringValue: s } }] }, scopeSpans: [{ scope: { name: 's' }, spans: [spans[i]] }] })) });
-    expect((await h.ingest.request('/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/json' } })).status).toBe(200);
+    const body = JSON.stringify({
+      resourceSpans: NASTY.map((s, i) => ({
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: s } }] },
+        scopeSpans: [{ scope: { name: 's' }, spans: [spans[i]] }],
+      })),
+    });
+    expect(
+      (await h.ingest.request('/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/json' } }))
+        .status,
+    ).toBe(200);
     await h.samples.write({
-      series: NASTY.map((s) => ({ labels: { __name__: 'nasty', v: s }, samples: [{ timestampMs: unixMillis(1_795_554_618_000), value: 1 }], exemplars: [] })),
+      series: NASTY.map((s) => ({
+        labels: { __name__: 'nasty', v: s },
+        samples: [{ timestampMs: unixMillis(1_795_554_618_000), value: 1 }],
+        exemplars: [],
+      })),
       metadata: [],
     });
   });
@@ -31,10 +58,17 @@ describe('hostile strings are data, never SQL', () => {
   it('trace search by service, operation and attribute finds exactly the matching trace', async () => {
     for (const [i, s] of NASTY.entries()) {
       const id = (i + 1).toString(16).padStart(32, 'c');
-      for (const qs of [`service=${encodeURIComponent(s)}`, `operation=${encodeURIComponent(s)}`, `attr.tag=${encodeURIComponent(s)}`]) {
+      for (const qs of [
+        `service=${encodeURIComponent(s)}`,
+        `operation=${encodeURIComponent(s)}`,
+        `attr.tag=${encodeURIComponent(s)}`,
+      ]) {
         const res = await h.api.request(`/api/traces?${qs}`);
         expect(res.status).toBe(200);
-        expect(((await res.json()) as { traces: { traceId: string }[] }).traces.map((t) => t.traceId), `${qs}`).toEqual([id]);
+        expect(
+          ((await res.json()) as { traces: { traceId: string }[] }).traces.map((t) => t.traceId),
+          `${qs}`,
+        ).toEqual([id]);
       }
       const ops = await h.api.request(`/api/services/${encodeURIComponent(s)}/operations`);
       expect(((await ops.json()) as { operations: { name: string }[] }).operations.map((o) => o.name)).toEqual([s]);
@@ -47,12 +81,21 @@ describe('hostile strings are data, never SQL', () => {
       const quoted = JSON.stringify(s); // a PromQL double-quoted string uses the same escapes
       const res = await h.api.request(`/api/v1/query?query=${encodeURIComponent(`nasty{v=${quoted}}`)}&time=${t}`);
       const body = (await res.json()) as { data: { result: { metric: { v: string } }[] } };
-      expect(body.data.result.map((r) => r.metric.v), s).toEqual([s]);
+      expect(
+        body.data.result.map((r) => r.metric.v),
+        s,
+      ).toEqual([s]);
       const values = await h.api.request(`/api/v1/label/v/values?match[]=${encodeURIComponent(`nasty{v=${quoted}}`)}`);
       expect(((await values.json()) as { data: string[] }).data).toEqual([s]);
     }
-    const re = await h.api.request(`/api/v1/query?query=${encodeURIComponent('nasty{v=~"\\\\.\\\\*|\\\\(a\\\\|b\\\\)\\\\+"}')}&time=${t}`);
-    expect(((await re.json()) as { data: { result: { metric: { v: string } }[] } }).data.result.map((r) => r.metric.v).sort()).toEqual(['(a|b)+', '.*']);
+    const re = await h.api.request(
+      `/api/v1/query?query=${encodeURIComponent('nasty{v=~"\\\\.\\\\*|\\\\(a\\\\|b\\\\)\\\\+"}')}&time=${t}`,
+    );
+    expect(
+      ((await re.json()) as { data: { result: { metric: { v: string } }[] } }).data.result
+        .map((r) => r.metric.v)
+        .sort(),
+    ).toEqual(['(a|b)+', '.*']);
   });
 
   it('no SQL text is built from anything but code constants (every sql.raw is audited here)', () => {
@@ -69,7 +112,13 @@ describe('hostile strings are data, never SQL', () => {
         const p = join(dir, e.name);
         if (e.isDirectory()) walk(p);
         // testing.ts (scratch databases named from random hex) is test support, not a request path.
-        else if (/\.ts$/.test(e.name) && !/\.test\.ts$/.test(e.name) && e.name !== 'testing.ts' && !p.includes('/bench/') && !p.includes('/test/')) {
+        else if (
+          /\.ts$/.test(e.name) &&
+          !/\.test\.ts$/.test(e.name) &&
+          e.name !== 'testing.ts' &&
+          !p.includes('/bench/') &&
+          !p.includes('/test/')
+        ) {
           const text = readFileSync(p, 'utf8');
           for (const m of text.matchAll(/sql\.raw\([^\n]*\)/g)) {
             const rel = p.slice(root.length);

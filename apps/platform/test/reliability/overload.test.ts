@@ -22,7 +22,13 @@ describe.runIf(process.env.DATABASE_URL)('ingest under a stalled database', () =
     db = await openDatabase({ url: scratch.url, statementTimeoutMs: 1500 });
     await db.migrate();
     spans = new SpanWriter(db, new PartitionManager(db), { maxQueuedItems: QUEUE_LIMIT, maxBatchItems: 1000 });
-    app = createIngestApp({ logger: createLogger('silent', 't'), metrics: createIngestMetrics(false), limits: { maxBodyBytes: 1 << 24, maxDecompressedBytes: 1 << 25 }, spans, ready: () => db.ping() });
+    app = createIngestApp({
+      logger: createLogger('silent', 't'),
+      metrics: createIngestMetrics(false),
+      limits: { maxBodyBytes: 1 << 24, maxDecompressedBytes: 1 << 25 },
+      spans,
+      ready: () => db.ping(),
+    });
   });
   afterAll(async () => {
     await spans?.close();
@@ -33,7 +39,11 @@ describe.runIf(process.env.DATABASE_URL)('ingest under a stalled database', () =
   it('answers 429/503 with Retry-After while locked, keeps the queue bounded, then recovers', async () => {
     const payloads = makeRequests(13, 500, BigInt(Date.now()) * 1_000_000n).map(encodeExportTraceRequest);
     // Partitions first, so the lock below is the only thing in the way.
-    const warm = await app.request('/v1/traces', { method: 'POST', body: payloads[12]!, headers: { 'content-type': 'application/x-protobuf' } });
+    const warm = await app.request('/v1/traces', {
+      method: 'POST',
+      body: payloads[12]!,
+      headers: { 'content-type': 'application/x-protobuf' },
+    });
     expect(warm.status).toBe(200);
 
     const locker = new pg.Client({ connectionString: scratch.url });
@@ -45,7 +55,11 @@ describe.runIf(process.env.DATABASE_URL)('ingest under a stalled database', () =
     const results = await Promise.all(
       payloads.slice(0, 12).map(async (body) => {
         const t0 = performance.now();
-        const res = await app.request('/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
+        const res = await app.request('/v1/traces', {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/x-protobuf' },
+        });
         await res.arrayBuffer();
         return { status: res.status, retryAfter: res.headers.get('retry-after'), ms: performance.now() - t0 };
       }),
@@ -64,7 +78,11 @@ describe.runIf(process.env.DATABASE_URL)('ingest under a stalled database', () =
     }
     expect(maxDepth).toBeLessThanOrEqual(QUEUE_LIMIT);
 
-    const after = await app.request('/v1/traces', { method: 'POST', body: payloads[0]!, headers: { 'content-type': 'application/x-protobuf' } });
+    const after = await app.request('/v1/traces', {
+      method: 'POST',
+      body: payloads[0]!,
+      headers: { 'content-type': 'application/x-protobuf' },
+    });
     expect(after.status).toBe(200);
   });
 });

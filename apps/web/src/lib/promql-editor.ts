@@ -30,7 +30,13 @@ const highlight = HighlightStyle.define([
 ]);
 
 const themeExt = EditorView.theme({
-  '&': { backgroundColor: 'var(--bg)', color: 'var(--text)', border: '1px solid var(--border)', borderRadius: '4px', fontSize: '13px' },
+  '&': {
+    backgroundColor: 'var(--bg)',
+    color: 'var(--text)',
+    border: '1px solid var(--border)',
+    borderRadius: '4px',
+    fontSize: '13px',
+  },
   '&.cm-focused': { outline: 'none', borderColor: 'var(--accent)' },
   '.cm-content': { fontFamily: 'var(--mono)', padding: '6px 0', caretColor: 'var(--text)' },
   '.cm-line': { padding: '0 8px' },
@@ -43,9 +49,17 @@ const themeExt = EditorView.theme({
   '.cm-selectionBackground, &.cm-focused .cm-selectionBackground': { backgroundColor: 'var(--selection) !important' },
 });
 
-export function createPromqlEditor(parent: HTMLElement, opts: { doc: string; onChange: (doc: string) => void; onRun: () => void; placeholder?: string }): PromqlEditor {
+export function createPromqlEditor(
+  parent: HTMLElement,
+  opts: { doc: string; onChange: (doc: string) => void; onRun: () => void; placeholder?: string },
+): PromqlEditor {
   const promql = new PromQLExtension().setComplete({
-    remote: { url: location.origin, httpMethod: 'GET', lookbackInterval: 12 * 60 * 60 * 1000, cache: { maxAge: 5 * 60 * 1000 } },
+    remote: {
+      url: location.origin,
+      httpMethod: 'GET',
+      lookbackInterval: 12 * 60 * 60 * 1000,
+      cache: { maxAge: 5 * 60 * 1000 },
+    },
   });
   const view = new EditorView({
     parent,
@@ -76,12 +90,23 @@ export function createPromqlEditor(parent: HTMLElement, opts: { doc: string; onC
   });
   return {
     set(doc) {
-      if (doc !== view.state.doc.toString()) view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: doc } });
+      if (doc !== view.state.doc.toString())
+        view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: doc } });
     },
     get: () => view.state.doc.toString(),
     diagnostics(d) {
       const len = view.state.doc.length;
-      view.dispatch(setDiagnostics(view.state, d.map((x) => ({ from: Math.min(x.from, len), to: Math.min(Math.max(x.to, x.from), len), severity: 'error' as const, message: x.message }))));
+      view.dispatch(
+        setDiagnostics(
+          view.state,
+          d.map((x) => ({
+            from: Math.min(x.from, len),
+            to: Math.min(Math.max(x.to, x.from), len),
+            severity: 'error' as const,
+            message: x.message,
+          })),
+        ),
+      );
     },
     focus: () => view.focus(),
     destroy: () => view.destroy(),

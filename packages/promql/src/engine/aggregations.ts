@@ -79,7 +79,8 @@ function simple(ev: Evaluator, op: string, input: Series[], grouping: string[], 
   const len = (g: number): number => Math.max(0, ghi[g]! - glo[g]!);
   const val = labels.map((_, g) => new Float64Array(len(g)));
   const cnt = labels.map((_, g) => new Float64Array(len(g)));
-  const mean = op === 'avg' || op === 'stddev' || op === 'stdvar' ? labels.map((_, g) => new Float64Array(len(g))) : null;
+  const mean =
+    op === 'avg' || op === 'stddev' || op === 'stdvar' ? labels.map((_, g) => new Float64Array(len(g))) : null;
   for (let si = 0; si < input.length; si++) {
     if ((si & 255) === 0) ev.checkDeadline();
     const s = input[si]!;

@@ -4,10 +4,27 @@ import type { Labels } from '@pivot/model';
 import type { BinaryExpr, BinaryOp, UnaryExpr, VectorMatching } from '../parser/ast.ts';
 import { isComparisonOp } from '../parser/ast.ts';
 import { execError } from '../errors.ts';
-import { METRIC_NAME, dropMetricName, keepLabels, keyWith, keyWithout, labelsString, withoutLabels } from '../labels.ts';
+import {
+  METRIC_NAME,
+  dropMetricName,
+  keepLabels,
+  keyWith,
+  keyWithout,
+  labelsString,
+  withoutLabels,
+} from '../labels.ts';
 import type { Evaluator } from './eval.ts';
 import type { Ctx, ScalarValue, Series, Value, VectorValue } from './values.ts';
-import { OutputBuilder, Sweep, assertUniqueLabelsets, countPoints, keyOf, present, spanEnd, valueAt } from './values.ts';
+import {
+  OutputBuilder,
+  Sweep,
+  assertUniqueLabelsets,
+  countPoints,
+  keyOf,
+  present,
+  spanEnd,
+  valueAt,
+} from './values.ts';
 
 /** Go's math.Pow special cases where JavaScript's ** disagrees. */
 function goPow(x: number, y: number): number {
@@ -100,7 +117,10 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr, ctx: Ctx): Value {
   } else if (lhs.kind === 'vector') {
     result = { kind: 'vector', series: vectorScalar(e.op, lhs, (rhs as ScalarValue).v, false, e.returnBool) };
   } else {
-    result = { kind: 'vector', series: vectorScalar(e.op, rhs as VectorValue, (lhs as ScalarValue).v, true, e.returnBool) };
+    result = {
+      kind: 'vector',
+      series: vectorScalar(e.op, rhs as VectorValue, (lhs as ScalarValue).v, true, e.returnBool),
+    };
   }
   ev.release(lhs);
   ev.release(rhs);
@@ -267,7 +287,9 @@ function vectorBinop(
       }
       if (m.card === 'one-to-one') {
         if (sigStamp[sig] === mark)
-          throw execError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+          throw execError(
+            'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
+          );
         sigStamp[sig] = mark;
       } else if (present(out, i) && lastSig.get(out) === sig) {
         // Same output labels from the same match group: the group_x labels do not tell the "many" apart.
@@ -295,4 +317,3 @@ function resultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, m: VectorMatching)
   }
   return out;
 }
-

@@ -100,7 +100,7 @@ export function normalizeFetched(stored: StoredSeries[]): { s: StoredSeries; key
   const keyed = stored.map((s) => ({ s, ...labelKeys(s.labels) }));
   keyed.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
   const out: { s: StoredSeries; key: string }[] = [];
-  for (let i = 0; i < keyed.length; ) {
+  for (let i = 0; i < keyed.length;) {
     let j = i + 1;
     while (j < keyed.length && keyed[j]!.key === keyed[i]!.key) j++;
     const group = keyed.slice(i, j).map((x) => x.s);

@@ -67,15 +67,43 @@ describe('results', () => {
     expect(r).toEqual({
       resultType: 'matrix',
       result: [
-        { metric: { __name__: 'm', k: 'a' }, values: [[0, '0'], [180, '3'], [360, '6'], [540, '9']] },
-        { metric: { __name__: 'm', k: 'b' }, values: [[0, '0'], [180, '30'], [360, '40'], [540, '40']] },
+        {
+          metric: { __name__: 'm', k: 'a' },
+          values: [
+            [0, '0'],
+            [180, '3'],
+            [360, '6'],
+            [540, '9'],
+          ],
+        },
+        {
+          metric: { __name__: 'm', k: 'b' },
+          values: [
+            [0, '0'],
+            [180, '30'],
+            [360, '40'],
+            [540, '40'],
+          ],
+        },
       ],
     });
   });
 
   it('a scalar range query yields one series without labels', async () => {
     const r = await range([], '1 + time()', 0, 10, 5);
-    expect(r).toEqual({ resultType: 'matrix', result: [{ metric: {}, values: [[0, '1'], [5, '6'], [10, '11']] }] });
+    expect(r).toEqual({
+      resultType: 'matrix',
+      result: [
+        {
+          metric: {},
+          values: [
+            [0, '1'],
+            [5, '6'],
+            [10, '11'],
+          ],
+        },
+      ],
+    });
   });
 
   it('instant queries return vectors, scalars, strings and matrices', async () => {
@@ -84,7 +112,16 @@ describe('results', () => {
     expect(await instantQuery(q, '"hi"', 5000)).toEqual({ resultType: 'string', result: [5, 'hi'] });
     expect(await instantQuery(q, 'm[2m]', 180_000)).toEqual({
       resultType: 'matrix',
-      result: [{ metric: { __name__: 'm', k: 'a' }, values: [[60, '1'], [120, '2'], [180, '3']] }],
+      result: [
+        {
+          metric: { __name__: 'm', k: 'a' },
+          values: [
+            [60, '1'],
+            [120, '2'],
+            [180, '3'],
+          ],
+        },
+      ],
     });
   });
 
@@ -92,7 +129,15 @@ describe('results', () => {
     const r = await instantQuery(new MemoryQuerier([a]), 'm[3m:2m]', 300_000);
     expect(r).toEqual({
       resultType: 'matrix',
-      result: [{ metric: { __name__: 'm', k: 'a' }, values: [[120, '2'], [240, '4']] }],
+      result: [
+        {
+          metric: { __name__: 'm', k: 'a' },
+          values: [
+            [120, '2'],
+            [240, '4'],
+          ],
+        },
+      ],
     });
   });
 });
@@ -123,7 +168,9 @@ describe('errors', () => {
     expect(await kind(rangeQuery(q, 'm', 0, 1500, 1, { maxSamples: 1000 }))).toBe(
       'execution: query processing would load too many samples into memory in query execution',
     );
-    expect(await kind(instantQuery(q, 'count_over_time(m[30m])', 1_500_000, { maxSamples: 50 }))).toMatch(/^execution: query processing/);
+    expect(await kind(instantQuery(q, 'count_over_time(m[30m])', 1_500_000, { maxSamples: 50 }))).toMatch(
+      /^execution: query processing/,
+    );
     expect(await kind(instantQuery(q, 'count_over_time(m[30m])', 1_500_000, { maxSamples: 200 }))).toBe('ok');
   });
 
@@ -190,15 +237,17 @@ describe('fetching', () => {
 
   it('times out slow storage and aborts its signal', async () => {
     const spy = new SpyQuerier(new MemoryQuerier(data), 200);
-    expect(await kind(instantQuery(spy, 'x', 0, { timeoutMs: 20 }))).toBe('timeout: query timed out in query execution');
+    expect(await kind(instantQuery(spy, 'x', 0, { timeoutMs: 20 }))).toBe(
+      'timeout: query timed out in query execution',
+    );
     expect(spy.calls[0]!.signal!.aborted).toBe(true);
   });
 
   it('times out a long evaluation', async () => {
     const big = Array.from({ length: 200 }, (_, i) => regular({ __name__: 'b', i: String(i) }, 2000, 15, (k) => k));
-    expect(await kind(rangeQuery(new MemoryQuerier(big), 'sum(rate(b[5m]))', 0, 30_000_000, 3000, { timeoutMs: 5 }))).toMatch(
-      /^timeout: query timed out in /,
-    );
+    expect(
+      await kind(rangeQuery(new MemoryQuerier(big), 'sum(rate(b[5m]))', 0, 30_000_000, 3000, { timeoutMs: 5 })),
+    ).toMatch(/^timeout: query timed out in /);
   });
 
   it('is canceled through the caller signal', async () => {
@@ -260,9 +309,17 @@ describe('operators', () => {
 
 describe('short-lived series', () => {
   it('merge across disjoint lifetimes', async () => {
-    const a1 = series({ __name__: 'a', i: '1' }, Array.from({ length: 10 }, (_, k) => [k * 60_000, k] as [number, number]));
-    const a2 = series({ __name__: 'a', i: '2' }, Array.from({ length: 10 }, (_, k) => [(50 + k) * 60_000, 100 + k] as [number, number]));
-    const r = flatten(await range([a1, a2], 'label_replace(a, "i", "x", "i", ".*")', 0, 3600, 60, { lookbackDeltaMs: 1000 }));
+    const a1 = series(
+      { __name__: 'a', i: '1' },
+      Array.from({ length: 10 }, (_, k) => [k * 60_000, k] as [number, number]),
+    );
+    const a2 = series(
+      { __name__: 'a', i: '2' },
+      Array.from({ length: 10 }, (_, k) => [(50 + k) * 60_000, 100 + k] as [number, number]),
+    );
+    const r = flatten(
+      await range([a1, a2], 'label_replace(a, "i", "x", "i", ".*")', 0, 3600, 60, { lookbackDeltaMs: 1000 }),
+    );
     expect(Object.keys(r)).toEqual(['{"__name__":"a","i":"x"}']);
     expect(r['{"__name__":"a","i":"x"}']!.split(' ')).toHaveLength(20);
     const s = flatten(await range([a1, a2], 'sum(a) or vector(-1)', 0, 3600, 60, { lookbackDeltaMs: 1000 }));
@@ -278,7 +335,10 @@ describe('short-lived series', () => {
         Array.from({ length: 20 }, (_, k) => [p * 30_000 + k * 60_000, k] as [number, number]),
       ),
     );
-    const info = data.map((s) => ({ ...s, labels: { ...s.labels, __name__: 'churn_info', node: `n${Number(s.labels['pod']) % 50}` } }));
+    const info = data.map((s) => ({
+      ...s,
+      labels: { ...s.labels, __name__: 'churn_info', node: `n${Number(s.labels['pod']) % 50}` },
+    }));
     const all = [...data, ...info];
     for (const q of [
       'sum(rate(churn[5m]))',
@@ -296,8 +356,15 @@ describe('short-lived series', () => {
 
 describe('storage quirks', () => {
   it('merges a series returned in several pieces, keeping stale markers', async () => {
-    const piece1 = series({ __name__: 'p', a: '1' }, [[0, 1], [60_000, 2]]);
-    const piece2 = series({ a: '1', __name__: 'p' }, [[60_000, 2], [120_000, STALE], [180_000, 4]]);
+    const piece1 = series({ __name__: 'p', a: '1' }, [
+      [0, 1],
+      [60_000, 2],
+    ]);
+    const piece2 = series({ a: '1', __name__: 'p' }, [
+      [60_000, 2],
+      [120_000, STALE],
+      [180_000, 4],
+    ]);
     expect(await value([piece2, piece1], 'count_over_time(p[5m])', 180)).toBe('3');
     expect(await value([piece2, piece1], 'p', 150)).toBeUndefined();
     expect(await value([piece2, piece1], 'p', 60)).toBe('2');

@@ -53,7 +53,10 @@ export async function rangeQuery(
   // The same checks, in the same order and words, as Prometheus' queryRange handler.
   if (endMs < startMs) throw new PromQLError('bad_data', 'end timestamp must not be before start time');
   if (!(stepMs > 0))
-    throw new PromQLError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+    throw new PromQLError(
+      'bad_data',
+      'zero or negative query resolution step widths are not accepted. Try a positive integer',
+    );
   const maxPoints = opts.maxPointsPerSeries ?? DEFAULTS.maxPointsPerSeries;
   // Integer division, as with Go durations.
   if (Math.floor((endMs - startMs) / stepMs) > maxPoints)
@@ -112,7 +115,11 @@ async function run(
         fetches.map(async (f) => {
           const stored = await querier.select(f.matchers, f.minMs, f.maxMs, ac.signal);
           const prepared = normalizeFetched(stored).map(({ s, key }) => prepare(s, key));
-          for (const n of f.nodes) data.set(n.node, prepared.map((p) => clip(p, n.minMs, n.maxMs)));
+          for (const n of f.nodes)
+            data.set(
+              n.node,
+              prepared.map((p) => clip(p, n.minMs, n.maxMs)),
+            );
         }),
       ),
       aborted,
@@ -180,7 +187,8 @@ function rangeResult(v: Value, ctx: Ctx): QueryResult {
   } else if (v.kind === 'vector') {
     for (const s of v.series) {
       const values: SamplePair[] = [];
-      for (let k = 0; k < s.has.length; k++) if (s.has[k]) values.push(pair(ctx.start + (s.lo + k) * ctx.interval, s.v[k]!));
+      for (let k = 0; k < s.has.length; k++)
+        if (s.has[k]) values.push(pair(ctx.start + (s.lo + k) * ctx.interval, s.v[k]!));
       if (values.length) out.push({ metric: sortLabels(s.labels), values });
     }
     // Prometheus sorts range results by label set (sort.Sort(mat) in execEvalStmt).

@@ -6,7 +6,16 @@ import { dropMetricName } from '../labels.ts';
 import type { Prepared } from './data.ts';
 import { lowerBound, upperBound } from './data.ts';
 import type { Ctx, MatrixValue, RawSeries, ScalarValue, Series, Value, VectorValue } from './values.ts';
-import { SeriesSlab, assertUniqueLabelsets, countPoints, makeCtx, mergeStepwise, newSeries, present, valueAt } from './values.ts';
+import {
+  SeriesSlab,
+  assertUniqueLabelsets,
+  countPoints,
+  makeCtx,
+  mergeStepwise,
+  newSeries,
+  present,
+  valueAt,
+} from './values.ts';
 import { RANGE_FUNCTIONS, type RangeCall } from '../functions/range.ts';
 import { absentLabels, callInstantFunction } from '../functions/instant.ts';
 import { evalAggregate } from './aggregations.ts';

@@ -91,7 +91,10 @@ export function extractSelectors(root: Expr): LabelMatcher[][] {
   const visit = (e: Expr): void => {
     switch (e.type) {
       case 'VectorSelector':
-        seen.set(matchersKey(e.matchers), e.matchers.map((m) => ({ ...m })));
+        seen.set(
+          matchersKey(e.matchers),
+          e.matchers.map((m) => ({ ...m })),
+        );
         return;
       case 'MatrixSelector':
         visit(e.selector);

@@ -20,7 +20,10 @@ describe('rate family (extrapolatedRate)', () => {
   });
 
   it('does not extrapolate a counter below zero', async () => {
-    const c = series({ __name__: 'c' }, Array.from({ length: 17 }, (_, i) => [60_000 + i * 15_000, 10 + i * 15] as [number, number]));
+    const c = series(
+      { __name__: 'c' },
+      Array.from({ length: 17 }, (_, i) => [60_000 + i * 15_000, 10 + i * 15] as [number, number]),
+    );
     // Extrapolation to the start stops at the zero point, 10s before the first sample.
     expect(Number(await value([c], 'increase(c[5m])', 300))).toBeCloseTo(250, 9);
   });
@@ -128,29 +131,96 @@ describe('histogram_quantile (bucketQuantile)', () => {
   });
 
   it('requires a +Inf bucket', async () => {
-    expect(await value(h([['1', 10], ['2', 20]]), 'histogram_quantile(0.5, h_bucket)', 0)).toBe('NaN');
+    expect(
+      await value(
+        h([
+          ['1', 10],
+          ['2', 20],
+        ]),
+        'histogram_quantile(0.5, h_bucket)',
+        0,
+      ),
+    ).toBe('NaN');
   });
 
   it('returns the highest finite bound for ranks in the +Inf bucket', async () => {
-    expect(await value(h([['1', 10], ['+Inf', 20]]), 'histogram_quantile(0.9, h_bucket)', 0)).toBe('1');
+    expect(
+      await value(
+        h([
+          ['1', 10],
+          ['+Inf', 20],
+        ]),
+        'histogram_quantile(0.9, h_bucket)',
+        0,
+      ),
+    ).toBe('1');
   });
 
   it('returns the first bound when it is not positive', async () => {
-    expect(await value(h([['-1', 5], ['1', 10], ['+Inf', 10]]), 'histogram_quantile(0.2, h_bucket)', 0)).toBe('-1');
+    expect(
+      await value(
+        h([
+          ['-1', 5],
+          ['1', 10],
+          ['+Inf', 10],
+        ]),
+        'histogram_quantile(0.2, h_bucket)',
+        0,
+      ),
+    ).toBe('-1');
   });
 
   it('forces monotonic counts and coalesces equal bounds', async () => {
-    expect(await value(h([['1', 10], ['2', 8], ['+Inf', 20]]), 'histogram_quantile(0.5, h_bucket)', 0)).toBe('1');
-    expect(await value(h([['1', 5], ['1.0', 5], ['+Inf', 20]]), 'histogram_quantile(0.5, h_bucket)', 0)).toBe('1');
+    expect(
+      await value(
+        h([
+          ['1', 10],
+          ['2', 8],
+          ['+Inf', 20],
+        ]),
+        'histogram_quantile(0.5, h_bucket)',
+        0,
+      ),
+    ).toBe('1');
+    expect(
+      await value(
+        h([
+          ['1', 5],
+          ['1.0', 5],
+          ['+Inf', 20],
+        ]),
+        'histogram_quantile(0.5, h_bucket)',
+        0,
+      ),
+    ).toBe('1');
   });
 
   it('is NaN without observations or with a single bucket', async () => {
-    expect(await value(h([['1', 0], ['+Inf', 0]]), 'histogram_quantile(0.5, h_bucket)', 0)).toBe('NaN');
+    expect(
+      await value(
+        h([
+          ['1', 0],
+          ['+Inf', 0],
+        ]),
+        'histogram_quantile(0.5, h_bucket)',
+        0,
+      ),
+    ).toBe('NaN');
     expect(await value(h([['+Inf', 3]]), 'histogram_quantile(0.5, h_bucket)', 0)).toBe('NaN');
   });
 
   it('skips unparsable le values and drops le and the name', async () => {
-    const data = [...h([['1', 10], ['+Inf', 10], ['abc', 99]], { job: 'j' }), series({ __name__: 'h_bucket', job: 'k' }, [[0, 1]])];
+    const data = [
+      ...h(
+        [
+          ['1', 10],
+          ['+Inf', 10],
+          ['abc', 99],
+        ],
+        { job: 'j' },
+      ),
+      series({ __name__: 'h_bucket', job: 'k' }, [[0, 1]]),
+    ];
     expect(await instant(data, 'histogram_quantile(0.5, h_bucket)', 0)).toEqual({ '{"job":"j"}': '0.5' });
   });
 
@@ -198,8 +268,16 @@ describe('instant-vector functions', () => {
 
   it('sort puts NaN last in both directions', async () => {
     const order = async (q: string): Promise<string[]> => Object.keys(await instant(g, q, 0));
-    expect(await order('sort(g)')).toEqual(['{"__name__":"g","i":"b"}', '{"__name__":"g","i":"a"}', '{"__name__":"g","i":"c"}']);
-    expect(await order('sort_desc(g)')).toEqual(['{"__name__":"g","i":"a"}', '{"__name__":"g","i":"b"}', '{"__name__":"g","i":"c"}']);
+    expect(await order('sort(g)')).toEqual([
+      '{"__name__":"g","i":"b"}',
+      '{"__name__":"g","i":"a"}',
+      '{"__name__":"g","i":"c"}',
+    ]);
+    expect(await order('sort_desc(g)')).toEqual([
+      '{"__name__":"g","i":"a"}',
+      '{"__name__":"g","i":"b"}',
+      '{"__name__":"g","i":"c"}',
+    ]);
   });
 
   it('scalar is NaN unless there is exactly one element', async () => {
@@ -226,7 +304,9 @@ describe('instant-vector functions', () => {
     expect(await instant(s, 'label_join(m, "d", "-", "b", "a", "missing")', 0)).toEqual({
       '{"__name__":"m","a":"x","b":"y","d":"y-x-"}': '1',
     });
-    expect(await instant(s, 'label_join(m, "d", "-", "missing")', 0)).toEqual({ '{"__name__":"m","a":"x","b":"y"}': '1' });
+    expect(await instant(s, 'label_join(m, "d", "-", "missing")', 0)).toEqual({
+      '{"__name__":"m","a":"x","b":"y"}': '1',
+    });
   });
 
   it('date functions read seconds since the epoch in UTC', async () => {

@@ -185,7 +185,12 @@ function instant(ev: Evaluator, e: Call, ctx: Ctx, args: Value[]): Value {
       const lo = sc(1);
       const hi = sc(2);
       return vector(
-        mapVector(vec(0), dropMetricName, (x, i) => Math.max(lo[i]!, Math.min(hi[i]!, x)), (i) => !(hi[i]! < lo[i]!)),
+        mapVector(
+          vec(0),
+          dropMetricName,
+          (x, i) => Math.max(lo[i]!, Math.min(hi[i]!, x)),
+          (i) => !(hi[i]! < lo[i]!),
+        ),
       );
     }
     case 'clamp_max': {
@@ -303,7 +308,12 @@ function labelReplace(vec: VectorValue, dst: string, repl: string, src: string, 
       delete labels[dst];
       if (res !== '') labels[dst] = res;
     }
-    const out = b.slot(labels, s.lo, spanEnd(s), labels === s.labels ? (s.key ??= labelsKey(labels)) : labelsKey(labels));
+    const out = b.slot(
+      labels,
+      s.lo,
+      spanEnd(s),
+      labels === s.labels ? (s.key ??= labelsKey(labels)) : labelsKey(labels),
+    );
     copyPoints(s, out);
   }
   return b.finish();
@@ -311,7 +321,8 @@ function labelReplace(vec: VectorValue, dst: string, repl: string, src: string, 
 
 // follows funcLabelJoin
 function labelJoin(vec: VectorValue, dst: string, sep: string, srcs: string[]): Series[] {
-  for (const src of srcs) if (!isValidLabelName(src)) throw execError(`invalid source label name in label_join(): ${src}`);
+  for (const src of srcs)
+    if (!isValidLabelName(src)) throw execError(`invalid source label name in label_join(): ${src}`);
   if (!isValidLabelName(dst)) throw execError(`invalid destination label name in label_join(): ${dst}`);
   const b = new OutputBuilder();
   for (const s of vec.series) {

@@ -47,7 +47,8 @@ function extrapolatedRate(c: RangeCall, isCounter: boolean, isRate: boolean): nu
   }
   const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
   let extrapolateToInterval = sampledInterval;
-  extrapolateToInterval += durationToStart < extrapolationThreshold ? durationToStart : averageDurationBetweenSamples / 2;
+  extrapolateToInterval +=
+    durationToStart < extrapolationThreshold ? durationToStart : averageDurationBetweenSamples / 2;
   extrapolateToInterval += durationToEnd < extrapolationThreshold ? durationToEnd : averageDurationBetweenSamples / 2;
   let factor = extrapolateToInterval / sampledInterval;
   if (isRate) factor /= c.rangeMs / 1000;
@@ -71,7 +72,14 @@ function instantValue(c: RangeCall, isRate: boolean): number | null {
 function linearRegression(c: RangeCall, interceptTime: number): [number, number] {
   const { t, v, lo, hi } = c;
   let n = 0;
-  let sumX = 0, cX = 0, sumY = 0, cY = 0, sumXY = 0, cXY = 0, sumX2 = 0, cX2 = 0;
+  let sumX = 0,
+    cX = 0,
+    sumY = 0,
+    cY = 0,
+    sumXY = 0,
+    cXY = 0,
+    sumX2 = 0,
+    cX2 = 0;
   const initY = v[lo]!;
   let constY = true;
   for (let i = lo; i < hi; i++) {
@@ -101,7 +109,9 @@ function linearRegression(c: RangeCall, interceptTime: number): [number, number]
 
 function avgOverTime(c: RangeCall): number {
   const { v, lo, hi } = c;
-  let mean = 0, comp = 0, count = 0;
+  let mean = 0,
+    comp = 0,
+    count = 0;
   for (let i = lo; i < hi; i++) {
     const x = v[i]!;
     count++;
@@ -117,14 +127,19 @@ function avgOverTime(c: RangeCall): number {
 
 function sumOverTime(c: RangeCall): number {
   const { v, lo, hi } = c;
-  let sum = 0, comp = 0;
+  let sum = 0,
+    comp = 0;
   for (let i = lo; i < hi; i++) [sum, comp] = kahanInc(v[i]!, sum, comp);
   return sum === Infinity || sum === -Infinity ? sum : sum + comp;
 }
 
 function variance(c: RangeCall): number {
   const { v, lo, hi } = c;
-  let count = 0, mean = 0, cMean = 0, aux = 0, cAux = 0;
+  let count = 0,
+    mean = 0,
+    cMean = 0,
+    aux = 0,
+    cAux = 0;
   for (let i = lo; i < hi; i++) {
     const x = v[i]!;
     count++;

@@ -76,7 +76,8 @@ export function checkAST(root: Expr): CheckError[] {
           if (m.labels.length > 0) add(e, 'vector matching only allowed between instant vectors');
           e.matching = null;
         } else if (m && isSetOp(e.op)) {
-          if (m.card === 'one-to-many' || m.card === 'many-to-one') add(e, `no grouping allowed for "${e.op}" operation`);
+          if (m.card === 'one-to-many' || m.card === 'many-to-one')
+            add(e, `no grouping allowed for "${e.op}" operation`);
         }
         if ((lt === 'scalar' || rt === 'scalar') && isSetOp(e.op))
           add(e, `set operator "${e.op}" not allowed in binary scalar expression`);
@@ -91,7 +92,8 @@ export function checkAST(root: Expr): CheckError[] {
             add(e, `expected ${nargs} argument(s) in call to "${fn.name}", got ${e.args.length}`);
         } else {
           const na = nargs - 1;
-          if (na > e.args.length) add(e, `expected at least ${na} argument(s) in call to "${fn.name}", got ${e.args.length}`);
+          if (na > e.args.length)
+            add(e, `expected at least ${na} argument(s) in call to "${fn.name}", got ${e.args.length}`);
           else if (fn.variadic > 0 && na + fn.variadic < e.args.length)
             add(e, `expected at most ${na + fn.variadic} argument(s) in call to "${fn.name}", got ${e.args.length}`);
         }
@@ -108,7 +110,10 @@ export function checkAST(root: Expr): CheckError[] {
         check(e.expr);
         const t = exprType(e.expr);
         if (t !== 'scalar' && t !== 'vector')
-          add(e, `unary expression only allowed on expressions of type scalar or instant vector, got "${documentedType(t)}"`);
+          add(
+            e,
+            `unary expression only allowed on expressions of type scalar or instant vector, got "${documentedType(t)}"`,
+          );
         return;
       }
       case 'SubqueryExpr': {

@@ -20,15 +20,58 @@ const def = (name: string, argTypes: ValueType[], returnType: ValueType, variadi
 };
 
 for (const name of [
-  'abs', 'ceil', 'floor', 'exp', 'sqrt', 'ln', 'log2', 'log10', 'sgn', 'deg', 'rad',
-  'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh',
-  'absent', 'sort', 'sort_desc', 'timestamp', 'histogram_count', 'histogram_sum',
-]) def(name, [v], v);
+  'abs',
+  'ceil',
+  'floor',
+  'exp',
+  'sqrt',
+  'ln',
+  'log2',
+  'log10',
+  'sgn',
+  'deg',
+  'rad',
+  'sin',
+  'cos',
+  'tan',
+  'asin',
+  'acos',
+  'atan',
+  'sinh',
+  'cosh',
+  'tanh',
+  'asinh',
+  'acosh',
+  'atanh',
+  'absent',
+  'sort',
+  'sort_desc',
+  'timestamp',
+  'histogram_count',
+  'histogram_sum',
+])
+  def(name, [v], v);
 for (const name of [
-  'rate', 'increase', 'delta', 'irate', 'idelta', 'deriv', 'changes', 'resets',
-  'avg_over_time', 'sum_over_time', 'min_over_time', 'max_over_time', 'count_over_time', 'last_over_time',
-  'stddev_over_time', 'stdvar_over_time', 'present_over_time', 'absent_over_time',
-]) def(name, [m], v);
+  'rate',
+  'increase',
+  'delta',
+  'irate',
+  'idelta',
+  'deriv',
+  'changes',
+  'resets',
+  'avg_over_time',
+  'sum_over_time',
+  'min_over_time',
+  'max_over_time',
+  'count_over_time',
+  'last_over_time',
+  'stddev_over_time',
+  'stdvar_over_time',
+  'present_over_time',
+  'absent_over_time',
+])
+  def(name, [m], v);
 for (const name of ['days_in_month', 'day_of_month', 'day_of_week', 'day_of_year', 'hour', 'minute', 'month', 'year'])
   def(name, [v], v, 1);
 def('clamp', [v, s, s], v);
@@ -54,6 +97,15 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionDef> = new Map(defs.map((d) 
  * (prometheus/promql/functions.go AtModifierUnsafeFunctions): they are never evaluated once for all steps.
  */
 export const AT_MODIFIER_UNSAFE = new Set([
-  'days_in_month', 'day_of_month', 'day_of_week', 'day_of_year', 'hour', 'minute', 'month', 'year',
-  'predict_linear', 'time', 'timestamp',
+  'days_in_month',
+  'day_of_month',
+  'day_of_week',
+  'day_of_year',
+  'hour',
+  'minute',
+  'month',
+  'year',
+  'predict_linear',
+  'time',
+  'timestamp',
 ]);

@@ -24,7 +24,8 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-export const isDurationText = (text: string): boolean => /[a-z]$/i.test(text) && DURATION_RE.test(text) && !/^(inf|nan)$/i.test(text);
+export const isDurationText = (text: string): boolean =>
+  /[a-z]$/i.test(text) && DURATION_RE.test(text) && !/^(inf|nan)$/i.test(text);
 
 /**
  * A PromQL number token. Follows parseNumber in promql/parser/lex.go: strconv.ParseInt(s, 0, 64) first
@@ -71,7 +72,7 @@ export function unquote(text: string): string {
   const pushCodePoint = (cp: number): void => {
     for (const b of enc.encode(String.fromCodePoint(cp))) bytes.push(b);
   };
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     const c = body[i]!;
     if (c !== '\\') {
       const cp = body.codePointAt(i)!;

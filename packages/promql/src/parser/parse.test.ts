@@ -66,7 +66,10 @@ describe('semantic checks of the Prometheus parser', () => {
     ['rate(x[5m])[1m]', 'ranges only allowed for vector selectors'],
     ['x offset 5m[5m]', 'no offset modifiers allowed before range'],
     ['x @ 1 [5m]', 'no @ modifiers allowed before range'],
-    ['sum(x) offset 5m', 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery'],
+    [
+      'sum(x) offset 5m',
+      'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery',
+    ],
     ['(x) @ 5', '@ modifier must be preceded by an instant vector selector or range vector selector or a subquery'],
     ['x offset 5m offset 1m', 'offset may not be set multiple times'],
     ['x @ 1 @ 2', '@ <timestamp> may not be set multiple times'],
@@ -208,7 +211,9 @@ describe('AST', () => {
 
 describe('extractSelectors', () => {
   it('lists every distinct selector once', () => {
-    const sel = extractSelectors(ok('sum(rate(a{x="1"}[5m])) / sum(rate(a{x="1"}[5m] offset 1h)) + b @ 5 or max_over_time(c[5m:])'));
+    const sel = extractSelectors(
+      ok('sum(rate(a{x="1"}[5m])) / sum(rate(a{x="1"}[5m] offset 1h)) + b @ 5 or max_over_time(c[5m:])'),
+    );
     expect(sel).toEqual([
       [
         { name: 'x', type: '=', value: '1' },

@@ -150,7 +150,18 @@ const BINARY_OPS: Record<string, BinaryOp> = {
 const MATCH_OPS: Record<string, MatchType> = { EqlSingle: '=', Neq: '!=', EqlRegex: '=~', NeqRegex: '!~' };
 
 const AGGREGATE_OPS = new Set<AggregateOp>([
-  'sum', 'avg', 'min', 'max', 'count', 'group', 'stddev', 'stdvar', 'topk', 'bottomk', 'quantile', 'count_values',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'count',
+  'group',
+  'stddev',
+  'stdvar',
+  'topk',
+  'bottomk',
+  'quantile',
+  'count_values',
 ]);
 const PARAM_AGGREGATES = new Set<AggregateOp>(['topk', 'bottomk', 'quantile', 'count_values']);
 
@@ -225,7 +236,8 @@ class Converter {
         const op = this.text(n.getChild('UnaryOp')!) as '+' | '-';
         const inner = this.expr(this.exprKids(n)[0]!);
         // Prometheus folds a sign into a number literal rather than keeping a unary node.
-        if (inner.type === 'NumberLiteral') return { type: 'NumberLiteral', value: op === '-' ? -inner.value : inner.value, pos };
+        if (inner.type === 'NumberLiteral')
+          return { type: 'NumberLiteral', value: op === '-' ? -inner.value : inner.value, pos };
         return { type: 'UnaryExpr', op, expr: inner, pos };
       }
       case 'AnchoredExpr':
@@ -257,7 +269,10 @@ class Converter {
               compileAnchored(value);
             } catch (err) {
               if (err instanceof RegexError)
-                fail(posOf(c), `error parsing regexp: ${err.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`);
+                fail(
+                  posOf(c),
+                  `error parsing regexp: ${err.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`,
+                );
               throw err;
             }
           }
@@ -370,7 +385,15 @@ class Converter {
     const durs = n.getChildren('DurationExpr');
     const rangeMs = this.positiveDuration(durs[0]!);
     const stepMs = durs[1] ? this.positiveDuration(durs[1]) : 0;
-    return this.postfix(n, (inner, pos) => ({ type: 'SubqueryExpr', expr: inner, rangeMs, stepMs, offsetMs: 0, at: null, pos }));
+    return this.postfix(n, (inner, pos) => ({
+      type: 'SubqueryExpr',
+      expr: inner,
+      rangeMs,
+      stepMs,
+      offsetMs: 0,
+      at: null,
+      pos,
+    }));
   }
 
   // follows addOffset in prometheus/promql/parser/parse.go
@@ -404,7 +427,10 @@ class Converter {
       const numNode = n.getChild('NumberDurationLiteral')!;
       const ts = this.number(numNode);
       if (!Number.isFinite(ts) || ts >= 9223372036854775807 || ts <= -9223372036854775808)
-        fail(posOf(n), `timestamp out of bounds for @ modifier: ${Number.isFinite(ts) ? ts.toFixed(6) : formatFloat(ts)}`);
+        fail(
+          posOf(n),
+          `timestamp out of bounds for @ modifier: ${Number.isFinite(ts) ? ts.toFixed(6) : formatFloat(ts)}`,
+        );
       at = { kind: 'time', ms: roundHalfAway(ts * 1000) };
     }
     return this.postfix(n, (inner, pos) => {

@@ -1,7 +1,15 @@
 // One fetch wrapper for every call: typed results, one error type that keeps what the server said
 // (our `{error}` bodies and Prometheus' `{status:"error", error, errors:[{from,to,message}]}`), and
 // aborts, so a newer request always wins over a slower older one.
-import type { LogsResponse, OperationStatsResponse, PromExemplarGroup, PromSeries, ServiceStatsResponse, TraceResponse, TraceSummary } from './types.ts';
+import type {
+  LogsResponse,
+  OperationStatsResponse,
+  PromExemplarGroup,
+  PromSeries,
+  ServiceStatsResponse,
+  TraceResponse,
+  TraceSummary,
+} from './types.ts';
 
 export interface ParseDiagnostic {
   from: number;
@@ -48,7 +56,11 @@ export function setUnauthorizedHandler(fn: () => void): void {
 export async function getJson<T>(path: string, signal?: AbortSignal, init: RequestInit = {}): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(path, { signal, ...init, headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+    res = await fetch(path, {
+      signal,
+      ...init,
+      headers: { accept: 'application/json', ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    });
   } catch (e) {
     if (isAbort(e)) throw e;
     throw new ApiError(0, 'the server did not answer: is pivot running?', path);
@@ -63,7 +75,12 @@ export async function getJson<T>(path: string, signal?: AbortSignal, init: Reque
   if (!res.ok) {
     if (res.status === 401 && !path.startsWith('/api/auth/')) onUnauthorized?.();
     const b = (body ?? {}) as { error?: string; errors?: ParseDiagnostic[] };
-    throw new ApiError(res.status, b.error ?? (text.slice(0, 200) || res.statusText), path, Array.isArray(b.errors) ? b.errors : []);
+    throw new ApiError(
+      res.status,
+      b.error ?? (text.slice(0, 200) || res.statusText),
+      path,
+      Array.isArray(b.errors) ? b.errors : [],
+    );
   }
   if (body === undefined) {
     if (res.status === 204) return undefined as T;
@@ -83,23 +100,34 @@ async function prom<T>(path: string, signal?: AbortSignal): Promise<T> {
 
 export const api = {
   trace: (id: string, signal?: AbortSignal) => getJson<TraceResponse>(`/api/traces/${encodeURIComponent(id)}`, signal),
-  searchTraces: (params: Params, signal?: AbortSignal) => getJson<{ traces: TraceSummary[] }>(`/api/traces${query(params)}`, signal),
+  searchTraces: (params: Params, signal?: AbortSignal) =>
+    getJson<{ traces: TraceSummary[] }>(`/api/traces${query(params)}`, signal),
   services: (signal?: AbortSignal) => getJson<{ services: string[] }>('/api/services', signal),
   operations: (service: string, signal?: AbortSignal) =>
-    getJson<{ operations: { name: string; kind: string }[] }>(`/api/services/${encodeURIComponent(service)}/operations`, signal),
-  serviceStats: (params: Params, signal?: AbortSignal) => getJson<ServiceStatsResponse>(`/api/services/stats${query(params)}`, signal),
+    getJson<{ operations: { name: string; kind: string }[] }>(
+      `/api/services/${encodeURIComponent(service)}/operations`,
+      signal,
+    ),
+  serviceStats: (params: Params, signal?: AbortSignal) =>
+    getJson<ServiceStatsResponse>(`/api/services/stats${query(params)}`, signal),
   operationStats: (service: string, params: Params, signal?: AbortSignal) =>
     getJson<OperationStatsResponse>(`/api/services/${encodeURIComponent(service)}/stats${query(params)}`, signal),
 
-  traceLogs: (id: string, signal?: AbortSignal) => getJson<LogsResponse>(`/api/traces/${encodeURIComponent(id)}/logs`, signal),
+  traceLogs: (id: string, signal?: AbortSignal) =>
+    getJson<LogsResponse>(`/api/traces/${encodeURIComponent(id)}/logs`, signal),
   logs: (params: Params, signal?: AbortSignal) => getJson<LogsResponse>(`/api/logs${query(params)}`, signal),
   logStats: (params: Params, signal?: AbortSignal) => getJson<unknown>(`/api/logs/stats${query(params)}`, signal),
 
   queryRange: (q: string, startS: number, endS: number, stepS: number, signal?: AbortSignal) =>
-    prom<{ resultType: string; result: PromSeries[] }>(`/api/v1/query_range${query({ query: q, start: startS, end: endS, step: stepS })}`, signal),
+    prom<{ resultType: string; result: PromSeries[] }>(
+      `/api/v1/query_range${query({ query: q, start: startS, end: endS, step: stepS })}`,
+      signal,
+    ),
   exemplars: (q: string, startS: number, endS: number, signal?: AbortSignal) =>
     prom<PromExemplarGroup[]>(`/api/v1/query_exemplars${query({ query: q, start: startS, end: endS })}`, signal),
   labels: (signal?: AbortSignal) => prom<string[]>('/api/v1/labels', signal),
-  labelValues: (name: string, signal?: AbortSignal) => prom<string[]>(`/api/v1/label/${encodeURIComponent(name)}/values`, signal),
-  metadata: (signal?: AbortSignal) => prom<Record<string, { type: string; help: string; unit: string }[]>>('/api/v1/metadata', signal),
+  labelValues: (name: string, signal?: AbortSignal) =>
+    prom<string[]>(`/api/v1/label/${encodeURIComponent(name)}/values`, signal),
+  metadata: (signal?: AbortSignal) =>
+    prom<Record<string, { type: string; help: string; unit: string }[]>>('/api/v1/metadata', signal),
 };

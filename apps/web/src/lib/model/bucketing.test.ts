@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { autoStepSeconds, bucketIndex, countByBucket, logBucketBounds, logBucketOf, logHistogram, makeBuckets, niceStepMs, stackByBucket, stackMax } from './bucketing.ts';
+import {
+  autoStepSeconds,
+  bucketIndex,
+  countByBucket,
+  logBucketBounds,
+  logBucketOf,
+  logHistogram,
+  makeBuckets,
+  niceStepMs,
+  stackByBucket,
+  stackMax,
+} from './bucketing.ts';
 
 describe('bucketing', () => {
   it('picks the smallest nice step that fits the bucket budget', () => {
@@ -23,7 +34,18 @@ describe('bucketing', () => {
 
   it('stacks by group with the given order first', () => {
     const b = makeBuckets(0, 20, 10);
-    const stack = stackByBucket(b, [{ t: 1, g: 'ERROR' }, { t: 2, g: 'INFO' }, { t: 15, g: 'INFO' }, { t: 16, g: 'DEBUG' }], (x) => x.t, (x) => x.g, ['ERROR', 'WARN', 'INFO']);
+    const stack = stackByBucket(
+      b,
+      [
+        { t: 1, g: 'ERROR' },
+        { t: 2, g: 'INFO' },
+        { t: 15, g: 'INFO' },
+        { t: 16, g: 'DEBUG' },
+      ],
+      (x) => x.t,
+      (x) => x.g,
+      ['ERROR', 'WARN', 'INFO'],
+    );
     expect([...stack.keys()]).toEqual(['ERROR', 'WARN', 'INFO', 'DEBUG']);
     expect(stack.get('INFO')).toEqual([1, 1]);
     expect(stack.get('WARN')).toEqual([0, 0]);

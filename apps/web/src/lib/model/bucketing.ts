@@ -1,8 +1,8 @@
 // Time bucketing for histograms and sparklines: step choice, counting, and stacking by group.
 
 const NICE_STEPS_MS = [
-  1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000,
-  10_800_000, 21_600_000, 43_200_000, 86_400_000, 172_800_000, 604_800_000,
+  1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000,
+  7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000, 172_800_000, 604_800_000,
 ];
 
 /** The smallest "nice" step (1s, 5s, 1m, 5m, 1h, …) that splits the range into at most `maxBuckets`. */
@@ -50,7 +50,13 @@ export function countByBucket(b: Buckets, timesMs: Iterable<number>): number[] {
 }
 
 /** Counts per bucket per group (e.g. severity), groups in the order given, then any others. */
-export function stackByBucket<T>(b: Buckets, items: Iterable<T>, timeMs: (x: T) => number, group: (x: T) => string, order: readonly string[] = []): Map<string, number[]> {
+export function stackByBucket<T>(
+  b: Buckets,
+  items: Iterable<T>,
+  timeMs: (x: T) => number,
+  group: (x: T) => string,
+  order: readonly string[] = [],
+): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const g of order) out.set(g, new Array<number>(b.starts.length).fill(0));
   for (const x of items) {

@@ -1,5 +1,18 @@
 // Service colours: stable for a service name across pages and reloads, distinct for the first few.
-const PALETTE = ['#4e9af1', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#86bcb6', '#d37295', '#a0cbe8'];
+const PALETTE = [
+  '#4e9af1',
+  '#f28e2b',
+  '#59a14f',
+  '#e15759',
+  '#b07aa1',
+  '#76b7b2',
+  '#edc948',
+  '#ff9da7',
+  '#9c755f',
+  '#86bcb6',
+  '#d37295',
+  '#a0cbe8',
+];
 
 function hash(s: string): number {
   let h = 2166136261;

@@ -10,7 +10,12 @@ const ids = (tree: ReturnType<typeof buildSpanTree>, segs: ReturnType<typeof cri
 describe('criticalPath', () => {
   it('follows sequential calls and the parent between them', () => {
     // root 0…100 calls a (10…40) then b (40…90); b calls c (50…80).
-    const tree = buildSpanTree([span('root', null, 0, 100), span('a', 'root', 10, 30), span('b', 'root', 40, 50), span('c', 'b', 50, 30)]);
+    const tree = buildSpanTree([
+      span('root', null, 0, 100),
+      span('a', 'root', 10, 30),
+      span('b', 'root', 40, 50),
+      span('c', 'b', 50, 30),
+    ]);
     expect(ids(tree, criticalPath(tree))).toEqual([
       ['root', 0, 10],
       ['a', 10, 40],
@@ -22,7 +27,11 @@ describe('criticalPath', () => {
   });
 
   it('takes the last-finishing of parallel children', () => {
-    const tree = buildSpanTree([span('root', null, 0, 100), span('fast', 'root', 10, 20), span('slow', 'root', 10, 70)]);
+    const tree = buildSpanTree([
+      span('root', null, 0, 100),
+      span('fast', 'root', 10, 20),
+      span('slow', 'root', 10, 70),
+    ]);
     expect(ids(tree, criticalPath(tree))).toEqual([
       ['root', 0, 10],
       ['slow', 10, 80],
@@ -49,7 +58,9 @@ describe('criticalPath', () => {
     const forest = fc.array(fc.tuple(fc.nat(), fc.nat(100), fc.nat(100)), { minLength: 1, maxLength: 40 });
     fc.assert(
       fc.property(forest, (rows) => {
-        const spans = rows.map(([p, start, dur], i) => span(`s${i}`, i === 0 ? null : `s${p % i}`, i === 0 ? 0 : start, i === 0 ? 200 : dur));
+        const spans = rows.map(([p, start, dur], i) =>
+          span(`s${i}`, i === 0 ? null : `s${p % i}`, i === 0 ? 0 : start, i === 0 ? 200 : dur),
+        );
         const tree = buildSpanTree(spans);
         const segs = criticalPath(tree);
         const root = tree.nodes[0]!;
@@ -69,7 +80,9 @@ describe('criticalPath', () => {
   });
 
   it('walks a 10,000-deep chain without overflowing the stack', () => {
-    const spans = Array.from({ length: 10_000 }, (_, i) => span(`s${i}`, i ? `s${i - 1}` : null, i * 0.01, 200 - i * 0.02));
+    const spans = Array.from({ length: 10_000 }, (_, i) =>
+      span(`s${i}`, i ? `s${i - 1}` : null, i * 0.01, 200 - i * 0.02),
+    );
     const tree = buildSpanTree(spans);
     expect(criticalPath(tree).length).toBeGreaterThan(10_000);
   });

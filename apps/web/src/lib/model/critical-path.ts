@@ -30,7 +30,9 @@ export function criticalPath(tree: SpanTree, root?: number): CriticalSegment[] {
     clippedEnd[n.index] = p >= 0 ? Math.min(n.end, clippedEnd[p]!) : n.end;
   }
   const kidsByEnd = (i: number): number[] =>
-    tree.nodes[i]!.children.filter((c) => clippedEnd[c]! >= clippedStart[c]! && clippedStart[c]! <= clippedEnd[i]!).sort((a, b) => clippedEnd[b]! - clippedEnd[a]!);
+    tree.nodes[i]!.children.filter(
+      (c) => clippedEnd[c]! >= clippedStart[c]! && clippedStart[c]! <= clippedEnd[i]!,
+    ).sort((a, b) => clippedEnd[b]! - clippedEnd[a]!);
   const sortedKids = new Map<number, number[]>();
   const kidsOf = (i: number) => {
     let k = sortedKids.get(i);
@@ -48,7 +50,8 @@ export function criticalPath(tree: SpanTree, root?: number): CriticalSegment[] {
     // A child that ended exactly where the next one started (sequential calls) counts; a zero-length
     // one at that instant does not, so the walk always moves back in time and ends.
     const b = before;
-    const last = b === undefined ? kids[0] : kids.find((c) => clippedEnd[c]! < b || (clippedEnd[c] === b && clippedStart[c]! < b));
+    const last =
+      b === undefined ? kids[0] : kids.find((c) => clippedEnd[c]! < b || (clippedEnd[c] === b && clippedStart[c]! < b));
     if (last !== undefined) {
       const s = clippedEnd[last]!;
       if (s < sectionEnd) out.push({ node: current, start: nanos(s), end: nanos(sectionEnd) });

@@ -3,7 +3,14 @@ import type { LogRecord } from '../api/types.ts';
 import { bodyText, compareNs, logsBySpan, mergeNewestFirst, severityOf } from './logs.ts';
 
 const log = (t: string, body: string, spanId: string | null = null, sev = 9): LogRecord => ({
-  timeUnixNano: t, severityNumber: sev, severityText: '', body, attributes: {}, traceId: null, spanId, service: 's',
+  timeUnixNano: t,
+  severityNumber: sev,
+  severityText: '',
+  body,
+  attributes: {},
+  traceId: null,
+  spanId,
+  service: 's',
 });
 
 describe('logs', () => {

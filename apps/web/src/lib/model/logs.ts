@@ -24,7 +24,15 @@ export function severityOf(log: Pick<LogRecord, 'severityNumber' | 'severityText
 }
 
 /** The lowest severity number of a level, for the API's severity filter. */
-export const SEVERITY_MIN_NUMBER: Record<Severity, number> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17, FATAL: 21, UNSPECIFIED: 0 };
+export const SEVERITY_MIN_NUMBER: Record<Severity, number> = {
+  TRACE: 1,
+  DEBUG: 5,
+  INFO: 9,
+  WARN: 13,
+  ERROR: 17,
+  FATAL: 21,
+  UNSPECIFIED: 0,
+};
 
 export function bodyText(body: LogRecord['body']): string {
   if (typeof body === 'string') return body;
@@ -50,7 +58,11 @@ export function logKey(l: LogRecord): string {
 }
 
 /** Merges newer records in front of a newest-first list without duplicates. */
-export function mergeNewestFirst(existing: readonly LogRecord[], incoming: readonly LogRecord[], max = 5000): LogRecord[] {
+export function mergeNewestFirst(
+  existing: readonly LogRecord[],
+  incoming: readonly LogRecord[],
+  max = 5000,
+): LogRecord[] {
   const seen = new Set(existing.map(logKey));
   const fresh = incoming.filter((l) => !seen.has(logKey(l)));
   fresh.sort((a, b) => compareNs(b.timeUnixNano, a.timeUnixNano));

@@ -1,6 +1,13 @@
 import type { PromExemplarGroup } from '../api/types.ts';
 import { describe, expect, it } from 'vitest';
-import { alignMatrix, exemplarsInWindow, flattenExemplars, sampleValue, seriesName, spanFilterFromLabels } from './promql-series.ts';
+import {
+  alignMatrix,
+  exemplarsInWindow,
+  flattenExemplars,
+  sampleValue,
+  seriesName,
+  spanFilterFromLabels,
+} from './promql-series.ts';
 
 describe('PromQL results for the chart', () => {
   it('names series as Prometheus prints them', () => {
@@ -11,11 +18,26 @@ describe('PromQL results for the chart', () => {
 
   it('aligns series on one time axis with gaps as null', () => {
     const a = alignMatrix([
-      { metric: { a: '1' }, values: [[10, '1'], [20, '2']] },
-      { metric: { a: '2' }, values: [[20, '5'], [30, 'NaN']] },
+      {
+        metric: { a: '1' },
+        values: [
+          [10, '1'],
+          [20, '2'],
+        ],
+      },
+      {
+        metric: { a: '2' },
+        values: [
+          [20, '5'],
+          [30, 'NaN'],
+        ],
+      },
     ]);
     expect(a.xs).toEqual([10, 20, 30]);
-    expect(a.ys).toEqual([[1, 2, null], [null, 5, null]]);
+    expect(a.ys).toEqual([
+      [1, 2, null],
+      [null, 5, null],
+    ]);
     expect(a.names).toEqual(['{a="1"}', '{a="2"}']);
     expect(sampleValue('+Inf')).toBeNull();
   });
@@ -29,23 +51,46 @@ describe('PromQL results for the chart', () => {
         { labels: { other: 'x' }, value: '5', timestamp: 106 },
       ],
     },
-    { seriesLabels: { __name__: 'h_bucket', le: '+Inf' }, exemplars: [{ labels: { trace_id: 'aa' }, value: '1.5', timestamp: 101 }, { labels: { trace_id: 'cc' }, value: '3', timestamp: 300 }] },
+    {
+      seriesLabels: { __name__: 'h_bucket', le: '+Inf' },
+      exemplars: [
+        { labels: { trace_id: 'aa' }, value: '1.5', timestamp: 101 },
+        { labels: { trace_id: 'cc' }, value: '3', timestamp: 300 },
+      ],
+    },
   ];
 
   it('flattens exemplars that carry a trace ID, in time order', () => {
     const pts = flattenExemplars(groups);
-    expect(pts.map((p) => [p.t, p.traceId])).toEqual([[100, 'aa'], [101, 'aa'], [105, 'bb'], [300, 'cc']]);
+    expect(pts.map((p) => [p.t, p.traceId])).toEqual([
+      [100, 'aa'],
+      [101, 'aa'],
+      [105, 'bb'],
+      [300, 'cc'],
+    ]);
     expect(pts[0]!.spanId).toBe('s1');
   });
 
   it('lists one exemplar per trace in a window, slowest first', () => {
     const w = exemplarsInWindow(flattenExemplars(groups), 100, 200);
-    expect(w.map((p) => [p.traceId, p.value])).toEqual([['aa', 1.5], ['bb', 0.2]]);
+    expect(w.map((p) => [p.traceId, p.value])).toEqual([
+      ['aa', 1.5],
+      ['bb', 0.2],
+    ]);
   });
 
   it('maps service/job and route labels to a span search, using values common to all series', () => {
-    expect(spanFilterFromLabels([{ job: 'prod/checkout', route: '/pay' }])).toEqual({ service: 'checkout', route: '/pay', from: ['job="prod/checkout" → service', 'route="/pay" → http.route'] });
-    expect(spanFilterFromLabels([{ service: 'a', job: 'j', route: '/x' }, { service: 'a', job: 'j', route: '/y' }])).toEqual({ service: 'a', from: ['service="a" → service'] });
+    expect(spanFilterFromLabels([{ job: 'prod/checkout', route: '/pay' }])).toEqual({
+      service: 'checkout',
+      route: '/pay',
+      from: ['job="prod/checkout" → service', 'route="/pay" → http.route'],
+    });
+    expect(
+      spanFilterFromLabels([
+        { service: 'a', job: 'j', route: '/x' },
+        { service: 'a', job: 'j', route: '/y' },
+      ]),
+    ).toEqual({ service: 'a', from: ['service="a" → service'] });
     expect(spanFilterFromLabels([])).toEqual({ from: [] });
   });
 });

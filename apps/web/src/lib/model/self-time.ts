@@ -48,7 +48,8 @@ export function selfTimeByService(tree: SpanTree): ServiceTime[] {
     const t = self[n.index]!;
     total += t;
     let row = by.get(n.span.service);
-    if (!row) by.set(n.span.service, (row = { service: n.span.service, selfTime: nanos(0), fraction: 0, spans: 0, errors: 0 }));
+    if (!row)
+      by.set(n.span.service, (row = { service: n.span.service, selfTime: nanos(0), fraction: 0, spans: 0, errors: 0 }));
     row.selfTime = nanos(row.selfTime + t);
     row.spans++;
     if (n.isError) row.errors++;

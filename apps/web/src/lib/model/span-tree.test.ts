@@ -26,14 +26,26 @@ describe('buildSpanTree', () => {
   });
 
   it('keeps spans whose parent is missing as orphan roots, and spans in a parent cycle', () => {
-    const tree = buildSpanTree([span('a', null, 0, 10), span('x', 'missing', 5, 1), span('p', 'q', 1, 1), span('q', 'p', 2, 1)]);
+    const tree = buildSpanTree([
+      span('a', null, 0, 10),
+      span('x', 'missing', 5, 1),
+      span('p', 'q', 1, 1),
+      span('q', 'p', 2, 1),
+    ]);
     expect(tree.nodes).toHaveLength(4);
-    expect(tree.nodes.filter((n) => n.orphan).map((n) => n.span.spanId).sort()).toEqual(['p', 'x']);
+    expect(
+      tree.nodes
+        .filter((n) => n.orphan)
+        .map((n) => n.span.spanId)
+        .sort(),
+    ).toEqual(['p', 'x']);
     expect(tree.roots).toHaveLength(3);
   });
 
   it('handles a 10,000-deep chain without recursion', () => {
-    const spans = Array.from({ length: 10_000 }, (_, i) => span(`s${i}`, i ? `s${i - 1}` : null, i * 0.01, 200 - i * 0.01));
+    const spans = Array.from({ length: 10_000 }, (_, i) =>
+      span(`s${i}`, i ? `s${i - 1}` : null, i * 0.01, 200 - i * 0.01),
+    );
     const tree = buildSpanTree(spans);
     expect(tree.maxDepth).toBe(9_999);
     expect(tree.nodes[0]!.descendants).toBe(9_999);
@@ -46,7 +58,12 @@ describe('buildSpanTree', () => {
 });
 
 describe('visibleRows', () => {
-  const tree = buildSpanTree([span('a', null, 0, 100), span('b', 'a', 1, 10), span('c', 'b', 2, 1), span('d', 'a', 20, 10)]);
+  const tree = buildSpanTree([
+    span('a', null, 0, 100),
+    span('b', 'a', 1, 10),
+    span('c', 'b', 2, 1),
+    span('d', 'a', 20, 10),
+  ]);
   it('shows everything when nothing is collapsed', () => {
     expect([...visibleRows(tree, new Set())]).toEqual([0, 1, 2, 3]);
   });
@@ -57,14 +74,20 @@ describe('visibleRows', () => {
 
   it('for any tree: subtrees are contiguous, and collapsing a node hides exactly its descendants', () => {
     // Random forests: span i's parent is one of the spans before it, or none.
-    const forest = fc.array(fc.tuple(fc.nat(), fc.boolean(), fc.nat(1000), fc.nat(1000)), { minLength: 1, maxLength: 60 });
+    const forest = fc.array(fc.tuple(fc.nat(), fc.boolean(), fc.nat(1000), fc.nat(1000)), {
+      minLength: 1,
+      maxLength: 60,
+    });
     fc.assert(
       fc.property(forest, fc.nat(), (rows, pick) => {
-        const spans = rows.map(([p, root, start, dur], i) => span(`s${i}`, root || i === 0 ? null : `s${p % i}`, start, dur));
+        const spans = rows.map(([p, root, start, dur], i) =>
+          span(`s${i}`, root || i === 0 ? null : `s${p % i}`, start, dur),
+        );
         const t = buildSpanTree(spans);
         expect(t.nodes).toHaveLength(spans.length);
         for (const n of t.nodes) {
-          for (let j = n.index + 1; j <= n.index + n.descendants; j++) expect(t.nodes[j]!.depth).toBeGreaterThan(n.depth);
+          for (let j = n.index + 1; j <= n.index + n.descendants; j++)
+            expect(t.nodes[j]!.depth).toBeGreaterThan(n.depth);
           for (const c of n.children) expect(t.nodes[c]!.parent).toBe(n.index);
         }
         const target = pick % t.nodes.length;

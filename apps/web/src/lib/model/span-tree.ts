@@ -54,7 +54,8 @@ interface Pending<S> {
 }
 
 export function buildSpanTree<S extends SpanLike>(spans: readonly S[]): SpanTree<S> {
-  if (spans.length === 0) return { nodes: [], roots: [], byId: new Map(), traceStartNs: 0n, duration: nanos(0), services: [], maxDepth: 0 };
+  if (spans.length === 0)
+    return { nodes: [], roots: [], byId: new Map(), traceStartNs: 0n, duration: nanos(0), services: [], maxDepth: 0 };
   const startsNs = spans.map((s) => BigInt(s.startTimeUnixNano));
   let traceStart = startsNs[0]!;
   for (const s of startsNs) if (s < traceStart) traceStart = s;
@@ -84,7 +85,8 @@ export function buildSpanTree<S extends SpanLike>(spans: readonly S[]): SpanTree
       kids[parent]!.push(i);
     }
   });
-  const byStart = (a: number, b: number) => pending[a]!.start - pending[b]!.start || pending[a]!.order - pending[b]!.order;
+  const byStart = (a: number, b: number) =>
+    pending[a]!.start - pending[b]!.start || pending[a]!.order - pending[b]!.order;
   for (const k of kids) if (k.length > 1) k.sort(byStart);
   rootCandidates.sort(byStart);
 
@@ -161,7 +163,7 @@ export function buildSpanTree<S extends SpanLike>(spans: readonly S[]): SpanTree
 export function visibleRows(tree: SpanTree<SpanLike>, collapsed: ReadonlySet<number>): Int32Array {
   const out = new Int32Array(tree.nodes.length);
   let n = 0;
-  for (let i = 0; i < tree.nodes.length; ) {
+  for (let i = 0; i < tree.nodes.length;) {
     out[n++] = i;
     i += collapsed.has(i) ? tree.nodes[i]!.descendants + 1 : 1;
   }

@@ -3,7 +3,13 @@ import type { SpanLike } from './span-tree.ts';
 
 const EPOCH = 1_700_000_000_000_000_000n;
 
-export function span(id: string, parent: string | null, startMs: number, durMs: number, opts: { service?: string; name?: string; error?: boolean } = {}): SpanLike {
+export function span(
+  id: string,
+  parent: string | null,
+  startMs: number,
+  durMs: number,
+  opts: { service?: string; name?: string; error?: boolean } = {},
+): SpanLike {
   return {
     spanId: id,
     parentSpanId: parent,

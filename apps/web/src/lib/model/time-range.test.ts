@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { absoluteRange, describeRange, parseDurationMs, parseTimeExpr, resolveRange, shiftRange, validateRange, zoomOut } from './time-range.ts';
+import {
+  absoluteRange,
+  describeRange,
+  parseDurationMs,
+  parseTimeExpr,
+  resolveRange,
+  shiftRange,
+  validateRange,
+  zoomOut,
+} from './time-range.ts';
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 

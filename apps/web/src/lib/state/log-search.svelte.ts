@@ -28,7 +28,14 @@ const PAGE = 100;
 const MAX_ROWS = 5000;
 
 function params(q: LogQuery) {
-  return { traceId: q.traceId, service: q.service, q: q.q, severity: q.severity, start: q.startMs !== undefined ? Math.floor(q.startMs) : undefined, end: q.endMs !== undefined ? Math.ceil(q.endMs) : undefined };
+  return {
+    traceId: q.traceId,
+    service: q.service,
+    q: q.q,
+    severity: q.severity,
+    start: q.startMs !== undefined ? Math.floor(q.startMs) : undefined,
+    end: q.endMs !== undefined ? Math.ceil(q.endMs) : undefined,
+  };
 }
 
 export class LogSearch {
@@ -52,7 +59,10 @@ export class LogSearch {
     this.loading = true;
     this.error = undefined;
     try {
-      const [page] = await Promise.all([api.logs({ ...params(q), limit: PAGE }, ctrl.signal), this.loadHistogram(q, ctrl.signal)]);
+      const [page] = await Promise.all([
+        api.logs({ ...params(q), limit: PAGE }, ctrl.signal),
+        this.loadHistogram(q, ctrl.signal),
+      ]);
       if (ctrl.signal.aborted) return;
       this.logs = page.logs ?? [];
       this.nextCursor = page.nextCursor ?? null;
@@ -86,11 +96,23 @@ export class LogSearch {
 
   private async loadHistogram(q: LogQuery, signal: AbortSignal): Promise<void> {
     try {
-      const res = (await api.logStats(params(q), signal)) as { stepNano?: string; buckets?: { timeUnixNano: string; counts: Record<string, number> }[] };
+      const res = (await api.logStats(params(q), signal)) as {
+        stepNano?: string;
+        buckets?: { timeUnixNano: string; counts: Record<string, number> }[];
+      };
       if (!Array.isArray(res.buckets)) throw new Error('unexpected stats shape');
       const stack = new Map<string, number[]>();
-      for (const s of SEVERITIES) stack.set(s, res.buckets.map((b) => b.counts?.[s] ?? 0));
-      this.histogram = { starts: res.buckets.map((b) => nsStringToMs(b.timeUnixNano)), stepMs: Number(res.stepNano ?? 0) / 1e6, stack, complete: true };
+      for (const s of SEVERITIES)
+        stack.set(
+          s,
+          res.buckets.map((b) => b.counts?.[s] ?? 0),
+        );
+      this.histogram = {
+        starts: res.buckets.map((b) => nsStringToMs(b.timeUnixNano)),
+        stepMs: Number(res.stepNano ?? 0) / 1e6,
+        stack,
+        complete: true,
+      };
     } catch (e) {
       if (isAbort(e)) throw e;
       // No stats endpoint (or an error there): count what the list has loaded instead.
@@ -105,7 +127,18 @@ export class LogSearch {
     const start = this.#query.startMs ?? Math.min(...times);
     const end = this.#query.endMs ?? Math.max(...times) + 1;
     const b = makeBuckets(start, end, niceStepMs(Math.max(1000, end - start), 60));
-    return { starts: b.starts, stepMs: b.stepMs, stack: stackByBucket(b, this.logs, (l) => nsStringToMs(l.timeUnixNano), (l) => severityOf(l), SEVERITIES), complete: false };
+    return {
+      starts: b.starts,
+      stepMs: b.stepMs,
+      stack: stackByBucket(
+        b,
+        this.logs,
+        (l) => nsStringToMs(l.timeUnixNano),
+        (l) => severityOf(l),
+        SEVERITIES,
+      ),
+      complete: false,
+    };
   }
 
   setLive(on: boolean): void {
@@ -129,7 +162,11 @@ export class LogSearch {
     src.addEventListener('error', (ev) => {
       const data = (ev as MessageEvent<string>).data;
       // EventSource reconnects by itself (resuming from the last event ID); say so meanwhile.
-      this.liveError = data ? (JSON.parse(data) as { error?: string }).error ?? 'tail error' : src.readyState === EventSource.CLOSED ? 'live tail unavailable on this server' : 'reconnecting…';
+      this.liveError = data
+        ? ((JSON.parse(data) as { error?: string }).error ?? 'tail error')
+        : src.readyState === EventSource.CLOSED
+          ? 'live tail unavailable on this server'
+          : 'reconnecting…';
       if (src.readyState === EventSource.CLOSED) this.live = false;
     });
     src.addEventListener('ready', () => (this.liveError = null));

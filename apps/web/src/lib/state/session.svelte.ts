@@ -32,10 +32,17 @@ class Session {
   async login(user: string, password: string): Promise<boolean> {
     this.error = null;
     try {
-      this.apply(await getJson<Me>('/api/auth/login', undefined, { method: 'POST', body: JSON.stringify({ user, password }) }));
+      this.apply(
+        await getJson<Me>('/api/auth/login', undefined, { method: 'POST', body: JSON.stringify({ user, password }) }),
+      );
       return true;
     } catch (e) {
-      this.error = e instanceof ApiError && e.status === 401 ? 'Wrong user name or password.' : e instanceof Error ? e.message : String(e);
+      this.error =
+        e instanceof ApiError && e.status === 401
+          ? 'Wrong user name or password.'
+          : e instanceof Error
+            ? e.message
+            : String(e);
       return false;
     }
   }

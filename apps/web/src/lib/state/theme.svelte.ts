@@ -2,7 +2,9 @@
 export type ThemeName = 'dark' | 'light';
 
 class Theme {
-  current = $state<ThemeName>(typeof document !== 'undefined' && document.documentElement.dataset.theme === 'light' ? 'light' : 'dark');
+  current = $state<ThemeName>(
+    typeof document !== 'undefined' && document.documentElement.dataset.theme === 'light' ? 'light' : 'dark',
+  );
 
   set(t: ThemeName): void {
     this.current = t;

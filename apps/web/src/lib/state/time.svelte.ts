@@ -1,6 +1,13 @@
 // The page's time range and auto-refresh, both read from and written to the URL (from, to, refresh).
 import { page } from '$app/state';
-import { DEFAULT_RANGE, isRelative, parseDurationMs, resolveRange, type ResolvedRange, type TimeRange } from '../model/time-range.ts';
+import {
+  DEFAULT_RANGE,
+  isRelative,
+  parseDurationMs,
+  resolveRange,
+  type ResolvedRange,
+  type TimeRange,
+} from '../model/time-range.ts';
 import { setParams } from './url.ts';
 
 export const REFRESH_CHOICES = ['', '5s', '10s', '30s', '1m', '5m'];

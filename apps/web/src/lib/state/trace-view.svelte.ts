@@ -9,7 +9,11 @@ import { selfTimeByService, type ServiceTime } from '../model/self-time.ts';
 import { ancestorsOf, buildSpanTree, visibleRows, type SpanTree } from '../model/span-tree.ts';
 import { Resource } from './resource.svelte.ts';
 
-export type LogsState = { status: 'loading' } | { status: 'ok'; logs: LogRecord[] } | { status: 'unavailable'; reason: string } | { status: 'error'; error: unknown };
+export type LogsState =
+  | { status: 'loading' }
+  | { status: 'ok'; logs: LogRecord[] }
+  | { status: 'unavailable'; reason: string }
+  | { status: 'error'; error: unknown };
 
 export class TraceView {
   readonly trace = new Resource<TraceResponse>();
@@ -59,7 +63,8 @@ export class TraceView {
       const res = await api.traceLogs(traceId);
       this.logs = { status: 'ok', logs: Array.isArray(res.logs) ? res.logs : [] };
     } catch (e) {
-      if (e instanceof ApiError && e.missing) this.logs = { status: 'unavailable', reason: 'this server has no logs API yet' };
+      if (e instanceof ApiError && e.missing)
+        this.logs = { status: 'unavailable', reason: 'this server has no logs API yet' };
       else this.logs = { status: 'error', error: e };
     }
   }
