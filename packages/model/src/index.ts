@@ -1,5 +1,9 @@
 // Domain types shared by every signal. IDs are lower-case hex strings and times are bigint nanoseconds,
 // branded so that a span ID can never be passed where a trace ID is expected.
+/** The three signals: each has its own ingest paths, tables, retention and status figures. */
+export const SIGNALS = ['traces', 'logs', 'metrics'] as const;
+export type Signal = (typeof SIGNALS)[number];
+
 export type Brand<T, B extends string> = T & { readonly __brand: B };
 
 /** 32 lower-case hex characters, never all zeros. */
@@ -45,6 +49,11 @@ export interface Scope {
 
 export const SpanKind = { UNSPECIFIED: 0, INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
 export const StatusCode = { UNSET: 0, OK: 1, ERROR: 2 } as const;
+export type SpanKindName = keyof typeof SpanKind;
+export type StatusCodeName = keyof typeof StatusCode;
+/** Names by number, as the API and dashboard show them (OTLP's enum names without their prefix). */
+export const SPAN_KIND_NAMES = Object.keys(SpanKind) as SpanKindName[];
+export const STATUS_CODE_NAMES = Object.keys(StatusCode) as StatusCodeName[];
 
 export interface SpanEvent {
   timeUnixNano: UnixNano;
