@@ -37,6 +37,10 @@ export default tseslint.config(
     plugins: { 'import-x': importX },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
     },
   },
   {
@@ -44,6 +48,17 @@ export default tseslint.config(
     languageOptions: {
       globals: { ...globals.browser },
       parserOptions: { parser: tseslint.parser },
+    },
+  },
+  {
+    files: ['apps/web/**'],
+    rules: {
+      // The API serves the dashboard at the root of its own origin (no kit.paths.base), so resolve()
+      // would return every path unchanged.
+      'svelte/no-navigation-without-resolve': 'off',
+      // Big collections (10,000-span trees, their index maps) live in $state.raw and are replaced,
+      // never mutated; a SvelteMap/SvelteSet would make every entry reactive for nothing.
+      'svelte/prefer-svelte-reactivity': 'off',
     },
   },
   {
