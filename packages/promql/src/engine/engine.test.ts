@@ -174,6 +174,16 @@ describe('errors', () => {
     expect(await kind(instantQuery(q, 'count_over_time(m[30m])', 1_500_000, { maxSamples: 200 }))).toBe('ok');
   });
 
+  it('reports invalid regexes as bad_data with the Go error text', async () => {
+    expect(await kind(instantQuery(q, 'm{a=~"("}', 0))).toBe(
+      'bad_data: 1:3: parse error: error parsing regexp: missing closing ): `^(?:()$`',
+    );
+    expect(await kind(instantQuery(q, 'm{a=~"a)(b"}', 0))).toMatch(/^bad_data: .*unexpected \)/);
+    expect(await kind(instantQuery(q, 'label_replace(m, "x", "$1", "a", "(")', 0))).toBe(
+      'execution: invalid regular expression in label_replace(): (',
+    );
+  });
+
   it('reports many-to-many and duplicate label sets as execution errors', async () => {
     const d = [series({ __name__: 'a', x: '1' }, [[0, 1]]), series({ __name__: 'b', x: '1' }, [[0, 1]])];
     const mq = new MemoryQuerier(d);
@@ -233,6 +243,22 @@ describe('fetching', () => {
       ['0', '5'],
       ['1', '5'],
     ]);
+  });
+
+  it('decides regex matchers itself, so storage may return a superset', async () => {
+    const groups = ['production', 'PROD', 'staging', 'preprod'].map((g) =>
+      series({ __name__: 'x', group: g }, [[0, 1]]),
+    );
+    const everything: Querier = { select: async () => groups };
+    const sel = async (q: string): Promise<string[]> => {
+      const r = await instantQuery(everything, q, 0);
+      return r.resultType === 'vector' ? r.result.map((s) => s.metric['group']!).sort() : [];
+    };
+    expect(await sel('x{group=~"(?i:PRO).*"}')).toEqual(['PROD', 'production']);
+    expect(await sel('x{group=~"((?i)PRO).*"}')).toEqual(['PROD', 'production']);
+    expect(await sel('x{group=~".*(?i:DUC).*"}')).toEqual(['production']);
+    expect(await sel('x{group!~".*(?i:prod)"}')).toEqual(['production', 'staging']);
+    expect(await sel('x{group="staging"}')).toEqual(['staging']);
   });
 
   it('times out slow storage and aborts its signal', async () => {

@@ -8,6 +8,7 @@ import { labelsSortKey, sortLabels } from '../labels.ts';
 import { formatFloat, pair } from '../format.ts';
 import { clip, normalizeFetched, prepare, type Prepared } from './data.ts';
 import { planFetches } from './plan.ts';
+import { matchesAll } from '../matchers.ts';
 import { stepInvariantNodes } from './preprocess.ts';
 import { Evaluator } from './eval.ts';
 import { makeCtx, present, valueAt, type Ctx, type Value } from './values.ts';
@@ -113,7 +114,11 @@ async function run(
     await Promise.race([
       Promise.all(
         fetches.map(async (f) => {
-          const stored = await querier.select(f.matchers, f.minMs, f.maxMs, ac.signal);
+          // Storage may prefilter coarsely (a PostgreSQL regex dialect differs from Go's); the matchers are
+          // decided here, with RE2 semantics, whatever the storage did.
+          const stored = (await querier.select(f.matchers, f.minMs, f.maxMs, ac.signal)).filter((s) =>
+            matchesAll(f.matchers, s.labels),
+          );
           const prepared = normalizeFetched(stored).map(({ s, key }) => prepare(s, key));
           for (const n of f.nodes)
             data.set(

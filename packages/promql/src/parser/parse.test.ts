@@ -76,7 +76,7 @@ describe('semantic checks of the Prometheus parser', () => {
     ['x[0s]', 'duration must be greater than 0'],
     ['x offset 0s', 'duration must be greater than 0'],
     ['x[5m:0s]', 'duration must be greater than 0'],
-    ['foo{a=~"("}', 'error parsing regexp: Unterminated group'],
+    ['foo{a=~"("}', 'error parsing regexp: missing closing ): `^(?:()$`'],
     ['sort_by_label(x)', 'unknown function with name "sort_by_label"'],
     ['limitk(1, x)', 'aggregation operator "limitk" is not supported'],
     ['x{a="\\q"}', 'invalid syntax'],

@@ -14,7 +14,7 @@ import type {
 import { isSetOp } from './ast.ts';
 import { FUNCTIONS } from './functions.ts';
 import { LiteralError, isDurationText, parseDuration, parseNumber, unquote } from './literals.ts';
-import { RegexError, compileAnchored } from '../regex.ts';
+import { RegexError, checkMatcherRegex } from '../regex.ts';
 import { checkAST } from './check.ts';
 import { formatFloat } from '../format.ts';
 
@@ -266,13 +266,9 @@ class Converter {
           const value = this.string(c.getChild('StringLiteral')!);
           if (type === '=~' || type === '!~') {
             try {
-              compileAnchored(value);
+              checkMatcherRegex(value);
             } catch (err) {
-              if (err instanceof RegexError)
-                fail(
-                  posOf(c),
-                  `error parsing regexp: ${err.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`,
-                );
+              if (err instanceof RegexError) fail(posOf(c), err.message);
               throw err;
             }
           }
