@@ -160,6 +160,11 @@ describe('errors', () => {
     );
   });
 
+  it('evaluates number literals as Go lexes them', async () => {
+    expect(await value([], '5./6.', 0)).toBe(String(5 / 6));
+    expect(await value([], '1.e1 + 0X1f', 0)).toBe('41');
+  });
+
   it('reports parse errors as bad_data with a position', async () => {
     expect(await kind(instantQuery(q, 'sum(m', 0))).toBe('bad_data: 1:6: parse error: unclosed left parenthesis');
   });

@@ -44,12 +44,20 @@ export function parseNumber(text: string): number {
   if (lower === 'nan') return NaN;
   if (isDurationText(t)) return (sign * parseDuration(t)) / 1000;
   const noUnderscore = t.replace(/_/g, '');
-  if (/^0x[0-9a-f]+$/i.test(noUnderscore)) return sign * Number(BigInt(noUnderscore));
-  if (/^0[0-7]+$/.test(noUnderscore)) {
+  // ParseInt(s, 0, 64) fails beyond int64; ParseFloat then only takes decimal text (hex needs a p exponent).
+  if (/^0x[0-9a-f]+$/i.test(noUnderscore)) {
+    const n = BigInt(noUnderscore);
+    if (n < 2n ** 63n) return sign * Number(n);
+  } else if (/^0[0-7]+$/.test(noUnderscore)) {
     const n = BigInt('0o' + noUnderscore.slice(1));
     if (n < 2n ** 63n) return sign * Number(n);
   }
-  if (/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(noUnderscore)) return sign * Number(noUnderscore);
+  if (/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(noUnderscore)) {
+    const v = Number(noUnderscore);
+    if (!Number.isFinite(v))
+      throw new LiteralError(`error parsing number: strconv.ParseFloat: parsing "${text}": value out of range`);
+    return sign * v;
+  }
   throw new LiteralError(`error parsing number: strconv.ParseFloat: parsing "${text}": invalid syntax`);
 }
 

@@ -186,6 +186,37 @@ describe('AST', () => {
     expect(num('1_000')).toBe(1000);
   });
 
+  it('parses the number forms Go lexes that the grammar does not', () => {
+    const num = (q: string): number => (ok(q) as { value: number }).value;
+    expect(num('1.')).toBe(1);
+    expect(num('2.')).toBe(2);
+    expect(num('-1.')).toBe(-1);
+    expect(num('1.e3')).toBe(1000);
+    expect(num('5.E-1')).toBe(0.5);
+    expect(num('0X1f')).toBe(31);
+    expect(num('0x1e')).toBe(30);
+    expect(ok('5./6.')).toMatchObject({ op: '/', lhs: { value: 5 }, rhs: { value: 6 } });
+    expect(ok('histogram_quantile(1./6., x)')).toMatchObject({
+      func: 'histogram_quantile',
+      args: [{ op: '/', lhs: { value: 1 }, rhs: { value: 6 } }, { name: 'x' }],
+    });
+    expect(ok('x @ 100.')).toMatchObject({ at: { ms: 100_000 } });
+    expect(ok('x offset 5m + 1.')).toMatchObject({ op: '+', rhs: { value: 1 } });
+    // Identifiers keep their digits; a dot after one is still an error.
+    expect(ok('foo1 + .5')).toMatchObject({ lhs: { name: 'foo1' }, rhs: { value: 0.5 } });
+    expect(() => ok('foo1.')).toThrow();
+    expect(() => ok('"1." + 1.')).toThrow(/binary expression must contain only scalar and instant vector types/);
+  });
+
+  it('rejects numbers Go cannot parse with its message', () => {
+    expect(first('0x')).toBe('error parsing number: strconv.ParseFloat: parsing "0x": invalid syntax');
+    expect(first('1e400')).toBe('error parsing number: strconv.ParseFloat: parsing "1e400": value out of range');
+    expect(first('0xFFFFFFFFFFFFFFFFFF')).toBe(
+      'error parsing number: strconv.ParseFloat: parsing "0xFFFFFFFFFFFFFFFFFF": invalid syntax',
+    );
+    expect(() => ok('1.5.3')).toThrow();
+  });
+
   it('parses durations with every unit', () => {
     expect(ok('x[1y2w3d4h5m6s7ms]')).toMatchObject({
       rangeMs: 365 * 864e5 + 2 * 7 * 864e5 + 3 * 864e5 + 4 * 36e5 + 5 * 6e4 + 6000 + 7,

@@ -31,7 +31,7 @@ export function parse(query: string): ParseResult {
   if (query.replace(/#[^\n]*/g, '').trim() === '')
     return { ok: false, errors: [{ from: 0, to: query.length, message: 'no expression found in input' }] };
   const { text, renamed } = aliasRemovedFunctions(query);
-  const tree = parser.parse(text);
+  const tree = parser.parse(maskGoNumbers(text));
   const syntax: ParseError[] = [];
   tree.iterate({
     enter(n) {
@@ -71,6 +71,71 @@ function aliasRemovedFunctions(query: string): { text: string; renamed: Map<numb
     } else text += tok;
   }
   return { text, renamed };
+}
+
+const GRAMMAR_NUMBER = /^(?:(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?|0x[0-9a-fA-F]+)$/;
+const isAlnum = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_]/.test(c);
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+
+/**
+ * Prometheus' lexer takes number tokens the grammar's tokenizer splits or refuses: `1.`, `1.e3`, `0X1F`
+ * (scanNumber in promql/parser/lex.go). Each such token is masked with a same-length run of digits the
+ * grammar reads as one number; positions stay valid and the converter parses the original text.
+ * https://github.com/prometheus/prometheus/blob/v2.42.0/promql/parser/lex.go#L748
+ */
+function maskGoNumbers(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    let j = i + 1;
+    if (c === '"' || c === "'") {
+      while (j < text.length && text[j] !== c && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      j++;
+    } else if (c === '`') {
+      const end = text.indexOf('`', j);
+      j = end < 0 ? text.length : end + 1;
+    } else if (c === '#') {
+      const end = text.indexOf('\n', j);
+      j = end < 0 ? text.length : end;
+    } else if (/[A-Za-z_:]/.test(c)) {
+      while (j < text.length && /[A-Za-z0-9_:]/.test(text[j]!)) j++;
+    } else if (isDigit(c) || (c === '.' && isDigit(text[i + 1]))) {
+      j = i;
+      let hex = false;
+      if (text[j] === '0') {
+        j++;
+        if (text[j] === 'x' || text[j] === 'X') {
+          j++;
+          hex = true;
+        }
+      }
+      const digit = hex ? (ch: string | undefined) => ch !== undefined && /[0-9a-fA-F]/.test(ch) : isDigit;
+      while (digit(text[j])) j++;
+      if (text[j] === '.') {
+        j++;
+        while (digit(text[j])) j++;
+      }
+      if (text[j] === 'e' || text[j] === 'E') {
+        j++;
+        if (text[j] === '+' || text[j] === '-') j++;
+        while (isDigit(text[j])) j++;
+      }
+      if (isAlnum(text[j])) {
+        // A duration (5m) or a malformed token: the grammar's own reading stands.
+        while (isAlnum(text[j])) j++;
+      } else {
+        const token = text.slice(i, j);
+        out += GRAMMAR_NUMBER.test(token) ? token : '1'.repeat(token.length);
+        i = j;
+        continue;
+      }
+    }
+    j = Math.min(j, text.length);
+    out += text.slice(i, j);
+    i = j;
+  }
+  return out;
 }
 
 /** At the end of the input, name the bracket left open, as Prometheus' lexer does. */
