@@ -189,6 +189,31 @@ describe('errors', () => {
     );
   });
 
+  it('refuses an oversized subquery before evaluating it', async () => {
+    const used = (): number => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const before = used();
+    const t0 = performance.now();
+    // 86.4M inner steps: more than the 50M samples allowed, whatever the inner expression yields.
+    expect(await kind(instantQuery(q, 'max_over_time(vector(1)[1d:1ms])', 86_400_000))).toBe(
+      'execution: query processing would load too many samples into memory in query execution',
+    );
+    expect(await kind(rangeQuery(q, 'max_over_time(m[1h:1s])', 0, 86_400_000, 60_000, { maxSamples: 80_000 }))).toBe(
+      'execution: query processing would load too many samples into memory in query execution',
+    );
+    // 8.64M points in each window: within 50M samples but over the 11,000 points a series may have.
+    expect(await kind(instantQuery(q, 'max_over_time(vector(1)[1d:10ms])', 86_400_000))).toBe(
+      'bad_data: subquery [1d:10ms] would evaluate 8,640,000 points per series at each step, more than the maximum of 11,000: use a larger subquery step',
+    );
+    expect(
+      await kind(
+        instantQuery(q, 'max_over_time(max_over_time(m[5m])[1h:1s])', 86_400_000, { maxPointsPerSeries: 100 }),
+      ),
+    ).toMatch(/^bad_data: subquery \[1h:1s\] would evaluate 3,600 points/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(used() - before).toBeLessThan(50e6);
+    expect(await kind(instantQuery(q, 'max_over_time(vector(1)[3h:1s])', 86_400_000))).toBe('ok');
+  });
+
   it('reports many-to-many and duplicate label sets as execution errors', async () => {
     const d = [series({ __name__: 'a', x: '1' }, [[0, 1]]), series({ __name__: 'b', x: '1' }, [[0, 1]])];
     const mq = new MemoryQuerier(d);

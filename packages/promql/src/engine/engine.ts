@@ -7,7 +7,7 @@ import { documentedType } from '../parser/ast.ts';
 import { labelsSortKey, sortLabels } from '../labels.ts';
 import { formatFloat, pair } from '../format.ts';
 import { clip, normalizeFetched, prepare, type Prepared } from './data.ts';
-import { planFetches } from './plan.ts';
+import { checkSubqueries, planFetches } from './plan.ts';
 import { matchesAll } from '../matchers.ts';
 import { stepInvariantNodes } from './preprocess.ts';
 import { Evaluator } from './eval.ts';
@@ -89,6 +89,14 @@ async function run(
   const deadline = performance.now() + timeoutMs;
   const userSignal = opts.signal;
   if (userSignal?.aborted) throw new PromQLError('canceled', 'query was canceled in query execution');
+  const maxSamples = opts.maxSamples ?? DEFAULTS.maxSamples;
+  checkSubqueries(expr, {
+    start,
+    end,
+    defaultStepMs: subqueryStepMs,
+    maxSamples,
+    maxPointsPerSeries: opts.maxPointsPerSeries ?? DEFAULTS.maxPointsPerSeries,
+  });
 
   // One controller aborts the storage reads on timeout or on the caller's cancellation.
   const ac = new AbortController();
@@ -110,7 +118,6 @@ async function run(
       ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true });
     });
     aborted.catch(() => {});
-    const maxSamples = opts.maxSamples ?? DEFAULTS.maxSamples;
     await Promise.race([
       Promise.all(
         fetches.map(async (f) => {

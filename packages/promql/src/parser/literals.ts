@@ -24,6 +24,20 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
+/** A duration the way model.Duration.String() writes it ("1d", "1h30m", "10ms"; "0s" for zero). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = Math.abs(ms);
+  let out = ms < 0 ? '-' : '';
+  const units = ['y', 'w', 'd', 'h', 'm', 's', 'ms'];
+  for (let i = 0; i < UNIT_MS.length; i++) {
+    const n = Math.floor(rest / UNIT_MS[i]!);
+    if (n > 0) out += n + units[i]!;
+    rest -= n * UNIT_MS[i]!;
+  }
+  return out;
+}
+
 export const isDurationText = (text: string): boolean =>
   /[a-z]$/i.test(text) && DURATION_RE.test(text) && !/^(inf|nan)$/i.test(text);
 
