@@ -39,12 +39,40 @@ export function compileAnchored(pattern: string): RE2JS {
  */
 export function checkMatcherRegex(pattern: string): void {
   compileAnchored(pattern);
-  if (bareChecked.has(pattern)) return;
-  compile(pattern);
-  if (bareChecked.size >= CACHE_SIZE) bareChecked.clear();
-  bareChecked.add(pattern);
+  // Only a `)` closing a group the pattern never opened can make the two differ; compiling a long
+  // pattern twice for nothing would double the cost of every large alternation.
+  if (mayCloseUnopened(pattern)) compile(pattern);
 }
-const bareChecked = new Set<string>();
+
+/** Whether a `)` may close more groups than were opened; escapes, \Q…\E and classes are skipped. */
+function mayCloseUnopened(p: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') {
+      if (p[i + 1] === 'Q') {
+        const end = p.indexOf('\\E', i + 2);
+        if (end < 0) return false;
+        i = end + 1;
+      } else i++;
+    } else if (c === '[') {
+      // A class: `]` right after `[` or `[^` is literal; `[:name:]` inside may hold no `]`.
+      let j = i + 1;
+      if (p[j] === '^') j++;
+      if (p[j] === ']') j++;
+      while (j < p.length && p[j] !== ']') {
+        if (p[j] === '\\') j += 2;
+        else if (p.startsWith('[:', j)) {
+          const end = p.indexOf(':]', j + 2);
+          j = end < 0 ? j + 2 : end + 2;
+        } else j++;
+      }
+      i = j;
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth < 0) return true;
+  }
+  return false;
+}
 
 /** Whether the whole of `value` matches the anchored pattern. */
 export function matchesAnchored(pattern: string, value: string): boolean {

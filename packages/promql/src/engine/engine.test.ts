@@ -214,6 +214,38 @@ describe('errors', () => {
     expect(await kind(instantQuery(q, 'max_over_time(vector(1)[3h:1s])', 86_400_000))).toBe('ok');
   });
 
+  it('refuses queries nested or sized beyond the limits as bad_data, not a stack overflow', async () => {
+    const t0 = performance.now();
+    const deep = [
+      Array(20_000).fill('1').join('+'),
+      Array(10_000).fill('m').join(' or '),
+      '-'.repeat(20_000) + 'm',
+      '('.repeat(20_000) + 'm' + ')'.repeat(20_000),
+      'abs('.repeat(5_000) + 'm' + ')'.repeat(5_000),
+      'max_over_time('.repeat(2_000) + 'm' + '[5m:1m])'.repeat(2_000),
+    ];
+    for (const text of deep) {
+      expect(await kind(instantQuery(q, text, 0))).toMatch(
+        /^bad_data: 1:\d+: parse error: expression nests deeper than 256 levels/,
+      );
+      expect(await kind(rangeQuery(q, text, 0, 600_000, 60_000))).toMatch(/^bad_data: .*nests deeper than 256/);
+    }
+    expect(await kind(instantQuery(q, 'm + ' + '0'.repeat(300_000), 0))).toBe(
+      'bad_data: 1:1: parse error: query is 300,004 characters long, more than the maximum of 65,536',
+    );
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('evaluates queries right up to the nesting limit', async () => {
+    for (const text of [
+      Array(250).fill('m').join(' or '),
+      Array(250).fill('1').join(' + '),
+      'abs('.repeat(250) + 'm' + ')'.repeat(250),
+      'max_over_time('.repeat(250) + 'm' + '[5m:1m] @ 100)'.repeat(250),
+    ])
+      expect(await kind(rangeQuery(q, text, 0, 600_000, 60_000))).toBe('ok');
+  });
+
   it('reports many-to-many and duplicate label sets as execution errors', async () => {
     const d = [series({ __name__: 'a', x: '1' }, [[0, 1]]), series({ __name__: 'b', x: '1' }, [[0, 1]])];
     const mq = new MemoryQuerier(d);

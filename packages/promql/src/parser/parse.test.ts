@@ -240,6 +240,41 @@ describe('AST', () => {
   });
 });
 
+describe('size limits', () => {
+  it('returns an error for a query nested too deeply instead of overflowing the stack', () => {
+    const r = parse(Array(20_000).fill('1').join('+'));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors[0]).toEqual({
+      from: 513,
+      to: 514,
+      message: 'expression nests deeper than 256 levels of operators, parentheses or calls',
+    });
+  });
+
+  it('does not take signs of exponents, strings or comments for operators', () => {
+    const many = (part: string, n: number): string => Array(n).fill(part).join(', ');
+    expect(parse(`label_join(x, "a", ${many('"-+-+-+"', 300)})`).ok).toBe(true);
+    expect(parse(`vector(${'1e-3 + '.repeat(200)}1) # ${'+'.repeat(1000)}`).ok).toBe(true);
+    expect(parse(`x{${many('a!="b"', 300)}}`).ok).toBe(true);
+  });
+
+  it('refuses queries longer than 64 KiB', () => {
+    expect(parse('x' + ' '.repeat(65_535)).ok).toBe(true);
+    expect(errors('x' + ' '.repeat(65_536))[0]!.message).toBe(
+      'query is 65,537 characters long, more than the maximum of 65,536',
+    );
+  });
+
+  it('reports the first syntax error of a long malformed query quickly', () => {
+    const t0 = performance.now();
+    for (const bad of [')'.repeat(65_000), '}'.repeat(65_000), 'x '.repeat(30_000), 'sum '.repeat(15_000)])
+      expect(errors(bad)).toHaveLength(1);
+    expect(errors('x + ' + 'y '.repeat(10_000))[0]).toEqual({ from: 6, to: 7, message: 'unexpected identifier "y"' });
+    expect(errors('sum(x' + ' '.repeat(10_000))[0]!.message).toBe('unclosed left parenthesis');
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});
+
 describe('extractSelectors', () => {
   it('lists every distinct selector once', () => {
     const sel = extractSelectors(

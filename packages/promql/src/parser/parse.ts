@@ -1,5 +1,5 @@
 import { parser } from '@prometheus-io/lezer-promql';
-import type { SyntaxNode } from '@lezer/common';
+import type { SyntaxNode, Tree } from '@lezer/common';
 import type { LabelMatcher, MatchType } from '../types.ts';
 import type {
   AggregateOp,
@@ -26,12 +26,61 @@ export interface ParseError {
 
 export type ParseResult = { ok: true; expr: Expr } | { ok: false; errors: ParseError[] };
 
+/**
+ * Longest query accepted, in UTF-16 code units. Parsing is linear, but compiling a regex matcher of this
+ * size (a 64 KiB alternation) already takes ~1 s of re2js.
+ */
+export const MAX_QUERY_LENGTH = 65_536;
+/** Longest query for which every syntax error is reported; beyond it only the first. */
+const MAX_RECOVERED_LENGTH = 4096;
+const strictParser = parser.configure({ strict: true });
+/** Deepest nesting accepted (operators, parentheses, calls, subqueries), as counted by nestingDepth. */
+export const MAX_NESTING_DEPTH = 256;
+
 /** Parses with the grammar the Prometheus UI uses, then applies the checks of Prometheus' own parser. */
 export function parse(query: string): ParseResult {
+  if (query.length > MAX_QUERY_LENGTH)
+    return {
+      ok: false,
+      errors: [
+        {
+          from: 0,
+          to: 0,
+          message: `query is ${query.length.toLocaleString('en-US')} characters long, more than the maximum of ${MAX_QUERY_LENGTH.toLocaleString('en-US')}`,
+        },
+      ],
+    };
   if (query.replace(/#[^\n]*/g, '').trim() === '')
     return { ok: false, errors: [{ from: 0, to: query.length, message: 'no expression found in input' }] };
+  // Conversion, checks and evaluation recurse once per level of the tree, and the grammar's parser gives
+  // up with misleading errors past ~550 levels: refuse deep queries before parsing.
+  const tooDeep = nestingDepth(query, MAX_NESTING_DEPTH);
+  if (tooDeep >= 0)
+    return {
+      ok: false,
+      errors: [
+        {
+          from: tooDeep,
+          to: tooDeep + 1,
+          message: `expression nests deeper than ${MAX_NESTING_DEPTH} levels of operators, parentheses or calls`,
+        },
+      ],
+    };
   const { text, renamed } = aliasRemovedFunctions(query);
-  const tree = parser.parse(maskGoNumbers(text));
+  const masked = maskGoNumbers(text);
+  let tree: Tree;
+  try {
+    tree = strictParser.parse(masked);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    // Error recovery costs ~30 µs a character on malformed input (seconds for a long query), so the
+    // recovering parse that finds every error runs only on editor-sized queries.
+    if (query.length > MAX_RECOVERED_LENGTH) {
+      const at = Math.min(Number(/\d+$/.exec(err.message)?.[0] ?? 0), query.length);
+      return { ok: false, errors: [unclosed(query, describeSyntaxError(query, at, at))] };
+    }
+    tree = parser.parse(masked);
+  }
   const syntax: ParseError[] = [];
   tree.iterate({
     enter(n) {
@@ -136,6 +185,59 @@ function maskGoNumbers(text: string): string {
     i = j;
   }
   return out;
+}
+
+const BINARY_KEYWORDS = new Set(['and', 'or', 'unless', 'atan2']);
+
+/**
+ * An upper bound of the expression tree's depth, from tokens alone and without recursion: every bracket
+ * opens a level, and every operator adds one within its level (a chain `a + b + c` nests as deep as it
+ * has operators). Returns the position where the bound first exceeds `max`, or -1.
+ */
+function nestingDepth(text: string, max: number): number {
+  const saved: number[] = [];
+  let base = 0;
+  let depth = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    let j = i + 1;
+    if (c === '"' || c === "'") {
+      while (j < text.length && text[j] !== c && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      j++;
+    } else if (c === '`') {
+      const end = text.indexOf('`', j);
+      j = end < 0 ? text.length : end + 1;
+    } else if (c === '#') {
+      const end = text.indexOf('\n', j);
+      j = end < 0 ? text.length : end;
+    } else if (/[A-Za-z_:]/.test(c)) {
+      while (j < text.length && /[A-Za-z0-9_:]/.test(text[j]!)) j++;
+      if (BINARY_KEYWORDS.has(text.slice(i, j).toLowerCase())) depth++;
+    } else if (isDigit(c) || (c === '.' && isDigit(text[i + 1]))) {
+      // Digits, letters and a signed exponent, so that the sign of 1e-3 is not taken for an operator.
+      while (j < text.length && (isAlnum(text[j]) || text[j] === '.')) {
+        if ((text[j] === 'e' || text[j] === 'E') && (text[j + 1] === '+' || text[j + 1] === '-')) j++;
+        j++;
+      }
+    } else if (c === '(' || c === '[' || c === '{') {
+      saved.push(depth, base);
+      depth++;
+      base = depth;
+    } else if (c === ')' || c === ']' || c === '}') {
+      base = saved.pop() ?? 0;
+      depth = saved.pop() ?? 0;
+    } else if (c === ',') {
+      depth = base;
+    } else if ('+-*/%^=!<>'.includes(c)) {
+      // Two-character operators (==, !=, <=, >=, =~, !~) count once.
+      if ('=~'.includes(text[j] ?? '')) j++;
+      depth++;
+    }
+    if (depth > max) return i;
+    i = Math.min(j, text.length);
+  }
+  return -1;
 }
 
 /** At the end of the input, name the bracket left open, as Prometheus' lexer does. */
