@@ -52,17 +52,21 @@ export function evalCases(file: ScriptFile): EvalCase[] {
   const out: EvalCase[] = [];
   let segment = 0;
   let storage = new Map<string, StoredSeries>();
+  // One array per storage state: evals between the same loads share it, so a backend can tell when to reload.
+  let snapshot: StoredSeries[] = [];
   for (const c of file.commands) {
     if (c.kind === 'clear') {
       storage = new Map();
       segment++;
+      snapshot = [];
     } else if (c.kind === 'load') {
       for (const s of c.series) {
         const k = labelsKey(s.labels);
         const prev = storage.get(k);
         storage.set(k, prev ? append(prev, s, file.name, c.line) : s);
       }
-    } else out.push({ file: file.name, cmd: c, segment, series: [...storage.values()] });
+      snapshot = [...storage.values()];
+    } else out.push({ file: file.name, cmd: c, segment, series: snapshot });
   }
   return out;
 }

@@ -1,3 +1,10 @@
-// Upstream eval commands (file:line) that cannot pass, each with the reason. Both upstream suites mark
-// them as expected failures, so a case that starts passing fails the suite until it is removed here.
-export const KNOWN_FAILURES: Record<string, string> = {};
+// Upstream eval commands (file:line) that cannot pass, each with the reason and the failure expected.
+// The suites assert that failure, so a case that starts passing, or fails otherwise, fails the suite
+// until it is removed from here or its entry is corrected.
+export interface KnownFailure {
+  reason: string;
+  /** What runEval reports for it. */
+  error: RegExp;
+}
+
+export const KNOWN_FAILURES: Record<string, KnownFailure> = {};
