@@ -39,6 +39,14 @@ describe('RE2 patterns', () => {
     expect(m('(?i:PRO)D.*', 'prod')).toBe(false);
   });
 
+  it('gives the shortcut shapes the meaning RE2 gives them', () => {
+    const values = ['', 'a', 'ab', 'b', 'a\nb', '\n', 'A', 'a|b', 'é', 'x y'];
+    for (const p of ['.*', '.+', 'a|b', 'a|', 'ab|a', 'x y', 'é|A', 'a.b', '(?s).*'])
+      for (const v of values) expect(m(p, v), `${p} on ${JSON.stringify(v)}`).toBe(compileAnchored(p).matches(v));
+    // Repeated values come from a memo; the answers stay those of re2js.
+    for (let i = 0; i < 3; i++) expect(m('a+b?', 'aab')).toBe(true);
+  });
+
   it('matches whole code points with .', () => {
     expect(m('.', '😀')).toBe(true);
   });

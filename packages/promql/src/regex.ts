@@ -74,9 +74,46 @@ function mayCloseUnopened(p: string): boolean {
   return false;
 }
 
+type Test = (value: string) => boolean;
+const testers = new Map<string, Test>();
+const MEMO_SIZE = 4096;
+
+/**
+ * Label matchers test one pattern against the label values of every series a selector reaches, where
+ * values repeat a lot (job, instance) and re2js takes microseconds a call: the common shapes get a direct
+ * test with RE2's meaning, and other results are remembered per value.
+ */
+function tester(pattern: string): Test {
+  let t = testers.get(pattern);
+  if (t) return t;
+  const re = compileAnchored(pattern);
+  // `.` does not match a newline unless (?s) is given.
+  if (pattern === '.*') t = (v) => !v.includes('\n');
+  else if (pattern === '.+') t = (v) => v !== '' && !v.includes('\n');
+  else if (!/[\\.+*?()[\]{}^$]/.test(pattern)) {
+    // Literal alternatives, as dashboards write multi-value variables: a|b|c.
+    const set = new Set(pattern.split('|'));
+    t = (v) => set.has(v);
+  } else {
+    const memo = new Map<string, boolean>();
+    t = (v) => {
+      let r = memo.get(v);
+      if (r === undefined) {
+        r = re.matches(v);
+        if (memo.size >= MEMO_SIZE) memo.clear();
+        memo.set(v, r);
+      }
+      return r;
+    };
+  }
+  if (testers.size >= CACHE_SIZE) testers.clear();
+  testers.set(pattern, t);
+  return t;
+}
+
 /** Whether the whole of `value` matches the anchored pattern. */
 export function matchesAnchored(pattern: string, value: string): boolean {
-  return compileAnchored(pattern).matches(value);
+  return tester(pattern)(value);
 }
 
 /** Submatches of an anchored match: [whole, group 1, …], undefined for groups that did not take part. */
