@@ -299,6 +299,26 @@ describe('instant-vector functions', () => {
     });
   });
 
+  it('label_replace matches in linear time', async () => {
+    const s = [series({ __name__: 'm', v: 'a'.repeat(28) + 'b' }, [[0, 1]])];
+    const t0 = performance.now();
+    expect(await instant(s, 'label_replace(m, "x", "$1", "v", "(a+)+")', 0)).toEqual({
+      [JSON.stringify({ __name__: 'm', v: 'a'.repeat(28) + 'b' })]: '1',
+    });
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('label_replace takes Go flags and names', async () => {
+    const s = [series({ __name__: 'm', group: 'production' }, [[0, 1]])];
+    expect(await instant(s, 'label_replace(m, "x", "$1-${rest}", "group", "((?i)PRO)(?P<rest>.*)")', 0)).toEqual({
+      '{"__name__":"m","group":"production","x":"pro-duction"}': '1',
+    });
+    // Only well-formed inside the anchoring wrapper, which is all label_replace compiles.
+    expect(await instant(s, 'label_replace(m, "x", "$1", "group", "p)(.*")', 0)).toEqual({
+      '{"__name__":"m","group":"production","x":"roduction"}': '1',
+    });
+  });
+
   it('label_join joins in argument order and removes empty results', async () => {
     const s = [series({ __name__: 'm', a: 'x', b: 'y', d: 'z' }, [[0, 1]])];
     expect(await instant(s, 'label_join(m, "d", "-", "b", "a", "missing")', 0)).toEqual({
