@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parse, extractSelectors, type Expr } from '../index.ts';
-import { formatParseError } from './parse.ts';
+import { parse, extractSelectors, type Expr } from '../../src/index.ts';
+import { formatParseError } from '../../src/parser/parse.ts';
 
 function ok(q: string): Expr {
   const r = parse(q);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RegexError, checkMatcherRegex, compileAnchored, expandTemplate, matchesAnchored, submatch } from './regex.ts';
+import { RegexError, checkMatcherRegex, compileAnchored, expandTemplate, matchesAnchored, submatch } from '../src/regex.ts';
 
 describe('RE2 patterns', () => {
   const m = matchesAnchored;

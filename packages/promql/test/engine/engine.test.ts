@@ -7,8 +7,8 @@ import {
   type LabelMatcher,
   type Querier,
   type StoredSeries,
-} from '../index.ts';
-import { STALE, flatten, instant, range, regular, series, value } from '../../test/helpers.ts';
+} from '../../src/index.ts';
+import { STALE, flatten, instant, range, regular, series, value } from '../helpers.ts';
 
 const kind = async (p: Promise<unknown>): Promise<string> => {
   try {

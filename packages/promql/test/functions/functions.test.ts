@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { instant, regular, series, value } from '../../test/helpers.ts';
-import { bucketQuantile, parseGoFloat } from './histogram.ts';
-import { quantile } from './quantile.ts';
+import { instant, regular, series, value } from '../helpers.ts';
+import { bucketQuantile, parseGoFloat } from '../../src/functions/histogram.ts';
+import { quantile } from '../../src/functions/quantile.ts';
 
 const counter = regular({ __name__: 'c', job: 'a' }, 41, 15, (i) => i * 15); // +1/s, 0s..600s
 
