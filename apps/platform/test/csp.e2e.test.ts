@@ -63,12 +63,10 @@ describe.runIf(existsSync(CHROMIUM))('dashboard under its Content-Security-Polic
     ];
     const page = browser.pages()[0] ?? (await browser.newPage());
     // Collected in the page from the first script on, so a violation during start-up is seen too.
-    await page.addInitScript(() => {
-      const w = window as unknown as { __csp: string[] };
-      w.__csp = [];
-      document.addEventListener('securitypolicyviolation', (e) =>
-        w.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`),
-      );
+    await page.addInitScript({
+      content: `window.__csp = [];
+        document.addEventListener('securitypolicyviolation', (e) =>
+          window.__csp.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' (' + e.sourceFile + ':' + e.lineNumber + ')'));`,
     });
     const consoleViolations: string[] = [];
     page.on('console', (m) => {
@@ -82,7 +80,7 @@ describe.runIf(existsSync(CHROMIUM))('dashboard under its Content-Security-Polic
       expect(res!.headers()['x-frame-options'], path).toBe('DENY');
       // The page rendered (the app shell's bootstrap ran): a heading or the main landmark exists.
       await page.locator('main, h1, h2').first().waitFor({ timeout: 15_000 });
-      const violations = await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
+      const violations = (await page.evaluate('window.__csp')) as string[];
       expect(violations, path).toEqual([]);
     }
     expect(consoleViolations).toEqual([]);

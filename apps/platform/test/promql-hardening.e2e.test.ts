@@ -1,8 +1,7 @@
 // The PromQL engine's limits as the HTTP API reports them: hostile queries come back quickly as
 // Prometheus-style errors with the right status, never as a 500 or a stalled server.
+import { remoteWrite, series } from '@pivot/promql/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { remoteWrite } from '../../../packages/promql/test/remote-write.ts';
-import { series } from '../../../packages/promql/test/helpers.ts';
 import { startTestPlatform } from './start.ts';
 
 describe('PromQL limits through the API', () => {

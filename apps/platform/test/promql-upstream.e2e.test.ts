@@ -3,13 +3,19 @@
 // eval is asked of the HTTP API exactly as promql/test.go asks its engine (see
 // packages/promql/test/upstream/harness.ts). The files come from
 // packages/promql/test/upstream/get-testdata.sh; without them this suite is skipped with a message.
+import {
+  theirs,
+  remoteWrite,
+  evalCases,
+  readTestdata,
+  runEval,
+  type EvalCase,
+  KNOWN_FAILURES,
+  type KnownFailure,
+} from '@pivot/promql/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import type { StoredSeries } from '../../../packages/promql/src/index.ts';
-import { theirs } from '../../../packages/promql/test/battery.ts';
-import { remoteWrite } from '../../../packages/promql/test/remote-write.ts';
-import { evalCases, readTestdata, runEval, type EvalCase } from '../../../packages/promql/test/upstream/harness.ts';
-import { KNOWN_FAILURES, type KnownFailure } from '../../../packages/promql/test/upstream/known-failures.ts';
+import type { StoredSeries } from '@pivot/promql';
 import { startTestPlatform } from './start.ts';
 
 const files = readTestdata();
