@@ -1,7 +1,7 @@
 // The OTLP export step every transport shares: decode → write → partial success. OTLP/HTTP
 // (otlp-http.ts) and OTLP/gRPC (otlp-grpc.ts) differ only in how the bytes arrive and how the answer
 // leaves; each signal is defined once here and mounted on both.
-import type { MetricsBatch, ResourceLogs, ResourceSpans } from '@pivot/model';
+import type { MetricsBatch, ResourceLogs, ResourceSpans, Signal } from '@pivot/model';
 import {
   OtlpDecodeError,
   decodeExportLogsRequest,
@@ -18,7 +18,7 @@ import {
 import { DEFAULT_MAX_LINE_BYTES } from '@pivot/logformats';
 import { Writer } from '@pivot/protobuf';
 import { badRequest } from '@pivot/server-kit';
-import type { IngestMetrics, Signal } from './metrics.ts';
+import type { IngestMetrics } from './metrics.ts';
 import type { LogLimits } from './routes/logs.ts';
 
 export type OtlpFormat = 'protobuf' | 'json';

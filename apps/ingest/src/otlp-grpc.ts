@@ -3,7 +3,8 @@
 // bytes as received and whose response is encoded by encodeExportResponse, so below the transport
 // everything (decoders, writers, partial success, self-metrics) is the OTLP/HTTP path (otlp-export.ts).
 import * as grpc from '@grpc/grpc-js';
-import { encodeExportResponse, type PartialSuccess, type Signal } from '@pivot/otlp';
+import type { Signal } from '@pivot/model';
+import { encodeExportResponse, type PartialSuccess } from '@pivot/otlp';
 import { toHttpError, type Listening } from '@pivot/server-kit';
 import type { IngestDeps } from './app.ts';
 import { UNAUTHENTICATED_MESSAGE, bearerTokenCheck } from './auth.ts';
