@@ -16,7 +16,6 @@ import {
   type PartialSuccess,
 } from '@pivot/otlp';
 import { DEFAULT_MAX_LINE_BYTES } from '@pivot/logformats';
-import { Writer } from '@pivot/protobuf';
 import { badRequest } from '@pivot/server-kit';
 import type { IngestMetrics } from './metrics.ts';
 import type { LogLimits } from './routes/logs.ts';
@@ -139,47 +138,4 @@ export function logSignal(sink: Sink<ResourceLogs[]>, logLimits: LogLimits = {})
     encodeResponse: (partial, format) => encodeExportResponse('logs', partial, format),
     isDecodeError: isOtlpDecodeError,
   };
-}
-
-/** gRPC status codes (google.rpc.Code) that OTLP answers use, over HTTP in error bodies and over gRPC. */
-export const GrpcCode = {
-  OK: 0,
-  INVALID_ARGUMENT: 3,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
-
-/** The gRPC code for an HTTP status, as the OTLP/HTTP spec pairs them. */
-export function grpcCodeForHttpStatus(status: number): number {
-  if (status === 429) return GrpcCode.RESOURCE_EXHAUSTED;
-  if (status === 503) return GrpcCode.UNAVAILABLE;
-  if (status === 401) return GrpcCode.UNAUTHENTICATED;
-  if (status >= 500) return GrpcCode.INTERNAL;
-  return GrpcCode.INVALID_ARGUMENT;
-}
-
-/**
- * A google.rpc.Status {code=1, message=2, details=3}. With `retryDelaySeconds` it carries one
- * google.rpc.RetryInfo {retry_delay=1 Duration{seconds=1}} in an Any, which is what tells OTLP
- * exporters that RESOURCE_EXHAUSTED and UNAVAILABLE are worth retrying, and when.
- */
-export function encodeRpcStatus(code: number, message: string, retryDelaySeconds?: number): Uint8Array {
-  const w = new Writer();
-  if (code !== 0) w.tag(1, 0).uint32(code);
-  if (message !== '') w.tag(2, 2).string(message);
-  if (retryDelaySeconds !== undefined) {
-    const seconds = Math.floor(retryDelaySeconds);
-    const nanos = Math.round((retryDelaySeconds - seconds) * 1e9);
-    w.fork(3);
-    w.tag(1, 2).string('type.googleapis.com/google.rpc.RetryInfo');
-    w.fork(2).fork(1);
-    if (seconds !== 0) w.tag(1, 0).varint64(BigInt(seconds));
-    if (nanos !== 0) w.tag(2, 0).uint32(nanos);
-    w.join().join();
-    w.join();
-  }
-  return w.finish();
 }

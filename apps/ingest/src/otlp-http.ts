@@ -2,8 +2,9 @@
 // OTLP/gRPC (otlp-export.ts), and the answer in the request's encoding.
 import type { Context } from 'hono';
 import { HttpError, mediaType, readBody, unsupportedMediaType, type BodyLimits } from '@pivot/server-kit';
+import { encodeRpcStatus, grpcCodeForHttpStatus } from './grpc-status.ts';
 import type { IngestMetrics } from './metrics.ts';
-import { encodeRpcStatus, exportOtlp, grpcCodeForHttpStatus, type OtlpFormat, type OtlpSignal } from './otlp-export.ts';
+import { exportOtlp, type OtlpFormat, type OtlpSignal } from './otlp-export.ts';
 
 export type { Decoded, OtlpFormat, OtlpSignal } from './otlp-export.ts';
 
