@@ -35,6 +35,11 @@ export default tseslint.config(
       },
     },
     plugins: { 'import-x': importX },
+    // import-x follows only .js files by default, which left no-cycle blind to this TypeScript tree.
+    settings: {
+      'import-x/extensions': ['.ts', '.js', '.mjs', '.cjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       '@typescript-eslint/no-unused-vars': [
