@@ -1,4 +1,4 @@
-export { loadConfig, configSchema, ConfigError, type Config } from './config.ts';
+export { loadConfig, configSchema, ConfigError, isLoopback, type Config } from './config.ts';
 export { HttpError, badRequest, notFound, payloadTooLarge, unsupportedMediaType, toHttpError } from './errors.ts';
 export { readBody, readRawBody, mediaType, type BodyLimits } from './body.ts';
 export { createLogger, createHttpMetrics, type HttpMetrics, type Logger } from './observability.ts';
