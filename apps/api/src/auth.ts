@@ -13,7 +13,15 @@ import {
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { ConfigError, HttpError, badRequest, isLoopback, type AppEnv, type Config, type Logger } from '@pivot/server-kit';
+import {
+  ConfigError,
+  HttpError,
+  badRequest,
+  isLoopback,
+  type AppEnv,
+  type Config,
+  type Logger,
+} from '@pivot/server-kit';
 
 export { isLoopback };
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './login-throttle.ts';
@@ -108,7 +116,6 @@ export async function verifyPassword(password: string, hash: string, pool?: Scry
 export const loggedName = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…(${name.length} chars)` : name);
 
 // ---- configuration ------------------------------------------------------------------------------
-
 
 /**
  * Auth settings from the configuration. Refuses to start an open API on an address others can reach
