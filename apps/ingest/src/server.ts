@@ -103,6 +103,7 @@ export async function startIngest(config: Config, database: Database, logger: Lo
     logLimits: { maxLineBytes: config.MAX_LOG_LINE_BYTES },
     remoteWrite: { maxLabelValueBytes: config.MAX_LABEL_VALUE_BYTES, maxLabelsPerSeries: config.MAX_LABELS_PER_SERIES },
     ingestTokens: config.INGEST_TOKEN,
+    maxInflightBytes: config.INGEST_MAX_INFLIGHT_BYTES,
     ready: () => database.ping(),
   };
   const app = createIngestApp(deps);

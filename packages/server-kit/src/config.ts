@@ -112,6 +112,14 @@ export const configSchema = z.object({
   DB_STATEMENT_TIMEOUT_MS: int(30_000, 100).describe('Longest a single SQL statement may run.'),
   SHUTDOWN_TIMEOUT_MS: int(15_000, 0).describe('How long a graceful shutdown waits for in-flight writes.'),
   MIGRATE: bool(true).describe('Apply migrations at start-up (the compose file runs them once in a migrate job).'),
+  INGEST_MAX_INFLIGHT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 * 1024)
+    .describe(
+      'Request bytes all ingest requests may hold at once; past it a request is answered 503 with Retry-After before its body is read.',
+    ),
   INGEST_MAX_FUTURE: duration('1h').describe(
     'How far ahead of the server clock an item (span, log record, sample) may be dated; a later one is refused alone, as is one older than its retention.',
   ),
