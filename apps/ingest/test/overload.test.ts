@@ -19,7 +19,7 @@ function startServer(inflight: number): Promise<{ url: string; child: ChildProce
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve({ url: d.toString().trim(), child }));
+    child.stdout.once('data', (d: Buffer) => resolve({ url: d.toString().trim(), child }));
     child.once('exit', (code) => reject(new Error(`overload server exited with ${code}`)));
   });
 }
