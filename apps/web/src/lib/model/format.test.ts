@@ -31,7 +31,8 @@ describe('formatting', () => {
   });
   it('labels a duration axis in one unit, starting at 0 ms', () => {
     expect(durationAxisLabels([0, 13e6, 26e6, 39e6, 52e6])).toEqual(['0 ms', '13 ms', '26 ms', '39 ms', '52 ms']);
-    expect(durationAxisLabels([0, 0.3275e9, 1.31e9])).toEqual(['0 s', '0.33 s', '1.31 s']);
+    expect(durationAxisLabels([0, 0.3275e9, 1.31e9])).toEqual(['0 ms', '328 ms', '1310 ms']);
+    expect(durationAxisLabels([0, 15e9, 30e9])).toEqual(['0 s', '15 s', '30 s']);
     expect(durationAxisLabels([0, 250e3, 500e3])).toEqual(['0 µs', '250 µs', '500 µs']);
     expect(formatDuration(0)).toBe('0ms');
   });

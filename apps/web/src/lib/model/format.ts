@@ -19,8 +19,8 @@ export function formatDuration(ns: Nanos | number): string {
 }
 
 /**
- * Labels of a duration axis, all in the unit of its largest value and with a space, as axes are
- * written: 0 ms, 13 ms, 26 ms; 0 s, 0.33 s, 0.66 s.
+ * Labels of a duration axis, all in one unit with a space, as axes are written: milliseconds up to
+ * 10 s (0 ms, 13 ms, 1250 ms), then seconds (0 s, 15 s, 30 s); microseconds below 1 ms.
  */
 export function durationAxisLabels(valuesNs: readonly number[]): string[] {
   const max = Math.max(0, ...valuesNs.map((v) => Math.abs(v)));
@@ -29,7 +29,7 @@ export function durationAxisLabels(valuesNs: readonly number[]): string[] {
       ? ['ns', 1]
       : max < 1e6
         ? ['µs', 1e3]
-        : max < 1e9
+        : max < 10e9
           ? ['ms', 1e6]
           : max < 600e9
             ? ['s', 1e9]

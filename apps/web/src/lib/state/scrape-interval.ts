@@ -26,7 +26,8 @@ function cached(selector: string): number | null {
 /**
  * Seconds between samples of `selector` over [startS, endS]; null when it has too few samples to
  * tell. First the samples per series in the two minutes before `endS` (one cheap instant query);
- * for a range whose data ends earlier, per minute (or ten, for slow scrapes) across the range.
+ * when no series covers those two minutes (data that ends earlier, or started within them, or a
+ * scrape slower than 15 s), per minute (or ten, for slow scrapes) across the range.
  */
 export async function scrapeInterval(
   selector: string,
@@ -36,7 +37,13 @@ export async function scrapeInterval(
 ): Promise<number | null> {
   const hit = cached(selector);
   if (hit !== null) return hit;
-  const recent = await api.query(`max(count_over_time(${selector}[120s]))`, endS, signal);
+  // Only series sampled both just before the two minutes and at their end: a series that started
+  // or stopped within them would count short.
+  const recent = await api.query(
+    `max(count_over_time(${selector}[120s]) and count_over_time(${selector}[15s] offset 120s) and count_over_time(${selector}[15s]))`,
+    endS,
+    signal,
+  );
   let s = scrapeIntervalFromCounts(
     recent.result.map((r) => Number(r.value?.[1])),
     120,
