@@ -25,9 +25,10 @@ function cached(selector: string): number | null {
 
 /**
  * Seconds between samples of `selector` over [startS, endS]; null when it has too few samples to
- * tell. First the samples per series in the two minutes before `endS` (one cheap instant query);
- * when no series covers those two minutes (data that ends earlier, or started within them, or a
- * scrape slower than 15 s), per minute (or ten, for slow scrapes) across the range.
+ * tell. Samples per minute, the most of any series, minute by minute over the last ten minutes of
+ * the range (a cheap query, whatever the number of series; the median minute ignores series that
+ * start or stop within it); for a range whose last ten minutes have no data, over the whole range,
+ * then per ten minutes for slow scrapes.
  */
 export async function scrapeInterval(
   selector: string,
@@ -37,26 +38,16 @@ export async function scrapeInterval(
 ): Promise<number | null> {
   const hit = cached(selector);
   if (hit !== null) return hit;
-  // Only series sampled both just before the two minutes and at their end: a series that started
-  // or stopped within them would count short.
-  const recent = await api.query(
-    `max(count_over_time(${selector}[120s]) and count_over_time(${selector}[15s] offset 120s) and count_over_time(${selector}[15s]))`,
-    endS,
-    signal,
-  );
-  let s = scrapeIntervalFromCounts(
-    recent.result.map((r) => Number(r.value?.[1])),
-    120,
-  );
-  for (const windowS of [60, 600]) {
-    if (s !== null) break;
-    const step = Math.max(windowS, Math.ceil((endS - startS) / 200));
-    const res = await api.queryRange(`max(count_over_time(${selector}[${windowS}s]))`, startS, endS, step, signal);
-    s = scrapeIntervalFromCounts(
-      (res.result[0]?.values ?? []).map(([, v]) => Number(v)),
-      windowS,
-    );
-  }
+  const counts = async (from: number, windowS: number) => {
+    const step = Math.max(windowS, Math.ceil((endS - from) / 200));
+    const res = await api.queryRange(`max(count_over_time(${selector}[${windowS}s]))`, from, endS, step, signal);
+    return (res.result[0]?.values ?? []).map(([, v]) => Number(v));
+  };
+  const tail = await counts(Math.max(startS, endS - 600), 60);
+  let s = scrapeIntervalFromCounts(tail, 60);
+  if (s === null && tail.length === 0 && endS - startS > 600)
+    s = scrapeIntervalFromCounts(await counts(startS, 60), 60);
+  if (s === null) s = scrapeIntervalFromCounts(await counts(startS, 600), 600);
   if (s !== null) {
     const v = { s, at: Date.now() };
     mem.set(selector, v);
