@@ -35,21 +35,22 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
   const app = createBaseApp({
     logger: deps.logger,
     metrics: deps.httpMetrics ?? createHttpMetrics('pivot_api'),
-    ready: deps.ready,
+    ready: () => deps.ready(),
     htmlAtMetricsPath: Boolean(deps.webDir),
     first: [securityHeaders(deps.webDir ? webScriptHashes(deps.webDir) : [])],
   });
   app.use('/api/*', refuseCrossSite(deps.publicUrl));
   const loginLimit = limitBody(API_BODY_LIMITS.login, 'login');
   const promqlLimit = limitBody(API_BODY_LIMITS.promql, 'PromQL request');
-  const defaultLimit = limitBody(API_BODY_LIMITS.default, 'API request');
-  app.use('/api/*', (c, next) =>
-    c.req.path === '/api/auth/login'
-      ? loginLimit(c, next)
-      : c.req.path.startsWith('/api/v1/')
-        ? promqlLimit(c, next)
-        : defaultLimit(c, next),
+  // Every /api route but those two, which have their own.
+  const defaultLimit = limitBody(
+    API_BODY_LIMITS.default,
+    'API request',
+    (path) => path === '/api/auth/login' || path.startsWith('/api/v1/'),
   );
+  app.use('/api/auth/login', loginLimit);
+  app.use('/api/v1/*', promqlLimit);
+  app.use('/api/*', defaultLimit);
   // Trace JSON repeats resources and attribute keys; gzip shrinks it several-fold.
   app.use('/api/*', compress());
   // Before every other /api route: login is open, the rest needs a session (or Basic auth).

@@ -18,13 +18,14 @@ export const API_BODY_LIMITS = {
 } as const;
 
 /** 413 past `maxSize`, checked on Content-Length before reading and while streaming without it. */
-export function limitBody(maxSize: number, what: string): MiddlewareHandler<AppEnv> {
-  return bodyLimit({
+export function limitBody(maxSize: number, what: string, skip?: (path: string) => boolean): MiddlewareHandler<AppEnv> {
+  const limit = bodyLimit({
     maxSize,
     onError: () => {
       throw new HttpError(413, `${what}: request body larger than ${maxSize} bytes`);
     },
   });
+  return skip ? (c, next) => (skip(c.req.path) ? next() : limit(c, next)) : limit;
 }
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

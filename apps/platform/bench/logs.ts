@@ -460,7 +460,7 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
   const runner = await setupRunner(fresh);
   try {
     log(`query corpus: ${CORPUS_ROWS} logs`);
-    await buildCorpus(fresh.db, runner.exec);
+    await buildCorpus(fresh.db, runner.exec.bind(runner));
     const db = fresh.db;
     const app = createApiApp({
       logger: createLogger('silent', 'bench'),
@@ -551,7 +551,7 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
     );
 
     log('full-text index comparison on a scratch copy of the corpus');
-    const fts = await compareFullText(db, runner.exec, orderIds);
+    const fts = await compareFullText(db, runner.exec.bind(runner), orderIds);
     const [trgm, tsv] = fts as [FtsResult, FtsResult];
     for (const q of Object.keys(trgm.queries)) {
       const a = trgm.queries[q]!;

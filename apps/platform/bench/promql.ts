@@ -71,7 +71,7 @@ const QUERIES: [string, string][] = [
 async function time(url: string, query: string): Promise<number> {
   const qs = new URLSearchParams({ query, start: String(start / 1000), end: String(end / 1000), step: '60' });
   const t0 = performance.now();
-  const res = await fetch(`${url}/api/v1/query_range?${qs}`);
+  const res = await fetch(`${url}/api/v1/query_range?${qs.toString()}`);
   const body = (await res.json()) as { status: string; data?: { result: unknown[] }; error?: string };
   const ms = performance.now() - t0;
   if (body.status !== 'success' || !body.data?.result.length)

@@ -80,7 +80,7 @@ describe.runIf(existsSync(CHROMIUM))('dashboard under its Content-Security-Polic
       expect(res!.headers()['x-frame-options'], path).toBe('DENY');
       // The page rendered (the app shell's bootstrap ran): a heading or the main landmark exists.
       await page.locator('main, h1, h2').first().waitFor({ timeout: 15_000 });
-      const violations = (await page.evaluate('window.__csp')) as string[];
+      const violations = await page.evaluate<string[]>('window.__csp');
       expect(violations, path).toEqual([]);
     }
     expect(consoleViolations).toEqual([]);

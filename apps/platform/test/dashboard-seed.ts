@@ -287,7 +287,7 @@ export async function seedDemo(
           timestampMs: at,
           traceId,
           spanId: null,
-        } as never);
+        });
       }
     }
     let cumulative = 0;

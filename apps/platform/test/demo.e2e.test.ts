@@ -111,7 +111,7 @@ describe('demo workload end to end', () => {
       return logs.find((l) => /timed out after 700 ms/.test(l.body));
     });
     expect(retryLog).toMatchObject({ severity_text: 'ERROR', service_name: 'payment' });
-    expect(retryLog!.span_id).not.toBeNull();
+    expect(retryLog.span_id).not.toBeNull();
   });
 
   it('remote-writes latency histograms with exemplars whose trace IDs are stored traces, and P99 shows the spike', async () => {

@@ -46,10 +46,10 @@ export function interpolate(s: string, env: Record<string, string | undefined>):
       if (bare) return env[bare] ?? '';
       const value = env[name!];
       const unset = value === undefined || (colon === ':' && value === '');
-      if (op === '-') return unset ? arg! : value!;
+      if (op === '-') return unset ? arg! : value;
       if (op === '?') {
         if (unset) throw new Error(`required variable ${name} is missing a value: ${arg}`);
-        return value!;
+        return value;
       }
       if (op === '+') return unset ? '' : arg!;
       return value ?? '';

@@ -108,15 +108,13 @@ async function sendLog(url: string, service: string, body: string, traceId: stri
     processors: [new SimpleLogRecordProcessor({ exporter: new OTLPLogExporter(grpcOptions(url, o)) })],
   });
   const ctx = trace.setSpanContext(context.active(), { traceId, spanId: '00f067aa0ba902b7', traceFlags: 1 });
-  provider
-    .getLogger('grpc-e2e')
-    .emit({
-      body,
-      severityNumber: SeverityNumber.WARN,
-      severityText: 'WARN',
-      context: ctx,
-      attributes: { 'order.id': 7 },
-    });
+  provider.getLogger('grpc-e2e').emit({
+    body,
+    severityNumber: SeverityNumber.WARN,
+    severityText: 'WARN',
+    context: ctx,
+    attributes: { 'order.id': 7 },
+  });
   await provider.forceFlush();
   await provider.shutdown();
 }

@@ -103,9 +103,9 @@ export async function serveRegistry(registry: {
   contentType: string;
   metrics(): Promise<string>;
 }): Promise<{ server: Server; target: string }> {
-  const server = createHttpServer(async (_req, res) => {
+  const server = createHttpServer((_req, res) => {
     res.setHeader('Content-Type', registry.contentType);
-    res.end(await registry.metrics());
+    void registry.metrics().then((m) => res.end(m));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, target: `127.0.0.1:${(server.address() as { port: number }).port}` };

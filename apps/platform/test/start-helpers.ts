@@ -46,8 +46,8 @@ export function startProcess(
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'npm_config_cache']) if (process.env[k]) base[k] = process.env[k]!;
   const proc = spawn(command, args, { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | string>((resolve) =>
     proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
@@ -99,7 +99,7 @@ export async function exportTrace(
   const export0 = exporter.export.bind(exporter);
   exporter.export = (spans, done) =>
     export0(spans, (r) => {
-      if (r.code !== 0) ok = false;
+      if (Number(r.code) !== 0) ok = false;
       done(r);
     });
   const provider = new BasicTracerProvider({
@@ -140,7 +140,8 @@ export async function fetchTrace(
 export async function ensureBuiltOnce(timeoutMs = 600_000): Promise<void> {
   const { mkdirSync, rmSync, statSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
+  const pathModule = await import('node:path');
+  const join = pathModule.join.bind(pathModule);
   const { spawnSync } = await import('node:child_process');
   const lock = join(tmpdir(), 'pivot-e2e-build.lock');
   const deadline = Date.now() + timeoutMs;

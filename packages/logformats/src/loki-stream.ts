@@ -115,7 +115,7 @@ export class LokiDecoder {
       return;
     }
     const lineObject = jsonObjectLine(line);
-    const fields: Fields = lineObject ? fieldsOf(lineObject) : new Map();
+    const fields: Fields = lineObject ? fieldsOf(lineObject) : (new Map() as Fields);
     // Structured metadata is set explicitly by the sender, so it wins over a line field of the same name.
     for (const [k, v] of metadata) fields.set(k, v);
     const it = interpret(fields, { body: lineObject !== null, time: lineObject !== null });

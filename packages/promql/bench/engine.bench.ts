@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     let line = `${query}\n  pivot:      median ${median(ours).toFixed(1)} ms  (runs: ${ours.map((x) => x.toFixed(0)).join(', ')})`;
     if (prom) {
       const theirs: number[] = [];
-      const url = `${prom.url}/api/v1/query_range?${new URLSearchParams({ query, start: String(start / 1000), end: String(end / 1000), step: '60' })}`;
+      const url = `${prom.url}/api/v1/query_range?${new URLSearchParams({ query, start: String(start / 1000), end: String(end / 1000), step: '60' }).toString()}`;
       for (let i = 0; i < RUNS + 1; i++) {
         const ms = await timeIt(async () => {
           const r = (await (await fetch(url)).json()) as { status: string };

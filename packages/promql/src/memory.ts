@@ -7,9 +7,9 @@ export class MemoryQuerier implements Querier {
   selectCalls = 0;
   constructor(private readonly series: StoredSeries[]) {}
 
-  async select(matchers: LabelMatcher[], minMs: number, maxMs: number, signal?: AbortSignal): Promise<StoredSeries[]> {
+  select(matchers: LabelMatcher[], minMs: number, maxMs: number, signal?: AbortSignal): Promise<StoredSeries[]> {
     this.selectCalls++;
-    if (signal?.aborted) throw signal.reason;
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     const out: StoredSeries[] = [];
     for (const s of this.series) {
       if (!matchesAll(matchers, s.labels)) continue;
@@ -18,6 +18,6 @@ export class MemoryQuerier implements Querier {
       if (hi <= lo) continue;
       out.push({ labels: s.labels, timestamps: s.timestamps.subarray(lo, hi), values: s.values.subarray(lo, hi) });
     }
-    return out;
+    return Promise.resolve(out);
   }
 }

@@ -65,7 +65,7 @@ export function diff(expected: QueryResult, actual: QueryResult, ordered = false
       const at = av.map((p) => p[0]);
       const missing = et.filter((t) => !at.includes(t)).slice(0, 5);
       const extra = at.filter((t) => !et.includes(t)).slice(0, 5);
-      return `${where}: ${ev.length} points in prometheus, ${av.length} in ours (missing ${missing}, extra ${extra})`;
+      return `${where}: ${ev.length} points in prometheus, ${av.length} in ours (missing ${missing.join(',')}, extra ${extra.join(',')})`;
     }
     for (let j = 0; j < ev.length; j++) {
       if (ev[j]![0] !== av[j]![0]) return `${where}: timestamp #${j} prometheus ${ev[j]![0]}, ours ${av[j]![0]}`;

@@ -157,7 +157,7 @@ function simple(ev: Evaluator, op: string, input: Series[], grouping: string[], 
           const c = (count[i] = count[i]! + 1);
           const delta = x - mn[i]!;
           mn[i] = mn[i]! + delta / c;
-          value[i] = value[i]! + delta * (x - mn[i]!);
+          value[i] = value[i]! + delta * (x - mn[i]);
         }
         break;
       default:

@@ -115,7 +115,7 @@ async function run(
     const fetches = planFetches(expr, { start, end, lookbackMs });
     const data = new Map<VectorSelector, Prepared[]>();
     const aborted = new Promise<never>((_, reject) => {
-      ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true });
+      ac.signal.addEventListener('abort', () => reject(ac.signal.reason as Error), { once: true });
     });
     aborted.catch(() => {});
     await Promise.race([
@@ -182,7 +182,7 @@ function instantResult(v: Value, t: number): QueryResult {
       return {
         resultType: 'matrix',
         result: v.series.map((s): RangeSeries => {
-          const values: SamplePair[] = new Array(s.t.length);
+          const values = new Array<SamplePair>(s.t.length);
           for (let i = 0; i < s.t.length; i++) values[i] = [s.t[i]! / 1000, formatFloat(s.v[i]!)];
           return { metric: sortLabels(s.labels), values };
         }),

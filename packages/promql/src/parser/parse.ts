@@ -589,7 +589,7 @@ class Converter {
     } else {
       const numNode = n.getChild('NumberDurationLiteral')!;
       const ts = this.number(numNode);
-      if (!Number.isFinite(ts) || ts >= 9223372036854775807 || ts <= -9223372036854775808)
+      if (!Number.isFinite(ts) || ts >= 2 ** 63 || ts <= -(2 ** 63))
         fail(
           posOf(n),
           `timestamp out of bounds for @ modifier: ${Number.isFinite(ts) ? ts.toFixed(6) : formatFloat(ts)}`,
@@ -659,7 +659,7 @@ class Converter {
     const op = BINARY_OPS[opNode.name]!;
     if (n.getChild('FillModifier')) fail(pos, 'fill modifiers are not supported');
     const lhsNode = exprs[0]!;
-    let lhs = this.expr(lhsNode);
+    const lhs = this.expr(lhsNode);
     const rhs = this.expr(exprs[1]!);
     const returnBool = n.getChild('BoolModifier') !== null;
     let card: Cardinality = 'one-to-one';
