@@ -3,15 +3,14 @@
 // (admins only): the same job the ingest service runs hourly.
 import { Hono, type MiddlewareHandler } from 'hono';
 import { sql } from 'drizzle-orm';
+import { SIGNALS, type Signal } from '@pivot/model';
 import {
   PartitionManager,
-  SIGNALS,
   SIGNAL_TABLES,
   applyRetention,
   formatRetention,
   type Database,
   type RetentionPolicy,
-  type Signal,
 } from '@pivot/store';
 import type { AppEnv, Logger } from '@pivot/server-kit';
 import pkg from '../package.json' with { type: 'json' };

@@ -8,9 +8,8 @@ import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
 import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { fingerprint64 } from './log-fingerprint.ts';
-import { dayIndexOfNs, type PartitionManager, type PartitionedTable } from './partitions.ts';
-
-export const LOGS_TABLE: PartitionedTable = { name: 'logs', unit: 'ns' };
+import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
+import { LOGS_TABLE } from './tables.ts';
 
 const MAX_INT64 = 2n ** 63n - 1n;
 

@@ -3,16 +3,10 @@
 // and retention drops whole partitions, which is instant and leaves no bloat.
 import { sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
+import type { PartitionUnit, PartitionedTable } from './tables.ts';
 
 export const NS_PER_DAY = 86_400_000_000_000n;
 export const MS_PER_DAY = 86_400_000;
-
-/** Partitioned tables, their key unit, and how many days ahead are prepared. */
-export type PartitionUnit = 'ns' | 'ms';
-export interface PartitionedTable {
-  name: string;
-  unit: PartitionUnit;
-}
 
 export function dayIndexOfNs(ns: bigint): number {
   return Number(ns >= 0n ? ns / NS_PER_DAY : (ns - NS_PER_DAY + 1n) / NS_PER_DAY);
@@ -102,7 +96,7 @@ export class PartitionManager {
   }
 
   /** Creates today's partition and the next `daysAhead`, so the first writes of a day wait for no DDL. */
-  async prepareAhead(tables: PartitionedTable[], nowMs: number, daysAhead = 2): Promise<void> {
+  async prepareAhead(tables: readonly PartitionedTable[], nowMs: number, daysAhead = 2): Promise<void> {
     const today = dayIndexOfMs(nowMs);
     const days = Array.from({ length: daysAhead + 1 }, (_, i) => today + i);
     for (const t of tables) await this.ensure(t, days);
