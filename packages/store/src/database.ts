@@ -10,7 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
 import { migrationsFolder, schema } from '@pivot/db';
-import { DatabaseUnavailableError, isTransientDbError } from './errors.ts';
+import { isTransientDbError, toConnectionError, toQueryError, toTransactionError } from './errors.ts';
 
 export type Drizzle = NodePgDatabase<typeof schema> | PgliteDatabase<typeof schema>;
 export type Row = Record<string, unknown>;
@@ -38,27 +38,45 @@ export interface Database {
   close(): Promise<void>;
 }
 
-function wrap(err: unknown): unknown {
-  if (err instanceof DatabaseUnavailableError) return err;
-  if (isTransientDbError(err)) {
-    const msg = err instanceof Error ? err.message : String(err);
-    return new DatabaseUnavailableError(`database unavailable: ${msg}`, { cause: err });
-  }
-  return err;
-}
-
 type Executor = { execute(q: SQL): Promise<unknown> };
 async function run<T extends Row>(ex: Executor, q: SQL): Promise<T[]> {
   try {
     const res = (await ex.execute(q)) as { rows: T[] };
     return res.rows;
   } catch (err) {
-    throw wrap(err);
+    // Every failure names its statement (SQL text and parameter shapes), the driver error as its cause.
+    throw toQueryError(err, q);
   }
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.url ? openPg(opts.url, opts) : openPglite(opts.dataDir ?? './data', opts);
+  return opts.url ? openPg(opts.url, opts) : openPglite(opts.dataDir ?? './data');
+}
+
+export interface StoreOptions extends DatabaseOptions {
+  /** Apply the committed migrations after opening (default true; the compose file runs them once, apart). */
+  migrate?: boolean;
+}
+
+/** The part of a pino logger the store writes to. */
+export interface StoreLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/** What every entry point does at start-up: open the database, say which, and migrate unless told not to. */
+export async function openStore(opts: StoreOptions, logger?: StoreLogger): Promise<Database> {
+  const database = await openDatabase(opts);
+  logger?.info(
+    { driver: database.kind, dataDir: database.kind === 'pglite' ? opts.dataDir : undefined },
+    'database opened',
+  );
+  if (opts.migrate ?? true) {
+    await database.migrate();
+    logger?.info({}, 'migrations applied');
+  }
+  return database;
 }
 
 function openPg(url: string, opts: DatabaseOptions): Database {
@@ -83,7 +101,7 @@ function openPg(url: string, opts: DatabaseOptions): Database {
       // died while idle is never released (the pool shrinks for good and pool.end() hangs), and a
       // checked-out client has no 'error' listener, so its socket dropping is an uncaught exception.
       const client = await pool.connect().catch((e: unknown) => {
-        throw wrap(e);
+        throw toConnectionError(e);
       });
       const ignore = () => {};
       client.on('error', ignore);
@@ -92,7 +110,7 @@ function openPg(url: string, opts: DatabaseOptions): Database {
         return await drizzlePg(client, { schema }).transaction((tx) => fn((q) => run(tx, q)));
       } catch (err) {
         failure = err;
-        throw wrap(err);
+        throw toTransactionError(err);
       } finally {
         client.off('error', ignore);
         // A connection that failed is destroyed rather than handed to the next caller.
@@ -105,7 +123,7 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     async migrate() {
       // Several processes (migrate job, ingest, api) may start together: serialise on an advisory lock.
       const client = await pool.connect().catch((e: unknown) => {
-        throw wrap(e);
+        throw toConnectionError(e);
       });
       try {
         await client.query('select pg_advisory_lock(7493001)');
@@ -121,7 +139,7 @@ function openPg(url: string, opts: DatabaseOptions): Database {
   };
 }
 
-async function openPglite(dataDir: string, _opts: DatabaseOptions): Promise<Database> {
+async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
   const db = drizzlePglite(client, { schema });
@@ -131,7 +149,11 @@ async function openPglite(dataDir: string, _opts: DatabaseOptions): Promise<Data
     db,
     query: (q) => run(db, q),
     async transaction(fn) {
-      return db.transaction((tx) => fn((q) => run(tx, q)));
+      try {
+        return await db.transaction((tx) => fn((q) => run(tx, q)));
+      } catch (err) {
+        throw toTransactionError(err);
+      }
     },
     async ping() {
       await run(db, sql`select 1`);

@@ -1,10 +1,19 @@
-export { openDatabase, type Database, type DatabaseOptions, type Row } from './database.ts';
+export {
+  openDatabase,
+  openStore,
+  type Database,
+  type DatabaseOptions,
+  type StoreOptions,
+  type StoreLogger,
+  type Row,
+} from './database.ts';
 export {
   DatabaseUnavailableError,
   QueueFullError,
   StoreClosedError,
   QueryError,
   isTransientDbError,
+  type ClassifiedError,
 } from './errors.ts';
 export { GroupCommitQueue, QueuedWriter, type GroupCommitOptions } from './group-commit.ts';
 export { PartitionManager, NS_PER_DAY, MS_PER_DAY, dayIndexOfNs, dayIndexOfMs } from './partitions.ts';
