@@ -1,12 +1,12 @@
 // The query API: traces now, PromQL and logs as they land, and later the dashboard at /.
 import type { Hono } from 'hono';
 import { compress } from 'hono/compress';
-import type { LogQueries, MetricQueries, TraceQueries } from '@pivot/store';
+import type { LogQueries, MetricQueries, ServiceStatsQueries, TraceQueries } from '@pivot/store';
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
 import { logRoutes, type LogRouteOptions } from './logs.ts';
-import { serviceStatsRoutes, type ServiceStatsQueries } from './service-stats.ts';
+import { serviceStatsRoutes } from './service-stats.ts';
 import { webRoutes } from './web.ts';
 import type { Auth } from './auth.ts';
 import { statusRoutes, type StatusDeps } from './status.ts';
@@ -32,7 +32,7 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
   const app = createBaseApp({
     logger: deps.logger,
     metrics: deps.httpMetrics ?? createHttpMetrics('pivot_api'),
-    ready: deps.ready,
+    ready: () => deps.ready(),
     htmlAtMetricsPath: Boolean(deps.webDir),
   });
   // Trace JSON repeats resources and attribute keys; gzip shrinks it several-fold.

@@ -1,8 +1,14 @@
 // Wires the query API to a database.
-import { LogQueries, MetricQueries, TraceQueries, type Database, type PartitionManager } from '@pivot/store';
+import {
+  LogQueries,
+  MetricQueries,
+  ServiceStatsQueries,
+  TraceQueries,
+  type Database,
+  type PartitionManager,
+} from '@pivot/store';
 import { listen, type Config, type Listening, type Logger } from '@pivot/server-kit';
 import { createApiApp } from './app.ts';
-import { ServiceStatsQueries } from './service-stats.ts';
 import { resolveWebDir } from './web.ts';
 import { Auth, authOptionsFromConfig } from './auth.ts';
 

@@ -61,3 +61,11 @@ export { compactMetricChunks, type CompactionResult } from './metric-compaction.
 export { applyRetention, formatRetention, type RetentionPolicy, type RetentionResult } from './retention.ts';
 export { encodeChunk, decodeChunk, mergeChunks, ChunkDecodeError } from './chunk-codec.ts';
 export { seriesId } from './series-id.ts';
+export {
+  ServiceStatsQueries,
+  type StatsWindow,
+  type StatsRow,
+  type StatsTable,
+  type HistogramBucket,
+} from './service-stats.ts';
+export { StatusQueries, type StorageStatus, type SignalStatus, type TableStatus } from './status.ts';
