@@ -171,5 +171,21 @@ for (const tdb of testDatabases()) {
       const s = await status();
       expect(s.signals.logs.tables[0]).toMatchObject({ partitions: 1, rows: 7, oldestDay: dayOf(NOW) });
     });
+
+    it('runs any maintenance job on request, and names the jobs when asked for an unknown one', async () => {
+      const run = await app.request('/api/admin/maintenance/partitions/run', { method: 'POST' });
+      expect(run.status).toBe(200);
+      const body = (await run.json()) as { job: string; ms: number; result: { tables: string[] } };
+      expect(body).toMatchObject({ job: 'partitions', result: { daysAhead: 2 } });
+      expect(body.result.tables).toContain('spans');
+      const s = await status();
+      expect(s.signals.traces.tables[0]!.newestDay).toBe(dayOf(NOW + 2 * DAY));
+
+      const compaction = await app.request('/api/admin/maintenance/compaction/run', { method: 'POST' });
+      expect(await compaction.json()).toMatchObject({ job: 'compaction', result: { groups: 0 } });
+      const unknown = await app.request('/api/admin/maintenance/vacuum/run', { method: 'POST' });
+      expect(unknown.status).toBe(404);
+      expect(((await unknown.json()) as { error: string }).error).toMatch(/partitions, compaction, retention/);
+    });
   });
 }

@@ -1,32 +1,34 @@
 // GET /api/status: what the platform holds and how much disk each signal takes, per table and per day
-// partition, with the retention in force. POST /api/admin/retention/run applies the retention now
-// (admins only): the same job the ingest service runs hourly.
+// partition, with the retention in force. Admins only: POST /api/admin/retention/run applies the
+// retention now, and POST /api/admin/maintenance/:job/run runs any maintenance job now; the same jobs
+// the ingest service runs on its schedule, under the same locks.
 import { Hono, type MiddlewareHandler } from 'hono';
 import { SIGNALS } from '@pivot/model';
 import {
-  PartitionManager,
   StatusQueries,
-  applyRetention,
+  createMaintenance,
   formatRetention,
   type Database,
+  type Maintenance,
   type RetentionPolicy,
   type StorageStatus,
+  type StoreJob,
 } from '@pivot/store';
-import type { AppEnv, Logger } from '@pivot/server-kit';
+import { notFound, type AppEnv, type Logger } from '@pivot/server-kit';
 import pkg from '../package.json' with { type: 'json' };
 
 export interface StatusDeps {
   database: Database;
   retention: RetentionPolicy;
   /**
-   * The ingest writers' partition manager when they run in this process. Otherwise a manager of our
-   * own: the ingest process then forgets the dropped days at its next hourly run.
+   * The ingest service's maintenance when it runs in this process (one partition cache for its writers).
+   * Otherwise one of our own, never scheduled, for the admin runs: the ingest processes then forget the
+   * days it dropped at their next retention tick.
    */
-  partitions?: PartitionManager;
+  maintenance?: Maintenance<StoreJob>;
   /** Guards admin actions (Auth.requireAdmin); absent: open, as when auth is off. */
   requireAdmin?: MiddlewareHandler<AppEnv>;
   logger?: Logger;
-  now?: () => number;
 }
 
 export type Status = { version: string; uptimeSeconds: number } & StorageStatus;
@@ -41,21 +43,28 @@ export async function readStatus(queries: StatusQueries, retention: RetentionPol
 
 export function statusRoutes(deps: StatusDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const now = deps.now ?? Date.now;
   const queries = new StatusQueries(deps.database);
   app.get('/api/status', async (c) => c.json(await readStatus(queries, deps.retention)));
 
   const admin: MiddlewareHandler<AppEnv> = deps.requireAdmin ?? ((_c, next) => next());
-  const partitions = deps.partitions ?? new PartitionManager(deps.database);
+  const maintenance = deps.maintenance ?? createMaintenance(deps.database, { retention: deps.retention });
   // The ingest service runs this hourly; an admin can run it now, e.g. after lowering a retention.
   app.post('/api/admin/retention/run', admin, async (c) => {
-    const result = await applyRetention(deps.database, partitions, deps.retention, now());
+    const { result } = await maintenance.runNow('retention');
     deps.logger?.info({ ...result, reqId: c.get('requestId') }, 'retention run on request');
     return c.json({
       retention: Object.fromEntries(SIGNALS.map((s) => [s, formatRetention(deps.retention[s])])),
       dropped: result.dropped,
       tracesDeleted: result.tracesDeleted,
     });
+  });
+  app.post('/api/admin/maintenance/:job/run', admin, async (c) => {
+    const name = c.req.param('job');
+    if (!maintenance.has(name))
+      throw notFound(`no maintenance job "${name}"; jobs: ${maintenance.jobNames.join(', ')}`);
+    const run = await maintenance.runNow(name);
+    deps.logger?.info({ ...run, reqId: c.get('requestId') }, 'maintenance job run on request');
+    return c.json(run);
   });
   return app;
 }

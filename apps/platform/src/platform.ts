@@ -14,7 +14,7 @@ export interface Platform {
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
   const database = await openStore(databaseOptions(config), logger);
   const ingest = await startIngest(config, database, logger.child({ svc: 'ingest' }));
-  const api = await startApi(config, database, logger.child({ svc: 'api' }), { partitions: ingest.partitions });
+  const api = await startApi(config, database, logger.child({ svc: 'api' }), { maintenance: ingest.maintenance });
   return {
     database,
     ingest,

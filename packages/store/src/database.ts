@@ -33,10 +33,24 @@ export interface Database {
   query<T extends Row = Row>(q: SQL): Promise<T[]>;
   /** Runs fn in one transaction; `query` inside uses the transaction's connection. */
   transaction<T>(fn: (query: <R extends Row = Row>(q: SQL) => Promise<R[]>) => Promise<T>): Promise<T>;
+  /**
+   * Takes the session-level advisory lock `key` without waiting, on a connection of its own that holds
+   * it until released; null when another session holds it. Maintenance jobs use it so that, however
+   * many processes run them, each job runs in one at a time. PGlite (one process) takes the same lock
+   * on its one connection, and refuses a key this process already holds.
+   */
+  tryAdvisoryLock(key: bigint): Promise<AdvisoryLock | null>;
   ping(): Promise<void>;
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
+
+export interface AdvisoryLock {
+  release(): Promise<void>;
+}
+
+const tryLockSql = (key: bigint) => sql`SELECT pg_try_advisory_lock(${key.toString()}::bigint) AS ok`;
+const unlockSql = (key: bigint) => sql`SELECT pg_advisory_unlock(${key.toString()}::bigint)`;
 
 type Executor = { execute(q: SQL): Promise<unknown> };
 async function run<T extends Row>(ex: Executor, q: SQL): Promise<T[]> {
@@ -117,6 +131,33 @@ function openPg(url: string, opts: DatabaseOptions): Database {
         client.release(failure !== undefined && isTransientDbError(failure));
       }
     },
+    async tryAdvisoryLock(key) {
+      // Not a pooled connection: the job itself needs the pool (a pool of one would deadlock), and a
+      // session lock must stay with the one connection that took it.
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000 });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+      } catch (err) {
+        await client.end().catch(() => {});
+        throw toConnectionError(err);
+      }
+      const session = drizzlePg(client);
+      let ok = false;
+      try {
+        ok = (await run<{ ok: boolean }>(session, tryLockSql(key)))[0]?.ok === true;
+      } finally {
+        if (!ok) await client.end().catch(() => {});
+      }
+      if (!ok) return null;
+      return {
+        async release() {
+          // Ending the session releases the lock too, should the unlock itself fail.
+          await run(session, unlockSql(key)).catch(() => {});
+          await client.end().catch(() => {});
+        },
+      };
+    },
     async ping() {
       await run(db, sql`select 1`);
     },
@@ -144,6 +185,8 @@ async function openPglite(dataDir: string): Promise<Database> {
   const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
   const db = drizzlePglite(client, { schema });
   // PGlite has one connection: transactions serialise through it, which the group-commit writers expect.
+  // Its session would take an advisory lock it already holds again, so this process remembers its own.
+  const held = new Set<bigint>();
   return {
     kind: 'pglite',
     db,
@@ -154,6 +197,27 @@ async function openPglite(dataDir: string): Promise<Database> {
       } catch (err) {
         throw toTransactionError(err);
       }
+    },
+    async tryAdvisoryLock(key) {
+      // Marked before the statement: a second caller in this process must not get in while it runs.
+      if (held.has(key)) return null;
+      held.add(key);
+      let ok = false;
+      try {
+        ok = (await run<{ ok: boolean }>(db, tryLockSql(key)))[0]?.ok === true;
+      } finally {
+        if (!ok) held.delete(key);
+      }
+      if (!ok) return null;
+      return {
+        async release() {
+          try {
+            await run(db, unlockSql(key));
+          } finally {
+            held.delete(key);
+          }
+        },
+      };
     },
     async ping() {
       await run(db, sql`select 1`);

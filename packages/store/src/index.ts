@@ -5,6 +5,7 @@ export {
   type DatabaseOptions,
   type StoreOptions,
   type StoreLogger,
+  type AdvisoryLock,
   type Row,
 } from './database.ts';
 export {
@@ -68,4 +69,21 @@ export {
   type StatsTable,
   type HistogramBucket,
 } from './service-stats.ts';
+export {
+  Maintenance,
+  JobBusyError,
+  createMaintenance,
+  defineJob,
+  jobLockKey,
+  storeJobs,
+  type MaintenanceJob,
+  type MaintenanceOptions,
+  type StoreMaintenanceOptions,
+  type StoreJob,
+  type StoreJobName,
+  type JobContext,
+  type JobName,
+  type JobResult,
+  type JobRun,
+} from './maintenance.ts';
 export { StatusQueries, type StorageStatus, type SignalStatus, type TableStatus } from './status.ts';

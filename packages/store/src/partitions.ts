@@ -88,11 +88,19 @@ export class PartitionManager {
         dropped.push(p.name);
       }
     }
-    // Another process (the API's "run retention now") may have dropped some first: forget those too,
-    // so the next write to such a day creates its partition again instead of failing.
+    // Another process may have dropped some first: forget those too, so the next write to such a day
+    // creates its partition again instead of failing.
+    this.forgetOlderThan(table, cutoffMs);
+    return dropped;
+  }
+
+  /**
+   * Forgets cached days older than the cutoff, without asking the database: another process's retention
+   * may have dropped them, and a write to such a day must then create its partition again.
+   */
+  forgetOlderThan(table: PartitionedTable, cutoffMs: number): void {
     const known = this.known.get(table.name);
     if (known) for (const day of known) if ((day + 1) * MS_PER_DAY <= cutoffMs) known.delete(day);
-    return dropped;
   }
 
   /** Creates today's partition and the next `daysAhead`, so the first writes of a day wait for no DDL. */
