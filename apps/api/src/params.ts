@@ -1,4 +1,5 @@
 // Query-string parsing for the API: durations and times in the forms Jaeger, Tempo and Grafana send.
+import { unixNano, type UnixNano } from '@pivot/model';
 import { badRequest } from '@pivot/server-kit';
 
 const DURATION_UNITS: Record<string, bigint> = {
@@ -26,19 +27,19 @@ export function parseDurationNs(name: string, raw: string): bigint {
  * RFC 3339, or a Unix time whose unit is told by its magnitude: seconds (may have decimals),
  * milliseconds, microseconds or nanoseconds. Returns nanoseconds.
  */
-export function parseTimeNs(name: string, raw: string): bigint {
+export function parseTimeNs(name: string, raw: string): UnixNano {
   const s = raw.trim();
   if (/^\d+(\.\d+)?$/.test(s)) {
-    if (s.includes('.')) return BigInt(Math.round(Number(s) * 1e6)) * 1000n;
+    if (s.includes('.')) return unixNano(BigInt(Math.round(Number(s) * 1e6)) * 1000n);
     const n = BigInt(s);
-    if (s.length <= 11) return n * 1_000_000_000n;
-    if (s.length <= 14) return n * 1_000_000n;
-    if (s.length <= 17) return n * 1_000n;
-    return n;
+    if (s.length <= 11) return unixNano(n * 1_000_000_000n);
+    if (s.length <= 14) return unixNano(n * 1_000_000n);
+    if (s.length <= 17) return unixNano(n * 1_000n);
+    return unixNano(n);
   }
   const ms = Date.parse(s);
   if (Number.isNaN(ms)) throw badRequest(`${name}: invalid time "${raw}" (RFC 3339 or Unix seconds/ms/µs/ns)`);
-  return BigInt(ms) * 1_000_000n;
+  return unixNano(BigInt(ms) * 1_000_000n);
 }
 
 export function parseLimit(raw: string | undefined, def: number, max: number): number {

@@ -2,6 +2,7 @@
 // operation (ServiceStatsQueries in the store computes them from entry spans); here only the window is
 // parsed and the answer shaped.
 import { Hono } from 'hono';
+import { unixNano } from '@pivot/model';
 import type { ServiceStatsQueries, StatsTable, StatsWindow } from '@pivot/store';
 import { badRequest, type AppEnv } from '@pivot/server-kit';
 import { parseDurationNs, parseTimeNs } from './params.ts';
@@ -11,8 +12,8 @@ const DEFAULT_BUCKETS = 30;
 
 /** start/end (defaults: the last hour) and step (default: 30 buckets), as the trace API reads them. */
 export function parseStatsWindow(q: Record<string, string>, nowNs = BigInt(Date.now()) * 1_000_000n): StatsWindow {
-  const endNs = q.end ? parseTimeNs('end', q.end) : nowNs;
-  const startNs = q.start ? parseTimeNs('start', q.start) : endNs - 3_600_000_000_000n;
+  const endNs = q.end ? parseTimeNs('end', q.end) : unixNano(nowNs);
+  const startNs = q.start ? parseTimeNs('start', q.start) : unixNano(endNs - 3_600_000_000_000n);
   if (startNs >= endNs) throw badRequest('start: must be before end');
   const stepNs = q.step
     ? parseDurationNs('step', q.step)

@@ -1,12 +1,12 @@
 // Trace routes: one trace by ID, search over trace summaries, services and operations.
 import { Hono } from 'hono';
-import { parseTraceId } from '@pivot/model';
+import { SPAN_KIND_NAMES, STATUS_CODE_NAMES, parseTraceId } from '@pivot/model';
 import type { StoredSpan, TraceQueries, TraceSummary } from '@pivot/store';
 import { badRequest, notFound, type AppEnv } from '@pivot/server-kit';
 import { parseDurationNs, parseLimit, parseTimeNs } from './params.ts';
 
-const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
-const STATUS = ['UNSET', 'OK', 'ERROR'];
+const KINDS: readonly string[] = SPAN_KIND_NAMES;
+const STATUS: readonly string[] = STATUS_CODE_NAMES;
 
 export function spanJson(s: StoredSpan) {
   return {

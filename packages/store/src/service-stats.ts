@@ -3,15 +3,15 @@
 // dashboard's Services pages. "Requests" are entry spans: SERVER and CONSUMER spans, and roots
 // (a batch job's root span is its request), so a client span is not counted twice.
 import { sql, type SQL } from 'drizzle-orm';
-import { SpanKind, StatusCode } from '@pivot/model';
+import { SpanKind, StatusCode, type UnixNano } from '@pivot/model';
 import type { Database } from './database.ts';
 
 /** Latency histogram resolution: 4 buckets per doubling, each ≈19% wider than the last. */
 const HISTOGRAM_PER_DOUBLING = 4;
 
 export interface StatsWindow {
-  startNs: bigint;
-  endNs: bigint;
+  startNs: UnixNano;
+  endNs: UnixNano;
   stepNs: bigint;
 }
 
@@ -35,8 +35,8 @@ export interface StatsRow {
 }
 
 export interface StatsTable {
-  startNs: bigint;
-  endNs: bigint;
+  startNs: UnixNano;
+  endNs: UnixNano;
   stepNs: bigint;
   /** Bucket starts, Unix ms. */
   buckets: number[];
