@@ -1,15 +1,4 @@
-import { defineConfig } from 'tsup';
+import { appBuild } from '../../tsup.app.ts';
 
-// Internal packages ship TypeScript source, so the app bundles them; npm dependencies stay external.
-export default defineConfig({
-  // main: `npm start`; migrate: the compose `migrate` job.
-  entry: ['src/main.ts', 'src/migrate.ts'],
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  outDir: 'dist',
-  clean: true,
-  sourcemap: true,
-  noExternal: [/^@pivot\//],
-  external: [/^(?!@pivot\/)[^./]/],
-});
+// main: `npm start`; migrate: the compose `migrate` job.
+export default appBuild(['src/main.ts', 'src/migrate.ts']);

@@ -1,5 +1,5 @@
 // The query API: traces now, PromQL and logs as they land, and later the dashboard at /.
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { compress } from 'hono/compress';
 import type { LogQueries, MetricQueries, ServiceStatsQueries, TraceQueries } from '@pivot/store';
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
@@ -7,7 +7,8 @@ import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
 import { logRoutes, type LogRouteOptions } from './logs.ts';
 import { serviceStatsRoutes } from './service-stats.ts';
-import { webRoutes } from './web.ts';
+import { webRoutes, webScriptHashes } from './web.ts';
+import { API_BODY_LIMITS, limitBody, refuseCrossSite, securityHeaders } from './guards.ts';
 import type { Auth } from './auth.ts';
 import { statusRoutes, type StatusDeps } from './status.ts';
 
@@ -25,6 +26,8 @@ export interface ApiDeps {
   status?: Omit<StatusDeps, 'requireAdmin' | 'logger'>;
   /** The built dashboard, served at / (see web.ts); absent: API only. */
   webDir?: string | undefined;
+  /** PUBLIC_URL: its origin may send state-changing requests, whatever Host the proxy forwards. */
+  publicUrl?: string | undefined;
   ready(): Promise<void>;
 }
 
@@ -34,7 +37,19 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
     metrics: deps.httpMetrics ?? createHttpMetrics('pivot_api'),
     ready: () => deps.ready(),
     htmlAtMetricsPath: Boolean(deps.webDir),
+    first: [securityHeaders(deps.webDir ? webScriptHashes(deps.webDir) : [])],
   });
+  app.use('/api/*', refuseCrossSite(deps.publicUrl));
+  const loginLimit = limitBody(API_BODY_LIMITS.login, 'login');
+  const promqlLimit = limitBody(API_BODY_LIMITS.promql, 'PromQL request');
+  const defaultLimit = limitBody(API_BODY_LIMITS.default, 'API request');
+  const bodyLimit: MiddlewareHandler<AppEnv> = (c, next) =>
+    c.req.path === '/api/auth/login'
+      ? loginLimit(c, next)
+      : c.req.path.startsWith('/api/v1/')
+        ? promqlLimit(c, next)
+        : defaultLimit(c, next);
+  app.use('/api/*', bodyLimit);
   // Trace JSON repeats resources and attribute keys; gzip shrinks it several-fold.
   app.use('/api/*', compress());
   // Before every other /api route: login is open, the rest needs a session (or Basic auth).
@@ -53,7 +68,17 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
     );
   app.route('/', traceRoutes(deps.traces));
   if (deps.metrics) app.route('/', promqlRoutes(deps.metrics.queries, deps.metrics.options));
-  if (deps.logs) app.route('/', logRoutes(deps.logs.queries, { logger: deps.logger, ...deps.logs.options }));
+  if (deps.logs)
+    app.route(
+      '/',
+      logRoutes(deps.logs.queries, {
+        logger: deps.logger,
+        ...(deps.auth
+          ? { session: { stillValid: (c) => deps.auth!.stillValid(c), owner: (c) => deps.auth!.principal(c).user } }
+          : {}),
+        ...deps.logs.options,
+      }),
+    );
   if (deps.serviceStats) app.route('/', serviceStatsRoutes(deps.serviceStats));
   // Last: the dashboard answers whatever no API route did.
   if (deps.webDir) app.route('/', webRoutes(deps.webDir));

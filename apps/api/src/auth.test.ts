@@ -151,7 +151,10 @@ describe('API auth over HTTP', () => {
   it('logs in with a password and sets an HttpOnly, SameSite session cookie', async () => {
     expect((await login('alice', 'wrong')).status).toBe(401);
     expect((await login('mallory', 'alice-password')).status).toBe(401);
-    expect((await app.request('/api/auth/login', { method: 'POST', body: 'user=alice' })).status).toBe(400);
+    // JSON only (a form post is what a cross-site page can send); malformed JSON is a 400.
+    expect((await app.request('/api/auth/login', { method: 'POST', body: 'user=alice' })).status).toBe(415);
+    const malformed = { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: 'user=alice' };
+    expect((await app.request('/api/auth/login', malformed)).status).toBe(400);
 
     const res = await login('alice', 'alice-password');
     expect(res.status).toBe(200);

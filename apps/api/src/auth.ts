@@ -12,7 +12,10 @@ import {
 } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { ConfigError, HttpError, badRequest, type AppEnv, type Config, type Logger } from '@pivot/server-kit';
+import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './login-throttle.ts';
+import { ScryptPool } from './scrypt-pool.ts';
 
 export type Role = 'admin' | 'viewer';
 
@@ -34,6 +37,11 @@ export interface AuthOptions {
   enabled: boolean;
   users: readonly AuthUser[];
   sessionTtlMs: number;
+  /** https://… makes the session cookie Secure even when TLS ends at a proxy that does not say so. */
+  publicUrl?: string | undefined;
+  /** Sessions kept at most; past it the ones closest to expiry go first. */
+  maxSessions?: number;
+  throttle?: ThrottleOptions;
   logger?: Logger;
   now?: () => number;
 }
@@ -83,12 +91,19 @@ export function parseHash(hash: string): { N: number; r: number; p: number; salt
   return { N, r, p, salt: Buffer.from(m[4]!, 'base64url'), key };
 }
 
-export async function verifyPassword(password: string, hash: string): Promise<boolean> {
+/** Checks a password against a hash; on `pool`'s threads when given, else on libuv's. */
+export async function verifyPassword(password: string, hash: string, pool?: ScryptPool): Promise<boolean> {
   const h = parseHash(hash);
   if (!h) return false;
-  const key = await scrypt(password, h.salt, h.key.length, { N: h.N, r: h.r, p: h.p, maxmem: memoryFor(h.N, h.r) });
+  const opts = { N: h.N, r: h.r, p: h.p, maxmem: memoryFor(h.N, h.r) };
+  const key = pool
+    ? await pool.derive(password, h.salt, h.key.length, opts)
+    : await scrypt(password, h.salt, h.key.length, opts);
   return timingSafeEqual(key, h.key);
 }
+
+/** A user name as it may appear in a log line: bounded, whatever was sent. */
+export const loggedName = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…(${name.length} chars)` : name);
 
 // ---- configuration ------------------------------------------------------------------------------
 
@@ -116,14 +131,26 @@ export function authOptionsFromConfig(config: Config, logger?: Logger): AuthOpti
   }
   if (config.AUTH_DISABLED) {
     if (users.length) logger?.warn('AUTH_DISABLED is true: AUTH_USERS is ignored and the API is open');
-    return { enabled: false, users: [], sessionTtlMs: config.AUTH_SESSION_TTL, ...(logger ? { logger } : {}) };
+    return {
+      enabled: false,
+      users: [],
+      sessionTtlMs: config.AUTH_SESSION_TTL,
+      publicUrl: config.PUBLIC_URL,
+      ...(logger ? { logger } : {}),
+    };
   }
   if (!users.length && !isLoopback(config.HOST))
     throw new ConfigError(
       `invalid configuration:\n  AUTH_USERS: required when HOST (${config.HOST}) is not a loopback address, so the API and dashboard are not open to anyone who can reach them. ` +
         'Make a hash with "npm run hash-password" and set AUTH_USERS=name:admin:<hash>, or set AUTH_DISABLED=true behind an authenticating proxy.',
     );
-  return { enabled: users.length > 0, users, sessionTtlMs: config.AUTH_SESSION_TTL, ...(logger ? { logger } : {}) };
+  return {
+    enabled: users.length > 0,
+    users,
+    sessionTtlMs: config.AUTH_SESSION_TTL,
+    publicUrl: config.PUBLIC_URL,
+    ...(logger ? { logger } : {}),
+  };
 }
 
 // ---- sessions and requests ----------------------------------------------------------------------
@@ -137,6 +164,7 @@ interface Session {
 /** How long a successful HTTP Basic check is remembered, so Grafana's queries do not each cost a scrypt. */
 const BASIC_CACHE_MS = 5 * 60_000;
 const BASIC_CACHE_MAX = 1000;
+const MAX_SESSIONS = 10_000;
 
 // A hash to check unknown user names against, so that a login for a name that does not exist takes
 // as long as one with a wrong password.
@@ -152,11 +180,31 @@ export class Auth {
   // Sessions live in memory, so a per-process key is enough to sign their cookies.
   private readonly cookieKey = randomBytes(32);
   private readonly now: () => number;
+  private readonly pool = new ScryptPool(2);
+  private readonly throttle: LoginThrottle;
+  private readonly secureByConfig: boolean;
 
   constructor(private readonly opts: AuthOptions) {
     this.enabled = opts.enabled;
     this.users = new Map(opts.users.map((u) => [u.name, u]));
     this.now = opts.now ?? Date.now;
+    this.throttle = new LoginThrottle({ ...(opts.throttle ?? DEFAULT_THROTTLE), now: this.now });
+    this.secureByConfig = opts.publicUrl?.startsWith('https:') ?? false;
+  }
+
+  /** Stops the password-check threads (at shutdown). */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  /** The most password checks that ran at the same time (the pool's bound is 2). */
+  get passwordChecksPeak(): number {
+    return this.pool.peakConcurrency;
+  }
+
+  /** How many sessions are held (bounded by maxSessions). */
+  get sessionCount(): number {
+    return this.sessions.size;
   }
 
   /** Who is asking: set by the middleware for every /api request. */
@@ -169,8 +217,48 @@ export class Auth {
   /** Checks a name and password; the same work whether or not the name exists. */
   async check(name: string, password: string): Promise<Principal | null> {
     const user = this.users.get(name);
-    const ok = await verifyPassword(password, user?.hash ?? DUMMY_HASH);
+    const ok = await verifyPassword(password, user?.hash ?? DUMMY_HASH, this.pool);
     return ok && user ? { user: user.name, role: user.role } : null;
+  }
+
+  /**
+   * check() behind the throttle: 429 while this address or name is serving a backoff, and every
+   * miss lengthens it. Basic auth and the login form share it, so neither is a way around it.
+   */
+  private async throttledCheck(c: Context, name: string, password: string): Promise<Principal | null> {
+    const ip = clientAddress(c);
+    const wait = this.throttle.waitMs(ip, name);
+    if (wait > 0)
+      throw new HttpError(429, 'too many failed logins: wait before trying again', {
+        'Retry-After': String(Math.ceil(wait / 1000)),
+      });
+    const principal = await this.check(name, password);
+    if (principal) this.throttle.succeeded(ip, name);
+    else this.throttle.failed(ip, name);
+    return principal;
+  }
+
+  /**
+   * Whether the session a long-lived request (a live tail) started with is still valid: false once
+   * it logged out or expired. Requests on Basic auth or with auth off stay valid.
+   */
+  stillValid(c: Context): boolean {
+    if (!this.enabled || !getCookie(c, SESSION_COOKIE)) return true;
+    return this.sessionOf(c) !== undefined;
+  }
+
+  private isHttps(c: Context): boolean {
+    return this.secureByConfig || isHttps(c);
+  }
+
+  /** Makes room for one more session: expired ones first, then those closest to expiry. */
+  private makeRoom(): void {
+    const max = this.opts.maxSessions ?? MAX_SESSIONS;
+    if (this.sessions.size < max) return;
+    this.sweep();
+    if (this.sessions.size < max) return;
+    const byExpiry = [...this.sessions].sort((a, b) => a[1].expiresAt - b[1].expiresAt);
+    for (const [id] of byExpiry.slice(0, this.sessions.size - max + 1)) this.sessions.delete(id);
   }
 
   private sign(id: string): string {
@@ -206,7 +294,7 @@ export class Auth {
     const key = createHash('sha256').update(name).update('\0').update(password).digest('base64url');
     const cached = this.basicCache.get(key);
     if (cached && cached.expiresAt > this.now()) return cached.principal;
-    const principal = await this.check(name, password);
+    const principal = await this.throttledCheck(c, name, password);
     if (principal) {
       if (this.basicCache.size >= BASIC_CACHE_MAX) this.basicCache.clear();
       this.basicCache.set(key, { principal, expiresAt: this.now() + BASIC_CACHE_MS });
@@ -253,6 +341,9 @@ export class Auth {
     const app = new Hono<AppEnv>();
     app.post('/api/auth/login', async (c) => {
       if (!this.enabled) return c.json({ user: null, role: 'admin', authEnabled: false });
+      // JSON only: a form post is what a cross-site page can send without a preflight.
+      if (!/^application\/json\b/i.test(c.req.header('content-type') ?? ''))
+        throw new HttpError(415, 'login: Content-Type must be application/json');
       let body: unknown;
       try {
         body = await c.req.json();
@@ -263,12 +354,12 @@ export class Auth {
       const { user, password } = (body ?? {}) as { user?: unknown; password?: unknown };
       if (typeof user !== 'string' || typeof password !== 'string')
         throw badRequest('login: expected a JSON body {"user": "…", "password": "…"}');
-      const principal = await this.check(user, password);
+      const principal = await this.throttledCheck(c, user, password);
       if (!principal) {
-        this.opts.logger?.warn({ user, reqId: c.get('requestId') }, 'login refused');
+        this.opts.logger?.warn({ user: loggedName(user), reqId: c.get('requestId') }, 'login refused');
         throw new HttpError(401, 'wrong user name or password');
       }
-      this.sweep();
+      this.makeRoom();
       const id = randomBytes(32).toString('base64url');
       this.sessions.set(id, {
         user: principal.user!,
@@ -278,7 +369,7 @@ export class Auth {
       setCookie(c, SESSION_COOKIE, this.sign(id), {
         httpOnly: true,
         sameSite: 'Lax',
-        secure: isHttps(c),
+        secure: this.isHttps(c),
         path: '/',
         maxAge: Math.floor(this.opts.sessionTtlMs / 1000),
       });
@@ -288,7 +379,7 @@ export class Auth {
     app.post('/api/auth/logout', (c) => {
       const s = this.sessionOf(c);
       if (s) this.sessions.delete(s[0]);
-      deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c) });
+      deleteCookie(c, SESSION_COOKIE, { path: '/', secure: this.isHttps(c) });
       return c.body(null, 204);
     });
     // Answers without a session, so the dashboard can tell "log in" from "open".
@@ -309,6 +400,20 @@ export class Auth {
 }
 
 /** Whether the browser reached us over HTTPS, directly or through a proxy that says so. */
+/**
+ * The client's address for throttling: the socket's peer. Forwarded headers are not trusted, since
+ * any client could send them to dodge the throttle; behind a proxy every client shares its address,
+ * which the per-name limit still covers.
+ */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    // app.request() in tests has no socket.
+    return 'local';
+  }
+}
+
 function isHttps(c: Context): boolean {
   const forwarded = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
   return forwarded === 'https' || new URL(c.req.url).protocol === 'https:';

@@ -11,7 +11,7 @@ import {
   type LogQueries,
   type StoredLog,
 } from '@pivot/store';
-import { badRequest, type AppEnv, type Logger } from '@pivot/server-kit';
+import { HttpError, badRequest, type AppEnv, type Logger } from '@pivot/server-kit';
 import { parseDurationNs, parseLimit, parseTimeNs } from './params.ts';
 
 export interface LogRouteOptions {
@@ -19,7 +19,15 @@ export interface LogRouteOptions {
   tailIntervalMs?: number;
   /** Where a tail that fails for an unexpected reason is reported (the client only hears "internal error"). */
   logger?: Logger;
+  /** With login on: a tail ends when its session does (logout, expiry), and is counted per user. */
+  session?: { stillValid(c: Context): boolean; owner(c: Context): string | null };
+  /** Live tails open at once, in the process and per user (each polls the database every tick). */
+  maxTails?: number;
+  maxTailsPerUser?: number;
 }
+
+export const DEFAULT_MAX_TAILS = 64;
+export const DEFAULT_MAX_TAILS_PER_USER = 4;
 
 const SEVERITY_NAMES: Record<string, number> = {
   trace: 1,
@@ -152,6 +160,7 @@ async function runTail(
   start: LogCursor,
   limit: number,
   intervalMs: number,
+  stillValid: () => boolean,
 ): Promise<void> {
   let aborted = false;
   let wake: (() => void) | undefined;
@@ -178,6 +187,10 @@ async function runTail(
     id: encodeCursor(start),
   });
   while (!aborted) {
+    if (!stillValid()) {
+      await stream.writeSSE({ event: 'end', data: JSON.stringify({ reason: 'session ended: log in again' }) });
+      return;
+    }
     let full = false;
     try {
       const back: LogCursor = { timeNs: unixNano(newest.timeNs - TAIL_LOOKBACK_NS), fingerprint: MIN_FINGERPRINT };
@@ -225,6 +238,10 @@ async function runTail(
 export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const tailIntervalMs = opts.tailIntervalMs ?? 1000;
+  const maxTails = opts.maxTails ?? DEFAULT_MAX_TAILS;
+  const maxTailsPerUser = opts.maxTailsPerUser ?? DEFAULT_MAX_TAILS_PER_USER;
+  const tailsByOwner = new Map<string, number>();
+  let tails = 0;
 
   app.get('/api/logs', async (c) => {
     const filter = parseLogFilter(c);
@@ -262,15 +279,36 @@ export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono
       : { timeNs: filter.startNs ?? nowNs(), fingerprint: MIN_FINGERPRINT };
     // The tail has no end, and its start is where it begins, not a bound on every poll.
     const tailFilter: LogFilter = { ...filter, startNs: undefined, endNs: undefined };
+    const owner = opts.session?.owner(c) ?? '';
+    const mine = tailsByOwner.get(owner) ?? 0;
+    if (tails >= maxTails)
+      throw new HttpError(429, `${maxTails} live tails are open on this server; close one or retry later`, {
+        'Retry-After': '10',
+      });
+    if (mine >= maxTailsPerUser)
+      throw new HttpError(429, `you have ${mine} live tails open (at most ${maxTailsPerUser}); close one first`, {
+        'Retry-After': '10',
+      });
+    tails++;
+    tailsByOwner.set(owner, mine + 1);
+    const release = () => {
+      tails--;
+      const n = (tailsByOwner.get(owner) ?? 1) - 1;
+      if (n > 0) tailsByOwner.set(owner, n);
+      else tailsByOwner.delete(owner);
+    };
+    const stillValid = () => opts.session?.stillValid(c) ?? true;
     return streamSSE(c, async (stream) => {
       try {
-        await runTail(stream, queries, tailFilter, start, limit, tailIntervalMs);
+        await runTail(stream, queries, tailFilter, start, limit, tailIntervalMs, stillValid);
       } catch (err) {
         opts.logger?.error({ reqId: c.get('requestId'), err }, 'log tail failed');
         await stream.writeSSE({
           event: 'error',
           data: JSON.stringify({ error: 'internal error', requestId: c.get('requestId') }),
         });
+      } finally {
+        release();
       }
     });
   });

@@ -1,6 +1,11 @@
 // Query-string parsing for the API: durations and times in the forms Jaeger, Tempo and Grafana send.
-import { unixNano, type UnixNano } from '@pivot/model';
+import { MAX_STORABLE_TIME_NS, unixNano, type UnixNano } from '@pivot/model';
 import { badRequest } from '@pivot/server-kit';
+
+/** The longest duration a filter may name: a bigger one cannot be compared with a stored int64. */
+const MAX_DURATION_NS = MAX_STORABLE_TIME_NS;
+/** Digits accepted in a number before parsing it, so a 400-digit value costs nothing to refuse. */
+const MAX_DIGITS = 40;
 
 const DURATION_UNITS: Record<string, bigint> = {
   ns: 1n,
@@ -14,13 +19,15 @@ const DURATION_UNITS: Record<string, bigint> = {
 
 /** "250ms", "1.5s", "2m", "100us"; a bare number is milliseconds. Returns nanoseconds. */
 export function parseDurationNs(name: string, raw: string): bigint {
-  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)?$/.exec(raw.trim());
-  if (!m) throw badRequest(`${name}: invalid duration "${raw}" (e.g. 250ms, 1.5s, 2m)`);
+  const m = raw.length <= MAX_DIGITS + 3 ? /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)?$/.exec(raw.trim()) : null;
+  if (!m) throw badRequest(`${name}: invalid duration "${raw.slice(0, 50)}" (e.g. 250ms, 1.5s, 2m)`);
   const unit = DURATION_UNITS[m[2] ?? 'ms']!;
   const [int, frac = ''] = m[1]!.split('.');
   // Fixed-point arithmetic keeps "1.5s" exact in nanoseconds.
   const scale = 10n ** BigInt(frac.length);
-  return ((BigInt(int!) * scale + BigInt(frac || '0')) * unit) / scale;
+  const ns = ((BigInt(int!) * scale + BigInt(frac || '0')) * unit) / scale;
+  if (ns > MAX_DURATION_NS) throw badRequest(`${name}: duration "${raw}" is too long (at most about 292 years)`);
+  return ns;
 }
 
 /**
@@ -29,17 +36,26 @@ export function parseDurationNs(name: string, raw: string): bigint {
  */
 export function parseTimeNs(name: string, raw: string): UnixNano {
   const s = raw.trim();
+  const invalid = () => badRequest(`${name}: invalid time "${raw.slice(0, 50)}" (RFC 3339 or Unix seconds/ms/µs/ns)`);
+  if (s.length > MAX_DIGITS) throw invalid();
+  let ns: bigint;
   if (/^\d+(\.\d+)?$/.test(s)) {
-    if (s.includes('.')) return unixNano(BigInt(Math.round(Number(s) * 1e6)) * 1000n);
-    const n = BigInt(s);
-    if (s.length <= 11) return unixNano(n * 1_000_000_000n);
-    if (s.length <= 14) return unixNano(n * 1_000_000n);
-    if (s.length <= 17) return unixNano(n * 1_000n);
-    return unixNano(n);
+    if (s.includes('.')) {
+      const seconds = Number(s);
+      if (!Number.isFinite(seconds)) throw invalid();
+      ns = BigInt(Math.round(seconds * 1e6)) * 1000n;
+    } else {
+      const n = BigInt(s);
+      ns = s.length <= 11 ? n * 1_000_000_000n : s.length <= 14 ? n * 1_000_000n : s.length <= 17 ? n * 1_000n : n;
+    }
+  } else {
+    const ms = Date.parse(s);
+    if (Number.isNaN(ms)) throw invalid();
+    ns = BigInt(ms) * 1_000_000n;
   }
-  const ms = Date.parse(s);
-  if (Number.isNaN(ms)) throw badRequest(`${name}: invalid time "${raw}" (RFC 3339 or Unix seconds/ms/µs/ns)`);
-  return unixNano(BigInt(ms) * 1_000_000n);
+  // Past the year 2262 a time no longer fits the int64 the database compares it with.
+  if (ns < 0n || ns > MAX_STORABLE_TIME_NS) throw badRequest(`${name}: time "${raw.slice(0, 50)}" is out of range`);
+  return unixNano(ns);
 }
 
 export function parseLimit(raw: string | undefined, def: number, max: number): number {

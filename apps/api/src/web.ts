@@ -1,11 +1,12 @@
 // Serves the dashboard (apps/web's static build) at /, with the app shell for any other non-API
 // path so that deep links (/traces/…, /metrics?q=…) work on reload and when shared.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { Hono } from 'hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { AppEnv } from '@pivot/server-kit';
+import { inlineScriptHashes } from './guards.ts';
 
 /**
  * Where the built dashboard is: WEB_DIR when set, else @pivot/web's build/ found through the package
@@ -19,6 +20,12 @@ export function resolveWebDir(configured?: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The CSP hashes of the dashboard shell's inline scripts (SvelteKit's bootstrap, the theme setter). */
+export function webScriptHashes(dir: string): string[] {
+  const index = join(dir, 'index.html');
+  return existsSync(index) ? inlineScriptHashes(readFileSync(index, 'utf8')) : [];
 }
 
 export function webRoutes(dir: string): Hono<AppEnv> {

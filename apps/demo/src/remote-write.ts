@@ -97,7 +97,7 @@ export function startRemoteWrite(
       .finally(() => (inFlight = undefined));
     return inFlight;
   };
-  const timer = setInterval(tick, intervalMs);
+  const timer = setInterval(() => void tick(), intervalMs);
   timer.unref();
   return {
     push: async () => {

@@ -6,11 +6,12 @@ import { createBaseApp, type AppEnv, type BodyLimits, type Logger } from '@pivot
 import { ingestAuth } from './auth.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { renderOtlpError } from './otlp-http.ts';
-import { logRoutes, type LogLimits } from './routes/logs.ts';
+import type { LogLimits, Sink } from './pipeline.ts';
+import { logRoutes } from './routes/logs.ts';
 import { metricRoutes } from './routes/metrics.ts';
-import { traceRoutes, type Sink } from './routes/traces.ts';
+import { traceRoutes } from './routes/traces.ts';
 
-export type { Sink };
+export type { LogLimits, Sink };
 
 export interface IngestDeps {
   logger: Logger;
@@ -32,7 +33,7 @@ export function createIngestApp(deps: IngestDeps): Hono<AppEnv> {
   const app = createBaseApp({
     logger: deps.logger,
     metrics,
-    ready: deps.ready,
+    ready: () => deps.ready(),
     renderError: (c, err) =>
       c.req.path.startsWith('/v1/') ? renderOtlpError(c, err) : c.json({ error: err.message }, err.status as 400),
   });

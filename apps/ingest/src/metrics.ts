@@ -1,8 +1,7 @@
 // Ingest self-metrics: what was accepted and refused per signal, how the group commit behaves.
 import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Signal } from '@pivot/model';
 import { createHttpMetrics, type HttpMetrics } from '@pivot/server-kit';
-
-export type Signal = 'traces' | 'logs' | 'metrics';
 
 export interface IngestMetrics extends HttpMetrics {
   accepted: Counter<'signal'>;

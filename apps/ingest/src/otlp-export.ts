@@ -1,56 +1,34 @@
-// The OTLP export step every transport shares: decode → write → partial success. OTLP/HTTP
-// (otlp-http.ts) and OTLP/gRPC (otlp-grpc.ts) differ only in how the bytes arrive and how the answer
-// leaves; each signal is defined once here and mounted on both.
-import type { MetricsBatch, ResourceLogs, ResourceSpans } from '@pivot/model';
+// The OTLP signals, defined once and mounted on both transports: OTLP/HTTP (otlp-http.ts) and
+// OTLP/gRPC (otlp-grpc.ts) differ only in how the bytes arrive and how the answer leaves. Below them
+// is the ingest pipeline (pipeline.ts); above it, the partial success OTLP answers with.
+import type { MetricsBatch, ResourceLogs, ResourceSpans, Signal } from '@pivot/model';
 import {
-  OtlpDecodeError,
   decodeExportLogsRequest,
   decodeExportLogsRequestJson,
   decodeExportMetricsRequest,
   decodeExportMetricsRequestJson,
   decodeExportTraceRequest,
   decodeExportTraceRequestJson,
-  encodeExportResponse,
   otlpMetricsToPrometheus,
   type DecodedMetrics,
   type PartialSuccess,
 } from '@pivot/otlp';
 import { DEFAULT_MAX_LINE_BYTES } from '@pivot/logformats';
-import { Writer } from '@pivot/protobuf';
-import { badRequest } from '@pivot/server-kit';
-import type { IngestMetrics, Signal } from './metrics.ts';
-import type { LogLimits } from './routes/logs.ts';
+import type { IngestMetrics } from './metrics.ts';
+import { decoded, ingest, samplesIn, type Decoded, type LogLimits, type Sink } from './pipeline.ts';
 
 export type OtlpFormat = 'protobuf' | 'json';
 
-/** Where a signal's decoded batches go: a group-commit writer, resolved after COMMIT. */
-export interface Sink<B> {
-  write(batch: B): Promise<void>;
-  readonly queueDepth: number;
-}
-
-export interface Decoded<B> {
-  batch: B;
-  accepted: number;
-  rejected: number;
-  message: string;
-}
-
+/** One OTLP signal: its decoders (protobuf and OTLP/JSON, both throwing OtlpDecodeError) and its sink. */
 export interface OtlpSignal<B> {
   signal: Signal;
-  decodeProtobuf(bytes: Uint8Array): Decoded<B>;
-  decodeJson(bytes: Uint8Array): Decoded<B>;
-  write(batch: B): Promise<void>;
-  encodeResponse(partial: PartialSuccess | null, format: OtlpFormat): Uint8Array | string;
-  /** The decoders' own error type: it becomes a 400 (gRPC INVALID_ARGUMENT) with its message. */
-  isDecodeError(err: unknown): boolean;
+  decode(body: Uint8Array, format: OtlpFormat): Decoded<B>;
+  sink: Sink<B>;
 }
 
 /**
- * Decodes one export request, writes what is valid and counts both outcomes. Resolves with the
- * partial success to answer (null when everything was stored) only once the rows are committed.
- * Undecodable input throws a 400 HttpError; store errors (queue full, database down) pass through
- * for the transport to map.
+ * One export request through the pipeline. Resolves with the partial success to answer (null when
+ * everything was stored) once the rows are committed; throws as ingest() does.
  */
 export async function exportOtlp<B>(
   s: OtlpSignal<B>,
@@ -58,128 +36,47 @@ export async function exportOtlp<B>(
   format: OtlpFormat,
   metrics: IngestMetrics,
 ): Promise<PartialSuccess | null> {
-  let decoded: Decoded<B>;
-  try {
-    decoded = format === 'protobuf' ? s.decodeProtobuf(body) : s.decodeJson(body);
-  } catch (err) {
-    if (s.isDecodeError(err)) {
-      metrics.rejected.inc({ signal: s.signal, reason: 'undecodable' });
-      throw badRequest((err as Error).message, err);
-    }
-    throw err;
-  }
-  if (decoded.accepted > 0) await s.write(decoded.batch);
-  metrics.accepted.inc({ signal: s.signal }, decoded.accepted);
-  if (decoded.rejected > 0) metrics.rejected.inc({ signal: s.signal, reason: 'invalid' }, decoded.rejected);
-  return decoded.rejected > 0 ? { rejected: decoded.rejected, message: decoded.message } : null;
+  const out = await ingest({ signal: s.signal, sink: s.sink, decode: (b) => s.decode(b, format) }, body, metrics);
+  return out.rejected > 0 ? { rejected: out.rejected, message: out.message } : null;
 }
-
-const isOtlpDecodeError = (e: unknown) => e instanceof OtlpDecodeError;
 
 export function traceSignal(sink: Sink<ResourceSpans[]>): OtlpSignal<ResourceSpans[]> {
-  const asDecoded = (d: ReturnType<typeof decodeExportTraceRequest>) => ({
-    batch: d.resourceSpans,
-    accepted: d.accepted,
-    rejected: d.rejected,
-    message: d.message,
-  });
   return {
     signal: 'traces',
-    decodeProtobuf: (b) => asDecoded(decodeExportTraceRequest(b)),
-    decodeJson: (b) => asDecoded(decodeExportTraceRequestJson(b)),
-    write: (batch) => sink.write(batch),
-    encodeResponse: (partial, format) => encodeExportResponse('traces', partial, format),
-    isDecodeError: isOtlpDecodeError,
+    decode(body, format) {
+      const d = format === 'protobuf' ? decodeExportTraceRequest(body) : decodeExportTraceRequestJson(body);
+      return decoded(d.resourceSpans, d.accepted, d.rejected, d.message);
+    },
+    sink,
   };
-}
-
-export function samplesIn(batch: MetricsBatch): number {
-  let n = 0;
-  for (const s of batch.series) n += s.samples.length;
-  return n;
 }
 
 /** OTLP data points → Prometheus series; what cannot be represented is counted as rejected. */
 function translated(d: DecodedMetrics): Decoded<MetricsBatch> {
   const t = otlpMetricsToPrometheus(d.resourceMetrics);
-  const rejected = d.rejected + t.rejected;
-  return {
-    batch: t.batch,
-    accepted: samplesIn(t.batch),
-    rejected,
-    message: [d.message, t.message].filter(Boolean).join('; '),
-  };
+  const message = [d.message, t.message].filter(Boolean).join('; ');
+  return decoded(t.batch, samplesIn(t.batch), d.rejected + t.rejected, message);
 }
 
 export function metricSignal(sink: Sink<MetricsBatch>): OtlpSignal<MetricsBatch> {
   return {
     signal: 'metrics',
-    decodeProtobuf: (b) => translated(decodeExportMetricsRequest(b)),
-    decodeJson: (b) => translated(decodeExportMetricsRequestJson(b)),
-    write: (batch) => sink.write(batch),
-    encodeResponse: (partial, format) => encodeExportResponse('metrics', partial, format),
-    isDecodeError: isOtlpDecodeError,
+    decode: (body, format) =>
+      translated(format === 'protobuf' ? decodeExportMetricsRequest(body) : decodeExportMetricsRequestJson(body)),
+    sink,
   };
 }
 
 /** OTLP log string bodies are truncated to the longest line the other log paths accept. */
 export function logSignal(sink: Sink<ResourceLogs[]>, logLimits: LogLimits = {}): OtlpSignal<ResourceLogs[]> {
   const options = { maxBodyLength: logLimits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES };
-  const asDecoded = (d: ReturnType<typeof decodeExportLogsRequest>) => ({
-    batch: d.resourceLogs,
-    accepted: d.accepted,
-    rejected: d.rejected,
-    message: d.message,
-  });
   return {
     signal: 'logs',
-    decodeProtobuf: (b) => asDecoded(decodeExportLogsRequest(b, options)),
-    decodeJson: (b) => asDecoded(decodeExportLogsRequestJson(b, options)),
-    write: (batch) => sink.write(batch),
-    encodeResponse: (partial, format) => encodeExportResponse('logs', partial, format),
-    isDecodeError: isOtlpDecodeError,
+    decode(body, format) {
+      const d =
+        format === 'protobuf' ? decodeExportLogsRequest(body, options) : decodeExportLogsRequestJson(body, options);
+      return decoded(d.resourceLogs, d.accepted, d.rejected, d.message);
+    },
+    sink,
   };
-}
-
-/** gRPC status codes (google.rpc.Code) that OTLP answers use, over HTTP in error bodies and over gRPC. */
-export const GrpcCode = {
-  OK: 0,
-  INVALID_ARGUMENT: 3,
-  RESOURCE_EXHAUSTED: 8,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
-
-/** The gRPC code for an HTTP status, as the OTLP/HTTP spec pairs them. */
-export function grpcCodeForHttpStatus(status: number): number {
-  if (status === 429) return GrpcCode.RESOURCE_EXHAUSTED;
-  if (status === 503) return GrpcCode.UNAVAILABLE;
-  if (status === 401) return GrpcCode.UNAUTHENTICATED;
-  if (status >= 500) return GrpcCode.INTERNAL;
-  return GrpcCode.INVALID_ARGUMENT;
-}
-
-/**
- * A google.rpc.Status {code=1, message=2, details=3}. With `retryDelaySeconds` it carries one
- * google.rpc.RetryInfo {retry_delay=1 Duration{seconds=1}} in an Any, which is what tells OTLP
- * exporters that RESOURCE_EXHAUSTED and UNAVAILABLE are worth retrying, and when.
- */
-export function encodeRpcStatus(code: number, message: string, retryDelaySeconds?: number): Uint8Array {
-  const w = new Writer();
-  if (code !== 0) w.tag(1, 0).uint32(code);
-  if (message !== '') w.tag(2, 2).string(message);
-  if (retryDelaySeconds !== undefined) {
-    const seconds = Math.floor(retryDelaySeconds);
-    const nanos = Math.round((retryDelaySeconds - seconds) * 1e9);
-    w.fork(3);
-    w.tag(1, 2).string('type.googleapis.com/google.rpc.RetryInfo');
-    w.fork(2).fork(1);
-    if (seconds !== 0) w.tag(1, 0).varint64(BigInt(seconds));
-    if (nanos !== 0) w.tag(2, 0).uint32(nanos);
-    w.join().join();
-    w.join();
-  }
-  return w.finish();
 }

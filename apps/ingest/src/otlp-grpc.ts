@@ -3,20 +3,13 @@
 // bytes as received and whose response is encoded by encodeExportResponse, so below the transport
 // everything (decoders, writers, partial success, self-metrics) is the OTLP/HTTP path (otlp-export.ts).
 import * as grpc from '@grpc/grpc-js';
-import { encodeExportResponse, type PartialSuccess, type Signal } from '@pivot/otlp';
+import type { Signal } from '@pivot/model';
+import { encodeExportResponse, type PartialSuccess } from '@pivot/otlp';
 import { toHttpError, type Listening } from '@pivot/server-kit';
 import type { IngestDeps } from './app.ts';
 import { UNAUTHENTICATED_MESSAGE, bearerTokenCheck } from './auth.ts';
-import {
-  GrpcCode,
-  encodeRpcStatus,
-  exportOtlp,
-  grpcCodeForHttpStatus,
-  logSignal,
-  metricSignal,
-  traceSignal,
-  type OtlpSignal,
-} from './otlp-export.ts';
+import { GrpcCode, encodeRpcStatus, rpcFailureOf, type RpcFailure } from './grpc-status.ts';
+import { exportOtlp, logSignal, metricSignal, traceSignal, type OtlpSignal } from './otlp-export.ts';
 
 export const OTLP_GRPC_SERVICES: Readonly<Record<Signal, string>> = {
   traces: 'opentelemetry.proto.collector.trace.v1.TraceService',
@@ -56,22 +49,10 @@ export function exportServiceDefinition(signal: Signal): ExportDefinition {
   };
 }
 
-interface GrpcFailure {
-  code: number;
-  message: string;
-  retryDelaySeconds?: number;
-}
-
 /** Store and HTTP errors through the same mapping as OTLP/HTTP: 429 → RESOURCE_EXHAUSTED, 503 → UNAVAILABLE, … */
-function toGrpcFailure(err: unknown): GrpcFailure | undefined {
+function toGrpcFailure(err: unknown): RpcFailure | undefined {
   const httpErr = toHttpError(err);
-  if (!httpErr) return undefined;
-  const retryAfter = Number(httpErr.headers['Retry-After']);
-  return {
-    code: grpcCodeForHttpStatus(httpErr.status),
-    message: httpErr.message,
-    ...(retryAfter > 0 ? { retryDelaySeconds: retryAfter } : {}),
-  };
+  return httpErr && rpcFailureOf(httpErr);
 }
 
 function exportHandler<B>(
@@ -85,7 +66,7 @@ function exportHandler<B>(
 
   return (call, callback) => {
     const t0 = performance.now();
-    const answer = (code: number, partial: PartialSuccess | null, failure?: GrpcFailure) => {
+    const answer = (code: number, partial: PartialSuccess | null, failure?: RpcFailure) => {
       const seconds = (performance.now() - t0) / 1000;
       metrics.grpcRequests.inc({ method, code: grpc.status[code] ?? String(code) });
       metrics.grpcDuration.observe({ method }, seconds);
@@ -100,7 +81,7 @@ function exportHandler<B>(
         );
       callback({ code: failure.code, details: failure.message, metadata: trailers });
     };
-    const fail = (f: GrpcFailure) => answer(f.code, null, f);
+    const fail = (f: RpcFailure) => answer(f.code, null, f);
 
     const auth = call.metadata.get('authorization')[0];
     if (!authorized(auth === undefined ? undefined : String(auth))) {

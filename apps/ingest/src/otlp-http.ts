@@ -1,11 +1,11 @@
 // OTLP/HTTP for one signal: content negotiation, bounded body, then the export step shared with
 // OTLP/gRPC (otlp-export.ts), and the answer in the request's encoding.
 import type { Context } from 'hono';
+import { encodeExportResponse } from '@pivot/otlp';
 import { HttpError, mediaType, readBody, unsupportedMediaType, type BodyLimits } from '@pivot/server-kit';
+import { encodeRpcStatus, grpcCodeForHttpStatus } from './grpc-status.ts';
 import type { IngestMetrics } from './metrics.ts';
-import { encodeRpcStatus, exportOtlp, grpcCodeForHttpStatus, type OtlpFormat, type OtlpSignal } from './otlp-export.ts';
-
-export type { Decoded, OtlpFormat, OtlpSignal } from './otlp-export.ts';
+import { exportOtlp, type OtlpFormat, type OtlpSignal } from './otlp-export.ts';
 
 export function otlpFormat(c: Context): OtlpFormat {
   const type = mediaType(c);
@@ -19,7 +19,7 @@ export function otlpHandler<B>(s: OtlpSignal<B>, limits: BodyLimits, metrics: In
     const format = otlpFormat(c);
     const body = await readBody(c, limits);
     const partial = await exportOtlp(s, body, format, metrics);
-    const out = s.encodeResponse(partial, format);
+    const out = encodeExportResponse(s.signal, partial, format);
     return c.body(typeof out === 'string' ? out : (out as Uint8Array<ArrayBuffer>), 200, {
       'Content-Type': format === 'protobuf' ? 'application/x-protobuf' : 'application/json',
     });

@@ -4,14 +4,15 @@ import type { MetricsBatch, ResourceLogs, ResourceSpans } from '@pivot/model';
 import { createLogger } from '@pivot/server-kit';
 import { bearerTokenCheck } from '../src/auth.ts';
 import { createIngestApp, createIngestMetrics, type Sink } from '../src/index.ts';
-import { protoFields } from './grpc-client.ts';
+import { protoFields } from '../testing/grpc-client.ts';
 import { fixture } from './helpers.ts';
 
 class CapturingSink<B> implements Sink<B> {
   batches: B[] = [];
   queueDepth = 0;
-  async write(batch: B): Promise<void> {
+  write(batch: B): Promise<void> {
     this.batches.push(batch);
+    return Promise.resolve();
   }
 }
 

@@ -16,8 +16,14 @@ import {
 } from '@pivot/store';
 import { testDatabases } from '@pivot/store/testing';
 import { createIngestMetrics, startOtlpGrpc, type IngestMetrics, type OtlpGrpcDeps, type Sink } from '../src/index.ts';
-import { encodeLogs, encodeMetrics, encodeTraces, type TSpan } from '../../../packages/otlp/test/otlp-writer.ts';
-import { decodeExportResponse, rawClient, rawExport, statusDetails, type ExportResult } from './grpc-client.ts';
+import { encodeLogs, encodeMetrics, encodeTraces, type TSpan } from '@pivot/otlp/testing';
+import {
+  decodeExportResponse,
+  rawClient,
+  rawExport,
+  statusDetails,
+  type ExportResult,
+} from '../testing/grpc-client.ts';
 
 const NOW_NS = BigInt(Date.now()) * 1_000_000n;
 
@@ -36,9 +42,10 @@ class CapturingSink<B> implements Sink<B> {
   batches: B[] = [];
   queueDepth = 0;
   constructor(private readonly fail?: () => Error) {}
-  async write(batch: B): Promise<void> {
-    if (this.fail) throw this.fail();
+  write(batch: B): Promise<void> {
+    if (this.fail) return Promise.reject(this.fail());
     this.batches.push(batch);
+    return Promise.resolve();
   }
 }
 

@@ -31,7 +31,7 @@ import {
 } from '@pivot/store/bench';
 import { rowCount } from '@pivot/store/testing';
 import type { ResourceLogs } from '@pivot/model';
-import { encodeLogs, type TLog } from '../../../packages/otlp/test/otlp-writer.ts';
+import { encodeLogs, type TLog } from '@pivot/otlp/testing';
 import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient, type Figure } from './harness.ts';
 
 const RECORDS_PER_REQUEST = 500; // about what the OTel JS BatchLogRecordProcessor sends (512)

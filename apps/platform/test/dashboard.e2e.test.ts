@@ -181,9 +181,9 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in a real browser', () => {
     const footer = page.locator('.trace-page footer');
     await expect.poll(() => footer.textContent()).toMatch(/shown in \d+ ms/);
     const text = (await footer.textContent())!;
-    const shownMs = Number(/shown in (\d+) ms/.exec(text)![1]);
-    const fetchMs = Number(/fetched in (\d+) ms/.exec(text)![1]);
-    const buildMs = Number(/breakdown in (\d+) ms/.exec(text)![1]);
+    const shownMs = Number(/shown in\s+(\d+) ms/.exec(text)![1]);
+    const fetchMs = Number(/fetched in\s+(\d+) ms/.exec(text)![1]);
+    const buildMs = Number(/breakdown in\s+(\d+) ms/.exec(text)![1]);
     const detail = await page.locator('[data-testid="trace-timing"]').getAttribute('title');
     const domRows = await page.locator('[data-span-id]').count();
     process.stdout.write(

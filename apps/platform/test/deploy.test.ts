@@ -114,8 +114,9 @@ describe('deploy/Dockerfile', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:(20|22|24)-slim$/m);
     expect(dockerfile).toMatch(/turbo@.*prune @pivot\/platform .*--docker/s);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
-    // The workspaces' tsconfig.json extend the root one, which turbo prune leaves out.
-    expect(dockerfile).toContain('COPY --from=prune /app/tsconfig.json ./');
+    // The workspaces' tsconfig.json extend the root one and the apps' tsup configs import
+    // tsup.app.ts; turbo prune leaves both out.
+    expect(dockerfile).toContain('COPY --from=prune /app/tsconfig.json /app/tsup.app.ts ./');
     const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(lastStage).toMatch(/^USER node$/m);
     // Everything the compose commands and the API need is copied into the final stage.

@@ -19,7 +19,7 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { rawClient, rawExport, statusDetails } from '../../ingest/test/grpc-client.ts';
+import { rawClient, rawExport, statusDetails } from '@pivot/ingest/testing';
 import { startTestPlatform } from './start.ts';
 
 type TestPlatform = Awaited<ReturnType<typeof startTestPlatform>>;

@@ -2,14 +2,21 @@
 // real Prometheus and to our ingest port (then PostgreSQL or PGlite, compacted or not), and every query
 // is asked of both HTTP APIs. This also checks the store's reads: matchers, ranges, duplicates, stale
 // markers. Any difference is a defect.
+import {
+  CASES,
+  ERRORS,
+  T0,
+  paramSets,
+  theirs,
+  diff,
+  generate,
+  remoteWrite,
+  startPrometheus,
+  type RunningPrometheus,
+} from '@pivot/promql/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactMetricChunks } from '@pivot/store';
-import { CASES, ERRORS, T0, paramSets, theirs } from '../../../packages/promql/test/battery.ts';
-import { diff } from '../../../packages/promql/test/compare.ts';
-import { generate } from '../../../packages/promql/test/fixture.ts';
-import { remoteWrite } from '../../../packages/promql/test/remote-write.ts';
 import { hasPrometheus } from './prometheus.ts';
-import { startPrometheus, type RunningPrometheus } from '../../../packages/promql/test/prometheus.ts';
 import { startTestPlatform } from './start.ts';
 
 describe.runIf(hasPrometheus)('PromQL through ingest, store and API, against Prometheus', () => {

@@ -1,48 +1,29 @@
 // Log levels as pino numbers (10…60) or as names in any case, mapped onto OpenTelemetry severity
-// numbers. The text is always the canonical upper-case name, so that queries need not know how each
-// sender spelled "warning".
+// numbers through the model's severity bands. The text is always the band's canonical upper-case
+// name, so that queries need not know how each sender spelled "warning".
+import { SEVERITY_BANDS, SeverityNumber, severityBandOfName, type SeverityBand } from '@pivot/model';
 
 export interface Severity {
   number: number;
   text: string;
 }
 
-const TRACE: Severity = { number: 1, text: 'TRACE' };
-const DEBUG: Severity = { number: 5, text: 'DEBUG' };
-const INFO: Severity = { number: 9, text: 'INFO' };
-const WARN: Severity = { number: 13, text: 'WARN' };
-const ERROR: Severity = { number: 17, text: 'ERROR' };
-const FATAL: Severity = { number: 21, text: 'FATAL' };
-
-const BY_NAME: Record<string, Severity> = {
-  trace: TRACE,
-  debug: DEBUG,
-  info: INFO,
-  information: INFO,
-  informational: INFO,
-  notice: INFO,
-  warn: WARN,
-  warning: WARN,
-  error: ERROR,
-  err: ERROR,
-  fatal: FATAL,
-  critical: FATAL,
-  crit: FATAL,
-  alert: FATAL,
-  emerg: FATAL,
-  emergency: FATAL,
-  panic: FATAL,
-};
+type Band = Exclude<SeverityBand, 'UNSPECIFIED'>;
+/** One shared Severity per band. */
+const BY_BAND = Object.fromEntries(
+  SEVERITY_BANDS.filter((b) => b !== 'UNSPECIFIED').map((b) => [b, { number: SeverityNumber[b], text: b }]),
+) as Readonly<Record<Band, Severity>>;
+const severity = (band: Band): Severity => BY_BAND[band];
 
 /** pino's levels; custom levels in between fall into the band of the next standard one up. */
 function fromPinoNumber(n: number): Severity | null {
   if (!Number.isFinite(n) || n <= 0) return null;
-  if (n <= 10) return TRACE;
-  if (n <= 20) return DEBUG;
-  if (n <= 30) return INFO;
-  if (n <= 40) return WARN;
-  if (n <= 50) return ERROR;
-  return FATAL;
+  if (n <= 10) return severity('TRACE');
+  if (n <= 20) return severity('DEBUG');
+  if (n <= 30) return severity('INFO');
+  if (n <= 40) return severity('WARN');
+  if (n <= 50) return severity('ERROR');
+  return severity('FATAL');
 }
 
 /**
@@ -55,6 +36,6 @@ export function parseSeverity(v: unknown): Severity | null {
   const s = v.trim();
   if (s === '') return null;
   if (/^\d+$/.test(s)) return fromPinoNumber(Number(s));
-  const known = Object.hasOwn(BY_NAME, s.toLowerCase()) ? BY_NAME[s.toLowerCase()] : undefined;
-  return known ?? (s.length <= 32 ? { number: 0, text: s.toUpperCase() } : null);
+  const band = severityBandOfName(s);
+  return band ? severity(band) : s.length <= 32 ? { number: 0, text: s.toUpperCase() } : null;
 }

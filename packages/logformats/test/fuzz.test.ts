@@ -1,4 +1,3 @@
-/// <reference path="../src/snappyjs.d.ts" />
 // Random, mutated and truncated input to all three decoders: NDJSON never throws, the Loki decoders
 // throw only LogDecodeError, and every call returns quickly.
 import { describe, expect, it } from 'vitest';

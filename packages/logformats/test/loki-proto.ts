@@ -1,4 +1,3 @@
-/// <reference path="../src/snappyjs.d.ts" />
 // Builds snappy-compressed logproto.PushRequest bodies, as Promtail, Alloy or the Loki Go client send them.
 import { Writer, WireType } from '@pivot/protobuf';
 import { compress } from 'snappyjs';

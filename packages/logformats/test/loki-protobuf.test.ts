@@ -1,4 +1,3 @@
-/// <reference path="../src/snappyjs.d.ts" />
 // Loki protobuf pushes: snappy framing and bombs, protobuf faults with offsets, per-stream label
 // errors and per-entry timestamp errors.
 import { describe, expect, it } from 'vitest';

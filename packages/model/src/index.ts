@@ -99,12 +99,46 @@ export interface ResourceSpans {
   scopeSpans: ScopeSpans[];
 }
 
-/** What a decoder hands on: the valid items, and how many it refused with a message (OTLP partial success). */
-export interface Decoded<T> {
-  items: T[];
-  rejected: number;
-  /** Empty when nothing was rejected. */
-  message: string;
+/**
+ * Log severity bands of the OpenTelemetry data model: numbers 1–24 in six bands of four (1–4 TRACE,
+ * 5–8 DEBUG, 9–12 INFO, 13–16 WARN, 17–20 ERROR, 21–24 FATAL). 0, and anything outside 1–24, is
+ * UNSPECIFIED. A band's index here is its number as `(n - 1) / 4 + 1` computes it (0 for UNSPECIFIED).
+ */
+export const SEVERITY_BANDS = ['UNSPECIFIED', 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+export type SeverityBand = (typeof SEVERITY_BANDS)[number];
+/** The lowest severity number of each band (the number a bare level name stands for). */
+export const SeverityNumber = { UNSPECIFIED: 0, TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17, FATAL: 21 } as const;
+
+/** The band of a severity number: 1–4 TRACE … 21–24 FATAL; UNSPECIFIED for 0 and numbers outside 1–24. */
+export function severityBand(n: number): SeverityBand {
+  return Number.isInteger(n) && n >= 1 && n <= 24 ? SEVERITY_BANDS[((n - 1) >> 2) + 1]! : 'UNSPECIFIED';
+}
+
+/** Level names as loggers and syslog spell them, onto the band they mean. */
+const SEVERITY_NAMES: Readonly<Record<string, Exclude<SeverityBand, 'UNSPECIFIED'>>> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  information: 'INFO',
+  informational: 'INFO',
+  notice: 'INFO',
+  warn: 'WARN',
+  warning: 'WARN',
+  error: 'ERROR',
+  err: 'ERROR',
+  fatal: 'FATAL',
+  critical: 'FATAL',
+  crit: 'FATAL',
+  alert: 'FATAL',
+  emerg: 'FATAL',
+  emergency: 'FATAL',
+  panic: 'FATAL',
+};
+
+/** The band a level name means, in any case ("warning", "ERR", "Critical"); undefined for other names. */
+export function severityBandOfName(name: string): Exclude<SeverityBand, 'UNSPECIFIED'> | undefined {
+  const key = name.toLowerCase();
+  return Object.hasOwn(SEVERITY_NAMES, key) ? SEVERITY_NAMES[key] : undefined;
 }
 
 export interface LogRecord {

@@ -11,7 +11,7 @@ import {
   decodeExportTraceRequestJson,
   OtlpDecodeError,
 } from './index.ts';
-import { fixture, PROTOBUF_FIXTURES } from '../test/fixtures.ts';
+import { fixture, PROTOBUF_FIXTURES } from '../testing/fixtures.ts';
 
 function decoderFor(file: string): (b: Uint8Array) => unknown {
   if (file.includes('traces')) return decodeExportTraceRequest;

@@ -12,8 +12,8 @@ import {
   decodeExportTraceRequestJson,
   OtlpDecodeError,
 } from './index.ts';
-import { fixture, fixtureText, JSON_FIXTURES, PROTOBUF_FIXTURES } from '../test/fixtures.ts';
-import { encodeTraces, type TAny, type TSpan } from '../test/otlp-writer.ts';
+import { fixture, fixtureText, JSON_FIXTURES, PROTOBUF_FIXTURES } from '../testing/fixtures.ts';
+import { encodeTraces, type TAny, type TSpan } from '../testing/otlp-writer.ts';
 
 const PB_DECODERS = [decodeExportTraceRequest, decodeExportLogsRequest, decodeExportMetricsRequest];
 const JSON_DECODERS = [decodeExportTraceRequestJson, decodeExportLogsRequestJson, decodeExportMetricsRequestJson];

@@ -37,4 +37,4 @@ export {
 } from './translate.ts';
 export { prometheusLabelName, prometheusMetricName, prometheusUnit, type NamerMetricType } from './naming.ts';
 
-export { encodeExportResponse, type PartialSuccess, type Signal } from './response.ts';
+export { encodeExportResponse, type PartialSuccess } from './response.ts';

@@ -2,19 +2,13 @@
 import type { AttrValue, Attributes, LogRecord, ResourceLogs, ScopeLogs, SpanId, TraceId } from '@pivot/model';
 import { setAttr } from './anyvalue.ts';
 import { checkHexId } from './hex.ts';
+import { SEVERITY_NUMBER_ENUM } from './json-enums.ts';
 import { JsonCtx, parseJsonBody, type JsonObject } from './json.ts';
 import { jsonResource, jsonScope } from './json-resource.ts';
 import { INVALID_SPAN_ID_ATTR, INVALID_TRACE_ID_ATTR, type DecodedLogs } from './logs.ts';
 import { resolveLimits, type DecodeOptions } from './options.ts';
 import { Rejections } from './rejections.ts';
 import { truncate } from './wire.ts';
-
-const SEVERITY_NAMES: Readonly<Record<string, number>> = Object.fromEntries([
-  ['SEVERITY_NUMBER_UNSPECIFIED', 0],
-  ...['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((level, i) =>
-    [1, 2, 3, 4].map((n) => [`SEVERITY_NUMBER_${level}${n === 1 ? '' : n}`, i * 4 + n] as const),
-  ),
-]);
 
 export function decodeExportLogsRequestJson(body: string | Uint8Array, options?: DecodeOptions): DecodedLogs {
   const c = new JsonCtx(resolveLimits(options), 'ExportLogsServiceRequest');
@@ -75,7 +69,7 @@ function jsonLogRecord(c: JsonCtx, o: JsonObject): LogRecord {
   return {
     timeUnixNano: c.nanos(o, 'timeUnixNano', 'time_unix_nano'),
     observedTimeUnixNano: c.nanos(o, 'observedTimeUnixNano', 'observed_time_unix_nano'),
-    severityNumber: c.enumValue(o, 'severityNumber', 'severity_number', SEVERITY_NAMES),
+    severityNumber: c.enumValue(o, 'severityNumber', 'severity_number', SEVERITY_NUMBER_ENUM),
     severityText: c.str(o, 'severityText', 'severity_text'),
     body,
     attributes,

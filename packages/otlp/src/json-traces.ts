@@ -3,25 +3,12 @@
 import { timeNsProblem } from '@pivot/model';
 import type { Attributes, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanId, SpanLink, TraceId } from '@pivot/model';
 import { checkHexId } from './hex.ts';
+import { SPAN_KIND_ENUM, STATUS_CODE_ENUM } from './json-enums.ts';
 import { JsonCtx, parseJsonBody, type JsonObject } from './json.ts';
 import { jsonResource, jsonScope } from './json-resource.ts';
 import { resolveLimits, type DecodeOptions } from './options.ts';
 import { Rejections } from './rejections.ts';
 import type { DecodedTraces } from './traces.ts';
-
-const SPAN_KIND_NAMES: Readonly<Record<string, number>> = {
-  SPAN_KIND_UNSPECIFIED: 0,
-  SPAN_KIND_INTERNAL: 1,
-  SPAN_KIND_SERVER: 2,
-  SPAN_KIND_CLIENT: 3,
-  SPAN_KIND_PRODUCER: 4,
-  SPAN_KIND_CONSUMER: 5,
-};
-const STATUS_CODE_NAMES: Readonly<Record<string, number>> = {
-  STATUS_CODE_UNSET: 0,
-  STATUS_CODE_OK: 1,
-  STATUS_CODE_ERROR: 2,
-};
 
 export function decodeExportTraceRequestJson(body: string | Uint8Array, options?: DecodeOptions): DecodedTraces {
   const c = new JsonCtx(resolveLimits(options), 'ExportTraceServiceRequest');
@@ -149,7 +136,7 @@ function jsonSpan(c: JsonCtx, o: JsonObject, rej: Rejections): Span | null {
   let status = { code: 0, message: '' };
   if (st !== null) {
     c.push('status');
-    status = { code: c.enumValue(st, 'code', 'code', STATUS_CODE_NAMES), message: c.str(st, 'message', 'message') };
+    status = { code: c.enumValue(st, 'code', 'code', STATUS_CODE_ENUM), message: c.str(st, 'message', 'message') };
     c.pop();
   }
 
@@ -160,7 +147,7 @@ function jsonSpan(c: JsonCtx, o: JsonObject, rej: Rejections): Span | null {
     traceState: c.str(o, 'traceState', 'trace_state'),
     flags: c.int32(o, 'flags', 'flags', false),
     name: c.str(o, 'name', 'name'),
-    kind: c.enumValue(o, 'kind', 'kind', SPAN_KIND_NAMES),
+    kind: c.enumValue(o, 'kind', 'kind', SPAN_KIND_ENUM),
     startTimeUnixNano,
     endTimeUnixNano,
     attributes,

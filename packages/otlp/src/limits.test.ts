@@ -11,7 +11,7 @@ import {
   OtlpDecodeError,
   type DecodeOptions,
 } from './index.ts';
-import { encodeLogs, encodeMetrics, encodeTraces, type TAny, type TAttrs } from '../test/otlp-writer.ts';
+import { encodeLogs, encodeMetrics, encodeTraces, type TAny, type TAttrs } from '../testing/otlp-writer.ts';
 
 const T = '0af7651916cd43dd8448eb211c80319c';
 const S = 'b7ad6b7169203331';

@@ -8,8 +8,8 @@ import {
   decodeExportTraceRequestJson,
   type DecodedLogs,
 } from './index.ts';
-import { fixture, fixtureText } from '../test/fixtures.ts';
-import { encodeLogs, hexBytes, type TAny, type TLog } from '../test/otlp-writer.ts';
+import { fixture, fixtureText } from '../testing/fixtures.ts';
+import { encodeLogs, hexBytes, type TAny, type TLog } from '../testing/otlp-writer.ts';
 
 const FIXTURES: {
   file: string;

@@ -2,8 +2,8 @@
 // every OTLP metric kind from Writer-built requests.
 import { describe, expect, it } from 'vitest';
 import { decodeExportMetricsRequest, type HistogramDataPoint, type NumberDataPoint, type OtlpMetric } from './index.ts';
-import { fixture } from '../test/fixtures.ts';
-import { encodeMetrics } from '../test/otlp-writer.ts';
+import { fixture } from '../testing/fixtures.ts';
+import { encodeMetrics } from '../testing/otlp-writer.ts';
 
 const BOUNDS = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
 const COUNTS = [0, 50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];

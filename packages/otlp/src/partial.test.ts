@@ -1,7 +1,7 @@
 // Partial success: spans with unusable IDs are refused one by one, and the message says why.
 import { describe, expect, it } from 'vitest';
 import { decodeExportTraceRequest, decodeExportTraceRequestJson } from './index.ts';
-import { encodeTraces, type TSpan } from '../test/otlp-writer.ts';
+import { encodeTraces, type TSpan } from '../testing/otlp-writer.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const SPAN = 'b7ad6b7169203331';

@@ -22,7 +22,7 @@ export class Rejections {
     else this.otherReasons += n;
   }
 
-  /** Empty when nothing was rejected, as the model's Decoded<T>.message requires. */
+  /** Empty when nothing was rejected. */
   message(): string {
     if (this.rejected === 0) return '';
     const total = this.accepted + this.rejected;

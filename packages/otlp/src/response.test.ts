@@ -2,7 +2,8 @@
 // with the OpenTelemetry JS exporter's own response deserializers when those are installed.
 import { describe, expect, it } from 'vitest';
 import { Reader } from '@pivot/protobuf';
-import { encodeExportResponse, type Signal } from './index.ts';
+import type { Signal } from '@pivot/model';
+import { encodeExportResponse } from './index.ts';
 
 /** Reads ExportXServiceResponse { partial_success = 1 { rejected = 1; error_message = 2 } }. */
 function readResponse(b: Uint8Array): { rejected?: bigint; message?: string } | null {

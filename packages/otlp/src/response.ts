@@ -1,8 +1,7 @@
 // Export*ServiceResponse bodies. Each has partial_success at field 1 holding rejected_<items> (int64,
 // field 1) and error_message (field 2); a fully successful export leaves it unset.
+import type { Signal } from '@pivot/model';
 import { Writer } from '@pivot/protobuf';
-
-export type Signal = 'traces' | 'logs' | 'metrics';
 
 export interface PartialSuccess {
   rejected: number;

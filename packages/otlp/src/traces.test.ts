@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResourceSpans, Span } from '@pivot/model';
 import { decodeExportTraceRequest, decodeExportTraceRequestJson, type DecodedTraces } from './index.ts';
-import { fixture, fixtureText } from '../test/fixtures.ts';
+import { fixture, fixtureText } from '../testing/fixtures.ts';
 
 type Checkout = {
   file: string;
@@ -266,7 +266,8 @@ function shape(rs: ResourceSpans[]): unknown {
       return {
         scope: s.scope,
         spans: s.spans.map((sp) => {
-          const { ['messaging.note']: _note, ...attributes } = sp.attributes;
+          const attributes = { ...sp.attributes };
+          delete attributes['messaging.note'];
           return {
             name: sp.name,
             kind: sp.kind,

@@ -7,8 +7,8 @@ import {
   otlpMetricsToPrometheus,
   type PrometheusTranslation,
 } from './index.ts';
-import { fixture } from '../test/fixtures.ts';
-import { encodeMetrics, type TAttrs, type TMetric } from '../test/otlp-writer.ts';
+import { fixture } from '../testing/fixtures.ts';
+import { encodeMetrics, type TAttrs, type TMetric } from '../testing/otlp-writer.ts';
 
 function translate(metrics: TMetric[], resource: TAttrs = { 'service.name': 'svc' }): PrometheusTranslation {
   return otlpMetricsToPrometheus(

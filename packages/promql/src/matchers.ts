@@ -1,6 +1,6 @@
 import type { Labels } from '@pivot/model';
 import type { LabelMatcher } from './types.ts';
-import { compileAnchored } from './regex.ts';
+import { matchesAnchored } from './regex.ts';
 
 /** Whether one matcher accepts a label value; an absent label has the value "". */
 export function matchValue(m: LabelMatcher, value: string): boolean {
@@ -10,9 +10,9 @@ export function matchValue(m: LabelMatcher, value: string): boolean {
     case '!=':
       return value !== m.value;
     case '=~':
-      return compileAnchored(m.value).test(value);
+      return matchesAnchored(m.value, value);
     case '!~':
-      return !compileAnchored(m.value).test(value);
+      return !matchesAnchored(m.value, value);
   }
 }
 

@@ -1,195 +1,142 @@
-// PromQL regexes are Go RE2 syntax, fully anchored. JavaScript's engine differs in a few spellings
-// (inline flags, named groups, POSIX classes, lone braces, identity escapes under the `u` flag), so
-// patterns are rewritten before compiling. Unicode mode keeps `.` matching whole code points like RE2.
-
-const POSIX_CLASSES: Record<string, string> = {
-  alnum: '0-9A-Za-z',
-  alpha: 'A-Za-z',
-  ascii: '\\x00-\\x7F',
-  blank: '\\t ',
-  cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9',
-  graph: '!-~',
-  lower: 'a-z',
-  print: ' -~',
-  punct: '!-\\/:-@\\[-`{-~',
-  space: '\\t\\n\\v\\f\\r ',
-  upper: 'A-Z',
-  word: '0-9A-Za-z_',
-  xdigit: '0-9A-Fa-f',
-};
-
-const JS_SYNTAX = new Set(['^', '$', '\\', '.', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|', '/']);
+// PromQL regexes are Go RE2 syntax and semantics. They are compiled with re2js, a port of Go's regexp
+// package, so every spelling Go accepts is accepted here (inline and scoped flags, named groups, POSIX
+// classes, \Q…\E, Unicode classes) and matching takes time linear in the input: a pattern such as
+// `(a+)+` cannot stall the event loop the way a backtracking engine (JavaScript's RegExp) does.
+import { RE2JS, RE2JSException } from 're2js';
 
 export class RegexError extends Error {}
 
-function escapeLiteral(ch: string, inClass: boolean): string {
-  if (JS_SYNTAX.has(ch) || (inClass && ch === '-')) return '\\' + ch;
-  return ch;
+const cache = new Map<string, RE2JS>();
+const CACHE_SIZE = 1000;
+
+function compile(source: string): RE2JS {
+  try {
+    return RE2JS.compile(source);
+  } catch (err) {
+    // re2js words its syntax errors exactly as Go does ("error parsing regexp: missing closing ): `…`").
+    if (err instanceof RE2JSException) throw new RegexError(err.message);
+    throw err;
+  }
 }
 
-/** Rewrites an RE2 pattern into a JavaScript one plus flags. Throws RegexError for unsupported syntax. */
-export function translateRE2(src: string): { source: string; flags: string } {
-  let flags = 'u';
-  let i = 0;
-  // Leading inline flags apply to the whole pattern, which JavaScript can express as regex flags.
-  const lead = /^\(\?([imsU]+)\)/.exec(src);
-  if (lead) {
-    for (const f of lead[1]!) {
-      if (f === 'U') throw new RegexError('ungreedy flag (?U) is not supported');
-      if (!flags.includes(f)) flags += f;
-    }
-    i = lead[0].length;
-  }
-  let out = '';
-  let inClass = false;
-  while (i < src.length) {
-    const c = src[i]!;
-    if (c === '\\') {
-      const e = src[i + 1];
-      if (e === undefined) throw new RegexError('trailing backslash at end of expression');
-      if (e === 'Q') {
-        const end = src.indexOf('\\E', i + 2);
-        const lit = end < 0 ? src.slice(i + 2) : src.slice(i + 2, end);
-        for (const ch of lit) out += escapeLiteral(ch, inClass);
-        i = end < 0 ? src.length : end + 2;
-        continue;
-      }
-      if (/[a-zA-Z0-9]/.test(e)) {
-        if (e === 'z' && !inClass) out += '$';
-        else if (e === 'A' && !inClass) out += '^';
-        else if (e === 'a') out += '\\x07';
-        else if (e === 'x' && src[i + 2] === '{') {
-          const close = src.indexOf('}', i + 3);
-          if (close < 0) throw new RegexError('invalid escape sequence: \\x{');
-          out += '\\u{' + src.slice(i + 3, close) + '}';
-          i = close + 1;
-          continue;
-        } else if (e >= '0' && e <= '7') {
-          const m = /^[0-7]{1,3}/.exec(src.slice(i + 1))!;
-          if (m[0] === '0' || m[0].length > 1) {
-            out += '\\u{' + parseInt(m[0], 8).toString(16) + '}';
-            i += 1 + m[0].length;
-            continue;
-          }
-          throw new RegexError(`invalid escape sequence: \\${e}`);
-        } else if (e === 'p' || e === 'P') {
-          const braced = /^\{\^?([A-Za-z_]+)\}/.exec(src.slice(i + 2));
-          const name = braced ? braced[1]! : src[i + 2];
-          if (!name || !/^[A-Za-z_]+$/.test(name)) throw new RegexError(`invalid character class range: \\${e}`);
-          const negate = braced?.[0].startsWith('{^') ? (e === 'p' ? 'P' : 'p') : e;
-          out += `\\${negate}{${/^[A-Z][a-z]?$/.test(name) ? name : 'Script=' + name}}`;
-          i += 2 + (braced ? braced[0].length : 1);
-          continue;
-        } else if ('dDwWsSbBnrtfvx'.includes(e)) out += '\\' + e;
-        else throw new RegexError(`invalid escape sequence: \\${e}`);
-        i += 2;
-        continue;
-      }
-      out += escapeLiteral(e, inClass);
-      i += 2;
-      continue;
-    }
-    if (inClass) {
-      if (c === '[' && src[i + 1] === ':') {
-        const close = src.indexOf(':]', i + 2);
-        if (close > 0) {
-          let name = src.slice(i + 2, close);
-          const negated = name.startsWith('^');
-          if (negated) name = name.slice(1);
-          const cls = POSIX_CLASSES[name];
-          if (!cls) throw new RegexError(`invalid character class range: [:${name}:]`);
-          if (negated) throw new RegexError('negated POSIX classes are not supported');
-          out += cls;
-          i = close + 2;
-          continue;
-        }
-      }
-      if (c === ']') {
-        inClass = false;
-        out += ']';
-        i++;
-        continue;
-      }
-      out += c === ']' || c === '[' ? '\\' + c : c;
-      i++;
-      continue;
-    }
-    if (c === '[') {
-      inClass = true;
-      out += '[';
-      i++;
-      if (src[i] === '^') {
-        out += '^';
-        i++;
-      }
-      // RE2 treats a `]` right after the opening bracket as a literal.
-      if (src[i] === ']') {
-        out += '\\]';
-        i++;
-      }
-      continue;
-    }
-    if (c === '(' && src[i + 1] === '?') {
-      const rest = src.slice(i);
-      const named = /^\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest);
-      if (named) {
-        out += `(?<${named[1]}>`;
-        i += named[0].length;
-        continue;
-      }
-      if (rest.startsWith('(?:')) {
-        out += '(?:';
-        i += 3;
-        continue;
-      }
-      throw new RegexError(`invalid or unsupported Perl syntax: \`${rest.slice(0, 3)}\``);
-    }
-    if (c === '{') {
-      const rep = /^\{(\d+)(,(\d*))?\}/.exec(src.slice(i));
-      if (rep && out.length > 0) {
-        out += rep[0];
-        i += rep[0].length;
-        continue;
-      }
-      out += '\\{';
-      i++;
-      continue;
-    }
-    if (c === '}') {
-      out += '\\}';
-      i++;
-      continue;
-    }
-    out += c;
-    i++;
-  }
-  if (inClass) throw new RegexError('missing closing ]');
-  return { source: out, flags };
-}
-
-const cache = new Map<string, RegExp>();
-
-/** Compiles a PromQL regex anchored at both ends, the way label matchers and label_replace use it. */
-export function compileAnchored(pattern: string): RegExp {
+/**
+ * A PromQL regex anchored at both ends, as Prometheus compiles it: `^(?:pattern)$` (NewFastRegexMatcher in
+ * model/labels/regexp.go, funcLabelReplace in promql/functions.go).
+ * https://github.com/prometheus/prometheus/blob/v2.42.0/model/labels/regexp.go#L30
+ */
+export function compileAnchored(pattern: string): RE2JS {
   let re = cache.get(pattern);
   if (re) return re;
-  const { source, flags } = translateRE2(pattern);
-  try {
-    re = new RegExp(`^(?:${source})$`, flags);
-  } catch (err) {
-    throw new RegexError((err as Error).message);
-  }
-  if (cache.size > 1000) cache.clear();
+  re = compile(`^(?:${pattern})$`);
+  if (cache.size >= CACHE_SIZE) cache.clear();
   cache.set(pattern, re);
   return re;
 }
 
 /**
- * Go's regexp.Expand: `$1`, `${1}`, `$name`, `${name}`; `$$` is a dollar. A name is the longest run of
- * letters, digits and underscores, so `$1x` means the group named "1x" (empty), not group 1 then "x".
+ * Label matchers also parse the pattern on its own (syntax.Parse(v, syntax.Perl) in NewFastRegexMatcher),
+ * so `a)(b`, which is only well-formed inside the anchoring wrapper, is refused there but not by label_replace.
  */
-export function expandTemplate(template: string, match: RegExpExecArray): string {
+export function checkMatcherRegex(pattern: string): void {
+  compileAnchored(pattern);
+  // Only a `)` closing a group the pattern never opened can make the two differ; compiling a long
+  // pattern twice for nothing would double the cost of every large alternation.
+  if (mayCloseUnopened(pattern)) compile(pattern);
+}
+
+/** Whether a `)` may close more groups than were opened; escapes, \Q…\E and classes are skipped. */
+function mayCloseUnopened(p: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') {
+      if (p[i + 1] === 'Q') {
+        const end = p.indexOf('\\E', i + 2);
+        if (end < 0) return false;
+        i = end + 1;
+      } else i++;
+    } else if (c === '[') {
+      // A class: `]` right after `[` or `[^` is literal; `[:name:]` inside may hold no `]`.
+      let j = i + 1;
+      if (p[j] === '^') j++;
+      if (p[j] === ']') j++;
+      while (j < p.length && p[j] !== ']') {
+        if (p[j] === '\\') j += 2;
+        else if (p.startsWith('[:', j)) {
+          const end = p.indexOf(':]', j + 2);
+          j = end < 0 ? j + 2 : end + 2;
+        } else j++;
+      }
+      i = j;
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth < 0) return true;
+  }
+  return false;
+}
+
+type Test = (value: string) => boolean;
+const testers = new Map<string, Test>();
+const MEMO_SIZE = 4096;
+
+/**
+ * Label matchers test one pattern against the label values of every series a selector reaches, where
+ * values repeat a lot (job, instance) and re2js takes microseconds a call: the common shapes get a direct
+ * test with RE2's meaning, and other results are remembered per value.
+ */
+function tester(pattern: string): Test {
+  let t = testers.get(pattern);
+  if (t) return t;
+  const re = compileAnchored(pattern);
+  // `.` does not match a newline unless (?s) is given.
+  if (pattern === '.*') t = (v) => !v.includes('\n');
+  else if (pattern === '.+') t = (v) => v !== '' && !v.includes('\n');
+  else if (!/[\\.+*?()[\]{}^$]/.test(pattern)) {
+    // Literal alternatives, as dashboards write multi-value variables: a|b|c.
+    const set = new Set(pattern.split('|'));
+    t = (v) => set.has(v);
+  } else {
+    const memo = new Map<string, boolean>();
+    t = (v) => {
+      let r = memo.get(v);
+      if (r === undefined) {
+        r = re.matches(v);
+        if (memo.size >= MEMO_SIZE) memo.clear();
+        memo.set(v, r);
+      }
+      return r;
+    };
+  }
+  if (testers.size >= CACHE_SIZE) testers.clear();
+  testers.set(pattern, t);
+  return t;
+}
+
+/** Whether the whole of `value` matches the anchored pattern. */
+export function matchesAnchored(pattern: string, value: string): boolean {
+  return tester(pattern)(value);
+}
+
+/** Submatches of an anchored match: [whole, group 1, …], undefined for groups that did not take part. */
+export interface Submatch {
+  groups: readonly (string | undefined)[];
+  names: Readonly<Record<string, number>>;
+}
+
+export function submatch(re: RE2JS, value: string): Submatch | null {
+  const m = re.exec(value) as (string | undefined)[] | null;
+  if (!m) return null;
+  return { groups: m, names: re.namedGroups() };
+}
+
+const isNameRune = (ch: string): boolean => ch === '_' || /[\p{L}\p{Nd}]/u.test(ch);
+
+/**
+ * Go's regexp.Expand: `$1`, `${1}`, `$name`, `${name}`; `$$` is a dollar; a malformed reference is kept
+ * as text. A name is the longest run of letters, digits and underscores, so `$1x` means the group named
+ * "1x" (empty), not group 1 then "x"; a number with a leading zero is a name too.
+ * https://github.com/golang/go/blob/go1.19/src/regexp/regexp.go#L918
+ */
+export function expandTemplate(template: string, match: Submatch): string {
   let out = '';
   for (let i = 0; i < template.length;) {
     const c = template[i]!;
@@ -198,41 +145,42 @@ export function expandTemplate(template: string, match: RegExpExecArray): string
       i++;
       continue;
     }
-    const next = template[i + 1];
-    if (next === '$') {
+    if (template[i + 1] === '$') {
       out += '$';
       i += 2;
       continue;
     }
-    let name: string;
-    let end: number;
-    if (next === '{') {
-      const close = template.indexOf('}', i + 2);
-      const inner = close < 0 ? '' : template.slice(i + 2, close);
-      if (close < 0 || !/^[A-Za-z0-9_]+$/.test(inner)) {
-        out += '$';
-        i++;
-        continue;
-      }
-      name = inner;
-      end = close + 1;
-    } else {
-      const m = /^[A-Za-z0-9_]+/.exec(template.slice(i + 1));
-      if (!m) {
-        out += '$';
-        i++;
-        continue;
-      }
-      name = m[0];
-      end = i + 1 + name.length;
+    // extract()
+    let j = i + 1;
+    const brace = template[j] === '{';
+    if (brace) j++;
+    const nameStart = j;
+    while (j < template.length) {
+      const cp = template.codePointAt(j)!;
+      const ch = String.fromCodePoint(cp);
+      if (!isNameRune(ch)) break;
+      j += ch.length;
     }
-    if (/^\d+$/.test(name)) {
-      const idx = Number(name);
-      if (idx < match.length) out += match[idx] ?? '';
-    } else {
-      out += match.groups?.[name] ?? '';
+    const name = template.slice(nameStart, j);
+    if (name === '' || (brace && template[j] !== '}')) {
+      out += '$';
+      i++;
+      continue;
     }
-    i = end;
+    if (brace) j++;
+    i = j;
+    let num = 0;
+    for (let k = 0; k < name.length; k++) {
+      const d = name.charCodeAt(k) - 48;
+      if (d < 0 || d > 9 || num >= 1e8) {
+        num = -1;
+        break;
+      }
+      num = num * 10 + d;
+    }
+    if (name[0] === '0' && name.length > 1) num = -1;
+    const idx = num >= 0 ? num : (match.names[name] ?? -1);
+    if (idx >= 0 && idx < match.groups.length) out += match.groups[idx] ?? '';
   }
   return out;
 }

@@ -16,7 +16,11 @@ export interface StoredSeries {
   values: Float64Array;
 }
 
-/** The storage the engine reads; the lead implements it over PostgreSQL, tests use an in-memory one. */
+/**
+ * The storage the engine reads; the lead implements it over PostgreSQL, tests use an in-memory one.
+ * `select` may return more series than the matchers accept (a coarse prefilter is enough): the engine
+ * applies the matchers itself, with Go's regex semantics, to whatever comes back.
+ */
 export interface Querier {
   select(matchers: LabelMatcher[], minMs: number, maxMs: number, signal?: AbortSignal): Promise<StoredSeries[]>;
 }

@@ -1,4 +1,3 @@
-/// <reference path="snappyjs.d.ts" />
 // Builds a remote-write request from a batch, for tests and benchmarks (the servers only receive them).
 // Label names are written sorted, as the spec requires of senders.
 import { Writer, WireType } from '@pivot/protobuf';

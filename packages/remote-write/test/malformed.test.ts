@@ -1,4 +1,3 @@
-/// <reference path="../src/snappyjs.d.ts" />
 // Whole-request faults: bad snappy, bad protobuf, bombs. The decoder must throw only its typed errors,
 // with byte offsets for protobuf faults, and never hang.
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,3 @@
-/// <reference path="../src/snappyjs.d.ts" />
 // Builds WriteRequests label by label, so that tests can send what encodeWriteRequest would never
 // produce: unsorted, duplicate, empty or invalid labels, histograms, unknown fields.
 import { Writer, WireType } from '@pivot/protobuf';

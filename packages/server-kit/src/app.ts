@@ -1,6 +1,6 @@
 // The base every Hono app starts from: request IDs, access logs, metrics, health endpoints and the
 // single onError that turns any error into an answer.
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
@@ -21,13 +21,19 @@ export interface BaseAppDeps {
    * requests that accept text/html go on to the app's routes; scrapers never ask for HTML.
    */
   htmlAtMetricsPath?: boolean;
+  /** Middleware that must see every request and response, health and metrics included (security headers). */
+  first?: MiddlewareHandler<AppEnv>[];
 }
+
+/** A client's X-Request-Id is kept only when short and made of safe characters; else a new one is made. */
+export const MAX_REQUEST_ID_LENGTH = 64;
 
 export function createBaseApp(deps: BaseAppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { logger, metrics } = deps;
 
-  app.use(requestId());
+  app.use(requestId({ limitLength: MAX_REQUEST_ID_LENGTH }));
+  for (const m of deps.first ?? []) app.use(m);
   app.use(async (c, next) => {
     const t0 = performance.now();
     await next();
@@ -54,7 +60,9 @@ export function createBaseApp(deps: BaseAppDeps): Hono<AppEnv> {
       await deps.ready();
       return c.json({ status: 'ready' });
     } catch (err) {
-      return c.json({ status: 'not ready', error: (err as Error).message }, 503);
+      // The driver's message can name hosts, users or paths: it goes to the log, not to the caller.
+      logger.warn({ err: (err as Error).message }, 'not ready');
+      return c.json({ status: 'not ready', error: 'database unreachable' }, 503);
     }
   });
   app.get('/metrics', async (c, next) => {

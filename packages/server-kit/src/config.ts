@@ -126,6 +126,12 @@ export const configSchema = z.object({
   AUTH_SESSION_TTL: duration('12h').describe(
     'How long a dashboard login lasts (sessions live in memory: a restart logs everyone out).',
   ),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe(
+      'The URL users open the dashboard at (e.g. https://pivot.example.com): an https URL makes the session cookie `Secure`, and its origin is accepted for state-changing requests.',
+    ),
   DEMO: bool(false).describe('`npm start` only: also run the demo workload (`npm run demo` sets it).'),
 });
 

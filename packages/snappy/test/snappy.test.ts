@@ -1,4 +1,3 @@
-/// <reference path="./snappyjs.d.ts" />
 // The snappy block decoder: it must agree with a reference compressor, and refuse every malformed or
 // oversized stream with a SnappyError instead of hanging, over-allocating or returning padded output.
 import { describe, expect, it } from 'vitest';

@@ -127,6 +127,12 @@ export async function rowCount(db: Database, table: TableName): Promise<number> 
   return Number(r?.n ?? 0);
 }
 
+/** Empties a registered table (all its partitions) at once, as a test that reloads its data needs. */
+export async function truncateTable(db: Database, table: TableName): Promise<void> {
+  if (!TABLES.some((t) => t.name === table)) throw new Error(`not a table of the store: ${table}`);
+  await db.query(sql`TRUNCATE ${sql.identifier(table)}`);
+}
+
 /** Every stored span of a service with how many rows it has: exactly-once tests expect 1 each. */
 export async function spanCopies(
   db: Database,

@@ -9,32 +9,27 @@ import { Hono, type Context } from 'hono';
 import type { ResourceLogs } from '@pivot/model';
 import {
   DEFAULT_MAX_LINE_BYTES,
-  LogDecodeError,
-  LogPayloadTooLargeError,
   decodeLokiPushJson,
   decodeLokiPushProtobuf,
   decodeNdjson,
   type EntryError,
   type LineError,
+  type LokiOptions,
+  type NdjsonOptions,
 } from '@pivot/logformats';
-import {
-  badRequest,
-  mediaType,
-  payloadTooLarge,
-  readBody,
-  unsupportedMediaType,
-  type AppEnv,
-  type BodyLimits,
-} from '@pivot/server-kit';
+import { badRequest, mediaType, readBody, unsupportedMediaType, type AppEnv, type BodyLimits } from '@pivot/server-kit';
 import type { IngestMetrics } from '../metrics.ts';
 import { logSignal } from '../otlp-export.ts';
 import { otlpHandler } from '../otlp-http.ts';
-import type { Sink } from './traces.ts';
-
-export interface LogLimits {
-  /** Longest NDJSON line or Loki entry; OTLP string bodies are truncated to it. */
-  maxLineBytes?: number;
-}
+import {
+  decoded,
+  ingest,
+  rejectSummary,
+  type Decoded,
+  type IngestPath,
+  type LogLimits,
+  type Sink,
+} from '../pipeline.ts';
 
 /** How many line or entry errors an answer lists; the count covers them all. */
 const MAX_LISTED_ERRORS = 100;
@@ -51,13 +46,21 @@ const NDJSON_TYPES = new Set([
   'text/plain',
 ]);
 
-function decodeFailure(err: unknown, metrics: IngestMetrics): never {
-  if (err instanceof LogPayloadTooLargeError) throw payloadTooLarge(err.message);
-  if (err instanceof LogDecodeError) {
-    metrics.rejected.inc({ signal: 'logs', reason: 'undecodable' });
-    throw badRequest(err.message, err);
-  }
-  throw err;
+type LogsDecoded<E> = Decoded<ResourceLogs[]> & { errors: E[] };
+
+/** A log format's decoder as a pipeline path: the records it kept, and its per-line or per-entry errors. */
+function logPath<E>(
+  sink: Sink<ResourceLogs[]>,
+  decode: (body: Uint8Array) => { resourceLogs: ResourceLogs[]; accepted: number; errors: E[] },
+): IngestPath<ResourceLogs[], LogsDecoded<E>> {
+  return {
+    signal: 'logs',
+    decode(body) {
+      const out = decode(body);
+      return { ...decoded(out.resourceLogs, out.accepted, out.errors.length), errors: out.errors };
+    },
+    sink,
+  };
 }
 
 const entryLabel = (e: EntryError) => (e.entry === null ? `stream ${e.stream}` : `stream ${e.stream} entry ${e.entry}`);
@@ -73,11 +76,11 @@ export function logRoutes(
   // The OTLP signal (decoders, body truncation) is shared with OTLP/gRPC.
   app.post('/v1/logs', otlpHandler(logSignal(sink, logLimits), limits, metrics));
 
-  /** Stores what decoded, counts both outcomes. */
-  const store = async (resourceLogs: ResourceLogs[], accepted: number, rejected: number) => {
-    if (accepted > 0) await sink.write(resourceLogs);
-    metrics.accepted.inc({ signal: 'logs' }, accepted);
-    if (rejected > 0) metrics.rejected.inc({ signal: 'logs', reason: 'invalid' }, rejected);
+  const ndjson = (opts: NdjsonOptions) => logPath<LineError>(sink, (body) => decodeNdjson(body, opts));
+  const lokiOpts: LokiOptions = { maxLineBytes, maxDecompressedBytes: limits.maxDecompressedBytes };
+  const loki = {
+    json: logPath<EntryError>(sink, (body) => decodeLokiPushJson(body, lokiOpts)),
+    protobuf: logPath<EntryError>(sink, (body) => decodeLokiPushProtobuf(body, lokiOpts)),
   };
 
   // NDJSON: 200 with {accepted, rejectedCount, rejected: [{line, message}]} whenever something was
@@ -90,12 +93,11 @@ export function logRoutes(
       );
     const body = await readBody(c, limits);
     const service = c.req.query('service');
-    const out = decodeNdjson(body, { maxLineBytes, ...(service ? { service } : {}) });
-    await store(out.resourceLogs, out.accepted, out.errors.length);
+    const out = await ingest(ndjson({ maxLineBytes, ...(service ? { service } : {}) }), body, metrics);
     const answer = {
       accepted: out.accepted,
       rejectedCount: out.errors.length,
-      rejected: out.errors.slice(0, MAX_LISTED_ERRORS) satisfies LineError[],
+      rejected: out.errors.slice(0, MAX_LISTED_ERRORS),
     };
     if (out.accepted === 0 && out.errors.length > 0)
       return c.json(
@@ -118,21 +120,16 @@ export function logRoutes(
       );
     // The protobuf body is snappy-compressed inside: its bomb check (from the snappy header) happens in the decoder.
     const body = await readBody(c, limits, ['snappy']);
-    const opts = { maxLineBytes, maxDecompressedBytes: limits.maxDecompressedBytes };
-    let out: ReturnType<typeof decodeLokiPushJson>;
-    try {
-      out = format === 'json' ? decodeLokiPushJson(body, opts) : decodeLokiPushProtobuf(body, opts);
-    } catch (err) {
-      decodeFailure(err, metrics);
-    }
-    await store(out.resourceLogs, out.accepted, out.errors.length);
-    if (out.errors.length) {
-      const listed = out.errors.slice(0, 10).map((e) => `${entryLabel(e)}: ${e.message}`);
-      const more = out.errors.length > 10 ? `; and ${out.errors.length - 10} more` : '';
+    const out = await ingest(loki[format], body, metrics);
+    if (out.errors.length)
       throw badRequest(
-        `${out.errors.length} entries or streams rejected (the other ${out.accepted} entries were stored): ${listed.join('; ')}${more}`,
+        rejectSummary(
+          out.errors,
+          (e) => `${entryLabel(e)}: ${e.message}`,
+          'entries or streams',
+          `${out.accepted} entries`,
+        ),
       );
-    }
     return c.body(null, 204);
   });
   return app;

@@ -1,24 +1,40 @@
 // Metrics ingest: Prometheus remote-write 1.0 and OTLP/HTTP metrics, into the same series store.
 import { Hono } from 'hono';
 import type { MetricsBatch } from '@pivot/model';
-import {
-  PayloadTooLargeError,
-  RemoteWriteDecodeError,
-  decodeWriteRequest,
-  type RemoteWriteLimits,
-} from '@pivot/remote-write';
-import {
-  badRequest,
-  mediaType,
-  payloadTooLarge,
-  readBody,
-  unsupportedMediaType,
-  type AppEnv,
-  type BodyLimits,
-} from '@pivot/server-kit';
+import { decodeWriteRequest, type RejectedSeries, type RemoteWriteLimits } from '@pivot/remote-write';
+import { badRequest, mediaType, readBody, unsupportedMediaType, type AppEnv, type BodyLimits } from '@pivot/server-kit';
 import type { IngestMetrics } from '../metrics.ts';
-import { metricSignal, samplesIn, type Sink } from '../otlp-export.ts';
+import { metricSignal } from '../otlp-export.ts';
 import { otlpHandler } from '../otlp-http.ts';
+import { ingest, rejectSummary, samplesIn, type Decoded, type IngestPath, type Sink } from '../pipeline.ts';
+
+interface RemoteWriteDecoded extends Decoded<MetricsBatch> {
+  refused: RejectedSeries[];
+  /** Series stored, for the answer. */
+  storedSeries: number;
+}
+
+/** A remote-write request: its valid series and metadata are written even when no sample is (metadata-only pushes). */
+function remoteWritePath(
+  sink: Sink<MetricsBatch>,
+  limits: Partial<RemoteWriteLimits>,
+): IngestPath<MetricsBatch, RemoteWriteDecoded> {
+  return {
+    signal: 'metrics',
+    decode(body) {
+      const { batch, rejected } = decodeWriteRequest(body, limits);
+      return {
+        batch: batch.series.length || batch.metadata.length ? batch : null,
+        accepted: samplesIn(batch),
+        rejected: rejected.length,
+        message: '',
+        refused: rejected,
+        storedSeries: batch.series.length,
+      };
+    },
+    sink,
+  };
+}
 
 export function metricRoutes(
   sink: Sink<MetricsBatch>,
@@ -27,6 +43,7 @@ export function metricRoutes(
   metrics: IngestMetrics,
 ): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const remoteWrite = remoteWritePath(sink, { maxDecompressedBytes: limits.maxDecompressedBytes, ...rw });
 
   // Prometheus retries 5xx and 429 but never 4xx: 4xx is only for what can never succeed.
   app.post('/api/v1/write', async (c) => {
@@ -37,29 +54,12 @@ export function metricRoutes(
     if (encoding !== 'snappy')
       throw unsupportedMediaType(`unsupported Content-Encoding "${encoding}" (remote-write 1.0 uses snappy)`);
     const body = await readBody(c, limits, ['snappy']);
-    let decoded: ReturnType<typeof decodeWriteRequest>;
-    try {
-      decoded = decodeWriteRequest(body, { maxDecompressedBytes: limits.maxDecompressedBytes, ...rw });
-    } catch (err) {
-      if (err instanceof PayloadTooLargeError) throw payloadTooLarge(err.message);
-      if (err instanceof RemoteWriteDecodeError) {
-        metrics.rejected.inc({ signal: 'metrics', reason: 'undecodable' });
-        throw badRequest(err.message, err);
-      }
-      throw err;
-    }
-    const { batch, rejected } = decoded;
-    if (batch.series.length || batch.metadata.length) await sink.write(batch);
-    metrics.accepted.inc({ signal: 'metrics' }, samplesIn(batch));
-    if (rejected.length) {
-      metrics.rejected.inc({ signal: 'metrics', reason: 'invalid' }, rejected.length);
-      // The valid series are committed; the message names the ones refused, and 400 stops a retry.
-      const shown = rejected.slice(0, 10).map((r) => `series ${r.index}: ${r.message}`);
-      const more = rejected.length > 10 ? `; and ${rejected.length - 10} more` : '';
+    const out = await ingest(remoteWrite, body, metrics);
+    // The valid series are committed; the message names the ones refused, and 400 stops a retry.
+    if (out.refused.length)
       throw badRequest(
-        `${rejected.length} series rejected (the other ${batch.series.length} were stored): ${shown.join('; ')}${more}`,
+        rejectSummary(out.refused, (r) => `series ${r.index}: ${r.message}`, 'series', `${out.storedSeries}`),
       );
-    }
     return c.body(null, 204);
   });
 

@@ -3,10 +3,9 @@ import { Hono } from 'hono';
 import type { ResourceSpans } from '@pivot/model';
 import type { AppEnv, BodyLimits } from '@pivot/server-kit';
 import type { IngestMetrics } from '../metrics.ts';
-import { traceSignal, type Sink } from '../otlp-export.ts';
+import { traceSignal } from '../otlp-export.ts';
 import { otlpHandler } from '../otlp-http.ts';
-
-export type { Sink };
+import type { Sink } from '../pipeline.ts';
 
 export function traceRoutes(spans: Sink<ResourceSpans[]>, limits: BodyLimits, metrics: IngestMetrics): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -1,6 +1,5 @@
 // An ingest app over a real store (PGlite in memory, or a scratch PostgreSQL database), called through
 // app.request(): the full HTTP path without a port, for the fuzz, bomb and injection suites.
-import { readFileSync } from 'node:fs';
 import { createIngestApp, createIngestMetrics } from '@pivot/ingest';
 import { createApiApp } from '@pivot/api';
 import { createLogger } from '@pivot/server-kit';
@@ -15,11 +14,10 @@ import {
   type Database,
 } from '@pivot/store';
 import { scratchDatabaseUrl } from '@pivot/store/testing';
+import { rawFixture as otlpFixture } from '@pivot/otlp/testing';
+import { fixture as rwFixture } from '@pivot/remote-write/testing';
 
-export const otlpFixture = (name: string): Uint8Array =>
-  readFileSync(new URL(`../../../../packages/otlp/test/fixtures/${name}`, import.meta.url));
-export const rwFixture = (name: string): Uint8Array =>
-  readFileSync(new URL(`../../../../packages/remote-write/test/fixtures/${name}`, import.meta.url));
+export { otlpFixture, rwFixture };
 
 export interface Harness {
   db: Database;

@@ -7,7 +7,8 @@ import { documentedType } from '../parser/ast.ts';
 import { labelsSortKey, sortLabels } from '../labels.ts';
 import { formatFloat, pair } from '../format.ts';
 import { clip, normalizeFetched, prepare, type Prepared } from './data.ts';
-import { planFetches } from './plan.ts';
+import { checkSubqueries, planFetches } from './plan.ts';
+import { matchesAll } from '../matchers.ts';
 import { stepInvariantNodes } from './preprocess.ts';
 import { Evaluator } from './eval.ts';
 import { makeCtx, present, valueAt, type Ctx, type Value } from './values.ts';
@@ -88,6 +89,14 @@ async function run(
   const deadline = performance.now() + timeoutMs;
   const userSignal = opts.signal;
   if (userSignal?.aborted) throw new PromQLError('canceled', 'query was canceled in query execution');
+  const maxSamples = opts.maxSamples ?? DEFAULTS.maxSamples;
+  checkSubqueries(expr, {
+    start,
+    end,
+    defaultStepMs: subqueryStepMs,
+    maxSamples,
+    maxPointsPerSeries: opts.maxPointsPerSeries ?? DEFAULTS.maxPointsPerSeries,
+  });
 
   // One controller aborts the storage reads on timeout or on the caller's cancellation.
   const ac = new AbortController();
@@ -109,11 +118,14 @@ async function run(
       ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true });
     });
     aborted.catch(() => {});
-    const maxSamples = opts.maxSamples ?? DEFAULTS.maxSamples;
     await Promise.race([
       Promise.all(
         fetches.map(async (f) => {
-          const stored = await querier.select(f.matchers, f.minMs, f.maxMs, ac.signal);
+          // Storage may prefilter coarsely (a PostgreSQL regex dialect differs from Go's); the matchers are
+          // decided here, with RE2 semantics, whatever the storage did.
+          const stored = (await querier.select(f.matchers, f.minMs, f.maxMs, ac.signal)).filter((s) =>
+            matchesAll(f.matchers, s.labels),
+          );
           const prepared = normalizeFetched(stored).map(({ s, key }) => prepare(s, key));
           for (const n of f.nodes)
             data.set(

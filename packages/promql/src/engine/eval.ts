@@ -215,6 +215,8 @@ export class Evaluator {
     const first = ctx.start - effOffsetMs - e.rangeMs;
     const start = Math.ceil(first / step) * step;
     const inner = makeCtx(start, end, step);
+    // checkSubqueries bounds every grid before evaluation starts; this guards the allocation itself.
+    if (inner.n > this.env.maxSamples) throw tooManySamples();
     const series: RawSeries[] = [];
     if (inner.n > 0) {
       const v = this.eval(e.expr, inner) as VectorValue;

@@ -2,6 +2,8 @@ import type { Expr, SubqueryExpr, VectorSelector } from '../parser/ast.ts';
 import { children } from '../parser/ast.ts';
 import type { LabelMatcher } from '../types.ts';
 import { matchersKey } from '../matchers.ts';
+import { PromQLError, tooManySamples } from '../errors.ts';
+import { formatDuration } from '../parser/literals.ts';
 
 export interface SelectorFetch {
   matchers: LabelMatcher[];
@@ -121,4 +123,43 @@ export function extractSelectors(root: Expr): LabelMatcher[][] {
   };
   visit(root);
   return [...seen.values()];
+}
+
+export interface SubqueryLimits {
+  start: number;
+  end: number;
+  defaultStepMs: number;
+  maxSamples: number;
+  maxPointsPerSeries: number;
+}
+
+/** Steps on a subquery's inner grid: the grid spans the window plus every enclosing step span. */
+const subqueryGridSteps = (spanMs: number, stepMs: number): number => Math.floor(spanMs / stepMs) + 1;
+
+/**
+ * Refuses subqueries whose inner step grid cannot be held, before anything is fetched or allocated: every
+ * node on that grid holds a value per step (a scalar alone is 8 bytes a step), so `vector(1)[1d:1ms]`
+ * would need 86.4M steps. A grid with more steps than the sample limit fails as Prometheus eventually
+ * would, with "too many samples"; a window with more steps than a range query may return per series
+ * (the HTTP API's 11,000) is refused as a resolution error. The grid's span is bounded from above (an @
+ * only narrows it), so the check never lets through a grid larger than evaluation builds.
+ */
+export function checkSubqueries(root: Expr, lim: SubqueryLimits): void {
+  const visit = (e: Expr, spanMs: number): void => {
+    if (e.type === 'SubqueryExpr') {
+      const step = e.stepMs > 0 ? e.stepMs : lim.defaultStepMs;
+      const grid = spanMs + e.rangeMs;
+      if (subqueryGridSteps(grid, step) > lim.maxSamples) throw tooManySamples();
+      const perWindow = Math.floor(e.rangeMs / step);
+      if (perWindow > lim.maxPointsPerSeries)
+        throw new PromQLError(
+          'bad_data',
+          `subquery [${formatDuration(e.rangeMs)}:${formatDuration(step)}] would evaluate ${perWindow.toLocaleString('en-US')} points per series at each step, more than the maximum of ${lim.maxPointsPerSeries.toLocaleString('en-US')}: use a larger subquery step`,
+        );
+      visit(e.expr, grid);
+      return;
+    }
+    for (const c of children(e)) visit(c, spanMs);
+  };
+  visit(root, Math.max(0, lim.end - lim.start));
 }

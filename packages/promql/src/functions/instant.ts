@@ -6,7 +6,7 @@ import type { Call, Expr } from '../parser/ast.ts';
 import { unwrapParens } from '../parser/ast.ts';
 import { execError } from '../errors.ts';
 import { METRIC_NAME, dropMetricName, isValidLabelName, keyWithout, labelsKey } from '../labels.ts';
-import { RegexError, compileAnchored, expandTemplate } from '../regex.ts';
+import { RegexError, compileAnchored, expandTemplate, submatch } from '../regex.ts';
 import type { Evaluator } from '../engine/eval.ts';
 import type { Ctx, ScalarValue, Series, StringValue, Value, VectorValue } from '../engine/values.ts';
 import { OutputBuilder, countPoints, newSeries, present, spanEnd, valueAt } from '../engine/values.ts';
@@ -290,7 +290,7 @@ function histogramQuantile(ev: Evaluator, q: Float64Array, vec: VectorValue): Se
 
 // follows funcLabelReplace
 function labelReplace(vec: VectorValue, dst: string, repl: string, src: string, regex: string): Series[] {
-  let re: RegExp;
+  let re: ReturnType<typeof compileAnchored>;
   try {
     re = compileAnchored(regex);
   } catch (err) {
@@ -300,7 +300,7 @@ function labelReplace(vec: VectorValue, dst: string, repl: string, src: string, 
   if (!isValidLabelName(dst)) throw execError(`invalid destination label name in label_replace(): ${dst}`);
   const b = new OutputBuilder();
   for (const s of vec.series) {
-    const m = re.exec(s.labels[src] ?? '');
+    const m = submatch(re, s.labels[src] ?? '');
     let labels = s.labels;
     if (m) {
       const res = expandTemplate(repl, m);

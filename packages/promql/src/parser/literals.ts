@@ -24,6 +24,20 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
+/** A duration the way model.Duration.String() writes it ("1d", "1h30m", "10ms"; "0s" for zero). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = Math.abs(ms);
+  let out = ms < 0 ? '-' : '';
+  const units = ['y', 'w', 'd', 'h', 'm', 's', 'ms'];
+  for (let i = 0; i < UNIT_MS.length; i++) {
+    const n = Math.floor(rest / UNIT_MS[i]!);
+    if (n > 0) out += n + units[i]!;
+    rest -= n * UNIT_MS[i]!;
+  }
+  return out;
+}
+
 export const isDurationText = (text: string): boolean =>
   /[a-z]$/i.test(text) && DURATION_RE.test(text) && !/^(inf|nan)$/i.test(text);
 
@@ -44,12 +58,20 @@ export function parseNumber(text: string): number {
   if (lower === 'nan') return NaN;
   if (isDurationText(t)) return (sign * parseDuration(t)) / 1000;
   const noUnderscore = t.replace(/_/g, '');
-  if (/^0x[0-9a-f]+$/i.test(noUnderscore)) return sign * Number(BigInt(noUnderscore));
-  if (/^0[0-7]+$/.test(noUnderscore)) {
+  // ParseInt(s, 0, 64) fails beyond int64; ParseFloat then only takes decimal text (hex needs a p exponent).
+  if (/^0x[0-9a-f]+$/i.test(noUnderscore)) {
+    const n = BigInt(noUnderscore);
+    if (n < 2n ** 63n) return sign * Number(n);
+  } else if (/^0[0-7]+$/.test(noUnderscore)) {
     const n = BigInt('0o' + noUnderscore.slice(1));
     if (n < 2n ** 63n) return sign * Number(n);
   }
-  if (/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(noUnderscore)) return sign * Number(noUnderscore);
+  if (/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(noUnderscore)) {
+    const v = Number(noUnderscore);
+    if (!Number.isFinite(v))
+      throw new LiteralError(`error parsing number: strconv.ParseFloat: parsing "${text}": value out of range`);
+    return sign * v;
+  }
   throw new LiteralError(`error parsing number: strconv.ParseFloat: parsing "${text}": invalid syntax`);
 }
 

@@ -1,5 +1,5 @@
 import { parser } from '@prometheus-io/lezer-promql';
-import type { SyntaxNode } from '@lezer/common';
+import type { SyntaxNode, Tree } from '@lezer/common';
 import type { LabelMatcher, MatchType } from '../types.ts';
 import type {
   AggregateOp,
@@ -14,7 +14,7 @@ import type {
 import { isSetOp } from './ast.ts';
 import { FUNCTIONS } from './functions.ts';
 import { LiteralError, isDurationText, parseDuration, parseNumber, unquote } from './literals.ts';
-import { RegexError, compileAnchored } from '../regex.ts';
+import { RegexError, checkMatcherRegex } from '../regex.ts';
 import { checkAST } from './check.ts';
 import { formatFloat } from '../format.ts';
 
@@ -26,12 +26,61 @@ export interface ParseError {
 
 export type ParseResult = { ok: true; expr: Expr } | { ok: false; errors: ParseError[] };
 
+/**
+ * Longest query accepted, in UTF-16 code units. Parsing is linear, but compiling a regex matcher of this
+ * size (a 64 KiB alternation) already takes ~1 s of re2js.
+ */
+export const MAX_QUERY_LENGTH = 65_536;
+/** Longest query for which every syntax error is reported; beyond it only the first. */
+const MAX_RECOVERED_LENGTH = 4096;
+const strictParser = parser.configure({ strict: true });
+/** Deepest nesting accepted (operators, parentheses, calls, subqueries), as counted by nestingDepth. */
+export const MAX_NESTING_DEPTH = 256;
+
 /** Parses with the grammar the Prometheus UI uses, then applies the checks of Prometheus' own parser. */
 export function parse(query: string): ParseResult {
+  if (query.length > MAX_QUERY_LENGTH)
+    return {
+      ok: false,
+      errors: [
+        {
+          from: 0,
+          to: 0,
+          message: `query is ${query.length.toLocaleString('en-US')} characters long, more than the maximum of ${MAX_QUERY_LENGTH.toLocaleString('en-US')}`,
+        },
+      ],
+    };
   if (query.replace(/#[^\n]*/g, '').trim() === '')
     return { ok: false, errors: [{ from: 0, to: query.length, message: 'no expression found in input' }] };
+  // Conversion, checks and evaluation recurse once per level of the tree, and the grammar's parser gives
+  // up with misleading errors past ~550 levels: refuse deep queries before parsing.
+  const tooDeep = nestingDepth(query, MAX_NESTING_DEPTH);
+  if (tooDeep >= 0)
+    return {
+      ok: false,
+      errors: [
+        {
+          from: tooDeep,
+          to: tooDeep + 1,
+          message: `expression nests deeper than ${MAX_NESTING_DEPTH} levels of operators, parentheses or calls`,
+        },
+      ],
+    };
   const { text, renamed } = aliasRemovedFunctions(query);
-  const tree = parser.parse(text);
+  const masked = maskGoNumbers(text);
+  let tree: Tree;
+  try {
+    tree = strictParser.parse(masked);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    // Error recovery costs ~30 µs a character on malformed input (seconds for a long query), so the
+    // recovering parse that finds every error runs only on editor-sized queries.
+    if (query.length > MAX_RECOVERED_LENGTH) {
+      const at = Math.min(Number(/\d+$/.exec(err.message)?.[0] ?? 0), query.length);
+      return { ok: false, errors: [unclosed(query, describeSyntaxError(query, at, at))] };
+    }
+    tree = parser.parse(masked);
+  }
   const syntax: ParseError[] = [];
   tree.iterate({
     enter(n) {
@@ -71,6 +120,124 @@ function aliasRemovedFunctions(query: string): { text: string; renamed: Map<numb
     } else text += tok;
   }
   return { text, renamed };
+}
+
+const GRAMMAR_NUMBER = /^(?:(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?|0x[0-9a-fA-F]+)$/;
+const isAlnum = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_]/.test(c);
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+
+/**
+ * Prometheus' lexer takes number tokens the grammar's tokenizer splits or refuses: `1.`, `1.e3`, `0X1F`
+ * (scanNumber in promql/parser/lex.go). Each such token is masked with a same-length run of digits the
+ * grammar reads as one number; positions stay valid and the converter parses the original text.
+ * https://github.com/prometheus/prometheus/blob/v2.42.0/promql/parser/lex.go#L748
+ */
+function maskGoNumbers(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    let j = i + 1;
+    if (c === '"' || c === "'") {
+      while (j < text.length && text[j] !== c && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      j++;
+    } else if (c === '`') {
+      const end = text.indexOf('`', j);
+      j = end < 0 ? text.length : end + 1;
+    } else if (c === '#') {
+      const end = text.indexOf('\n', j);
+      j = end < 0 ? text.length : end;
+    } else if (/[A-Za-z_:]/.test(c)) {
+      while (j < text.length && /[A-Za-z0-9_:]/.test(text[j]!)) j++;
+    } else if (isDigit(c) || (c === '.' && isDigit(text[i + 1]))) {
+      j = i;
+      let hex = false;
+      if (text[j] === '0') {
+        j++;
+        if (text[j] === 'x' || text[j] === 'X') {
+          j++;
+          hex = true;
+        }
+      }
+      const digit = hex ? (ch: string | undefined) => ch !== undefined && /[0-9a-fA-F]/.test(ch) : isDigit;
+      while (digit(text[j])) j++;
+      if (text[j] === '.') {
+        j++;
+        while (digit(text[j])) j++;
+      }
+      if (text[j] === 'e' || text[j] === 'E') {
+        j++;
+        if (text[j] === '+' || text[j] === '-') j++;
+        while (isDigit(text[j])) j++;
+      }
+      if (isAlnum(text[j])) {
+        // A duration (5m) or a malformed token: the grammar's own reading stands.
+        while (isAlnum(text[j])) j++;
+      } else {
+        const token = text.slice(i, j);
+        out += GRAMMAR_NUMBER.test(token) ? token : '1'.repeat(token.length);
+        i = j;
+        continue;
+      }
+    }
+    j = Math.min(j, text.length);
+    out += text.slice(i, j);
+    i = j;
+  }
+  return out;
+}
+
+const BINARY_KEYWORDS = new Set(['and', 'or', 'unless', 'atan2']);
+
+/**
+ * An upper bound of the expression tree's depth, from tokens alone and without recursion: every bracket
+ * opens a level, and every operator adds one within its level (a chain `a + b + c` nests as deep as it
+ * has operators). Returns the position where the bound first exceeds `max`, or -1.
+ */
+function nestingDepth(text: string, max: number): number {
+  const saved: number[] = [];
+  let base = 0;
+  let depth = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    let j = i + 1;
+    if (c === '"' || c === "'") {
+      while (j < text.length && text[j] !== c && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      j++;
+    } else if (c === '`') {
+      const end = text.indexOf('`', j);
+      j = end < 0 ? text.length : end + 1;
+    } else if (c === '#') {
+      const end = text.indexOf('\n', j);
+      j = end < 0 ? text.length : end;
+    } else if (/[A-Za-z_:]/.test(c)) {
+      while (j < text.length && /[A-Za-z0-9_:]/.test(text[j]!)) j++;
+      if (BINARY_KEYWORDS.has(text.slice(i, j).toLowerCase())) depth++;
+    } else if (isDigit(c) || (c === '.' && isDigit(text[i + 1]))) {
+      // Digits, letters and a signed exponent, so that the sign of 1e-3 is not taken for an operator.
+      while (j < text.length && (isAlnum(text[j]) || text[j] === '.')) {
+        if ((text[j] === 'e' || text[j] === 'E') && (text[j + 1] === '+' || text[j + 1] === '-')) j++;
+        j++;
+      }
+    } else if (c === '(' || c === '[' || c === '{') {
+      saved.push(depth, base);
+      depth++;
+      base = depth;
+    } else if (c === ')' || c === ']' || c === '}') {
+      base = saved.pop() ?? 0;
+      depth = saved.pop() ?? 0;
+    } else if (c === ',') {
+      depth = base;
+    } else if ('+-*/%^=!<>'.includes(c)) {
+      // Two-character operators (==, !=, <=, >=, =~, !~) count once.
+      if ('=~'.includes(text[j] ?? '')) j++;
+      depth++;
+    }
+    if (depth > max) return i;
+    i = Math.min(j, text.length);
+  }
+  return -1;
 }
 
 /** At the end of the input, name the bracket left open, as Prometheus' lexer does. */
@@ -266,13 +433,9 @@ class Converter {
           const value = this.string(c.getChild('StringLiteral')!);
           if (type === '=~' || type === '!~') {
             try {
-              compileAnchored(value);
+              checkMatcherRegex(value);
             } catch (err) {
-              if (err instanceof RegexError)
-                fail(
-                  posOf(c),
-                  `error parsing regexp: ${err.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`,
-                );
+              if (err instanceof RegexError) fail(posOf(c), err.message);
               throw err;
             }
           }

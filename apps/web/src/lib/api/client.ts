@@ -9,7 +9,7 @@ import type {
   ServiceStatsResponse,
   TraceResponse,
   TraceSummary,
-} from './types.ts';
+} from '@pivot/api-types';
 
 export interface ParseDiagnostic {
   from: number;
@@ -40,8 +40,9 @@ export function query(params: Params): string {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
     if (v === undefined || v === null || v === '') continue;
-    if (Array.isArray(v)) for (const x of v) x !== undefined && p.append(k, x);
-    else p.set(k, String(v));
+    if (Array.isArray(v)) {
+      for (const x of v) if (x !== undefined) p.append(k, x);
+    } else p.set(k, String(v));
   }
   const s = p.toString();
   return s ? `?${s}` : '';

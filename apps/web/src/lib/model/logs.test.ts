@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LogRecord } from '../api/types.ts';
+import type { LogRecord } from '@pivot/api-types';
 import { bodyText, compareNs, logsBySpan, mergeNewestFirst, severityOf } from './logs.ts';
 
 const log = (t: string, body: string, spanId: string | null = null, sev = 9): LogRecord => ({

@@ -1,5 +1,5 @@
 // Log records for display: OpenTelemetry severity ranges, body text, grouping by span.
-import type { LogRecord } from '../api/types.ts';
+import type { LogRecord } from '@pivot/api-types';
 
 export const SEVERITIES = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'UNSPECIFIED'] as const;
 export type Severity = (typeof SEVERITIES)[number];

@@ -1,4 +1,4 @@
-import type { PromExemplarGroup } from '../api/types.ts';
+import type { PromExemplarGroup } from '@pivot/api-types';
 import { describe, expect, it } from 'vitest';
 import {
   alignMatrix,

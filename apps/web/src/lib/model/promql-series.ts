@@ -1,6 +1,6 @@
 // Prometheus query results to what the chart draws: one shared time axis, a column per series
 // with gaps (null) where a series has no sample, and a readable name for each series.
-import type { PromExemplarGroup, PromSeries } from '../api/types.ts';
+import type { PromExemplarGroup, PromSeries } from '@pivot/api-types';
 
 export interface AlignedSeries {
   /** Unix seconds. */

@@ -1,7 +1,7 @@
 // The logs page's state: a newest-first result list paged by cursor (infinite scroll), the severity
 // histogram, and the live tail (server-sent events) that prepends new records.
 import { api, ApiError, isAbort, query } from '../api/client.ts';
-import type { LogRecord } from '../api/types.ts';
+import type { LogRecord } from '@pivot/api-types';
 import { makeBuckets, niceStepMs, stackByBucket } from '../model/bucketing.ts';
 import { SEVERITIES, mergeNewestFirst, severityOf } from '../model/logs.ts';
 import { nsStringToMs } from '../model/units.ts';

@@ -2,7 +2,7 @@
 // (critical path, time per service, logs per span), and what the user collapsed and selected.
 // Big arrays are $state.raw: they are replaced, never mutated, so Svelte does not proxy 10,000 spans.
 import { api, ApiError } from '../api/client.ts';
-import type { ApiSpan, LogRecord, TraceResponse } from '../api/types.ts';
+import type { ApiSpan, LogRecord, TraceResponse } from '@pivot/api-types';
 import { criticalPath, segmentsByNode, type CriticalSegment } from '../model/critical-path.ts';
 import { logsBySpan } from '../model/logs.ts';
 import { selfTimeByService, type ServiceTime } from '../model/self-time.ts';

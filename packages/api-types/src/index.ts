@@ -1,11 +1,13 @@
-// The JSON shapes of our API, as the browser receives them. Times are Unix nanoseconds as decimal
-// strings (a double cannot hold them), IDs lower-case hex.
+// The JSON shapes of the query API, as apps/api writes them and the browser receives them. Times are
+// Unix nanoseconds as decimal strings (a double cannot hold them), IDs lower-case hex. Type-only: the
+// dashboard imports it, so it must hold nothing that survives type erasure.
+import type { SpanKindName, StatusCodeName } from '@pivot/model';
 
 export type AttrValue = string | number | boolean | null | AttrValue[] | { [k: string]: AttrValue };
 export type Attributes = Record<string, AttrValue>;
 
-export type SpanKind = 'UNSPECIFIED' | 'INTERNAL' | 'SERVER' | 'CLIENT' | 'PRODUCER' | 'CONSUMER';
-export type StatusCode = 'UNSET' | 'OK' | 'ERROR';
+export type SpanKind = SpanKindName;
+export type StatusCode = StatusCodeName;
 
 export interface ApiSpan {
   traceId: string;
@@ -13,10 +15,10 @@ export interface ApiSpan {
   parentSpanId: string | null;
   name: string;
   service: string;
-  kind: SpanKind | string;
+  kind: SpanKind;
   startTimeUnixNano: string;
   durationNano: string;
-  status: { code: StatusCode | string; message: string };
+  status: { code: StatusCode; message: string };
   traceState?: string;
   attributes: Attributes;
   events: { timeUnixNano: string; name: string; attributes: Attributes }[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compareLabels, labelsKey, labelsSortKey, labelsString } from './labels.ts';
+import { compareLabels, labelsKey, labelsSortKey, labelsString } from '../src/labels.ts';
 
 const labelSet = fc.dictionary(
   fc.constantFrom('a', 'ab', 'b', 'job', '__name__'),

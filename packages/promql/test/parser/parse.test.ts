@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parse, extractSelectors, type Expr } from '../index.ts';
-import { formatParseError } from './parse.ts';
+import { parse, extractSelectors, type Expr } from '../../src/index.ts';
+import { formatParseError } from '../../src/parser/parse.ts';
 
 function ok(q: string): Expr {
   const r = parse(q);
@@ -76,7 +76,7 @@ describe('semantic checks of the Prometheus parser', () => {
     ['x[0s]', 'duration must be greater than 0'],
     ['x offset 0s', 'duration must be greater than 0'],
     ['x[5m:0s]', 'duration must be greater than 0'],
-    ['foo{a=~"("}', 'error parsing regexp: Unterminated group'],
+    ['foo{a=~"("}', 'error parsing regexp: missing closing ): `^(?:()$`'],
     ['sort_by_label(x)', 'unknown function with name "sort_by_label"'],
     ['limitk(1, x)', 'aggregation operator "limitk" is not supported'],
     ['x{a="\\q"}', 'invalid syntax'],
@@ -186,6 +186,37 @@ describe('AST', () => {
     expect(num('1_000')).toBe(1000);
   });
 
+  it('parses the number forms Go lexes that the grammar does not', () => {
+    const num = (q: string): number => (ok(q) as { value: number }).value;
+    expect(num('1.')).toBe(1);
+    expect(num('2.')).toBe(2);
+    expect(num('-1.')).toBe(-1);
+    expect(num('1.e3')).toBe(1000);
+    expect(num('5.E-1')).toBe(0.5);
+    expect(num('0X1f')).toBe(31);
+    expect(num('0x1e')).toBe(30);
+    expect(ok('5./6.')).toMatchObject({ op: '/', lhs: { value: 5 }, rhs: { value: 6 } });
+    expect(ok('histogram_quantile(1./6., x)')).toMatchObject({
+      func: 'histogram_quantile',
+      args: [{ op: '/', lhs: { value: 1 }, rhs: { value: 6 } }, { name: 'x' }],
+    });
+    expect(ok('x @ 100.')).toMatchObject({ at: { ms: 100_000 } });
+    expect(ok('x offset 5m + 1.')).toMatchObject({ op: '+', rhs: { value: 1 } });
+    // Identifiers keep their digits; a dot after one is still an error.
+    expect(ok('foo1 + .5')).toMatchObject({ lhs: { name: 'foo1' }, rhs: { value: 0.5 } });
+    expect(() => ok('foo1.')).toThrow();
+    expect(() => ok('"1." + 1.')).toThrow(/binary expression must contain only scalar and instant vector types/);
+  });
+
+  it('rejects numbers Go cannot parse with its message', () => {
+    expect(first('0x')).toBe('error parsing number: strconv.ParseFloat: parsing "0x": invalid syntax');
+    expect(first('1e400')).toBe('error parsing number: strconv.ParseFloat: parsing "1e400": value out of range');
+    expect(first('0xFFFFFFFFFFFFFFFFFF')).toBe(
+      'error parsing number: strconv.ParseFloat: parsing "0xFFFFFFFFFFFFFFFFFF": invalid syntax',
+    );
+    expect(() => ok('1.5.3')).toThrow();
+  });
+
   it('parses durations with every unit', () => {
     expect(ok('x[1y2w3d4h5m6s7ms]')).toMatchObject({
       rangeMs: 365 * 864e5 + 2 * 7 * 864e5 + 3 * 864e5 + 4 * 36e5 + 5 * 6e4 + 6000 + 7,
@@ -206,6 +237,41 @@ describe('AST', () => {
     expect(ok('label_replace(x, "a", "holt_winters(", "b", "c")')).toMatchObject({
       args: [{}, {}, { value: 'holt_winters(' }, {}, {}],
     });
+  });
+});
+
+describe('size limits', () => {
+  it('returns an error for a query nested too deeply instead of overflowing the stack', () => {
+    const r = parse(Array(20_000).fill('1').join('+'));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors[0]).toEqual({
+      from: 513,
+      to: 514,
+      message: 'expression nests deeper than 256 levels of operators, parentheses or calls',
+    });
+  });
+
+  it('does not take signs of exponents, strings or comments for operators', () => {
+    const many = (part: string, n: number): string => Array(n).fill(part).join(', ');
+    expect(parse(`label_join(x, "a", ${many('"-+-+-+"', 300)})`).ok).toBe(true);
+    expect(parse(`vector(${'1e-3 + '.repeat(200)}1) # ${'+'.repeat(1000)}`).ok).toBe(true);
+    expect(parse(`x{${many('a!="b"', 300)}}`).ok).toBe(true);
+  });
+
+  it('refuses queries longer than 64 KiB', () => {
+    expect(parse('x' + ' '.repeat(65_535)).ok).toBe(true);
+    expect(errors('x' + ' '.repeat(65_536))[0]!.message).toBe(
+      'query is 65,537 characters long, more than the maximum of 65,536',
+    );
+  });
+
+  it('reports the first syntax error of a long malformed query quickly', () => {
+    const t0 = performance.now();
+    for (const bad of [')'.repeat(65_000), '}'.repeat(65_000), 'x '.repeat(30_000), 'sum '.repeat(15_000)])
+      expect(errors(bad)).toHaveLength(1);
+    expect(errors('x + ' + 'y '.repeat(10_000))[0]).toEqual({ from: 6, to: 7, message: 'unexpected identifier "y"' });
+    expect(errors('sum(x' + ' '.repeat(10_000))[0]!.message).toBe('unclosed left parenthesis');
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });
 

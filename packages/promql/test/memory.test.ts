@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryQuerier, isStaleMarker, writeStaleMarker, type LabelMatcher } from './index.ts';
-import { regular } from '../test/helpers.ts';
+import { MemoryQuerier, isStaleMarker, writeStaleMarker, type LabelMatcher } from '../src/index.ts';
+import { regular } from './helpers.ts';
 
 const data = [
   regular({ __name__: 'up', job: 'api', instance: 'a' }, 10, 10, (i) => i),

@@ -1,9 +1,16 @@
-// Loads the captured exporter requests; gzip-encoded ones are inflated as the server would.
+// The captured exporter requests in test/fixtures/ (see its MANIFEST.tsv): as an OTLP server receives
+// them (rawFixture: gzip-encoded ones still gzip) or as its decoder sees them (fixture: inflated).
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
-const dir = new URL('./fixtures/', import.meta.url);
+const dir = new URL('../test/fixtures/', import.meta.url);
 
+/** The file's bytes as stored, for sending with Content-Encoding: gzip when the name ends in .gzip. */
+export function rawFixture(name: string): Uint8Array {
+  return new Uint8Array(readFileSync(new URL(name, dir)));
+}
+
+/** The request body once inflated, as a decoder receives it. */
 export function fixture(name: string): Uint8Array {
   const raw = readFileSync(new URL(name, dir));
   return new Uint8Array(name.endsWith('.gzip') ? gunzipSync(raw) : raw);

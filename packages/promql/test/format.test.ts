@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatFloat, formatGoG } from './format.ts';
+import { formatFloat, formatGoG } from '../src/format.ts';
 
 describe('formatFloat (strconv.FormatFloat(v, "f", -1, 64))', () => {
   it.each([

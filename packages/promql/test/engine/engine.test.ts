@@ -7,8 +7,8 @@ import {
   type LabelMatcher,
   type Querier,
   type StoredSeries,
-} from '../index.ts';
-import { STALE, flatten, instant, range, regular, series, value } from '../../test/helpers.ts';
+} from '../../src/index.ts';
+import { STALE, flatten, instant, range, regular, series, value } from '../helpers.ts';
 
 const kind = async (p: Promise<unknown>): Promise<string> => {
   try {
@@ -160,6 +160,11 @@ describe('errors', () => {
     );
   });
 
+  it('evaluates number literals as Go lexes them', async () => {
+    expect(await value([], '5./6.', 0)).toBe(String(5 / 6));
+    expect(await value([], '1.e1 + 0X1f', 0)).toBe('41');
+  });
+
   it('reports parse errors as bad_data with a position', async () => {
     expect(await kind(instantQuery(q, 'sum(m', 0))).toBe('bad_data: 1:6: parse error: unclosed left parenthesis');
   });
@@ -172,6 +177,73 @@ describe('errors', () => {
       /^execution: query processing/,
     );
     expect(await kind(instantQuery(q, 'count_over_time(m[30m])', 1_500_000, { maxSamples: 200 }))).toBe('ok');
+  });
+
+  it('reports invalid regexes as bad_data with the Go error text', async () => {
+    expect(await kind(instantQuery(q, 'm{a=~"("}', 0))).toBe(
+      'bad_data: 1:3: parse error: error parsing regexp: missing closing ): `^(?:()$`',
+    );
+    expect(await kind(instantQuery(q, 'm{a=~"a)(b"}', 0))).toMatch(/^bad_data: .*unexpected \)/);
+    expect(await kind(instantQuery(q, 'label_replace(m, "x", "$1", "a", "(")', 0))).toBe(
+      'execution: invalid regular expression in label_replace(): (',
+    );
+  });
+
+  it('refuses an oversized subquery before evaluating it', async () => {
+    const used = (): number => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const before = used();
+    const t0 = performance.now();
+    // 86.4M inner steps: more than the 50M samples allowed, whatever the inner expression yields.
+    expect(await kind(instantQuery(q, 'max_over_time(vector(1)[1d:1ms])', 86_400_000))).toBe(
+      'execution: query processing would load too many samples into memory in query execution',
+    );
+    expect(await kind(rangeQuery(q, 'max_over_time(m[1h:1s])', 0, 86_400_000, 60_000, { maxSamples: 80_000 }))).toBe(
+      'execution: query processing would load too many samples into memory in query execution',
+    );
+    // 8.64M points in each window: within 50M samples but over the 11,000 points a series may have.
+    expect(await kind(instantQuery(q, 'max_over_time(vector(1)[1d:10ms])', 86_400_000))).toBe(
+      'bad_data: subquery [1d:10ms] would evaluate 8,640,000 points per series at each step, more than the maximum of 11,000: use a larger subquery step',
+    );
+    expect(
+      await kind(
+        instantQuery(q, 'max_over_time(max_over_time(m[5m])[1h:1s])', 86_400_000, { maxPointsPerSeries: 100 }),
+      ),
+    ).toMatch(/^bad_data: subquery \[1h:1s\] would evaluate 3,600 points/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(used() - before).toBeLessThan(50e6);
+    expect(await kind(instantQuery(q, 'max_over_time(vector(1)[3h:1s])', 86_400_000))).toBe('ok');
+  });
+
+  it('refuses queries nested or sized beyond the limits as bad_data, not a stack overflow', async () => {
+    const t0 = performance.now();
+    const deep = [
+      Array(20_000).fill('1').join('+'),
+      Array(10_000).fill('m').join(' or '),
+      '-'.repeat(20_000) + 'm',
+      '('.repeat(20_000) + 'm' + ')'.repeat(20_000),
+      'abs('.repeat(5_000) + 'm' + ')'.repeat(5_000),
+      'max_over_time('.repeat(2_000) + 'm' + '[5m:1m])'.repeat(2_000),
+    ];
+    for (const text of deep) {
+      expect(await kind(instantQuery(q, text, 0))).toMatch(
+        /^bad_data: 1:\d+: parse error: expression nests deeper than 256 levels/,
+      );
+      expect(await kind(rangeQuery(q, text, 0, 600_000, 60_000))).toMatch(/^bad_data: .*nests deeper than 256/);
+    }
+    expect(await kind(instantQuery(q, 'm + ' + '0'.repeat(300_000), 0))).toBe(
+      'bad_data: 1:1: parse error: query is 300,004 characters long, more than the maximum of 65,536',
+    );
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('evaluates queries right up to the nesting limit', async () => {
+    for (const text of [
+      Array(250).fill('m').join(' or '),
+      Array(250).fill('1').join(' + '),
+      'abs('.repeat(250) + 'm' + ')'.repeat(250),
+      'max_over_time('.repeat(250) + 'm' + '[5m:1m] @ 100)'.repeat(250),
+    ])
+      expect(await kind(rangeQuery(q, text, 0, 600_000, 60_000))).toBe('ok');
   });
 
   it('reports many-to-many and duplicate label sets as execution errors', async () => {
@@ -233,6 +305,22 @@ describe('fetching', () => {
       ['0', '5'],
       ['1', '5'],
     ]);
+  });
+
+  it('decides regex matchers itself, so storage may return a superset', async () => {
+    const groups = ['production', 'PROD', 'staging', 'preprod'].map((g) =>
+      series({ __name__: 'x', group: g }, [[0, 1]]),
+    );
+    const everything: Querier = { select: async () => groups };
+    const sel = async (q: string): Promise<string[]> => {
+      const r = await instantQuery(everything, q, 0);
+      return r.resultType === 'vector' ? r.result.map((s) => s.metric['group']!).sort() : [];
+    };
+    expect(await sel('x{group=~"(?i:PRO).*"}')).toEqual(['PROD', 'production']);
+    expect(await sel('x{group=~"((?i)PRO).*"}')).toEqual(['PROD', 'production']);
+    expect(await sel('x{group=~".*(?i:DUC).*"}')).toEqual(['production']);
+    expect(await sel('x{group!~".*(?i:prod)"}')).toEqual(['production', 'staging']);
+    expect(await sel('x{group="staging"}')).toEqual(['staging']);
   });
 
   it('times out slow storage and aborts its signal', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { instant, regular, series, value } from '../../test/helpers.ts';
-import { bucketQuantile, parseGoFloat } from './histogram.ts';
-import { quantile } from './quantile.ts';
+import { instant, regular, series, value } from '../helpers.ts';
+import { bucketQuantile, parseGoFloat } from '../../src/functions/histogram.ts';
+import { quantile } from '../../src/functions/quantile.ts';
 
 const counter = regular({ __name__: 'c', job: 'a' }, 41, 15, (i) => i * 15); // +1/s, 0s..600s
 
@@ -296,6 +296,26 @@ describe('instant-vector functions', () => {
       '{"__name__":"g","i":"a","x":"a-a"}': '2.5',
       '{"__name__":"g","i":"b","x":"b-b"}': '-2.5',
       '{"__name__":"g","i":"c"}': 'NaN',
+    });
+  });
+
+  it('label_replace matches in linear time', async () => {
+    const s = [series({ __name__: 'm', v: 'a'.repeat(28) + 'b' }, [[0, 1]])];
+    const t0 = performance.now();
+    expect(await instant(s, 'label_replace(m, "x", "$1", "v", "(a+)+")', 0)).toEqual({
+      [JSON.stringify({ __name__: 'm', v: 'a'.repeat(28) + 'b' })]: '1',
+    });
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('label_replace takes Go flags and names', async () => {
+    const s = [series({ __name__: 'm', group: 'production' }, [[0, 1]])];
+    expect(await instant(s, 'label_replace(m, "x", "$1-${rest}", "group", "((?i)PRO)(?P<rest>.*)")', 0)).toEqual({
+      '{"__name__":"m","group":"production","x":"pro-duction"}': '1',
+    });
+    // Only well-formed inside the anchoring wrapper, which is all label_replace compiles.
+    expect(await instant(s, 'label_replace(m, "x", "$1", "group", "p)(.*")', 0)).toEqual({
+      '{"__name__":"m","group":"production","x":"roduction"}': '1',
     });
   });
 

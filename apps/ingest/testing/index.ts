@@ -1,0 +1,13 @@
+// @pivot/ingest/testing: for tests here and in the platform. A raw OTLP/gRPC client (any bytes in) and
+// decoders for what comes back: export responses and google.rpc.Status details.
+export {
+  EXPORT_PATHS,
+  decodeExportResponse,
+  decodeRpcStatus,
+  protoFields,
+  rawClient,
+  rawExport,
+  statusDetails,
+  type ExportResult,
+  type RpcStatus,
+} from './grpc-client.ts';

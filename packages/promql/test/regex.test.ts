@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { RegexError, checkMatcherRegex, compileAnchored, expandTemplate, matchesAnchored, submatch } from '../src/regex.ts';
+
+describe('RE2 patterns', () => {
+  const m = matchesAnchored;
+
+  it('anchors at both ends', () => {
+    expect(m('a.', 'ab')).toBe(true);
+    expect(m('a.', 'xab')).toBe(false);
+    expect(m('a|b', 'a')).toBe(true);
+    expect(m('a|b', 'ab')).toBe(false);
+    // Go's $ is the end of the text, not of a line.
+    expect(m('a', 'a\n')).toBe(false);
+  });
+
+  it('takes Go syntax as it is', () => {
+    expect(m('(?i)get', 'GET')).toBe(true);
+    expect(m('(?P<x>a)b', 'ab')).toBe(true);
+    expect(m('[[:digit:]]+', '123')).toBe(true);
+    expect(m('[[:alpha:]_]+', 'ab_c')).toBe(true);
+    expect(m('[[:^alpha:]]', '1')).toBe(true);
+    expect(m('a\\_b', 'a_b')).toBe(true);
+    expect(m('\\Qa.b\\E', 'a.b')).toBe(true);
+    expect(m('\\Qa.b\\E', 'axb')).toBe(false);
+    expect(m('a{', 'a{')).toBe(true);
+    expect(m('[]a]+', ']a')).toBe(true);
+    expect(m('\\pL+', 'é')).toBe(true);
+    expect(m('\\p{Greek}+', 'αβ')).toBe(true);
+    expect(m('\\x{1F600}', '😀')).toBe(true);
+    expect(m('\\141', 'a')).toBe(true);
+    expect(m('(?s).', '\n')).toBe(true);
+    expect(m('.', '\n')).toBe(false);
+  });
+
+  it('takes scoped and mid-pattern case-insensitive flags', () => {
+    expect(m('(?i:PRO).*', 'production')).toBe(true);
+    expect(m('((?i)PRO).*', 'production')).toBe(true);
+    expect(m('.*(?i:DUC).*', 'production')).toBe(true);
+    expect(m('(?i:PRO)D.*', 'prod')).toBe(false);
+  });
+
+  it('gives the shortcut shapes the meaning RE2 gives them', () => {
+    const values = ['', 'a', 'ab', 'b', 'a\nb', '\n', 'A', 'a|b', 'é', 'x y'];
+    for (const p of ['.*', '.+', 'a|b', 'a|', 'ab|a', 'x y', 'é|A', 'a.b', '(?s).*'])
+      for (const v of values) expect(m(p, v), `${p} on ${JSON.stringify(v)}`).toBe(compileAnchored(p).matches(v));
+    // Repeated values come from a memo; the answers stay those of re2js.
+    for (let i = 0; i < 3; i++) expect(m('a+b?', 'aab')).toBe(true);
+  });
+
+  it('matches whole code points with .', () => {
+    expect(m('.', '😀')).toBe(true);
+  });
+
+  it('matches in linear time', () => {
+    const t0 = performance.now();
+    expect(m('(a+)+', 'a'.repeat(28) + 'b')).toBe(false);
+    expect(m('(a|a)*c', 'a'.repeat(5000))).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('rejects invalid patterns with Go error texts', () => {
+    expect(() => compileAnchored('(')).toThrow(RegexError);
+    expect(() => compileAnchored('(')).toThrow('error parsing regexp: missing closing ): `^(?:()$`');
+    expect(() => compileAnchored('[a')).toThrow(RegexError);
+    expect(() => compileAnchored('(?=a)')).toThrow('invalid or unsupported Perl syntax');
+    expect(() => compileAnchored('a{1001}')).toThrow('invalid repeat count');
+  });
+
+  it('refuses in matchers what only parses inside the anchoring wrapper', () => {
+    expect(() => compileAnchored('a)(b')).not.toThrow();
+    expect(() => checkMatcherRegex('a)(b')).toThrow('unexpected )');
+  });
+});
+
+describe("expandTemplate (Go's regexp.Expand)", () => {
+  const match = submatch(compileAnchored('(?P<first>a+)(b*)(c)?'), 'aab')!;
+  it.each([
+    ['$1', 'aa'],
+    ['${1}x', 'aax'],
+    ['$1x', ''], // "$1x" names group "1x", which does not exist
+    ['$first-$2', 'aa-b'],
+    ['${first}', 'aa'],
+    ['$$1', '$1'],
+    ['$9', ''],
+    ['$3', ''], // did not take part
+    ['$01', ''], // a leading zero makes it a name
+    ['a$', 'a$'],
+    ['${1', '${1'],
+    ['$-', '$-'],
+    ['$é', ''], // letters beyond ASCII belong to names
+  ])('%s', (t, want) => {
+    expect(expandTemplate(t, match)).toBe(want);
+  });
+});
