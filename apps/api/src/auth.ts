@@ -13,7 +13,17 @@ import {
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { ConfigError, HttpError, badRequest, type AppEnv, type Config, type Logger } from '@pivot/server-kit';
+import {
+  ConfigError,
+  HttpError,
+  badRequest,
+  isLoopback,
+  type AppEnv,
+  type Config,
+  type Logger,
+} from '@pivot/server-kit';
+
+export { isLoopback };
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './login-throttle.ts';
 import { ScryptPool } from './scrypt-pool.ts';
 
@@ -106,11 +116,6 @@ export async function verifyPassword(password: string, hash: string, pool?: Scry
 export const loggedName = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…(${name.length} chars)` : name);
 
 // ---- configuration ------------------------------------------------------------------------------
-
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
-}
 
 /**
  * Auth settings from the configuration. Refuses to start an open API on an address others can reach

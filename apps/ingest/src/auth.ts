@@ -2,7 +2,7 @@
 // needs `Authorization: Bearer <token>`; health and self-metrics stay open for probes and scrapers.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { HttpError } from '@pivot/server-kit';
+import { ConfigError, HttpError, isLoopback, type Config } from '@pivot/server-kit';
 
 /** Paths that never need a token: liveness, readiness and the service's own metrics. */
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
@@ -38,4 +38,16 @@ export function ingestAuth(tokens: readonly string[]): MiddlewareHandler {
       throw new HttpError(401, UNAUTHENTICATED_MESSAGE, { 'WWW-Authenticate': 'Bearer' });
     await next();
   };
+}
+
+/**
+ * Refuses to start an open ingest on an address others can reach: anyone there could write data and
+ * fill the disk. Loopback, a token, or INGEST_AUTH_DISABLED (behind an authenticating proxy) pass.
+ */
+export function checkIngestExposure(config: Config): void {
+  if (config.INGEST_TOKEN?.length || config.INGEST_AUTH_DISABLED || isLoopback(config.HOST)) return;
+  throw new ConfigError(
+    `invalid configuration:\n  INGEST_TOKEN: required when HOST (${config.HOST}) is not a loopback address, so that not anyone who can reach ingest may write to it. ` +
+      'Set INGEST_TOKEN to a secret (openssl rand -hex 32) and send it as "Authorization: Bearer <token>", or set INGEST_AUTH_DISABLED=true behind an authenticating proxy.',
+  );
 }

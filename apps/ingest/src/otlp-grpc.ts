@@ -55,6 +55,28 @@ function toGrpcFailure(err: unknown): RpcFailure | undefined {
   return httpErr && rpcFailureOf(httpErr);
 }
 
+/**
+ * Checks the token when the call's metadata arrives, before any message is read or decompressed: a
+ * caller without a token must not make the server inflate 60 MB first. The handler checks it again,
+ * so a server built without this interceptor is no weaker.
+ */
+function tokenInterceptor(deps: OtlpGrpcDeps): grpc.ServerInterceptor {
+  const authorized = bearerTokenCheck(deps.ingestTokens ?? []);
+  return (method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            const auth = metadata.get('authorization')[0];
+            if (authorized(auth === undefined ? undefined : String(auth))) return pass(metadata);
+            deps.metrics.errors.inc({ kind: 'expected' });
+            deps.metrics.grpcRequests.inc({ method: method.path.replace(/^\//, ''), code: 'UNAUTHENTICATED' });
+            call.sendStatus({ code: GrpcCode.UNAUTHENTICATED, details: UNAUTHENTICATED_MESSAGE });
+          },
+        }),
+    });
+}
+
 function exportHandler<B>(
   signal: Signal,
   s: OtlpSignal<B> | undefined,
@@ -116,7 +138,10 @@ function exportHandler<B>(
  * gzip and deflate request messages are undone by grpc-js, within the same message-size limit.
  */
 export function createOtlpGrpcServer(deps: OtlpGrpcDeps): grpc.Server {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': deps.maxMessageBytes });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': deps.maxMessageBytes,
+    ...(deps.ingestTokens?.length ? { interceptors: [tokenInterceptor(deps)] } : {}),
+  });
   const add = <B>(signal: Signal, s: OtlpSignal<B> | undefined) =>
     server.addService(exportServiceDefinition(signal), { Export: exportHandler(signal, s, deps) });
   add('traces', traceSignal(deps.spans));

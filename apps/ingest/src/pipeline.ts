@@ -9,11 +9,26 @@ import { OtlpDecodeError } from '@pivot/otlp';
 import { RemoteWriteDecodeError } from '@pivot/remote-write';
 import { badRequest, payloadTooLarge } from '@pivot/server-kit';
 import type { IngestMetrics } from './metrics.ts';
+import { keepWithin, windowFor, type TimeWindow, type TimeWindowOptions } from './time-window.ts';
 
 /** Where a signal's decoded batches go: a group-commit writer, resolved after COMMIT. */
 export interface Sink<B> {
   write(batch: B): Promise<void>;
   readonly queueDepth: number;
+  /** The times this signal's items may carry now (see time-window.ts); absent: any storable time. */
+  timeWindow?(): TimeWindow;
+}
+
+/** The same sink, refusing items dated outside the window the options give (absent: unchanged). */
+export function withTimeWindow<B>(sink: Sink<B>, signal: Signal, opts: TimeWindowOptions | undefined): Sink<B> {
+  if (!opts) return sink;
+  return {
+    write: (batch) => sink.write(batch),
+    get queueDepth() {
+      return sink.queueDepth;
+    },
+    timeWindow: () => windowFor(signal, opts),
+  };
 }
 
 /** What a decoder made of one request: the valid items to store and how many it refused, and why. */
@@ -75,11 +90,29 @@ export async function ingest<B, D extends Decoded<B>>(
   } catch (err) {
     throw decodeFailure(err, signal, metrics);
   }
+  const window = path.sink.timeWindow?.();
+  if (window && out.batch !== null) {
+    const kept = keepWithin(signal, out.batch, window);
+    if (kept.dropped) {
+      const message = `${kept.dropped} ${ITEM_NOUN[signal]} outside the accepted time window, first: ${kept.first}`;
+      const accepted = out.accepted - kept.dropped;
+      out = {
+        ...out,
+        // Metric batches may still carry metadata worth writing.
+        batch: accepted > 0 || signal === 'metrics' ? (kept.batch as B) : null,
+        accepted,
+        rejected: out.rejected + kept.dropped,
+        message: [out.message, message].filter(Boolean).join('; '),
+      };
+    }
+  }
   if (out.batch !== null) await path.sink.write(out.batch);
   metrics.accepted.inc({ signal }, out.accepted);
   if (out.rejected > 0) metrics.rejected.inc({ signal, reason: 'invalid' }, out.rejected);
   return out;
 }
+
+const ITEM_NOUN: Record<Signal, string> = { traces: 'spans', logs: 'log records', metrics: 'samples' };
 
 /** The decoders' errors as HTTP errors: 413 when they say so, else 400 (counted as undecodable); others unchanged. */
 function decodeFailure(err: unknown, signal: Signal, metrics: IngestMetrics): unknown {

@@ -13,6 +13,8 @@ import { listen, type Config, type Listening, type Logger } from '@pivot/server-
 import { createIngestApp, type IngestDeps } from './app.ts';
 import { createIngestMetrics, flushRecorder, type IngestMetrics } from './metrics.ts';
 import { startOtlpGrpc } from './otlp-grpc.ts';
+import { withTimeWindow } from './pipeline.ts';
+import { checkIngestExposure } from './auth.ts';
 
 export interface IngestService {
   /**
@@ -29,6 +31,7 @@ export interface IngestService {
 }
 
 export async function startIngest(config: Config, database: Database, logger: Logger): Promise<IngestService> {
+  checkIngestExposure(config);
   const metrics = createIngestMetrics();
   const partitions = new PartitionManager(database);
   const writerOpts = { maxQueuedItems: config.INGEST_QUEUE_MAX_ITEMS, maxBatchItems: config.INGEST_BATCH_MAX_ITEMS };
@@ -52,17 +55,23 @@ export async function startIngest(config: Config, database: Database, logger: Lo
   });
   await maintenance.start();
 
-  // One set of sinks and settings behind both transports.
+  // One set of sinks and settings behind both transports. Items dated outside the time window are
+  // refused one by one before they reach a writer (time-window.ts).
+  const window = {
+    maxFutureMs: config.INGEST_MAX_FUTURE,
+    retentionMs: { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS },
+  };
   const deps: IngestDeps = {
     logger,
     metrics,
     limits: { maxBodyBytes: config.MAX_BODY_BYTES, maxDecompressedBytes: config.MAX_DECOMPRESSED_BYTES },
-    spans,
-    samples,
-    logs,
+    spans: withTimeWindow(spans, 'traces', window),
+    samples: withTimeWindow(samples, 'metrics', window),
+    logs: withTimeWindow(logs, 'logs', window),
     logLimits: { maxLineBytes: config.MAX_LOG_LINE_BYTES },
     remoteWrite: { maxLabelValueBytes: config.MAX_LABEL_VALUE_BYTES, maxLabelsPerSeries: config.MAX_LABELS_PER_SERIES },
     ingestTokens: config.INGEST_TOKEN,
+    maxInflightBytes: config.INGEST_MAX_INFLIGHT_BYTES,
     ready: () => database.ping(),
   };
   const app = createIngestApp(deps);

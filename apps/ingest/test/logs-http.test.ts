@@ -395,7 +395,7 @@ describe('log ingest back-pressure', () => {
     const ing = buildLogIngest(db, { maxQueuedItems: 5 });
     try {
       const body = fixture('otlp-logs-09.json');
-      const send = () =>
+      const send = async () =>
         ing.app.request('/v1/logs', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
       const answers = await Promise.all(Array.from({ length: 6 }, send));
       const statuses = answers.map((r) => r.status);

@@ -1,5 +1,6 @@
 // OTLP/gRPC below the exporters: a raw grpc-js client sends exact bytes (valid, partly invalid,
 // garbage, gzip, oversized) and reads status codes, trailers and response bytes.
+import * as zlib from 'node:zlib';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as grpc from '@grpc/grpc-js';
@@ -321,4 +322,37 @@ describe('OTLP/gRPC with ingest tokens', () => {
       'pivot_ingest_grpc_requests_total{method="opentelemetry.proto.collector.trace.v1.TraceService/Export",code="OK"} 2',
     );
   });
+});
+
+describe('OTLP/gRPC token check before decompression', () => {
+  it('refuses a 60 MB gzip message without a token before inflating it', async () => {
+    // grpc-js inflates with zlib's Gunzip: count the chunks any Gunzip transforms while the call runs.
+    const proto = zlib.Gunzip.prototype as unknown as { _transform: (...a: unknown[]) => unknown };
+    const inherited = proto._transform;
+    let gunzips = 0;
+    proto._transform = function (this: unknown, ...a: unknown[]) {
+      gunzips++;
+      return inherited.apply(this, a);
+    };
+    const spans = new CapturingSink<ResourceSpans[]>();
+    const s = await startServer(
+      { spans, ingestTokens: ['alpha-token'], maxMessageBytes: 64 * 1024 * 1024 },
+      { gzip: true },
+    );
+    try {
+      const bomb = new Uint8Array(60 * 1024 * 1024);
+      const err = failed(await rawExport(s.client, 'traces', bomb, {}));
+      expect(err.code).toBe(16);
+      expect(gunzips).toBe(0);
+      // The same client with the token is inflated and answered (zeros decode as an empty request).
+      const ok = await rawExport(s.client, 'traces', tracesRequest([span('c3'.repeat(16), '4142434445464748')]), {
+        authorization: 'Bearer alpha-token',
+      });
+      expect(ok.ok).toBe(true);
+      expect(gunzips).toBeGreaterThan(0);
+    } finally {
+      delete (proto as { _transform?: unknown })._transform;
+      await s.stop();
+    }
+  }, 60_000);
 });

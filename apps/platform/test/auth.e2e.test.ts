@@ -137,3 +137,20 @@ describe('start-up without users on a public address', () => {
     expect(p.output()).toMatch(/AUTH_USERS: required when HOST \(0\.0\.0\.0\) is not a loopback address/);
   }, 90_000);
 });
+
+describe('ingest start-up without a token on a public address', () => {
+  it('refuses to accept open ingest, naming INGEST_TOKEN', async () => {
+    const p = startProcess(process.execPath, tsx('apps/ingest/src/main.ts'), {
+      HOST: '0.0.0.0',
+      INGEST_PORT: String(await freePort()),
+      GRPC_PORT: String(await freePort()),
+      DATA_DIR: 'memory://',
+      LOG_LEVEL: 'info',
+    });
+    const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 60_000))]);
+    if (code === 'timeout') await p.stop('SIGKILL');
+    expect(code).not.toBe(0);
+    expect(code).not.toBe('timeout');
+    expect(p.output()).toMatch(/INGEST_TOKEN: required when HOST \(0\.0\.0\.0\) is not a loopback address/);
+  }, 90_000);
+});

@@ -3,7 +3,9 @@
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Context } from 'hono';
+import { SnappyError, isFramedSnappy, snappyDecompress, snappyFramedDecompress } from '@pivot/snappy';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from './errors.ts';
+import { ZstdLimitError, zstdDecompress } from './zstd.ts';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -24,7 +26,7 @@ export async function readRawBody(c: Context, maxBytes: number): Promise<Uint8Ar
   let total = 0;
   const reader = stream.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = (await reader.read()) as { done: boolean; value: Uint8Array };
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
@@ -44,15 +46,17 @@ export async function readRawBody(c: Context, maxBytes: number): Promise<Uint8Ar
 }
 
 /**
- * The body with Content-Encoding gzip/deflate undone. `passThrough` lists encodings the route decodes
- * itself (remote-write's snappy).
+ * The body with Content-Encoding gzip, deflate, zstd or snappy undone (what the Collector's otlphttp
+ * exporter can send). `passThrough` lists encodings the route decodes itself (remote-write's snappy).
  */
 export async function readBody(c: Context, limits: BodyLimits, passThrough: string[] = []): Promise<Uint8Array> {
   const raw = await readRawBody(c, limits.maxBodyBytes);
   const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
   if (encoding === 'identity' || encoding === '' || passThrough.includes(encoding)) return raw;
+  if (encoding === 'zstd') return inflateZstd(raw, limits.maxDecompressedBytes);
+  if (encoding === 'snappy' || encoding === 'x-snappy-framed') return inflateSnappy(raw, limits.maxDecompressedBytes);
   if (encoding !== 'gzip' && encoding !== 'deflate' && encoding !== 'x-gzip')
-    throw unsupportedMediaType(`unsupported Content-Encoding "${encoding}" (use gzip or identity)`);
+    throw unsupportedMediaType(`unsupported Content-Encoding "${encoding}" (use gzip, zstd, snappy or identity)`);
   try {
     const fn = encoding === 'deflate' ? inflateAsync : gunzipAsync;
     return await fn(raw, { maxOutputLength: limits.maxDecompressedBytes });
@@ -60,6 +64,30 @@ export async function readBody(c: Context, limits: BodyLimits, passThrough: stri
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
       throw payloadTooLarge(`decompressed body exceeds the limit of ${limits.maxDecompressedBytes} bytes`);
     throw badRequest(`invalid ${encoding} body: ${(err as Error).message}`, err);
+  }
+}
+
+function inflateZstd(raw: Uint8Array, max: number): Uint8Array {
+  try {
+    return zstdDecompress(raw, max);
+  } catch (err) {
+    if (err instanceof ZstdLimitError) throw payloadTooLarge(`decompressed body exceeds the limit of ${max} bytes`);
+    throw badRequest(`invalid zstd body: ${(err as Error).message}`, err);
+  }
+}
+
+/**
+ * "snappy" has meant both formats: the block format (as Prometheus and Loki use it) and, from the
+ * Collector, the framing format. The framing format's stream identifier tells them apart, as the
+ * Collector's own receiver does.
+ */
+function inflateSnappy(raw: Uint8Array, max: number): Uint8Array {
+  try {
+    return isFramedSnappy(raw) ? snappyFramedDecompress(raw, max) : snappyDecompress(raw, max);
+  } catch (err) {
+    if (err instanceof SnappyError && err.declaredBytes !== null)
+      throw payloadTooLarge(`decompressed body exceeds the limit of ${max} bytes`);
+    throw badRequest(`invalid snappy body: ${(err as Error).message}`, err);
   }
 }
 

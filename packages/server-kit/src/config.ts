@@ -112,11 +112,25 @@ export const configSchema = z.object({
   DB_STATEMENT_TIMEOUT_MS: int(30_000, 100).describe('Longest a single SQL statement may run.'),
   SHUTDOWN_TIMEOUT_MS: int(15_000, 0).describe('How long a graceful shutdown waits for in-flight writes.'),
   MIGRATE: bool(true).describe('Apply migrations at start-up (the compose file runs them once in a migrate job).'),
+  INGEST_MAX_INFLIGHT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 * 1024)
+    .describe(
+      'Request bytes all ingest requests may hold at once; past it a request is answered 503 with Retry-After before its body is read.',
+    ),
+  INGEST_MAX_FUTURE: duration('1h').describe(
+    'How far ahead of the server clock an item (span, log record, sample) may be dated; a later one is refused alone, as is one older than its retention.',
+  ),
   RETENTION_TRACES: retention('7d').describe(
     'How long spans and trace summaries are kept (`7d`, `36h`, `2w`; `0` keeps them forever). Whole day partitions are dropped hourly.',
   ),
   RETENTION_LOGS: retention('7d').describe('How long log records are kept (as RETENTION_TRACES).'),
   RETENTION_METRICS: retention('7d').describe('How long metric samples and exemplars are kept (as RETENTION_TRACES).'),
+  INGEST_AUTH_DISABLED: bool(false).describe(
+    'Accept ingest without INGEST_TOKEN even when HOST is not a loopback address (behind your own authenticating proxy).',
+  ),
   AUTH_USERS: authUsers.describe(
     'Users of the API and dashboard: `name:admin|viewer:hash`, comma-separated; hashes from `npm run hash-password`.',
   ),
@@ -156,6 +170,12 @@ export function databaseOptions(config: Config): {
 
 /** Variables whose values never appear in messages or logs. */
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(['INGEST_TOKEN', 'AUTH_USERS', 'DATABASE_URL']);
+
+/** Whether HOST is a loopback address: only there may a service start without authentication. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -1,4 +1,4 @@
-export { loadConfig, configSchema, ConfigError, databaseOptions, type Config } from './config.ts';
+export { loadConfig, configSchema, ConfigError, databaseOptions, isLoopback, type Config } from './config.ts';
 export {
   HttpError,
   badRequest,

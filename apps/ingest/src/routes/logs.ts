@@ -96,14 +96,15 @@ export function logRoutes(
     const out = await ingest(ndjson({ maxLineBytes, ...(service ? { service } : {}) }), body, metrics);
     const answer = {
       accepted: out.accepted,
-      rejectedCount: out.errors.length,
+      rejectedCount: out.rejected,
       rejected: out.errors.slice(0, MAX_LISTED_ERRORS),
+      // Records refused for their time have no line of their own to name (see time-window.ts).
+      ...(out.message ? { message: out.message } : {}),
     };
-    if (out.accepted === 0 && out.errors.length > 0)
-      return c.json(
-        { error: `no line was accepted: line ${out.errors[0]!.line}: ${out.errors[0]!.message}`, ...answer },
-        400,
-      );
+    if (out.accepted === 0 && out.rejected > 0) {
+      const why = out.errors[0] ? `line ${out.errors[0].line}: ${out.errors[0].message}` : out.message;
+      return c.json({ error: `no line was accepted: ${why}`, ...answer }, 400);
+    }
     return c.json(answer, 200);
   });
 
@@ -123,13 +124,19 @@ export function logRoutes(
     const out = await ingest(loki[format], body, metrics);
     if (out.errors.length)
       throw badRequest(
-        rejectSummary(
-          out.errors,
-          (e) => `${entryLabel(e)}: ${e.message}`,
-          'entries or streams',
-          `${out.accepted} entries`,
-        ),
+        [
+          rejectSummary(
+            out.errors,
+            (e) => `${entryLabel(e)}: ${e.message}`,
+            'entries or streams',
+            `${out.accepted} entries`,
+          ),
+          out.message,
+        ]
+          .filter(Boolean)
+          .join('; '),
       );
+    if (out.message) throw badRequest(`${out.message} (the other ${out.accepted} entries were stored)`);
     return c.body(null, 204);
   });
   return app;

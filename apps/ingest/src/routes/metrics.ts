@@ -58,8 +58,15 @@ export function metricRoutes(
     // The valid series are committed; the message names the ones refused, and 400 stops a retry.
     if (out.refused.length)
       throw badRequest(
-        rejectSummary(out.refused, (r) => `series ${r.index}: ${r.message}`, 'series', `${out.storedSeries}`),
+        [
+          rejectSummary(out.refused, (r) => `series ${r.index}: ${r.message}`, 'series', `${out.storedSeries}`),
+          out.message,
+        ]
+          .filter(Boolean)
+          .join('; '),
       );
+    // Samples outside the time window: the rest is stored, and 400 keeps Prometheus from resending them.
+    if (out.message) throw badRequest(`${out.message} (the other ${out.accepted} samples were stored)`);
     return c.body(null, 204);
   });
 
