@@ -1,6 +1,8 @@
 // The Prometheus HTTP API (/api/v1/*), with Prometheus' JSON shapes, error types and status codes,
 // so Grafana's Prometheus data source works unmodified. Parse errors also come back as data
 // ({from, to, message}) for the dashboard's editor to underline.
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { Hono, type Context } from 'hono';
 import { PromQLError, extractSelectors, instantQuery, parse, rangeQuery, type Querier } from '@pivot/promql';
 import { MetricQueries, TooManySamplesError, type LabelMatcher } from '@pivot/store';
@@ -11,6 +13,8 @@ export interface PromqlOptions {
   maxSamples: number;
   lookbackDeltaMs?: number;
 }
+
+const gzipAsync = promisify(gzip);
 
 type ErrorType = 'bad_data' | 'execution' | 'timeout' | 'canceled' | 'internal' | 'not_found' | 'unavailable';
 const STATUS: Record<ErrorType, number> = {
@@ -100,12 +104,24 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
   const querier: Querier = {
     select: (matchers, minMs, maxMs) => metrics.select(matchers, minMs, maxMs, { maxSamples: opts.maxSamples }),
   };
-  const success = (c: Context, data: unknown) => c.json({ status: 'success', data });
+  const success = async (c: Context, data: unknown) => {
+    const body = JSON.stringify({ status: 'success', data });
+    // A large answer (thousands of exemplars: over a megabyte) is compressed here in one call off the
+    // event loop, rather than chunk by chunk through the compress middleware's stream, which is slower.
+    if (body.length < 64 * 1024 || !/\bgzip\b/.test(c.req.header('accept-encoding') ?? ''))
+      return c.body(body, 200, { 'content-type': 'application/json' });
+    const gz = await gzipAsync(body, { level: 3 });
+    return c.body(new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength), 200, {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      vary: 'Accept-Encoding',
+    });
+  };
 
   app.onError((err, c) => {
     let e: ApiError;
     if (err instanceof ApiError) e = err;
-    else if (err instanceof PromQLError) e = new ApiError(err.kind as ErrorType, err.message);
+    else if (err instanceof PromQLError) e = new ApiError(err.kind, err.message);
     else if (err instanceof TooManySamplesError) e = new ApiError('execution', err.message);
     else throw err;
     return c.json(

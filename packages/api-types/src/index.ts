@@ -46,6 +46,40 @@ export interface TraceResponse {
   spans: ApiSpan[];
 }
 
+/**
+ * GET /api/traces/{id}?format=columns, what the dashboard reads: the same trace, compact. One array
+ * per span field (spans by start time), starts as offsets from `summary.startTimeUnixNano` in ns,
+ * and resources and scopes listed once, referenced by index.
+ */
+export interface TraceColumnsResponse {
+  traceId: string;
+  services: string[];
+  summary: TraceSummary;
+  spans: {
+    spanId: string[];
+    parentSpanId: (string | null)[];
+    name: string[];
+    service: string[];
+    kind: SpanKind[];
+    startOffsetNano: number[];
+    durationNano: number[];
+    statusCode: StatusCode[];
+    statusMessage: string[];
+    traceState: string[];
+    flags: number[];
+    attributes: Attributes[];
+    events: (ApiSpan['events'] | null)[];
+    links: (ApiSpan['links'] | null)[];
+    droppedAttributesCount: number[];
+    droppedEventsCount: number[];
+    droppedLinksCount: number[];
+    resource: number[];
+    scope: number[];
+  };
+  resources: { attributes: Attributes; droppedAttributesCount: number }[];
+  scopes: { name: string; version: string; attributes: Attributes }[];
+}
+
 export interface LogRecord {
   timeUnixNano: string;
   observedTimeUnixNano?: string;

@@ -1,8 +1,9 @@
 // The CodeMirror PromQL editor, loaded on demand (it is the biggest dependency of the dashboard, so
-// it stays out of the initial bundle): highlighting, Prometheus' own linter, and autocomplete of
-// metric names, labels and values from our /api/v1/labels and /api/v1/label/*/values.
+// it stays out of the initial bundle): highlighting, and autocomplete of
+// metric names, labels and values from our /api/v1/labels and /api/v1/label/*/values, and the
+// server's parse errors underlined where they are.
 import { EditorView, keymap, placeholder as placeholderExt, drawSelection } from '@codemirror/view';
-import { EditorState, Prec } from '@codemirror/state';
+import { Compartment, EditorState, Prec } from '@codemirror/state';
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
 import { setDiagnostics, lintGutter } from '@codemirror/lint';
@@ -15,6 +16,7 @@ export interface PromqlEditor {
   set(doc: string): void;
   get(): string;
   diagnostics(d: readonly ParseDiagnostic[]): void;
+  placeholder(text: string): void;
   focus(): void;
   destroy(): void;
 }
@@ -53,7 +55,9 @@ export function createPromqlEditor(
   parent: HTMLElement,
   opts: { doc: string; onChange: (doc: string) => void; onRun: () => void; placeholder?: string },
 ): PromqlEditor {
-  const promql = new PromQLExtension().setComplete({
+  // No client-side linter: it would flag Grafana's $__rate_interval, which the page expands before
+  // the server parses the query; the server's parse errors are underlined instead (diagnostics()).
+  const promql = new PromQLExtension().activateLinter(false).setComplete({
     remote: {
       url: location.origin,
       httpMethod: 'GET',
@@ -61,6 +65,7 @@ export function createPromqlEditor(
       cache: { maxAge: 5 * 60 * 1000 },
     },
   });
+  const placeholderSlot = new Compartment();
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -75,7 +80,7 @@ export function createPromqlEditor(
         syntaxHighlighting(highlight),
         themeExt,
         EditorView.lineWrapping,
-        placeholderExt(opts.placeholder ?? ''),
+        placeholderSlot.of(placeholderExt(opts.placeholder ?? '')),
         // Enter runs the query (as in Prometheus' UI); Shift+Enter inserts a newline. Completion
         // keys come first so Enter still accepts a suggestion.
         Prec.highest(keymap.of([...completionKeymap, { key: 'Enter', run: () => (opts.onRun(), true) }])),
@@ -107,6 +112,9 @@ export function createPromqlEditor(
           })),
         ),
       );
+    },
+    placeholder(text) {
+      view.dispatch({ effects: placeholderSlot.reconfigure(placeholderExt(text)) });
     },
     focus: () => view.focus(),
     destroy: () => view.destroy(),

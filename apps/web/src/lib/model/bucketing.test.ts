@@ -20,6 +20,7 @@ describe('bucketing', () => {
     expect(niceStepMs(10_000, 1000)).toBe(1_000);
     expect(niceStepMs(30 * 86_400_000, 10)).toBe(604_800_000);
     expect(autoStepSeconds(3_600_000)).toBe(15);
+    expect(niceStepMs(2_000, 60, 1)).toBe(50);
   });
 
   it('aligns buckets to the step and counts times into them', () => {

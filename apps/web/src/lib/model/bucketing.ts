@@ -1,14 +1,17 @@
 // Time bucketing for histograms and sparklines: step choice, counting, and stacking by group.
 
 const NICE_STEPS_MS = [
-  1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000,
-  7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000, 172_800_000, 604_800_000,
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000,
+  900_000, 1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000, 172_800_000, 604_800_000,
 ];
 
-/** The smallest "nice" step (1s, 5s, 1m, 5m, 1h, …) that splits the range into at most `maxBuckets`. */
-export function niceStepMs(rangeMs: number, maxBuckets: number): number {
+/**
+ * The smallest "nice" step (1s, 5s, 1m, 5m, 1h, …; down to `minMs`, e.g. 50ms for the logs of one
+ * trace) that splits the range into at most `maxBuckets`.
+ */
+export function niceStepMs(rangeMs: number, maxBuckets: number, minMs = 1000): number {
   const raw = rangeMs / Math.max(1, maxBuckets);
-  for (const s of NICE_STEPS_MS) if (s >= raw) return s;
+  for (const s of NICE_STEPS_MS) if (s >= raw && s >= minMs) return s;
   return Math.ceil(raw / 86_400_000) * 86_400_000;
 }
 

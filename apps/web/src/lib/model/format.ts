@@ -3,10 +3,11 @@ import type { Nanos } from './units.ts';
 
 const sig = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
-/** 850µs, 12.3ms, 1.23s, 2m 5s. */
+/** 850µs, 12.3ms, 1.23s, 2m 5s; zero is 0ms. */
 export function formatDuration(ns: Nanos | number): string {
   if (!Number.isFinite(ns)) return '–';
   const a = Math.abs(ns);
+  if (a === 0) return '0ms';
   if (a < 1_000) return `${Math.round(ns)}ns`;
   if (a < 1_000_000) return `${sig(ns / 1_000)}µs`;
   if (a < 1_000_000_000) return `${sig(ns / 1_000_000)}ms`;
@@ -17,13 +18,38 @@ export function formatDuration(ns: Nanos | number): string {
   return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
+/**
+ * Labels of a duration axis, all in one unit with a space, as axes are written: milliseconds up to
+ * 10 s (0 ms, 13 ms, 1250 ms), then seconds (0 s, 15 s, 30 s); microseconds below 1 ms.
+ */
+export function durationAxisLabels(valuesNs: readonly number[]): string[] {
+  const max = Math.max(0, ...valuesNs.map((v) => Math.abs(v)));
+  const [unit, size]: [string, number] =
+    max < 1e3
+      ? ['ns', 1]
+      : max < 1e6
+        ? ['µs', 1e3]
+        : max < 10e9
+          ? ['ms', 1e6]
+          : max < 600e9
+            ? ['s', 1e9]
+            : ['min', 60e9];
+  const top = max / size;
+  const decimals = top >= 100 ? 0 : top >= 10 ? 1 : 2;
+  return valuesNs.map((v) => `${v === 0 ? '0' : String(+(v / size).toFixed(decimals))} ${unit}`);
+}
+
+/** "1 error", "2 errors". */
+export const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
+
 export const formatMs = (ms: number | null | undefined): string => (ms == null ? '–' : formatDuration(ms * 1e6));
 
+/** Requests per second, always per second so that rows compare: 12.5/s, 0.50/s, 0.031/s. */
 export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond)) return '–';
   if (perSecond === 0) return '0/s';
   if (perSecond >= 1) return `${sig(perSecond)}/s`;
-  if (perSecond * 60 >= 1) return `${sig(perSecond * 60)}/min`;
-  return `${sig(perSecond * 3600)}/h`;
+  return `${+perSecond.toPrecision(2) >= 0.1 ? perSecond.toFixed(2) : String(+perSecond.toPrecision(2))}/s`;
 }
 
 export function formatPercent(fraction: number): string {
@@ -36,11 +62,25 @@ export function formatPercent(fraction: number): string {
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
+// One date format app-wide, ISO 8601 in local time: 2025-11-24 22:15:03.120, 24-hour clock.
+
 /** Local wall-clock time with milliseconds: 2025-11-24 22:15:03.120. */
 export function formatTimestamp(ms: number, withDate = true): string {
   const d = new Date(ms);
   const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
-  return withDate ? `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}` : time;
+  return withDate ? `${formatDate(ms)} ${time}` : time;
+}
+
+/** Local date: 2025-11-24. */
+export function formatDate(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** Local time of day, 24-hour: 22:15, or 22:15:03 with seconds. */
+export function formatClock(ms: number, seconds = false): string {
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}${seconds ? `:${pad(d.getSeconds())}` : ''}`;
 }
 
 export function formatCount(n: number): string {

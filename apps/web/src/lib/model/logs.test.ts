@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '@pivot/api-types';
-import { bodyText, compareNs, logsBySpan, mergeNewestFirst, severityOf } from './logs.ts';
+import {
+  bodyText,
+  compareNs,
+  logMatches,
+  logsBySpan,
+  mergeNewestFirst,
+  mergeOldestFirst,
+  searchTerms,
+  severityOf,
+} from './logs.ts';
 
 const log = (t: string, body: string, spanId: string | null = null, sev = 9): LogRecord => ({
   timeUnixNano: t,
@@ -42,5 +51,25 @@ describe('logs', () => {
   it('compares nanosecond strings numerically', () => {
     expect(compareNs('999', '1000')).toBeLessThan(0);
     expect(compareNs('1700000000000000001', '1700000000000000000')).toBeGreaterThan(0);
+  });
+
+  it('keeps the logs of a trace oldest first when more arrive', () => {
+    const merged = mergeOldestFirst([log('10', 'a'), log('30', 'c')], [log('20', 'b'), log('30', 'c')]);
+    expect(merged.map((l) => l.body)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('filters a list as the logs API does', () => {
+    expect(searchTerms('card -"timed out" x')).toEqual([
+      { text: 'card', negated: false },
+      { text: 'timed out', negated: true },
+      { text: 'x', negated: false },
+    ]);
+    const l = log('1', 'Card gateway timed out', null, 17);
+    expect(logMatches(l, { q: 'card' })).toBe(true);
+    expect(logMatches(l, { q: 'card -"timed out"' })).toBe(false);
+    expect(logMatches(l, { severity: 'warn' })).toBe(true);
+    expect(logMatches(l, { severity: 'fatal' })).toBe(false);
+    expect(logMatches(l, { severity: '17' })).toBe(true);
+    expect(logMatches(l, { service: 'other' })).toBe(false);
   });
 });

@@ -73,3 +73,49 @@ export function mergeNewestFirst(
 export function compareNs(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
+
+/** Merges records into an oldest-first list (the logs of one trace) without duplicates. */
+export function mergeOldestFirst(
+  existing: readonly LogRecord[],
+  incoming: readonly LogRecord[],
+  max = 5000,
+): LogRecord[] {
+  const seen = new Set(existing.map(logKey));
+  const fresh = incoming.filter((l) => !seen.has(logKey(l)));
+  if (fresh.length === 0) return [...existing];
+  return [...existing, ...fresh].sort((a, b) => compareNs(a.timeUnixNano, b.timeUnixNano)).slice(-max);
+}
+
+export interface LogFilter {
+  service?: string | undefined;
+  /** A name (warn) or an OpenTelemetry severity number; a minimum, as the API reads it. */
+  severity?: string | undefined;
+  /** Words and "phrases" that must occur in the body, -word and -"phrase" that must not. */
+  q?: string | undefined;
+}
+
+/** Terms of a text search, as the logs API reads them: case-insensitive substrings. */
+export function searchTerms(q: string): { text: string; negated: boolean }[] {
+  const out: { text: string; negated: boolean }[] = [];
+  for (const m of q.matchAll(/(-?)(?:"([^"]*)"|(\S+))/g)) {
+    const text = (m[2] ?? m[3] ?? '').toLowerCase();
+    if (text) out.push({ text, negated: m[1] === '-' });
+  }
+  return out;
+}
+
+/** The logs API's filters applied in the browser, to a list it already has (the logs of one trace). */
+export function logMatches(l: LogRecord, f: LogFilter): boolean {
+  if (f.service && l.service !== f.service) return false;
+  if (f.severity) {
+    const named = (SEVERITY_MIN_NUMBER as Record<string, number | undefined>)[f.severity.toUpperCase()];
+    const min = named ?? Number(f.severity);
+    const n = l.severityNumber || SEVERITY_MIN_NUMBER[severityOf(l)];
+    if (Number.isFinite(min) && n < min) return false;
+  }
+  if (f.q) {
+    const body = bodyText(l.body).toLowerCase();
+    for (const t of searchTerms(f.q)) if (body.includes(t.text) === t.negated) return false;
+  }
+  return true;
+}

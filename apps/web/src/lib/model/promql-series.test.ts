@@ -2,6 +2,7 @@ import type { PromExemplarGroup } from '@pivot/api-types';
 import { describe, expect, it } from 'vitest';
 import {
   alignMatrix,
+  alignResults,
   exemplarsInWindow,
   flattenExemplars,
   sampleValue,
@@ -40,6 +41,20 @@ describe('PromQL results for the chart', () => {
     ]);
     expect(a.names).toEqual(['{a="1"}', '{a="2"}']);
     expect(sampleValue('+Inf')).toBeNull();
+  });
+
+  it('names a lone unlabelled series by its expression, and quantile parts by their label', () => {
+    const one = alignResults([{ label: null, result: [{ metric: {}, values: [[1, '2']] }] }], ' sum(rate(x[1m])) ');
+    expect(one.names).toEqual(['sum(rate(x[1m]))']);
+    const parts = alignResults(
+      [
+        { label: 'P50', result: [{ metric: {}, values: [[1, '1']] }] },
+        { label: 'P99', result: [{ metric: { job: 'a' }, values: [[1, '3']] }] },
+      ],
+      'q',
+    );
+    expect(parts.names).toEqual(['P50', 'P99 {job="a"}']);
+    expect(parts.ys).toEqual([[1], [3]]);
   });
 
   const groups: PromExemplarGroup[] = [

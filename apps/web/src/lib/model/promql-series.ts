@@ -39,6 +39,25 @@ export function alignMatrix(result: readonly PromSeries[]): AlignedSeries {
   return { xs, ys, names: result.map((s) => seriesName(s.metric)), labels: result.map((s) => s.metric) };
 }
 
+/**
+ * Several query results on one time axis (the P50, P95 and P99 of one histogram), named for the
+ * legend: as Prometheus prints them, prefixed by the part's label when there are several parts; a
+ * lone series without labels is named by its expression rather than "{}".
+ */
+export function alignResults(
+  parts: readonly { label: string | null; result: readonly PromSeries[] }[],
+  expr: string,
+): AlignedSeries {
+  const all = parts.flatMap((p) => p.result.map((s) => ({ s, label: p.label })));
+  const aligned = alignMatrix(all.map((x) => x.s));
+  aligned.names = all.map(({ s, label }) => {
+    const n = seriesName(s.metric);
+    if (label) return n === '{}' ? label : `${label} ${n}`;
+    return all.length === 1 && n === '{}' ? expr.trim() : n;
+  });
+  return aligned;
+}
+
 export interface ExemplarPoint {
   /** Unix seconds. */
   t: number;

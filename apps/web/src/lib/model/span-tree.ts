@@ -53,16 +53,33 @@ interface Pending<S> {
   order: number;
 }
 
-export function buildSpanTree<S extends SpanLike>(spans: readonly S[]): SpanTree<S> {
+/**
+ * `starts`: the spans' starts as offsets (ns) from `base`, when the caller has them (the compact
+ * trace format): no decimal string is parsed per span.
+ */
+export function buildSpanTree<S extends SpanLike>(
+  spans: readonly S[],
+  starts?: { base: bigint; offsets: ArrayLike<number> },
+): SpanTree<S> {
   if (spans.length === 0)
     return { nodes: [], roots: [], byId: new Map(), traceStartNs: 0n, duration: nanos(0), services: [], maxDepth: 0 };
-  const startsNs = spans.map((s) => BigInt(s.startTimeUnixNano));
-  let traceStart = startsNs[0]!;
-  for (const s of startsNs) if (s < traceStart) traceStart = s;
+  let traceStart: bigint;
+  let offsetOf: (i: number) => number;
+  if (starts) {
+    let min = Infinity;
+    for (let i = 0; i < spans.length; i++) if (starts.offsets[i]! < min) min = starts.offsets[i]!;
+    traceStart = starts.base + BigInt(min);
+    offsetOf = (i) => starts.offsets[i]! - min;
+  } else {
+    const startsNs = spans.map((s) => BigInt(s.startTimeUnixNano));
+    traceStart = startsNs[0]!;
+    for (const s of startsNs) if (s < traceStart) traceStart = s;
+    offsetOf = (i) => Number(startsNs[i]! - traceStart);
+  }
 
   const pending: Pending<S>[] = spans.map((span, i) => ({
     span,
-    start: Number(startsNs[i]! - traceStart),
+    start: offsetOf(i),
     duration: Math.max(0, Number(span.durationNano)),
     order: i,
   }));

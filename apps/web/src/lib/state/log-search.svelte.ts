@@ -1,9 +1,11 @@
 // The logs page's state: a newest-first result list paged by cursor (infinite scroll), the severity
-// histogram, and the live tail (server-sent events) that prepends new records.
+// histogram, and the live tail (server-sent events) that prepends new records. The logs of one trace
+// (a trace ID and no time range) are read as the trace page reads them: all of them, oldest first,
+// with the histogram over the trace's own window.
 import { api, ApiError, isAbort, query } from '../api/client.ts';
 import type { LogRecord } from '@pivot/api-types';
 import { makeBuckets, niceStepMs, stackByBucket } from '../model/bucketing.ts';
-import { SEVERITIES, mergeNewestFirst, severityOf } from '../model/logs.ts';
+import { SEVERITIES, logMatches, mergeNewestFirst, mergeOldestFirst, severityOf } from '../model/logs.ts';
 import { nsStringToMs } from '../model/units.ts';
 
 export interface LogQuery {
@@ -26,6 +28,7 @@ export interface Histogram {
 
 const PAGE = 100;
 const MAX_ROWS = 5000;
+const TRACE_LOGS_MAX = 10_000;
 
 function params(q: LogQuery) {
   return {
@@ -38,6 +41,9 @@ function params(q: LogQuery) {
   };
 }
 
+/** A trace ID without a time range: the whole trace, however old. */
+export const traceMode = (q: LogQuery): boolean => !!q.traceId && q.startMs === undefined;
+
 export class LogSearch {
   logs = $state.raw<LogRecord[]>([]);
   nextCursor = $state<string | null>(null);
@@ -47,6 +53,9 @@ export class LogSearch {
   histogram = $state.raw<Histogram | null>(null);
   live = $state(false);
   liveError = $state<string | null>(null);
+  /** The logs of one trace, oldest first (see traceMode). */
+  oldestFirst = $state(false);
+  truncated = $state(false);
   #query: LogQuery = {};
   #ctrl: AbortController | undefined;
   #source: EventSource | undefined;
@@ -58,6 +67,8 @@ export class LogSearch {
     this.#ctrl = ctrl;
     this.loading = true;
     this.error = undefined;
+    this.oldestFirst = traceMode(q);
+    if (this.oldestFirst) return this.searchTrace(q, ctrl);
     try {
       const [page] = await Promise.all([
         api.logs({ ...params(q), limit: PAGE }, ctrl.signal),
@@ -72,6 +83,25 @@ export class LogSearch {
       this.error = e;
       this.logs = [];
       this.nextCursor = null;
+    } finally {
+      if (this.#ctrl === ctrl) this.loading = false;
+    }
+  }
+
+  /** All the logs of one trace, as /api/traces/{id}/logs gives them (oldest first), filtered here. */
+  private async searchTrace(q: LogQuery, ctrl: AbortController): Promise<void> {
+    try {
+      const res = await api.traceLogs(q.traceId!, ctrl.signal, TRACE_LOGS_MAX);
+      if (ctrl.signal.aborted) return;
+      this.logs = (res.logs ?? []).filter((l) => logMatches(l, q));
+      this.truncated = res.truncated === true;
+      this.nextCursor = null;
+      this.histogram = this.localHistogram();
+    } catch (e) {
+      if (isAbort(e) || ctrl.signal.aborted) return;
+      this.error = e;
+      this.logs = [];
+      this.histogram = null;
     } finally {
       if (this.#ctrl === ctrl) this.loading = false;
     }
@@ -124,9 +154,15 @@ export class LogSearch {
   private localHistogram(): Histogram | null {
     if (this.logs.length === 0) return null;
     const times = this.logs.map((l) => nsStringToMs(l.timeUnixNano));
-    const start = this.#query.startMs ?? Math.min(...times);
-    const end = this.#query.endMs ?? Math.max(...times) + 1;
-    const b = makeBuckets(start, end, niceStepMs(Math.max(1000, end - start), 60));
+    let start = this.#query.startMs ?? Math.min(...times);
+    let end = this.#query.endMs ?? Math.max(...times) + 1;
+    if (this.#query.startMs === undefined) {
+      // The window of the records themselves (one trace's), with a little room on each side.
+      const pad = Math.max(5, (end - start) * 0.05);
+      [start, end] = [start - pad, end + pad];
+    }
+    const minStep = this.#query.startMs === undefined ? 1 : 1000;
+    const b = makeBuckets(start, end, niceStepMs(Math.max(minStep, end - start), 60, minStep));
     return {
       starts: b.starts,
       stepMs: b.stepMs,
@@ -153,7 +189,11 @@ export class LogSearch {
     src.addEventListener('logs', (ev) => {
       try {
         const data = JSON.parse((ev as MessageEvent<string>).data) as { logs?: LogRecord[] };
-        if (data.logs?.length) this.logs = mergeNewestFirst(this.logs, data.logs, MAX_ROWS);
+        const fresh = data.logs ?? [];
+        if (fresh.length)
+          this.logs = this.oldestFirst
+            ? mergeOldestFirst(this.logs, fresh, TRACE_LOGS_MAX)
+            : mergeNewestFirst(this.logs, fresh, MAX_ROWS);
         this.liveError = null;
       } catch {
         // a malformed event is skipped; the next one may be fine

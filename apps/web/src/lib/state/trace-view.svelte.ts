@@ -3,6 +3,7 @@
 // Big arrays are $state.raw: they are replaced, never mutated, so Svelte does not proxy 10,000 spans.
 import { api, ApiError } from '../api/client.ts';
 import type { ApiSpan, LogRecord, TraceResponse } from '@pivot/api-types';
+import { spansFromColumns, startsFromColumns } from '../model/trace-columns.ts';
 import { criticalPath, segmentsByNode, type CriticalSegment } from '../model/critical-path.ts';
 import { logsBySpan } from '../model/logs.ts';
 import { selfTimeByService, type ServiceTime } from '../model/self-time.ts';
@@ -26,36 +27,70 @@ export class TraceView {
   collapsed = $state.raw(new Set<number>());
   selected = $state(-1);
   showCritical = $state(true);
-  /** Where the time went, in ms (shown in the footer): fetch and parse, tree, critical path, breakdown. */
+  /**
+   * Where the time went, in ms (shown in the footer): fetch and parse, span tree; then, once the
+   * rows are on screen, the critical path and the time per service.
+   */
   timings = $state({ fetch: 0, tree: 0, critical: 0, breakdown: 0 });
-  buildMs = $derived(this.timings.tree + this.timings.critical + this.timings.breakdown);
+  /** False until the critical path and the time per service are computed. */
+  analysed = $state(false);
+  #analysis: ReturnType<typeof setTimeout> | undefined;
 
   rows = $derived(visibleRows(this.tree, this.collapsed));
   spanLogs = $derived(this.logs.status === 'ok' ? logsBySpan(this.logs.logs) : new Map<string, LogRecord[]>());
   selectedNode = $derived(this.selected >= 0 ? this.tree.nodes[this.selected] : undefined);
 
+  /**
+   * Loads the trace and resolves once its span tree is ready to draw; its logs load alongside, and
+   * the critical path and the time per service follow after the first paint (`analysed`), so the
+   * rows of a 10,000-span trace are not kept waiting for them.
+   */
   async load(traceId: string): Promise<void> {
     this.logs = { status: 'loading' };
-    const logsPromise = this.loadLogs(traceId);
+    clearTimeout(this.#analysis);
+    void this.loadLogs(traceId);
     await this.trace.load(async (signal) => {
       const t0 = performance.now();
-      const t = await api.trace(traceId, signal);
+      const cols = await api.traceColumns(traceId, signal);
+      const t: TraceResponse = {
+        traceId: cols.traceId,
+        services: cols.services,
+        summary: cols.summary,
+        spans: spansFromColumns(cols),
+      };
       const t1 = performance.now();
-      const tree = buildSpanTree(t.spans);
+      const tree = buildSpanTree(t.spans, startsFromColumns(cols));
       const t2 = performance.now();
-      const critical = criticalPath(tree);
-      const t3 = performance.now();
-      const serviceTimes = selfTimeByService(tree);
-      const t4 = performance.now();
       this.tree = tree;
+      this.critical = [];
+      this.criticalByNode = new Map();
+      this.serviceTimes = [];
+      this.analysed = false;
+      this.collapsed = new Set();
+      this.timings = { fetch: t1 - t0, tree: t2 - t1, critical: 0, breakdown: 0 };
+      return t;
+    });
+    if (this.trace.data) this.scheduleAnalysis(this.tree);
+  }
+
+  private scheduleAnalysis(tree: SpanTree<ApiSpan>): void {
+    const run = () => {
+      if (this.tree !== tree) return;
+      const t0 = performance.now();
+      const critical = criticalPath(tree);
+      const t1 = performance.now();
+      const serviceTimes = selfTimeByService(tree);
+      const t2 = performance.now();
       this.critical = critical;
       this.criticalByNode = segmentsByNode(critical);
       this.serviceTimes = serviceTimes;
-      this.collapsed = new Set();
-      this.timings = { fetch: t1 - t0, tree: t2 - t1, critical: t3 - t2, breakdown: t4 - t3 };
-      return t;
-    });
-    await logsPromise;
+      this.timings = { ...this.timings, critical: t1 - t0, breakdown: t2 - t1 };
+      this.analysed = true;
+    };
+    // After the next paint: a frame, then a task.
+    const later = () => (this.#analysis = setTimeout(run, 0));
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(later);
+    else later();
   }
 
   private async loadLogs(traceId: string): Promise<void> {
