@@ -7,6 +7,8 @@ import prettier from 'eslint-config-prettier';
 import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 
+const SQL_OWNER = 'SQL belongs to @pivot/store: use its API (or @pivot/store/testing, @pivot/store/bench).';
+
 export default tseslint.config(
   {
     ignores: [
@@ -84,5 +86,28 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  // The store owns all SQL: only packages/store and db/ may reach a driver or drizzle. Everything else
+  // uses the store's API (tests: @pivot/store/testing, benchmarks: @pivot/store/bench).
+  // packages/store/test/sql-owner.test.ts checks for SQL text as well.
+  {
+    files: ['**/*.{ts,mts,cts,js,mjs,cjs,svelte}'],
+    ignores: ['packages/store/**', 'db/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['pg', 'drizzle-orm', '@electric-sql/pglite'].map((name) => ({ name, message: SQL_OWNER })),
+          patterns: [{ group: ['drizzle-orm/*', '@electric-sql/pglite/*', 'pg/*'], message: SQL_OWNER }],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^(pg|drizzle-orm|@electric-sql\\/pglite)(\\/|$)/]',
+          message: SQL_OWNER,
+        },
+      ],
+    },
   },
 );

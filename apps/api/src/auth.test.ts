@@ -198,6 +198,10 @@ describe('API auth over HTTP', () => {
     const denied = await app.request('/api/admin/retention/run', { method: 'POST', headers: { Cookie: viewer } });
     expect(denied.status).toBe(403);
     expect(((await denied.json()) as { error: string }).error).toMatch(/viewer/);
+    expect(
+      (await app.request('/api/admin/maintenance/compaction/run', { method: 'POST', headers: { Cookie: viewer } }))
+        .status,
+    ).toBe(403);
 
     const admin = cookieOf(await login('alice', 'alice-password'));
     const run = await app.request('/api/admin/retention/run', { method: 'POST', headers: { Cookie: admin } });

@@ -2,7 +2,7 @@
 // Events, and counts by severity over time for the histogram above the results.
 import { Hono, type Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import { parseSpanId, parseTraceId } from '@pivot/model';
+import { parseSpanId, parseTraceId, unixNano, type UnixNano } from '@pivot/model';
 import {
   DatabaseUnavailableError,
   parseLogText,
@@ -83,7 +83,7 @@ export function encodeCursor(c: LogCursor): string {
 
 export function decodeCursor(name: string, raw: string): LogCursor {
   const m = /^(\d{1,19})\.(-?\d{1,19})$/.exec(Buffer.from(raw, 'base64url').toString('latin1'));
-  const cursor = m ? { timeNs: BigInt(m[1]!), fingerprint: BigInt(m[2]!) } : null;
+  const cursor = m ? { timeNs: unixNano(BigInt(m[1]!)), fingerprint: BigInt(m[2]!) } : null;
   if (!cursor || cursor.fingerprint < MIN_FINGERPRINT || cursor.fingerprint >= 2n ** 63n)
     throw badRequest(`${name}: not a cursor this API returned`);
   return cursor;
@@ -134,7 +134,7 @@ export function parseLogFilter(c: Context): LogFilter {
   return f;
 }
 
-const nowNs = () => BigInt(Date.now()) * NS_PER_MS;
+const nowNs = (): UnixNano => unixNano(BigInt(Date.now()) * NS_PER_MS);
 const keyOf = (l: StoredLog) => `${l.timeUnixNano}.${l.fingerprint}`;
 const isAfter = (a: LogCursor, b: LogCursor) =>
   a.timeNs > b.timeNs || (a.timeNs === b.timeNs && a.fingerprint > b.fingerprint);
@@ -193,7 +193,7 @@ async function runTail(
     }
     let full = false;
     try {
-      const back: LogCursor = { timeNs: newest.timeNs - TAIL_LOOKBACK_NS, fingerprint: MIN_FINGERPRINT };
+      const back: LogCursor = { timeNs: unixNano(newest.timeNs - TAIL_LOOKBACK_NS), fingerprint: MIN_FINGERPRINT };
       const fetchLimit = limit + seen.size;
       const rows = await queries.after(filter, isAfter(back, floor) ? back : floor, fetchLimit);
       full = rows.length === fetchLimit;
@@ -253,7 +253,7 @@ export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono
   app.get('/api/logs/stats', async (c) => {
     const filter = parseLogFilter(c);
     const endNs = filter.endNs ?? nowNs();
-    const startNs = filter.startNs ?? endNs - 3_600_000n * NS_PER_MS;
+    const startNs = filter.startNs ?? unixNano(endNs - 3_600_000n * NS_PER_MS);
     if (startNs >= endNs) throw badRequest('start: must be before end');
     const step = c.req.query('step');
     const stepNs = step ? parseDurationNs('step', step) : autoStep(endNs - startNs);

@@ -1,5 +1,5 @@
 // Query-string parsing for the API: durations and times in the forms Jaeger, Tempo and Grafana send.
-import { MAX_STORABLE_TIME_NS } from '@pivot/model';
+import { MAX_STORABLE_TIME_NS, unixNano, type UnixNano } from '@pivot/model';
 import { badRequest } from '@pivot/server-kit';
 
 /** The longest duration a filter may name: a bigger one cannot be compared with a stored int64. */
@@ -34,7 +34,7 @@ export function parseDurationNs(name: string, raw: string): bigint {
  * RFC 3339, or a Unix time whose unit is told by its magnitude: seconds (may have decimals),
  * milliseconds, microseconds or nanoseconds. Returns nanoseconds.
  */
-export function parseTimeNs(name: string, raw: string): bigint {
+export function parseTimeNs(name: string, raw: string): UnixNano {
   const s = raw.trim();
   const invalid = () => badRequest(`${name}: invalid time "${raw.slice(0, 50)}" (RFC 3339 or Unix seconds/ms/µs/ns)`);
   if (s.length > MAX_DIGITS) throw invalid();
@@ -55,7 +55,7 @@ export function parseTimeNs(name: string, raw: string): bigint {
   }
   // Past the year 2262 a time no longer fits the int64 the database compares it with.
   if (ns < 0n || ns > MAX_STORABLE_TIME_NS) throw badRequest(`${name}: time "${raw.slice(0, 50)}" is out of range`);
-  return ns;
+  return unixNano(ns);
 }
 
 export function parseLimit(raw: string | undefined, def: number, max: number): number {

@@ -1,8 +1,15 @@
 // Wires the query API to a database.
-import { LogQueries, MetricQueries, TraceQueries, type Database, type PartitionManager } from '@pivot/store';
+import {
+  LogQueries,
+  MetricQueries,
+  ServiceStatsQueries,
+  TraceQueries,
+  type Database,
+  type Maintenance,
+  type StoreJob,
+} from '@pivot/store';
 import { listen, type Config, type Listening, type Logger } from '@pivot/server-kit';
 import { createApiApp } from './app.ts';
-import { ServiceStatsQueries } from './service-stats.ts';
 import { resolveWebDir } from './web.ts';
 import { Auth, authOptionsFromConfig } from './auth.ts';
 
@@ -11,12 +18,15 @@ export interface ApiService {
   close(): Promise<void>;
 }
 
-/** `partitions`: the ingest writers' manager when both run in one process, so a retention run here updates its cache. */
+/**
+ * `maintenance`: the ingest service's when both run in one process, so that an admin run here goes
+ * through its writers' partition cache; absent, the admin routes run the jobs through one of their own.
+ */
 export async function startApi(
   config: Config,
   database: Database,
   logger: Logger,
-  opts: { partitions?: PartitionManager } = {},
+  opts: { maintenance?: Maintenance<StoreJob> } = {},
 ): Promise<ApiService> {
   const webDir = resolveWebDir(config.WEB_DIR);
   if (!webDir) logger.warn('dashboard not built (apps/web/build missing): serving the API only; run `npm run build`');
@@ -32,7 +42,7 @@ export async function startApi(
     status: {
       database,
       retention: { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS },
-      ...(opts.partitions ? { partitions: opts.partitions } : {}),
+      ...(opts.maintenance ? { maintenance: opts.maintenance } : {}),
     },
     traces: new TraceQueries(database),
     metrics: {

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSpanId, parseTraceId, unixNano, type ResourceSpans, type Span } from '@pivot/model';
 import { createLogger } from '@pivot/server-kit';
-import { PartitionManager, SpanWriter, TraceQueries, type Database } from '@pivot/store';
+import { PartitionManager, ServiceStatsQueries, SpanWriter, TraceQueries, type Database } from '@pivot/store';
 import { testDatabases } from '@pivot/store/testing';
 import { createApiApp } from './app.ts';
-import { ServiceStatsQueries, parseStatsWindow } from './service-stats.ts';
+import { parseStatsWindow } from './service-stats.ts';
 
 const T0 = 1_764_000_000_000_000_000n; // 2025-11-24T16:00:00Z, on a minute boundary
 const MIN = 60_000_000_000n;

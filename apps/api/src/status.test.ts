@@ -2,10 +2,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSpanId, parseTraceId, unixMillis, unixNano, type ResourceLogs, type ResourceSpans } from '@pivot/model';
 import { createLogger } from '@pivot/server-kit';
-import { LogWriter, MetricWriter, PartitionManager, SpanWriter, TraceQueries, type Database } from '@pivot/store';
+import {
+  LogWriter,
+  MetricWriter,
+  PartitionManager,
+  SpanWriter,
+  StatusQueries,
+  TraceQueries,
+  type Database,
+} from '@pivot/store';
 import { testDatabases } from '@pivot/store/testing';
 import { createApiApp } from './app.ts';
-import { readStatus, type Status } from './status.ts';
+import type { Status } from './status.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -146,11 +154,12 @@ for (const tdb of testDatabases()) {
 
     it('estimates rows of large tables never analysed by analysing them once', async () => {
       // Every table counts as "large" here, so each is analysed and estimated from its pages.
-      const s = await readStatus(db, { traces: 0, logs: 0, metrics: 0 }, 0);
+      const queries = new StatusQueries(db);
+      const s = await queries.storage({ traces: 0, logs: 0, metrics: 0 }, { exactCountMaxBytes: 0 });
       expect(s.signals.traces.tables.find((t) => t.name === 'spans')!.rows).toBe(40);
       expect(s.signals.logs.tables.find((t) => t.name === 'logs')!.rows).toBe(12);
       // Estimates hold as the table grows after its ANALYZE: density times the pages now.
-      expect((await readStatus(db, { traces: 0, logs: 0, metrics: 0 })).signals.traces.rows).toBeGreaterThan(0);
+      expect((await queries.storage({ traces: 0, logs: 0, metrics: 0 })).signals.traces.rows).toBeGreaterThan(0);
     });
 
     it('shows what an admin-run retention removed', async () => {
@@ -161,6 +170,22 @@ for (const tdb of testDatabases()) {
       expect(body.dropped.traces).toEqual([]);
       const s = await status();
       expect(s.signals.logs.tables[0]).toMatchObject({ partitions: 1, rows: 7, oldestDay: dayOf(NOW) });
+    });
+
+    it('runs any maintenance job on request, and names the jobs when asked for an unknown one', async () => {
+      const run = await app.request('/api/admin/maintenance/partitions/run', { method: 'POST' });
+      expect(run.status).toBe(200);
+      const body = (await run.json()) as { job: string; ms: number; result: { tables: string[] } };
+      expect(body).toMatchObject({ job: 'partitions', result: { daysAhead: 2 } });
+      expect(body.result.tables).toContain('spans');
+      const s = await status();
+      expect(s.signals.traces.tables[0]!.newestDay).toBe(dayOf(NOW + 2 * DAY));
+
+      const compaction = await app.request('/api/admin/maintenance/compaction/run', { method: 'POST' });
+      expect(await compaction.json()).toMatchObject({ job: 'compaction', result: { groups: 0 } });
+      const unknown = await app.request('/api/admin/maintenance/vacuum/run', { method: 'POST' });
+      expect(unknown.status).toBe(404);
+      expect(((await unknown.json()) as { error: string }).error).toMatch(/partitions, compaction, retention/);
     });
   });
 }

@@ -2,15 +2,15 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Hono } from 'hono';
-import { parseTraceId } from '@pivot/model';
+import { SPAN_KIND_NAMES, STATUS_CODE_NAMES, parseTraceId } from '@pivot/model';
 import type { StoredSpan, TraceQueries, TraceSummary } from '@pivot/store';
 import { badRequest, notFound, type AppEnv } from '@pivot/server-kit';
 import { parseDurationNs, parseLimit, parseTimeNs } from './params.ts';
 
 const gzipAsync = promisify(gzip);
 
-const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
-const STATUS = ['UNSET', 'OK', 'ERROR'];
+const KINDS: readonly string[] = SPAN_KIND_NAMES;
+const STATUS: readonly string[] = STATUS_CODE_NAMES;
 
 export function spanJson(s: StoredSpan) {
   return {

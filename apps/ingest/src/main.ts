@@ -1,10 +1,11 @@
 // Entry point of the ingest service alone (compose, scale-out).
-import { createLogger, loadConfig, onShutdownSignal, openStore } from '@pivot/server-kit';
+import { createLogger, databaseOptions, loadConfig, onShutdownSignal } from '@pivot/server-kit';
+import { openStore } from '@pivot/store';
 import { startIngest } from './server.ts';
 
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, 'ingest');
-const database = await openStore(config, logger);
+const database = await openStore(databaseOptions(config), logger);
 const ingest = await startIngest(config, database, logger);
 onShutdownSignal(
   logger,

@@ -1,16 +1,13 @@
-// Wires the ingest service to a database: writers, partition upkeep, the HTTP and gRPC listeners.
+// Wires the ingest service to a database: writers, maintenance, the HTTP and gRPC listeners.
 import {
-  LOGS_TABLE,
   LogWriter,
-  METRIC_CHUNKS_TABLE,
-  METRIC_EXEMPLARS_TABLE,
   MetricWriter,
   PartitionManager,
-  SPANS_TABLE,
   SpanWriter,
-  applyRetention,
-  compactMetricChunks,
+  createMaintenance,
   type Database,
+  type Maintenance,
+  type StoreJob,
 } from '@pivot/store';
 import { listen, type Config, type Listening, type Logger } from '@pivot/server-kit';
 import { createIngestApp, type IngestDeps } from './app.ts';
@@ -20,17 +17,18 @@ import { withTimeWindow } from './pipeline.ts';
 import { checkIngestExposure } from './auth.ts';
 
 export interface IngestService {
-  /** The writers' day partitions; the all-in-one's API runs retention through it (one cache). */
-  partitions: PartitionManager;
+  /**
+   * Partition upkeep, compaction and retention, over the writers' own partition cache; the all-in-one's
+   * API runs its admin jobs through it.
+   */
+  maintenance: Maintenance<StoreJob>;
   http: Listening;
   /** OTLP/gRPC on GRPC_PORT; `url` is what an exporter's endpoint is set to. */
   grpc: Listening;
   metrics: IngestMetrics;
-  /** Stops accepting, flushes everything acknowledged, stops upkeep. Does not close the database. */
+  /** Stops accepting, flushes everything acknowledged, stops maintenance. Does not close the database. */
   close(): Promise<void>;
 }
-
-const HOUR_MS = 3_600_000;
 
 export async function startIngest(config: Config, database: Database, logger: Logger): Promise<IngestService> {
   checkIngestExposure(config);
@@ -46,46 +44,16 @@ export async function startIngest(config: Config, database: Database, logger: Lo
   });
   const logs = new LogWriter(database, partitions, { ...writerOpts, onFlush: flushRecorder(metrics, 'logs') });
 
-  // Today's and the next days' partitions exist before their first write; failures only delay that.
-  const upkeep = () =>
-    partitions
-      .prepareAhead([SPANS_TABLE, LOGS_TABLE, METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE], Date.now())
-      .catch((err: unknown) => logger.warn({ err }, 'partition upkeep failed'));
-  await upkeep();
-  const timer = setInterval(upkeep, HOUR_MS);
-  timer.unref();
-  let compacting = false;
-  const compaction = setInterval(() => {
-    if (compacting) return;
-    compacting = true;
-    compactMetricChunks(database, Date.now())
-      .then((r) => r.groups && logger.debug(r, 'metric chunks compacted'))
-      .catch((err: unknown) => logger.warn({ err }, 'metric compaction failed'))
-      .finally(() => (compacting = false));
-  }, config.COMPACTION_INTERVAL_MS);
-  compaction.unref();
-  // Retention (RETENTION_*): old day partitions are dropped at start and hourly, through the writers'
-  // own partition manager so its cache forgets them.
-  let retentionRun: Promise<void> | undefined;
-  const retention = () => {
-    retentionRun ??= applyRetention(
-      database,
-      partitions,
-      { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS },
-      Date.now(),
-    )
-      .then((r) => {
-        const dropped = [...r.dropped.traces, ...r.dropped.logs, ...r.dropped.metrics];
-        if (dropped.length || r.tracesDeleted)
-          logger.info({ dropped, tracesDeleted: r.tracesDeleted }, 'retention: old partitions dropped');
-      })
-      .catch((err: unknown) => logger.warn({ err }, 'retention failed'))
-      .finally(() => (retentionRun = undefined));
-    return retentionRun;
-  };
-  void retention();
-  const retentionTimer = setInterval(retention, HOUR_MS);
-  retentionTimer.unref();
+  // Partitions ahead (before we listen), compaction and retention (RETENTION_*), each under an advisory
+  // lock so that several ingest processes take turns; through the writers' partition manager, so that
+  // its cache follows what retention drops.
+  const maintenance = createMaintenance(database, {
+    partitions,
+    retention: { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS },
+    compactionIntervalMs: config.COMPACTION_INTERVAL_MS,
+    logger,
+  });
+  await maintenance.start();
 
   // One set of sinks and settings behind both transports. Items dated outside the time window are
   // refused one by one before they reach a writer (time-window.ts).
@@ -121,16 +89,14 @@ export async function startIngest(config: Config, database: Database, logger: Lo
   });
   logger.info({ url: grpc.url, auth: Boolean(config.INGEST_TOKEN) }, 'ingest listening (OTLP/gRPC)');
   return {
-    partitions,
+    maintenance,
     http,
     grpc,
     metrics,
     async close() {
-      clearInterval(timer);
-      clearInterval(compaction);
-      clearInterval(retentionTimer);
+      const stopping = maintenance.stop();
       await Promise.all([http.close(), grpc.close()]);
-      await Promise.all([spans.close(), samples.close(), logs.close(), retentionRun]);
+      await Promise.all([spans.close(), samples.close(), logs.close(), stopping]);
     },
   };
 }

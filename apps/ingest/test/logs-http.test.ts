@@ -2,10 +2,9 @@
 // each accepts, what it refuses and how, and that retries store nothing twice.
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'drizzle-orm';
 import { parseTraceId } from '@pivot/model';
 import type { Database, LogFilter, StoredLog } from '@pivot/store';
-import { testDatabases } from '@pivot/store/testing';
+import { rowCount, testDatabases } from '@pivot/store/testing';
 import { fixture } from './helpers.ts';
 import { buildLogIngest, lokiPushProtobuf, snappyLiterals } from './logs-helpers.ts';
 
@@ -21,7 +20,7 @@ for (const tdb of testDatabases()) {
     let db: Database;
     let ing: Ingest;
     const find = async (f: LogFilter): Promise<StoredLog[]> => (await ing.queries.search(f, { limit: 1000 })).logs;
-    const count = async () => Number((await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM logs`))[0]!.n);
+    const count = () => rowCount(db, 'logs');
     const post = (path: string, body: NonNullable<RequestInit['body']>, headers: Record<string, string>) =>
       ing.app.request(path, { method: 'POST', body, headers });
 

@@ -6,7 +6,6 @@
 //     trace ID, the logs of a trace, and full-text search, through the API app;
 //  3. the full-text index choice: pg_trgm GIN against tsvector GIN, built on a scratch copy of the same
 //     corpus, for word and substring queries (index size, build time, query ms).
-import { sql, type SQL } from 'drizzle-orm';
 import { decodeExportLogsRequest } from '@pivot/otlp';
 import { decodeNdjson } from '@pivot/logformats';
 import { startIngest } from '@pivot/ingest';
@@ -22,6 +21,15 @@ import {
   toLogColumns,
   type Database,
 } from '@pivot/store';
+import {
+  BulkSession,
+  FULL_TEXT_INDEXES,
+  FullTextScratch,
+  buildLogCorpus,
+  orderIdFragments,
+  sampledTraceIds,
+} from '@pivot/store/bench';
+import { rowCount } from '@pivot/store/testing';
 import type { ResourceLogs } from '@pivot/model';
 import { encodeLogs, type TLog } from '@pivot/otlp/testing';
 import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient, type Figure } from './harness.ts';
@@ -34,7 +42,6 @@ const WRITERS = process.env.DATABASE_URL ? 2 : 1;
 const CORPUS_ROWS = Math.round(1_000_000 * SCALE);
 const QUERY_RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 200);
 const NS_PER_MS = 1_000_000n;
-const DAY_NS = 86_400_000n * NS_PER_MS;
 
 const SERVICES = ['frontend', 'checkout', 'cart', 'payment', 'inventory', 'shipping', 'auth', 'search'];
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -145,9 +152,7 @@ function toOtlp(req: { service: string; logs: BenchLog[] }): Uint8Array {
   ]);
 }
 
-async function countLogs(db: Database): Promise<number> {
-  return Number((await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM logs`))[0]!.n);
-}
+const countLogs = (db: Database) => rowCount(db, 'logs');
 
 interface Format {
   name: string;
@@ -162,7 +167,7 @@ async function ceilingRun(f: Format, total: number): Promise<number> {
   try {
     // Prepared outside the timed part: decoded and turned into the writer's column arrays.
     const perFlush = Math.max(1, Math.floor(BATCH_ITEMS / RECORDS_PER_REQUEST));
-    const groups = [];
+    const groups: ReturnType<typeof toLogColumns>[] = [];
     for (let i = 0; i < f.payloads.length; i += perFlush)
       groups.push(toLogColumns(f.payloads.slice(i, i + perFlush).map((p) => f.decode(p))));
     await new PartitionManager(fresh.db).ensure(LOGS_TABLE, new Set(groups.flatMap((g) => [...g.days])));
@@ -278,93 +283,6 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
 // ---------------------------------------------------------------------------------------------------
 // 2. Query corpus
 
-/** Runs setup SQL without the API's statement timeout (index builds on 10M rows take minutes). */
-async function setupRunner(
-  fresh: Awaited<ReturnType<typeof freshDatabase>>,
-): Promise<{ exec(q: string): Promise<void>; close(): Promise<void> }> {
-  if (!fresh.url) return { exec: async (q) => void (await fresh.db.query(sql.raw(q))), close: async () => {} };
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: fresh.url });
-  await client.connect();
-  await client.query(
-    `SET statement_timeout = 0; SET maintenance_work_mem = '512MB'; SET max_parallel_maintenance_workers = 1`,
-  );
-  return { exec: async (q) => void (await client.query(q)), close: () => client.end() };
-}
-
-/**
- * CORPUS_ROWS logs over the last two days, generated in SQL: 8 services, ~10 logs per trace (80% of logs
- * carry one), bodies from request/order/payment/cache/retry templates with hex order IDs, a rare "disk
- * quota" message every 5000 rows. Secondary indexes are dropped for the load and rebuilt after, as a
- * bulk load would.
- */
-async function buildCorpus(
-  db: Database,
-  exec: (q: string) => Promise<void>,
-): Promise<{ startNs: bigint; endNs: bigint }> {
-  const endNs = BigInt(Date.now()) * NS_PER_MS;
-  const startNs = endNs - 2n * DAY_NS;
-  const stepNs = (endNs - startNs) / BigInt(CORPUS_ROWS);
-  const partitions = new PartitionManager(db);
-  await partitions.ensure(LOGS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1, dayIndexOfNs(endNs)]);
-  const services = SERVICES.map(
-    (s, i) => `(${i + 1}, '${s}', '{"service.name": "${s}", "host.name": "${s}-0"}', 0)`,
-  ).join(', ');
-  await exec(
-    `INSERT INTO resources (id, service_name, attributes, dropped_attributes_count) VALUES ${services} ON CONFLICT DO NOTHING`,
-  );
-  await exec(
-    `INSERT INTO scopes (id, name, version, attributes) VALUES (1, 'app', '1.0.0', '{}') ON CONFLICT DO NOTHING`,
-  );
-  const idx = await db.query<{ name: string; def: string }>(sql`
-    SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
-    JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
-    WHERE t.relname = 'logs' AND NOT i.indisprimary`);
-  for (const { name } of idx) await exec(`DROP INDEX ${name}`);
-  const t0 = performance.now();
-  const CHUNK = 500_000;
-  for (let from = 0; from < CORPUS_ROWS; from += CHUNK) {
-    const to = Math.min(CORPUS_ROWS, from + CHUNK) - 1;
-    await exec(`
-      INSERT INTO logs (time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags, severity_number, severity_text,
-        service_name, body, body_is_json, attributes, event_name, resource_id, scope_id, dropped_attributes_count)
-      SELECT ${startNs} + i::bigint * ${stepNs}, ('x' || substr(h, 1, 16))::bit(64)::bigint, ${startNs} + i::bigint * ${stepNs},
-        CASE WHEN i % 5 <> 4 THEN md5('trace' || (i / 10))::uuid END,
-        CASE WHEN i % 5 <> 4 THEN ('x' || substr(h, 17, 16))::bit(64)::bigint END,
-        1, sev, CASE sev WHEN 5 THEN 'DEBUG' WHEN 9 THEN 'INFO' WHEN 13 THEN 'WARN' ELSE 'ERROR' END,
-        (ARRAY[${SERVICES.map((s) => `'${s}'`).join(',')}])[1 + (i / 10) % 8], body, false,
-        jsonb_build_object('http.route', '/api/r' || (i % 8), 'user.id', ('x' || substr(h, 9, 5))::bit(20)::int),
-        '', 1 + (i / 10) % 8, 1, 0
-      FROM generate_series(${from}, ${to}) AS i,
-      LATERAL (SELECT md5(i::text) AS h) x,
-      LATERAL (SELECT
-        CASE WHEN i % 5000 = 1234 THEN 'disk quota exceeded on volume vol-' || substr(h, 3, 6)
-        ELSE CASE i % 8
-          WHEN 0 THEN 'GET /api/orders/ORD-' || upper(substr(h, 1, 8)) || ' 200 in ' || (i % 900 + 3) || 'ms'
-          WHEN 1 THEN 'order ORD-' || upper(substr(h, 1, 8)) || ' placed by user ' || (i % 100000) || ' (' || (i % 7 + 1) || ' items)'
-          WHEN 2 THEN 'payment declined for order ORD-' || upper(substr(h, 1, 8)) || ': insufficient funds'
-          WHEN 3 THEN 'cache miss for key product:' || (i % 100000) || ', loading from database'
-          WHEN 4 THEN 'connection reset by peer while calling inventory-' || (i % 5) || ':8080, retrying (attempt ' || (i % 3 + 1) || ')'
-          WHEN 5 THEN 'user ' || (i % 100000) || ' signed in from 10.' || (i % 256) || '.' || (i % 251) || '.7'
-          WHEN 6 THEN 'slow query on orders took ' || (i % 900 + 3) || 'ms: SELECT * FROM orders WHERE customer_id = $1'
-          ELSE 'shipment SHP-' || substr(h, 20, 6) || ' for order ORD-' || upper(substr(h, 1, 8)) || ' handed to courier'
-        END END AS body,
-        CASE i % 8 WHEN 3 THEN 5 WHEN 2 THEN 13 WHEN 6 THEN 13 WHEN 4 THEN 17 ELSE 9 END AS sev) b
-      ON CONFLICT DO NOTHING`);
-    log(`  corpus: ${to + 1} rows (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  }
-  const t1 = performance.now();
-  for (const { def } of idx) await exec(def.replace(' ON ONLY ', ' ON '));
-  log(`  corpus indexes rebuilt in ${((performance.now() - t1) / 1000).toFixed(0)} s`);
-  // Trace summaries, as the span writer keeps them: they bound /api/traces/{id}/logs to the trace's window.
-  await exec(`INSERT INTO traces (trace_id, start_ns, end_ns, root_service, root_name, span_count, error_count, services)
-    SELECT trace_id, min(time_ns), max(time_ns), min(service_name), 'GET /api/orders', count(*), 0, array_agg(DISTINCT service_name)
-    FROM logs WHERE trace_id IS NOT NULL GROUP BY trace_id ON CONFLICT DO NOTHING`);
-  await exec('VACUUM ANALYZE logs');
-  await exec('ANALYZE traces');
-  return { startNs, endNs };
-}
-
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
@@ -391,76 +309,52 @@ interface FtsResult {
   queries: Record<string, { p50: number; p99: number; rows: number }>;
 }
 
-async function compareFullText(
-  db: Database,
-  exec: (q: string) => Promise<void>,
-  orderIds: string[],
-): Promise<FtsResult[]> {
-  await exec('DROP TABLE IF EXISTS fts_scratch');
-  await exec('CREATE TABLE fts_scratch AS SELECT time_ns, body FROM logs');
-  await exec('CREATE INDEX fts_scratch_time ON fts_scratch (time_ns DESC)');
-  await exec('VACUUM ANALYZE fts_scratch');
+async function compareFullText(session: BulkSession, orderIds: string[]): Promise<FtsResult[]> {
+  const scratch = await FullTextScratch.create(session);
   const runs = Math.max(5, Math.floor(QUERY_RUNS / 10));
-  const variants: { index: string; ddl: string; word(w: string): SQL; substring(s: string): SQL }[] = [
-    {
-      index: 'pg_trgm GIN',
-      ddl: 'CREATE INDEX fts_scratch_idx ON fts_scratch USING gin (body gin_trgm_ops)',
-      word: (w) => sql`body ILIKE ${`%${w}%`}`,
-      substring: (s) => sql`body ILIKE ${`%${s}%`}`,
-    },
-    {
-      index: 'tsvector GIN (simple)',
-      ddl: "CREATE INDEX fts_scratch_idx ON fts_scratch USING gin (to_tsvector('simple', body))",
-      word: (w) => sql`to_tsvector('simple', body) @@ plainto_tsquery('simple', ${w})`,
-      // Words only: an order ID fragment is not a token, so no index applies and ILIKE scans.
-      substring: (s) => sql`body ILIKE ${`%${s}%`}`,
-    },
-  ];
   const out: FtsResult[] = [];
-  for (const v of variants) {
+  for (const index of FULL_TEXT_INDEXES) {
     const t0 = performance.now();
-    await exec(v.ddl);
+    await scratch.buildIndex(index);
     const buildSeconds = (performance.now() - t0) / 1000;
-    await exec('ANALYZE fts_scratch');
-    const size = await db.query<{ b: string }>(sql`SELECT pg_relation_size('fts_scratch_idx') AS b`);
+    const sizeBytes = await scratch.indexBytes();
     const queries: FtsResult['queries'] = {};
-    const measure = async (name: string, cond: (i: number) => SQL, mode: 'newest' | 'count', n = runs) => {
+    const measure = async (
+      name: string,
+      match: (i: number) => Parameters<FullTextScratch['query']>[1],
+      mode: 'newest' | 'count',
+      n = runs,
+    ) => {
       let rows = 0;
-      const q = (i: number) =>
-        mode === 'newest'
-          ? sql`SELECT time_ns, body FROM fts_scratch WHERE ${cond(i)} ORDER BY time_ns DESC LIMIT 100`
-          : sql`SELECT count(*) AS n FROM fts_scratch WHERE ${cond(i)}`;
       const t = await timeRuns(n, async (i) => {
-        const r = await db.query(q(i));
-        rows = mode === 'newest' ? r.length : Number(r[0]!.n);
+        rows = await scratch.query(index, match(i), mode);
       });
       queries[name] = { ...t, rows };
-      log(`  ${v.index}: ${name} p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms (${rows} rows)`);
+      log(`  ${index}: ${name} p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms (${rows} rows)`);
     };
-    await measure('common word, newest 100', () => v.word('declined'), 'newest');
-    await measure('common word, count all', () => v.word('declined'), 'count', 3);
-    await measure('rare word, newest 100', () => v.word('quota'), 'newest');
+    await measure('common word, newest 100', () => ({ word: 'declined' }), 'newest');
+    await measure('common word, count all', () => ({ word: 'declined' }), 'count', 3);
+    await measure('rare word, newest 100', () => ({ word: 'quota' }), 'newest');
     await measure(
       'order ID substring, newest 100',
-      (i) => v.substring(orderIds[i % orderIds.length]!),
+      (i) => ({ substring: orderIds[i % orderIds.length]! }),
       'newest',
-      v.index.startsWith('pg_trgm') ? runs : 3,
+      index === 'pg_trgm GIN' ? runs : 3,
     );
-    out.push({ index: v.index, sizeMb: Number(size[0]!.b) / 1e6, buildSeconds, queries });
-    await exec('DROP INDEX fts_scratch_idx');
+    out.push({ index, sizeMb: sizeBytes / 1e6, buildSeconds, queries });
+    await scratch.dropIndex();
   }
-  const table = await db.query<{ b: string }>(sql`SELECT pg_relation_size('fts_scratch') AS b`);
-  log(`  scratch table: ${(Number(table[0]!.b) / 1e6).toFixed(0)} MB`);
-  await exec('DROP TABLE fts_scratch');
+  log(`  scratch table: ${((await scratch.tableBytes()) / 1e6).toFixed(0)} MB`);
+  await scratch.drop();
   return out;
 }
 
 async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
   const fresh = await freshDatabase();
-  const runner = await setupRunner(fresh);
+  const session = await BulkSession.open(fresh.db, fresh.url);
   try {
     log(`query corpus: ${CORPUS_ROWS} logs`);
-    await buildCorpus(fresh.db, runner.exec.bind(runner));
+    await buildLogCorpus(session, { rows: CORPUS_ROWS, services: SERVICES, progress: log });
     const db = fresh.db;
     const app = createApiApp({
       logger: createLogger('silent', 'bench'),
@@ -468,17 +362,9 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
       logs: { queries: new LogQueries(db) },
       ready: () => db.ping(),
     });
-    const traceIds = (
-      await db.query<{ id: string }>(
-        sql`SELECT trace_id::text AS id FROM traces TABLESAMPLE SYSTEM (5) LIMIT ${QUERY_RUNS + 1}`,
-      )
-    ).map((r) => r.id.replaceAll('-', ''));
+    const traceIds = await sampledTraceIds(db, QUERY_RUNS + 1);
     // Fragments from inside real order IDs (6 of their 8 hex digits), each matching about one log.
-    const orderIds = (
-      await db.query<{ o: string }>(sql`
-        SELECT substr(upper(md5(i::text)), 2, 6) AS o FROM generate_series(0, ${CORPUS_ROWS - 1}, 997) AS i
-        WHERE i % 8 IN (0, 1, 2, 7) AND i % 5000 <> 1234 LIMIT ${QUERY_RUNS + 1}`)
-    ).map((r) => r.o);
+    const orderIds = await orderIdFragments(db, CORPUS_ROWS, QUERY_RUNS + 1);
     const get = async (path: string, expectRows: boolean) => {
       const res = await app.request(path);
       const body = (await res.json()) as { logs: unknown[] };
@@ -551,7 +437,7 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
     );
 
     log('full-text index comparison on a scratch copy of the corpus');
-    const fts = await compareFullText(db, runner.exec.bind(runner), orderIds);
+    const fts = await compareFullText(session, orderIds);
     const [trgm, tsv] = fts as [FtsResult, FtsResult];
     for (const q of Object.keys(trgm.queries)) {
       const a = trgm.queries[q]!;
@@ -594,7 +480,7 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
     );
     return { figures, notes };
   } finally {
-    await runner.close();
+    await session.close();
     await fresh.drop();
   }
 }

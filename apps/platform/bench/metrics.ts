@@ -3,7 +3,6 @@
 // ours after compaction (table, TOAST and indexes), Prometheus' from a TSDB snapshot of the same data.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
 import { unixMillis, type MetricsBatch } from '@pivot/model';
 import { encodeWriteRequest } from '@pivot/remote-write';
 import { startIngest } from '@pivot/ingest';
@@ -15,6 +14,8 @@ import {
   compactMetricChunks,
   dayIndexOfMs,
 } from '@pivot/store';
+import { metricStorageBytes, storedSamples, vacuum } from '@pivot/store/bench';
+import { rowCount } from '@pivot/store/testing';
 import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient } from './harness.ts';
 import { startPrometheusReceiver } from './prometheus-server.ts';
 
@@ -128,20 +129,14 @@ async function ourRun(
       'application/x-protobuf',
       'snappy',
     );
-    const rows = async () =>
-      Number((await f.db.query<{ n: string }>(sql`SELECT count(*) AS n, sum(samples) AS s FROM metric_chunks`))[0]!.n);
-    const stored = Number((await f.db.query<{ s: string }>(sql`SELECT sum(samples) AS s FROM metric_chunks`))[0]!.s);
+    const rows = () => rowCount(f.db, 'metric_chunks');
+    const stored = await storedSamples(f.db);
     if (stored !== samples) throw new Error(`stored ${stored} samples, sent ${samples}`);
     const rowsBefore = await rows();
     // Compact everything, the open window included, as the background job eventually does.
     while ((await compactMetricChunks(f.db, Date.now() + 86_400_000, { minChunksOpenWindow: 2 })).groups > 0);
-    if (f.url) await f.db.query(sql`VACUUM FULL metric_chunks`);
-    const size = await f.db.query<{ chunks: string; series: string }>(sql`
-      SELECT sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname LIKE 'metric_chunks_p%') AS chunks,
-             sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname = 'metric_series') AS series
-      FROM pg_class c WHERE c.relkind = 'r'`);
-    const chunkBytes = Number(size[0]!.chunks);
-    const seriesBytes = Number(size[0]!.series);
+    if (f.url) await vacuum(f.db, 'metric_chunks', 'full');
+    const { chunks: chunkBytes, series: seriesBytes } = await metricStorageBytes(f.db);
     process.stderr.write(
       `  chunks ${(chunkBytes / samples).toFixed(2)} B/sample, series table ${(seriesBytes / SERIES).toFixed(0)} B/series\n`,
     );

@@ -1,13 +1,13 @@
 // `npm run bench:promql`: the same data (100 histograms × 10 buckets plus their _count, 24 h at 15 s)
 // remote-written into Debian's Prometheus 2.42 and into ours; three queries timed against both over
 // HTTP, median of repeated runs, with the ratio.
-import { sql } from 'drizzle-orm';
 import { unixMillis, type MetricsBatch } from '@pivot/model';
 import { encodeWriteRequest } from '@pivot/remote-write';
 import { startApi } from '@pivot/api';
 import { startIngest } from '@pivot/ingest';
 import { createLogger, loadConfig } from '@pivot/server-kit';
 import { compactMetricChunks } from '@pivot/store';
+import { vacuum } from '@pivot/store/bench';
 import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient } from './harness.ts';
 import { startPrometheusReceiver } from './prometheus-server.ts';
 
@@ -103,7 +103,7 @@ try {
   await runLoadClient(files.dir, `${prom.url}/api/v1/write`, 1, 'application/x-protobuf', 'snappy');
   await runLoadClient(files.dir, `${ingest.http.url}/api/v1/write`, 1, 'application/x-protobuf', 'snappy');
   while ((await compactMetricChunks(f.db, Date.now() + 86_400_000, { minChunksOpenWindow: 2 })).groups > 0);
-  if (f.url) await f.db.query(sql`VACUUM ANALYZE metric_chunks`);
+  if (f.url) await vacuum(f.db, 'metric_chunks', 'analyze');
   const figures = [];
   for (const [name, q] of QUERIES) {
     // One warm-up each, then alternate so both see the same machine load.

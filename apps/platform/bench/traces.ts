@@ -5,7 +5,7 @@ import { decodeExportTraceRequest } from '@pivot/otlp';
 import { startIngest } from '@pivot/ingest';
 import { createLogger, loadConfig } from '@pivot/server-kit';
 import { PartitionManager, SPANS_TABLE, dayIndexOfNs, insertSpanColumns, toSpanColumns } from '@pivot/store';
-import { sql } from 'drizzle-orm';
+import { rowCount } from '@pivot/store/testing';
 import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient } from './harness.ts';
 import { encodeExportTraceRequest } from './otlp-encode.ts';
 import { makeRequests } from './payloads.ts';
@@ -24,17 +24,14 @@ const files = payloadDir(payloads);
 const mb = payloads.reduce((a, p) => a + p.length, 0) / 1e6;
 process.stderr.write(`${total} spans in ${REQUESTS} requests (${mb.toFixed(1)} MB protobuf)\n`);
 
-async function countSpans(db: Awaited<ReturnType<typeof freshDatabase>>['db']): Promise<number> {
-  const rows = await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM spans`);
-  return Number(rows[0]!.n);
-}
+const countSpans = (db: Awaited<ReturnType<typeof freshDatabase>>['db']) => rowCount(db, 'spans');
 
 async function ceilingRun(): Promise<number> {
   const f = await freshDatabase();
   try {
     // Prepared outside the timed part: decoded and turned into the writer's column arrays.
     const perFlush = Math.max(1, Math.floor(BATCH_ITEMS / SPANS_PER_REQUEST));
-    const groups = [];
+    const groups: ReturnType<typeof toSpanColumns>[] = [];
     for (let i = 0; i < batches.length; i += perFlush)
       groups.push(toSpanColumns(payloads.slice(i, i + perFlush).map((p) => decodeExportTraceRequest(p).resourceSpans)));
     const days = new Set(groups.flatMap((g) => [...g.days]));

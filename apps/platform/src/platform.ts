@@ -1,8 +1,8 @@
 // The all-in-one platform: ingest and the query API in one process over one database.
 import { startApi, type ApiService } from '@pivot/api';
 import { startIngest, type IngestService } from '@pivot/ingest';
-import { openStore, type Config, type Logger } from '@pivot/server-kit';
-import type { Database } from '@pivot/store';
+import { databaseOptions, type Config, type Logger } from '@pivot/server-kit';
+import { openStore, type Database } from '@pivot/store';
 
 export interface Platform {
   database: Database;
@@ -12,9 +12,9 @@ export interface Platform {
 }
 
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
-  const database = await openStore(config, logger);
+  const database = await openStore(databaseOptions(config), logger);
   const ingest = await startIngest(config, database, logger.child({ svc: 'ingest' }));
-  const api = await startApi(config, database, logger.child({ svc: 'api' }), { partitions: ingest.partitions });
+  const api = await startApi(config, database, logger.child({ svc: 'api' }), { maintenance: ingest.maintenance });
   return {
     database,
     ingest,

@@ -14,8 +14,8 @@ import {
   type KnownFailure,
 } from '@pivot/promql/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'drizzle-orm';
 import type { StoredSeries } from '@pivot/promql';
+import { truncateTable } from '@pivot/store/testing';
 import { startTestPlatform } from './start.ts';
 
 const files = readTestdata();
@@ -57,7 +57,7 @@ describe.runIf(files)('Prometheus v2.42.0 promql/testdata through ingest, store 
   async function load(series: StoredSeries[]): Promise<void> {
     if (loaded === series) return;
     // Series rows stay (the writer remembers which it has inserted); without chunks they select nothing.
-    await platform.database.query(sql`TRUNCATE metric_chunks`);
+    await truncateTable(platform.database, 'metric_chunks');
     if (series.length) await remoteWrite(platform.ingestUrl, series);
     loaded = series;
   }

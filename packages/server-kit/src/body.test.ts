@@ -37,7 +37,7 @@ function framed(data: Uint8Array, corrupt = false): Uint8Array {
     c = (c ^ 0xffffffff) >>> 0;
     return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0;
   };
-  const parts = [Uint8Array.from([0xff, 6, 0, 0, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59])];
+  const parts: Uint8Array[] = [Uint8Array.from([0xff, 6, 0, 0, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59])];
   for (let off = 0; off < data.length || off === 0; off += 65536) {
     const piece = data.subarray(off, off + 65536);
     const block = snappyjs.compress(piece);

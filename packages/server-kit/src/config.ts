@@ -151,6 +151,23 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/** The database settings, in the shape the store's `openStore` takes (this kit does not import the store). */
+export function databaseOptions(config: Config): {
+  url: string | undefined;
+  dataDir: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+  migrate: boolean;
+} {
+  return {
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolSize: config.DB_POOL_SIZE,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    migrate: config.MIGRATE,
+  };
+}
+
 /** Variables whose values never appear in messages or logs. */
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(['INGEST_TOKEN', 'AUTH_USERS', 'DATABASE_URL']);
 

@@ -1,27 +1,7 @@
 // Start-up and shutdown steps shared by every entry point (ingest, api, all-in-one, migrate).
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { openDatabase, type Database } from '@pivot/store';
-import type { Config } from './config.ts';
 import type { Logger } from './observability.ts';
-
-export async function openStore(config: Config, logger: Logger): Promise<Database> {
-  const database = await openDatabase({
-    url: config.DATABASE_URL,
-    dataDir: config.DATA_DIR,
-    poolSize: config.DB_POOL_SIZE,
-    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-  });
-  logger.info(
-    { driver: database.kind, dataDir: database.kind === 'pglite' ? config.DATA_DIR : undefined },
-    'database opened',
-  );
-  if (config.MIGRATE) {
-    await database.migrate();
-    logger.info('migrations applied');
-  }
-  return database;
-}
 
 export interface Listening {
   url: string;

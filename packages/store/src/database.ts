@@ -10,7 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
 import { migrationsFolder, schema } from '@pivot/db';
-import { DatabaseUnavailableError, isTransientDbError } from './errors.ts';
+import { isTransientDbError, toConnectionError, toQueryError, toTransactionError } from './errors.ts';
 
 export type Drizzle = NodePgDatabase<typeof schema> | PgliteDatabase<typeof schema>;
 export type Row = Record<string, unknown>;
@@ -33,19 +33,24 @@ export interface Database {
   query<T extends Row = Row>(q: SQL): Promise<T[]>;
   /** Runs fn in one transaction; `query` inside uses the transaction's connection. */
   transaction<T>(fn: (query: <R extends Row = Row>(q: SQL) => Promise<R[]>) => Promise<T>): Promise<T>;
+  /**
+   * Takes the session-level advisory lock `key` without waiting, on a connection of its own that holds
+   * it until released; null when another session holds it. Maintenance jobs use it so that, however
+   * many processes run them, each job runs in one at a time. PGlite (one process) takes the same lock
+   * on its one connection, and refuses a key this process already holds.
+   */
+  tryAdvisoryLock(key: bigint): Promise<AdvisoryLock | null>;
   ping(): Promise<void>;
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
 
-function wrap(err: unknown): unknown {
-  if (err instanceof DatabaseUnavailableError) return err;
-  if (isTransientDbError(err)) {
-    const msg = err instanceof Error ? err.message : String(err);
-    return new DatabaseUnavailableError(`database unavailable: ${msg}`, { cause: err });
-  }
-  return err;
+export interface AdvisoryLock {
+  release(): Promise<void>;
 }
+
+const tryLockSql = (key: bigint) => sql`SELECT pg_try_advisory_lock(${key.toString()}::bigint) AS ok`;
+const unlockSql = (key: bigint) => sql`SELECT pg_advisory_unlock(${key.toString()}::bigint)`;
 
 type Executor = { execute(q: SQL): Promise<unknown> };
 async function run<T extends Row>(ex: Executor, q: SQL): Promise<T[]> {
@@ -53,12 +58,39 @@ async function run<T extends Row>(ex: Executor, q: SQL): Promise<T[]> {
     const res = (await ex.execute(q)) as { rows: T[] };
     return res.rows;
   } catch (err) {
-    throw wrap(err);
+    // Every failure names its statement (SQL text and parameter shapes), the driver error as its cause.
+    throw toQueryError(err, q);
   }
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.url ? openPg(opts.url, opts) : openPglite(opts.dataDir ?? './data', opts);
+  return opts.url ? openPg(opts.url, opts) : openPglite(opts.dataDir ?? './data');
+}
+
+export interface StoreOptions extends DatabaseOptions {
+  /** Apply the committed migrations after opening (default true; the compose file runs them once, apart). */
+  migrate?: boolean;
+}
+
+/** The part of a pino logger the store writes to. */
+export interface StoreLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/** What every entry point does at start-up: open the database, say which, and migrate unless told not to. */
+export async function openStore(opts: StoreOptions, logger?: StoreLogger): Promise<Database> {
+  const database = await openDatabase(opts);
+  logger?.info(
+    { driver: database.kind, dataDir: database.kind === 'pglite' ? opts.dataDir : undefined },
+    'database opened',
+  );
+  if (opts.migrate ?? true) {
+    await database.migrate();
+    logger?.info({}, 'migrations applied');
+  }
+  return database;
 }
 
 function openPg(url: string, opts: DatabaseOptions): Database {
@@ -83,7 +115,7 @@ function openPg(url: string, opts: DatabaseOptions): Database {
       // died while idle is never released (the pool shrinks for good and pool.end() hangs), and a
       // checked-out client has no 'error' listener, so its socket dropping is an uncaught exception.
       const client = await pool.connect().catch((e: unknown) => {
-        throw wrap(e);
+        throw toConnectionError(e);
       });
       const ignore = () => {};
       client.on('error', ignore);
@@ -92,12 +124,39 @@ function openPg(url: string, opts: DatabaseOptions): Database {
         return await drizzlePg(client, { schema }).transaction((tx) => fn((q) => run(tx, q)));
       } catch (err) {
         failure = err;
-        throw wrap(err);
+        throw toTransactionError(err);
       } finally {
         client.off('error', ignore);
         // A connection that failed is destroyed rather than handed to the next caller.
         client.release(failure !== undefined && isTransientDbError(failure));
       }
+    },
+    async tryAdvisoryLock(key) {
+      // Not a pooled connection: the job itself needs the pool (a pool of one would deadlock), and a
+      // session lock must stay with the one connection that took it.
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000 });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+      } catch (err) {
+        await client.end().catch(() => {});
+        throw toConnectionError(err);
+      }
+      const session = drizzlePg(client);
+      let ok = false;
+      try {
+        ok = (await run<{ ok: boolean }>(session, tryLockSql(key)))[0]?.ok === true;
+      } finally {
+        if (!ok) await client.end().catch(() => {});
+      }
+      if (!ok) return null;
+      return {
+        async release() {
+          // Ending the session releases the lock too, should the unlock itself fail.
+          await run(session, unlockSql(key)).catch(() => {});
+          await client.end().catch(() => {});
+        },
+      };
     },
     async ping() {
       await run(db, sql`select 1`);
@@ -105,7 +164,7 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     async migrate() {
       // Several processes (migrate job, ingest, api) may start together: serialise on an advisory lock.
       const client = await pool.connect().catch((e: unknown) => {
-        throw wrap(e);
+        throw toConnectionError(e);
       });
       try {
         await client.query('select pg_advisory_lock(7493001)');
@@ -121,17 +180,44 @@ function openPg(url: string, opts: DatabaseOptions): Database {
   };
 }
 
-async function openPglite(dataDir: string, _opts: DatabaseOptions): Promise<Database> {
+async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
   const db = drizzlePglite(client, { schema });
   // PGlite has one connection: transactions serialise through it, which the group-commit writers expect.
+  // Its session would take an advisory lock it already holds again, so this process remembers its own.
+  const held = new Set<bigint>();
   return {
     kind: 'pglite',
     db,
     query: (q) => run(db, q),
     async transaction(fn) {
-      return db.transaction((tx) => fn((q) => run(tx, q)));
+      try {
+        return await db.transaction((tx) => fn((q) => run(tx, q)));
+      } catch (err) {
+        throw toTransactionError(err);
+      }
+    },
+    async tryAdvisoryLock(key) {
+      // Marked before the statement: a second caller in this process must not get in while it runs.
+      if (held.has(key)) return null;
+      held.add(key);
+      let ok = false;
+      try {
+        ok = (await run<{ ok: boolean }>(db, tryLockSql(key)))[0]?.ok === true;
+      } finally {
+        if (!ok) held.delete(key);
+      }
+      if (!ok) return null;
+      return {
+        async release() {
+          try {
+            await run(db, unlockSql(key));
+          } finally {
+            held.delete(key);
+          }
+        },
+      };
     },
     async ping() {
       await run(db, sql`select 1`);

@@ -1,31 +1,42 @@
-export { openDatabase, type Database, type DatabaseOptions, type Row } from './database.ts';
+export {
+  openDatabase,
+  openStore,
+  type Database,
+  type DatabaseOptions,
+  type StoreOptions,
+  type StoreLogger,
+  type AdvisoryLock,
+  type Row,
+} from './database.ts';
 export {
   DatabaseUnavailableError,
   QueueFullError,
   StoreClosedError,
   QueryError,
   isTransientDbError,
+  type ClassifiedError,
 } from './errors.ts';
 export { GroupCommitQueue, QueuedWriter, type GroupCommitOptions } from './group-commit.ts';
+export { PartitionManager, NS_PER_DAY, MS_PER_DAY, dayIndexOfNs, dayIndexOfMs } from './partitions.ts';
 export {
-  PartitionManager,
-  NS_PER_DAY,
-  MS_PER_DAY,
-  dayIndexOfNs,
-  dayIndexOfMs,
-  type PartitionedTable,
-} from './partitions.ts';
-export {
-  SpanWriter,
+  TABLES,
+  PARTITIONED_TABLES,
+  SIGNAL_TABLES,
+  SIGNAL_PARTITIONED_TABLES,
   SPANS_TABLE,
-  toSpanColumns,
-  insertSpanColumns,
-  spanCount,
-  type WriterOptions,
-} from './span-writer.ts';
+  LOGS_TABLE,
+  METRIC_CHUNKS_TABLE,
+  METRIC_EXEMPLARS_TABLE,
+  type TableName,
+  type TableOwner,
+  type PartitionedTable,
+  type PartitionedTableName,
+  type PartitionUnit,
+} from './tables.ts';
+export { SpanWriter, toSpanColumns, insertSpanColumns, spanCount, type WriterOptions } from './span-writer.ts';
 export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } from './trace-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
-export { LogWriter, LOGS_TABLE, toLogColumns, insertLogColumns, logCount, type LogColumns } from './log-writer.ts';
+export { LogWriter, toLogColumns, insertLogColumns, logCount, type LogColumns } from './log-writer.ts';
 export {
   LogQueries,
   SEVERITY_BANDS,
@@ -37,13 +48,7 @@ export {
   type SeverityBand,
 } from './log-queries.ts';
 export { parseLogText, containsPattern, type LogText } from './log-text.ts';
-export {
-  MetricWriter,
-  METRIC_CHUNKS_TABLE,
-  METRIC_EXEMPLARS_TABLE,
-  CHUNK_WINDOW_MS,
-  sampleCount,
-} from './metric-writer.ts';
+export { MetricWriter, CHUNK_WINDOW_MS, sampleCount } from './metric-writer.ts';
 export {
   MetricQueries,
   TooManySamplesError,
@@ -54,15 +59,31 @@ export {
   type StoredExemplar,
 } from './metric-queries.ts';
 export { compactMetricChunks, type CompactionResult } from './metric-compaction.ts';
-export {
-  applyRetention,
-  formatRetention,
-  SIGNALS,
-  SIGNAL_TABLES,
-  SIGNAL_PARTITIONED_TABLES,
-  type Signal,
-  type RetentionPolicy,
-  type RetentionResult,
-} from './retention.ts';
+export { applyRetention, formatRetention, type RetentionPolicy, type RetentionResult } from './retention.ts';
 export { encodeChunk, decodeChunk, mergeChunks, ChunkDecodeError } from './chunk-codec.ts';
 export { seriesId } from './series-id.ts';
+export {
+  ServiceStatsQueries,
+  type StatsWindow,
+  type StatsRow,
+  type StatsTable,
+  type HistogramBucket,
+} from './service-stats.ts';
+export {
+  Maintenance,
+  JobBusyError,
+  createMaintenance,
+  defineJob,
+  jobLockKey,
+  storeJobs,
+  type MaintenanceJob,
+  type MaintenanceOptions,
+  type StoreMaintenanceOptions,
+  type StoreJob,
+  type StoreJobName,
+  type JobContext,
+  type JobName,
+  type JobResult,
+  type JobRun,
+} from './maintenance.ts';
+export { StatusQueries, type StorageStatus, type SignalStatus, type TableStatus } from './status.ts';

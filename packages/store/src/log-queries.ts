@@ -1,14 +1,14 @@
 // Reads for the log API. Results are ordered by (time, fingerprint), the primary key, so pages and tails
 // are stable: a cursor is the key of the last row seen and every query resumes strictly after it.
 import { sql, type SQL } from 'drizzle-orm';
-import type { AttrValue, Attributes, SpanId, TraceId } from '@pivot/model';
+import { unixNano, type AttrValue, type Attributes, type SpanId, type TraceId, type UnixNano } from '@pivot/model';
 import type { Database } from './database.ts';
 import { spanIdFromDb, spanIdToDb, traceIdFromDb } from './encode.ts';
 import { containsPattern } from './log-text.ts';
 
 export interface StoredLog {
-  timeUnixNano: bigint;
-  observedTimeUnixNano: bigint;
+  timeUnixNano: UnixNano;
+  observedTimeUnixNano: UnixNano;
   /** The content hash that, with the time, identifies the row (and makes cursors). */
   fingerprint: bigint;
   severityNumber: number;
@@ -38,13 +38,13 @@ export interface LogFilter {
   exclude?: string[] | undefined;
   /** Attribute key=value pairs a record must carry (all of them). */
   attributes?: [string, string][] | undefined;
-  startNs?: bigint | undefined;
-  endNs?: bigint | undefined;
+  startNs?: UnixNano | undefined;
+  endNs?: UnixNano | undefined;
 }
 
 /** The key of a row: pages continue strictly after (newest first: before) it. */
 export interface LogCursor {
-  timeNs: bigint;
+  timeNs: UnixNano;
   fingerprint: bigint;
 }
 
@@ -59,12 +59,13 @@ export const SEVERITY_BANDS = ['UNSPECIFIED', 'TRACE', 'DEBUG', 'INFO', 'WARN', 
 export type SeverityBand = (typeof SEVERITY_BANDS)[number];
 
 export interface LogBucket {
-  startNs: bigint;
+  startNs: UnixNano;
   counts: Partial<Record<SeverityBand, number>>;
   total: number;
 }
 
 const big = (v: unknown): bigint => BigInt(v as string);
+const nano = (v: unknown): UnixNano => unixNano(big(v));
 const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
 /** An attribute filter value typed as the user probably meant: `500` matches 500 and "500". */
@@ -98,8 +99,8 @@ const whereClause = (conds: SQL[]): SQL => (conds.length ? sql`WHERE ${sql.join(
 function logFromRow(r: Record<string, unknown>): StoredLog {
   const body = r.body as string;
   return {
-    timeUnixNano: big(r.time_ns),
-    observedTimeUnixNano: big(r.observed_ns),
+    timeUnixNano: nano(r.time_ns),
+    observedTimeUnixNano: nano(r.observed_ns),
     fingerprint: big(r.fingerprint),
     severityNumber: Number(r.severity_number),
     severityText: r.severity_text as string,
@@ -185,14 +186,14 @@ export class LogQueries {
     const rows = await this.database.query(sql`SELECT start_ns, end_ns FROM traces WHERE trace_id = ${traceId}::uuid`);
     const filter: LogFilter = { traceId };
     if (rows[0]) {
-      filter.startNs = big(rows[0].start_ns) - margin;
-      filter.endNs = big(rows[0].end_ns) + margin;
+      filter.startNs = unixNano(big(rows[0].start_ns) - margin);
+      filter.endNs = unixNano(big(rows[0].end_ns) + margin);
     }
     return this.select(conditions(filter), 'asc', opts.limit);
   }
 
   /** Matching records counted per time bucket and severity band over [startNs, endNs). */
-  async stats(filter: LogFilter, range: { startNs: bigint; endNs: bigint; stepNs: bigint }): Promise<LogBucket[]> {
+  async stats(filter: LogFilter, range: { startNs: UnixNano; endNs: UnixNano; stepNs: bigint }): Promise<LogBucket[]> {
     const { startNs, endNs, stepNs } = range;
     const where = conditions({ ...filter, startNs: undefined, endNs: undefined });
     where.push(sql`l.time_ns >= ${startNs.toString()}::bigint`, sql`l.time_ns < ${endNs.toString()}::bigint`);
@@ -204,7 +205,7 @@ export class LogQueries {
       GROUP BY 1, 2`);
     const n = Number((endNs - startNs + stepNs - 1n) / stepNs);
     const buckets: LogBucket[] = Array.from({ length: n }, (_, i) => ({
-      startNs: startNs + BigInt(i) * stepNs,
+      startNs: unixNano(startNs + BigInt(i) * stepNs),
       counts: {},
       total: 0,
     }));

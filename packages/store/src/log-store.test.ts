@@ -9,7 +9,6 @@ import {
   type LogRecord,
   type ResourceLogs,
   type Span,
-  type TraceId,
 } from '@pivot/model';
 import {
   LOGS_TABLE,
@@ -184,7 +183,7 @@ for (const tdb of testDatabases()) {
       expect(await search({ attributes: [['user.id', '42']] })).toEqual(['order ord-1001 placed']);
       expect(await search({ attributes: [['http.status_code', '500']] })).toHaveLength(1);
       expect(await search({ attributes: [['http.route', "/checkout'; DROP TABLE logs;--"]] })).toEqual([]);
-      expect(await search({ startNs: BASE + SEC, endNs: BASE + 2n * SEC })).toHaveLength(3);
+      expect(await search({ startNs: unixNano(BASE + SEC), endNs: unixNano(BASE + 2n * SEC) })).toHaveLength(3);
     });
 
     it('matches text terms as case-insensitive substrings, with phrases, exclusions and literal metacharacters', async () => {
@@ -269,7 +268,7 @@ for (const tdb of testDatabases()) {
     });
 
     it('returns what arrived after a cursor, oldest first (live tail)', async () => {
-      const from: LogCursor = { timeNs: BASE + SEC, fingerprint: -(2n ** 63n) };
+      const from: LogCursor = { timeNs: unixNano(BASE + SEC), fingerprint: -(2n ** 63n) };
       const rows = await queries.after({ service: 'checkout-api' }, from, 3);
       expect(bodies(rows)).toEqual([
         'Payment FAILED for ord-1001: card declined',
@@ -287,7 +286,7 @@ for (const tdb of testDatabases()) {
     it('counts records per time bucket and severity band', async () => {
       const buckets = await queries.stats(
         { service: 'checkout-api' },
-        { startNs: BASE, endNs: BASE + 6n * SEC, stepNs: 2n * SEC },
+        { startNs: unixNano(BASE), endNs: unixNano(BASE + 6n * SEC), stepNs: 2n * SEC },
       );
       expect(buckets.map((b) => [b.startNs - BASE, b.counts, b.total])).toEqual([
         [0n, { INFO: 1, ERROR: 1 }, 2],
@@ -296,7 +295,7 @@ for (const tdb of testDatabases()) {
       ]);
       const pay = await queries.stats(
         { service: 'payment-service' },
-        { startNs: BASE, endNs: BASE + 6n * SEC, stepNs: 6n * SEC },
+        { startNs: unixNano(BASE), endNs: unixNano(BASE + 6n * SEC), stepNs: 6n * SEC },
       );
       expect(pay[0]!.counts).toEqual({ INFO: 1, UNSPECIFIED: 1 });
     });

@@ -2,15 +2,14 @@
 // scopes deduplicated by content, day partitions ensured per batch. The key is (time, content hash), so
 // a retried request inserts nothing twice (ON CONFLICT DO NOTHING).
 import { sql } from 'drizzle-orm';
-import type { LogRecord, ResourceLogs } from '@pivot/model';
+import { unixNano, type LogRecord, type ResourceLogs, type UnixNano } from '@pivot/model';
 import type { Database } from './database.ts';
 import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
 import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { fingerprint64 } from './log-fingerprint.ts';
-import { dayIndexOfNs, type PartitionManager, type PartitionedTable } from './partitions.ts';
-
-export const LOGS_TABLE: PartitionedTable = { name: 'logs', unit: 'ns' };
+import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
+import { LOGS_TABLE } from './tables.ts';
 
 const MAX_INT64 = 2n ** 63n - 1n;
 
@@ -59,7 +58,10 @@ function bodyText(body: LogRecord['body']): [string, boolean] {
  * prepare them up front. A record without a time takes its observed time, and one without either the
  * receive time (`nowNs`), as the OpenTelemetry data model says.
  */
-export function toLogColumns(batches: ResourceLogs[][], nowNs: bigint = BigInt(Date.now()) * 1_000_000n): LogColumns {
+export function toLogColumns(
+  batches: ResourceLogs[][],
+  nowNs: UnixNano = unixNano(BigInt(Date.now()) * 1_000_000n),
+): LogColumns {
   const c: LogColumns = {
     timeNs: [],
     fingerprint: [],

@@ -14,12 +14,13 @@ export interface CompactionResult {
 
 /**
  * Compacts windows that have more than one chunk per series. The current window is compacted only
- * once it holds `minChunksOpenWindow` chunks, so a live series is not rewritten every minute.
+ * once it holds `minChunksOpenWindow` chunks, so a live series is not rewritten every minute. An aborted
+ * `signal` stops it between transactions.
  */
 export async function compactMetricChunks(
   database: Database,
   nowMs: number,
-  opts: { maxGroups?: number; minChunksOpenWindow?: number } = {},
+  opts: { maxGroups?: number; minChunksOpenWindow?: number; signal?: AbortSignal } = {},
 ): Promise<CompactionResult> {
   const openWindow = Math.floor(nowMs / CHUNK_WINDOW_MS) * CHUNK_WINDOW_MS;
   // The window length is a code constant, inlined so that GROUP BY and HAVING see one expression.
@@ -32,6 +33,8 @@ export async function compactMetricChunks(
   const result: CompactionResult = { groups: 0, rowsBefore: 0, samples: 0 };
   // Several groups per transaction keeps commit overhead low; each stays atomic.
   for (let i = 0; i < groups.length; i += 200) {
+    // Shutting down: stop between transactions; what is left waits for the next run.
+    if (opts.signal?.aborted) break;
     const slice = groups.slice(i, i + 200);
     await database.transaction(async (query) => {
       const ids: string[] = [];

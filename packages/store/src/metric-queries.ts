@@ -2,7 +2,7 @@
 // SQL: matchers select series through the GIN index on labels, and only the chunks overlapping the
 // range are read and decoded.
 import { sql, type SQL } from 'drizzle-orm';
-import type { Labels, TraceId } from '@pivot/model';
+import type { Labels, SpanId, TraceId } from '@pivot/model';
 import type { Database } from './database.ts';
 import { decodeChunk, mergeChunks, type DecodedChunk } from './chunk-codec.ts';
 import { spanIdFromDb, traceIdFromDb } from './encode.ts';
@@ -26,7 +26,7 @@ export interface StoredExemplar {
   value: number;
   timestampMs: number;
   traceId: TraceId | null;
-  spanId: string | null;
+  spanId: SpanId | null;
 }
 
 export class TooManySamplesError extends Error {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'drizzle-orm';
 import { parseSpanId, parseTraceId, unixMillis, type MetricsBatch, type TimeSeries } from '@pivot/model';
 import { MetricQueries, MetricWriter, PartitionManager, compactMetricChunks, type Database } from './index.ts';
-import { testDatabases } from './testing.ts';
+import { rowCount, testDatabases, truncateTable } from './testing.ts';
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
 const STALE = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0]!;
@@ -159,8 +158,7 @@ for (const tdb of testDatabases()) {
 
     it('compacts small chunks into one per series and window without losing a sample', async () => {
       const before = await q.select([{ name: 'job', type: '=~', value: '.+' }], T0, T0 + 3_600_000);
-      const count = async () =>
-        Number((await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM metric_chunks`))[0]!.n);
+      const count = () => rowCount(db, 'metric_chunks');
       const rowsBefore = await count();
       const r = await compactMetricChunks(db, Date.now());
       expect(r.groups).toBe(4);
@@ -170,6 +168,14 @@ for (const tdb of testDatabases()) {
       expect(after.map((s) => [s.labels, Array.from(s.timestamps), wordsOf(s.values)])).toEqual(
         before.map((s) => [s.labels, Array.from(s.timestamps), wordsOf(s.values)]),
       );
+    });
+
+    it('empties the chunks for a suite that reloads its data (truncateTable), series staying', async () => {
+      expect(await rowCount(db, 'metric_chunks')).toBe(4);
+      await truncateTable(db, 'metric_chunks');
+      expect(await rowCount(db, 'metric_chunks')).toBe(0);
+      expect(await rowCount(db, 'metric_series')).toBeGreaterThan(0);
+      expect(await q.select([{ name: 'job', type: '=~', value: '.+' }], T0, T0 + 3_600_000)).toEqual([]);
     });
   });
 }

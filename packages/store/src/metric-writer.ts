@@ -7,11 +7,10 @@ import type { Database } from './database.ts';
 import { encodeChunk } from './chunk-codec.ts';
 import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
-import { dayIndexOfMs, type PartitionManager, type PartitionedTable } from './partitions.ts';
+import { dayIndexOfMs, type PartitionManager } from './partitions.ts';
+import { METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE } from './tables.ts';
 import { SeriesIdCache } from './series-id.ts';
 
-export const METRIC_CHUNKS_TABLE: PartitionedTable = { name: 'metric_chunks', unit: 'ms' };
-export const METRIC_EXEMPLARS_TABLE: PartitionedTable = { name: 'metric_exemplars', unit: 'ms' };
 /** Chunks never cross a window boundary, so a query can bound the chunk start by its own start. */
 export const CHUNK_WINDOW_MS = 2 * 3_600_000;
 

@@ -3,16 +3,10 @@
 // and retention drops whole partitions, which is instant and leaves no bloat.
 import { sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
+import type { PartitionUnit, PartitionedTable } from './tables.ts';
 
 export const NS_PER_DAY = 86_400_000_000_000n;
 export const MS_PER_DAY = 86_400_000;
-
-/** Partitioned tables, their key unit, and how many days ahead are prepared. */
-export type PartitionUnit = 'ns' | 'ms';
-export interface PartitionedTable {
-  name: string;
-  unit: PartitionUnit;
-}
 
 export function dayIndexOfNs(ns: bigint): number {
   return Number(ns >= 0n ? ns / NS_PER_DAY : (ns - NS_PER_DAY + 1n) / NS_PER_DAY);
@@ -94,15 +88,23 @@ export class PartitionManager {
         dropped.push(p.name);
       }
     }
-    // Another process (the API's "run retention now") may have dropped some first: forget those too,
-    // so the next write to such a day creates its partition again instead of failing.
-    const known = this.known.get(table.name);
-    if (known) for (const day of known) if ((day + 1) * MS_PER_DAY <= cutoffMs) known.delete(day);
+    // Another process may have dropped some first: forget those too, so the next write to such a day
+    // creates its partition again instead of failing.
+    this.forgetOlderThan(table, cutoffMs);
     return dropped;
   }
 
+  /**
+   * Forgets cached days older than the cutoff, without asking the database: another process's retention
+   * may have dropped them, and a write to such a day must then create its partition again.
+   */
+  forgetOlderThan(table: PartitionedTable, cutoffMs: number): void {
+    const known = this.known.get(table.name);
+    if (known) for (const day of known) if ((day + 1) * MS_PER_DAY <= cutoffMs) known.delete(day);
+  }
+
   /** Creates today's partition and the next `daysAhead`, so the first writes of a day wait for no DDL. */
-  async prepareAhead(tables: PartitionedTable[], nowMs: number, daysAhead = 2): Promise<void> {
+  async prepareAhead(tables: readonly PartitionedTable[], nowMs: number, daysAhead = 2): Promise<void> {
     const today = dayIndexOfMs(nowMs);
     const days = Array.from({ length: daysAhead + 1 }, (_, i) => today + i);
     for (const t of tables) await this.ensure(t, days);

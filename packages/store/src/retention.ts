@@ -3,29 +3,10 @@
 // A partition goes once its whole day is older than the retention, so data lives between the
 // retention and the retention plus one day.
 import { sql } from 'drizzle-orm';
+import { SIGNALS, type Signal } from '@pivot/model';
 import type { Database } from './database.ts';
-import { LOGS_TABLE } from './log-writer.ts';
-import { METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE } from './metric-writer.ts';
-import { MS_PER_DAY, type PartitionManager, type PartitionedTable } from './partitions.ts';
-import { SPANS_TABLE } from './span-writer.ts';
-
-export type Signal = 'traces' | 'logs' | 'metrics';
-export const SIGNALS: readonly Signal[] = ['traces', 'logs', 'metrics'];
-
-/** The partitioned tables that hold each signal's data, dropped by day. */
-export const SIGNAL_PARTITIONED_TABLES: Record<Signal, readonly PartitionedTable[]> = {
-  traces: [SPANS_TABLE],
-  logs: [LOGS_TABLE],
-  metrics: [METRIC_CHUNKS_TABLE, METRIC_EXEMPLARS_TABLE],
-};
-
-/** Every table of each signal, partitioned or not; `shared` tables serve more than one signal. */
-export const SIGNAL_TABLES: Record<Signal | 'shared', readonly string[]> = {
-  traces: ['spans', 'traces', 'span_operations'],
-  logs: ['logs'],
-  metrics: ['metric_chunks', 'metric_exemplars', 'metric_series', 'metric_metadata'],
-  shared: ['resources', 'scopes'],
-};
+import { MS_PER_DAY, type PartitionManager } from './partitions.ts';
+import { SIGNAL_PARTITIONED_TABLES } from './tables.ts';
 
 /** Retention per signal in milliseconds; 0 keeps the signal forever. */
 export type RetentionPolicy = Record<Signal, number>;

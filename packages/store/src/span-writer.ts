@@ -7,9 +7,8 @@ import type { Database } from './database.ts';
 import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
 import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
-import { dayIndexOfNs, type PartitionManager, type PartitionedTable } from './partitions.ts';
-
-export const SPANS_TABLE: PartitionedTable = { name: 'spans', unit: 'ns' };
+import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
+import { SPANS_TABLE } from './tables.ts';
 
 export type { WriterOptions } from './group-commit.ts';
 

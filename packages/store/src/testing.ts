@@ -1,8 +1,12 @@
 // Test support shared by every package's integration tests: the same suite runs on PGlite and, when
 // DATABASE_URL is set, on a real PostgreSQL server in a database of its own.
 import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
+import type { SpanId, TraceId } from '@pivot/model';
 import { openDatabase, type Database } from './database.ts';
+import { spanIdFromDb, traceIdFromDb } from './encode.ts';
+import { TABLES, type TableName } from './tables.ts';
 
 export interface TestDatabase {
   name: 'pglite' | 'pg';
@@ -109,5 +113,85 @@ export async function startDbProxy(
         for (const s of sockets) s.destroy();
         server.close(() => r());
       }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reads and actions that only tests need: exact counts, what is stored more than once, and ways to
+// make the database misbehave. Product reads belong to the query classes, not here.
+
+/** The exact number of rows of a registered table (all its partitions). */
+export async function rowCount(db: Database, table: TableName): Promise<number> {
+  if (!TABLES.some((t) => t.name === table)) throw new Error(`not a table of the store: ${table}`);
+  const [r] = await db.query<{ n: string | number }>(sql`SELECT count(*) AS n FROM ${sql.identifier(table)}`);
+  return Number(r?.n ?? 0);
+}
+
+/** Empties a registered table (all its partitions) at once, as a test that reloads its data needs. */
+export async function truncateTable(db: Database, table: TableName): Promise<void> {
+  if (!TABLES.some((t) => t.name === table)) throw new Error(`not a table of the store: ${table}`);
+  await db.query(sql`TRUNCATE ${sql.identifier(table)}`);
+}
+
+/** Every stored span of a service with how many rows it has: exactly-once tests expect 1 each. */
+export async function spanCopies(
+  db: Database,
+  service: string,
+): Promise<{ traceId: TraceId; spanId: SpanId; copies: number }[]> {
+  const rows = await db.query<{ trace_id: string; span_id: string; n: string | number }>(sql`
+    SELECT trace_id, span_id, count(*) AS n FROM spans WHERE service_name = ${service} GROUP BY 1, 2`);
+  return rows.map((r) => ({
+    traceId: traceIdFromDb(r.trace_id),
+    spanId: spanIdFromDb(r.span_id),
+    copies: Number(r.n),
+  }));
+}
+
+/** Every stored log body of a service with how many records carry it. */
+export async function logBodyCopies(db: Database, service: string): Promise<{ body: string; copies: number }[]> {
+  const rows = await db.query<{ body: string; n: string | number }>(sql`
+    SELECT body, count(*) AS n FROM logs WHERE service_name = ${service} GROUP BY body`);
+  return rows.map((r) => ({ body: r.body, copies: Number(r.n) }));
+}
+
+/** The name of the database a connection is on (a scratch database's, say). */
+export async function databaseName(db: Database): Promise<string> {
+  const [r] = await db.query<{ d: string }>(sql`SELECT current_database() AS d`);
+  return r!.d;
+}
+
+/**
+ * Ends every other session on `database` from an administrative connection at `adminUrl`, as a server
+ * restart would; resolves with how many there were.
+ */
+export async function terminateConnections(adminUrl: string, database: string): Promise<number> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const r = await admin.query<{ n: string }>(
+      'SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [database],
+    );
+    return Number(r.rows[0]?.n ?? 0);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Holds an ACCESS EXCLUSIVE lock on a registered table from a connection of its own until released, so
+ * that every write to it waits: the database is up but not answering in time.
+ */
+export async function lockTable(url: string, table: TableName): Promise<{ release(): Promise<void> }> {
+  if (!TABLES.some((t) => t.name === table)) throw new Error(`not a table of the store: ${table}`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
+  return {
+    async release() {
+      await client.query('ROLLBACK');
+      await client.end();
+    },
   };
 }

@@ -1,7 +1,7 @@
 // Reads for the trace API. Search runs on the per-trace summary, so duration filters apply to the
 // whole trace (not to any one span) and results are ordered deterministically.
 import { sql, type SQL } from 'drizzle-orm';
-import type { Attributes, AttrValue, SpanId, TraceId } from '@pivot/model';
+import { unixNano, type Attributes, type AttrValue, type SpanId, type TraceId, type UnixNano } from '@pivot/model';
 import type { Database } from './database.ts';
 import { spanIdFromDb, traceIdFromDb } from './encode.ts';
 
@@ -12,7 +12,7 @@ export interface StoredSpan {
   name: string;
   service: string;
   kind: number;
-  startTimeUnixNano: bigint;
+  startTimeUnixNano: UnixNano;
   durationNano: bigint;
   status: { code: number; message: string };
   traceState: string;
@@ -20,8 +20,8 @@ export interface StoredSpan {
   attributes: Attributes;
   events: { timeUnixNano: string; name: string; attributes: Attributes; droppedAttributesCount: number }[];
   links: {
-    traceId: string;
-    spanId: string;
+    traceId: TraceId;
+    spanId: SpanId;
     traceState: string;
     attributes: Attributes;
     droppedAttributesCount: number;
@@ -38,8 +38,8 @@ export interface TraceSummary {
   traceId: TraceId;
   rootService: string | null;
   rootName: string | null;
-  startTimeUnixNano: bigint;
-  endTimeUnixNano: bigint;
+  startTimeUnixNano: UnixNano;
+  endTimeUnixNano: UnixNano;
   durationNano: bigint;
   spanCount: number;
   errorCount: number;
@@ -53,18 +53,19 @@ export interface TraceSearch {
   minDurationNs?: bigint | undefined;
   maxDurationNs?: bigint | undefined;
   errorsOnly?: boolean | undefined;
-  startNs?: bigint | undefined;
-  endNs?: bigint | undefined;
+  startNs?: UnixNano | undefined;
+  endNs?: UnixNano | undefined;
   limit: number;
 }
 
 // Drivers differ: node-postgres returns int8 as string and jsonb parsed; PGlite may return bigint.
 const big = (v: unknown): bigint => BigInt(v as string);
+const nano = (v: unknown): UnixNano => unixNano(big(v));
 const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
 function summaryFromRow(r: Record<string, unknown>): TraceSummary {
-  const start = big(r.start_ns);
-  const end = big(r.end_ns);
+  const start = nano(r.start_ns);
+  const end = nano(r.end_ns);
   return {
     traceId: traceIdFromDb(r.trace_id),
     rootService: (r.root_service as string | null) ?? null,
@@ -129,7 +130,7 @@ export class TraceQueries {
       name: r.name as string,
       service: r.service_name as string,
       kind: Number(r.kind),
-      startTimeUnixNano: big(r.start_ns),
+      startTimeUnixNano: nano(r.start_ns),
       durationNano: big(r.duration_ns),
       status: { code: Number(r.status_code), message: r.status_message as string },
       traceState: r.trace_state as string,

@@ -1,7 +1,6 @@
 // Many writers at once on the same traces and series — two independent writers (as two ingest
 // processes would be) plus duplicates — must leave summaries and exemplars exactly consistent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'drizzle-orm';
 import { parseSpanId, parseTraceId, unixMillis, unixNano, type MetricsBatch, type ResourceSpans } from '@pivot/model';
 import {
   MetricQueries,
@@ -12,7 +11,7 @@ import {
   openDatabase,
   type Database,
 } from '@pivot/store';
-import { testDatabases } from '@pivot/store/testing';
+import { rowCount, testDatabases } from '@pivot/store/testing';
 
 const TRACES = 20;
 const SPANS_PER_TRACE = 30;
@@ -89,8 +88,7 @@ for (const tdb of testDatabases()) {
         });
         expect(s!.durationNano).toBe(BigInt(SPANS_PER_TRACE - 1) * 1000n + 500n);
       }
-      const n = await db.query<{ n: string }>(sql`SELECT count(*) AS n FROM spans`);
-      expect(Number(n[0]!.n)).toBe(TRACES * SPANS_PER_TRACE);
+      expect(await rowCount(db, 'spans')).toBe(TRACES * SPANS_PER_TRACE);
     });
 
     it('keep series samples and exemplars exact with the same series written concurrently and twice', async () => {

@@ -5,8 +5,6 @@
 // Prometheus' own. Needs PostgreSQL.
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { sql } from 'drizzle-orm';
 import { Counter, Registry } from 'prom-client';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -14,6 +12,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MetricQueries } from '@pivot/store';
+import { databaseName, logBodyCopies, spanCopies, terminateConnections } from '@pivot/store/testing';
 import { hasPrometheus, serveRegistry, startPrometheus, waitFor, type RunningPrometheus } from '../prometheus.ts';
 import { startTestPlatform } from '../start.ts';
 
@@ -66,9 +65,7 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections 
   });
 
   it('stores every created span and log record exactly once and every scraped sample, despite two connection massacres', async () => {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    const scratch = (await platform.database.query<{ d: string }>(sql`SELECT current_database() AS d`))[0]!.d;
+    const scratch = await databaseName(platform.database);
     const queries = new MetricQueries(platform.database);
     const matcher = [{ name: '__name__', type: '=' as const, value: 'restart_ticks_total' }];
     await waitFor('Prometheus to scrape and send', async () =>
@@ -89,42 +86,34 @@ describe.runIf(hasPrometheus && process.env.DATABASE_URL)('database connections 
         logger.emit({ body, severityText: 'INFO', severityNumber: 9 });
       }
       if (round === 10 || round === 20) {
-        const killed = await admin.query(
-          'SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-          [scratch],
-        );
-        expect(Number(killed.rows[0].n)).toBeGreaterThan(0);
+        expect(await terminateConnections(process.env.DATABASE_URL!, scratch)).toBeGreaterThan(0);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
     const windowEnd = Date.now();
     await provider.forceFlush();
     await logProvider.forceFlush();
-    await admin.end();
 
     const rows = await waitFor(
       'all spans',
       async () => {
-        const r = await platform.database.query<{ trace_id: string; span_id: string; n: string }>(sql`
-        SELECT replace(trace_id::text, '-', '') AS trace_id, lpad(to_hex(span_id), 16, '0') AS span_id, count(*) AS n
-        FROM spans WHERE service_name = 'restart-test' GROUP BY 1, 2`);
+        const r = await spanCopies(platform.database, 'restart-test');
         return r.length >= created.size ? r : undefined;
       },
       60_000,
     );
-    expect(rows.filter((r) => Number(r.n) !== 1)).toEqual([]);
-    expect(new Set(rows.map((r) => `${r.trace_id}:${r.span_id}`))).toEqual(created);
+    expect(rows.filter((r) => r.copies !== 1)).toEqual([]);
+    expect(new Set(rows.map((r) => `${r.traceId}:${r.spanId}`))).toEqual(created);
 
     const logRows = await waitFor(
       'all log records',
       async () => {
-        const r = await platform.database.query<{ body: string; n: string }>(sql`
-        SELECT body, count(*) AS n FROM logs WHERE service_name = 'restart-test' GROUP BY body`);
+        const r = await logBodyCopies(platform.database, 'restart-test');
         return r.length >= logged.size ? r : undefined;
       },
       60_000,
     );
-    expect(logRows.filter((r) => Number(r.n) !== 1)).toEqual([]);
+    expect(logRows.filter((r) => r.copies !== 1)).toEqual([]);
     expect(new Set(logRows.map((r) => r.body))).toEqual(logged);
 
     // Prometheus' TSDB is the reference for what was scraped in the window.

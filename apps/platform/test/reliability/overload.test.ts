@@ -2,11 +2,10 @@
 // full) or 503 (statement timed out) with Retry-After, promptly, never hang and never 200; the queue
 // never grows past its limit; once the lock is gone, ingest recovers. Needs PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { createIngestApp, createIngestMetrics } from '@pivot/ingest';
 import { createLogger } from '@pivot/server-kit';
 import { PartitionManager, SpanWriter, openDatabase, type Database } from '@pivot/store';
-import { createScratchDatabase } from '@pivot/store/testing';
+import { createScratchDatabase, lockTable } from '@pivot/store/testing';
 import { encodeExportTraceRequest } from '../../bench/otlp-encode.ts';
 import { makeRequests } from '../../bench/payloads.ts';
 
@@ -46,10 +45,7 @@ describe.runIf(process.env.DATABASE_URL)('ingest under a stalled database', () =
     });
     expect(warm.status).toBe(200);
 
-    const locker = new pg.Client({ connectionString: scratch.url });
-    await locker.connect();
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE traces IN ACCESS EXCLUSIVE MODE');
+    const lock = await lockTable(scratch.url, 'traces');
     let maxDepth = 0;
     const sampler = setInterval(() => (maxDepth = Math.max(maxDepth, spans.queueDepth)), 5);
     const results = await Promise.all(
@@ -65,8 +61,7 @@ describe.runIf(process.env.DATABASE_URL)('ingest under a stalled database', () =
       }),
     );
     clearInterval(sampler);
-    await locker.query('ROLLBACK');
-    await locker.end();
+    await lock.release();
 
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s !== 429 && s !== 503)).toEqual([]);

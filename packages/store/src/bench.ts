@@ -1,0 +1,320 @@
+// `@pivot/store/bench`: the SQL the benchmarks need beyond the store's public API, so that the
+// benchmarks themselves hold none. Corpora generated in SQL (millions of rows in seconds), the
+// "same lookup in SQL" baselines the API is compared with, storage figures, and a scratch table for
+// the full-text index comparison. Not for product code.
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import { unixNano, type TraceId, type UnixNano } from '@pivot/model';
+import type { Database } from './database.ts';
+import { toQueryError } from './errors.ts';
+import { traceIdFromDb } from './encode.ts';
+import { PartitionManager, dayIndexOfMs, dayIndexOfNs } from './partitions.ts';
+import { LOGS_TABLE, SPANS_TABLE, type TableName } from './tables.ts';
+
+// ---------------------------------------------------------------------------------------------------
+// Traces (bench:queries)
+
+/**
+ * `spans` spans in traces of `spansPerTrace` over the 12 h before `nowMs`, with their summaries and
+ * operations, then ANALYZE: trace i's root is a SERVER span (20-519 ms) with CLIENT children, 1% of
+ * traces have an error, services rotate over 8 names.
+ */
+export async function generateTraceCorpus(
+  db: Database,
+  opts: { spans: number; spansPerTrace: number; nowMs: number },
+): Promise<void> {
+  const { nowMs, spansPerTrace } = opts;
+  const traces = Math.floor(opts.spans / spansPerTrace);
+  await new PartitionManager(db).ensure(SPANS_TABLE, [dayIndexOfMs(nowMs) - 1, dayIndexOfMs(nowMs)]);
+  await db.query(sql`
+  INSERT INTO spans (start_ns, trace_id, span_id, parent_span_id, duration_ns, service_name, name, kind, status_code,
+    status_message, trace_state, flags, resource_id, scope_id, attributes, events, links,
+    dropped_attributes_count, dropped_events_count, dropped_links_count)
+  SELECT (${nowMs}::bigint - 43200000 + (t * 43200000::bigint / ${traces})) * 1000000 + s * 1000000,
+    md5(t::text)::uuid, t * 16 + s + 1, CASE WHEN s = 0 THEN NULL ELSE t * 16 + 1 END,
+    (CASE WHEN s = 0 THEN 20 + (t % 500) ELSE 1 + (t % 17) END) * 1000000,
+    'svc-' || ((t + s) % 8), CASE WHEN s = 0 THEN 'GET /api/' || (t % 50) ELSE 'SELECT orders' END,
+    CASE WHEN s = 0 THEN 2 ELSE 3 END, CASE WHEN t % 100 = 0 AND s = 1 THEN 2 ELSE 0 END,
+    '', '', 1, 1, 1, jsonb_build_object('http.route', '/api/' || (t % 50), 'user.id', t % 1000), NULL, NULL, 0, 0, 0
+  FROM generate_series(0, ${traces - 1}) t, generate_series(0, ${spansPerTrace - 1}) s`);
+  await db.query(sql`
+  INSERT INTO traces (trace_id, start_ns, end_ns, root_service, root_name, span_count, error_count, services)
+  SELECT trace_id, min(start_ns), max(start_ns + duration_ns),
+    (array_agg(service_name) FILTER (WHERE parent_span_id IS NULL))[1], (array_agg(name) FILTER (WHERE parent_span_id IS NULL))[1],
+    count(*), count(*) FILTER (WHERE status_code = 2), array_agg(DISTINCT service_name)
+  FROM spans GROUP BY trace_id`);
+  await db.query(
+    sql`INSERT INTO span_operations SELECT DISTINCT service_name, name, kind FROM spans ON CONFLICT DO NOTHING`,
+  );
+  await db.query(sql`ANALYZE`);
+}
+
+/** `n` stored trace IDs in random order. */
+export async function randomTraceIds(db: Database, n: number): Promise<TraceId[]> {
+  const rows = await db.query<{ id: string }>(sql`SELECT trace_id AS id FROM traces ORDER BY random() LIMIT ${n}`);
+  return rows.map((r) => traceIdFromDb(r.id));
+}
+
+/** About `n` stored trace IDs from a 5% block sample: cheap on a table of millions. */
+export async function sampledTraceIds(db: Database, n: number): Promise<TraceId[]> {
+  const rows = await db.query<{ id: string }>(sql`SELECT trace_id AS id FROM traces TABLESAMPLE SYSTEM (5) LIMIT ${n}`);
+  return rows.map((r) => traceIdFromDb(r.id));
+}
+
+/** The baseline of "trace by ID": one statement for the trace's span rows, nothing joined or decoded. */
+export async function spanRowsOfTrace(db: Database, traceId: TraceId): Promise<number> {
+  return (await db.query(sql`SELECT * FROM spans WHERE trace_id = ${traceId}::uuid`)).length;
+}
+
+/** The baseline of trace search: the summary lookup by service and minimum duration, newest first. */
+export async function traceIdsByServiceAndDuration(
+  db: Database,
+  service: string,
+  minDurationNs: bigint,
+  limit: number,
+): Promise<number> {
+  return (
+    await db.query(
+      sql`SELECT trace_id FROM traces WHERE services @> ARRAY[${service}]::text[] AND end_ns - start_ns >= ${minDurationNs.toString()}::bigint ORDER BY start_ns DESC LIMIT ${limit}`,
+    )
+  ).length;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Metrics (bench:metrics, bench:promql)
+
+/** Samples stored in metric chunks, all series together. */
+export async function storedSamples(db: Database): Promise<number> {
+  const [r] = await db.query<{ s: string | null }>(sql`SELECT sum(samples) AS s FROM metric_chunks`);
+  return Number(r?.s ?? 0);
+}
+
+/** Bytes on disk (table, TOAST and indexes) of the metric chunk partitions and of the series table. */
+export async function metricStorageBytes(db: Database): Promise<{ chunks: number; series: number }> {
+  const [r] = await db.query<{ chunks: string | null; series: string | null }>(sql`
+      SELECT sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname LIKE 'metric_chunks_p%') AS chunks,
+             sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname = 'metric_series') AS series
+      FROM pg_class c WHERE c.relkind = 'r'`);
+  return { chunks: Number(r?.chunks ?? 0), series: Number(r?.series ?? 0) };
+}
+
+/** VACUUM FULL (rewrite, to measure size after compaction) or VACUUM ANALYZE a registered table. */
+export async function vacuum(db: Database, table: TableName, mode: 'full' | 'analyze'): Promise<void> {
+  await db.query(sql`VACUUM ${mode === 'full' ? sql`FULL` : sql`ANALYZE`} ${sql.identifier(table)}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Logs (bench:logs): a corpus generated in SQL, and a scratch copy for the full-text index choice.
+
+const dialect = new PgDialect();
+
+/**
+ * A connection for set-up statements that run far longer than any request may (index builds on 10M
+ * rows take minutes): no statement timeout, more maintenance memory. On PGlite, the database itself.
+ */
+export class BulkSession {
+  private constructor(
+    readonly db: Database,
+    private readonly run: (q: SQL) => Promise<void>,
+    private readonly end: () => Promise<void>,
+  ) {}
+
+  static async open(db: Database, url: string | undefined): Promise<BulkSession> {
+    if (!url)
+      return new BulkSession(
+        db,
+        async (q) => void (await db.query(q)),
+        async () => {},
+      );
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(
+      `SET statement_timeout = 0; SET maintenance_work_mem = '512MB'; SET max_parallel_maintenance_workers = 1`,
+    );
+    return new BulkSession(
+      db,
+      async (q) => {
+        const { sql: text, params } = dialect.sqlToQuery(q);
+        try {
+          await client.query(text, params);
+        } catch (err) {
+          throw toQueryError(err, q);
+        }
+      },
+      () => client.end(),
+    );
+  }
+
+  /** Runs a set-up statement of this module. */
+  exec(q: SQL): Promise<void> {
+    return this.run(q);
+  }
+
+  close(): Promise<void> {
+    return this.end();
+  }
+}
+
+/**
+ * `rows` logs over the two days before now, generated in SQL: the given services, ~10 logs per trace
+ * (80% of logs carry one), bodies from request/order/payment/cache/retry templates with hex order IDs, a
+ * rare "disk quota" message every 5000 rows. Secondary indexes are dropped for the load and rebuilt
+ * after, as a bulk load would; the trace summaries are filled in as the span writer keeps them, so that
+ * /api/traces/{id}/logs is bounded to the trace's window. `progress` hears each 500k-row step.
+ */
+export async function buildLogCorpus(
+  session: BulkSession,
+  opts: { rows: number; services: readonly string[]; progress?: (line: string) => void },
+): Promise<{ startNs: UnixNano; endNs: UnixNano }> {
+  const { db } = session;
+  const { rows, services, progress = () => {} } = opts;
+  const NS_PER_MS = 1_000_000n;
+  const DAY_NS = 86_400_000n * NS_PER_MS;
+  const endNs = unixNano(BigInt(Date.now()) * NS_PER_MS);
+  const startNs = unixNano(endNs - 2n * DAY_NS);
+  const stepNs = (endNs - startNs) / BigInt(rows);
+  await new PartitionManager(db).ensure(LOGS_TABLE, [
+    dayIndexOfNs(startNs),
+    dayIndexOfNs(startNs) + 1,
+    dayIndexOfNs(endNs),
+  ]);
+  const resources = sql.join(
+    services.map(
+      (s, i) => sql`(${i + 1}, ${s}, ${JSON.stringify({ 'service.name': s, 'host.name': `${s}-0` })}::jsonb, 0)`,
+    ),
+    sql`, `,
+  );
+  await session.exec(
+    sql`INSERT INTO resources (id, service_name, attributes, dropped_attributes_count) VALUES ${resources} ON CONFLICT DO NOTHING`,
+  );
+  await session.exec(
+    sql`INSERT INTO scopes (id, name, version, attributes) VALUES (1, 'app', '1.0.0', '{}') ON CONFLICT DO NOTHING`,
+  );
+  const idx = await db.query<{ name: string; def: string }>(sql`
+    SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+    WHERE t.relname = 'logs' AND NOT i.indisprimary`);
+  for (const { name } of idx) await session.exec(sql`DROP INDEX ${sql.identifier(name)}`);
+  const t0 = performance.now();
+  const CHUNK = 500_000;
+  const serviceArray = sql.param([...services]);
+  for (let from = 0; from < rows; from += CHUNK) {
+    const to = Math.min(rows, from + CHUNK) - 1;
+    await session.exec(sql`
+      INSERT INTO logs (time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags, severity_number, severity_text,
+        service_name, body, body_is_json, attributes, event_name, resource_id, scope_id, dropped_attributes_count)
+      SELECT ${startNs.toString()}::bigint + i::bigint * ${stepNs.toString()}::bigint, ('x' || substr(h, 1, 16))::bit(64)::bigint,
+        ${startNs.toString()}::bigint + i::bigint * ${stepNs.toString()}::bigint,
+        CASE WHEN i % 5 <> 4 THEN md5('trace' || (i / 10))::uuid END,
+        CASE WHEN i % 5 <> 4 THEN ('x' || substr(h, 17, 16))::bit(64)::bigint END,
+        1, sev, CASE sev WHEN 5 THEN 'DEBUG' WHEN 9 THEN 'INFO' WHEN 13 THEN 'WARN' ELSE 'ERROR' END,
+        (${serviceArray}::text[])[1 + (i / 10) % ${services.length}], body, false,
+        jsonb_build_object('http.route', '/api/r' || (i % 8), 'user.id', ('x' || substr(h, 9, 5))::bit(20)::int),
+        '', 1 + (i / 10) % ${services.length}, 1, 0
+      FROM generate_series(${from}::int, ${to}::int) AS i,
+      LATERAL (SELECT md5(i::text) AS h) x,
+      LATERAL (SELECT
+        CASE WHEN i % 5000 = 1234 THEN 'disk quota exceeded on volume vol-' || substr(h, 3, 6)
+        ELSE CASE i % 8
+          WHEN 0 THEN 'GET /api/orders/ORD-' || upper(substr(h, 1, 8)) || ' 200 in ' || (i % 900 + 3) || 'ms'
+          WHEN 1 THEN 'order ORD-' || upper(substr(h, 1, 8)) || ' placed by user ' || (i % 100000) || ' (' || (i % 7 + 1) || ' items)'
+          WHEN 2 THEN 'payment declined for order ORD-' || upper(substr(h, 1, 8)) || ': insufficient funds'
+          WHEN 3 THEN 'cache miss for key product:' || (i % 100000) || ', loading from database'
+          WHEN 4 THEN 'connection reset by peer while calling inventory-' || (i % 5) || ':8080, retrying (attempt ' || (i % 3 + 1) || ')'
+          WHEN 5 THEN 'user ' || (i % 100000) || ' signed in from 10.' || (i % 256) || '.' || (i % 251) || '.7'
+          WHEN 6 THEN 'slow query on orders took ' || (i % 900 + 3) || 'ms: SELECT * FROM orders WHERE customer_id = $1'
+          ELSE 'shipment SHP-' || substr(h, 20, 6) || ' for order ORD-' || upper(substr(h, 1, 8)) || ' handed to courier'
+        END END AS body,
+        CASE i % 8 WHEN 3 THEN 5 WHEN 2 THEN 13 WHEN 6 THEN 13 WHEN 4 THEN 17 ELSE 9 END AS sev) b
+      ON CONFLICT DO NOTHING`);
+    progress(`  corpus: ${to + 1} rows (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  const t1 = performance.now();
+  // pg_get_indexdef's own text, as the catalog gave it: a partitioned index is rebuilt on every partition.
+  for (const { def } of idx) await session.exec(sql.raw(def.replace(' ON ONLY ', ' ON ')));
+  progress(`  corpus indexes rebuilt in ${((performance.now() - t1) / 1000).toFixed(0)} s`);
+  await session.exec(sql`INSERT INTO traces (trace_id, start_ns, end_ns, root_service, root_name, span_count, error_count, services)
+    SELECT trace_id, min(time_ns), max(time_ns), min(service_name), 'GET /api/orders', count(*), 0, array_agg(DISTINCT service_name)
+    FROM logs WHERE trace_id IS NOT NULL GROUP BY trace_id ON CONFLICT DO NOTHING`);
+  await session.exec(sql`VACUUM ANALYZE logs`);
+  await session.exec(sql`ANALYZE traces`);
+  return { startNs, endNs };
+}
+
+/** Fragments from inside the corpus's order IDs (6 of their 8 hex digits), each matching about one log. */
+export async function orderIdFragments(db: Database, corpusRows: number, n: number): Promise<string[]> {
+  const rows = await db.query<{ o: string }>(sql`
+    SELECT substr(upper(md5(i::text)), 2, 6) AS o FROM generate_series(0, ${corpusRows - 1}, 997) AS i
+    WHERE i % 8 IN (0, 1, 2, 7) AND i % 5000 <> 1234 LIMIT ${n}`);
+  return rows.map((r) => r.o);
+}
+
+/** The two full-text indexes the log search was chosen between. */
+export const FULL_TEXT_INDEXES = ['pg_trgm GIN', 'tsvector GIN (simple)'] as const;
+export type FullTextIndex = (typeof FULL_TEXT_INDEXES)[number];
+
+/**
+ * A scratch copy of the log bodies (with a time index) on which each full-text index is built in turn
+ * and queried as the API queries: the newest 100 matches, or a count of all. A word query uses the
+ * index's own operator; a substring (an order ID fragment, inside a token) is ILIKE for both, which
+ * tsvector cannot serve.
+ */
+export class FullTextScratch {
+  private constructor(private readonly session: BulkSession) {}
+
+  static async create(session: BulkSession): Promise<FullTextScratch> {
+    await session.exec(sql`DROP TABLE IF EXISTS fts_scratch`);
+    await session.exec(sql`CREATE TABLE fts_scratch AS SELECT time_ns, body FROM logs`);
+    await session.exec(sql`CREATE INDEX fts_scratch_time ON fts_scratch (time_ns DESC)`);
+    await session.exec(sql`VACUUM ANALYZE fts_scratch`);
+    return new FullTextScratch(session);
+  }
+
+  async buildIndex(index: FullTextIndex): Promise<void> {
+    await this.session.exec(
+      index === 'pg_trgm GIN'
+        ? sql`CREATE INDEX fts_scratch_idx ON fts_scratch USING gin (body gin_trgm_ops)`
+        : sql`CREATE INDEX fts_scratch_idx ON fts_scratch USING gin (to_tsvector('simple', body))`,
+    );
+    await this.session.exec(sql`ANALYZE fts_scratch`);
+  }
+
+  async dropIndex(): Promise<void> {
+    await this.session.exec(sql`DROP INDEX fts_scratch_idx`);
+  }
+
+  async indexBytes(): Promise<number> {
+    const [r] = await this.session.db.query<{ b: string }>(sql`SELECT pg_relation_size('fts_scratch_idx') AS b`);
+    return Number(r?.b ?? 0);
+  }
+
+  async tableBytes(): Promise<number> {
+    const [r] = await this.session.db.query<{ b: string }>(sql`SELECT pg_relation_size('fts_scratch') AS b`);
+    return Number(r?.b ?? 0);
+  }
+
+  /** Rows matched: up to 100 newest, or all of them counted. */
+  async query(
+    index: FullTextIndex,
+    match: { word: string } | { substring: string },
+    mode: 'newest' | 'count',
+  ): Promise<number> {
+    const cond =
+      'word' in match && index === 'tsvector GIN (simple)'
+        ? sql`to_tsvector('simple', body) @@ plainto_tsquery('simple', ${match.word})`
+        : sql`body ILIKE ${`%${'word' in match ? match.word : match.substring}%`}`;
+    if (mode === 'newest')
+      return (
+        await this.session.db.query(
+          sql`SELECT time_ns, body FROM fts_scratch WHERE ${cond} ORDER BY time_ns DESC LIMIT 100`,
+        )
+      ).length;
+    const [r] = await this.session.db.query<{ n: string }>(sql`SELECT count(*) AS n FROM fts_scratch WHERE ${cond}`);
+    return Number(r?.n ?? 0);
+  }
+
+  async drop(): Promise<void> {
+    await this.session.exec(sql`DROP TABLE fts_scratch`);
+  }
+}

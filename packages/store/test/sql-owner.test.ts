@@ -1,0 +1,160 @@
+// The store owns all SQL: no file outside packages/store and db/ writes a statement, builds one with
+// drizzle's `sql`, or imports a driver. (The root eslint.config.js forbids the imports as well; this
+// also catches SQL text, in any language the repository holds.) A few files carry SQL as data, never
+// run: each is allowed below for the line it has, with the reason.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Where SQL may live: the store, and the schema and migrations. */
+const OWNERS = ['packages/store/', 'db/'];
+
+const SQL_PATTERNS: RegExp[] = [
+  // Statements. Structural forms are matched in any case; bare keywords only in upper case, so that
+  // prose ("select a service from the list") and truncate() do not count.
+  /\b(INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+"?\w+"?\s+SET|CREATE\s+(UNIQUE\s+)?(TABLE|DATABASE|EXTENSION|INDEX)|DROP\s+(TABLE|DATABASE|INDEX)|ALTER\s+TABLE|LOCK\s+TABLE|TRUNCATE\s+TABLE)\s/i,
+  /\bSELECT\s.+\sFROM\b|\b(TRUNCATE|VACUUM|ANALYZE)\s+["\w]/,
+  // Lower-case queries: SELECT … FROM <name>, then a clause or the end of the string.
+  /\bselect\s.+?\sfrom\s+["\w.]+(\s+(where|join|left|inner|group|order|limit|as|tablesample|union)\b|\s*[;`'")]|\s*$)/i,
+  /\bpg_(class|inherits|namespace|index|stat_activity|terminate_backend|advisory_\w+|try_advisory_\w+)\b/i,
+  // drizzle's SQL builder.
+  /\bsql`|\bsql\.(raw|identifier|join|param|empty)\(/,
+  // The drivers and drizzle, imported statically or dynamically.
+  /\bfrom\s+['"](pg|drizzle-orm|@electric-sql\/pglite)(\/[^'"]*)?['"]/,
+  /\b(import|require)\(\s*['"](pg|drizzle-orm|@electric-sql\/pglite)(\/[^'"]*)?['"]\s*\)/,
+];
+
+/** Data, never executed; each entry names the file, the text it allows, and why. */
+const ALLOWED: { file: string; text: RegExp; reason: string }[] = [
+  {
+    file: 'apps/demo/src/shop.ts',
+    text: /'(SELECT quantity FROM stock WHERE sku = \$1|INSERT INTO payments \(order_id, amount_cents, status\) VALUES \(\$1, \$2, \$3\))'/,
+    reason: "the demo's fake database calls put their statement in a span attribute (db.statement): telemetry",
+  },
+  {
+    file: 'apps/platform/bench/payloads.ts',
+    text: /'db\.query\.text': 'SELECT \* FROM orders WHERE id = \$1'/,
+    reason: 'a span attribute in the benchmark payloads: telemetry data',
+  },
+  {
+    file: 'apps/platform/test/dashboard-seed.ts',
+    text: /'db\.query\.text': 'SELECT \* FROM cart_items WHERE user_id = \$1'/,
+    reason: 'a span attribute in the dashboard test data: telemetry data',
+  },
+  {
+    file: 'packages/otlp/src/traces.test.ts',
+    text: /'db\.query\.text': 'SELECT \* FROM users WHERE id = \$1'/,
+    reason: 'a span attribute in an OTLP decoding fixture: telemetry data',
+  },
+  {
+    file: 'apps/platform/bench/logs.ts',
+    text: /`slow query on orders took \$\{ms\}ms: SELECT \* FROM orders WHERE customer_id = \$1`/,
+    reason: 'a log message body of the benchmark corpus: log data',
+  },
+  {
+    file: 'apps/platform/bench/metrics.ts',
+    text: /bytes include the series table and every index, after VACUUM FULL\./,
+    reason: 'the report note saying how the size was measured: prose in a string',
+  },
+  {
+    file: 'apps/platform/test/reliability/injection.test.ts',
+    text: /`'; DROP TABLE spans; --`|DROP TABLE IF EXISTS "\\\$\\\{p\\\.name\\\}"/,
+    reason: 'an injection payload sent as data, and the sql.raw audit quoting the store line it allows',
+  },
+];
+
+/** Lines of `text` that look like SQL, comments aside (a comment may explain what the store does). */
+export function findSql(text: string): { line: number; text: string }[] {
+  const hits: { line: number; text: string }[] = [];
+  let inBlock = false;
+  text.split('\n').forEach((raw, i) => {
+    let s = raw;
+    if (inBlock) {
+      const end = s.indexOf('*/');
+      if (end < 0) return;
+      s = s.slice(end + 2);
+      inBlock = false;
+    }
+    const trimmed = s.trim();
+    if (trimmed.startsWith('//') || trimmed.startsWith('*') || trimmed.startsWith('<!--')) return;
+    if (trimmed.startsWith('/*')) {
+      if (!trimmed.includes('*/')) inBlock = true;
+      return;
+    }
+    if (SQL_PATTERNS.some((re) => re.test(s))) hits.push({ line: i + 1, text: raw.trim() });
+  });
+  return hits;
+}
+
+function repositoryFiles(): string[] {
+  // Tracked files and new ones not ignored: an SQL file added but not yet committed counts too.
+  const out = execFileSync(
+    'git',
+    [
+      'ls-files',
+      '-z',
+      '--cached',
+      '--others',
+      '--exclude-standard',
+      '--',
+      '*.ts',
+      '*.mts',
+      '*.cts',
+      '*.js',
+      '*.mjs',
+      '*.cjs',
+      '*.svelte',
+    ],
+    { cwd: root, maxBuffer: 64 * 1024 * 1024 },
+  ).toString();
+  return [...new Set(out.split('\0').filter(Boolean))].filter((f) => existsSync(join(root, f)));
+}
+
+describe('SQL lives in packages/store and db/ only', () => {
+  it('finds no SQL, no sql`` and no driver import anywhere else, bar the data listed with a reason', () => {
+    const files = repositoryFiles();
+    expect(files.length).toBeGreaterThan(100);
+    const found: string[] = [];
+    const used = new Set<(typeof ALLOWED)[number]>();
+    for (const file of files) {
+      if (OWNERS.some((o) => file.startsWith(o))) continue;
+      for (const hit of findSql(readFileSync(join(root, file), 'utf8'))) {
+        const allowed = ALLOWED.find((a) => a.file === file && a.text.test(hit.text));
+        if (allowed) used.add(allowed);
+        else found.push(`${file}:${hit.line}: ${hit.text}`);
+      }
+    }
+    expect(found, 'move these statements into packages/store (or @pivot/store/testing, @pivot/store/bench)').toEqual(
+      [],
+    );
+    // An allowance that matches nothing any more is removed, so the list stays short and true.
+    expect(ALLOWED.filter((a) => !used.has(a)).map((a) => a.file)).toEqual([]);
+  });
+
+  it('would catch SQL added to the API, however it is written', () => {
+    const api = [
+      "import { sql } from 'drizzle-orm';",
+      "import type { SQL } from 'drizzle-orm';",
+      "import pg from 'pg';",
+      "const { PGlite } = await import('@electric-sql/pglite');",
+      'const rows = await database.query(sql`SELECT name FROM span_operations`);',
+      "await client.query('select count(*) from spans where trace_id = $1', [id]);",
+      "await client.query('DELETE FROM logs WHERE time_ns < $1', [t]);",
+      'const q = `update traces set span_count = 0`;',
+      "const stats = 'SELECT relname, reltuples FROM pg_class';",
+      'await database.query(sql.raw(text));',
+    ];
+    for (const line of api) expect(findSql(line), line).toHaveLength(1);
+    for (const prose of [
+      '// SELECT * FROM spans in a comment explains, it does not run',
+      "const hint = 'Select a service from the list';",
+      'return truncate(value, max);',
+      "title: 'Tables',",
+    ])
+      expect(findSql(prose), prose).toEqual([]);
+  });
+});
