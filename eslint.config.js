@@ -89,7 +89,7 @@ export default tseslint.config(
   },
   // The store owns all SQL: only packages/store and db/ may reach a driver or drizzle. Everything else
   // uses the store's API (tests: @pivot/store/testing, benchmarks: @pivot/store/bench).
-  // packages/store/test/sql-owner.test.ts checks for SQL text as well.
+  // packages/store/src/sql-owner.test.ts checks for SQL text as well.
   {
     files: ['**/*.{ts,mts,cts,js,mjs,cjs,svelte}'],
     ignores: ['packages/store/**', 'db/**'],

@@ -8,8 +8,8 @@ import { parseSpanId, parseTraceId, unixNano, type ResourceSpans, type Span } fr
 import { createLogger } from '@pivot/server-kit';
 import { PartitionManager, ServiceStatsQueries, SpanWriter, TraceQueries, type Database } from '@pivot/store';
 import { testDatabases } from '@pivot/store/testing';
-import { createApiApp } from './app.ts';
-import { parseStatsWindow } from './service-stats.ts';
+import { createApiApp } from '../src/app.ts';
+import { parseStatsWindow } from '../src/service-stats.ts';
 
 const T0 = 1_764_000_000_000_000_000n; // 2025-11-24T16:00:00Z, on a minute boundary
 const MIN = 60_000_000_000n;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createLogger, loadConfig } from '@pivot/server-kit';
 import { MetricQueries, TraceQueries, openDatabase, type Database } from '@pivot/store';
-import { createApiApp } from './app.ts';
+import { createApiApp } from '../src/app.ts';
 import {
   Auth,
   SESSION_COOKIE,
@@ -13,7 +13,7 @@ import {
   isLoopback,
   parseHash,
   verifyPassword,
-} from './auth.ts';
+} from '../src/auth.ts';
 
 const FAST = { N: 1024, r: 8, p: 1 }; // tests need no real cost
 const HASH_CLI = fileURLToPath(new URL('../bin/hash-password.mjs', import.meta.url));

@@ -12,8 +12,8 @@ import {
   type Database,
 } from '@pivot/store';
 import { testDatabases } from '@pivot/store/testing';
-import { createApiApp } from './app.ts';
-import type { Status } from './status.ts';
+import { createApiApp } from '../src/app.ts';
+import type { Status } from '../src/status.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.now();
