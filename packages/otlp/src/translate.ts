@@ -79,7 +79,7 @@ const MAX_EXEMPLAR_RUNES = 128;
 type LabelPairs = [string, string][];
 
 function toMillis(ns: UnixNano | bigint): UnixMillis {
-  return Number((ns) / 1_000_000n) as UnixMillis;
+  return Number(ns / 1_000_000n) as UnixMillis;
 }
 
 /** pcommon.Value.AsString: strings as-is, numbers the ES6 way, structures as JSON, empty as ''. */

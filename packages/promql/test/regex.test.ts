@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { RegexError, checkMatcherRegex, compileAnchored, expandTemplate, matchesAnchored, submatch } from '../src/regex.ts';
+import {
+  RegexError,
+  checkMatcherRegex,
+  compileAnchored,
+  expandTemplate,
+  matchesAnchored,
+  submatch,
+} from '../src/regex.ts';
 
 describe('RE2 patterns', () => {
   const m = matchesAnchored;

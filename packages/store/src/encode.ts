@@ -23,7 +23,7 @@ export function traceIdFromDb(v: unknown): TraceId {
 export function toJsonText(value: unknown): string {
   const s = JSON.stringify(value);
   return s.includes('\\u0000')
-    ? JSON.stringify(value, (_k, v) => (typeof v === 'string' ? v.replaceAll('\0', '\uFFFD') : v))
+    ? JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replaceAll('\0', '\uFFFD') : v))
     : s;
 }
 

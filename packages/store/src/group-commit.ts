@@ -138,7 +138,7 @@ export abstract class QueuedWriter<T> {
       maxBatchItems: opts.maxBatchItems ?? defaults.maxBatchItems,
       // PGlite has one connection: a second transaction in flight would only wait for it.
       concurrency: opts.concurrency ?? (database.kind === 'pglite' ? 1 : 2),
-      size: defaults.size,
+      size: (entry) => defaults.size(entry),
       flush: (entries) => this.flush(entries),
       ...(opts.onFlush ? { onFlush: opts.onFlush } : {}),
     });
