@@ -1,7 +1,10 @@
-// Retention through the running platform: spans and logs older than RETENTION_* arrive over OTLP,
+// Retention through the running platform: spans and logs older than RETENTION_* are in the database
+// (written as they were while still within retention: ingest now refuses them, see the last test),
 // the retention job drops their day partitions, newer data stays, and /api/status shows it.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeExportLogsRequestJson, decodeExportTraceRequestJson } from '@pivot/otlp';
+import { LogWriter, PartitionManager, SpanWriter } from '@pivot/store';
 import { startTestPlatform } from './start.ts';
 
 const DAY_MS = 86_400_000;
@@ -71,9 +74,17 @@ describe('retention in the running platform', () => {
       });
       expect(res.status, await res.text()).toBe(200);
     };
-    await post('/v1/traces', otlpTrace(oldTrace, now - 5 * DAY_MS));
+    // Data from 5 days ago, stored back when it was new: written through the store's own writers,
+    // since ingest refuses items older than the retention.
+    const partitions = new PartitionManager(platform.database);
+    const spans = new SpanWriter(platform.database, partitions);
+    const logs = new LogWriter(platform.database, partitions);
+    await spans.write(
+      decodeExportTraceRequestJson(JSON.stringify(otlpTrace(oldTrace, now - 5 * DAY_MS))).resourceSpans,
+    );
+    await logs.write(decodeExportLogsRequestJson(JSON.stringify(otlpLog(now - 5 * DAY_MS, 'old line'))).resourceLogs);
+    await Promise.all([spans.close(), logs.close()]);
     await post('/v1/traces', otlpTrace(newTrace, now));
-    await post('/v1/logs', otlpLog(now - 5 * DAY_MS, 'old line'));
     await post('/v1/logs', otlpLog(now, 'new line'));
   });
   afterAll(async () => {
@@ -107,7 +118,7 @@ describe('retention in the running platform', () => {
     expect(s.signals.logs!.tables.find((t) => t.name === 'logs')!.oldestDay).toBe(day(now));
   });
 
-  it('takes a late write to a dropped day again', async () => {
+  it('refuses a late write older than the retention, alone, instead of recreating a dropped day', async () => {
     const late = randomBytes(16).toString('hex');
     const res = await fetch(`${platform.ingestUrl}/v1/traces`, {
       method: 'POST',
@@ -115,6 +126,12 @@ describe('retention in the running platform', () => {
       body: JSON.stringify(otlpTrace(late, now - 5 * DAY_MS + 1000)),
     });
     expect(res.status).toBe(200);
-    expect((await fetch(`${platform.apiUrl}/api/traces/${late}`)).status).toBe(200);
+    const partial = ((await res.json()) as { partialSuccess: { rejectedSpans: string; errorMessage: string } })
+      .partialSuccess;
+    expect(Number(partial.rejectedSpans)).toBe(1);
+    expect(partial.errorMessage).toMatch(/before .* \(retention\)/);
+    expect((await fetch(`${platform.apiUrl}/api/traces/${late}`)).status).toBe(404);
+    const s = await status();
+    expect(s.signals.traces!.tables.find((t) => t.name === 'spans')!.oldestDay).toBe(day(now));
   });
 });
