@@ -1,20 +1,12 @@
 // Ingest auth over HTTP: every ingest route needs a configured bearer token; probes and scrapes do not.
 import { describe, expect, it } from 'vitest';
+import { CapturingSink } from '../testing/index.ts';
 import type { MetricsBatch, ResourceLogs, ResourceSpans } from '@pivot/model';
 import { createLogger } from '@pivot/server-kit';
 import { bearerTokenCheck } from '../src/auth.ts';
-import { createIngestApp, createIngestMetrics, type Sink } from '../src/index.ts';
+import { createIngestApp, createIngestMetrics } from '../src/index.ts';
 import { protoFields } from '../testing/grpc-client.ts';
 import { fixture } from './helpers.ts';
-
-class CapturingSink<B> implements Sink<B> {
-  batches: B[] = [];
-  queueDepth = 0;
-  write(batch: B): Promise<void> {
-    this.batches.push(batch);
-    return Promise.resolve();
-  }
-}
 
 describe('bearerTokenCheck', () => {
   const check = bearerTokenCheck(['s3cret-one', 'other.token_2']);

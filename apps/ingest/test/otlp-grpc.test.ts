@@ -3,6 +3,7 @@
 import * as zlib from 'node:zlib';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CapturingSink } from '../testing/index.ts';
 import type * as grpc from '@grpc/grpc-js';
 import { parseTraceId, type MetricsBatch, type ResourceLogs, type ResourceSpans } from '@pivot/model';
 import { createLogger, type Listening } from '@pivot/server-kit';
@@ -16,7 +17,7 @@ import {
   type Database,
 } from '@pivot/store';
 import { testDatabases } from '@pivot/store/testing';
-import { createIngestMetrics, startOtlpGrpc, type IngestMetrics, type OtlpGrpcDeps, type Sink } from '../src/index.ts';
+import { createIngestMetrics, startOtlpGrpc, type IngestMetrics, type OtlpGrpcDeps } from '../src/index.ts';
 import { encodeLogs, encodeMetrics, encodeTraces, type TSpan } from '@pivot/otlp/testing';
 import {
   decodeExportResponse,
@@ -38,17 +39,6 @@ const span = (traceId: string, spanId: string, name = 'op'): TSpan => ({
   start: NOW_NS,
   end: NOW_NS + 1_000_000n,
 });
-
-class CapturingSink<B> implements Sink<B> {
-  batches: B[] = [];
-  queueDepth = 0;
-  constructor(private readonly fail?: () => Error) {}
-  write(batch: B): Promise<void> {
-    if (this.fail) return Promise.reject(this.fail());
-    this.batches.push(batch);
-    return Promise.resolve();
-  }
-}
 
 interface Running extends Listening {
   metrics: IngestMetrics;

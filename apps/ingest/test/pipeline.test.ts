@@ -2,21 +2,13 @@
 // 400 that lists the first ten refusals "; and N more", 400 vs 413 for undecodable bodies, and the
 // accepted/rejected counters. Remote-write has no other test in this app.
 import { describe, expect, it } from 'vitest';
+import { CapturingSink } from '../testing/index.ts';
 import type { MetricsBatch, ResourceLogs, ResourceSpans, TimeSeries } from '@pivot/model';
 import { unixMillis } from '@pivot/model';
 import { encodeWriteRequest } from '@pivot/remote-write';
 import { createLogger } from '@pivot/server-kit';
-import { createIngestApp, createIngestMetrics, type Sink } from '../src/index.ts';
+import { createIngestApp, createIngestMetrics } from '../src/index.ts';
 import { snappyLiterals } from './logs-helpers.ts';
-
-class CapturingSink<B> implements Sink<B> {
-  batches: B[] = [];
-  queueDepth = 0;
-  write(batch: B): Promise<void> {
-    this.batches.push(batch);
-    return Promise.resolve();
-  }
-}
 
 function build() {
   const spans = new CapturingSink<ResourceSpans[]>();

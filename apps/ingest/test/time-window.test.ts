@@ -2,25 +2,17 @@
 // by one on every way in, with a message, and the rest of the request is stored. Before this, 20
 // spans dated 2200–2201 created 20 day partitions that retention never removed.
 import { describe, expect, it } from 'vitest';
+import { CapturingSink } from '../testing/index.ts';
 import { unixMillis, type MetricsBatch, type ResourceLogs, type ResourceSpans } from '@pivot/model';
 import { encodeWriteRequest } from '@pivot/remote-write';
 import { createLogger } from '@pivot/server-kit';
-import { createIngestApp, createIngestMetrics, type Sink } from '../src/index.ts';
+import { createIngestApp, createIngestMetrics } from '../src/index.ts';
 import { withTimeWindow } from '../src/pipeline.ts';
 
 const NOW_MS = 1_800_000_000_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const YEAR_2200_MS = Date.UTC(2200, 0, 1);
-
-class CapturingSink<B> implements Sink<B> {
-  batches: B[] = [];
-  queueDepth = 0;
-  write(batch: B): Promise<void> {
-    this.batches.push(batch);
-    return Promise.resolve();
-  }
-}
 
 function build() {
   const spans = new CapturingSink<ResourceSpans[]>();
