@@ -146,3 +146,89 @@ export interface OperationStatsResponse extends StatsWindowJson {
   operations: StatsRow[];
   histogram: { fromMs: number; toMs: number; count: number }[];
 }
+
+/**
+ * A node of the service graph. Instrumented services are `service`; the peers of CLIENT/PRODUCER spans
+ * that sent no spans themselves are virtual nodes, typed by what named them (`db.system`,
+ * `messaging.system`, `peer.service` or `server.address`).
+ */
+export interface ServiceGraphNode {
+  /** Unique in the graph: the service name, or the virtual peer's name. */
+  id: string;
+  type: 'service' | 'database' | 'messaging' | 'external';
+  /** Requests per second the node served (server/consumer side), over the time covered by data. */
+  requestRate: number;
+  /** Failed share of those requests, 0..1. */
+  errorRate: number;
+  p99Ms: number | null;
+  requests: number;
+  errors: number;
+}
+
+/** One client → server edge, keyed as Tempo's metrics-generator keys it. */
+export interface ServiceGraphEdge {
+  client: string;
+  server: string;
+  /** Tempo's `connection_type`: '' for a direct call, `messaging_system`, `database` or `virtual_node`. */
+  connectionType: string;
+  requestRate: number;
+  errorRate: number;
+  /** Latency as the server saw it when the server is instrumented, else as the client saw it. */
+  p99Ms: number | null;
+  requests: number;
+  errors: number;
+}
+
+/** GET /api/servicegraph?start&end (Unix ms or RFC 3339; default the last hour). */
+export interface ServiceGraphResponse {
+  start: string;
+  end: string;
+  nodes: ServiceGraphNode[];
+  edges: ServiceGraphEdge[];
+}
+
+/** GET /api/servicegraph/edge/traces?client&server&start&end&limit: the slowest traces across one edge. */
+export interface EdgeTracesResponse {
+  client: string;
+  server: string;
+  traces: (TraceSummary & { clientSpanId: string; edgeDurationMs: number })[];
+}
+
+export type PropagationProblem =
+  /** A span whose parent span never arrived within the pairing wait. */
+  | 'orphan'
+  /** A CLIENT/PRODUCER span calling an instrumented service, with no SERVER/CONSUMER child. */
+  | 'client-without-server'
+  /** A SERVER/CONSUMER span called by an instrumented service, whose trace context was lost on the way. */
+  | 'context-lost'
+  /** A root span of kind INTERNAL or CLIENT: not an entry point. */
+  | 'root-not-entry';
+
+export interface PropagationExample {
+  traceId: string;
+  spanId: string;
+}
+
+export interface PropagationServiceRow {
+  service: string;
+  spans: number;
+  orphans: number;
+  brokenHops: number;
+  nonEntryRoots: number;
+  /** Each problem found, with why in words and example spans that open in the trace view. */
+  problems: { problem: PropagationProblem; count: number; why: string; examples: PropagationExample[] }[];
+}
+
+/** GET /api/propagation?start&end: the services that break traces most, first. */
+export interface PropagationResponse {
+  start: string;
+  end: string;
+  traces: { total: number; complete: number; completeShare: number };
+  services: PropagationServiceRow[];
+}
+
+/** GET /api/traces/{id}/propagation: the spans of one trace the propagation check flags. */
+export interface TracePropagationResponse {
+  traceId: string;
+  flagged: { spanId: string; problem: PropagationProblem; why: string }[];
+}
