@@ -17,7 +17,15 @@ export {
   type ClassifiedError,
 } from './errors.ts';
 export { GroupCommitQueue, QueuedWriter, type GroupCommitOptions } from './group-commit.ts';
-export { PartitionManager, NS_PER_DAY, MS_PER_DAY, dayIndexOfNs, dayIndexOfMs } from './partitions.ts';
+export {
+  PartitionManager,
+  PartitionUnavailableError,
+  NS_PER_DAY,
+  MS_PER_DAY,
+  dayIndexOfNs,
+  dayIndexOfMs,
+  type PartitionNeeds,
+} from './partitions.ts';
 export {
   TABLES,
   PARTITIONED_TABLES,

@@ -169,7 +169,8 @@ export class LogWriter extends QueuedWriter<ResourceLogs[]> {
 
   protected async flush(entries: ResourceLogs[][]): Promise<void> {
     const cols = toLogColumns(entries);
-    await this.partitions.ensure(LOGS_TABLE, cols.days);
-    await this.database.transaction((query) => insertLogColumns(query, cols));
+    await this.partitions.write([[LOGS_TABLE, cols.days]], () =>
+      this.database.transaction((query) => insertLogColumns(query, cols)),
+    );
   }
 }

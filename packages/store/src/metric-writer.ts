@@ -109,40 +109,43 @@ export class MetricWriter extends QueuedWriter<MetricsBatch> {
         days.add(dayIndexOfMs(part.ts[0]!));
       }
     }
-    await this.partitions.ensure(METRIC_CHUNKS_TABLE, days);
-    await this.partitions.ensure(METRIC_EXEMPLARS_TABLE, exDays);
-
     const p = (v: unknown) => sql.param(v);
-    await this.database.transaction(async (query) => {
-      if (newSeries.length) {
-        newSeries.sort((a, b) => (a.id < b.id ? -1 : 1));
-        await query(sql`
+    const needs = [
+      [METRIC_CHUNKS_TABLE, days],
+      [METRIC_EXEMPLARS_TABLE, exDays],
+    ] as const;
+    await this.partitions.write(needs, () =>
+      this.database.transaction(async (query) => {
+        if (newSeries.length) {
+          newSeries.sort((a, b) => (a.id < b.id ? -1 : 1));
+          await query(sql`
           INSERT INTO metric_series (id, metric_name, labels)
           SELECT * FROM unnest(${p(newSeries.map((s) => s.id))}::bigint[], ${p(newSeries.map((s) => cleanText(s.labels.__name__ ?? '')))}::text[],
                                ${p(newSeries.map((s) => toJsonText(s.labels)))}::jsonb[])
           ON CONFLICT (id) DO NOTHING`);
-      }
-      if (ch.series.length)
-        await query(sql`
+        }
+        if (ch.series.length)
+          await query(sql`
           INSERT INTO metric_chunks (series_id, start_ms, end_ms, samples, data)
           SELECT * FROM unnest(${p(ch.series)}::bigint[], ${p(ch.start)}::bigint[], ${p(ch.end)}::bigint[], ${p(ch.n)}::int[], ${p(ch.data)}::bytea[])`);
-      if (ex.series.length)
-        // The same series and time is the same exemplar: a retried request adds nothing.
-        await query(sql`
+        if (ex.series.length)
+          // The same series and time is the same exemplar: a retried request adds nothing.
+          await query(sql`
           INSERT INTO metric_exemplars (series_id, ts_ms, value, trace_id, span_id, labels)
           SELECT DISTINCT ON (1, 2) * FROM unnest(${p(ex.series)}::bigint[], ${p(ex.ts)}::bigint[], ${p(ex.value)}::float8[],
                                ${p(ex.trace)}::uuid[], ${p(ex.span)}::bigint[], ${p(ex.labels)}::jsonb[])
           ON CONFLICT DO NOTHING`);
-      if (metadata.size) {
-        const names = [...metadata.keys()].sort();
-        await query(sql`
+        if (metadata.size) {
+          const names = [...metadata.keys()].sort();
+          await query(sql`
           INSERT INTO metric_metadata (metric_family_name, type, help, unit)
           SELECT * FROM unnest(${p(names)}::text[], ${p(names.map((n) => metadata.get(n)!.type))}::text[],
                                ${p(names.map((n) => cleanText(metadata.get(n)!.help)))}::text[], ${p(names.map((n) => cleanText(metadata.get(n)!.unit)))}::text[])
           ON CONFLICT (metric_family_name) DO UPDATE SET type = excluded.type, help = excluded.help, unit = excluded.unit
           WHERE (metric_metadata.type, metric_metadata.help, metric_metadata.unit) IS DISTINCT FROM (excluded.type, excluded.help, excluded.unit)`);
-      }
-    });
+        }
+      }),
+    );
     // Only after commit: a rolled-back series must be inserted again next time.
     if (this.knownSeries.size + newSeries.length > MetricWriter.KNOWN_MAX) this.knownSeries.clear();
     for (const s of newSeries) this.knownSeries.add(s.id);

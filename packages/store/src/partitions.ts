@@ -3,6 +3,7 @@
 // and retention drops whole partitions, which is instant and leaves no bloat.
 import { sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
+import type { ClassifiedError } from './errors.ts';
 import type { PartitionUnit, PartitionedTable } from './tables.ts';
 
 export const NS_PER_DAY = 86_400_000_000_000n;
@@ -28,6 +29,40 @@ function bounds(unit: PartitionUnit, day: number): [string, string] {
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
 
+/**
+ * A row's day had no partition, and creating it again did not help: its partition is being dropped at
+ * this moment (a detach in progress in another process). The write stored nothing; a retry shortly
+ * after the drop finishes creates the day afresh.
+ */
+export class PartitionUnavailableError extends Error implements ClassifiedError {
+  override readonly name = 'PartitionUnavailableError';
+  readonly status = 503;
+  readonly retryAfterSeconds = 1;
+  readonly expose = true;
+  constructor(
+    readonly table: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`a day partition of ${table} is being dropped by retention; retry shortly`, options);
+  }
+}
+
+/**
+ * SQLSTATE 23514 raised by tuple routing ("no partition of relation … found for row"), the same text on
+ * PostgreSQL and PGlite; a CHECK constraint's failure shares the code but not the text.
+ */
+export function isNoPartitionError(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | null | undefined; e;) {
+    if (e.code === '23514' && typeof e.message === 'string' && e.message.startsWith('no partition of relation'))
+      return true;
+    e = e.cause === e ? undefined : (e.cause as typeof e);
+  }
+  return false;
+}
+
+/** What a write needs: each table with the days its rows fall on. */
+export type PartitionNeeds = readonly (readonly [PartitionedTable, Iterable<number>])[];
+
 export class PartitionManager {
   /** Partitions known to exist, per table: a cache so the hot path asks the database nothing. */
   private known = new Map<string, Set<number>>();
@@ -41,6 +76,41 @@ export class PartitionManager {
       if (set.has(day)) continue;
       await this.create(table, day);
       set.add(day);
+    }
+  }
+
+  /** Forgets cached days of a table, so that the next ensure() asks the database again. */
+  forget(table: PartitionedTable, days: Iterable<number>): void {
+    const known = this.known.get(table.name);
+    if (known) for (const day of days) known.delete(day);
+  }
+
+  /**
+   * Runs `write` (one transaction) after ensuring the partitions it needs. When a day this cache listed
+   * is gone (another process's retention dropped it, by its own clock or policy), the transaction fails
+   * whole with SQLSTATE 23514 and stored nothing: the days are forgotten, created again, and the write
+   * runs once more, so its promise still settles only after a commit. Writes reach here inside the
+   * retention (ingest refuses older items), so recreating the day stores nothing retention must keep out.
+   */
+  async write<T>(needs: PartitionNeeds, write: () => Promise<T>): Promise<T> {
+    const wanted = needs.map(([table, days]) => [table, [...days]] as const);
+    for (const [table, days] of wanted) await this.ensure(table, days);
+    try {
+      return await write();
+    } catch (err) {
+      if (!isNoPartitionError(err)) throw err;
+      for (const [table, days] of wanted) {
+        this.forget(table, days);
+        await this.ensure(table, days);
+      }
+    }
+    try {
+      return await write();
+    } catch (err) {
+      // The name still exists, so CREATE … IF NOT EXISTS did nothing: a detach of that day is pending.
+      if (!isNoPartitionError(err)) throw err;
+      const table = wanted.map(([t]) => t.name).join(', ');
+      throw new PartitionUnavailableError(table, { cause: err });
     }
   }
 
@@ -78,20 +148,58 @@ export class PartitionManager {
     return out;
   }
 
-  /** Drops partitions whose whole day is older than the cutoff; returns their names. */
+  /**
+   * Drops partitions whose whole day is older than the cutoff; returns their names. Each is first
+   * detached CONCURRENTLY: a plain DROP of a partition takes an ACCESS EXCLUSIVE lock on the parent, so
+   * one long query on the table stalled every insert behind the waiting DROP; a concurrent detach
+   * waits for those queries without blocking anyone, and the detached table is then dropped alone.
+   * A detach interrupted half-way (statement timeout, crash) leaves the partition "pending": it is
+   * finalized. A table detached but never dropped is no partition any more: it is dropped by its name.
+   */
   async dropOlderThan(table: PartitionedTable, cutoffMs: number): Promise<string[]> {
     const dropped: string[] = [];
-    for (const p of await this.list(table)) {
-      if ((p.day + 1) * MS_PER_DAY <= cutoffMs) {
-        await this.database.query(sql.raw(`DROP TABLE IF EXISTS "${p.name}"`));
-        this.known.get(table.name)?.delete(p.day);
-        dropped.push(p.name);
-      }
+    for (const p of await this.dayTables(table)) {
+      if ((p.day + 1) * MS_PER_DAY > cutoffMs) continue;
+      // Forgotten first: from now on a write to this day creates it again rather than trusting the cache.
+      this.known.get(table.name)?.delete(p.day);
+      // Outside any transaction (a concurrent detach refuses to run in one): each statement is its own.
+      if (p.state !== 'detached')
+        await this.database.query(
+          sql.raw(
+            `ALTER TABLE "${table.name}" DETACH PARTITION "${p.name}" ${p.state === 'pending' ? 'FINALIZE' : 'CONCURRENTLY'}`,
+          ),
+        );
+      await this.database.query(sql.raw(`DROP TABLE IF EXISTS "${p.name}"`));
+      dropped.push(p.name);
     }
     // Another process may have dropped some first: forget those too, so the next write to such a day
     // creates its partition again instead of failing.
     this.forgetOlderThan(table, cutoffMs);
     return dropped;
+  }
+
+  /**
+   * Every table named as one of `table`'s days, with its state: a partition, a partition whose detach is
+   * pending, or a table detached from it. Pending ones come first: PostgreSQL allows one pending detach
+   * per parent, so it must be finalized before another partition can be detached concurrently.
+   */
+  private async dayTables(
+    table: PartitionedTable,
+  ): Promise<{ name: string; day: number; state: 'attached' | 'pending' | 'detached' }[]> {
+    if (!IDENT.test(table.name)) throw new Error(`bad table ${table.name}`);
+    const rows = await this.database.query<{ name: string; pending: boolean | null }>(sql`
+      SELECT c.relname AS name, i.inhdetachpending AS pending
+      FROM pg_class c
+      LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
+        AND i.inhparent = (SELECT p.oid FROM pg_class p WHERE p.relname = ${table.name} AND pg_table_is_visible(p.oid))
+      WHERE c.relkind = 'r' AND c.relname ~ ${`^${table.name}_p[0-9]{8}$`} AND pg_table_is_visible(c.oid)
+      ORDER BY i.inhdetachpending DESC NULLS LAST, c.relname`);
+    return rows.flatMap(({ name, pending }) => {
+      const m = /_p(\d{4})(\d{2})(\d{2})$/.exec(name);
+      if (!m) return [];
+      const day = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!) / MS_PER_DAY;
+      return [{ name, day, state: pending === null ? 'detached' : pending ? 'pending' : 'attached' } as const];
+    });
   }
 
   /**

@@ -190,7 +190,8 @@ export class SpanWriter extends QueuedWriter<ResourceSpans[]> {
 
   protected async flush(entries: ResourceSpans[][]): Promise<void> {
     const cols = toSpanColumns(entries);
-    await this.partitions.ensure(SPANS_TABLE, cols.days);
-    await this.database.transaction((query) => insertSpanColumns(query, cols));
+    await this.partitions.write([[SPANS_TABLE, cols.days]], () =>
+      this.database.transaction((query) => insertSpanColumns(query, cols)),
+    );
   }
 }
