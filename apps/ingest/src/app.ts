@@ -4,7 +4,7 @@ import type { MetricsBatch, ResourceLogs, ResourceSpans } from '@pivot/model';
 import type { RemoteWriteLimits } from '@pivot/remote-write';
 import { createBaseApp, type AppEnv, type BodyLimits, type Logger } from '@pivot/server-kit';
 import { ingestAuth } from './auth.ts';
-import { inflightLimit } from './inflight.ts';
+import { inflightMiddleware, type InflightBudget } from './inflight.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { renderOtlpError } from './otlp-http.ts';
 import type { LogLimits, Sink } from './pipeline.ts';
@@ -23,8 +23,11 @@ export interface IngestDeps {
   samples?: Sink<MetricsBatch>;
   logs?: Sink<ResourceLogs[]>;
   logLimits?: LogLimits;
-  /** Request bytes all requests may hold at once (INGEST_MAX_INFLIGHT_BYTES); absent: unbounded. */
-  maxInflightBytes?: number;
+  /**
+   * The bytes all requests may hold at once (INGEST_MAX_INFLIGHT_BYTES), one budget for HTTP and gRPC;
+   * absent: unbounded.
+   */
+  inflight?: InflightBudget;
   /** Accepted bearer tokens (INGEST_TOKEN); none or empty: ingest is open. */
   ingestTokens?: readonly string[];
   ready(): Promise<void>;
@@ -43,12 +46,7 @@ export function createIngestApp(deps: IngestDeps): Hono<AppEnv> {
   // After the base app's /healthz, /readyz and /metrics, before every ingest route.
   if (deps.ingestTokens?.length) app.use(ingestAuth(deps.ingestTokens));
   // After auth (a caller without a token holds no bytes), before any body is read.
-  if (deps.maxInflightBytes)
-    app.use(
-      inflightLimit(deps.maxInflightBytes, limits.maxBodyBytes, () =>
-        metrics.rejected.inc({ signal: 'all', reason: 'busy' }),
-      ).middleware(),
-    );
+  if (deps.inflight) app.use(inflightMiddleware(deps.inflight, limits.maxBodyBytes));
   app.route('/', traceRoutes(deps.spans, limits, metrics));
   if (deps.samples) {
     const samples = deps.samples;

@@ -9,6 +9,7 @@ import { toHttpError, type Listening } from '@pivot/server-kit';
 import type { IngestDeps } from './app.ts';
 import { UNAUTHENTICATED_MESSAGE, bearerTokenCheck } from './auth.ts';
 import { GrpcCode, encodeRpcStatus, rpcFailureOf, type RpcFailure } from './grpc-status.ts';
+import type { InflightBudget, Reservation } from './inflight.ts';
 import { exportOtlp, logSignal, metricSignal, traceSignal, type OtlpSignal } from './otlp-export.ts';
 
 export const OTLP_GRPC_SERVICES: Readonly<Record<Signal, string>> = {
@@ -19,7 +20,7 @@ export const OTLP_GRPC_SERVICES: Readonly<Record<Signal, string>> = {
 
 export interface OtlpGrpcDeps extends Pick<
   IngestDeps,
-  'logger' | 'metrics' | 'spans' | 'samples' | 'logs' | 'logLimits' | 'ingestTokens'
+  'logger' | 'metrics' | 'spans' | 'samples' | 'logs' | 'logLimits' | 'ingestTokens' | 'inflight'
 > {
   /** grpc.max_receive_message_length: the largest message accepted, as sent and after gzip. */
   maxMessageBytes: number;
@@ -77,6 +78,61 @@ function tokenInterceptor(deps: OtlpGrpcDeps): grpc.ServerInterceptor {
     });
 }
 
+/** A failed call's trailers: the status with its RetryInfo, which OTLP exporters read to retry. */
+function failureTrailers(failure: RpcFailure): grpc.Metadata {
+  const trailers = new grpc.Metadata();
+  if (failure.retryDelaySeconds !== undefined)
+    trailers.set(
+      'grpc-status-details-bin',
+      asBuffer(encodeRpcStatus(failure.code, failure.message, failure.retryDelaySeconds)),
+    );
+  return trailers;
+}
+
+/**
+ * Counts each call against the in-flight byte budget the HTTP requests share, refusing it when its
+ * metadata arrives, before the message is read: UNAVAILABLE with RetryInfo (retryable by every OTLP
+ * exporter; RESOURCE_EXHAUSTED would be too, with RetryInfo, but is also what an oversized message gets,
+ * which must not be retried). A gRPC message declares no size up front, so a call holds the largest
+ * message allowed until its message has arrived, then that message's size until it is answered.
+ */
+function inflightInterceptor(deps: OtlpGrpcDeps, budget: InflightBudget): grpc.ServerInterceptor {
+  return (method, call) => {
+    let held: Reservation | undefined;
+    const release = () => held?.release();
+    return new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            try {
+              held = budget.reserve(deps.maxMessageBytes);
+            } catch (err) {
+              const failure = toGrpcFailure(err)!;
+              deps.metrics.errors.inc({ kind: 'expected' });
+              deps.metrics.grpcRequests.inc({ method: method.path.replace(/^\//, ''), code: 'UNAVAILABLE' });
+              return call.sendStatus({
+                code: failure.code,
+                details: failure.message,
+                metadata: failureTrailers(failure),
+              });
+            }
+            pass(metadata);
+          },
+          onReceiveMessage: (message: Uint8Array, pass) => {
+            held?.resize(message.byteLength);
+            pass(message);
+          },
+          // Also after a call that was answered: the stream's close reports it as a cancel.
+          onCancel: release,
+        }),
+      sendStatus: (status, next) => {
+        release();
+        next(status);
+      },
+    });
+  };
+}
+
 function exportHandler<B>(
   signal: Signal,
   s: OtlpSignal<B> | undefined,
@@ -94,14 +150,7 @@ function exportHandler<B>(
       metrics.grpcDuration.observe({ method }, seconds);
       logger.info({ method, code: grpc.status[code], ms: Math.round(seconds * 1000) }, 'grpc request');
       if (!failure) return callback(null, partial);
-      const trailers = new grpc.Metadata();
-      // The retry delay travels as google.rpc.RetryInfo in the status details, as OTLP exporters read it.
-      if (failure.retryDelaySeconds !== undefined)
-        trailers.set(
-          'grpc-status-details-bin',
-          asBuffer(encodeRpcStatus(failure.code, failure.message, failure.retryDelaySeconds)),
-        );
-      callback({ code: failure.code, details: failure.message, metadata: trailers });
+      callback({ code: failure.code, details: failure.message, metadata: failureTrailers(failure) });
     };
     const fail = (f: RpcFailure) => answer(f.code, null, f);
 
@@ -138,9 +187,14 @@ function exportHandler<B>(
  * gzip and deflate request messages are undone by grpc-js, within the same message-size limit.
  */
 export function createOtlpGrpcServer(deps: OtlpGrpcDeps): grpc.Server {
+  // In this order: a caller without a token holds no bytes.
+  const interceptors = [
+    ...(deps.ingestTokens?.length ? [tokenInterceptor(deps)] : []),
+    ...(deps.inflight ? [inflightInterceptor(deps, deps.inflight)] : []),
+  ];
   const server = new grpc.Server({
     'grpc.max_receive_message_length': deps.maxMessageBytes,
-    ...(deps.ingestTokens?.length ? { interceptors: [tokenInterceptor(deps)] } : {}),
+    ...(interceptors.length ? { interceptors } : {}),
   });
   const add = <B>(signal: Signal, s: OtlpSignal<B> | undefined) =>
     server.addService(exportServiceDefinition(signal), { Export: exportHandler(signal, s, deps) });

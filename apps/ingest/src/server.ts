@@ -13,6 +13,7 @@ import { listen, type Config, type Listening, type Logger } from '@pivot/server-
 import { createIngestApp, type IngestDeps } from './app.ts';
 import { createIngestMetrics, flushRecorder, type IngestMetrics } from './metrics.ts';
 import { startOtlpGrpc } from './otlp-grpc.ts';
+import { InflightBudget } from './inflight.ts';
 import { withTimeWindow } from './pipeline.ts';
 import { checkIngestExposure } from './auth.ts';
 
@@ -71,7 +72,9 @@ export async function startIngest(config: Config, database: Database, logger: Lo
     logLimits: { maxLineBytes: config.MAX_LOG_LINE_BYTES },
     remoteWrite: { maxLabelValueBytes: config.MAX_LABEL_VALUE_BYTES, maxLabelsPerSeries: config.MAX_LABELS_PER_SERIES },
     ingestTokens: config.INGEST_TOKEN,
-    maxInflightBytes: config.INGEST_MAX_INFLIGHT_BYTES,
+    inflight: new InflightBudget(config.INGEST_MAX_INFLIGHT_BYTES, () =>
+      metrics.rejected.inc({ signal: 'all', reason: 'busy' }),
+    ),
     ready: () => database.ping(),
   };
   const app = createIngestApp(deps);

@@ -17,7 +17,13 @@ import {
   type Database,
 } from '@pivot/store';
 import { testDatabases } from '@pivot/store/testing';
-import { createIngestMetrics, startOtlpGrpc, type IngestMetrics, type OtlpGrpcDeps } from '../src/index.ts';
+import {
+  InflightBudget,
+  createIngestMetrics,
+  startOtlpGrpc,
+  type IngestMetrics,
+  type OtlpGrpcDeps,
+} from '../src/index.ts';
 import { encodeLogs, encodeMetrics, encodeTraces, type TSpan } from '@pivot/otlp/testing';
 import {
   decodeExportResponse,
@@ -130,6 +136,84 @@ for (const tdb of testDatabases()) {
       expect((await rawExport(server.client, 'traces', body)).ok).toBe(true);
       expect((await rawExport(gzipClient, 'traces', body)).ok).toBe(true);
       expect((await queries.getTrace(parseTraceId(trace)!))!.summary.spanCount).toBe(2);
+    });
+  });
+}
+
+for (const tdb of testDatabases()) {
+  // One call is held in the writer while others arrive: with the budget at one message's size, the
+  // others are refused before their messages are read, retryably, and whatever was acknowledged is stored.
+  describe(`OTLP/gRPC within INGEST_MAX_INFLIGHT_BYTES into ${tdb.name}`, () => {
+    const MAX_MESSAGE = 64 * 1024;
+    let db: Database;
+    let spans: SpanWriter;
+    let server: Running;
+    let budget: InflightBudget;
+    let refusals = 0;
+    let open!: () => void;
+    let entered!: () => void;
+    let gate: Promise<void>;
+    let held: Promise<void>;
+    beforeAll(async () => {
+      db = await tdb.open();
+      await db.migrate();
+      spans = new SpanWriter(db, new PartitionManager(db));
+      gate = new Promise((r) => (open = r));
+      held = new Promise((r) => (entered = r));
+      // The first write waits at the gate; the writer behind it is the real one.
+      const gated = {
+        get queueDepth() {
+          return spans.queueDepth;
+        },
+        async write(batch: ResourceSpans[]) {
+          entered();
+          await gate;
+          return spans.write(batch);
+        },
+      };
+      budget = new InflightBudget(MAX_MESSAGE, () => refusals++);
+      server = await startServer({ spans: gated, inflight: budget, maxMessageBytes: MAX_MESSAGE });
+    });
+    afterAll(async () => {
+      open?.();
+      await server?.stop();
+      await spans?.close();
+      await db?.close();
+      await tdb.drop();
+    });
+
+    it('refuses calls past the budget with UNAVAILABLE and RetryInfo, and stores every acknowledged one', async () => {
+      const traceIds = Array.from({ length: 6 }, (_, i) => `${i + 1}`.repeat(32));
+      const body = (t: string) => tracesRequest([span(t, '5152535455565758', `call ${t[0]}`)]);
+      const first = rawExport(server.client, 'traces', body(traceIds[0]!));
+      await held;
+      // Its message has arrived: it holds its own size now, not the largest allowed.
+      expect(budget.bytes).toBe(body(traceIds[0]!).length);
+
+      const refused = await Promise.all(traceIds.slice(1).map((t) => rawExport(server.client, 'traces', body(t))));
+      for (const r of refused) {
+        const err = failed(r);
+        expect(err.code).toBe(14);
+        expect(err.details).toMatch(/^ingest is busy: \d+ request bytes in flight \(INGEST_MAX_INFLIGHT_BYTES\)$/);
+        expect(statusDetails(err)?.details).toEqual([
+          { typeUrl: 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: { seconds: 1, nanos: 0 } },
+        ]);
+      }
+      expect(refusals).toBe(5);
+      const text = await server.metrics.registry.metrics();
+      expect(text).toContain(
+        'pivot_ingest_grpc_requests_total{method="opentelemetry.proto.collector.trace.v1.TraceService/Export",code="UNAVAILABLE"} 5',
+      );
+
+      open();
+      expect((await first).ok).toBe(true);
+      // Every reservation was given back, refused ones included.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(budget.bytes).toBe(0);
+      // The clients retry, as RetryInfo tells them; now each is let in and stored once.
+      for (const t of traceIds.slice(1)) expect((await rawExport(server.client, 'traces', body(t))).ok).toBe(true);
+      const queries = new TraceQueries(db);
+      for (const t of traceIds) expect((await queries.getTrace(parseTraceId(t)!))?.summary.spanCount).toBe(1);
     });
   });
 }

@@ -1,9 +1,11 @@
-// 200 clients each send a 20 MiB body at once. With INGEST_MAX_INFLIGHT_BYTES the ingest process
-// answers the excess with 503 + Retry-After before reading their bodies, and its peak RSS (VmHWM,
-// read from /proc) stays bounded; every client gets an answer, none hangs.
+// 200 clients each send a 20 MiB body at once, over OTLP/HTTP and over OTLP/gRPC. With
+// INGEST_MAX_INFLIGHT_BYTES the ingest process answers the excess (503 + Retry-After, or UNAVAILABLE)
+// before reading their bodies, and its peak RSS (VmHWM, read from /proc) stays bounded; every client
+// gets an answer, none hangs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect, constants, type ClientHttp2Session } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -12,14 +14,17 @@ const MiB = 1024 * 1024;
 /** The bound README states for the default-sized process under this flood, with the limit set to 64 MiB. */
 const RSS_BOUND = 512 * MiB;
 
-function startServer(inflight: number): Promise<{ url: string; child: ChildProcess }> {
+function startServer(inflight: number): Promise<{ url: string; grpcUrl: string; child: ChildProcess }> {
   // node itself (not the tsx CLI, which would be a parent process): its RSS is the server's.
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
     env: { ...process.env, INFLIGHT: String(inflight) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
-    child.stdout.once('data', (d: Buffer) => resolve({ url: d.toString().trim(), child }));
+    child.stdout.once('data', (d: Buffer) => {
+      const [url, grpcUrl] = d.toString().trim().split(' ') as [string, string];
+      resolve({ url, grpcUrl, child });
+    });
     child.once('exit', (code) => reject(new Error(`overload server exited with ${code}`)));
   });
 }
@@ -53,6 +58,37 @@ function send(url: string, body: Buffer): Promise<{ status: number; retryAfter?:
   });
 }
 
+/**
+ * One OTLP/gRPC Export call of `message` (framed by hand, so that 200 calls share one buffer in this
+ * process), resolved with its grpc-status once the server answers, or -1 if the stream failed.
+ */
+function sendGrpc(session: ClientHttp2Session, message: Buffer): Promise<{ code: number }> {
+  return new Promise((resolve) => {
+    const stream = session.request({
+      [constants.HTTP2_HEADER_METHOD]: 'POST',
+      [constants.HTTP2_HEADER_PATH]: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    const done = (code: number) => {
+      resolve({ code });
+      stream.destroy();
+    };
+    // A refusal comes as a trailers-only answer; a handled call ends with trailers.
+    stream.on('response', (headers) => {
+      if (headers['grpc-status'] !== undefined) done(Number(headers['grpc-status']));
+    });
+    stream.on('trailers', (trailers) => done(Number(trailers['grpc-status'])));
+    stream.on('error', () => done(-1));
+    stream.on('close', () => done(-1));
+    stream.resume();
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(message.length, 1);
+    stream.write(prefix);
+    stream.end(message);
+  });
+}
+
 describe.runIf(existsSync('/proc/self/status'))('ingest under a flood of large requests', () => {
   let child: ChildProcess | undefined;
   afterEach(() => {
@@ -75,5 +111,31 @@ describe.runIf(existsSync('/proc/self/status'))('ingest under a flood of large r
     expect(byStatus.get(503)).toBeGreaterThan(0);
     expect(answers.filter((a) => a.status === 503).every((a) => a.retryAfter === '1')).toBe(true);
     expect(peak).toBeLessThan(RSS_BOUND);
+  }, 120_000);
+
+  it('keeps peak RSS bounded over OTLP/gRPC too, answering the excess UNAVAILABLE before reading their messages', async () => {
+    const s = await startServer(64 * MiB);
+    child = s.child;
+    const message = Buffer.alloc(20 * MiB);
+    // 20 connections of 10 calls each, as many exporters would open.
+    // The client's own session-memory guard (10 MB) would refuse the 20 MiB writes before the server saw them.
+    const sessions = Array.from({ length: 20 }, () => connect(s.grpcUrl, { maxSessionMemory: 1024 }));
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => sendGrpc(sessions[i % sessions.length]!, message)),
+      );
+      const peak = peakRss(s.child.pid!);
+      const byCode = new Map<number, number>();
+      for (const a of answers) byCode.set(a.code, (byCode.get(a.code) ?? 0) + 1);
+      process.stdout.write(
+        `overload (gRPC): peak RSS ${(peak / MiB).toFixed(0)} MiB; answers ${JSON.stringify([...byCode])}\n`,
+      );
+      // INVALID_ARGUMENT: zeros do not decode; UNAVAILABLE: refused for the budget.
+      expect(answers.every((a) => a.code === 3 || a.code === 14)).toBe(true);
+      expect(byCode.get(14)).toBeGreaterThan(0);
+      expect(peak).toBeLessThan(RSS_BOUND);
+    } finally {
+      for (const x of sessions) x.close();
+    }
   }, 120_000);
 });
