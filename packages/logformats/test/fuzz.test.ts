@@ -1,10 +1,11 @@
 // Random, mutated and truncated input to all three decoders: NDJSON never throws, the Loki decoders
 // throw only LogDecodeError, and every call returns quickly.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compress } from 'snappyjs';
 import { decodeLokiPushJson, decodeLokiPushProtobuf, decodeNdjson, LogDecodeError } from '../src/index.ts';
 import { pushRequestProtobuf } from './loki-proto.ts';
+import { watchRss } from '../../../test-memory.ts';
 
 const MAX_MS = 500;
 const OBSERVED = { observedTimeUnixNano: 1n };
@@ -96,6 +97,16 @@ function mutate(base: Uint8Array) {
       return b;
     });
 }
+
+/** Peak RSS growth this file may cause (MiB), about twice what it measures (README, Limits); a decoder that sized a buffer or array from a lying length field would cross it. */
+const RSS_BOUND_MIB = 320;
+let rss: ReturnType<typeof watchRss>;
+beforeAll(() => {
+  rss = watchRss('fuzz (log formats)');
+});
+afterAll(() => {
+  expect(rss.stop().growthMiB).toBeLessThan(RSS_BOUND_MIB);
+});
 
 describe('fuzz', () => {
   it('decodeNdjson never throws, on log-shaped objects, random text and bytes', () => {

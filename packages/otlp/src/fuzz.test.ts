@@ -1,6 +1,6 @@
 // Property tests: whatever bytes arrive, a decoder either returns or throws OtlpDecodeError, quickly;
 // and spans built from arbitrary IDs and attribute values decode to exactly what the model prescribes.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { AttrValue } from '@pivot/model';
 import {
@@ -14,6 +14,7 @@ import {
 } from './index.ts';
 import { fixture, fixtureText, JSON_FIXTURES, PROTOBUF_FIXTURES } from '../testing/fixtures.ts';
 import { encodeTraces, type TAny, type TSpan } from '../testing/otlp-writer.ts';
+import { watchRss } from '../../../test-memory.ts';
 
 const PB_DECODERS = [decodeExportTraceRequest, decodeExportLogsRequest, decodeExportMetricsRequest];
 const JSON_DECODERS = [decodeExportTraceRequestJson, decodeExportLogsRequestJson, decodeExportMetricsRequestJson];
@@ -42,6 +43,16 @@ function survives<T>(decoders: ((x: T) => unknown)[], input: T): void {
     slowest = Math.max(slowest, performance.now() - started);
   }
 }
+
+/** Peak RSS growth this file may cause (MiB), about twice what it measures (README, Limits); a decoder that sized a buffer or array from a lying length field would cross it. */
+const RSS_BOUND_MIB = 160;
+let rss: ReturnType<typeof watchRss>;
+beforeAll(() => {
+  rss = watchRss('fuzz (otlp decoders)');
+});
+afterAll(() => {
+  expect(rss.stop().growthMiB).toBeLessThan(RSS_BOUND_MIB);
+});
 
 describe('protobuf robustness', () => {
   it.each(PROTOBUF_FIXTURES)('%s survives random bit flips', (file) => {

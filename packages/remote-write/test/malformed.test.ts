@@ -1,11 +1,12 @@
 // Whole-request faults: bad snappy, bad protobuf, bombs. The decoder must throw only its typed errors,
 // with byte offsets for protobuf faults, and never hang.
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Writer, WireType } from '@pivot/protobuf';
 import { compress, uncompress } from 'snappyjs';
 import { decodeWriteRequest, PayloadTooLargeError, RemoteWriteDecodeError } from '../src/index.ts';
+import { watchRss } from '../../../test-memory.ts';
 
 const fixture = new Uint8Array(readFileSync(new URL('./fixtures/prom-remote-write-15.pb.snappy', import.meta.url)));
 const fixtureProto: Uint8Array = uncompress(fixture);
@@ -27,6 +28,16 @@ function decodeOrTypedError(body: Uint8Array): void {
     if (!(e instanceof RemoteWriteDecodeError)) throw e;
   }
 }
+
+/** Peak RSS growth this file may cause (MiB), about twice what it measures (README, Limits); a decoder that trusted a snappy header's length or a lying protobuf length would cross it. */
+const RSS_BOUND_MIB = 96;
+let rss: ReturnType<typeof watchRss>;
+beforeAll(() => {
+  rss = watchRss('malformed remote-write (fuzz, bombs)');
+});
+afterAll(() => {
+  expect(rss.stop().growthMiB).toBeLessThan(RSS_BOUND_MIB);
+});
 
 describe('invalid snappy', () => {
   it('is a RemoteWriteDecodeError (400) with a clear message', () => {

@@ -1,12 +1,23 @@
 // The snappy block decoder: it must agree with a reference compressor, and refuse every malformed or
 // oversized stream with a SnappyError instead of hanging, over-allocating or returning padded output.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compress, uncompress } from 'snappyjs';
 import { readSnappyHeader, SnappyError, snappyDecompress } from '../src/index.ts';
+import { watchRss } from '../../../test-memory.ts';
 
 const MiB = 1024 * 1024;
 const bytes = (...b: number[]) => new Uint8Array(b);
+
+/** Peak RSS growth this file may cause (MiB), about twice what it measures (README, Limits); decompressing what a header claims instead of what the limit allows would cross it. */
+const RSS_BOUND_MIB = 64;
+let rss: ReturnType<typeof watchRss>;
+beforeAll(() => {
+  rss = watchRss('snappy (fuzz, bombs)');
+});
+afterAll(() => {
+  expect(rss.stop().growthMiB).toBeLessThan(RSS_BOUND_MIB);
+});
 
 describe('snappyDecompress', () => {
   it('round-trips what snappyjs compresses', () => {

@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writer } from '@pivot/protobuf';
 import { startHarness, type Harness } from './ingest-harness.ts';
+import { watchRss } from '../../../../test-memory.ts';
 
 function otlpJsonSpan(attributes: unknown[], extra: Record<string, unknown> = {}) {
   return JSON.stringify({
@@ -38,10 +39,21 @@ function snappyClaiming(claimed: number): Uint8Array {
   return Uint8Array.from([...w, 0x00, 0x41]);
 }
 
+/** Peak RSS growth this file may cause (MiB), about twice what it measures (README, Limits); inflating the 1 GiB gzip bomb past MAX_DECOMPRESSED_BYTES would cross it. */
+const RSS_BOUND_MIB = 256;
+
 describe('bombs are refused quickly with bounded memory', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ maxBodyBytes: 16 << 20, maxDecompressedBytes: 32 << 20 });
+  });
+  let rss: ReturnType<typeof watchRss>;
+  // After the harness started: what the suite costs, not the database's start-up.
+  beforeAll(() => {
+    rss = watchRss('bombs (ingest HTTP)');
+  });
+  afterAll(() => {
+    expect(rss.stop().growthMiB).toBeLessThan(RSS_BOUND_MIB);
   });
   afterAll(async () => {
     await h.close();

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ENDPOINTS, startHarness, type Harness } from './ingest-harness.ts';
+import { watchRss } from '../../../../test-memory.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 
@@ -33,10 +34,21 @@ const mutation = (seed: Uint8Array) =>
     fc.uint8Array({ maxLength: 2048 }),
   );
 
+/** Peak RSS growth this file may cause (MiB), about twice what it measures (README, Limits); a decoder or body reader that kept inputs, or sized a buffer from a lying length, would cross it. */
+const RSS_BOUND_MIB = 128;
+
 describe('fuzzing every ingest endpoint through HTTP', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
+  });
+  let rss: ReturnType<typeof watchRss>;
+  // After the harness started: what the suite costs, not the database's start-up.
+  beforeAll(() => {
+    rss = watchRss('fuzz (ingest HTTP)');
+  });
+  afterAll(() => {
+    expect(rss.stop().growthMiB).toBeLessThan(RSS_BOUND_MIB);
   });
   afterAll(async () => {
     await h.close();

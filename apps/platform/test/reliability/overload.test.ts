@@ -8,8 +8,12 @@ import { PartitionManager, SpanWriter, openDatabase, type Database } from '@pivo
 import { createScratchDatabase, lockTable } from '@pivot/store/testing';
 import { encodeExportTraceRequest } from '../../bench/otlp-encode.ts';
 import { makeRequests } from '../../bench/payloads.ts';
+import { watchRss } from '../../../../test-memory.ts';
 
 const QUEUE_LIMIT = 2000;
+
+/** Peak RSS growth this file may cause (MiB), about twice what it measures (README, Limits); a queue that grew past its item limit, or kept refused bodies, would cross it. */
+const RSS_BOUND_MIB = 128;
 
 describe.runIf(process.env.DATABASE_URL)('ingest under a stalled database', () => {
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
@@ -28,6 +32,14 @@ describe.runIf(process.env.DATABASE_URL)('ingest under a stalled database', () =
       spans,
       ready: () => db.ping(),
     });
+  });
+  let rss: ReturnType<typeof watchRss>;
+  // After the harness started: what the suite costs, not the database's start-up.
+  beforeAll(() => {
+    rss = watchRss('overload (stalled database)');
+  });
+  afterAll(() => {
+    expect(rss.stop().growthMiB).toBeLessThan(RSS_BOUND_MIB);
   });
   afterAll(async () => {
     await spans?.close();
