@@ -80,7 +80,7 @@ export async function startIngest(config: Config, database: Database, logger: Lo
   const app = createIngestApp(deps);
   const http = await listen(app.fetch, config.HOST, config.INGEST_PORT);
   logger.info({ url: http.url, auth: Boolean(config.INGEST_TOKEN) }, 'ingest listening (OTLP/HTTP)');
-  const maxMessageBytes = config.GRPC_MAX_MESSAGE_BYTES ?? config.MAX_DECOMPRESSED_BYTES;
+  const maxMessageBytes = Math.min(config.GRPC_MAX_MESSAGE_BYTES, config.MAX_DECOMPRESSED_BYTES);
   const grpc = await startOtlpGrpc(
     { ...deps, maxMessageBytes },
     config.HOST,

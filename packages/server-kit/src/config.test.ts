@@ -30,7 +30,7 @@ describe('ingest transport and auth settings', () => {
   it('serves OTLP/gRPC on 4317 by default, with no token', () => {
     const c = loadConfig({});
     expect(c.GRPC_PORT).toBe(4317);
-    expect(c.GRPC_MAX_MESSAGE_BYTES).toBeUndefined();
+    expect(c.GRPC_MAX_MESSAGE_BYTES).toBe(4 * 1024 * 1024);
     expect(c.INGEST_TOKEN).toBeUndefined();
   });
 

@@ -63,12 +63,11 @@ export const configSchema = z.object({
     .optional()
     .describe('The built dashboard served at / by the API. Unset: apps/web/build, when built.'),
   GRPC_PORT: port(4317).describe('OTLP/gRPC ingest port (traces, metrics, logs).'),
-  GRPC_MAX_MESSAGE_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .optional()
-    .describe('Largest OTLP/gRPC message, as sent and after gzip. Unset: MAX_DECOMPRESSED_BYTES.'),
+  // The Collector's OTLP gRPC receiver default (max_recv_msg_size_mib: 4). A call reserves this much of
+  // INGEST_MAX_INFLIGHT_BYTES before its message arrives, so 64 MiB here would let only 4 calls read at once.
+  GRPC_MAX_MESSAGE_BYTES: int(4 * 1024 * 1024, 1024).describe(
+    'Largest OTLP/gRPC message, as sent and after gzip; also what a call reserves of INGEST_MAX_INFLIGHT_BYTES until its message arrives.',
+  ),
   INGEST_TOKEN: z
     .string()
     .transform((v) =>
