@@ -87,8 +87,7 @@ describe('remote-write through the pipeline', () => {
     const { error } = (await res.json()) as { error: string };
     const listed = Array.from(
       { length: 10 },
-      (_, i) =>
-        `series ${i + 1}: series ${i + 1} ("bad-${i}"): metric name "bad-${i}" does not match [a-zA-Z_:][a-zA-Z0-9_:]*`,
+      (_, i) => `series ${i + 1} ("bad-${i}"): metric name "bad-${i}" does not match [a-zA-Z_:][a-zA-Z0-9_:]*`,
     );
     expect(error).toBe(`12 series rejected (the other 1 were stored): ${listed.join('; ')}; and 2 more`);
     expect(s.samples.batches[0]!.series.map((x) => x.labels.__name__)).toEqual(['ok']);

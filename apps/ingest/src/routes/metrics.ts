@@ -58,10 +58,7 @@ export function metricRoutes(
     // The valid series are committed; the message names the ones refused, and 400 stops a retry.
     if (out.refused.length)
       throw badRequest(
-        [
-          rejectSummary(out.refused, (r) => `series ${r.index}: ${r.message}`, 'series', `${out.storedSeries}`),
-          out.message,
-        ]
+        [rejectSummary(out.refused, (r) => r.message, 'series', `${out.storedSeries}`), out.message]
           .filter(Boolean)
           .join('; '),
       );
