@@ -78,7 +78,13 @@ export async function startIngest(config: Config, database: Database, logger: Lo
     ready: () => database.ping(),
   };
   const app = createIngestApp(deps);
-  const http = await listen(app.fetch, config.HOST, config.INGEST_PORT);
+  // A port already taken fails start-up; the maintenance schedule and the writers stop with it, so an
+  // embedding process (the platform) is not left running jobs for an ingest that never listened.
+  const abandon = async (err: unknown): Promise<never> => {
+    await Promise.all([maintenance.stop(), spans.close(), samples.close(), logs.close()]);
+    throw err;
+  };
+  const http = await listen(app.fetch, config.HOST, config.INGEST_PORT).catch(abandon);
   logger.info({ url: http.url, auth: Boolean(config.INGEST_TOKEN) }, 'ingest listening (OTLP/HTTP)');
   const maxMessageBytes = Math.min(config.GRPC_MAX_MESSAGE_BYTES, config.MAX_DECOMPRESSED_BYTES);
   const grpc = await startOtlpGrpc(
@@ -88,7 +94,7 @@ export async function startIngest(config: Config, database: Database, logger: Lo
     config.SHUTDOWN_TIMEOUT_MS,
   ).catch(async (err: unknown) => {
     await http.close();
-    throw err;
+    return abandon(err);
   });
   logger.info({ url: grpc.url, auth: Boolean(config.INGEST_TOKEN) }, 'ingest listening (OTLP/gRPC)');
   return {
