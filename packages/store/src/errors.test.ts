@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import {
   DatabaseUnavailableError,
+  InvalidInputError,
   QueryError,
   QueueFullError,
   StoreClosedError,
@@ -72,6 +73,16 @@ for (const tdb of testDatabases()) {
       expect(err.message).toMatch(/no_such_table/);
       expect(err.cause).toBeInstanceOf(Error);
       expect(`${err.message} ${JSON.stringify(err)}`).not.toContain('a secret value');
+    });
+
+    it('answer 400 for a regular expression the database refuses (SQLSTATE 2201B), not 500', async () => {
+      for (const pattern of ['(', '(((a{1,200}){1,200}){1,200}){1,200}']) {
+        const err = (await db.query(sql`SELECT 'a' ~ ${pattern} AS m`).catch((e: unknown) => e)) as InvalidInputError;
+        expect(err, pattern).toBeInstanceOf(InvalidInputError);
+        expect(err).toMatchObject({ status: 400, expose: true });
+        expect(err.message).toMatch(/^the database refused a pattern: invalid regular expression/);
+        expect((err.cause as QueryError).code).toBe('2201B');
+      }
     });
 
     it('inside a transaction too, and leave errors that are not the database’s alone', async () => {

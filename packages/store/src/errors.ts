@@ -51,6 +51,19 @@ export class StoreClosedError extends Error implements ClassifiedError {
 }
 
 /**
+ * The database refused a value the caller gave (SQLSTATE 2201B: a regular expression it cannot compile,
+ * such as "regular expression is too complex"): the request is at fault, not the server (HTTP 400).
+ */
+export class InvalidInputError extends Error implements ClassifiedError {
+  override readonly name = 'InvalidInputError';
+  readonly status = 400;
+  readonly expose = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
  * A statement failed. Carries the SQL text and the shapes of its parameters (types and array lengths,
  * never values, which may be user data), with the driver's error as `cause` and its SQLSTATE as `code`.
  */
@@ -104,6 +117,8 @@ export function toQueryError(err: unknown, q?: SQL): Error {
   const queryError = new QueryError(driverMessage, text, params.map(paramShape), { cause: driverError });
   if (isTransientDbError(driverError))
     return new DatabaseUnavailableError(`database unavailable: ${driverMessage}`, { cause: queryError });
+  if (queryError.code === '2201B')
+    return new InvalidInputError(`the database refused a pattern: ${driverMessage}`, { cause: queryError });
   return queryError;
 }
 
