@@ -102,7 +102,9 @@ function matcherSets(p: URLSearchParams, required: boolean): LabelMatcher[][] {
 export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const querier: Querier = {
-    select: (matchers, minMs, maxMs) => metrics.select(matchers, minMs, maxMs, { maxSamples: opts.maxSamples }),
+    // The engine's signal ends on its timeout or the client's disconnect, and cancels the statement.
+    select: (matchers, minMs, maxMs, signal) =>
+      metrics.select(matchers, minMs, maxMs, { maxSamples: opts.maxSamples, signal }),
   };
   const success = async (c: Context, data: unknown) => {
     const body = JSON.stringify({ status: 'success', data });
@@ -130,12 +132,13 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
     );
   });
 
-  const engineOpts = (p: URLSearchParams) => {
+  const engineOpts = (p: URLSearchParams, signal: AbortSignal) => {
     const t = p.get('timeout');
     const timeoutMs = t ? Math.min(parseDurationParam('timeout', t), opts.timeoutMs) : opts.timeoutMs;
     return {
       timeoutMs,
       maxSamples: opts.maxSamples,
+      signal,
       ...(opts.lookbackDeltaMs ? { lookbackDeltaMs: opts.lookbackDeltaMs } : {}),
     };
   };
@@ -156,7 +159,7 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
     const p = await params(c);
     const query = checkedQuery(p);
     const time = parseTime('time', p.get('time') ?? undefined, Date.now());
-    return success(c, await instantQuery(querier, query, time, engineOpts(p)));
+    return success(c, await instantQuery(querier, query, time, engineOpts(p, c.req.raw.signal)));
   });
 
   app.on(['GET', 'POST'], '/api/v1/query_range', async (c) => {
@@ -169,7 +172,7 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
     if (!stepRaw) throw bad('invalid parameter "step": cannot parse "" to a valid duration');
     const step = parseDurationParam('step', stepRaw);
     const query = checkedQuery(p);
-    return success(c, await rangeQuery(querier, query, start, end, step, engineOpts(p)));
+    return success(c, await rangeQuery(querier, query, start, end, step, engineOpts(p, c.req.raw.signal)));
   });
 
   app.on(['GET', 'POST'], '/api/v1/series', async (c) => {
@@ -180,7 +183,7 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
     const limit = Number(p.get('limit') ?? 0) || undefined;
     return success(
       c,
-      (await metrics.seriesIds(sets, start, end, limit)).map((s) => s.labels),
+      (await metrics.seriesIds(sets, start, end, limit, { signal: c.req.raw.signal })).map((s) => s.labels),
     );
   });
 
@@ -208,7 +211,9 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
     const start = parseTime('start', p.get('start') ?? undefined, 0);
     const end = parseTime('end', p.get('end') ?? undefined, Date.now());
     if (end < start) throw bad('end timestamp must not be before start timestamp');
-    const groups = sets.length ? await metrics.exemplars(sets, start, end) : [];
+    const groups = sets.length
+      ? await metrics.exemplars(sets, start, end, undefined, { signal: c.req.raw.signal })
+      : [];
     return success(
       c,
       groups.map((g) => ({

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@pivot/server-kit';
 import { LogQueries, MetricQueries, TraceQueries, openDatabase, type Database } from '@pivot/store';
 import { createApiApp } from '../src/app.ts';
@@ -324,7 +324,61 @@ describe('API hardening', () => {
     });
   });
 
+  describe('PromQL reads end with the query', () => {
+    /** An app whose database waits for each metric read's signal to abort, recording the signals. */
+    function stalledApp() {
+      const signals: AbortSignal[] = [];
+      const stalled: Database = {
+        ...db,
+        query: async (q, o) => {
+          if (!o?.signal) return db.query(q, o);
+          signals.push(o.signal);
+          await new Promise((resolve) => o.signal!.addEventListener('abort', resolve, { once: true }));
+          return db.query(q, o);
+        },
+      };
+      const app = createApiApp({
+        logger: captured.logger,
+        traces: new TraceQueries(db),
+        metrics: { queries: new MetricQueries(stalled), options: { timeoutMs: 60_000, maxSamples: 100_000 } },
+        logs: { queries: new LogQueries(db), options: {} },
+        auth: new Auth({ enabled: false, users: [], sessionTtlMs: 1000, logger: captured.logger }),
+        ready: () => db.ping(),
+      });
+      return { app, signals };
+    }
+
+    it('cancels the database read when the query times out', async () => {
+      const { app, signals } = stalledApp();
+      const res = await app.request('/api/v1/query?query=up&time=1000&timeout=0.2');
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ errorType: 'timeout' });
+      expect(signals).toHaveLength(1);
+      expect(signals[0]!.aborted).toBe(true);
+    });
+
+    it('cancels the database read when the client goes away', async () => {
+      const { app, signals } = stalledApp();
+      const client = new AbortController();
+      const pending = app.request(new Request('http://x/api/v1/query?query=up&time=1000', { signal: client.signal }));
+      await vi.waitFor(() => expect(signals).toHaveLength(1));
+      expect(signals[0]!.aborted).toBe(false);
+      client.abort();
+      expect(await (await pending).json()).toMatchObject({ errorType: 'canceled' });
+      expect(signals[0]!.aborted).toBe(true);
+    });
+  });
+
   describe('bad parameters answer 400, not 500', () => {
+    it('takes Go regex syntax PostgreSQL refuses, in series, labels and queries', async () => {
+      const { app } = makeApp({ enabled: false });
+      const m = encodeURIComponent('{__name__=~"(?i:PRO).*", job=~"x(?i)y|\\\\d+"}');
+      for (const path of [`/api/v1/series?match[]=${m}`, `/api/v1/labels?match[]=${m}`, `/api/v1/query?query=${m}`]) {
+        const res = await app.request(path);
+        expect(res.status, path).toBe(200);
+      }
+    });
+
     it.each([
       ['/api/logs?start=99999999999999999999999', /start: time .* out of range/],
       [`/api/logs?start=1.${'9'.repeat(400)}`, /start: invalid time/],

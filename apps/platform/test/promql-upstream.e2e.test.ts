@@ -11,7 +11,6 @@ import {
   runEval,
   type EvalCase,
   KNOWN_FAILURES,
-  type KnownFailure,
 } from '@pivot/promql/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredSeries } from '@pivot/promql';
@@ -23,19 +22,6 @@ if (!files)
   console.warn(
     'upstream PromQL testdata skipped: run packages/promql/test/upstream/get-testdata.sh to put Prometheus v2.42.0 promql/testdata/*.test in packages/promql/test/upstream/testdata',
   );
-
-/**
- * Cases that fail only through the stack (the engine passes them), each with the reason and the failure
- * asserted, so one that starts passing fails the suite until it is removed here.
- */
-const POSTGRES_REGEX: KnownFailure = {
-  reason:
-    "the store matches =~ in SQL with PostgreSQL's regex dialect, which refuses RE2's scoped and mid-pattern flags ((?i:…), x(?i)y); the API answers 500 until the store only prefilters",
-  error: /internal error/,
-};
-const KNOWN_STACK_FAILURES: Record<string, KnownFailure> = Object.fromEntries(
-  [68, 72, 76, 80, 84, 89, 93, 97, 102, 106].map((line) => [`selectors.test:${line}`, POSTGRES_REGEX]),
-);
 
 describe.runIf(files)('Prometheus v2.42.0 promql/testdata through ingest, store and API', () => {
   let platform: Awaited<ReturnType<typeof startTestPlatform>>;
@@ -71,7 +57,7 @@ describe.runIf(files)('Prometheus v2.42.0 promql/testdata through ingest, store 
     describe(file.name, () => {
       for (const c of evalCases(file)) {
         const id = `${file.name}:${c.cmd.line}`;
-        const known = KNOWN_FAILURES[id] ?? KNOWN_STACK_FAILURES[id];
+        const known = KNOWN_FAILURES[id];
         const name = `line ${c.cmd.line}: ${c.cmd.expr}`;
         if (known)
           it(`${name} (known failure: ${known.reason})`, async () => {

@@ -1,37 +1,9 @@
-// PromQL regexes are Go RE2 syntax and semantics. They are compiled with re2js, a port of Go's regexp
-// package, so every spelling Go accepts is accepted here (inline and scoped flags, named groups, POSIX
-// classes, \Q…\E, Unicode classes) and matching takes time linear in the input: a pattern such as
-// `(a+)+` cannot stall the event loop the way a backtracking engine (JavaScript's RegExp) does.
-import { RE2JS, RE2JSException } from 're2js';
+// PromQL's own uses of Go RE2 patterns beyond label matching (which @pivot/matchers owns): the parser's
+// check of a matcher pattern on its own, and label_replace's submatches and template expansion.
+import type { RE2JS } from 're2js';
+import { compile, compileAnchored } from '@pivot/matchers';
 
-export class RegexError extends Error {}
-
-const cache = new Map<string, RE2JS>();
-const CACHE_SIZE = 1000;
-
-function compile(source: string): RE2JS {
-  try {
-    return RE2JS.compile(source);
-  } catch (err) {
-    // re2js words its syntax errors exactly as Go does ("error parsing regexp: missing closing ): `…`").
-    if (err instanceof RE2JSException) throw new RegexError(err.message);
-    throw err;
-  }
-}
-
-/**
- * A PromQL regex anchored at both ends, as Prometheus compiles it: `^(?:pattern)$` (NewFastRegexMatcher in
- * model/labels/regexp.go, funcLabelReplace in promql/functions.go).
- * https://github.com/prometheus/prometheus/blob/v2.42.0/model/labels/regexp.go#L30
- */
-export function compileAnchored(pattern: string): RE2JS {
-  let re = cache.get(pattern);
-  if (re) return re;
-  re = compile(`^(?:${pattern})$`);
-  if (cache.size >= CACHE_SIZE) cache.clear();
-  cache.set(pattern, re);
-  return re;
-}
+export { RegexError, compileAnchored, matchesAnchored } from '@pivot/matchers';
 
 /**
  * Label matchers also parse the pattern on its own (syntax.Parse(v, syntax.Perl) in NewFastRegexMatcher),
@@ -72,48 +44,6 @@ function mayCloseUnopened(p: string): boolean {
     else if (c === ')' && --depth < 0) return true;
   }
   return false;
-}
-
-type Test = (value: string) => boolean;
-const testers = new Map<string, Test>();
-const MEMO_SIZE = 4096;
-
-/**
- * Label matchers test one pattern against the label values of every series a selector reaches, where
- * values repeat a lot (job, instance) and re2js takes microseconds a call: the common shapes get a direct
- * test with RE2's meaning, and other results are remembered per value.
- */
-function tester(pattern: string): Test {
-  let t = testers.get(pattern);
-  if (t) return t;
-  const re = compileAnchored(pattern);
-  // `.` does not match a newline unless (?s) is given.
-  if (pattern === '.*') t = (v) => !v.includes('\n');
-  else if (pattern === '.+') t = (v) => v !== '' && !v.includes('\n');
-  else if (!/[\\.+*?()[\]{}^$]/.test(pattern)) {
-    // Literal alternatives, as dashboards write multi-value variables: a|b|c.
-    const set = new Set(pattern.split('|'));
-    t = (v) => set.has(v);
-  } else {
-    const memo = new Map<string, boolean>();
-    t = (v) => {
-      let r = memo.get(v);
-      if (r === undefined) {
-        r = re.matches(v);
-        if (memo.size >= MEMO_SIZE) memo.clear();
-        memo.set(v, r);
-      }
-      return r;
-    };
-  }
-  if (testers.size >= CACHE_SIZE) testers.clear();
-  testers.set(pattern, t);
-  return t;
-}
-
-/** Whether the whole of `value` matches the anchored pattern. */
-export function matchesAnchored(pattern: string, value: string): boolean {
-  return tester(pattern)(value);
 }
 
 /** Submatches of an anchored match: [whole, group 1, …], undefined for groups that did not take part. */

@@ -1,12 +1,7 @@
 import type { Labels } from '@pivot/model';
 
-export type MatchType = '=' | '!=' | '=~' | '!~';
-
-export interface LabelMatcher {
-  name: string;
-  type: MatchType;
-  value: string;
-}
+export type { LabelMatcher, MatchType } from '@pivot/matchers';
+import type { LabelMatcher } from '@pivot/matchers';
 
 export interface StoredSeries {
   labels: Labels;

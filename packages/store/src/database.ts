@@ -29,8 +29,12 @@ export interface DatabaseOptions {
 export interface Database {
   readonly kind: 'pg' | 'pglite';
   readonly db: Drizzle;
-  /** Runs a query built with drizzle's `sql` template (parameters are always bound, never spliced). */
-  query<T extends Row = Row>(q: SQL): Promise<T[]>;
+  /**
+   * Runs a query built with drizzle's `sql` template (parameters are always bound, never spliced).
+   * Aborting `signal` cancels the statement on PostgreSQL (pg_cancel_backend) and rejects with the
+   * signal's reason; PGlite cannot interrupt a running statement, so there it only refuses to start one.
+   */
+  query<T extends Row = Row>(q: SQL, opts?: QueryOptions): Promise<T[]>;
   /** Runs fn in one transaction; `query` inside uses the transaction's connection. */
   transaction<T>(fn: (query: <R extends Row = Row>(q: SQL) => Promise<R[]>) => Promise<T>): Promise<T>;
   /**
@@ -43,6 +47,10 @@ export interface Database {
   ping(): Promise<void>;
   migrate(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface QueryOptions {
+  signal?: AbortSignal | undefined;
 }
 
 export interface AdvisoryLock {
@@ -106,10 +114,41 @@ function openPg(url: string, opts: DatabaseOptions): Database {
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
   const db = drizzlePg(pool, { schema });
+
+  /** A statement on a connection of its own, so that exactly it can be cancelled. */
+  async function cancellable<T extends Row>(q: SQL, signal: AbortSignal): Promise<T[]> {
+    signal.throwIfAborted();
+    const client = await pool.connect().catch((e: unknown) => {
+      throw toConnectionError(e);
+    });
+    const ignore = () => {};
+    client.on('error', ignore);
+    const pid = (client as unknown as { processID: number }).processID;
+    let cancelled = false;
+    const onAbort = () => {
+      cancelled = true;
+      // From another pooled connection; failure to cancel only lets the statement run to its timeout.
+      void run(db, sql`SELECT pg_cancel_backend(${pid})`).catch(() => {});
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await run<T>(drizzlePg(client, { schema }), q);
+    } catch (err) {
+      if (cancelled) throw signal.reason as Error;
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      client.off('error', ignore);
+      // A connection a cancel was sent to is not reused: the cancel may land after this statement ended,
+      // on whatever the next caller runs.
+      client.release(cancelled);
+    }
+  }
+
   return {
     kind: 'pg',
     db,
-    query: (q) => run(db, q),
+    query: (q, opts) => (opts?.signal ? cancellable(q, opts.signal) : run(db, q)),
     async transaction(fn) {
       // Not drizzle's transaction on the pool: it sends BEGIN outside its try, so a pooled connection that
       // died while idle is never released (the pool shrinks for good and pool.end() hangs), and a
@@ -190,7 +229,10 @@ async function openPglite(dataDir: string): Promise<Database> {
   return {
     kind: 'pglite',
     db,
-    query: (q) => run(db, q),
+    query: (q, opts) => {
+      if (opts?.signal?.aborted) return Promise.reject(opts.signal.reason as Error);
+      return run(db, q);
+    },
     async transaction(fn) {
       try {
         return await db.transaction((tx) => fn((q) => run(tx, q)));

@@ -6,6 +6,7 @@ export {
   type StoreOptions,
   type StoreLogger,
   type AdvisoryLock,
+  type QueryOptions,
   type Row,
 } from './database.ts';
 export {
@@ -13,6 +14,7 @@ export {
   QueueFullError,
   StoreClosedError,
   QueryError,
+  InvalidInputError,
   isTransientDbError,
   type ClassifiedError,
 } from './errors.ts';
@@ -60,12 +62,13 @@ export { MetricWriter, CHUNK_WINDOW_MS, sampleCount } from './metric-writer.ts';
 export {
   MetricQueries,
   TooManySamplesError,
-  anchoredRegex,
   type LabelMatcher,
   type MatchType,
+  type ReadOptions,
   type SeriesSamples,
   type StoredExemplar,
 } from './metric-queries.ts';
+export { regexPrefilter, type Prefilter } from './label-prefilter.ts';
 export { compactMetricChunks, type CompactionResult } from './metric-compaction.ts';
 export { applyRetention, formatRetention, type RetentionPolicy, type RetentionResult } from './retention.ts';
 export { encodeChunk, decodeChunk, mergeChunks, ChunkDecodeError } from './chunk-codec.ts';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSpanId, parseTraceId, unixMillis, type MetricsBatch, type TimeSeries } from '@pivot/model';
+import { matchesAnchored } from '@pivot/matchers';
 import { MetricQueries, MetricWriter, PartitionManager, compactMetricChunks, type Database } from './index.ts';
-import { rowCount, testDatabases, truncateTable } from './testing.ts';
+import { rowCount, sleepInDatabase, testDatabases, truncateTable } from './testing.ts';
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
 const STALE = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0]!;
@@ -176,6 +177,95 @@ for (const tdb of testDatabases()) {
       expect(await rowCount(db, 'metric_chunks')).toBe(0);
       expect(await rowCount(db, 'metric_series')).toBeGreaterThan(0);
       expect(await q.select([{ name: 'job', type: '=~', value: '.+' }], T0, T0 + 3_600_000)).toEqual([]);
+    });
+
+    it('decides every regex matcher as Go RE2 does, whatever SQL prefiltered', async () => {
+      const values = [
+        '',
+        'a',
+        'ab',
+        'A',
+        'AB',
+        'production',
+        'PROD',
+        'a\nb',
+        '\n',
+        'é',
+        'x y',
+        'a.b',
+        'axb',
+        'a{',
+        '12',
+        'foo-bar',
+        '/api/x',
+        'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!',
+        'a|b',
+        '[a]',
+        'K',
+      ];
+      await writer.write({
+        series: values.map((v, i) => series({ __name__: 'rx', i: String(i), ...(v ? { v } : {}) }, [[0, i]])),
+        metadata: [],
+      });
+      const patterns = [
+        '.*',
+        '.+',
+        'a|b',
+        'a|',
+        '',
+        'a.b',
+        'a\\.b',
+        '(?i)prod.*',
+        '(?i:PRO).*',
+        '((?i)PRO).*',
+        '.*(?i:DUC).*',
+        '[[:alpha:]]+',
+        '\\d+',
+        '\\pL',
+        'a{',
+        '(?s).*',
+        '[^a]',
+        '(a+)+!',
+        'a*?b?',
+        'x y|é',
+        '(?i)k',
+        '\\Qa|b\\E',
+        '[a]',
+        '\\[a\\]',
+        '/api/.*',
+        'foo-.*',
+      ];
+      for (const p of patterns)
+        for (const type of ['=~', '!~'] as const) {
+          const expected = values.filter((v) => matchesAnchored(p, v) === (type === '=~')).sort();
+          const m = [
+            { name: '__name__', type: '=' as const, value: 'rx' },
+            { name: 'v', type, value: p },
+          ];
+          const got = (await q.seriesIds([m])).map((s) => s.labels.v ?? '').sort();
+          expect(got, `v${type}"${p}"`).toEqual(expected);
+          const listed = await q.labelValues('v', [m]);
+          expect(listed, `values of v${type}"${p}"`).toEqual(expected.filter((v) => v !== '').sort());
+        }
+      expect(
+        await q.seriesIds([[{ name: '__name__', type: '=~', value: 'r.' }]], undefined, undefined, 3),
+      ).toHaveLength(3);
+    });
+
+    it('stops a read whose signal is aborted; on PostgreSQL it cancels the running statement', async () => {
+      const ac = new AbortController();
+      ac.abort(new Error('gone'));
+      await expect(
+        q.select([{ name: 'job', type: '=', value: 'api' }], T0, T0 + 60_000, { signal: ac.signal }),
+      ).rejects.toThrow('gone');
+      if (db.kind !== 'pg') return;
+      const running = new AbortController();
+      const started = performance.now();
+      setTimeout(() => running.abort(new Error('timed out')), 200);
+      await expect(sleepInDatabase(db, 30, { signal: running.signal })).rejects.toThrow('timed out');
+      expect(performance.now() - started).toBeLessThan(5000);
+      // The pool is whole afterwards.
+      await expect(sleepInDatabase(db, 0)).resolves.toBeUndefined();
     });
   });
 }

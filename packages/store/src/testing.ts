@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { SpanId, TraceId } from '@pivot/model';
-import { openDatabase, type Database } from './database.ts';
+import { openDatabase, type Database, type QueryOptions } from './database.ts';
 import { spanIdFromDb, traceIdFromDb } from './encode.ts';
 import { TABLES, type TableName } from './tables.ts';
 
@@ -194,4 +194,9 @@ export async function lockTable(url: string, table: TableName): Promise<{ releas
       await client.end();
     },
   };
+}
+
+/** A statement that runs for `seconds` (pg_sleep), to test cancellation and timeouts. */
+export async function sleepInDatabase(db: Database, seconds: number, opts?: QueryOptions): Promise<void> {
+  await db.query(sql`SELECT pg_sleep(${seconds})`, opts);
 }
