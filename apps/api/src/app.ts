@@ -1,7 +1,7 @@
 // The query API: traces now, PromQL and logs as they land, and later the dashboard at /.
 import type { Hono } from 'hono';
 import { compress } from 'hono/compress';
-import type { LogQueries, MetricQueries, ServiceStatsQueries, TraceQueries } from '@pivot/store';
+import type { LogQueries, MetricQueries, ServiceStatsQueries, SqlConsole, TraceQueries } from '@pivot/store';
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
@@ -11,6 +11,7 @@ import { webRoutes, webScriptHashes } from './web.ts';
 import { API_BODY_LIMITS, limitBody, refuseCrossSite, securityHeaders } from './guards.ts';
 import type { Auth } from './auth.ts';
 import { statusRoutes, type StatusDeps } from './status.ts';
+import { sqlRoutes } from './sql.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -20,6 +21,8 @@ export interface ApiDeps {
   /** Log search, trace logs, live tail and stats (logs.ts). */
   logs?: { queries: LogQueries; options?: LogRouteOptions };
   serviceStats?: ServiceStatsQueries;
+  /** POST /api/sql, admins only (sql.ts). */
+  sql?: SqlConsole;
   /** Login, sessions and roles (auth.ts); absent: the API is open. */
   auth?: Auth;
   /** GET /api/status and the admin actions (status.ts). */
@@ -81,6 +84,7 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
       }),
     );
   if (deps.serviceStats) app.route('/', serviceStatsRoutes(deps.serviceStats));
+  if (deps.sql) app.route('/', sqlRoutes(deps.sql, deps.auth?.requireAdmin()));
   // Last: the dashboard answers whatever no API route did.
   if (deps.webDir) app.route('/', webRoutes(deps.webDir));
   return app;

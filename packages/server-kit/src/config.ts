@@ -107,6 +107,10 @@ export const configSchema = z.object({
   QUERY_MAX_SAMPLES: int(20_000_000, 1000).describe(
     'Most samples one PromQL query may hold in memory (Prometheus: --query.max-samples).',
   ),
+  SQL_ROW_LIMIT: int(10_000, 1, 1_000_000).describe('Most rows POST /api/sql (the admin SQL console) returns.'),
+  SQL_TIMEOUT_MS: int(10_000, 100).describe(
+    'statement_timeout of an admin SQL console statement (PostgreSQL; PGlite cannot interrupt a statement).',
+  ),
   DB_POOL_SIZE: int(8, 1, 200).describe('PostgreSQL connections per process.'),
   DB_STATEMENT_TIMEOUT_MS: int(30_000, 100).describe('Longest a single SQL statement may run.'),
   SHUTDOWN_TIMEOUT_MS: int(15_000, 0).describe('How long a graceful shutdown waits for in-flight writes.'),

@@ -69,6 +69,14 @@ export {
   type StoredExemplar,
 } from './metric-queries.ts';
 export { regexPrefilter, type Prefilter } from './label-prefilter.ts';
+export {
+  SqlConsole,
+  SqlConsoleError,
+  SQL_READER_ROLE,
+  toCsv,
+  type SqlConsoleOptions,
+  type SqlConsoleResult,
+} from './sql-console.ts';
 export { compactMetricChunks, type CompactionResult } from './metric-compaction.ts';
 export { applyRetention, formatRetention, type RetentionPolicy, type RetentionResult } from './retention.ts';
 export { encodeChunk, decodeChunk, mergeChunks, ChunkDecodeError } from './chunk-codec.ts';
