@@ -3,7 +3,7 @@
 // policy's hashes do not cover, an eval, a style or connection it blocks). The policy is strict
 // (scripts only from the origin and the shell's hashed inline bootstrap), so a page that needs more
 // shows up here rather than as a blank page for users.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,7 @@ describe.runIf(existsSync(CHROMIUM))('dashboard under its Content-Security-Polic
       `/traces/${slow}`,
       `/logs?traceId=${slow}`,
       '/status',
+      '/sql',
     ];
     const page = browser.pages()[0] ?? (await browser.newPage());
     // Collected in the page from the first script on, so a violation during start-up is seen too.
@@ -84,5 +85,31 @@ describe.runIf(existsSync(CHROMIUM))('dashboard under its Content-Security-Polic
       expect(violations, path).toEqual([]);
     }
     expect(consoleViolations).toEqual([]);
+  });
+
+  it('runs a statement on the SQL page and shows what POST /api/sql answers', async () => {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(`${platform.apiUrl}/sql`, { waitUntil: 'networkidle' });
+    const statement = 'SELECT service, count(*)::int AS spans FROM spans GROUP BY 1 ORDER BY 1';
+    await page.getByTestId('sql-text').fill(statement);
+    await page.getByTestId('sql-text').press('Control+Enter');
+    const table = page.getByTestId('sql-result');
+    await table.waitFor();
+    const shown = await table
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
+    const res = await fetch(`${platform.apiUrl}/api/sql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: statement }),
+    });
+    const api = (await res.json()) as { columns: string[]; rows: [string, number][] };
+    expect(api.columns).toEqual(['service', 'spans']);
+    expect(api.rows.length).toBeGreaterThan(1);
+    expect(shown).toEqual(api.rows.map(([service, n]) => [service, String(n)]));
+    await expect(page.getByTestId('sql-summary').textContent()).resolves.toMatch(/^\d+ rows in \d+ ms$/);
+    const artifacts = join(root, 'apps/platform/test-artifacts');
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'sql-page.png') });
   });
 });

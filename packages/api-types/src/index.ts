@@ -232,3 +232,20 @@ export interface TracePropagationResponse {
   traceId: string;
   flagged: { spanId: string; problem: PropagationProblem; why: string }[];
 }
+
+/** POST /api/sql (admins): one statement over the pivot.* views. */
+export interface SqlRequest {
+  sql: string;
+  format?: 'json' | 'csv';
+}
+
+export interface SqlResponse {
+  /** From the first row: a result without rows has no column names. */
+  columns: string[];
+  /** JSON values; integers beyond 2^53, timestamps and bytea come as strings. */
+  rows: unknown[][];
+  /** The statement had more rows than `rowLimit`. */
+  truncated: boolean;
+  rowLimit: number;
+  elapsedMs: number;
+}
