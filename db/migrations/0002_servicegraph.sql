@@ -69,4 +69,4 @@ CREATE TABLE "span_metrics" (
 	CONSTRAINT "span_metrics_minute_ms_service_span_name_span_kind_status_code_pk" PRIMARY KEY("minute_ms","service","span_name","span_kind","status_code")
 ) PARTITION BY RANGE ("minute_ms");
 --> statement-breakpoint
-CREATE INDEX "spans_start_brin_idx" ON "spans" USING brin ("start_ns");
+CREATE INDEX "spans_end_brin_idx" ON "spans" USING brin (("start_ns" + "duration_ns")) WITH (autosummarize=on);
