@@ -95,7 +95,9 @@ export class ServiceGraphQueries {
 
   /** Unix ms up to which spans are folded (0 before the first fold). */
   async foldedToMs(): Promise<number> {
-    const [r] = await this.database.query(sql`SELECT folded_to_ns FROM servicegraph_watermark WHERE id = 1`);
+    const [r] = await this.database.query(
+      sql`SELECT folded_to_ns::text AS folded_to_ns FROM servicegraph_watermark WHERE id = 1`,
+    );
     return r ? Number(BigInt(r.folded_to_ns as string) / 1_000_000n) : 0;
   }
 
@@ -216,8 +218,8 @@ export class ServiceGraphQueries {
     const rows = await this.database.query(sql`
       WITH e AS (${calls} ORDER BY c.duration_ns DESC LIMIT 1000),
       best AS (SELECT DISTINCT ON (trace_id) trace_id, span_id, duration_ns FROM e ORDER BY trace_id, duration_ns DESC)
-      SELECT t.trace_id, t.start_ns, t.end_ns, t.root_service, t.root_name, t.span_count, t.error_count, t.services,
-        b.span_id, b.duration_ns
+      SELECT t.trace_id, t.root_service, t.root_name, t.span_count, t.error_count, t.services,
+        b.span_id::text AS span_id, b.duration_ns::text AS duration_ns, t.start_ns::text AS start_ns, t.end_ns::text AS end_ns
       FROM best b JOIN traces t ON t.trace_id = b.trace_id
       ORDER BY b.duration_ns DESC, t.trace_id LIMIT ${limit}`);
     return rows.map((r) => {
@@ -248,7 +250,7 @@ export class ServiceGraphQueries {
       SELECT service, sum(calls)::bigint AS n FROM span_metrics WHERE ${this.minutes(w)} GROUP BY 1`);
     const probRows = await this.database.query(sql`
       SELECT service, problem, sum(count)::bigint AS n, (array_agg(why ORDER BY minute_ms DESC))[1] AS why,
-        (array_agg(ex ORDER BY minute_ms DESC))[1:5] AS tids, (array_agg(sx ORDER BY minute_ms DESC))[1:5] AS sids
+        (array_agg(ex::text ORDER BY minute_ms DESC))[1:5] AS tids, (array_agg(sx::text ORDER BY minute_ms DESC))[1:5] AS sids
       FROM propagation_problems, LATERAL unnest(example_trace_ids, example_span_ids) AS u(ex, sx)
       WHERE ${this.minutes(w)}
       GROUP BY 1, 2`);
@@ -295,7 +297,7 @@ export class ServiceGraphQueries {
   /** The spans of one trace the propagation check flagged. */
   async traceFlags(traceId: TraceId): Promise<{ spanId: string; problem: PropagationProblem; why: string }[]> {
     const rows = await this.database.query(sql`
-      SELECT DISTINCT span_id, problem, why FROM propagation_spans WHERE trace_id = ${traceId}::uuid ORDER BY 1, 2`);
+      SELECT DISTINCT span_id::text AS span_id, problem, why FROM propagation_spans WHERE trace_id = ${traceId}::uuid ORDER BY 1, 2`);
     return rows.map((r) => ({
       spanId: spanIdFromDb(r.span_id),
       problem: r.problem as PropagationProblem,

@@ -390,8 +390,15 @@ async function foldWindow(
 
   // The counter series: the window's increase per series, added to the running totals.
   const deltas: SeriesDelta[] = [];
+  // An empty label value is no label in Prometheus (Tempo's connection_type="" is stored without it),
+  // so that `connection_type=""` matches these series as it matches Tempo's.
   const add = (labels: Labels, delta: number, scale = 1, exemplar?: SeriesDelta['exemplar']) =>
-    deltas.push({ labels, delta, scale, ...(exemplar ? { exemplar } : {}) });
+    deltas.push({
+      labels: Object.fromEntries(Object.entries(labels).filter(([, v]) => v !== '')),
+      delta,
+      scale,
+      ...(exemplar ? { exemplar } : {}),
+    });
   const histogramSeries = (
     name: string,
     base: Labels,
