@@ -1,12 +1,20 @@
 // The query API: traces now, PromQL and logs as they land, and later the dashboard at /.
 import type { Hono } from 'hono';
 import { compress } from 'hono/compress';
-import type { LogQueries, MetricQueries, ServiceStatsQueries, SqlConsole, TraceQueries } from '@pivot/store';
+import type {
+  LogQueries,
+  MetricQueries,
+  ServiceGraphQueries,
+  ServiceStatsQueries,
+  SqlConsole,
+  TraceQueries,
+} from '@pivot/store';
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
 import { logRoutes, type LogRouteOptions } from './logs.ts';
 import { serviceStatsRoutes } from './service-stats.ts';
+import { serviceGraphRoutes } from './servicegraph.ts';
 import { webRoutes, webScriptHashes } from './web.ts';
 import { API_BODY_LIMITS, limitBody, refuseCrossSite, securityHeaders } from './guards.ts';
 import type { Auth } from './auth.ts';
@@ -23,6 +31,8 @@ export interface ApiDeps {
   serviceStats?: ServiceStatsQueries;
   /** POST /api/sql, admins only (sql.ts). */
   sql?: SqlConsole;
+  /** The service map and propagation health (servicegraph.ts). */
+  serviceGraph?: ServiceGraphQueries;
   /** Login, sessions and roles (auth.ts); absent: the API is open. */
   auth?: Auth;
   /** GET /api/status and the admin actions (status.ts). */
@@ -85,6 +95,7 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
     );
   if (deps.serviceStats) app.route('/', serviceStatsRoutes(deps.serviceStats));
   if (deps.sql) app.route('/', sqlRoutes(deps.sql, deps.auth?.requireAdmin()));
+  if (deps.serviceGraph) app.route('/', serviceGraphRoutes(deps.serviceGraph));
   // Last: the dashboard answers whatever no API route did.
   if (deps.webDir) app.route('/', webRoutes(deps.webDir));
   return app;

@@ -2,6 +2,7 @@
 import {
   LogQueries,
   MetricQueries,
+  ServiceGraphQueries,
   ServiceStatsQueries,
   SqlConsole,
   TraceQueries,
@@ -52,6 +53,7 @@ export async function startApi(
     },
     serviceStats: new ServiceStatsQueries(database),
     sql: new SqlConsole(database, { rowLimit: config.SQL_ROW_LIMIT, timeoutMs: config.SQL_TIMEOUT_MS }),
+    serviceGraph: new ServiceGraphQueries(database),
     logs: { queries: new LogQueries(database) },
     webDir,
     ready: () => database.ping(),

@@ -95,9 +95,7 @@ describe.runIf(existsSync(CHROMIUM))('dashboard under its Content-Security-Polic
     await page.getByTestId('sql-text').press('Control+Enter');
     const table = page.getByTestId('sql-result');
     await table.waitFor();
-    const shown = await table
-      .locator('tbody tr')
-      .evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
+    const shown = await table.locator('tbody td').allTextContents();
     const res = await fetch(`${platform.apiUrl}/api/sql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -106,7 +104,7 @@ describe.runIf(existsSync(CHROMIUM))('dashboard under its Content-Security-Polic
     const api = (await res.json()) as { columns: string[]; rows: [string, number][] };
     expect(api.columns).toEqual(['service', 'spans']);
     expect(api.rows.length).toBeGreaterThan(1);
-    expect(shown).toEqual(api.rows.map(([service, n]) => [service, String(n)]));
+    expect(shown).toEqual(api.rows.flatMap(([service, n]) => [service, String(n)]));
     await expect(page.getByTestId('sql-summary').textContent()).resolves.toMatch(/^\d+ rows in \d+ ms$/);
     const artifacts = join(root, 'apps/platform/test-artifacts');
     mkdirSync(artifacts, { recursive: true });
