@@ -89,14 +89,14 @@ describe.runIf(existsSync(CHROMIUM))('dashboard under its Content-Security-Polic
 
   it('runs a statement on the SQL page and shows what POST /api/sql answers', async () => {
     const page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(`${platform.apiUrl}/sql`, { waitUntil: 'networkidle' });
+    await page.goto(new URL('/sql', platform.apiUrl).href, { waitUntil: 'networkidle' });
     const statement = 'SELECT service, count(*)::int AS spans FROM spans GROUP BY 1 ORDER BY 1';
     await page.getByTestId('sql-text').fill(statement);
     await page.getByTestId('sql-text').press('Control+Enter');
     const table = page.getByTestId('sql-result');
     await table.waitFor();
     const shown = await table.locator('tbody td').allTextContents();
-    const res = await fetch(`${platform.apiUrl}/api/sql`, {
+    const res = await fetch(new URL('/api/sql', platform.apiUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ sql: statement }),
