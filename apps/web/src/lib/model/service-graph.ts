@@ -1,0 +1,186 @@
+// The /map and /propagation pages' data shaped for drawing: node sizes, edge paths that end at the
+// node's rim (curved apart when two services call each other), the labels, and the propagation
+// ranking with its examples as trace-view links. Pure, so it is tested without a browser.
+import type {
+  PropagationProblem,
+  PropagationResponse,
+  PropagationServiceRow,
+  ServiceGraphEdge,
+  ServiceGraphNode,
+  ServiceGraphResponse,
+} from '@pivot/api-types';
+import { formatMs, formatPercent, formatRate } from './format.ts';
+import { layoutGraph, type PlacedNode } from './graph-layout.ts';
+
+/** Approximate width of one character of the 12 px UI font, to reserve label space before drawing. */
+const CHAR_PX = 7;
+
+export interface MapNode {
+  node: ServiceGraphNode;
+  x: number;
+  y: number;
+  r: number;
+  virtual: boolean;
+  label: string;
+  stats: string;
+}
+
+export interface MapEdge {
+  edge: ServiceGraphEdge;
+  key: string;
+  /** SVG path from the client's rim to just short of the server's rim (the arrow head fills the rest). */
+  d: string;
+  labelX: number;
+  labelY: number;
+  stats: string;
+  failing: boolean;
+}
+
+export interface MapView {
+  nodes: MapNode[];
+  edges: MapEdge[];
+  width: number;
+  height: number;
+}
+
+/** Circle radius by request rate: a busy service reads as bigger, on a log scale so one does not dwarf all. */
+export function nodeRadius(requestRate: number): number {
+  const r = 14 + 5 * Math.log10(1 + Math.max(0, requestRate) * 10);
+  return Math.min(30, Math.round(r * 10) / 10);
+}
+
+export const isVirtual = (n: ServiceGraphNode): boolean => n.type !== 'service';
+
+export const edgeKey = (e: { client: string; server: string }): string => `${e.client}\u2192${e.server}`;
+
+export function statsLine(x: { requestRate: number; errorRate: number; p99Ms: number | null }): string {
+  return `${formatRate(x.requestRate)} · ${formatPercent(x.errorRate)} err · p99 ${formatMs(x.p99Ms)}`;
+}
+
+/**
+ * The path of one edge: a straight line between the rims, or, when the other direction exists too,
+ * an arc bent to its right so the two do not lie on top of each other.
+ */
+export function edgePath(
+  a: { x: number; y: number; r: number },
+  b: { x: number; y: number; r: number },
+  bend: boolean,
+  arrow = 6,
+): { d: string; labelX: number; labelY: number } {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const len = Math.hypot(dx, dy) || 1;
+  const ux = dx / len;
+  const uy = dy / len;
+  // The normal to the right of the direction of travel.
+  const nx = -uy;
+  const ny = ux;
+  const off = bend ? Math.min(40, len / 5) : 0;
+  const sx = a.x + ux * a.r + nx * (off ? a.r * 0.3 : 0);
+  const sy = a.y + uy * a.r + ny * (off ? a.r * 0.3 : 0);
+  const ex = b.x - ux * (b.r + arrow) + nx * (off ? b.r * 0.3 : 0);
+  const ey = b.y - uy * (b.r + arrow) + ny * (off ? b.r * 0.3 : 0);
+  const mx = (sx + ex) / 2;
+  const my = (sy + ey) / 2;
+  const r = (v: number) => Math.round(v * 10) / 10;
+  if (!off) return { d: `M${r(sx)},${r(sy)}L${r(ex)},${r(ey)}`, labelX: r(mx), labelY: r(my) };
+  const cx = mx + nx * off;
+  const cy = my + ny * off;
+  // A quadratic curve's midpoint is halfway between the chord's midpoint and the control point.
+  return {
+    d: `M${r(sx)},${r(sy)}Q${r(cx)},${r(cy)} ${r(ex)},${r(ey)}`,
+    labelX: r((mx + cx) / 2),
+    labelY: r((my + cy) / 2),
+  };
+}
+
+export function buildMapView(graph: ServiceGraphResponse, seed = 1): MapView {
+  const input = graph.nodes.map((n) => {
+    const label = n.id;
+    const stats = statsLine(n);
+    return {
+      id: n.id,
+      radius: nodeRadius(n.requestRate),
+      labelWidth: Math.max(label.length, stats.length) * CHAR_PX,
+      node: n,
+      label,
+      stats,
+    };
+  });
+  // An edge may name a node the graph did not list (an older server): draw it as an external peer.
+  const listed = new Set(input.map((n) => n.id));
+  for (const e of graph.edges)
+    for (const id of [e.client, e.server])
+      if (!listed.has(id)) {
+        listed.add(id);
+        const node: ServiceGraphNode = {
+          id,
+          type: 'external',
+          requestRate: 0,
+          errorRate: 0,
+          p99Ms: null,
+          requests: 0,
+          errors: 0,
+        };
+        input.push({ id, radius: nodeRadius(0), labelWidth: id.length * CHAR_PX, node, label: id, stats: '' });
+      }
+  const layout = layoutGraph(
+    input,
+    graph.edges.map((e) => ({ source: e.client, target: e.server })),
+    { seed, gap: 16 },
+  );
+  const byId = new Map(input.map((n) => [n.id, n]));
+  // Leave room under each circle for its two label lines.
+  const nodes: MapNode[] = layout.nodes.map((p: PlacedNode) => {
+    const n = byId.get(p.id)!;
+    return { node: n.node, x: p.x, y: p.y, r: p.radius, virtual: isVirtual(n.node), label: n.label, stats: n.stats };
+  });
+  const at = new Map(nodes.map((n) => [n.node.id, n]));
+  const keys = new Set(graph.edges.map(edgeKey));
+  const edges: MapEdge[] = [];
+  for (const e of graph.edges) {
+    const a = at.get(e.client);
+    const b = at.get(e.server);
+    if (!a || !b || a === b) continue;
+    const bend = keys.has(edgeKey({ client: e.server, server: e.client }));
+    const path = edgePath(a, b, bend);
+    edges.push({ edge: e, key: edgeKey(e), ...path, stats: statsLine(e), failing: e.errors > 0 });
+  }
+  return { nodes, edges, width: layout.width, height: layout.height + 24 };
+}
+
+/** Where a node click goes: an instrumented service's page; a virtual node has none. */
+export function nodeHref(n: ServiceGraphNode, rangeQs = ''): string | null {
+  if (isVirtual(n)) return null;
+  return `/services/${encodeURIComponent(n.id)}${rangeQs ? `?${rangeQs}` : ''}`;
+}
+
+/** A trace-view link that selects (and so highlights) one span. */
+export const spanHref = (traceId: string, spanId: string): string =>
+  `/traces/${encodeURIComponent(traceId)}?span=${encodeURIComponent(spanId)}`;
+
+export const PROBLEM_LABEL: Record<PropagationProblem, string> = {
+  orphan: 'orphan spans',
+  'client-without-server': 'calls that lost their trace',
+  'context-lost': 'requests that arrived without their trace',
+  'root-not-entry': 'roots that are not entry points',
+};
+
+export interface PropagationRank {
+  row: PropagationServiceRow;
+  /** Every problem counted once per span. */
+  broken: number;
+  /** Share of this service's spans that break a trace. */
+  share: number;
+}
+
+/** Services that break traces, most broken spans first (ties by name, so the order is stable). */
+export function rankPropagation(res: PropagationResponse): PropagationRank[] {
+  return res.services
+    .map((row) => {
+      const broken = row.orphans + row.brokenHops + row.nonEntryRoots;
+      return { row, broken, share: row.spans > 0 ? broken / row.spans : 0 };
+    })
+    .filter((r) => r.broken > 0)
+    .sort((a, b) => b.broken - a.broken || (a.row.service < b.row.service ? -1 : 1));
+}
