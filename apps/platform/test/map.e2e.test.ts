@@ -139,14 +139,13 @@ describe.runIf(existsSync(CHROMIUM))('service map and propagation on the demo', 
     await page.keyboard.press('a');
     await page.waitForURL(/\/map$/);
     await page.locator('[data-testid="service-map"]').waitFor();
+    // What has the focus: a node's id, "edge:client→server", or null (read in the page).
     const focused = () =>
-      page.evaluate(() => {
+      page.evaluate<string | null>(`(() => {
         const el = document.activeElement;
-        return (
-          el?.getAttribute('data-node') ??
-          (el?.getAttribute('data-edge') ? `edge:${el.getAttribute('data-edge')}` : null)
-        );
-      });
+        if (el?.getAttribute('data-node')) return el.getAttribute('data-node');
+        return el?.getAttribute('data-edge') ? 'edge:' + el.getAttribute('data-edge') : null;
+      })()`);
     // Tab until a service node has the focus, then Enter opens its page.
     let at: string | null = null;
     for (let i = 0; i < 60 && !(at && SHOP_SERVICES.includes(at as never)); i++) {
