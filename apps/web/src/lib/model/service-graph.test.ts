@@ -110,4 +110,23 @@ describe('propagation ranking', () => {
     ]);
     expect(r[0]!.share).toBeCloseTo(0.25);
   });
+
+  it('puts the caller that drops traceparent above the callee where the context is lost', () => {
+    const problem = (p: 'client-without-server' | 'context-lost', count: number) => ({
+      problem: p,
+      count,
+      why: '',
+      examples: [],
+    });
+    const r = rankPropagation(
+      res([
+        { ...row('inventory', 0, 12, 0), problems: [problem('context-lost', 12)] },
+        { ...row('shipping', 0, 12, 0), problems: [problem('client-without-server', 12)] },
+      ]),
+    );
+    expect(r.map((x) => [x.row.service, x.atFault, x.broken])).toEqual([
+      ['shipping', 12, 12],
+      ['inventory', 0, 12],
+    ]);
+  });
 });

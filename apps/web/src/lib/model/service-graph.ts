@@ -170,17 +170,27 @@ export interface PropagationRank {
   row: PropagationServiceRow;
   /** Every problem counted once per span. */
   broken: number;
+  /**
+   * Spans whose break this service caused: all but `context-lost`, which is where a caller's (or a
+   * proxy's) dropped context shows up, at the callee. The caller that dropped it ranks first.
+   */
+  atFault: number;
   /** Share of this service's spans that break a trace. */
   share: number;
 }
 
-/** Services that break traces, most broken spans first (ties by name, so the order is stable). */
+/**
+ * Services that break traces, the ones that cause breaks first (then by every broken span, then by
+ * name, so the order is stable). A legacy client that drops `traceparent` shows as `client-without-server`
+ * at the caller and as `context-lost` at the callee, the same count: the caller is the one to fix.
+ */
 export function rankPropagation(res: PropagationResponse): PropagationRank[] {
   return res.services
     .map((row) => {
       const broken = row.orphans + row.brokenHops + row.nonEntryRoots;
-      return { row, broken, share: row.spans > 0 ? broken / row.spans : 0 };
+      const lost = row.problems.filter((p) => p.problem === 'context-lost').reduce((n, p) => n + p.count, 0);
+      return { row, broken, atFault: Math.max(0, broken - lost), share: row.spans > 0 ? broken / row.spans : 0 };
     })
     .filter((r) => r.broken > 0)
-    .sort((a, b) => b.broken - a.broken || (a.row.service < b.row.service ? -1 : 1));
+    .sort((a, b) => b.atFault - a.atFault || b.broken - a.broken || (a.row.service < b.row.service ? -1 : 1));
 }
