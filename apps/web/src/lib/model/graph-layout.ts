@@ -49,6 +49,8 @@ export interface LayoutOptions {
   /** Space kept between two nodes' clearances, and around the picture. */
   gap?: number;
   iterations?: number;
+  /** Width over height of the box the layout fills (a landscape screen by default). */
+  aspect?: number;
 }
 
 interface SimNode extends SimulationNodeDatum {
@@ -118,7 +120,14 @@ export function layoutGraph(
   const col = columns(ids, links);
   const maxCol = Math.max(0, ...col.values());
   const widest = Math.max(0, ...sorted.map((n) => clearanceOf(n)));
-  const colWidth = 2 * widest + 3 * gap;
+  // The box the nodes fill: room for each node's clearance and some slack, in the wanted aspect, so a
+  // big graph spreads across a landscape screen instead of growing into one tall column.
+  const aspect = opts.aspect ?? 1.6;
+  const area = sorted.reduce((a, n) => a + (2 * clearanceOf(n) + gap) ** 2, 0) * 1.8;
+  const colWidthMin = 2 * widest + 3 * gap;
+  const boxW = Math.max(Math.sqrt(area * aspect), (maxCol + 1) * colWidthMin);
+  const boxH = Math.max(boxW / aspect, 2 * widest + 2 * gap);
+  const colWidth = boxW / (maxCol + 1);
 
   const sim: SimNode[] = sorted.map((n) => ({
     id: n.id,
@@ -134,12 +143,13 @@ export function layoutGraph(
       'link',
       forceLink<SimNode, SimulationLinkDatum<SimNode>>(links)
         .id((d) => d.id)
-        .distance(colWidth)
-        .strength(0.3),
+        .distance(Math.min(colWidth, 2 * widest + 4 * gap))
+        .strength(0.2),
     )
-    .force('charge', forceManyBody<SimNode>().strength(-300))
-    .force('column', forceX<SimNode>((d) => (d.column - maxCol / 2) * colWidth).strength(0.6))
-    .force('centre', forceY<SimNode>(0).strength(0.08))
+    .force('charge', forceManyBody<SimNode>().strength(-200))
+    .force('column', forceX<SimNode>((d) => (d.column - maxCol / 2) * colWidth).strength(0.35))
+    .force('centre', forceY<SimNode>(0).strength(0.02))
+    .force('box', containWithin(boxW / 2, boxH / 2))
     .force('collide', forceCollide<SimNode>((d) => d.clearance + gap / 2).iterations(3))
     .stop();
   const iterations = opts.iterations ?? 300;
@@ -160,6 +170,25 @@ export function layoutGraph(
   const width = Math.max(...placed.map((n) => n.x + n.clearance)) + gap;
   const height = Math.max(...placed.map((n) => n.y + n.clearance)) + gap;
   return { nodes: placed, byId: new Map(placed.map((n) => [n.id, n])), width, height };
+}
+
+/** A force that pulls back any node that strays outside the box ±halfW × ±halfH (its clearance included). */
+function containWithin(halfW: number, halfH: number) {
+  let nodes: SimNode[] = [];
+  const force = (alpha: number) => {
+    for (const n of nodes) {
+      const w = halfW - n.clearance;
+      const h = halfH - n.clearance;
+      if (n.x! > w) n.vx! -= (n.x! - w) * alpha;
+      else if (n.x! < -w) n.vx! -= (n.x! + w) * alpha;
+      if (n.y! > h) n.vy! -= (n.y! - h) * alpha;
+      else if (n.y! < -h) n.vy! -= (n.y! + h) * alpha;
+    }
+  };
+  force.initialize = (ns: SimNode[]) => {
+    nodes = ns;
+  };
+  return force;
 }
 
 function clearanceOf(n: LayoutNode): number {

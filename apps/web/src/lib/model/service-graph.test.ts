@@ -50,6 +50,15 @@ describe('map view', () => {
     expect(v.nodes.find((n) => n.node.id === 'frontend')!.stats).toBe('1.00/s · 0% err · p99 20.0ms');
   });
 
+  it('keeps only the rate under each node of a big graph, so fifty still fit', () => {
+    const many = Array.from({ length: 30 }, (_, i) =>
+      node(`svc-${i}`, { errors: i === 3 ? 1 : 0, errorRate: i === 3 ? 0.5 : 0 }),
+    );
+    const v = buildMapView(graph(many, []));
+    expect(v.nodes.find((n) => n.node.id === 'svc-0')!.stats).toBe('1.00/s');
+    expect(v.nodes.find((n) => n.node.id === 'svc-3')!.stats).toBe('1.00/s · 50% err');
+  });
+
   it('adds a node an edge names but the node list left out, so the edge is not lost', () => {
     const v = buildMapView(graph([node('a')], [edge('a', 'card-gateway')]));
     expect(v.nodes.find((n) => n.node.id === 'card-gateway')).toMatchObject({ virtual: true });

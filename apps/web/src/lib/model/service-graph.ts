@@ -94,10 +94,16 @@ export function edgePath(
   };
 }
 
+/** Past this many nodes each shows only its rate (and errors) under its name; the rest is on focus. */
+export const COMPACT_ABOVE = 16;
+
 export function buildMapView(graph: ServiceGraphResponse, seed = 1): MapView {
+  const compact = graph.nodes.length > COMPACT_ABOVE;
   const input = graph.nodes.map((n) => {
     const label = n.id;
-    const stats = statsLine(n);
+    const stats = compact
+      ? `${formatRate(n.requestRate)}${n.errors > 0 ? ` · ${formatPercent(n.errorRate)} err` : ''}`
+      : statsLine(n);
     return {
       id: n.id,
       radius: nodeRadius(n.requestRate),
