@@ -62,6 +62,12 @@ export const spans = pgTable(
     index('spans_service_start_idx').on(t.serviceName, t.startNs.desc()),
     index('spans_duration_idx').on(t.serviceName, t.durationNs),
     index('spans_attributes_idx').using('gin', sql`${t.attributes} jsonb_path_ops`),
+    // Spans are exported when they end, so they are stored roughly in end order: a BRIN index on the
+    // end time (a few pages per day, summarized as ranges fill) lets the service-graph fold read the
+    // spans that ended in its window without a btree on the ingest path.
+    index('spans_end_brin_idx')
+      .using('brin', sql`(${t.startNs} + ${t.durationNs})`)
+      .with({ autosummarize: 'on' }),
   ],
 );
 
@@ -188,4 +194,102 @@ export const metricMetadata = pgTable('metric_metadata', {
   type: text('type').notNull(),
   help: text('help').notNull(),
   unit: text('unit').notNull(),
+});
+
+// Service graph, span metrics and propagation health (issue 17): minute rollups the `servicegraph`
+// maintenance job folds from spans, partitioned by day of `minute_ms` so retention drops them with the
+// spans. Histograms are per-bucket (not cumulative) counts over fixed buckets, 2 ms doubling to 16.384 s
+// and +Inf, Tempo's metrics-generator default.
+/** Per (service, span name, kind, status) and minute of span end: calls, latency histogram, one exemplar. */
+export const spanMetrics = pgTable(
+  'span_metrics',
+  {
+    minuteMs: bigint('minute_ms', { mode: 'number' }).notNull(),
+    service: text('service').notNull(),
+    spanName: text('span_name').notNull(),
+    spanKind: smallint('span_kind').notNull(),
+    statusCode: smallint('status_code').notNull(),
+    calls: bigint('calls', { mode: 'number' }).notNull(),
+    buckets: bigint('buckets', { mode: 'number' }).array().notNull(),
+    sumNs: bigint('sum_ns', { mode: 'number' }).notNull(),
+    exemplarTraceId: uuid('exemplar_trace_id'),
+    exemplarSpanId: bigint('exemplar_span_id', { mode: 'bigint' }),
+    exemplarNs: bigint('exemplar_ns', { mode: 'number' }),
+  },
+  (t) => [primaryKey({ columns: [t.minuteMs, t.service, t.spanName, t.spanKind, t.statusCode] })],
+);
+
+/** Per client → server edge (Tempo's key) and minute the pair completed: requests, failures, both latencies. */
+export const servicegraphEdges = pgTable(
+  'servicegraph_edges',
+  {
+    minuteMs: bigint('minute_ms', { mode: 'number' }).notNull(),
+    client: text('client').notNull(),
+    server: text('server').notNull(),
+    connectionType: text('connection_type').notNull(),
+    requests: bigint('requests', { mode: 'number' }).notNull(),
+    failed: bigint('failed', { mode: 'number' }).notNull(),
+    serverBuckets: bigint('server_buckets', { mode: 'number' }).array().notNull(),
+    serverSumNs: bigint('server_sum_ns', { mode: 'number' }).notNull(),
+    clientBuckets: bigint('client_buckets', { mode: 'number' }).array().notNull(),
+    clientSumNs: bigint('client_sum_ns', { mode: 'number' }).notNull(),
+    /** The slowest pair's trace and client span this minute. */
+    exemplarTraceId: uuid('exemplar_trace_id'),
+    exemplarSpanId: bigint('exemplar_span_id', { mode: 'bigint' }),
+    exemplarNs: bigint('exemplar_ns', { mode: 'number' }),
+  },
+  (t) => [primaryKey({ columns: [t.minuteMs, t.client, t.server, t.connectionType] })],
+);
+
+/** Per service, minute and problem: how many spans the propagation check flagged, and a few examples. */
+export const propagationProblems = pgTable(
+  'propagation_problems',
+  {
+    minuteMs: bigint('minute_ms', { mode: 'number' }).notNull(),
+    service: text('service').notNull(),
+    problem: text('problem').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    /** Why, in words, for the first example (names the peer where one is known). */
+    why: text('why').notNull(),
+    exampleTraceIds: uuid('example_trace_ids').array().notNull(),
+    exampleSpanIds: bigint('example_span_ids', { mode: 'bigint' }).array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.minuteMs, t.service, t.problem] })],
+);
+
+/** Every flagged span, so that the trace view can mark it: GET /api/traces/{id}/propagation. */
+export const propagationSpans = pgTable(
+  'propagation_spans',
+  {
+    minuteMs: bigint('minute_ms', { mode: 'number' }).notNull(),
+    traceId: uuid('trace_id').notNull(),
+    spanId: bigint('span_id', { mode: 'bigint' }).notNull(),
+    service: text('service').notNull(),
+    problem: text('problem').notNull(),
+    why: text('why').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.traceId, t.spanId, t.problem, t.minuteMs] })],
+);
+
+/** Per minute a root span ended: traces seen, and those with no flagged span (complete). */
+export const propagationTraces = pgTable('propagation_traces', {
+  minuteMs: bigint('minute_ms', { mode: 'number' }).primaryKey(),
+  traces: bigint('traces', { mode: 'number' }).notNull(),
+  complete: bigint('complete', { mode: 'number' }).notNull(),
+});
+
+/** The fold's state: spans that ended before `folded_to_ns` are folded. One row. */
+export const servicegraphWatermark = pgTable('servicegraph_watermark', {
+  id: smallint('id').primaryKey(),
+  foldedToNs: bigint('folded_to_ns', { mode: 'bigint' }).notNull(),
+});
+
+/**
+ * The running totals behind the cumulative counter series the fold writes (traces_service_graph_*,
+ * traces_spanmetrics_*, pivot_propagation_*), by metric series ID: rollup partitions are dropped by
+ * retention, counters must never go down.
+ */
+export const servicegraphCounters = pgTable('servicegraph_counters', {
+  seriesId: bigint('series_id', { mode: 'bigint' }).primaryKey(),
+  value: doublePrecision('value').notNull(),
 });

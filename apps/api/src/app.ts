@@ -1,12 +1,13 @@
 // The query API: traces now, PromQL and logs as they land, and later the dashboard at /.
 import type { Hono } from 'hono';
 import { compress } from 'hono/compress';
-import type { LogQueries, MetricQueries, ServiceStatsQueries, TraceQueries } from '@pivot/store';
+import type { LogQueries, MetricQueries, ServiceGraphQueries, ServiceStatsQueries, TraceQueries } from '@pivot/store';
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
 import { logRoutes, type LogRouteOptions } from './logs.ts';
 import { serviceStatsRoutes } from './service-stats.ts';
+import { serviceGraphRoutes } from './servicegraph.ts';
 import { webRoutes, webScriptHashes } from './web.ts';
 import { API_BODY_LIMITS, limitBody, refuseCrossSite, securityHeaders } from './guards.ts';
 import type { Auth } from './auth.ts';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   /** Log search, trace logs, live tail and stats (logs.ts). */
   logs?: { queries: LogQueries; options?: LogRouteOptions };
   serviceStats?: ServiceStatsQueries;
+  /** The service map and propagation health (servicegraph.ts). */
+  serviceGraph?: ServiceGraphQueries;
   /** Login, sessions and roles (auth.ts); absent: the API is open. */
   auth?: Auth;
   /** GET /api/status and the admin actions (status.ts). */
@@ -81,6 +84,7 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
       }),
     );
   if (deps.serviceStats) app.route('/', serviceStatsRoutes(deps.serviceStats));
+  if (deps.serviceGraph) app.route('/', serviceGraphRoutes(deps.serviceGraph));
   // Last: the dashboard answers whatever no API route did.
   if (deps.webDir) app.route('/', webRoutes(deps.webDir));
   return app;

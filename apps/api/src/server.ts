@@ -2,6 +2,7 @@
 import {
   LogQueries,
   MetricQueries,
+  ServiceGraphQueries,
   ServiceStatsQueries,
   TraceQueries,
   type Database,
@@ -50,6 +51,7 @@ export async function startApi(
       options: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES },
     },
     serviceStats: new ServiceStatsQueries(database),
+    serviceGraph: new ServiceGraphQueries(database),
     logs: { queries: new LogQueries(database) },
     webDir,
     ready: () => database.ping(),

@@ -103,6 +103,12 @@ export const configSchema = z.object({
     'Longest log line (NDJSON line, Loki entry) accepted; a longer one is refused alone. OTLP log bodies are truncated to it.',
   ),
   COMPACTION_INTERVAL_MS: int(60_000, 1000).describe('How often small metric chunks are merged.'),
+  SERVICEGRAPH_WAIT_MS: int(30_000, 10_000, 120_000).describe(
+    'How long after a span ends the service graph folds it, so that late spans of its trace still pair (10 s to 2 min).',
+  ),
+  SERVICEGRAPH_INTERVAL_MS: int(15_000, 1000, 300_000).describe(
+    'How often the service-graph fold runs (span metrics, edges, propagation health; 1 s to 5 min).',
+  ),
   QUERY_TIMEOUT_MS: int(60_000, 100).describe('Longest a PromQL query may run (Prometheus: --query.timeout).'),
   QUERY_MAX_SAMPLES: int(20_000_000, 1000).describe(
     'Most samples one PromQL query may hold in memory (Prometheus: --query.max-samples).',

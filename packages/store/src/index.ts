@@ -35,6 +35,11 @@ export {
   LOGS_TABLE,
   METRIC_CHUNKS_TABLE,
   METRIC_EXEMPLARS_TABLE,
+  SPAN_METRICS_TABLE,
+  SERVICEGRAPH_EDGES_TABLE,
+  PROPAGATION_PROBLEMS_TABLE,
+  PROPAGATION_SPANS_TABLE,
+  PROPAGATION_TRACES_TABLE,
   type TableName,
   type TableOwner,
   type PartitionedTable,
@@ -94,4 +99,24 @@ export {
   type JobResult,
   type JobRun,
 } from './maintenance.ts';
+export {
+  foldServiceGraph,
+  bucketIndex,
+  LATENCY_BUCKETS_NS,
+  LATENCY_BUCKET_LE,
+  SPAN_KIND_LABELS,
+  STATUS_CODE_LABELS,
+  type PropagationProblem,
+  type ServiceGraphFoldOptions,
+  type ServiceGraphFoldResult,
+} from './servicegraph.ts';
+export {
+  ServiceGraphQueries,
+  quantileFromBuckets,
+  type GraphWindow,
+  type GraphNode,
+  type GraphEdge,
+  type PropagationRow,
+  type PropagationReport,
+} from './servicegraph-queries.ts';
 export { StatusQueries, type StorageStatus, type SignalStatus, type TableStatus } from './status.ts';

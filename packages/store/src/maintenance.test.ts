@@ -103,9 +103,19 @@ for (const tdb of testDatabases()) {
         retention: { traces: 7 * MS_PER_DAY, logs: 0, metrics: 0 },
         now: () => NOW,
       });
-      expect(m.jobNames).toEqual(['partitions', 'compaction', 'retention']);
+      expect(m.jobNames).toEqual(['partitions', 'compaction', 'retention', 'servicegraph']);
       const prepared = await m.runNow('partitions');
-      expect(prepared.result.tables).toEqual(['spans', 'logs', 'metric_chunks', 'metric_exemplars']);
+      expect(prepared.result.tables).toEqual([
+        'spans',
+        'span_metrics',
+        'servicegraph_edges',
+        'propagation_problems',
+        'propagation_spans',
+        'propagation_traces',
+        'logs',
+        'metric_chunks',
+        'metric_exemplars',
+      ]);
       expect((await partitions.list(SPANS_TABLE)).map((p) => p.name)).toContain(
         `spans_p${dayOf(NOW + 2 * MS_PER_DAY)}`,
       );

@@ -8,6 +8,7 @@ import { StoreClosedError, type ClassifiedError } from './errors.ts';
 import { compactMetricChunks, type CompactionResult } from './metric-compaction.ts';
 import { PartitionManager } from './partitions.ts';
 import { applyRetention, type RetentionPolicy, type RetentionResult } from './retention.ts';
+import { foldServiceGraph, type ServiceGraphFoldResult } from './servicegraph.ts';
 import { PARTITIONED_TABLES, SIGNAL_PARTITIONED_TABLES } from './tables.ts';
 import { SIGNALS } from '@pivot/model';
 
@@ -197,12 +198,15 @@ export interface StoreMaintenanceOptions extends MaintenanceOptions {
   retentionIntervalMs?: number;
   /** Days ahead of today whose partitions exist before their first write. */
   daysAhead?: number;
+  /** The service-graph fold (servicegraph.ts): how long spans wait for their peers, and how often it runs. */
+  serviceGraph?: { waitMs: number; intervalMs: number };
 }
 
-/** The store's jobs: partitions ahead (hourly, and before start() resolves), compaction, retention. */
+/** The store's jobs: partitions ahead (hourly, and before start() resolves), compaction, retention, the service graph. */
 export function storeJobs(database: Database, opts: StoreMaintenanceOptions) {
   const partitions = opts.partitions ?? new PartitionManager(database);
   const policy = opts.retention;
+  const graph = opts.serviceGraph ?? { waitMs: 30_000, intervalMs: 15_000 };
   return [
     defineJob({
       name: 'partitions',
@@ -247,6 +251,16 @@ export function storeJobs(database: Database, opts: StoreMaintenanceOptions) {
             }
           : undefined;
       },
+    }),
+    defineJob({
+      name: 'servicegraph',
+      title: 'service graph fold',
+      intervalMs: graph.intervalMs,
+      // Each window is one transaction under a row lock on the watermark, so a second process that got
+      // past the advisory lock would wait, then find the window folded.
+      run: ({ nowMs, signal }): Promise<ServiceGraphFoldResult> =>
+        foldServiceGraph(database, partitions, nowMs, { waitMs: graph.waitMs, signal }),
+      summary: (r) => (r.windows ? { level: 'debug', fields: r, msg: 'service graph folded' } : undefined),
     }),
   ] as const;
 }

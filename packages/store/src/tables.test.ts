@@ -23,7 +23,14 @@ describe('table registry', () => {
   it('derives the per-signal lists from the one list', () => {
     expect(Object.keys(SIGNAL_TABLES)).toEqual([...SIGNALS, 'shared']);
     expect(Object.values(SIGNAL_TABLES).flat().sort()).toEqual(names(TABLES));
-    expect(SIGNAL_PARTITIONED_TABLES.traces.map((t) => t.name)).toEqual(['spans']);
+    expect(SIGNAL_PARTITIONED_TABLES.traces.map((t) => t.name)).toEqual([
+      'spans',
+      'span_metrics',
+      'servicegraph_edges',
+      'propagation_problems',
+      'propagation_spans',
+      'propagation_traces',
+    ]);
     expect(SIGNAL_PARTITIONED_TABLES.metrics.map((t) => t.name)).toEqual(['metric_chunks', 'metric_exemplars']);
   });
 });

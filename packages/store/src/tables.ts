@@ -14,6 +14,14 @@ export const TABLES = [
   { name: 'spans', signal: 'traces', partitionUnit: 'ns' },
   { name: 'traces', signal: 'traces' },
   { name: 'span_operations', signal: 'traces' },
+  // The service graph's minute rollups (servicegraph.ts): derived from spans, dropped with them.
+  { name: 'span_metrics', signal: 'traces', partitionUnit: 'ms' },
+  { name: 'servicegraph_edges', signal: 'traces', partitionUnit: 'ms' },
+  { name: 'propagation_problems', signal: 'traces', partitionUnit: 'ms' },
+  { name: 'propagation_spans', signal: 'traces', partitionUnit: 'ms' },
+  { name: 'propagation_traces', signal: 'traces', partitionUnit: 'ms' },
+  { name: 'servicegraph_watermark', signal: 'traces' },
+  { name: 'servicegraph_counters', signal: 'traces' },
   { name: 'logs', signal: 'logs', partitionUnit: 'ns' },
   { name: 'metric_chunks', signal: 'metrics', partitionUnit: 'ms' },
   { name: 'metric_exemplars', signal: 'metrics', partitionUnit: 'ms' },
@@ -44,6 +52,11 @@ export const SPANS_TABLE = partitioned('spans');
 export const LOGS_TABLE = partitioned('logs');
 export const METRIC_CHUNKS_TABLE = partitioned('metric_chunks');
 export const METRIC_EXEMPLARS_TABLE = partitioned('metric_exemplars');
+export const SPAN_METRICS_TABLE = partitioned('span_metrics');
+export const SERVICEGRAPH_EDGES_TABLE = partitioned('servicegraph_edges');
+export const PROPAGATION_PROBLEMS_TABLE = partitioned('propagation_problems');
+export const PROPAGATION_SPANS_TABLE = partitioned('propagation_spans');
+export const PROPAGATION_TRACES_TABLE = partitioned('propagation_traces');
 
 /** Every table of each signal, partitioned or not, in registry order; `shared` tables serve every signal. */
 export const SIGNAL_TABLES: Readonly<Record<TableOwner, readonly TableName[]>> = Object.fromEntries(
