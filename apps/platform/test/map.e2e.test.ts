@@ -20,7 +20,7 @@ describe.runIf(existsSync(CHROMIUM))('service map and propagation on the demo', 
   let browser: Browser;
   let page: Page;
   let graph: ServiceGraphResponse;
-  let report: PropagationResponse;
+  let report: PropagationResponse | undefined;
   const shot = (name: string) => page.screenshot({ path: join(artifacts, `map-${name}.png`), fullPage: true });
   const api = async <T>(path: string): Promise<T> => {
     const res = await fetch(`${platform.apiUrl}${path}`);
@@ -31,7 +31,12 @@ describe.runIf(existsSync(CHROMIUM))('service map and propagation on the demo', 
   beforeAll(async () => {
     ensureWebBuilt();
     mkdirSync(artifacts, { recursive: true });
-    platform = await startTestPlatform({ WEB_DIR: webBuild });
+    // The shortest pairing wait, and a fold every second, so the demo's spans are folded soon after.
+    platform = await startTestPlatform({
+      WEB_DIR: webBuild,
+      SERVICEGRAPH_WAIT_MS: '10000',
+      SERVICEGRAPH_INTERVAL_MS: '1000',
+    });
     const demo = await startDemo({ ingestUrl: platform.ingestUrl, requestsPerSecond: 6 });
     await new Promise((r) => setTimeout(r, 15_000));
     await demo.stop();
@@ -100,13 +105,20 @@ describe.runIf(existsSync(CHROMIUM))('service map and propagation on the demo', 
         expect(apart, `nodes ${i} and ${j} overlap`).toBe(true);
       }
     await shot('map');
-  });
+  }, 90_000);
 
   it('lists the slowest traces across an edge, which open in the trace view', async () => {
     await page.goto(`${platform.apiUrl}/map`);
-    const edge = page.locator('[data-edge="checkout→payment"]');
+    await page.locator('[data-edge="checkout→payment"]').waitFor();
     const tracesResponse = page.waitForResponse((r) => r.url().includes('/api/servicegraph/edge/traces'));
-    await edge.locator('.hit').click();
+    // A real click on the middle of the arrow (an SVG path's bounding box centre may miss a curve).
+    const at = await page.evaluate<{ x: number; y: number }>(`(() => {
+      const p = document.querySelector('[data-edge="checkout→payment"] .hit');
+      const q = p.getPointAtLength(p.getTotalLength() / 2);
+      const m = p.getScreenCTM();
+      return { x: q.x * m.a + q.y * m.c + m.e, y: q.x * m.b + q.y * m.d + m.f };
+    })()`);
+    await page.mouse.click(at.x, at.y);
     const answer = (await (await tracesResponse).json()) as EdgeTracesResponse;
     expect(answer.traces.length).toBeGreaterThan(0);
     const links = page.locator('[data-testid="edge-traces"] a');
@@ -124,7 +136,7 @@ describe.runIf(existsSync(CHROMIUM))('service map and propagation on the demo', 
     await page.locator('[data-testid="waterfall"]').waitFor();
     const span = new URL(page.url()).searchParams.get('span')!;
     await poll(() => page.locator(`[data-span-id="${span}"]`).getAttribute('aria-selected')).toBe('true');
-  });
+  }, 90_000);
 
   it('reaches nodes and edges by keyboard: Tab to them, Enter opens', async () => {
     await page.goto(`${platform.apiUrl}/`);
@@ -174,10 +186,13 @@ describe.runIf(existsSync(CHROMIUM))('service map and propagation on the demo', 
     expect(await help.textContent()).toContain('g a');
     expect(await help.textContent()).toContain('g p');
     await page.keyboard.press('Escape');
-  });
+  }, 90_000);
 
   it('names shipping as the service that drops traceparent, and opens its example on the broken hop', async () => {
+    // The report as the page got it (the fold goes on, so counts grow after beforeAll's look).
+    const reportResponse = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/propagation');
     await page.goto(`${platform.apiUrl}/propagation`);
+    const report = (await (await reportResponse).json()) as PropagationResponse;
     const ranking = page.locator('[data-testid="propagation-ranking"]');
     await ranking.waitFor();
     const shipping = ranking.locator('li[data-service="shipping"]');
@@ -205,5 +220,5 @@ describe.runIf(existsSync(CHROMIUM))('service map and propagation on the demo', 
     expect(await marker.getAttribute('title')).toBeTruthy();
     await poll(() => page.locator('[data-testid="broken-hop-why"]').textContent()).toContain('Broken hop');
     await shot('broken-hop');
-  });
+  }, 90_000);
 });

@@ -43,7 +43,7 @@ describe('map view', () => {
       ['frontend', false],
       ['postgresql shop', true],
     ]);
-    expect(v.edges.map((e) => [e.key, e.failing])).toEqual([
+    expect(v.edges.map((e) => [e.pair, e.failing])).toEqual([
       ['frontend→checkout', false],
       ['checkout→postgresql shop', true],
     ]);
@@ -73,8 +73,20 @@ describe('map view', () => {
     expect(Math.hypot(ab!.labelX - ba!.labelX, ab!.labelY - ba!.labelY)).toBeGreaterThan(10);
   });
 
+  it('keys a direct and a virtual edge of the same pair apart, and draws them apart', () => {
+    const v = buildMapView(
+      graph(
+        [node('shipping'), node('inventory')],
+        [edge('shipping', 'inventory'), edge('shipping', 'inventory', { connectionType: 'virtual_node' })],
+      ),
+    );
+    expect(new Set(v.edges.map((e) => e.key)).size).toBe(2);
+    expect(v.edges.map((e) => e.pair)).toEqual(['shipping→inventory', 'shipping→inventory']);
+    expect(v.edges[0]!.d).not.toBe(v.edges[1]!.d);
+  });
+
   it('ends an edge at the rims, short of the server by the arrow', () => {
-    const p = edgePath({ x: 0, y: 0, r: 10 }, { x: 100, y: 0, r: 20 }, false, 6);
+    const p = edgePath({ x: 0, y: 0, r: 10 }, { x: 100, y: 0, r: 20 }, 0, 6);
     expect(p.d).toBe('M10,0L74,0');
     expect([p.labelX, p.labelY]).toEqual([42, 0]);
   });

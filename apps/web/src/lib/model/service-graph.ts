@@ -27,6 +27,9 @@ export interface MapNode {
 
 export interface MapEdge {
   edge: ServiceGraphEdge;
+  /** client→server: what the edge-traces API and the URL select by. */
+  pair: string;
+  /** Unique: an edge is keyed by its connection type too (a pair can have a direct and a virtual_node edge). */
   key: string;
   /** SVG path from the client's rim to just short of the server's rim (the arrow head fills the rest). */
   d: string;
@@ -52,19 +55,21 @@ export function nodeRadius(requestRate: number): number {
 export const isVirtual = (n: ServiceGraphNode): boolean => n.type !== 'service';
 
 export const edgeKey = (e: { client: string; server: string }): string => `${e.client}\u2192${e.server}`;
+const uniqueKey = (e: ServiceGraphEdge): string => `${edgeKey(e)}|${e.connectionType}`;
 
 export function statsLine(x: { requestRate: number; errorRate: number; p99Ms: number | null }): string {
   return `${formatRate(x.requestRate)} · ${formatPercent(x.errorRate)} err · p99 ${formatMs(x.p99Ms)}`;
 }
 
 /**
- * The path of one edge: a straight line between the rims, or, when the other direction exists too,
- * an arc bent to its right so the two do not lie on top of each other.
+ * The path of one edge: a straight line between the rims, or, when the other direction exists too
+ * (or another edge of the same pair), an arc bent to its right, `bend` times as far, so that no two
+ * lie on top of each other.
  */
 export function edgePath(
   a: { x: number; y: number; r: number },
   b: { x: number; y: number; r: number },
-  bend: boolean,
+  bend: number,
   arrow = 6,
 ): { d: string; labelX: number; labelY: number } {
   const dx = b.x - a.x;
@@ -75,7 +80,7 @@ export function edgePath(
   // The normal to the right of the direction of travel.
   const nx = -uy;
   const ny = ux;
-  const off = bend ? Math.min(40, len / 5) : 0;
+  const off = bend * Math.min(40, len / 5);
   const sx = a.x + ux * a.r + nx * (off ? a.r * 0.3 : 0);
   const sy = a.y + uy * a.r + ny * (off ? a.r * 0.3 : 0);
   const ex = b.x - ux * (b.r + arrow) + nx * (off ? b.r * 0.3 : 0);
@@ -142,15 +147,19 @@ export function buildMapView(graph: ServiceGraphResponse, seed = 1): MapView {
     return { node: n.node, x: p.x, y: p.y, r: p.radius, virtual: isVirtual(n.node), label: n.label, stats: n.stats };
   });
   const at = new Map(nodes.map((n) => [n.node.id, n]));
-  const keys = new Set(graph.edges.map(edgeKey));
+  const pairs = new Set(graph.edges.map(edgeKey));
+  const seen = new Map<string, number>();
   const edges: MapEdge[] = [];
   for (const e of graph.edges) {
     const a = at.get(e.client);
     const b = at.get(e.server);
     if (!a || !b || a === b) continue;
-    const bend = keys.has(edgeKey({ client: e.server, server: e.client }));
-    const path = edgePath(a, b, bend);
-    edges.push({ edge: e, key: edgeKey(e), ...path, stats: statsLine(e), failing: e.errors > 0 });
+    const pair = edgeKey(e);
+    const nth = seen.get(pair) ?? 0;
+    seen.set(pair, nth + 1);
+    const reverse = pairs.has(edgeKey({ client: e.server, server: e.client }));
+    const path = edgePath(a, b, nth + (reverse ? 1 : 0));
+    edges.push({ edge: e, pair, key: uniqueKey(e), ...path, stats: statsLine(e), failing: e.errors > 0 });
   }
   return { nodes, edges, width: layout.width, height: layout.height + 24 };
 }
