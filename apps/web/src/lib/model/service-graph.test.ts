@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { PropagationResponse, ServiceGraphEdge, ServiceGraphNode, ServiceGraphResponse } from '@pivot/api-types';
-import { buildMapView, edgePath, nodeHref, nodeRadius, rankPropagation, spanHref } from './service-graph.ts';
+import {
+  buildMapView,
+  edgeLabelBox,
+  edgePath,
+  nodeHref,
+  nodeRadius,
+  rankPropagation,
+  spanHref,
+} from './service-graph.ts';
 
 const node = (id: string, over: Partial<ServiceGraphNode> = {}): ServiceGraphNode => ({
   id,
@@ -83,6 +91,32 @@ describe('map view', () => {
     expect(new Set(v.edges.map((e) => e.key)).size).toBe(2);
     expect(v.edges.map((e) => e.pair)).toEqual(['shipping→inventory', 'shipping→inventory']);
     expect(v.edges[0]!.d).not.toBe(v.edges[1]!.d);
+  });
+
+  it('hides an edge label that would cover a node or a busier edge label, never the busiest', () => {
+    const many = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => node(id));
+    const all: ServiceGraphEdge[] = [];
+    for (const x of many)
+      for (const y of many)
+        if (x.id < y.id) all.push(edge(x.id, y.id, { requests: x.id.charCodeAt(0) + y.id.charCodeAt(0) }));
+    const v = buildMapView(graph(many, all));
+    const shown = v.edges.filter((e) => e.showLabel);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThan(v.edges.length); // 28 edges among 8 nodes cannot all be labelled
+    const busiest = [...v.edges].sort((p, q) => q.edge.requests - p.edge.requests)[0]!;
+    // The busiest keeps its label unless it sits on a node.
+    const onNode = v.nodes.some((n) => {
+      const b = edgeLabelBox(busiest);
+      return b.x0 < n.x + n.r && n.x - n.r < b.x1 && b.y0 < n.y + n.r && n.y - n.r < b.y1;
+    });
+    expect(busiest.showLabel || onNode).toBe(true);
+    // No two shown labels overlap.
+    const boxes = shown.map(edgeLabelBox);
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [p, q] = [boxes[i]!, boxes[j]!];
+        expect(p.x0 < q.x1 && q.x0 < p.x1 && p.y0 < q.y1 && q.y0 < p.y1).toBe(false);
+      }
   });
 
   it('ends an edge at the rims, short of the server by the arrow', () => {

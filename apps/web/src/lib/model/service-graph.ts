@@ -36,6 +36,10 @@ export interface MapEdge {
   labelX: number;
   labelY: number;
   stats: string;
+  /** The text drawn on the edge: rate, errors when there are any, P99. */
+  label: string;
+  /** False where the label would cover a node, its name or a busier edge's label: then it shows on focus. */
+  showLabel: boolean;
   failing: boolean;
 }
 
@@ -159,9 +163,55 @@ export function buildMapView(graph: ServiceGraphResponse, seed = 1): MapView {
     seen.set(pair, nth + 1);
     const reverse = pairs.has(edgeKey({ client: e.server, server: e.client }));
     const path = edgePath(a, b, nth + (reverse ? 1 : 0));
-    edges.push({ edge: e, pair, key: uniqueKey(e), ...path, stats: statsLine(e), failing: e.errors > 0 });
+    const label = `${formatRate(e.requestRate)}${e.errors > 0 ? ` · ${formatPercent(e.errorRate)} err` : ''} · ${formatMs(e.p99Ms)}`;
+    edges.push({
+      edge: e,
+      pair,
+      key: uniqueKey(e),
+      ...path,
+      stats: statsLine(e),
+      label,
+      showLabel: true,
+      failing: e.errors > 0,
+    });
   }
+  placeEdgeLabels(
+    nodes.map((n) => ({ ...n, labelWidth: byId.get(n.node.id)!.labelWidth })),
+    edges,
+  );
   return { nodes, edges, width: layout.width, height: layout.height + 24 };
+}
+
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+const overlap = (a: Box, b: Box) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+
+/** The box of an edge's label as the page draws it: 10 px text centred 4 px above its anchor. */
+export function edgeLabelBox(e: Pick<MapEdge, 'labelX' | 'labelY' | 'label'>): Box {
+  const w = e.label.length * EDGE_CHAR_PX;
+  return { x0: e.labelX - w / 2, y0: e.labelY - 14, x1: e.labelX + w / 2, y1: e.labelY - 1 };
+}
+const EDGE_CHAR_PX = 5.8;
+
+/**
+ * Keeps an edge's label only where it covers no node, no node's name and stats, and no busier edge's
+ * label (the busiest edges are placed first); the others show when their edge has the focus.
+ */
+export function placeEdgeLabels(nodes: readonly (MapNode & { labelWidth: number })[], edges: MapEdge[]): void {
+  const taken: Box[] = nodes.flatMap((n) => [
+    { x0: n.x - n.r, y0: n.y - n.r, x1: n.x + n.r, y1: n.y + n.r },
+    { x0: n.x - n.labelWidth / 2, y0: n.y + n.r + 2, x1: n.x + n.labelWidth / 2, y1: n.y + n.r + (n.stats ? 31 : 18) },
+  ]);
+  const order = [...edges].sort((a, b) => b.edge.requests - a.edge.requests || (a.key < b.key ? -1 : 1));
+  for (const e of order) {
+    const box = edgeLabelBox(e);
+    e.showLabel = !taken.some((t) => overlap(t, box));
+    if (e.showLabel) taken.push(box);
+  }
 }
 
 /** Where a node click goes: an instrumented service's page; a virtual node has none. */
