@@ -1,7 +1,8 @@
-// startDemo: the shop's five services, their telemetry, a remote-write agent for their metrics, and a
+// startDemo: the shop's six services and its queue, their telemetry, a remote-write agent for their metrics, and a
 // load generator standing in for users. Everything listens on loopback ports picked by the system.
 import { startRemoteWrite } from './remote-write.ts';
-import { DEFAULT_INCIDENTS, startShop, type IncidentSchedule, type ShopServices } from './shop.ts';
+import { Queue } from './queue.ts';
+import { DEFAULT_INCIDENTS, SHOP_SERVICES, startShop, type IncidentSchedule, type ShopServices } from './shop.ts';
 import { createServiceTelemetry, type ServiceTelemetry } from './telemetry.ts';
 
 /** What the demo reports about itself; pino loggers fit. */
@@ -31,7 +32,7 @@ export interface Demo {
   stop(): Promise<void>;
 }
 
-const NAMES = ['frontend', 'checkout', 'inventory', 'pricing', 'payment'] as const;
+const NAMES = SHOP_SERVICES;
 const MAX_IN_FLIGHT = 50;
 
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
@@ -41,7 +42,8 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     ServiceTelemetry
   >;
   const startedAt = Date.now();
-  const services = await startShop(tel, opts.incidents ?? DEFAULT_INCIDENTS, startedAt);
+  const queue = new Queue();
+  const services = await startShop(tel, opts.incidents ?? DEFAULT_INCIDENTS, startedAt, Math.random, queue);
 
   // Warn once per kind of failure, not at every push while ingest is away.
   let lastError = '';
@@ -72,10 +74,11 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
 
   opts.logger?.info(
     { ingest: target.ingestUrl, services: Object.fromEntries(NAMES.map((n) => [n, services[n].url])) },
-    'demo shop running: frontend → checkout → inventory, pricing, payment',
+    'demo shop running: frontend → checkout → inventory, pricing, payment; checkout → queue → shipping → inventory',
   );
 
   const flush = async () => {
+    await queue.drain();
     await Promise.all(NAMES.map((n) => tel[n].flush()));
     await writer.push();
   };
@@ -87,6 +90,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       stopped ??= (async () => {
         clearInterval(load);
         await Promise.allSettled(inFlight);
+        await queue.drain();
         await writer.stop();
         await writer.push().catch(() => {});
         await Promise.all(NAMES.map((n) => tel[n].shutdown().catch(() => {})));

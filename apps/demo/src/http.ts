@@ -109,13 +109,18 @@ async function handle(
   return reply;
 }
 
-/** Calls another service with a CLIENT span whose context travels in `traceparent`. */
+/**
+ * Calls another service with a CLIENT span whose context travels in `traceparent`, unless
+ * `propagate` is false: then the callee starts a trace of its own, as behind a legacy HTTP client or
+ * a proxy that strips the header.
+ */
 export async function call(
   t: ServiceTelemetry,
   ctx: Context,
   target: RunningService,
   method: string,
   path: string,
+  opts: { propagate?: boolean } = {},
 ): Promise<Reply> {
   const url = new URL(path, target.url);
   const span = t.tracer.startSpan(
@@ -133,7 +138,7 @@ export async function call(
     ctx,
   );
   const headers: Record<string, string> = {};
-  propagator.inject(trace.setSpan(ctx, span), headers, defaultTextMapSetter);
+  if (opts.propagate !== false) propagator.inject(trace.setSpan(ctx, span), headers, defaultTextMapSetter);
   try {
     const reply = await new Promise<Reply>((resolve, reject) => {
       const req = httpRequest(url, { method, headers }, (res) => {

@@ -1,8 +1,13 @@
 // The demo shop: frontend → checkout → {inventory, pricing, payment}, with database spans in inventory
 // and payment. Payment's card gateway has incidents: for a while, about half of the charges time out
 // once and succeed on a retry (~1 s in all, a `retry` span event and an error log), and a few fail.
+// A paid order goes on the `orders` queue, which shipping consumes: it records the shipment in the
+// database and reserves the stock at inventory through a legacy HTTP client that drops `traceparent`
+// on one request in four, so the propagation report has a service to name. Checkout also publishes
+// every order to `order-events`, which nothing consumes (a virtual queue node on the map).
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { call, dbQuery, serve, sleep, type RunningService } from './http.ts';
+import { Queue } from './queue.ts';
 import type { ServiceTelemetry } from './telemetry.ts';
 
 export interface IncidentSchedule {
@@ -26,7 +31,11 @@ export const DEFAULT_INCIDENTS: IncidentSchedule = {
   baseSlowShare: 0.01,
 };
 
-export type ShopServices = Record<'frontend' | 'checkout' | 'inventory' | 'pricing' | 'payment', RunningService>;
+export const SHOP_SERVICES = ['frontend', 'checkout', 'inventory', 'pricing', 'payment', 'shipping'] as const;
+export type ShopServices = Record<(typeof SHOP_SERVICES)[number], RunningService>;
+
+/** Shipping's legacy client sends `traceparent` on 3 requests in 4: every 4th reservation loses it. */
+export const LEGACY_DROP_EVERY = 4;
 
 const SKUS = ['sku-espresso', 'sku-grinder', 'sku-kettle', 'sku-beans-1kg', 'sku-filter-pack'];
 const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
@@ -37,6 +46,7 @@ export async function startShop(
   incidents: IncidentSchedule,
   startedAt: number,
   random: () => number = Math.random,
+  queue: Queue = new Queue(),
 ): Promise<ShopServices> {
   const inIncident = () =>
     (Date.now() - startedAt) % incidents.periodMs >= incidents.offsetMs &&
@@ -54,6 +64,19 @@ export async function startShop(
           'shop.quantity': quantity,
         });
       return { status: 200, body: { sku, quantity } };
+    },
+    'POST /reserve': async (ctx, span, q) => {
+      const sku = q.get('sku') ?? 'unknown';
+      span.setAttributes({ 'shop.sku': sku, 'shop.order_id': q.get('order') ?? 'unknown' });
+      await dbQuery(
+        tel.inventory,
+        ctx,
+        'UPDATE',
+        'stock',
+        'UPDATE stock SET reserved = reserved + 1 WHERE sku = $1',
+        between(1, 4),
+      );
+      return { status: 200, body: { sku, reserved: true } };
     },
   });
 
@@ -138,12 +161,14 @@ export async function startShop(
       }
       const cents = (price.body as { cents: number }).cents;
       const paid = await call(tel.checkout, ctx, payment, 'POST', `/charge?order=${order}&cents=${cents}`);
+      queue.publish(tel.checkout, ctx, 'order-events', { order, sku, paid: paid.status === 200 ? 1 : 0 });
       if (paid.status !== 200) {
         tel.checkout.log(ctx, 'ERROR', `order ${order} failed: payment answered ${paid.status}`, {
           'shop.order_id': order,
         });
         return { status: 502, body: { error: 'payment failed' } };
       }
+      queue.publish(tel.checkout, ctx, 'orders', { order, sku, cents });
       return { status: 201, body: { order, cents } };
     },
   });
@@ -167,5 +192,26 @@ export async function startShop(
     },
   });
 
-  return { frontend, checkout, inventory, pricing, payment };
+  // Shipping serves only its /metrics; its work comes from the queue.
+  const shipping = await serve(tel.shipping, {});
+  let reservations = 0;
+  queue.subscribe('orders', tel.shipping, async (ctx, span, body) => {
+    const order = String(body.order);
+    const sku = String(body.sku);
+    span.setAttributes({ 'shop.order_id': order, 'shop.sku': sku });
+    await dbQuery(
+      tel.shipping,
+      ctx,
+      'INSERT',
+      'shipments',
+      'INSERT INTO shipments (order_id, sku) VALUES ($1, $2)',
+      between(2, 6),
+    );
+    reservations++;
+    const propagate = reservations % LEGACY_DROP_EVERY !== 0;
+    const res = await call(tel.shipping, ctx, inventory, 'POST', `/reserve?sku=${sku}&order=${order}`, { propagate });
+    if (res.status !== 200) throw new Error(`inventory answered ${res.status} to the reservation of ${order}`);
+  });
+
+  return { frontend, checkout, inventory, pricing, payment, shipping };
 }

@@ -61,6 +61,9 @@ describe.runIf(existsSync(CHROMIUM))('dashboard under its Content-Security-Polic
       `/logs?traceId=${slow}`,
       '/status',
       '/sql',
+      '/map',
+      '/map?client=shop-api&server=payment-service',
+      '/propagation',
     ];
     const page = browser.pages()[0] ?? (await browser.newPage());
     // Collected in the page from the first script on, so a violation during start-up is seen too.

@@ -1,9 +1,9 @@
-// The demo workload against a real platform: five services calling each other over HTTP with W3C
-// trace context, exporting traces and logs over OTLP and metrics over remote-write. What a newcomer
+// The demo workload against a real platform: six services calling each other over HTTP (and a queue)
+// with W3C trace context, exporting traces and logs over OTLP and metrics over remote-write. What a newcomer
 // is meant to see must arrive: whole traces, slow payments with a retry event and an error log in
 // the same trace, and latency exemplars whose trace IDs open those traces.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemo, type Demo } from '@pivot/demo';
+import { LEGACY_DROP_EVERY, SHOP_SERVICES, startDemo, type Demo } from '@pivot/demo';
 import { MetricQueries } from '@pivot/store';
 import { startTestPlatform } from './start.ts';
 
@@ -56,9 +56,9 @@ describe('demo workload end to end', () => {
     return (await res.json()) as T;
   };
 
-  it('stores whole traces across the five services, database spans included', async () => {
+  it('stores whole traces across the services, database spans included', async () => {
     const { services } = await api<{ services: string[] }>('/api/services');
-    expect(services).toEqual(['checkout', 'frontend', 'inventory', 'payment', 'pricing']);
+    expect(services).toEqual([...SHOP_SERVICES].sort());
     const { traces } = await api<{ traces: { traceId: string; spanCount: number }[] }>(
       '/api/traces?service=frontend&operation=POST%20%2Fcheckout&limit=50',
     );
@@ -83,9 +83,51 @@ describe('demo workload end to end', () => {
     expect(byName('inventory', 'SELECT stock').parentSpanId).toBe(stock.spanId);
     expect(byName('pricing', 'GET /price').kind).toBe('SERVER');
     expect(byName('payment', 'POST /charge').kind).toBe('SERVER');
-    expect(new Set(full!.map((s) => s.service))).toEqual(
-      new Set(['frontend', 'checkout', 'inventory', 'pricing', 'payment']),
+    expect([...new Set(full!.map((s) => s.service))]).toEqual(
+      expect.arrayContaining(['frontend', 'checkout', 'inventory', 'pricing', 'payment']),
     );
+  });
+
+  it('carries paid orders over the queue to shipping, and its legacy client drops traceparent 1 time in 4', async () => {
+    interface Summary {
+      traceId: string;
+    }
+    // Only traces that began before a flush: the load goes on, and a newer trace may be half exported.
+    const end = Date.now() - 2000;
+    await demo.flush();
+    const spansOf = async (q: string) => {
+      const { traces } = await api<{ traces: Summary[] }>(`/api/traces?${q}&end=${end}&limit=200`);
+      const all: (ApiSpan & { traceId: string })[] = [];
+      for (const t of traces) {
+        const { spans } = await api<{ spans: ApiSpan[] }>(`/api/traces/${t.traceId}`);
+        all.push(...spans.map((s) => ({ ...s, traceId: t.traceId })));
+      }
+      return all;
+    };
+    const spans = await spansOf('service=shipping');
+    const consumers = spans.filter((s) => s.service === 'shipping' && s.name === 'orders process');
+    expect(consumers.length).toBeGreaterThan(3);
+    for (const c of consumers) {
+      expect(c.kind).toBe('CONSUMER');
+      const producer = spans.find((s) => s.spanId === c.parentSpanId);
+      expect(producer).toMatchObject({ service: 'checkout', kind: 'PRODUCER', name: 'orders publish' });
+    }
+    // The unconsumed topic: its PRODUCER spans have no child.
+    const events = spans.filter((s) => s.name === 'order-events publish');
+    expect(events.length).toBeGreaterThan(0);
+    expect(spans.some((s) => events.some((e) => e.spanId === s.parentSpanId))).toBe(false);
+    // Each reservation is a CLIENT span; on every 4th, inventory's SERVER span is not its child.
+    const reserves = spans.filter((s) => s.service === 'shipping' && s.name === 'POST /reserve');
+    expect(reserves.length).toBeGreaterThanOrEqual(LEGACY_DROP_EVERY);
+    const answered = reserves.filter((r) =>
+      spans.some((s) => s.service === 'inventory' && s.kind === 'SERVER' && s.parentSpanId === r.spanId),
+    );
+    const dropped = reserves.length - answered.length;
+    expect(dropped).toBeGreaterThanOrEqual(Math.floor(reserves.length / LEGACY_DROP_EVERY) - 1);
+    expect(dropped).toBeLessThanOrEqual(Math.ceil(reserves.length / LEGACY_DROP_EVERY) + 1);
+    // The dropped ones started traces of their own at inventory.
+    const lost = await spansOf('service=inventory&operation=POST%20%2Freserve');
+    expect(lost.some((s) => s.name === 'POST /reserve' && s.kind === 'SERVER' && s.parentSpanId === null)).toBe(true);
   });
 
   it('shows slow payments: ~1 s, a retry event, and an error log in the same trace', async () => {

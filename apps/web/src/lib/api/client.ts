@@ -2,12 +2,16 @@
 // (our `{error}` bodies and Prometheus' `{status:"error", error, errors:[{from,to,message}]}`), and
 // aborts, so a newer request always wins over a slower older one.
 import type {
+  EdgeTracesResponse,
   LogsResponse,
   OperationStatsResponse,
   PromExemplarGroup,
   PromSeries,
+  PropagationResponse,
+  ServiceGraphResponse,
   ServiceStatsResponse,
   TraceColumnsResponse,
+  TracePropagationResponse,
   TraceResponse,
   TraceSummary,
 } from '@pivot/api-types';
@@ -135,6 +139,15 @@ export const api = {
       `/api/traces/${encodeURIComponent(id)}/logs${query({ limit })}`,
       signal,
     ),
+  serviceGraph: (params: Params, signal?: AbortSignal) =>
+    getJson<ServiceGraphResponse>(`/api/servicegraph${query(params)}`, signal),
+  edgeTraces: (params: Params, signal?: AbortSignal) =>
+    getJson<EdgeTracesResponse>(`/api/servicegraph/edge/traces${query(params)}`, signal),
+  propagation: (params: Params, signal?: AbortSignal) =>
+    getJson<PropagationResponse>(`/api/propagation${query(params)}`, signal),
+  tracePropagation: (id: string, signal?: AbortSignal) =>
+    getJson<TracePropagationResponse>(`/api/traces/${encodeURIComponent(id)}/propagation`, signal),
+
   logs: (params: Params, signal?: AbortSignal) => getJson<LogsResponse>(`/api/logs${query(params)}`, signal),
   logStats: (params: Params, signal?: AbortSignal) => getJson<unknown>(`/api/logs/stats${query(params)}`, signal),
 

@@ -2,7 +2,7 @@
 // (critical path, time per service, logs per span), and what the user collapsed and selected.
 // Big arrays are $state.raw: they are replaced, never mutated, so Svelte does not proxy 10,000 spans.
 import { api, ApiError } from '../api/client.ts';
-import type { ApiSpan, LogRecord, TraceResponse } from '@pivot/api-types';
+import type { ApiSpan, LogRecord, PropagationProblem, TraceResponse } from '@pivot/api-types';
 import { spansFromColumns, startsFromColumns } from '../model/trace-columns.ts';
 import { criticalPath, segmentsByNode, type CriticalSegment } from '../model/critical-path.ts';
 import { logsBySpan } from '../model/logs.ts';
@@ -19,6 +19,8 @@ export type LogsState =
 export class TraceView {
   readonly trace = new Resource<TraceResponse>();
   logs = $state.raw<LogsState>({ status: 'loading' });
+  /** Spans the propagation check flags (a broken hop, an orphan…), by span ID, with why. */
+  broken = $state.raw(new Map<string, { problem: PropagationProblem; why: string }>());
 
   tree = $state.raw<SpanTree<ApiSpan>>(buildSpanTree<ApiSpan>([]));
   critical = $state.raw<CriticalSegment[]>([]);
@@ -49,6 +51,7 @@ export class TraceView {
     this.logs = { status: 'loading' };
     clearTimeout(this.#analysis);
     void this.loadLogs(traceId);
+    void this.loadPropagation(traceId);
     await this.trace.load(async (signal) => {
       const t0 = performance.now();
       const cols = await api.traceColumns(traceId, signal);
@@ -101,6 +104,18 @@ export class TraceView {
       if (e instanceof ApiError && e.missing)
         this.logs = { status: 'unavailable', reason: 'this server has no logs API yet' };
       else this.logs = { status: 'error', error: e };
+    }
+  }
+
+  // Best effort: a server without the propagation check, or one that fails, leaves the trace unmarked.
+  private async loadPropagation(traceId: string): Promise<void> {
+    this.broken = new Map();
+    try {
+      const res = await api.tracePropagation(traceId);
+      if (res.traceId !== traceId && res.traceId.toLowerCase() !== traceId.toLowerCase()) return;
+      this.broken = new Map(res.flagged.map((f) => [f.spanId, { problem: f.problem, why: f.why }]));
+    } catch {
+      // Unmarked is still a correct trace view.
     }
   }
 
