@@ -1,0 +1,14 @@
+export { parseRuleFile, parsePromDuration, formatPromDuration } from './rulefile.ts';
+export type { RuleFileResult, RuleGroupSpec, RuleSpec, RecordingRuleSpec, AlertingRuleSpec } from './rulefile.ts';
+export {
+  expandTemplate,
+  parseTemplate,
+  TemplateError,
+  humanize,
+  humanize1024,
+  humanizeDuration,
+  humanizePercentage,
+  type TemplateData,
+} from './template.ts';
+export { sprintf, formatV } from './gofmt.ts';
+export { xxhash64, labelsHash, labelsKey } from './hash.ts';
