@@ -66,7 +66,7 @@ const encoder = new TextEncoder();
 export function labelsHash(labels: Readonly<Record<string, string>>): bigint {
   const parts: Uint8Array[] = [];
   for (const name of Object.keys(labels).sort()) {
-    parts.push(encoder.encode(name), Uint8Array.of(0xff), encoder.encode(labels[name]!), Uint8Array.of(0xff));
+    parts.push(encoder.encode(name), Uint8Array.of(0xff), encoder.encode(labels[name]), Uint8Array.of(0xff));
   }
   const total = parts.reduce((n, p) => n + p.length, 0);
   const buf = new Uint8Array(total);

@@ -105,7 +105,13 @@ export function parseRuleFile(text: string, file: string): RuleFileResult {
           : '!!null';
   const str = (n: unknown): string => {
     if (n == null) return '';
-    if (isScalar(n)) return n.value == null ? '' : String(n.source ?? n.value);
+    // The scalar as written: yaml.v3 decodes `1.0` into a string field as "1.0", not "1".
+    if (isScalar(n))
+      return n.value == null
+        ? ''
+        : typeof n.source === 'string'
+          ? n.source
+          : String(n.value);
     typeErr(n as YamlNode, `cannot unmarshal ${tag(n)} into string`);
     return '';
   };
@@ -116,7 +122,7 @@ export function parseRuleFile(text: string, file: string): RuleFileResult {
       typeErr(n as YamlNode, `cannot unmarshal ${tag(n)} into map[string]string`);
       return out;
     }
-    for (const p of n.items as Pair<unknown, unknown>[]) out[str(p.key)] = str(p.value);
+    for (const p of n.items) out[str(p.key)] = str(p.value);
     void what;
     return out;
   };
@@ -163,7 +169,7 @@ export function parseRuleFile(text: string, file: string): RuleFileResult {
     }
     const g: RuleGroupSpec = { name: '', file, intervalMs: undefined, limit: 0, rules: [] };
     let rulesNode: unknown = null;
-    for (const p of gNode.items as Pair<unknown, unknown>[]) {
+    for (const p of gNode.items) {
       const k = str(p.key);
       if (!GROUP_FIELDS.has(k)) typeErr(p.key as YamlNode, `field ${k} not found in type rulefmt.RuleGroup`);
       else if (k === 'name') g.name = str(p.value);

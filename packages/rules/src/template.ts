@@ -137,21 +137,27 @@ function tokenize(s: string, fail: (m: string) => never): Tok[] {
   while (i < s.length) {
     const c = s[i]!;
     if (/\s/.test(c)) i++;
-    else if (c === '|') (out.push({ t: 'pipe', v: c }), i++);
-    else if (c === '(') (out.push({ t: 'lp', v: c }), i++);
-    else if (c === ')') (out.push({ t: 'rp', v: c }), i++);
-    else if (s.startsWith(':=', i) || c === '=') {
+    else if (c === '|') {
+      out.push({ t: 'pipe', v: c });
+      i++;
+    } else if (c === '(') {
+      out.push({ t: 'lp', v: c });
+      i++;
+    } else if (c === ')') {
+      out.push({ t: 'rp', v: c });
+      i++;
+    } else if (s.startsWith(':=', i) || c === '=') {
       out.push({ t: 'assign', v: c });
       i += c === '=' ? 1 : 2;
     } else if (c === '"') {
       const m = /^"(?:[^"\\\n]|\\.)*"/.exec(s.slice(i));
       if (!m) fail('unterminated quoted string');
       try {
-        out.push({ t: 'str', v: JSON.parse(m![0]) as string });
+        out.push({ t: 'str', v: JSON.parse(m[0]) as string });
       } catch {
-        fail(`invalid syntax: ${m![0]}`);
+        fail(`invalid syntax: ${m[0]}`);
       }
-      i += m![0].length;
+      i += m[0].length;
     } else if (c === '`') {
       const end = s.indexOf('`', i + 1);
       if (end < 0) fail('unterminated raw quoted string');
