@@ -111,7 +111,7 @@ export function parseRuleFile(text: string, file: string): RuleFileResult {
         ? ''
         : typeof n.source === 'string'
           ? n.source
-          : String(n.value);
+          : `${n.value as string | number | boolean}`;
     typeErr(n as YamlNode, `cannot unmarshal ${tag(n)} into string`);
     return '';
   };
