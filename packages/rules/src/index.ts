@@ -12,3 +12,21 @@ export {
 } from './template.ts';
 export { sprintf, formatV } from './gofmt.ts';
 export { xxhash64, labelsHash, labelsKey } from './hash.ts';
+export {
+  GroupEvaluator,
+  AlertingRuleRuntime,
+  RecordingRuleRuntime,
+  evalTimestamp,
+  ruleKey,
+  alertFingerprint,
+  RESOLVED_RETENTION_MS,
+  type Alert,
+  type AlertState,
+  type OutputSample,
+  type NotifyAlert,
+  type RuleHealth,
+  type GroupSnapshot,
+  type GroupOptions,
+  type GroupEvalResult,
+  type RuleRuntimeOf,
+} from './evaluate.ts';

@@ -107,11 +107,7 @@ export function parseRuleFile(text: string, file: string): RuleFileResult {
     if (n == null) return '';
     // The scalar as written: yaml.v3 decodes `1.0` into a string field as "1.0", not "1".
     if (isScalar(n))
-      return n.value == null
-        ? ''
-        : typeof n.source === 'string'
-          ? n.source
-          : `${n.value as string | number | boolean}`;
+      return n.value == null ? '' : typeof n.source === 'string' ? n.source : `${n.value as string | number | boolean}`;
     typeErr(n as YamlNode, `cannot unmarshal ${tag(n)} into string`);
     return '';
   };
