@@ -293,3 +293,35 @@ export const servicegraphCounters = pgTable('servicegraph_counters', {
   seriesId: bigint('series_id', { mode: 'bigint' }).primaryKey(),
   value: doublePrecision('value').notNull(),
 });
+
+/** Rule groups' evaluation state (issue 19): last evaluation, and the series each rule last wrote (for stale markers). */
+export const alertingGroups = pgTable('alerting_groups', {
+  groupKey: text('group_key').primaryKey(),
+  lastEvaluationMs: bigint('last_evaluation_ms', { mode: 'number' }),
+  evaluationTimeMs: doublePrecision('evaluation_time_ms').notNull(),
+  seriesReturned: jsonb('series_returned').notNull(),
+  evaluatedBy: text('evaluated_by').notNull(),
+  updatedAtMs: bigint('updated_at_ms', { mode: 'number' }).notNull(),
+});
+
+/** Active alerts (pending, firing, and resolved ones still being reported), with ActiveAt: what a restart resumes. */
+export const alertingAlerts = pgTable(
+  'alerting_alerts',
+  {
+    groupKey: text('group_key').notNull(),
+    ruleKey: text('rule_key').notNull(),
+    ruleSeq: integer('rule_seq').notNull(),
+    labelsKey: text('labels_key').notNull(),
+    labels: jsonb('labels').notNull(),
+    annotations: jsonb('annotations').notNull(),
+    state: text('state').notNull(),
+    value: doublePrecision('value').notNull(),
+    activeAtMs: bigint('active_at_ms', { mode: 'number' }).notNull(),
+    firedAtMs: bigint('fired_at_ms', { mode: 'number' }),
+    resolvedAtMs: bigint('resolved_at_ms', { mode: 'number' }),
+    lastSentAtMs: bigint('last_sent_at_ms', { mode: 'number' }),
+    validUntilMs: bigint('valid_until_ms', { mode: 'number' }),
+    keepFiringSinceMs: bigint('keep_firing_since_ms', { mode: 'number' }),
+  },
+  (t) => [primaryKey({ name: 'alerting_alerts_pk', columns: [t.groupKey, t.ruleKey, t.ruleSeq, t.labelsKey] })],
+);

@@ -27,6 +27,9 @@ export const TABLES = [
   { name: 'metric_exemplars', signal: 'metrics', partitionUnit: 'ms' },
   { name: 'metric_series', signal: 'metrics' },
   { name: 'metric_metadata', signal: 'metrics' },
+  // The rule manager's state (alerting-state.ts): rules read metrics and write them back.
+  { name: 'alerting_groups', signal: 'metrics' },
+  { name: 'alerting_alerts', signal: 'metrics' },
   { name: 'resources', signal: 'shared' },
   { name: 'scopes', signal: 'shared' },
 ] as const satisfies readonly { name: string; signal: TableOwner; partitionUnit?: PartitionUnit }[];
