@@ -20,6 +20,8 @@ import { API_BODY_LIMITS, limitBody, refuseCrossSite, securityHeaders } from './
 import type { Auth } from './auth.ts';
 import { statusRoutes, type StatusDeps } from './status.ts';
 import { sqlRoutes } from './sql.ts';
+import { ruleRoutes } from './rules-routes.ts';
+import type { RuleManager } from './rules.ts';
 
 export interface ApiDeps {
   logger: Logger;
@@ -37,6 +39,8 @@ export interface ApiDeps {
   auth?: Auth;
   /** GET /api/status and the admin actions (status.ts). */
   status?: Omit<StatusDeps, 'requireAdmin' | 'logger'>;
+  /** Alerting and recording rules (rules.ts); absent: /api/v1/rules and /api/v1/alerts answer empty lists. */
+  rules?: RuleManager;
   /** The built dashboard, served at / (see web.ts); absent: API only. */
   webDir?: string | undefined;
   /** PUBLIC_URL: its origin may send state-changing requests, whatever Host the proxy forwards. */
@@ -81,6 +85,9 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
       }),
     );
   app.route('/', traceRoutes(deps.traces));
+  // Reloading rules is an admin action, as Prometheus guards it behind --web.enable-lifecycle.
+  if (deps.auth) app.use('/-/reload', deps.auth.middleware(), deps.auth.requireAdmin());
+  app.route('/', ruleRoutes(deps.rules));
   if (deps.metrics) app.route('/', promqlRoutes(deps.metrics.queries, deps.metrics.options));
   if (deps.logs)
     app.route(

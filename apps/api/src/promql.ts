@@ -233,7 +233,7 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
     return success(c, await metrics.metadata(p.get('metric') ?? undefined, limit));
   });
 
-  // What Grafana probes: a version that has the features we serve, and empty rule/alert lists.
+  // What Grafana probes: a version that has the features we serve (rules and alerts: rules-routes.ts).
   app.get('/api/v1/status/buildinfo', (c) =>
     success(c, {
       version: '2.42.0',
@@ -244,8 +244,6 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
       goVersion: 'n/a',
     }),
   );
-  app.get('/api/v1/rules', (c) => success(c, { groups: [] }));
-  app.get('/api/v1/alerts', (c) => success(c, { alerts: [] }));
   return app;
 }
 

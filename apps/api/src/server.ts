@@ -1,6 +1,9 @@
 // Wires the query API to a database.
 import {
+  AlertingState,
   LogQueries,
+  MetricWriter,
+  PartitionManager,
   MetricQueries,
   ServiceGraphQueries,
   ServiceStatsQueries,
@@ -14,6 +17,9 @@ import { listen, type Config, type Listening, type Logger } from '@pivot/server-
 import { createApiApp } from './app.ts';
 import { resolveWebDir } from './web.ts';
 import { Auth, authOptionsFromConfig } from './auth.ts';
+import { RuleManager } from './rules.ts';
+import { alertmanagerNotifier } from './notify.ts';
+import type { Querier } from '@pivot/promql';
 
 export interface ApiService {
   http: Listening;
@@ -38,7 +44,11 @@ export async function startApi(
     { auth: auth.enabled },
     auth.enabled ? 'API login required (AUTH_USERS)' : 'API open without login (loopback HOST or AUTH_DISABLED)',
   );
+  const metricQueries = new MetricQueries(database);
+  const rules = config.RULES_DIR ? startRules(config, database, logger, metricQueries) : undefined;
+  if (rules) await rules.manager.start();
   const app = createApiApp({
+    ...(rules ? { rules: rules.manager } : {}),
     logger,
     auth,
     status: {
@@ -48,7 +58,7 @@ export async function startApi(
     },
     traces: new TraceQueries(database),
     metrics: {
-      queries: new MetricQueries(database),
+      queries: metricQueries,
       options: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES },
     },
     serviceStats: new ServiceStatsQueries(database),
@@ -60,5 +70,38 @@ export async function startApi(
   });
   const http = await listen(app.fetch, config.HOST, config.PORT);
   logger.info({ url: http.url }, 'query API listening');
-  return { http, close: () => http.close() };
+  return {
+    http,
+    async close() {
+      await http.close();
+      await rules?.manager.stop();
+      await rules?.writer.close();
+    },
+  };
+}
+
+function startRules(config: Config, database: Database, logger: Logger, metrics: MetricQueries) {
+  const writer = new MetricWriter(database, new PartitionManager(database));
+  const querier: Querier = {
+    select: (matchers, minMs, maxMs, signal) =>
+      metrics.select(matchers, minMs, maxMs, { maxSamples: config.QUERY_MAX_SAMPLES, signal }),
+  };
+  const externalURL = (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, '');
+  const notify = config.ALERTMANAGER_URLS.length
+    ? alertmanagerNotifier({ urls: config.ALERTMANAGER_URLS, externalURL, logger })
+    : undefined;
+  const manager = new RuleManager({
+    dir: config.RULES_DIR!,
+    database,
+    state: new AlertingState(database),
+    querier,
+    write: (batch) => writer.write(batch),
+    logger: logger.child({ component: 'rules' }),
+    evaluationIntervalMs: config.RULES_EVALUATION_INTERVAL_MS,
+    externalURL,
+    resendDelayMs: config.ALERT_RESEND_DELAY_MS,
+    engine: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES },
+    ...(notify ? { notify } : {}),
+  });
+  return { manager, writer };
 }

@@ -155,6 +155,30 @@ export const configSchema = z.object({
     .describe(
       'The URL users open the dashboard at (e.g. https://pivot.example.com): an https URL makes the session cookie `Secure`, and its origin is accepted for state-changing requests.',
     ),
+  RULES_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Directory of Prometheus rule files (*.yml, *.yaml), reloaded on change and on POST /-/reload; an invalid file is refused and the last good rules stay. Unset: no rules.',
+    ),
+  RULES_EVALUATION_INTERVAL_MS: int(60_000, 1000).describe(
+    "Interval of rule groups that set none (Prometheus' global evaluation_interval).",
+  ),
+  ALERTMANAGER_URLS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((u) => u.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    )
+    .refine((urls) => urls.every((u) => /^https?:\/\/[^\s]+$/.test(u)), 'expected http(s) base URLs, comma-separated')
+    .describe('Alertmanager base URLs, comma-separated, that firing and resolved alerts are sent to (API v2).'),
+  ALERT_RESEND_DELAY_MS: int(60_000, 1000).describe(
+    "How often a still-firing alert is sent again (Prometheus' --rules.alert.resend-delay).",
+  ),
   DEMO: bool(false).describe('`npm start` only: also run the demo workload (`npm run demo` sets it).'),
 });
 
