@@ -12,7 +12,6 @@ import {
   GroupEvaluator,
   evalTimestamp,
   parseRuleFile,
-  type GroupSnapshot,
   type NotifyAlert,
   type OutputSample,
   type RuleGroupSpec,
