@@ -7,9 +7,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
-import type { EngineOptions, Querier } from '@pivot/promql';
+import { extractSelectors, parse, type EngineOptions, type LabelMatcher, type Querier } from '@pivot/promql';
 import {
   GroupEvaluator,
+  alertPageURL,
+  pickExemplarTraces,
+  type ExemplarGroup,
   evalTimestamp,
   parseRuleFile,
   type NotifyAlert,
@@ -37,6 +40,8 @@ export interface RuleManagerOptions {
   externalLabels?: Labels;
   resendDelayMs?: number;
   engine?: EngineOptions;
+  /** Exemplars of the rule's selectors in an alert's window (MetricQueries.exemplars), for pivot_exemplar_traces. */
+  exemplars?: (selectors: LabelMatcher[][], startMs: number, endMs: number) => Promise<ExemplarGroup[]>;
   /** Gets every batch of alerts to send (notify.ts). */
   notify?: (alerts: NotifyAlert[]) => Promise<void>;
   /** This replica's name in the state table. */
@@ -185,8 +190,7 @@ export class RuleManager {
         const saved = (await this.opts.state.loadAll()).get(run.key);
         // Taken over (start, restart, failover): resume from what the last evaluator saved. Held by
         // another replica: mirror its state so that this replica's API shows the same alerts.
-        if (saved && (saved.lastEvaluationMs ?? 0) >= (run.ev.lastEvaluationMs ?? 0))
-          run.ev.restore(saved);
+        if (saved && (saved.lastEvaluationMs ?? 0) >= (run.ev.lastEvaluationMs ?? 0)) run.ev.restore(saved);
         if (!run.lock) return;
         log.info({ group: run.key }, 'evaluating rule group (lock taken)');
       }
@@ -195,7 +199,7 @@ export class RuleManager {
       const res = await run.ev.eval(this.opts.querier, ts);
       await this.writeSamples(res.samples);
       await this.opts.state.save(run.key, run.ev.snapshot(), this.instance, this.now());
-      if (res.notify.length && this.opts.notify) await this.opts.notify(res.notify);
+      if (res.notify.length && this.opts.notify) await this.opts.notify(await this.withEvidence(res.notify, ts));
     } catch (err) {
       log.warn({ err, group: run.key }, 'rule group evaluation failed');
     }
@@ -207,6 +211,36 @@ export class RuleManager {
       await run.running;
       await this.tick(run);
     }
+  }
+
+  /**
+   * Firing alerts gain pivot_exemplar_traces and pivot_url. The window starts one lookback (5m) before
+   * ActiveAt, since a rate over [5m] that crossed the threshold was fed by the samples before it.
+   */
+  private async withEvidence(alerts: NotifyAlert[], ts: number): Promise<NotifyAlert[]> {
+    const base = this.opts.externalURL ?? '';
+    return Promise.all(
+      alerts.map(async (a) => {
+        const resolved = a.endsAtMs <= ts;
+        const from = a.activeAtMs - 5 * 60_000;
+        const to = resolved ? a.endsAtMs : ts;
+        const annotations: Labels = { ...a.annotations, pivot_url: alertPageURL(base, a.expr, from, to) };
+        if (!resolved && this.opts.exemplars) {
+          const parsed = parse(a.expr);
+          const selectors = parsed.ok ? extractSelectors(parsed.expr) : [];
+          try {
+            const traces = selectors.length
+              ? pickExemplarTraces(await this.opts.exemplars(selectors, from, to), a.labels)
+              : [];
+            if (traces.length) annotations.pivot_exemplar_traces = traces.join(',');
+          } catch (err) {
+            // Evidence is a bonus: the alert goes out without it rather than not at all.
+            this.opts.logger.warn({ err }, 'exemplar lookup for an alert failed');
+          }
+        }
+        return { ...a, annotations };
+      }),
+    );
   }
 
   private async writeSamples(samples: OutputSample[]): Promise<void> {

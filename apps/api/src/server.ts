@@ -101,6 +101,7 @@ function startRules(config: Config, database: Database, logger: Logger, metrics:
     externalURL,
     resendDelayMs: config.ALERT_RESEND_DELAY_MS,
     engine: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES },
+    exemplars: (sets, startMs, endMs) => metrics.exemplars(sets, startMs, endMs, 1000),
     ...(notify ? { notify } : {}),
   });
   return { manager, writer };

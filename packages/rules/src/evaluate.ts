@@ -40,6 +40,8 @@ export interface NotifyAlert {
   endsAtMs: number;
   /** The rule's expression, for the generator URL. */
   expr: string;
+  /** When the alert became active: its window, for the evidence attached to it. */
+  activeAtMs: number;
 }
 
 export interface RuleHealth {
@@ -278,6 +280,7 @@ export class AlertingRuleRuntime extends RuleRuntime {
         startsAtMs: a.firedAtMs ?? a.activeAtMs,
         endsAtMs: a.resolvedAtMs ?? a.validUntilMs,
         expr: this.spec.expr,
+        activeAtMs: a.activeAtMs,
       });
     }
     return out;

@@ -30,3 +30,4 @@ export {
   type GroupEvalResult,
   type RuleRuntimeOf,
 } from './evaluate.ts';
+export { pickExemplarTraces, alertPageURL, type ExemplarGroup } from './evidence.ts';

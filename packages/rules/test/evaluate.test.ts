@@ -90,6 +90,7 @@ describe('alerting rule', () => {
         startsAtMs: 180_000,
         endsAtMs: 180_000 + 4 * 60_000,
         expr: 'errors > 5',
+        activeAtMs: 60_000,
       },
       {
         labels: { alertname: 'TooManyErrors', job: 'a', severity: 'page' },
@@ -97,6 +98,7 @@ describe('alerting rule', () => {
         startsAtMs: 180_000,
         endsAtMs: 240_000,
         expr: 'errors > 5',
+        activeAtMs: 60_000,
       },
     ]);
   });
