@@ -151,7 +151,7 @@ for (const tdb of testDatabases()) {
             labels: { alertname: 'TooManyErrors', job: 'a', severity: 'page' },
             annotations: {
               summary: 'a has 10 errors',
-              pivot_url: `http://pivot.test/metrics?q=job%3Aerrors%3Asum+%3E+5&from=${ts(0) - 360_000}&to=${ts(2) + 60_000}&wfrom=${ts(0) - 300_000}&wto=${ts(2)}`,
+              pivot_url: `http://pivot.test/metrics?q=job%3Aerrors%3Asum+%3E+5&from=${ts(0) - 300_000 - 105_000}&to=${ts(2) + 105_000}&wfrom=${ts(0) - 300_000}&wto=${ts(2)}`,
             },
             startsAtMs: ts(2),
             endsAtMs: ts(2) + 4 * 60_000,
