@@ -161,7 +161,7 @@ for (const tdb of testDatabases()) {
         ]);
 
         const app = createApiApp({ logger, traces: new TraceQueries(db), rules: b, ready: () => db.ping() });
-        const alerts = (await (await app.request('/api/v1/alerts')).json());
+        const alerts = await (await app.request('/api/v1/alerts')).json();
         expect(alerts).toEqual({
           status: 'success',
           data: {
