@@ -85,7 +85,9 @@ const STALE = (() => {
 export function evalTimestamp(group: Pick<RuleGroupSpec, 'name' | 'file'>, intervalMs: number, nowMs: number): number {
   const intervalNs = BigInt(intervalMs) * 1_000_000n;
   const offset = labelsHash({ name: group.name, file: group.file }) % intervalNs;
-  const adj = BigInt(Math.floor(nowMs)) * 1_000_000n - offset;
+  // nowMs stands for its whole millisecond: the instant it truncates from may lie anywhere within it, so
+  // that evalTimestamp(t) === t for an evaluation instant t as Prometheus records it (truncated to ms).
+  const adj = BigInt(Math.floor(nowMs)) * 1_000_000n + 999_999n - offset;
   const base = adj - (((adj % intervalNs) + intervalNs) % intervalNs);
   // timestamp.FromTime truncates to milliseconds.
   return Number((base + offset) / 1_000_000n);
