@@ -193,6 +193,12 @@ export class RuleManager {
         if (saved && (saved.lastEvaluationMs ?? 0) >= (run.ev.lastEvaluationMs ?? 0)) run.ev.restore(saved);
         if (!run.lock) return;
         log.info({ group: run.key }, 'evaluating rule group (lock taken)');
+      } else if (!(await run.lock.held())) {
+        // Our session died and the server released the lock: another replica may evaluate the group
+        // now. Stop here, and try again to take it (with the state saved since) at the next tick.
+        log.warn({ group: run.key }, 'rule group lock lost: evaluation left to the replica that holds it');
+        run.lock = null;
+        return;
       }
       const ts = evalTimestamp(run.ev.spec, run.ev.intervalMs, this.now());
       if (run.ev.lastEvaluationMs !== null && ts <= run.ev.lastEvaluationMs) return;

@@ -17,7 +17,7 @@ import {
   TraceQueries,
   type Database,
 } from '@pivot/store';
-import { testDatabases } from '@pivot/store/testing';
+import { databaseName, terminateAdvisoryLockHolders, testDatabases } from '@pivot/store/testing';
 import { createApiApp } from '../src/index.ts';
 import { RuleManager, RulesLoadError } from '../src/rules.ts';
 
@@ -191,6 +191,33 @@ for (const tdb of testDatabases()) {
         await b.stop();
       }
     });
+
+    it.skipIf(tdb.name !== 'pg')(
+      'when the evaluating replica loses its database session, another takes over and it stops',
+      async () => {
+        const a = manager('replica-a');
+        const b = manager('replica-b');
+        await a.start();
+        await b.start();
+        try {
+          clock = T0 + 240_000;
+          await a.evaluateAll();
+          expect(a.evaluates(a.groups()[0]!)).toBe(true);
+          expect(await terminateAdvisoryLockHolders(process.env.DATABASE_URL!, await databaseName(db))).toBe(1);
+          clock = T0 + 300_000;
+          await b.evaluateAll();
+          await a.evaluateAll();
+          expect(b.evaluates(b.groups()[0]!)).toBe(true);
+          expect(a.evaluates(a.groups()[0]!)).toBe(false);
+          const saved = (await new AlertingState(db).loadAll()).values().next().value!;
+          expect(saved.evaluatedBy).toBe('replica-b');
+          expect(saved.lastEvaluationMs).toBe(evalTimestamp(b.groups()[0]!.spec, 60_000, clock));
+        } finally {
+          await a.stop();
+          await b.stop();
+        }
+      },
+    );
 
     it('refuses an invalid file with promtool messages, keeps the last good rules, and ends removed series', async () => {
       const m = manager('replica-c');

@@ -55,6 +55,11 @@ export interface QueryOptions {
 
 export interface AdvisoryLock {
   release(): Promise<void>;
+  /**
+   * Whether the lock is still this session's: false once its connection has died (the server then
+   * released it, and another process may hold it). Long holders (rule groups) ask before each step.
+   */
+  held(): Promise<boolean>;
 }
 
 const tryLockSql = (key: bigint) => sql`SELECT pg_try_advisory_lock(${key.toString()}::bigint) AS ok`;
@@ -189,7 +194,21 @@ function openPg(url: string, opts: DatabaseOptions): Database {
         if (!ok) await client.end().catch(() => {});
       }
       if (!ok) return null;
+      let lost = false;
+      client.on('error', () => (lost = true));
+      client.on('end', () => (lost = true));
       return {
+        async held() {
+          if (lost) return false;
+          try {
+            await run(session, sql`SELECT 1`);
+            return true;
+          } catch {
+            lost = true;
+            await client.end().catch(() => {});
+            return false;
+          }
+        },
         async release() {
           // Ending the session releases the lock too, should the unlock itself fail.
           await run(session, unlockSql(key)).catch(() => {});
@@ -252,6 +271,8 @@ async function openPglite(dataDir: string): Promise<Database> {
       }
       if (!ok) return null;
       return {
+        // One embedded connection in this process: the lock lasts as long as it does.
+        held: () => Promise.resolve(held.has(key)),
         async release() {
           try {
             await run(db, unlockSql(key));

@@ -179,6 +179,25 @@ export async function terminateConnections(adminUrl: string, database: string): 
 }
 
 /**
+ * Ends the sessions holding advisory locks on `database` (a replica's lock connection dying, as when
+ * its host is cut off); resolves with how many there were.
+ */
+export async function terminateAdvisoryLockHolders(adminUrl: string, database: string): Promise<number> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const r = await admin.query<{ n: string }>(
+      `SELECT count(pg_terminate_backend(l.pid)) AS n FROM pg_locks l
+       WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = $1)`,
+      [database],
+    );
+    return Number(r.rows[0]?.n ?? 0);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
  * Holds an ACCESS EXCLUSIVE lock on a registered table from a connection of its own until released, so
  * that every write to it waits: the database is up but not answering in time.
  */
