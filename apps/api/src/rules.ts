@@ -187,7 +187,7 @@ export class RuleManager {
     try {
       if (!run.lock) {
         run.lock = await this.opts.database.tryAdvisoryLock(ruleGroupLockKey(run.key));
-        const saved = (await this.opts.state.loadAll()).get(run.key);
+        const saved = await this.opts.state.load(run.key);
         // Taken over (start, restart, failover): resume from what the last evaluator saved. Held by
         // another replica: mirror its state so that this replica's API shows the same alerts.
         if (saved && (saved.lastEvaluationMs ?? 0) >= (run.ev.lastEvaluationMs ?? 0)) run.ev.restore(saved);

@@ -58,6 +58,8 @@ for (const tdb of testDatabases()) {
       });
       expect(Number.isNaN(g.rules[1]!.alerts[0]!.value)).toBe(true);
       expect(g.rules[0]!.seriesReturned).toEqual([{ __name__: 'r', job: 'a' }]);
+      expect((await s.load('f.yml::g'))?.rules[1]!.alerts).toHaveLength(1);
+      expect(await s.load('f.yml::nope')).toBeUndefined();
       await s.removeExcept(['f.yml::h']);
       expect([...(await s.loadAll()).keys()]).toEqual(['f.yml::h']);
     });

@@ -89,8 +89,14 @@ export class AlertingState {
     });
   }
 
-  /** Every saved group's state, by group key: what a replica takes over, and what any replica shows. */
-  async loadAll(): Promise<Map<string, StoredGroupState & { evaluatedBy: string; updatedAtMs: number }>> {
+  /** One group's saved state: what a replica takes over, and what a replica that does not evaluate it shows. */
+  async load(groupKey: string): Promise<(StoredGroupState & { evaluatedBy: string; updatedAtMs: number }) | undefined> {
+    return (await this.loadAll(groupKey)).get(groupKey);
+  }
+
+  /** Every saved group's state (or only `only`'s), by group key. */
+  async loadAll(only?: string): Promise<Map<string, StoredGroupState & { evaluatedBy: string; updatedAtMs: number }>> {
+    const where = only === undefined ? sql`` : sql`WHERE group_key = ${only}`;
     const groups = await this.database.query<{
       group_key: string;
       last_evaluation_ms: number | null;
@@ -101,13 +107,13 @@ export class AlertingState {
     }>(sql`
       SELECT group_key, last_evaluation_ms::float8 AS last_evaluation_ms, evaluation_time_ms, series_returned,
         evaluated_by, updated_at_ms::float8 AS updated_at_ms
-      FROM alerting_groups`);
+      FROM alerting_groups ${where}`);
     const alerts = await this.database.query<AlertRow>(sql`
       SELECT group_key, rule_key, rule_seq, labels, annotations, state, value,
         active_at_ms::float8 AS active_at_ms, fired_at_ms::float8 AS fired_at_ms,
         resolved_at_ms::float8 AS resolved_at_ms, last_sent_at_ms::float8 AS last_sent_at_ms,
         valid_until_ms::float8 AS valid_until_ms, keep_firing_since_ms::float8 AS keep_firing_since_ms
-      FROM alerting_alerts ORDER BY group_key, rule_key, rule_seq, labels_key`);
+      FROM alerting_alerts ${where} ORDER BY group_key, rule_key, rule_seq, labels_key`);
     const out = new Map<string, StoredGroupState & { evaluatedBy: string; updatedAtMs: number }>();
     for (const g of groups) {
       out.set(g.group_key, {
