@@ -157,7 +157,8 @@ async function lagRun(): Promise<{ rate: number; lagMedianMs: number; lagMaxMs: 
     while (loading) {
       const wm = await graph.foldedToMs();
       const due = Date.now() - WAIT_MS;
-      if (wm > 0 && due > Number(startNs / 1_000_000n)) lags.push(Math.max(0, due - wm));
+      // From when the fold first reaches the load's spans: before that it catches up on empty history.
+      if (wm >= Number(startNs / 1_000_000n)) lags.push(Math.max(0, due - wm));
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
@@ -171,7 +172,12 @@ async function lagRun(): Promise<{ rate: number; lagMedianMs: number; lagMaxMs: 
     const catchUpMs = Math.max(0, Date.now() - readyAt);
     loading = false;
     await sampler;
-    return { rate: SPANS / seconds, lagMedianMs: median(lags), lagMaxMs: Math.max(...lags), catchUpMs };
+    return {
+      rate: SPANS / seconds,
+      lagMedianMs: lags.length ? median(lags) : NaN,
+      lagMaxMs: lags.length ? Math.max(...lags) : NaN,
+      catchUpMs,
+    };
   } finally {
     loading = false;
     files.remove();
