@@ -246,6 +246,10 @@ describe('service graph end to end with the OpenTelemetry JS SDK', () => {
         Object.fromEntries(cumulative(ms).map((n, i) => [i < LE.length ? String(LE[i]) : '+Inf', n])),
       );
     }
+    // Three traces per request, two of them broken (the main one at cart, pricing's own).
+    expect((await promql('pivot_propagation_traces_total')).map((r) => Number(r.value[1]))).toEqual([3 * N]);
+    expect((await promql('pivot_propagation_broken_traces_total')).map((r) => Number(r.value[1]))).toEqual([2 * N]);
+    expect(Number((await promql('pivot_propagation_problem_spans_total{service="cart"}'))[0]!.value[1])).toBe(N);
     // histogram_quantile over span metrics works as in Tempo: inventory's 8 durations 1..128 ms.
     const [p50] = await promql(
       'histogram_quantile(0.5, sum by (le) (traces_spanmetrics_latency_bucket{service="inventory",span_kind="SPAN_KIND_SERVER"}))',
