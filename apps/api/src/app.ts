@@ -1,11 +1,12 @@
 // The query API: traces now, PromQL and logs as they land, and later the dashboard at /.
 import type { Hono } from 'hono';
 import { compress } from 'hono/compress';
-import type { LogQueries, MetricQueries, ServiceStatsQueries, TraceQueries } from '@pivot/store';
+import type { LogQueries, LogqlQueries, MetricQueries, ServiceStatsQueries, TraceQueries } from '@pivot/store';
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
 import { logRoutes, type LogRouteOptions } from './logs.ts';
+import { lokiRoutes } from './loki.ts';
 import { serviceStatsRoutes } from './service-stats.ts';
 import { webRoutes, webScriptHashes } from './web.ts';
 import { API_BODY_LIMITS, limitBody, refuseCrossSite, securityHeaders } from './guards.ts';
@@ -19,6 +20,8 @@ export interface ApiDeps {
   metrics?: { queries: MetricQueries; options: PromqlOptions };
   /** Log search, trace logs, live tail and stats (logs.ts). */
   logs?: { queries: LogQueries; options?: LogRouteOptions };
+  /** The Loki HTTP API at /loki/api/v1 (loki.ts), for Grafana's Loki data source. */
+  loki?: LogqlQueries;
   serviceStats?: ServiceStatsQueries;
   /** Login, sessions and roles (auth.ts); absent: the API is open. */
   auth?: Auth;
@@ -53,10 +56,18 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
   app.use('/api/*', defaultLimit);
   // Trace JSON repeats resources and attribute keys; gzip shrinks it several-fold.
   app.use('/api/*', compress());
+  // The Loki API answers Grafana's server-side requests: same body limit, compression and login as /api.
+  app.use(
+    '/loki/*',
+    refuseCrossSite(deps.publicUrl),
+    limitBody(API_BODY_LIMITS.default, 'Loki API request'),
+    compress(),
+  );
   // Before every other /api route: login is open, the rest needs a session (or Basic auth).
   if (deps.auth) {
     app.route('/', deps.auth.routes());
     app.use('/api/*', deps.auth.middleware());
+    app.use('/loki/*', deps.auth.middleware());
   }
   if (deps.status)
     app.route(
@@ -81,6 +92,7 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
       }),
     );
   if (deps.serviceStats) app.route('/', serviceStatsRoutes(deps.serviceStats));
+  if (deps.loki) app.route('/', lokiRoutes(deps.loki));
   // Last: the dashboard answers whatever no API route did.
   if (deps.webDir) app.route('/', webRoutes(deps.webDir));
   return app;

@@ -1,6 +1,7 @@
 // Wires the query API to a database.
 import {
   LogQueries,
+  LogqlQueries,
   MetricQueries,
   ServiceStatsQueries,
   TraceQueries,
@@ -51,6 +52,7 @@ export async function startApi(
     },
     serviceStats: new ServiceStatsQueries(database),
     logs: { queries: new LogQueries(database) },
+    loki: new LogqlQueries(database),
     webDir,
     ready: () => database.ping(),
   });
