@@ -145,6 +145,8 @@ function filterCondition(f: LabelFilter, ctx: FilterContext): SQL | null {
     return needle != null && f.value === 'true' ? sql`l.body LIKE ${containsPattern(needle)}` : null;
   }
   if (f.name === 'trace_id') {
+    // trace_id="" keeps records without one (or, after a parser, whatever the body may hold).
+    if (f.value === '') return ctx.parsed ? null : sql`l.trace_id IS NULL`;
     const id = parseTraceId(f.value);
     // A value that is no trace ID in our spelling (upper case, short) can only come from the body.
     const byIndex = id && id === f.value ? sql`l.trace_id = ${id}::uuid` : null;
