@@ -6,7 +6,7 @@ import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type L
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
 import { logRoutes, type LogRouteOptions } from './logs.ts';
-import { lokiRoutes } from './loki.ts';
+import { lokiRoutes, type LokiRouteOptions } from './loki.ts';
 import { serviceStatsRoutes } from './service-stats.ts';
 import { webRoutes, webScriptHashes } from './web.ts';
 import { API_BODY_LIMITS, limitBody, refuseCrossSite, securityHeaders } from './guards.ts';
@@ -21,7 +21,7 @@ export interface ApiDeps {
   /** Log search, trace logs, live tail and stats (logs.ts). */
   logs?: { queries: LogQueries; options?: LogRouteOptions };
   /** The Loki HTTP API at /loki/api/v1 (loki.ts), for Grafana's Loki data source. */
-  loki?: LogqlQueries;
+  loki?: { queries: LogqlQueries; options?: LokiRouteOptions };
   serviceStats?: ServiceStatsQueries;
   /** Login, sessions and roles (auth.ts); absent: the API is open. */
   auth?: Auth;
@@ -92,7 +92,17 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
       }),
     );
   if (deps.serviceStats) app.route('/', serviceStatsRoutes(deps.serviceStats));
-  if (deps.loki) app.route('/', lokiRoutes(deps.loki));
+  if (deps.loki)
+    app.route(
+      '/',
+      lokiRoutes(deps.loki.queries, {
+        logger: deps.logger,
+        ...(deps.auth
+          ? { session: { stillValid: (c) => deps.auth!.stillValid(c), owner: (c) => deps.auth!.principal(c).user } }
+          : {}),
+        ...deps.loki.options,
+      }),
+    );
   // Last: the dashboard answers whatever no API route did.
   if (deps.webDir) app.route('/', webRoutes(deps.webDir));
   return app;

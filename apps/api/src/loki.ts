@@ -9,6 +9,8 @@
 //     series with match[], index/stats, index/volume, index/volume_range, detected_fields, all with
 //     start/end in ns and an optional query).
 import { Hono, type Context } from 'hono';
+import { upgradeWebSocket } from '@hono/node-server';
+import type { WSContext } from 'hono/ws';
 import { unixNano, type UnixNano } from '@pivot/model';
 import {
   LogQLError,
@@ -25,7 +27,8 @@ import {
   type Query,
 } from '@pivot/logql';
 import { LogqlTooManyRowsError, type LogqlEntry, type LogqlQueries, type StreamStats } from '@pivot/store';
-import { HttpError, badRequest, type AppEnv } from '@pivot/server-kit';
+import { HttpError, badRequest, type AppEnv, type Logger } from '@pivot/server-kit';
+import { DEFAULT_MAX_TAILS, DEFAULT_MAX_TAILS_PER_USER } from './logs.ts';
 import { parseTimeNs } from './params.ts';
 
 const NS_PER_S = 1_000_000_000n;
@@ -197,8 +200,134 @@ function rangeOf(c: Context): { startNs: UnixNano; endNs: UnixNano } {
 
 const success = (c: Context, data: unknown) => c.json({ status: 'success', data });
 
-export function lokiRoutes(logql: LogqlQueries): Hono<AppEnv> {
+export interface LokiRouteOptions {
+  /** How often a live tail polls the store. */
+  tailIntervalMs?: number;
+  logger?: Logger;
+  /** With login on: a tail ends when its session does, and is counted per user. */
+  session?: { stillValid(c: Context): boolean; owner(c: Context): string | null };
+  /** Live tails open at once, in the process and per user, as for /api/logs/tail. */
+  maxTails?: number;
+  maxTailsPerUser?: number;
+}
+
+/** Rows committed out of time order still reach a tail this late (as in logs.ts). */
+const TAIL_LOOKBACK_NS = 2_000n * NS_PER_MS;
+const TAIL_MAX_SEEN = 1_000;
+
+export function lokiRoutes(logql: LogqlQueries, opts: LokiRouteOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const tailIntervalMs = opts.tailIntervalMs ?? 1000;
+  const maxTails = opts.maxTails ?? DEFAULT_MAX_TAILS;
+  const maxTailsPerUser = opts.maxTailsPerUser ?? DEFAULT_MAX_TAILS_PER_USER;
+  const tailsByOwner = new Map<string, number>();
+  let tails = 0;
+
+  // Live tail over a WebSocket, as Grafana's backend dials it (pkg/tsdb/loki/streaming.go: ws://…/loki/api/v1/tail
+  // ?query=…; each message {"streams":[{"stream":{…},"values":[[ns, line]]}],"dropped_entries":null}).
+  app.get(
+    '/loki/api/v1/tail',
+    async (c, next) => {
+      const refusal = await answer(c, () => {
+        logQueryOf(c.req.query('query'));
+        if (c.req.query('start')) time(c, 'start', nowNs());
+        limit(c, 100);
+        const owner = opts.session?.owner(c) ?? '';
+        if (tails >= maxTails)
+          throw new HttpError(429, `${maxTails} live tails are open on this server; close one or retry later`);
+        if ((tailsByOwner.get(owner) ?? 0) >= maxTailsPerUser)
+          throw new HttpError(
+            429,
+            `you have ${maxTailsPerUser} live tails open (at most ${maxTailsPerUser}); close one first`,
+          );
+        return Promise.resolve(new Response(null, { status: 204 }));
+      });
+      if (refusal.status !== 204) return refusal;
+      if (c.req.header('upgrade')?.toLowerCase() !== 'websocket')
+        return c.json({ status: 'error', message: 'the tail is a WebSocket: connect with Upgrade: websocket' }, 400);
+      return next();
+    },
+    upgradeWebSocket((c) => {
+      const query = logQueryOf(c.req.query('query'));
+      const lim = limit(c, 100);
+      const owner = opts.session?.owner(c) ?? '';
+      let stopped = false;
+      let opened = false;
+      let wake: (() => void) | undefined;
+      const stop = () => {
+        if (stopped) return;
+        stopped = true;
+        wake?.();
+        if (!opened) return;
+        tails--;
+        const n = (tailsByOwner.get(owner) ?? 1) - 1;
+        if (n > 0) tailsByOwner.set(owner, n);
+        else tailsByOwner.delete(owner);
+      };
+      const sleep = (ms: number) =>
+        new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, ms);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      const send = (ws: WSContext, entries: LogqlEntry[]) => {
+        if (entries.length) ws.send(JSON.stringify({ streams: streamsOf(entries, false), dropped_entries: null }));
+      };
+      const run = async (ws: WSContext) => {
+        const seen = new Map<string, bigint>();
+        const keyOf = (e: LogqlEntry) => `${e.timeNs}.${e.fingerprint}`;
+        const now = nowNs();
+        // Loki's tail starts with the newest `limit` entries since `start` (default: an hour ago).
+        const first = await logql.logs(query, {
+          startNs: time(c, 'start', unixNano(now - DEFAULT_RANGE_NS)),
+          endNs: unixNano(now + 1n),
+          limit: lim,
+          direction: 'backward',
+        });
+        first.reverse();
+        let newest: bigint = first.at(-1)?.timeNs ?? now;
+        for (const e of first) seen.set(keyOf(e), e.timeNs);
+        send(ws, first);
+        while (!stopped) {
+          await sleep(tailIntervalMs);
+          if (stopped) return;
+          if (!(opts.session?.stillValid(c) ?? true)) {
+            ws.close(1008, 'session ended: log in again');
+            return;
+          }
+          const rows = await logql.logs(query, {
+            startNs: unixNano(newest - TAIL_LOOKBACK_NS),
+            endNs: unixNano(nowNs() + 1n),
+            limit: lim + seen.size,
+            direction: 'forward',
+          });
+          const fresh = rows.filter((e) => !seen.has(keyOf(e))).slice(0, lim);
+          for (const e of fresh) {
+            seen.set(keyOf(e), e.timeNs);
+            if (e.timeNs > newest) newest = e.timeNs;
+          }
+          for (const [k, t] of seen) if (t < newest - TAIL_LOOKBACK_NS) seen.delete(k);
+          if (seen.size > TAIL_MAX_SEEN) seen.clear();
+          if (!stopped) send(ws, fresh);
+        }
+      };
+      return {
+        onOpen(_evt, ws) {
+          opened = true;
+          tails++;
+          tailsByOwner.set(owner, (tailsByOwner.get(owner) ?? 0) + 1);
+          run(ws).catch((err: unknown) => {
+            opts.logger?.error({ err }, 'Loki tail failed');
+            if (!stopped) ws.close(1011, 'internal error');
+          });
+        },
+        onClose: stop,
+        onError: stop,
+      };
+    }),
+  );
 
   async function metric(q: Exclude<Query, LogQuery>, steps: bigint[]): Promise<MetricResult> {
     return evalMetric(q, steps, (log, from, to) => logql.samples(log, from, to));

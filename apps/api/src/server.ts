@@ -9,6 +9,7 @@ import {
   type Maintenance,
   type StoreJob,
 } from '@pivot/store';
+import { WebSocketServer } from 'ws';
 import { listen, type Config, type Listening, type Logger } from '@pivot/server-kit';
 import { createApiApp } from './app.ts';
 import { resolveWebDir } from './web.ts';
@@ -52,11 +53,20 @@ export async function startApi(
     },
     serviceStats: new ServiceStatsQueries(database),
     logs: { queries: new LogQueries(database) },
-    loki: new LogqlQueries(database),
+    loki: { queries: new LogqlQueries(database) },
     webDir,
     ready: () => database.ping(),
   });
-  const http = await listen(app.fetch, config.HOST, config.PORT);
+  // The Loki live tail is a WebSocket; ws only handles upgrades the app's routes accept.
+  const websocket = new WebSocketServer({ noServer: true });
+  const http = await listen(app.fetch, config.HOST, config.PORT, { websocket });
   logger.info({ url: http.url }, 'query API listening');
-  return { http, close: () => http.close() };
+  return {
+    http,
+    close: async () => {
+      for (const ws of websocket.clients) ws.terminate();
+      websocket.close();
+      await http.close();
+    },
+  };
 }

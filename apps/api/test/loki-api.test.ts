@@ -7,7 +7,8 @@
 //   public/app/plugins/datasource/loki/datasource.ts: index/stats, index/volume(_range), detected_fields
 //   public/app/features/explore/TraceView/components/TraceTimelineViewer/… logsLink: trace-to-logs queries
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@pivot/server-kit';
+import { WebSocket, WebSocketServer } from 'ws';
+import { createLogger, listen } from '@pivot/server-kit';
 import { LogQueries, LogWriter, LogqlQueries, PartitionManager, TraceQueries, type Database } from '@pivot/store';
 import { testDatabases } from '@pivot/store/testing';
 import { Auth, createApiApp, hashPassword } from '../src/index.ts';
@@ -50,7 +51,7 @@ for (const tdb of testDatabases()) {
         logger: createLogger('silent', 'test'),
         traces: new TraceQueries(db),
         logs: { queries: new LogQueries(db) },
-        loki: new LogqlQueries(db),
+        loki: { queries: new LogqlQueries(db) },
         ready: () => db.ping(),
       });
     });
@@ -270,7 +271,7 @@ describe('Loki API with login on', () => {
     const app = createApiApp({
       logger: createLogger('silent', 'test'),
       traces: new TraceQueries(db),
-      loki: new LogqlQueries(db),
+      loki: { queries: new LogqlQueries(db) },
       auth,
       ready: () => db.ping(),
     });
@@ -280,5 +281,79 @@ describe('Loki API with login on', () => {
     expect((await app.request(path, { headers: basic('wrong') })).status).toBe(401);
     expect((await app.request(path, { headers: basic('s3cret') })).status).toBe(200);
     await db.close();
+  });
+});
+
+describe('Loki live tail over a WebSocket', () => {
+  it('sends the recent entries, then new ones as they are written, and caps open tails', async () => {
+    const tdb = testDatabases()[0]!;
+    const db = await tdb.open();
+    await db.migrate();
+    const writer = new LogWriter(db, new PartitionManager(db));
+    const app = createApiApp({
+      logger: createLogger('silent', 'test'),
+      traces: new TraceQueries(db),
+      loki: { queries: new LogqlQueries(db), options: { tailIntervalMs: 50, maxTails: 1 } },
+      ready: () => db.ping(),
+    });
+    const wss = new WebSocketServer({ noServer: true });
+    const http = await listen(app.fetch, '127.0.0.1', 0, { websocket: wss });
+    const nowSec = () => BigInt(Date.now()) * 1_000_000n;
+    const record = (body: string, t: bigint) => ({
+      resource: { attributes: { 'service.name': 'tailed' }, droppedAttributesCount: 0 },
+      scopeLogs: [
+        {
+          scope: { name: 'app', version: '1', attributes: {} },
+          logRecords: [
+            {
+              timeUnixNano: t as never,
+              observedTimeUnixNano: t as never,
+              severityNumber: 9,
+              severityText: '',
+              body,
+              attributes: {},
+              droppedAttributesCount: 0,
+              flags: 0,
+              traceId: null,
+              spanId: null,
+              eventName: '',
+            },
+          ],
+        },
+      ],
+    });
+    try {
+      await writer.write([record('before the tail', nowSec() - 5_000_000_000n)]);
+      // The request Grafana's backend makes (pkg/tsdb/loki/streaming.go): ws://host/loki/api/v1/tail?query=…
+      const url = `${http.url.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent('{service_name="tailed"} |= "tail"')}`;
+      const ws = new WebSocket(url);
+      const messages: { streams: { stream: Record<string, string>; values: [string, string][] }[] }[] = [];
+      const lines = () => messages.flatMap((m) => m.streams.flatMap((s) => s.values.map((v) => v[1])));
+      ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as (typeof messages)[number]));
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      await expect.poll(lines, { timeout: 5000 }).toEqual(['before the tail']);
+      // A second tail is over the cap: refused before the upgrade.
+      const second = new WebSocket(url);
+      const status = await new Promise<number>((resolve) => {
+        second.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        second.once('open', () => resolve(101));
+      });
+      expect(status).toBe(429);
+      await writer.write([record('written while tailing', nowSec()), record('not matching', nowSec())]);
+      await expect.poll(lines, { timeout: 5000 }).toEqual(['before the tail', 'written while tailing']);
+      expect(messages[0]!.streams[0]!.stream).toMatchObject({ service_name: 'tailed', level: 'info' });
+      ws.close();
+      // Closing releases the tail's place (the cap answers 429 until then); a plain GET is told to upgrade.
+      await expect.poll(async () => (await fetch(url.replace('ws', 'http'))).status, { timeout: 5000 }).toBe(400);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      await http.close();
+      await writer.close();
+      await db.close();
+    }
   });
 });

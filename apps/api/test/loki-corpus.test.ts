@@ -198,7 +198,7 @@ for (const tdb of testDatabases()) {
         logger: createLogger('silent', 'test'),
         traces: new TraceQueries(db),
         logs: { queries: new LogQueries(db) },
-        loki: new LogqlQueries(db),
+        loki: { queries: new LogqlQueries(db) },
         ready: () => db.ping(),
       });
       // Everything, read through pivot's own log API, page by page.
