@@ -33,47 +33,48 @@ async function evalRange(
   const first = steps[0]!;
   const last = steps[steps.length - 1]!;
   const samples = await source(q.query, first - q.rangeNs, last);
-  const bySeries = new Map<string, { labels: Labels; times: bigint[]; bytes: number[] }>();
+  const seconds = Number(q.rangeNs) / NS_PER_S;
+  const n = steps.length;
+  const stepNs = n > 1 ? steps[1]! - first : 1n;
+  // Each sample adds to the steps t with t - range < ts <= t: a run of indexes computed directly, so
+  // the cost follows the samples, not series × steps (a series per trace or user is common).
+  const bySeries = new Map<string, { labels: Labels; counts: Float64Array; bytes: Float64Array }>();
   for (const s of samples) {
     if (s.labels[ERROR_LABEL] !== undefined)
       throw new LogQLError(
         `pipeline error: '${s.labels[ERROR_LABEL]}' for series ${labelsKey(s.labels)}; use a label filter such as | __error__="" or | drop __error__ to intentionally skip this error`,
         0,
       );
+    const lo = s.timeNs <= first ? 0 : Number((s.timeNs - first + stepNs - 1n) / stepNs);
+    const reach = s.timeNs + q.rangeNs - 1n;
+    const hi = reach < first ? -1 : Math.min(n - 1, Number((reach - first) / stepNs));
+    if (lo > hi || s.timeNs > last) continue;
     const key = labelsKey(s.labels);
     let e = bySeries.get(key);
-    if (!e) bySeries.set(key, (e = { labels: s.labels, times: [], bytes: [] }));
-    e.times.push(s.timeNs);
-    e.bytes.push(s.bytes);
+    if (!e) bySeries.set(key, (e = { labels: s.labels, counts: new Float64Array(n), bytes: new Float64Array(n) }));
+    for (let i = lo; i <= hi; i++) {
+      e.counts[i]! += 1;
+      e.bytes[i]! += s.bytes;
+    }
   }
-  const seconds = Number(q.rangeNs) / NS_PER_S;
   const out: Series[] = [];
   for (const e of bySeries.values()) {
-    const order = e.times
-      .map((_, i) => i)
-      .sort((a, b) => (e.times[a]! < e.times[b]! ? -1 : e.times[a]! > e.times[b]! ? 1 : 0));
-    const times = order.map((i) => e.times[i]!);
-    const bytes = order.map((i) => e.bytes[i]!);
     const points = new Map<number, number>();
-    // Two pointers over the sorted times: [lo, hi) is the window (t - range, t].
-    let lo = 0;
-    let hi = 0;
-    let sumBytes = 0;
-    steps.forEach((t, idx) => {
-      while (hi < times.length && times[hi]! <= t) sumBytes += bytes[hi++]!;
-      while (lo < hi && times[lo]! <= t - q.rangeNs) sumBytes -= bytes[lo++]!;
-      const count = hi - lo;
-      if (count === 0) return;
-      const v =
+    for (let i = 0; i < n; i++) {
+      const count = e.counts[i]!;
+      if (count === 0) continue;
+      const bytes = e.bytes[i]!;
+      points.set(
+        i,
         q.fn === 'count_over_time'
           ? count
           : q.fn === 'rate'
             ? count / seconds
             : q.fn === 'bytes_over_time'
-              ? sumBytes
-              : sumBytes / seconds;
-      points.set(idx, v);
-    });
+              ? bytes
+              : bytes / seconds,
+      );
+    }
     if (points.size) {
       const labels = { ...e.labels };
       delete labels[ERROR_DETAILS_LABEL];
@@ -126,22 +127,25 @@ function aggregate(
   }
   const out: Series[] = [];
   for (const g of groups.values()) {
+    const acc = new Map<number, { sum: number; n: number; max: number; min: number }>();
+    for (const m of g.members)
+      for (const [i, v] of m.points) {
+        const a = acc.get(i);
+        if (!a) acc.set(i, { sum: v, n: 1, max: v, min: v });
+        else {
+          a.sum += v;
+          a.n++;
+          // Math.max/min, as PromQL's, let NaN win.
+          a.max = Math.max(a.max, v);
+          a.min = Math.min(a.min, v);
+        }
+      }
     const points = new Map<number, number>();
-    for (let i = 0; i < stepCount; i++) {
-      const vs = g.members.flatMap((s) => (s.points.has(i) ? [s.points.get(i)!] : []));
-      if (!vs.length) continue;
-      const sum = vs.reduce((a, b) => a + b, 0);
+    for (const i of [...acc.keys()].sort((a, b) => a - b)) {
+      const a = acc.get(i)!;
       points.set(
         i,
-        op === 'sum'
-          ? sum
-          : op === 'avg'
-            ? sum / vs.length
-            : op === 'max'
-              ? Math.max(...vs)
-              : op === 'min'
-                ? Math.min(...vs)
-                : vs.length,
+        op === 'sum' ? a.sum : op === 'avg' ? a.sum / a.n : op === 'max' ? a.max : op === 'min' ? a.min : a.n,
       );
     }
     if (points.size) out.push({ labels: g.labels, points });
