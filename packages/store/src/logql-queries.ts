@@ -258,7 +258,11 @@ export class LogqlQueries {
     where: SQL[],
     direction: 'forward' | 'backward',
     visit: (r: Record<string, unknown>) => boolean,
+    firstBatch = BATCH,
   ): Promise<void> {
+    // A log query wanting 100 lines starts with a batch about that size (most filters pass most rows
+    // the SQL already narrowed), and batches double up to BATCH when the pipeline drops rows.
+    let batch = Math.min(BATCH, Math.max(firstBatch, 16));
     const desc = direction === 'backward';
     const ord = desc ? sql`l.time_ns DESC, l.fingerprint DESC` : sql`l.time_ns ASC, l.fingerprint ASC`;
     let cursor: { t: string; f: string } | null = null;
@@ -274,10 +278,11 @@ export class LogqlQueries {
       const rows = await this.database.query(sql`
         SELECT l.time_ns, l.fingerprint, l.body, l.attributes, l.trace_id, l.span_id, l.severity_number,
           l.resource_id::text AS resource_id
-        FROM logs l WHERE ${sql.join(conds, sql` AND `)} ORDER BY ${ord} LIMIT ${BATCH}`);
+        FROM logs l WHERE ${sql.join(conds, sql` AND `)} ORDER BY ${ord} LIMIT ${batch}`);
       for (const r of rows) if (!visit(r)) return;
       read += rows.length;
-      if (rows.length < BATCH) return;
+      if (rows.length < batch) return;
+      batch = Math.min(BATCH, batch * 2);
       if (read >= this.maxRows) throw new LogqlTooManyRowsError(this.maxRows);
       const last = rows[rows.length - 1]!;
       cursor = { t: String(last.time_ns), f: String(last.fingerprint) };
@@ -329,13 +334,18 @@ export class LogqlQueries {
     const c = await this.conditions(query, range);
     if (!c) return [];
     const out: LogqlEntry[] = [];
-    await this.scan(c.where, range.direction, (r) => {
-      const entry = this.entryOf(r, c.sel.resources.get(String(r.resource_id))!);
-      const labels = runPipeline(query.pipeline, entry);
-      if (labels)
-        out.push({ timeNs: unixNano(big(r.time_ns)), fingerprint: big(r.fingerprint), line: entry.line, labels });
-      return out.length < range.limit;
-    });
+    await this.scan(
+      c.where,
+      range.direction,
+      (r) => {
+        const entry = this.entryOf(r, c.sel.resources.get(String(r.resource_id))!);
+        const labels = runPipeline(query.pipeline, entry);
+        if (labels)
+          out.push({ timeNs: unixNano(big(r.time_ns)), fingerprint: big(r.fingerprint), line: entry.line, labels });
+        return out.length < range.limit;
+      },
+      range.limit + 1,
+    );
     return out;
   }
 

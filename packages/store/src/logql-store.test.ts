@@ -150,13 +150,23 @@ for (const tdb of testDatabases()) {
       ]);
     });
 
+    it('pages through batches when the pipeline drops most rows, in both directions', async () => {
+      const q = log('{service_name="filler"} |~ "^filler (1|2999)$"');
+      for (const direction of ['forward', 'backward'] as const) {
+        const got = await logql.logs(q, { ...range, limit: 2, direction });
+        expect(got.map((e) => e.line).sort()).toEqual(['filler 1', 'filler 2999']);
+      }
+    });
+
     it('refuses a query that would read more rows than allowed', async () => {
-      const small = new LogqlQueries(db, { maxRows: 1 });
-      // One batch is read whole before the count is checked: only a multi-batch scan trips it.
+      const small = new LogqlQueries(db, { maxRows: 20 });
+      // Batches of 16, then 32: past 20 rows read without the one line wanted, the query is refused.
       await expect(
-        small.logs(log('{service_name="checkout"} |~ "nothing"'), { ...range, limit: 1, direction: 'forward' }),
-      ).resolves.toEqual([]);
-      expect(new LogqlTooManyRowsError(5).message).toContain('more than 5');
+        small.logs(log('{service_name="filler"} |~ "nothing"'), { ...range, limit: 1, direction: 'forward' }),
+      ).rejects.toBeInstanceOf(LogqlTooManyRowsError);
+      await expect(
+        small.logs(log('{service_name="payments"}'), { ...range, limit: 1, direction: 'forward' }),
+      ).resolves.toHaveLength(1);
     });
   });
 }
