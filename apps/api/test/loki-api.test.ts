@@ -5,7 +5,8 @@
 //   pkg/tsdb/loki/testdata/streams_structured_metadata.json: categorize-labels shape
 //   public/app/plugins/datasource/loki/LanguageProvider.ts: labels, label/{name}/values, series match[]
 //   public/app/plugins/datasource/loki/datasource.ts: index/stats, index/volume(_range), detected_fields
-//   public/app/features/explore/TraceView/components/TraceTimelineViewer/… logsLink: trace-to-logs queries
+//   public/app/features/explore/TraceView/createSpanLink.tsx (getQueryForLoki: the label_format query) and
+//     the newer logsLink.ts beside it (getTraceToLogsQuery: `| logfmt | json | drop __error__ | trace_id="…"`)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createLogger, listen } from '@pivot/server-kit';

@@ -212,7 +212,8 @@ describe('logs end to end: pino, pino-loki and the OpenTelemetry log exporters, 
     const keysOf = (list: ApiLog[]) => new Set(list.map((l) => `${l.timeUnixNano}|${l.service}`));
     for (const traceId of expected.keys()) {
       const { logs: want } = await api<{ logs: ApiLog[] }>(`/api/traces/${traceId}/logs`);
-      // public/app/features/explore/TraceView … logsLink: the legacy query and the newer probe.
+      // grafana/grafana public/app/features/explore/TraceView/createSpanLink.tsx (getQueryForLoki) and the newer
+      // logsLink.ts (getTraceToLogsQuery): the legacy query and the newer probe.
       for (const expr of [
         `{service_name=~".+"} | label_format log_line_contains_trace_id=\`{{ contains "${traceId}" __line__  }}\` | log_line_contains_trace_id="true" or trace_id="${traceId}"`,
         `{service_name=~".+"} | logfmt | json | drop __error__ | trace_id="${traceId}"`,

@@ -112,7 +112,9 @@ function bandCondition(bands: number[]): SQL {
  * Necessary SQL conditions for a label filter to pass, when the filter has one that an index serves:
  * trace_id="…" (the trace-ID index; the body too when a parser could have read trace_id from it) and a
  * label made by label_format's `contains "x" __line__` compared with "true" (the body's trigram index).
- * null: no such condition, the filter is decided on the rows afterwards.
+ * null: no such condition, the filter is decided on the rows afterwards. These are the two shapes Grafana's
+ * trace to logs writes: grafana/grafana public/app/features/explore/TraceView/createSpanLink.tsx
+ * (getQueryForLoki) and the newer logsLink.ts beside it (getTraceToLogsQuery).
  */
 interface FilterContext {
   parsed: boolean;
