@@ -5,7 +5,7 @@ import type { LogQueries, LogqlQueries, MetricQueries, ServiceStatsQueries, Trac
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
-import { logRoutes, type LogRouteOptions } from './logs.ts';
+import { TailSlots, logRoutes, type LogRouteOptions } from './logs.ts';
 import { lokiRoutes, type LokiRouteOptions } from './loki.ts';
 import { serviceStatsRoutes } from './service-stats.ts';
 import { webRoutes, webScriptHashes } from './web.ts';
@@ -80,10 +80,16 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
     );
   app.route('/', traceRoutes(deps.traces));
   if (deps.metrics) app.route('/', promqlRoutes(deps.metrics.queries, deps.metrics.options));
+  // One set of live-tail slots for both kinds of tail: each polls the database, whatever carries it.
+  const tailSlots = new TailSlots(
+    deps.loki?.options?.maxTails ?? deps.logs?.options?.maxTails,
+    deps.loki?.options?.maxTailsPerUser ?? deps.logs?.options?.maxTailsPerUser,
+  );
   if (deps.logs)
     app.route(
       '/',
       logRoutes(deps.logs.queries, {
+        tailSlots,
         logger: deps.logger,
         ...(deps.auth
           ? { session: { stillValid: (c) => deps.auth!.stillValid(c), owner: (c) => deps.auth!.principal(c).user } }
@@ -96,6 +102,7 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
     app.route(
       '/',
       lokiRoutes(deps.loki.queries, {
+        tailSlots,
         logger: deps.logger,
         ...(deps.auth
           ? { session: { stillValid: (c) => deps.auth!.stillValid(c), owner: (c) => deps.auth!.principal(c).user } }

@@ -28,7 +28,7 @@ import {
 } from '@pivot/logql';
 import { LogqlTooManyRowsError, type LogqlEntry, type LogqlQueries, type StreamStats } from '@pivot/store';
 import { HttpError, badRequest, type AppEnv, type Logger } from '@pivot/server-kit';
-import { DEFAULT_MAX_TAILS, DEFAULT_MAX_TAILS_PER_USER } from './logs.ts';
+import { TailSlots } from './logs.ts';
 import { parseTimeNs } from './params.ts';
 
 const NS_PER_S = 1_000_000_000n;
@@ -209,6 +209,8 @@ export interface LokiRouteOptions {
   /** Live tails open at once, in the process and per user, as for /api/logs/tail. */
   maxTails?: number;
   maxTailsPerUser?: number;
+  /** Shared with /api/logs/tail (app.ts passes one); built from maxTails/maxTailsPerUser when absent. */
+  tailSlots?: TailSlots;
 }
 
 /** Rows committed out of time order still reach a tail this late (as in logs.ts). */
@@ -218,10 +220,7 @@ const TAIL_MAX_SEEN = 1_000;
 export function lokiRoutes(logql: LogqlQueries, opts: LokiRouteOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const tailIntervalMs = opts.tailIntervalMs ?? 1000;
-  const maxTails = opts.maxTails ?? DEFAULT_MAX_TAILS;
-  const maxTailsPerUser = opts.maxTailsPerUser ?? DEFAULT_MAX_TAILS_PER_USER;
-  const tailsByOwner = new Map<string, number>();
-  let tails = 0;
+  const slots = opts.tailSlots ?? new TailSlots(opts.maxTails, opts.maxTailsPerUser);
 
   // Live tail over a WebSocket, as Grafana's backend dials it (pkg/tsdb/loki/streaming.go: ws://…/loki/api/v1/tail
   // ?query=…; each message {"streams":[{"stream":{…},"values":[[ns, line]]}],"dropped_entries":null}).
@@ -232,14 +231,7 @@ export function lokiRoutes(logql: LogqlQueries, opts: LokiRouteOptions = {}): Ho
         logQueryOf(c.req.query('query'));
         if (c.req.query('start')) time(c, 'start', nowNs());
         limit(c, 100);
-        const owner = opts.session?.owner(c) ?? '';
-        if (tails >= maxTails)
-          throw new HttpError(429, `${maxTails} live tails are open on this server; close one or retry later`);
-        if ((tailsByOwner.get(owner) ?? 0) >= maxTailsPerUser)
-          throw new HttpError(
-            429,
-            `you have ${maxTailsPerUser} live tails open (at most ${maxTailsPerUser}); close one first`,
-          );
+        slots.check(opts.session?.owner(c) ?? '');
         return Promise.resolve(new Response(null, { status: 204 }));
       });
       if (refusal.status !== 204) return refusal;
@@ -252,17 +244,13 @@ export function lokiRoutes(logql: LogqlQueries, opts: LokiRouteOptions = {}): Ho
       const lim = limit(c, 100);
       const owner = opts.session?.owner(c) ?? '';
       let stopped = false;
-      let opened = false;
+      let release: (() => void) | undefined;
       let wake: (() => void) | undefined;
       const stop = () => {
         if (stopped) return;
         stopped = true;
         wake?.();
-        if (!opened) return;
-        tails--;
-        const n = (tailsByOwner.get(owner) ?? 1) - 1;
-        if (n > 0) tailsByOwner.set(owner, n);
-        else tailsByOwner.delete(owner);
+        release?.();
       };
       const sleep = (ms: number) =>
         new Promise<void>((resolve) => {
@@ -315,9 +303,14 @@ export function lokiRoutes(logql: LogqlQueries, opts: LokiRouteOptions = {}): Ho
       };
       return {
         onOpen(_evt, ws) {
-          opened = true;
-          tails++;
-          tailsByOwner.set(owner, (tailsByOwner.get(owner) ?? 0) + 1);
+          try {
+            // Checked before the upgrade; taken here, where a close is sure to follow and give it back.
+            release = slots.take(owner);
+          } catch (err) {
+            stopped = true;
+            ws.close(1013, (err as Error).message.slice(0, 120));
+            return;
+          }
           run(ws).catch((err: unknown) => {
             opts.logger?.error({ err }, 'Loki tail failed');
             if (!stopped) ws.close(1011, 'internal error');

@@ -294,6 +294,7 @@ describe('Loki live tail over a WebSocket', () => {
     const app = createApiApp({
       logger: createLogger('silent', 'test'),
       traces: new TraceQueries(db),
+      logs: { queries: new LogQueries(db) },
       loki: { queries: new LogqlQueries(db), options: { tailIntervalMs: 50, maxTails: 1 } },
       ready: () => db.ping(),
     });
@@ -343,6 +344,8 @@ describe('Loki live tail over a WebSocket', () => {
         second.once('open', () => resolve(101));
       });
       expect(status).toBe(429);
+      // The slots are shared with /api/logs/tail: each tail polls the database, whatever carries it.
+      expect((await app.request('/api/logs/tail?service=tailed')).status).toBe(429);
       await writer.write([record('written while tailing', nowSec()), record('not matching', nowSec())]);
       await expect.poll(lines, { timeout: 5000 }).toEqual(['before the tail', 'written while tailing']);
       expect(messages[0]!.streams[0]!.stream).toMatchObject({ service_name: 'tailed', level: 'info' });
