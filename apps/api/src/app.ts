@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import type {
   LogQueries,
+  LogqlQueries,
   MetricQueries,
   ServiceGraphQueries,
   ServiceStatsQueries,
@@ -12,7 +13,8 @@ import type {
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
-import { logRoutes, type LogRouteOptions } from './logs.ts';
+import { TailSlots, logRoutes, type LogRouteOptions } from './logs.ts';
+import { lokiRoutes, type LokiRouteOptions } from './loki.ts';
 import { serviceStatsRoutes } from './service-stats.ts';
 import { serviceGraphRoutes } from './servicegraph.ts';
 import { webRoutes, webScriptHashes } from './web.ts';
@@ -28,6 +30,8 @@ export interface ApiDeps {
   metrics?: { queries: MetricQueries; options: PromqlOptions };
   /** Log search, trace logs, live tail and stats (logs.ts). */
   logs?: { queries: LogQueries; options?: LogRouteOptions };
+  /** The Loki HTTP API at /loki/api/v1 (loki.ts), for Grafana's Loki data source. */
+  loki?: { queries: LogqlQueries; options?: LokiRouteOptions };
   serviceStats?: ServiceStatsQueries;
   /** POST /api/sql, admins only (sql.ts). */
   sql?: SqlConsole;
@@ -66,10 +70,18 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
   app.use('/api/*', defaultLimit);
   // Trace JSON repeats resources and attribute keys; gzip shrinks it several-fold.
   app.use('/api/*', compress());
+  // The Loki API answers Grafana's server-side requests: same body limit, compression and login as /api.
+  app.use(
+    '/loki/*',
+    refuseCrossSite(deps.publicUrl),
+    limitBody(API_BODY_LIMITS.default, 'Loki API request'),
+    compress(),
+  );
   // Before every other /api route: login is open, the rest needs a session (or Basic auth).
   if (deps.auth) {
     app.route('/', deps.auth.routes());
     app.use('/api/*', deps.auth.middleware());
+    app.use('/loki/*', deps.auth.middleware());
   }
   if (deps.status)
     app.route(
@@ -82,10 +94,16 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
     );
   app.route('/', traceRoutes(deps.traces));
   if (deps.metrics) app.route('/', promqlRoutes(deps.metrics.queries, deps.metrics.options));
+  // One set of live-tail slots for both kinds of tail: each polls the database, whatever carries it.
+  const tailSlots = new TailSlots(
+    deps.loki?.options?.maxTails ?? deps.logs?.options?.maxTails,
+    deps.loki?.options?.maxTailsPerUser ?? deps.logs?.options?.maxTailsPerUser,
+  );
   if (deps.logs)
     app.route(
       '/',
       logRoutes(deps.logs.queries, {
+        tailSlots,
         logger: deps.logger,
         ...(deps.auth
           ? { session: { stillValid: (c) => deps.auth!.stillValid(c), owner: (c) => deps.auth!.principal(c).user } }
@@ -96,6 +114,18 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
   if (deps.serviceStats) app.route('/', serviceStatsRoutes(deps.serviceStats));
   if (deps.sql) app.route('/', sqlRoutes(deps.sql, deps.auth?.requireAdmin()));
   if (deps.serviceGraph) app.route('/', serviceGraphRoutes(deps.serviceGraph));
+  if (deps.loki)
+    app.route(
+      '/',
+      lokiRoutes(deps.loki.queries, {
+        tailSlots,
+        logger: deps.logger,
+        ...(deps.auth
+          ? { session: { stillValid: (c) => deps.auth!.stillValid(c), owner: (c) => deps.auth!.principal(c).user } }
+          : {}),
+        ...deps.loki.options,
+      }),
+    );
   // Last: the dashboard answers whatever no API route did.
   if (deps.webDir) app.route('/', webRoutes(deps.webDir));
   return app;

@@ -1,6 +1,7 @@
 // Wires the query API to a database.
 import {
   LogQueries,
+  LogqlQueries,
   MetricQueries,
   ServiceGraphQueries,
   ServiceStatsQueries,
@@ -10,6 +11,7 @@ import {
   type Maintenance,
   type StoreJob,
 } from '@pivot/store';
+import { WebSocketServer } from 'ws';
 import { listen, type Config, type Listening, type Logger } from '@pivot/server-kit';
 import { createApiApp } from './app.ts';
 import { resolveWebDir } from './web.ts';
@@ -55,10 +57,20 @@ export async function startApi(
     sql: new SqlConsole(database, { rowLimit: config.SQL_ROW_LIMIT, timeoutMs: config.SQL_TIMEOUT_MS }),
     serviceGraph: new ServiceGraphQueries(database),
     logs: { queries: new LogQueries(database) },
+    loki: { queries: new LogqlQueries(database) },
     webDir,
     ready: () => database.ping(),
   });
-  const http = await listen(app.fetch, config.HOST, config.PORT);
+  // The Loki live tail is a WebSocket; ws only handles upgrades the app's routes accept.
+  const websocket = new WebSocketServer({ noServer: true });
+  const http = await listen(app.fetch, config.HOST, config.PORT, { websocket });
   logger.info({ url: http.url }, 'query API listening');
-  return { http, close: () => http.close() };
+  return {
+    http,
+    close: async () => {
+      for (const ws of websocket.clients) ws.terminate();
+      websocket.close();
+      await http.close();
+    },
+  };
 }

@@ -62,6 +62,16 @@ export {
   type LogBucket,
   type SeverityBand,
 } from './log-queries.ts';
+export {
+  LogqlQueries,
+  LogqlTooManyRowsError,
+  LEVELS,
+  pipelineConditions,
+  type LogqlEntry,
+  type LogqlRange,
+  type LogqlOptions,
+  type StreamStats,
+} from './logql-queries.ts';
 export { parseLogText, containsPattern, type LogText } from './log-text.ts';
 export { MetricWriter, CHUNK_WINDOW_MS, sampleCount } from './metric-writer.ts';
 export {
