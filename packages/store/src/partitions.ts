@@ -43,7 +43,7 @@ export class PartitionUnavailableError extends Error implements ClassifiedError 
     readonly table: string,
     options?: { cause?: unknown },
   ) {
-    super(`a day partition of ${table} is being dropped by retention; retry shortly`, options);
+    super(`a day partition of ${table} is being dropped by retention or converted to columnar; retry shortly`, options);
   }
 }
 

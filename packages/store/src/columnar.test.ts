@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { parseSpanId, unixNano, type ResourceLogs, type ResourceSpans, type TraceId } from '@pivot/model';
+import {
+  LogQueries,
+  LogWriter,
+  PartitionManager,
+  SpanWriter,
+  TraceQueries,
+  convertColdPartitions,
+  readStorageMode,
+  type Database,
+} from './index.ts';
+import { testDatabases } from './testing.ts';
+
+const DAY_NS = 86_400_000_000_000n;
+// A past day, cold under the default COLD_AFTER: 2025-11-24.
+const BASE = 1_764_000_000_123_456_789n;
+const COLD_AFTER = 2 * 3_600_000;
+const traceId = (n: number) => n.toString(16).padStart(32, '0') as TraceId;
+const spanId = (n: number) => parseSpanId(n.toString(16).padStart(16, '0'))!;
+
+function spans(service: string, trace: number, n: number, off = 0n): ResourceSpans[] {
+  return [
+    {
+      resource: { attributes: { 'service.name': service }, droppedAttributesCount: 0 },
+      scopeSpans: [
+        {
+          scope: { name: 's', version: '1', attributes: {} },
+          spans: Array.from({ length: n }, (_, i) => ({
+            traceId: traceId(trace),
+            spanId: spanId(trace * 1000 + i + 1),
+            parentSpanId: i ? spanId(trace * 1000 + 1) : null,
+            traceState: '',
+            flags: 1,
+            name: i ? `db ${i % 3}` : 'GET /',
+            kind: i ? 3 : 2,
+            startTimeUnixNano: unixNano(BASE + off + BigInt(trace) * 1_000_000n + BigInt(i)),
+            endTimeUnixNano: unixNano(BASE + off + BigInt(trace) * 1_000_000n + BigInt(i) + 5_000_000n),
+            attributes: { 'http.route': `/r${trace % 4}`, i },
+            droppedAttributesCount: 0,
+            events: [],
+            droppedEventsCount: 0,
+            links: [],
+            droppedLinksCount: 0,
+            status: { code: i === 2 ? 2 : 0, message: '' },
+          })),
+        },
+      ],
+    },
+  ];
+}
+
+function logs(service: string, trace: number, n: number, off = 0n): ResourceLogs[] {
+  return [
+    {
+      resource: { attributes: { 'service.name': service }, droppedAttributesCount: 0 },
+      scopeLogs: [
+        {
+          scope: { name: 'l', version: '1', attributes: {} },
+          logRecords: Array.from({ length: n }, (_, i) => ({
+            timeUnixNano: unixNano(BASE + off + BigInt(trace) * 1_000_000n + BigInt(i)),
+            observedTimeUnixNano: unixNano(BASE + off + BigInt(trace) * 1_000_000n + BigInt(i) + 5n),
+            severityNumber: i % 5 === 0 ? 17 : 9,
+            severityText: i % 5 === 0 ? 'ERROR' : 'INFO',
+            body: `order ord-${trace}-${i} ${i % 5 === 0 ? 'failed' : 'placed'}`,
+            attributes: { i },
+            droppedAttributesCount: 0,
+            flags: 1,
+            traceId: traceId(trace),
+            spanId: spanId(trace * 1000 + 1),
+            eventName: '',
+          })),
+        },
+      ],
+    },
+  ];
+}
+
+/** Every row of a table as text, in key order: what the conversion must keep exactly. */
+async function dump(db: Database, table: 'spans' | 'logs'): Promise<string[]> {
+  const order = table === 'spans' ? 'trace_id, span_id, start_ns' : 'time_ns, fingerprint';
+  const rows = await db.query<{ r: string }>(sql.raw(`SELECT t::text AS r FROM ${table} t ORDER BY ${order}`));
+  return rows.map((r) => r.r);
+}
+
+async function accessMethods(db: Database, table: string): Promise<string[]> {
+  const rows = await db.query<{ am: string }>(sql`
+    SELECT coalesce(a.amname, 'heap') AS am FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    LEFT JOIN pg_am a ON a.oid = c.relam WHERE i.inhparent = ${table}::regclass AND c.relname LIKE ${`${table}_p2025%`}`);
+  return rows.map((r) => r.am);
+}
+
+for (const tdb of testDatabases()) {
+  describe(`columnar cold partitions on ${tdb.name}`, () => {
+    let db: Database;
+    let partitions: PartitionManager;
+    let spanWriter: SpanWriter;
+    let logWriter: LogWriter;
+    let traces: TraceQueries;
+    let logQueries: LogQueries;
+    const now = Number(BASE / 1_000_000n) + 3 * 86_400_000;
+    const convert = () => convertColdPartitions(db, { coldAfterMs: COLD_AFTER, nowMs: now });
+    const columnar = tdb.name === 'pg';
+
+    beforeAll(async () => {
+      db = await tdb.open();
+      await db.migrate();
+      partitions = new PartitionManager(db);
+      spanWriter = new SpanWriter(db, partitions);
+      logWriter = new LogWriter(db, partitions);
+      traces = new TraceQueries(db);
+      logQueries = new LogQueries(db);
+      for (let t = 1; t <= 40; t++) {
+        await spanWriter.write(spans(t % 2 ? 'checkout' : 'payments', t, 12));
+        await logWriter.write([logs(t % 2 ? 'checkout' : 'payments', t, 6)[0]!]);
+      }
+      // The next day too, so two partitions per table are converted.
+      await spanWriter.write(spans('checkout', 99, 3, DAY_NS));
+      await logWriter.write(logs('checkout', 99, 3, DAY_NS));
+    });
+    afterAll(async () => {
+      await spanWriter?.close();
+      await logWriter?.close();
+      await db?.close();
+      await tdb.drop();
+    });
+
+    it('converts cold day partitions where citus_columnar exists, keeping every row and every answer', async () => {
+      const before = { spans: await dump(db, 'spans'), logs: await dump(db, 'logs') };
+      expect(before.spans).toHaveLength(40 * 12 + 3);
+      const trace = await traces.getTrace(traceId(7));
+      const search = await traces.search({ service: 'checkout', minDurationNs: 1n, limit: 100 });
+      const logsOfTrace = await logQueries.search({ traceId: traceId(8) }, { limit: 100 });
+      const words = await logQueries.search({ include: ['failed'] }, { limit: 500 });
+      const errorsOnly = await traces.search({ errorsOnly: true, attributes: [['http.route', '/r3']], limit: 100 });
+
+      const r = await convert();
+      expect(r.mode.mode).toBe(columnar ? 'columnar' : 'row');
+      expect((await readStorageMode(db)).mode).toBe(r.mode.mode);
+      if (columnar) {
+        expect(r.converted.sort()).toEqual(['logs_p20251124', 'logs_p20251125', 'spans_p20251124', 'spans_p20251125']);
+        expect(r.rows.spans_p20251124).toBe(480);
+      } else expect(r.converted).toEqual([]);
+      expect(await accessMethods(db, 'spans')).toEqual(columnar ? ['columnar', 'columnar'] : ['heap', 'heap']);
+      expect(await accessMethods(db, 'logs')).toEqual(columnar ? ['columnar', 'columnar'] : ['heap', 'heap']);
+
+      expect(await dump(db, 'spans')).toEqual(before.spans);
+      expect(await dump(db, 'logs')).toEqual(before.logs);
+      expect(await traces.getTrace(traceId(7))).toEqual(trace);
+      expect(await traces.search({ service: 'checkout', minDurationNs: 1n, limit: 100 })).toEqual(search);
+      expect(await logQueries.search({ traceId: traceId(8) }, { limit: 100 })).toEqual(logsOfTrace);
+      expect(await logQueries.search({ include: ['failed'] }, { limit: 500 })).toEqual(words);
+      expect(words.logs).toHaveLength(40 * 2 + 1);
+      expect(await traces.search({ errorsOnly: true, attributes: [['http.route', '/r3']], limit: 100 })).toEqual(
+        errorsOnly,
+      );
+      // Nothing left to do: a second run converts nothing and leaves no side tables.
+      expect((await convert()).converted).toEqual([]);
+      const side = await db.query(sql`SELECT relname FROM pg_class WHERE relname ~ '^(spans|logs)_[cr][0-9]{8}$'`);
+      expect(side).toEqual([]);
+    });
+
+    it('stores late spans and logs of a converted day once, however often they are sent', async () => {
+      const late = spans('checkout', 41, 5);
+      await spanWriter.write(late);
+      await Promise.all([spanWriter.write(late), spanWriter.write(late)]);
+      await spanWriter.write(spans('checkout', 7, 12)); // all already stored
+      const lateLogs = logs('payments', 41, 4);
+      await logWriter.write(lateLogs);
+      await Promise.all([logWriter.write(lateLogs), logWriter.write(lateLogs)]);
+
+      const t = await traces.getTrace(traceId(41));
+      expect(t!.spans).toHaveLength(5);
+      expect(await traces.summary(traceId(41))).toMatchObject({ spanCount: 5, errorCount: 1 });
+      expect(await traces.summary(traceId(7))).toMatchObject({ spanCount: 12 });
+      expect((await logQueries.search({ traceId: traceId(41) }, { limit: 100 })).logs).toHaveLength(4);
+      expect(await dump(db, 'spans')).toHaveLength(40 * 12 + 3 + 5);
+      expect(await dump(db, 'logs')).toHaveLength(40 * 6 + 3 + 4);
+    });
+
+    it.runIf(columnar)('finishes or undoes what an interrupted conversion left', async () => {
+      // Interrupted while building the copy (its transaction rolled back or not): it is rebuilt.
+      await spanWriter.write(spans('checkout', 50, 4, 2n * DAY_NS));
+      await db.query(sql.raw(`CREATE TABLE spans_c20251126 (LIKE spans) USING columnar`));
+      await db.query(sql.raw(`INSERT INTO spans_c20251126 SELECT * FROM spans_p20251126 LIMIT 1`));
+      // Interrupted after the detach, before the copy (or a kill -9 during DETACH CONCURRENTLY).
+      await spanWriter.write(spans('checkout', 51, 4, 3n * DAY_NS));
+      await db.query(sql.raw(`ALTER TABLE spans DETACH PARTITION spans_p20251127`));
+      // Meanwhile writes of that day cannot land (503, retried by the client): nothing is half-stored.
+      await expect(spanWriter.write(spans('checkout', 60, 1, 3n * DAY_NS))).rejects.toMatchObject({ status: 503 });
+      // Interrupted after the detach with the copy built: the catch-up and the swap finish it.
+      await spanWriter.write(spans('checkout', 52, 4, 4n * DAY_NS));
+      await db.query(sql.raw(`CREATE TABLE spans_c20251128 (LIKE spans) USING columnar`));
+      await db.query(sql.raw(`INSERT INTO spans_c20251128 SELECT * FROM spans_p20251128 LIMIT 2`));
+      await db.query(sql.raw(`ALTER TABLE spans DETACH PARTITION spans_p20251128`));
+      const seen = await dump(db, 'spans');
+      expect(seen).toHaveLength(40 * 12 + 3 + 5 + 4); // days 27 and 28 are invisible while detached
+
+      const r = await convertColdPartitions(db, { coldAfterMs: COLD_AFTER, nowMs: now + 5 * 86_400_000 });
+      // Day 28 was finished by the recovery, before the scan for cold days.
+      expect(r.converted.filter((n) => n.startsWith('spans')).sort()).toEqual(['spans_p20251126', 'spans_p20251127']);
+      expect(await accessMethods(db, 'spans')).toEqual(Array(5).fill('columnar'));
+      const after = await dump(db, 'spans');
+      expect(after).toHaveLength(40 * 12 + 3 + 5 + 4 * 3);
+      expect(after.filter((r) => seen.includes(r))).toHaveLength(seen.length);
+      for (const t of [50, 51, 52]) expect((await traces.getTrace(traceId(t)))!.spans).toHaveLength(4);
+    });
+  });
+}
