@@ -52,6 +52,7 @@ export async function startIngest(config: Config, database: Database, logger: Lo
     partitions,
     retention: { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS },
     compactionIntervalMs: config.COMPACTION_INTERVAL_MS,
+    coldAfterMs: config.COLD_AFTER,
     logger,
   });
   await maintenance.start();
