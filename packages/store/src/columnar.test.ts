@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { parseSpanId, unixNano, type ResourceLogs, type ResourceSpans, type TraceId } from '@pivot/model';
@@ -205,6 +207,76 @@ for (const tdb of testDatabases()) {
       expect(after).toHaveLength(40 * 12 + 3 + 5 + 4 * 3);
       expect(after.filter((r) => seen.includes(r))).toHaveLength(seen.length);
       for (const t of [50, 51, 52]) expect((await traces.getTrace(traceId(t)))!.spans).toHaveLength(4);
+    });
+  });
+}
+
+// A process converting is killed (SIGKILL) at moments spread over the conversion; after each kill the
+// day's rows are all in the table that bears the day partition's name (attached, or detached awaiting the
+// next run), and a last run leaves them all in a columnar partition.
+const pgOnly = testDatabases().filter((t) => t.name === 'pg');
+for (const tdb of pgOnly) {
+  describe('columnar conversion killed with SIGKILL', () => {
+    let db: Database;
+    const N = 40_000;
+    const now = Number(BASE / 1_000_000n) + 3 * 86_400_000;
+    const index = fileURLToPath(new URL('./index.ts', import.meta.url));
+
+    beforeAll(async () => {
+      db = await tdb.open();
+      await db.migrate();
+      const writer = new SpanWriter(db, new PartitionManager(db));
+      for (let t = 0; t < N / 50; t++) await writer.write(spans(`svc-${t % 7}`, t + 1, 50));
+      await writer.close();
+    });
+    afterAll(async () => {
+      await db?.close();
+      await tdb.drop();
+    });
+
+    /** Runs a conversion in a child process, killed after `ms` (or finished first); waits for its server session to end. */
+    async function convertKilledAfter(ms: number): Promise<'killed' | 'finished'> {
+      const url = new URL(tdb.url!);
+      url.searchParams.set('application_name', 'columnar-kill9');
+      const code = `import { openDatabase, convertColdPartitions } from ${JSON.stringify(index)};
+        const db = await openDatabase({ url: ${JSON.stringify(url.toString())} });
+        await convertColdPartitions(db, { coldAfterMs: ${COLD_AFTER}, nowMs: ${now} });
+        process.exit(0);`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+        stdio: 'inherit',
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+      const exitCode = await exited;
+      clearTimeout(timer);
+      // The server finishes the dead client's statement, then rolls its transaction back and exits.
+      for (;;) {
+        const [r] = await db.query<{ n: string }>(
+          sql`SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = 'columnar-kill9'`,
+        );
+        if (r?.n === '0') break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return exitCode === 0 ? 'finished' : 'killed';
+    }
+
+    it('loses nothing, wherever it is killed, and the next run finishes', { timeout: 180_000 }, async () => {
+      const before = await dump(db, 'spans');
+      expect(before).toHaveLength(N);
+      const outcomes: string[] = [];
+      for (const ms of [300, 700, 1200, 1800, 2500, 3500, 5000]) {
+        const outcome = await convertKilledAfter(ms);
+        outcomes.push(outcome);
+        const [r] = await db.query<{ n: string }>(sql.raw(`SELECT count(*)::text AS n FROM spans_p20251124`));
+        expect(Number(r!.n)).toBe(N);
+        if (outcome === 'finished') break;
+      }
+      expect(outcomes[0]).toBe('killed');
+      await convertColdPartitions(db, { coldAfterMs: COLD_AFTER, nowMs: now });
+      expect(await accessMethods(db, 'spans')).toEqual(['columnar']);
+      expect(await dump(db, 'spans')).toEqual(before);
+      const side = await db.query(sql`SELECT relname FROM pg_class WHERE relname ~ '^spans_[cr][0-9]{8}$'`);
+      expect(side).toEqual([]);
     });
   });
 }
