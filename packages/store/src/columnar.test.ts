@@ -147,6 +147,15 @@ for (const tdb of testDatabases()) {
       expect(await accessMethods(db, 'spans')).toEqual(columnar ? ['columnar', 'columnar'] : ['heap', 'heap']);
       expect(await accessMethods(db, 'logs')).toEqual(columnar ? ['columnar', 'columnar'] : ['heap', 'heap']);
 
+      // A columnar day keeps its primary key only; a row day has the hot indexes too (HOT_INDEXES).
+      const indexes = async (rel: string) =>
+        (
+          await db.query<{ n: string }>(
+            sql`SELECT indexrelid::regclass::text AS n FROM pg_index WHERE indrelid = ${rel}::regclass`,
+          )
+        ).length;
+      expect(await indexes('spans_p20251124')).toBe(columnar ? 1 : 5);
+      expect(await indexes('logs_p20251124')).toBe(columnar ? 1 : 6);
       expect(await dump(db, 'spans')).toEqual(before.spans);
       expect(await dump(db, 'logs')).toEqual(before.logs);
       expect(await traces.getTrace(traceId(7))).toEqual(trace);

@@ -186,20 +186,30 @@ async function isCold(
   return newestMs <= nowMs - idleMs;
 }
 
-/** The parent's btree index definitions, rewritten for the columnar copy (ATTACH adopts matching ones). */
-async function btreeIndexDdl(database: Database, t: ColumnarTable, target: string): Promise<string[]> {
+/**
+ * The parent's primary key and btree indexes, for the columnar copy: ATTACH adopts matching ones instead
+ * of building them while the day is detached. The key as a constraint: ATTACH adopts no bare unique index.
+ */
+async function indexDdl(database: Database, t: ColumnarTable, target: string): Promise<string[]> {
+  const keys = await database.query<{ def: string }>(sql`
+    SELECT pg_get_constraintdef(k.oid) AS def FROM pg_constraint k JOIN pg_class tc ON tc.oid = k.conrelid
+    WHERE tc.relname = ${t.table.name} AND pg_table_is_visible(tc.oid) AND k.contype IN ('p', 'u') ORDER BY k.conname`);
   const rows = await database.query<{ name: string; def: string }>(sql`
     SELECT ic.relname AS name, pg_get_indexdef(ic.oid) AS def
     FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid JOIN pg_class tc ON tc.oid = x.indrelid
     JOIN pg_am a ON a.oid = ic.relam
     WHERE tc.relname = ${t.table.name} AND pg_table_is_visible(tc.oid) AND a.amname = 'btree'
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = ic.oid)
     ORDER BY ic.relname`);
-  return rows.map(({ name, def }) => {
-    // "CREATE [UNIQUE] INDEX name ON ONLY public.spans USING btree (...) [WHERE ...]"
-    const m = /^CREATE (UNIQUE )?INDEX \S+ ON ONLY \S+ (USING .*)$/s.exec(def);
-    if (!m) throw new Error(`unexpected index definition of ${name}: ${def}`);
-    return `CREATE ${m[1] ?? ''}INDEX "${target}_${name}" ON "${target}" ${m[2]}`;
-  });
+  return [
+    ...keys.map(({ def }, i) => `ALTER TABLE "${target}" ADD CONSTRAINT "${target}_key${i}" ${def}`),
+    ...rows.map(({ name, def }) => {
+      // "CREATE [UNIQUE] INDEX name ON ONLY public.spans USING btree (...) [WHERE ...]"
+      const m = /^CREATE (UNIQUE )?INDEX \S+ ON ONLY \S+ (USING .*)$/s.exec(def);
+      if (!m) throw new Error(`unexpected index definition of ${name}: ${def}`);
+      return `CREATE ${m[1] ?? ''}INDEX "${target}_${name}" ON "${target}" ${m[2]}`;
+    }),
+  ];
 }
 
 /**
@@ -211,7 +221,7 @@ async function convertDay(database: Database, t: ColumnarTable, day: number): Pr
   const part = dayName(parent, 'p', day);
   const copy = dayName(parent, 'c', day);
   const [from, to] = dayBounds(t, day);
-  const indexes = await btreeIndexDdl(database, t, copy);
+  const indexes = await indexDdl(database, t, copy);
   // 1. The copy, whole or not at all. ORDER BY puts each sort key's rows in few chunk groups.
   await database.transaction(async (query) => {
     await query(sql.raw(`DROP TABLE IF EXISTS "${copy}"`));
