@@ -326,8 +326,11 @@ export class FullTextScratch {
 // ---------------------------------------------------------------------------------------------------
 // Raw COPY ceilings and bytes per item, hot and cold (bench:traces, bench:logs)
 
+/** A column of COPY values. */
+export type CopyColumn = readonly (string | number | boolean | null | undefined)[];
+
 /** One value in COPY's text format: `\N` for NULL, backslash, tab, newline and return escaped. */
-function copyValue(v: unknown): string {
+function copyValue(v: string | number | boolean | null | undefined): string {
   if (v === null || v === undefined) return '\\N';
   return String(v).replace(/[\\\t\n\r]/g, (c) =>
     c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
@@ -335,7 +338,7 @@ function copyValue(v: unknown): string {
 }
 
 /** Column arrays (in table order, as the writers prepare them) as COPY text batches of `size` rows. */
-export function copyBatches(columns: readonly (readonly unknown[])[], size: number): string[] {
+export function copyBatches(columns: readonly CopyColumn[], size: number): string[] {
   const n = columns[0]?.length ?? 0;
   const out: string[] = [];
   for (let from = 0; from < n; from += size) {
@@ -347,7 +350,7 @@ export function copyBatches(columns: readonly (readonly unknown[])[], size: numb
 }
 
 /** The span columns of a writer batch in table order, for copyBatches. */
-export function spanCopyColumns(c: SpanColumns): unknown[][] {
+export function spanCopyColumns(c: SpanColumns): CopyColumn[] {
   return [
     c.startNs,
     c.traceId,
@@ -373,7 +376,7 @@ export function spanCopyColumns(c: SpanColumns): unknown[][] {
 }
 
 /** The log columns of a writer batch in table order, for copyBatches. */
-export function logCopyColumns(c: LogColumns): unknown[][] {
+export function logCopyColumns(c: LogColumns): CopyColumn[] {
   return [
     c.timeNs,
     c.fingerprint,
