@@ -75,13 +75,10 @@ export interface ColumnarTable {
 export const COLUMNAR_TABLES: readonly ColumnarTable[] = [
   // One trace's spans sit together: a lookup by trace ID reads one chunk group.
   { table: SPANS_TABLE, rangeKey: 'start_ns', key: ['trace_id', 'span_id', 'start_ns'], orderBy: 'trace_id, start_ns' },
-  // Log searches filter by service and time first; logs by trace use their btree.
-  {
-    table: LOGS_TABLE,
-    rangeKey: 'time_ns',
-    key: ['time_ns', 'fingerprint'],
-    orderBy: 'service_name, time_ns',
-  },
+  // By trace, measured against (service, time) on 1M logs over 3 days (cold, p50): logs of a trace 176
+  // against 585 ms, a service + severity search 861 against 392 ms, a word search 2.5 s either way, the
+  // same bytes. The trace pivot is the lookup a cold day most needs.
+  { table: LOGS_TABLE, rangeKey: 'time_ns', key: ['time_ns', 'fingerprint'], orderBy: 'trace_id, time_ns' },
 ];
 
 export interface ColumnarOptions {
