@@ -287,5 +287,57 @@ for (const tdb of pgOnly) {
       const side = await db.query(sql`SELECT relname FROM pg_class WHERE relname ~ '^spans_[cr][0-9]{8}$'`);
       expect(side).toEqual([]);
     });
+
+    it(
+      'keeps ingest and queries working during a conversion; every acknowledged span is stored once',
+      {
+        timeout: 180_000,
+      },
+      async () => {
+        // Day 2025-11-30 (trace numbers from 5000): written before and all through its conversion.
+        const off = 6n * DAY_NS;
+        const writer = new SpanWriter(db, new PartitionManager(db));
+        const traces = new TraceQueries(db);
+        for (let t = 5000; t < 5400; t++) await writer.write(spans('live', t, 50, off));
+        const acked: number[] = [];
+        let stop = false;
+        const ingest = (async () => {
+          for (let t = 6000; !stop; t++) {
+            for (;;) {
+              try {
+                await writer.write(spans('live', t, 5, off));
+                acked.push(t);
+                break;
+              } catch (err) {
+                // The day is detached for a moment: 503, and the client sends the batch again.
+                if ((err as { status?: number }).status !== 503) throw err;
+                await new Promise((resolve) => setTimeout(resolve, 20));
+              }
+            }
+          }
+        })();
+        let reads = 0;
+        const reader = (async () => {
+          while (!stop) {
+            expect((await traces.getTrace(traceId(5001)))?.spans.length ?? 50).toBe(50);
+            reads++;
+          }
+        })();
+        const r = await convertColdPartitions(db, { coldAfterMs: 0, nowMs: now + 30 * 86_400_000 });
+        await new Promise((resolve) => setTimeout(resolve, 300)); // late writes into the columnar day
+        stop = true;
+        await Promise.all([ingest, reader]);
+        await writer.close();
+        expect(r.converted).toContain('spans_p20251130');
+        expect(acked.length).toBeGreaterThan(5);
+        expect(reads).toBeGreaterThan(0);
+        const [row] = await db.query<{ n: string; d: string }>(sql`
+        SELECT count(*)::text AS n, count(DISTINCT (trace_id, span_id))::text AS d FROM spans_p20251130`);
+        expect(Number(row!.n)).toBe(400 * 50 + acked.length * 5);
+        expect(row!.d).toBe(row!.n);
+        for (const t of [acked[0]!, acked[acked.length - 1]!])
+          expect((await traces.getTrace(traceId(t)))!.spans).toHaveLength(5);
+      },
+    );
   });
 }
