@@ -33,8 +33,9 @@ import {
   copyCeiling,
   logCopyColumns,
   orderIdFragments,
-  signalBytes,
   sampledTraceIds,
+  signalBytes,
+  vacuum,
 } from '@pivot/store/bench';
 import { rowCount } from '@pivot/store/testing';
 import type { ResourceLogs } from '@pivot/model';
