@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { parseSpanId, unixNano, type ResourceLogs, type ResourceSpans, type TraceId } from '@pivot/model';
 import {
+  LOGS_TABLE,
   LogQueries,
   LogWriter,
   PartitionManager,
@@ -170,6 +171,25 @@ for (const tdb of testDatabases()) {
       expect((await convert()).converted).toEqual([]);
       const side = await db.query(sql`SELECT relname FROM pg_class WHERE relname ~ '^(spans|logs)_[cr][0-9]{8}$'`);
       expect(side).toEqual([]);
+    });
+
+    it('gives row partitions made before migration 0003 their hot indexes at the next partition upkeep', async () => {
+      const today = Date.now();
+      await partitions.prepareAhead([LOGS_TABLE], today, 0);
+      const part = `logs_p${new Date(today).toISOString().slice(0, 10).replaceAll('-', '')}`;
+      const names = async () =>
+        (
+          await db.query<{ n: string }>(
+            sql`SELECT c.relname AS n FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = ${part}::regclass ORDER BY 1`,
+          )
+        ).map((r) => r.n);
+      const all = await names();
+      expect(all).toContain(`${part}_body_trgm_idx`);
+      await db.query(sql.raw(`DROP INDEX "${part}_body_trgm_idx"`));
+      await db.query(sql.raw(`DROP INDEX "${part}_trace_idx"`));
+      expect(await names()).toHaveLength(all.length - 2);
+      await partitions.prepareAhead([LOGS_TABLE], today, 0);
+      expect(await names()).toEqual(all);
     });
 
     it('stores late spans and logs of a converted day once, however often they are sent', async () => {

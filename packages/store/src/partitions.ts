@@ -163,14 +163,19 @@ export class PartitionManager {
   async ensureHotIndexes(table: string, partition: string): Promise<void> {
     const wanted = HOT_INDEXES[table];
     if (!wanted?.length || !IDENT.test(partition)) return;
-    const [r] = await this.database.query<{ am: string | null }>(sql`
-      SELECT a.amname AS am FROM pg_class c LEFT JOIN pg_am a ON a.oid = c.relam
+    const [r] = await this.database.query<{ am: string | null; have: string[] | null }>(sql`
+      SELECT a.amname AS am, (SELECT array_agg(ic.relname::text) FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+        WHERE x.indrelid = c.oid) AS have
+      FROM pg_class c LEFT JOIN pg_am a ON a.oid = c.relam
       WHERE c.relname = ${partition} AND pg_table_is_visible(c.oid)`);
     if (r?.am !== 'heap') return;
+    // Only the missing ones: even CREATE INDEX IF NOT EXISTS takes a SHARE lock, which waits for writers.
+    const have = new Set(r.have ?? []);
     for (const { suffix, using } of wanted)
-      await this.database.query(
-        sql.raw(`CREATE INDEX IF NOT EXISTS "${partition}_${suffix}" ON "${partition}" USING ${using}`),
-      );
+      if (!have.has(`${partition}_${suffix}`))
+        await this.database.query(
+          sql.raw(`CREATE INDEX IF NOT EXISTS "${partition}_${suffix}" ON "${partition}" USING ${using}`),
+        );
   }
 
   /** Lists a table's partitions with their day index. */
