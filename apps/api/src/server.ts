@@ -46,6 +46,7 @@ export async function startApi(
     status: {
       database,
       retention: { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS },
+      coldAfterMs: config.COLD_AFTER,
       ...(opts.maintenance ? { maintenance: opts.maintenance } : {}),
     },
     traces: new TraceQueries(database),

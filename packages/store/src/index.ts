@@ -93,6 +93,13 @@ export {
   type SqlConsoleResult,
 } from './sql-console.ts';
 export { compactMetricChunks, type CompactionResult } from './metric-compaction.ts';
+export {
+  convertColdPartitions,
+  readStorageMode,
+  type ColumnarOptions,
+  type ColumnarResult,
+  type StorageMode,
+} from './columnar.ts';
 export { applyRetention, formatRetention, type RetentionPolicy, type RetentionResult } from './retention.ts';
 export { encodeChunk, decodeChunk, mergeChunks, ChunkDecodeError } from './chunk-codec.ts';
 export { seriesId } from './series-id.ts';
