@@ -43,6 +43,14 @@ export {
 } from './tables.ts';
 export { SpanWriter, toSpanColumns, insertSpanColumns, spanCount, type WriterOptions } from './span-writer.ts';
 export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } from './trace-queries.ts';
+export {
+  TraceQLQueries,
+  traceqlCondition,
+  INTRINSIC_TAGS,
+  type TraceQLSearch,
+  type TraceQLMatch,
+  type MatchedSpan,
+} from './traceql-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
 export { LogWriter, toLogColumns, insertLogColumns, logCount, type LogColumns } from './log-writer.ts';
 export {

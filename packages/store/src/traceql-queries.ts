@@ -1,0 +1,347 @@
+// TraceQL search on the span and trace tables. The query's filter becomes one SQL condition on a span
+// row (s, its resource r, its trace t) that uses the existing indexes: containment on the attributes'
+// GIN index, service_name/name btrees, traces by start time. What SQL cannot decide exactly (RE2
+// regexes, string ordering) is relaxed to a superset, and @pivot/traceql's matchesSpan makes the final
+// decision on those candidates, so SQL never decides a regex in PostgreSQL's dialect.
+import { sql, type SQL } from 'drizzle-orm';
+import type { Attributes, AttrValue, SpanId, TraceId, UnixNano } from '@pivot/model';
+import {
+  attributeValue,
+  KIND_CODES,
+  matchesSpan,
+  STATUS_CODES,
+  type AttributeScope,
+  type Comparison,
+  type Expr,
+  type TraceQLQuery,
+} from '@pivot/traceql';
+import type { Database } from './database.ts';
+import { spanIdFromDb, toJsonText, traceIdFromDb } from './encode.ts';
+import { summaryFromRow, type TraceSummary } from './trace-queries.ts';
+
+export interface TraceQLSearch {
+  query: TraceQLQuery;
+  /** Traces starting in [startNs, endNs] (the traces_start_idx range). */
+  startNs?: UnixNano | undefined;
+  endNs?: UnixNano | undefined;
+  limit: number;
+  /** Matched spans returned per trace (Tempo's spss); `matched` still counts them all. */
+  spansPerSet: number;
+}
+
+export interface MatchedSpan {
+  spanId: SpanId;
+  name: string;
+  service: string;
+  kind: number;
+  statusCode: number;
+  startTimeUnixNano: UnixNano;
+  durationNano: bigint;
+  attributes: Attributes;
+  resourceAttributes: Attributes;
+}
+
+export interface TraceQLMatch {
+  summary: TraceSummary;
+  /** The first `spansPerSet` matching spans by start time. */
+  spans: MatchedSpan[];
+  matched: number;
+}
+
+interface Condition {
+  sql: SQL;
+  /** False when `sql` is only a superset of the matching spans and matchesSpan must decide. */
+  exact: boolean;
+}
+
+const TRUE: Condition = { sql: sql`TRUE`, exact: false };
+const ORDER_OPS: Record<string, SQL> = {
+  '=': sql`=`,
+  '!=': sql`<>`,
+  '>': sql`>`,
+  '>=': sql`>=`,
+  '<': sql`<`,
+  '<=': sql`<=`,
+};
+
+/** The jsonb value an attribute field names, with the same precedence as attributeValue. */
+function attributeSql(scope: AttributeScope, name: string): SQL {
+  const span = sql`(s.attributes -> ${name}::text)`;
+  const resource =
+    name === 'service.name'
+      ? sql`COALESCE(r.attributes -> 'service.name', to_jsonb(s.service_name))`
+      : sql`(r.attributes -> ${name}::text)`;
+  if (scope === 'span') return span;
+  if (scope === 'resource') return resource;
+  return sql`COALESCE(${span}, ${resource})`;
+}
+
+function jsonType(v: string | number | boolean): string {
+  return typeof v === 'string' ? 'string' : typeof v === 'number' ? 'number' : 'boolean';
+}
+
+function comparisonSql(c: Comparison): Condition {
+  const { field, op, value } = c;
+  const regex = op === '=~' || op === '!~';
+  if (field.type === 'intrinsic') {
+    const text = (col: SQL): Condition =>
+      !regex && (op === '=' || op === '!=') && value.type === 'string'
+        ? { sql: sql`${col} ${ORDER_OPS[op]!} ${value.value}`, exact: true }
+        : { sql: sql`${col} IS NOT NULL`, exact: false };
+    switch (field.name) {
+      case 'name':
+        return text(sql`s.name`);
+      case 'rootServiceName':
+        return text(sql`t.root_service`);
+      case 'rootName':
+        return text(sql`t.root_name`);
+      case 'status':
+        if (value.type !== 'status') break;
+        return { sql: sql`s.status_code ${ORDER_OPS[op]!} ${STATUS_CODES[value.value]}`, exact: true };
+      case 'kind':
+        if (value.type !== 'kind') break;
+        return { sql: sql`s.kind ${ORDER_OPS[op]!} ${KIND_CODES[value.value]}`, exact: true };
+      case 'duration':
+        if (value.type !== 'duration') break;
+        return { sql: sql`s.duration_ns ${ORDER_OPS[op]!} ${value.value.toString()}::bigint`, exact: true };
+      case 'traceDuration':
+        if (value.type !== 'duration') break;
+        return { sql: sql`(t.end_ns - t.start_ns) ${ORDER_OPS[op]!} ${value.value.toString()}::bigint`, exact: true };
+    }
+    return TRUE; // the parser's type check makes this unreachable
+  }
+  const v = attributeSql(field.scope, field.name);
+  if (value.type !== 'string' && value.type !== 'number' && value.type !== 'bool') return TRUE;
+  const lit = value.value;
+  const typed = sql`jsonb_typeof(${v}) = ${jsonType(lit)}`;
+  if (regex) return { sql: typed, exact: false };
+  if (op === '=') {
+    const eq = sql`${v} = ${toJsonText(lit)}::jsonb`;
+    // Containment lets the planner use the GIN index on span attributes (jsonb_path_ops).
+    if (field.scope === 'span')
+      return { sql: sql`(s.attributes @> ${toJsonText({ [field.name]: lit })}::jsonb AND ${eq})`, exact: true };
+    if (field.scope === 'resource' && field.name === 'service.name' && typeof lit === 'string')
+      return { sql: sql`(s.service_name = ${lit} AND ${eq})`, exact: true };
+    return { sql: eq, exact: true };
+  }
+  if (op === '!=') return { sql: sql`(${typed} AND ${v} <> ${toJsonText(lit)}::jsonb)`, exact: true };
+  if (typeof lit === 'number')
+    // CASE, not AND: the cast must not run on a string value, and AND does not fix evaluation order.
+    return {
+      sql: sql`(CASE WHEN ${typed} THEN (${v})::numeric ${ORDER_OPS[op]!} ${String(lit)}::numeric END)`,
+      exact: true,
+    };
+  // String ordering: PostgreSQL collations and JavaScript's code-unit order differ, so matchesSpan decides.
+  return { sql: typed, exact: false };
+}
+
+function exprSql(e: Expr): Condition {
+  if (e.type === 'compare') return comparisonSql(e);
+  const l = exprSql(e.left);
+  const r = exprSql(e.right);
+  return {
+    sql: sql`(${l.sql} ${e.type === 'and' ? sql`AND` : sql`OR`} ${r.sql})`,
+    exact: l.exact && r.exact,
+  };
+}
+
+/** The query's span condition; `{}` is exact TRUE. */
+export function traceqlCondition(q: TraceQLQuery): Condition {
+  return q.filter === null ? { sql: sql`TRUE`, exact: true } : exprSql(q.filter);
+}
+
+const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+const uuidArray = (ids: TraceId[]) => `{${ids.join(',')}}`;
+
+/** Spans read for tag values: a sample, newest first, so autocomplete stays fast on a big store. */
+const TAG_VALUE_SPAN_SAMPLE = 5_000;
+const TAG_NAME_SPAN_SAMPLE = 10_000;
+const MAX_TAGS = 1_000;
+
+export const INTRINSIC_TAGS = ['duration', 'kind', 'name', 'rootName', 'rootServiceName', 'status', 'traceDuration'];
+
+export class TraceQLQueries {
+  constructor(private readonly database: Database) {}
+
+  /**
+   * Traces with at least one span matching the filter, newest first (start time, then trace ID, so
+   * results are the same from run to run). Exact conditions run in SQL with the limit pushed down;
+   * otherwise candidates are read page by page and matchesSpan decides until `limit` traces match.
+   */
+  async search(q: TraceQLSearch): Promise<TraceQLMatch[]> {
+    const cond = traceqlCondition(q.query);
+    const out: TraceQLMatch[] = [];
+    const pageSize = cond.exact ? q.limit : Math.max(100, q.limit * 4);
+    let after: { start: string; id: string } | null = null;
+    for (;;) {
+      const where: SQL[] = [];
+      if (q.startNs !== undefined) where.push(sql`t.start_ns >= ${q.startNs.toString()}::bigint`);
+      if (q.endNs !== undefined) where.push(sql`t.start_ns <= ${q.endNs.toString()}::bigint`);
+      if (after) where.push(sql`(t.start_ns, t.trace_id) < (${after.start}::bigint, ${after.id}::uuid)`);
+      if (q.query.filter !== null)
+        where.push(sql`EXISTS (SELECT 1 FROM spans s LEFT JOIN resources r ON r.id = s.resource_id
+          WHERE s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns AND ${cond.sql})`);
+      const traces = await this.database.query(sql`
+        SELECT t.trace_id, t.start_ns, t.end_ns, t.root_service, t.root_name, t.span_count, t.error_count, t.services
+        FROM traces t
+        ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}
+        ORDER BY t.start_ns DESC, t.trace_id DESC
+        LIMIT ${pageSize}`);
+      if (traces.length === 0) break;
+      const summaries = traces.map(summaryFromRow);
+      const spans = await this.matchingSpans(summaries, q, cond);
+      for (const s of summaries) {
+        const m = spans.get(s.traceId);
+        if (m && m.matched > 0) out.push({ summary: s, ...m });
+        if (out.length >= q.limit) return out;
+      }
+      if (traces.length < pageSize) break;
+      const last = traces[traces.length - 1]!;
+      after = { start: String(last.start_ns), id: String(last.trace_id) };
+    }
+    return out;
+  }
+
+  private async matchingSpans(
+    summaries: TraceSummary[],
+    q: TraceQLSearch,
+    cond: Condition,
+  ): Promise<Map<TraceId, { spans: MatchedSpan[]; matched: number }>> {
+    const ids = uuidArray(summaries.map((s) => s.traceId));
+    // Exact: SQL counts the matches and returns only the first spss of each trace. Otherwise every
+    // candidate comes back for matchesSpan.
+    const rows = await this.database.query(sql`
+      SELECT * FROM (
+        SELECT s.trace_id, s.span_id, s.name, s.service_name, s.kind, s.status_code, s.start_ns, s.duration_ns,
+          s.attributes, r.attributes AS resource_attributes,
+          t.root_service, t.root_name, t.end_ns - t.start_ns AS trace_duration_ns,
+          row_number() OVER (PARTITION BY s.trace_id ORDER BY s.start_ns, s.span_id) AS rn,
+          count(*) OVER (PARTITION BY s.trace_id) AS matched
+        FROM traces t
+        JOIN spans s ON s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
+        LEFT JOIN resources r ON r.id = s.resource_id
+        WHERE t.trace_id = ANY(${ids}::uuid[]) AND ${cond.sql}) x
+      ${cond.exact ? sql`WHERE rn <= ${q.spansPerSet}` : sql``}
+      ORDER BY trace_id, rn`);
+    const out = new Map<TraceId, { spans: MatchedSpan[]; matched: number }>();
+    for (const r of rows) {
+      const traceId = traceIdFromDb(r.trace_id);
+      let entry = out.get(traceId);
+      if (!entry) out.set(traceId, (entry = { spans: [], matched: cond.exact ? Number(r.matched) : 0 }));
+      const span: MatchedSpan = {
+        spanId: spanIdFromDb(r.span_id),
+        name: r.name as string,
+        service: r.service_name as string,
+        kind: Number(r.kind),
+        statusCode: Number(r.status_code),
+        startTimeUnixNano: BigInt(r.start_ns as string) as UnixNano,
+        durationNano: BigInt(r.duration_ns as string),
+        attributes: json<Attributes>(r.attributes),
+        resourceAttributes: r.resource_attributes == null ? {} : json<Attributes>(r.resource_attributes),
+      };
+      if (!cond.exact) {
+        const ok = matchesSpan(q.query, {
+          ...span,
+          serviceName: span.service,
+          rootServiceName: (r.root_service as string | null) ?? null,
+          rootName: (r.root_name as string | null) ?? null,
+          traceDurationNano: BigInt(r.trace_duration_ns as string),
+        });
+        if (!ok) continue;
+        entry.matched++;
+        if (entry.spans.length >= q.spansPerSet) continue;
+      }
+      entry.spans.push(span);
+    }
+    return out;
+  }
+
+  /** Attribute names by scope: resources' from the resources table, spans' from a sample of recent spans. */
+  async tagNames(range: { startNs?: UnixNano; endNs?: UnixNano }): Promise<{ span: string[]; resource: string[] }> {
+    const resource = await this.database.query<{ k: string }>(sql`
+      SELECT DISTINCT k FROM resources r, jsonb_object_keys(r.attributes) k ORDER BY k LIMIT ${MAX_TAGS}`);
+    const span = await this.database.query<{ k: string }>(sql`
+      SELECT DISTINCT k FROM (
+        SELECT s.attributes FROM spans s WHERE ${rangeSql(range)} ORDER BY s.start_ns DESC LIMIT ${TAG_NAME_SPAN_SAMPLE}
+      ) s, jsonb_object_keys(s.attributes) k ORDER BY k LIMIT ${MAX_TAGS}`);
+    return { span: span.map((r) => r.k), resource: resource.map((r) => r.k) };
+  }
+
+  /**
+   * Distinct values of one attribute, or of the intrinsics that have a vocabulary, optionally among
+   * spans matching `filter` (Grafana sends the query built so far, to narrow the next drop-down).
+   */
+  async tagValues(
+    scope: AttributeScope,
+    name: string,
+    filter: TraceQLQuery | null,
+    range: { startNs?: UnixNano; endNs?: UnixNano },
+  ): Promise<AttrValue[]> {
+    const noFilter = filter === null || filter.filter === null;
+    if (noFilter && scope === 'resource') {
+      const rows = await this.database.query(
+        name === 'service.name'
+          ? sql`SELECT DISTINCT to_jsonb(service_name) AS v FROM resources ORDER BY v LIMIT ${MAX_TAGS}`
+          : sql`SELECT DISTINCT r.attributes -> ${name}::text AS v FROM resources r
+              WHERE r.attributes -> ${name}::text IS NOT NULL ORDER BY v LIMIT ${MAX_TAGS}`,
+      );
+      return rows.map((r) => json<AttrValue>(r.v));
+    }
+    const query = filter ?? { filter: null };
+    const cond = traceqlCondition(query);
+    const rows = await this.database.query(sql`
+      SELECT s.name, s.service_name, s.kind, s.status_code, s.duration_ns, s.attributes,
+        r.attributes AS resource_attributes, t.root_service, t.root_name, t.end_ns - t.start_ns AS trace_duration_ns
+      FROM spans s
+      JOIN traces t ON t.trace_id = s.trace_id
+      LEFT JOIN resources r ON r.id = s.resource_id
+      WHERE ${rangeSql(range)} AND ${cond.sql}
+      ORDER BY s.start_ns DESC
+      LIMIT ${TAG_VALUE_SPAN_SAMPLE}`);
+    const seen = new Map<string, AttrValue>();
+    for (const r of rows) {
+      const view = {
+        name: r.name as string,
+        serviceName: r.service_name as string,
+        kind: Number(r.kind),
+        statusCode: Number(r.status_code),
+        durationNano: BigInt(r.duration_ns as string),
+        attributes: json<Attributes>(r.attributes),
+        resourceAttributes: r.resource_attributes == null ? {} : json<Attributes>(r.resource_attributes),
+        rootServiceName: (r.root_service as string | null) ?? null,
+        rootName: (r.root_name as string | null) ?? null,
+        traceDurationNano: BigInt(r.trace_duration_ns as string),
+      };
+      if (!cond.exact && !matchesSpan(query, view)) continue;
+      const v = attributeValue(scope, name, view);
+      if (v === undefined || v === null || typeof v === 'object') continue;
+      seen.set(`${typeof v}:${String(v)}`, v);
+      if (seen.size >= MAX_TAGS) break;
+    }
+    return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  }
+
+  /** Distinct span names, or root service / root span names of traces, for the intrinsics' drop-downs. */
+  async intrinsicValues(
+    name: 'name' | 'rootServiceName' | 'rootName',
+    range: { startNs?: UnixNano; endNs?: UnixNano },
+  ): Promise<string[]> {
+    const rows =
+      name === 'name'
+        ? await this.database.query<{ v: string }>(
+            sql`SELECT DISTINCT name AS v FROM span_operations ORDER BY v LIMIT ${MAX_TAGS}`,
+          )
+        : await this.database.query<{ v: string }>(sql`
+            SELECT DISTINCT ${name === 'rootName' ? sql`root_name` : sql`root_service`} AS v FROM traces t
+            WHERE ${rangeSql(range, sql`t`)} AND ${name === 'rootName' ? sql`root_name` : sql`root_service`} IS NOT NULL
+            ORDER BY v LIMIT ${MAX_TAGS}`);
+    return rows.map((r) => r.v);
+  }
+}
+
+function rangeSql(range: { startNs?: UnixNano; endNs?: UnixNano }, alias: SQL = sql`s`): SQL {
+  const parts: SQL[] = [sql`TRUE`];
+  if (range.startNs !== undefined) parts.push(sql`${alias}.start_ns >= ${range.startNs.toString()}::bigint`);
+  if (range.endNs !== undefined) parts.push(sql`${alias}.start_ns <= ${range.endNs.toString()}::bigint`);
+  return sql.join(parts, sql` AND `);
+}
