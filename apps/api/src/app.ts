@@ -1,10 +1,11 @@
 // The query API: traces now, PromQL and logs as they land, and later the dashboard at /.
 import type { Hono } from 'hono';
 import { compress } from 'hono/compress';
-import type { LogQueries, MetricQueries, ServiceStatsQueries, TraceQueries } from '@pivot/store';
+import type { LogQueries, MetricQueries, ServiceStatsQueries, TraceQLQueries, TraceQueries } from '@pivot/store';
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
+import { tempoRoutes } from './tempo.ts';
 import { logRoutes, type LogRouteOptions } from './logs.ts';
 import { serviceStatsRoutes } from './service-stats.ts';
 import { webRoutes, webScriptHashes } from './web.ts';
@@ -16,6 +17,8 @@ export interface ApiDeps {
   logger: Logger;
   httpMetrics?: HttpMetrics;
   traces: TraceQueries;
+  /** TraceQL search: `q` on /api/traces and the Tempo API for Grafana under /tempo (tempo.ts). */
+  traceql?: TraceQLQueries;
   metrics?: { queries: MetricQueries; options: PromqlOptions };
   /** Log search, trace logs, live tail and stats (logs.ts). */
   logs?: { queries: LogQueries; options?: LogRouteOptions };
@@ -53,10 +56,13 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
   app.use('/api/*', defaultLimit);
   // Trace JSON repeats resources and attribute keys; gzip shrinks it several-fold.
   app.use('/api/*', compress());
+  app.use('/tempo/*', compress());
   // Before every other /api route: login is open, the rest needs a session (or Basic auth).
   if (deps.auth) {
     app.route('/', deps.auth.routes());
     app.use('/api/*', deps.auth.middleware());
+    // Grafana's Tempo data source sends the same Basic credentials as its Prometheus one.
+    app.use('/tempo/*', deps.auth.middleware());
   }
   if (deps.status)
     app.route(
@@ -67,7 +73,8 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
         ...(deps.auth ? { requireAdmin: deps.auth.requireAdmin() } : {}),
       }),
     );
-  app.route('/', traceRoutes(deps.traces));
+  app.route('/', traceRoutes(deps.traces, deps.traceql));
+  if (deps.traceql) app.route('/tempo', tempoRoutes({ traces: deps.traces, traceql: deps.traceql }));
   if (deps.metrics) app.route('/', promqlRoutes(deps.metrics.queries, deps.metrics.options));
   if (deps.logs)
     app.route(

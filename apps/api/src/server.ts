@@ -3,6 +3,7 @@ import {
   LogQueries,
   MetricQueries,
   ServiceStatsQueries,
+  TraceQLQueries,
   TraceQueries,
   type Database,
   type Maintenance,
@@ -45,6 +46,7 @@ export async function startApi(
       ...(opts.maintenance ? { maintenance: opts.maintenance } : {}),
     },
     traces: new TraceQueries(database),
+    traceql: new TraceQLQueries(database),
     metrics: {
       queries: new MetricQueries(database),
       options: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES },
