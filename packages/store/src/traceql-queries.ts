@@ -281,11 +281,12 @@ export class TraceQLQueries {
     if (noFilter && scope === 'resource') {
       const rows = await this.database.query(
         name === 'service.name'
-          ? sql`SELECT DISTINCT to_jsonb(service_name) AS v FROM resources ORDER BY v LIMIT ${MAX_TAGS}`
-          : sql`SELECT DISTINCT r.attributes -> ${name}::text AS v FROM resources r
+          ? sql`SELECT DISTINCT to_jsonb(service_name)::text AS v FROM resources ORDER BY v LIMIT ${MAX_TAGS}`
+          : sql`SELECT DISTINCT (r.attributes -> ${name}::text)::text AS v FROM resources r
               WHERE r.attributes -> ${name}::text IS NOT NULL ORDER BY v LIMIT ${MAX_TAGS}`,
       );
-      return rows.map((r) => json<AttrValue>(r.v));
+      // As text: a driver hands a jsonb string back already parsed, indistinguishable from JSON text.
+      return rows.map((r) => JSON.parse(r.v as string) as AttrValue);
     }
     const query = filter ?? { filter: null };
     const cond = traceqlCondition(query);
