@@ -218,6 +218,12 @@ export function tempoRoutes(deps: TempoDeps): Hono<AppEnv> {
   // Grafana's health check (tempo datasource testDatasource: GET /api/echo, any 200).
   app.get('/api/echo', (c) => c.text('echo'));
   app.get('/ready', (c) => c.text('ready'));
+  // The data source reads a version at start-up to enable features by Tempo release (datasource.ts
+  // featuresToTempoVersion: search streaming from 2.2.0, metrics streaming from 2.7.0) and assumes
+  // 2.1.0 when this fails. pivot serves neither gRPC stream, so it says 2.1.0 itself.
+  app.get('/api/status/buildinfo', (c) =>
+    c.json({ version: '2.1.0', revision: 'pivot', branch: 'pivot', buildUser: '', buildDate: '', goVersion: '' }),
+  );
 
   const loadTrace = async (c: Context) => {
     const traceId = tempoTraceId(c.req.param('traceId') ?? '');

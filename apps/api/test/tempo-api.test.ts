@@ -118,6 +118,8 @@ for (const tdb of testDatabases()) {
       const echo = await get('/tempo/api/echo');
       expect(echo.status).toBe(200);
       expect(await echo.text()).toBe('echo');
+      const info = (await (await get('/tempo/api/status/buildinfo')).json()) as { version: string };
+      expect(info.version).toMatch(/^2\.1\./); // below 2.2.0: Grafana does not try gRPC streaming
       const anon = await app.request('/tempo/api/search?q=%7B%7D');
       expect(anon.status).toBe(401);
       const wrong = await app.request('/tempo/api/echo', {
