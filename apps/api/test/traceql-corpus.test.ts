@@ -156,6 +156,13 @@ const CORPUS: [string, (c: Ctx) => boolean][] = [
     (c) =>
       (c.s.service === 'checkout' && c.s.name === 'charge') || (c.s.service === 'payment' && c.s.name === 'reserve'),
   ],
+  ['{rootServiceName=~"front.*|check.*"}', (c) => re(c.t.rootService, /^(?:front.*|check.*)$/)],
+  ['{resource.host.name!~"app-[12]"}', (c) => nre(ra(c, 'host.name'), /^app-[12]$/)],
+  ['{span.http.status_code=~"[0-9]+"}', (c) => re(sa(c, 'http.status_code'), /^[0-9]+$/)],
+  ['{.http.method=~"P.*"}', (c) => re(ua(c, 'http.method'), /^P/)],
+  ['{span.http.route=~"/api/items/\\{id\\}|/"}', (c) => re(sa(c, 'http.route'), /^(?:\/api\/items\/\{id\}|\/)$/)],
+  ['{name=~"SELECT [a-z]+|charge"}', (c) => /^(?:SELECT [a-z]+|charge)$/.test(c.s.name)],
+  ['{span.db.system!~"post.*" && kind=client}', (c) => nre(sa(c, 'db.system'), /^post/) && c.s.kind === 'CLIENT'],
   ['{span.missing="x"}', () => false],
   ['{span.missing!="x"}', () => false],
   ['{span:name="charge"}', (c) => c.s.name === 'charge'],

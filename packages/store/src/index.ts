@@ -46,10 +46,12 @@ export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } fr
 export {
   TraceQLQueries,
   traceqlCondition,
+  narrowsInPostgres,
   INTRINSIC_TAGS,
   type TraceQLSearch,
   type TraceQLMatch,
   type MatchedSpan,
+  type RegexSets,
 } from './traceql-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
 export { LogWriter, toLogColumns, insertLogColumns, logCount, type LogColumns } from './log-writer.ts';

@@ -7,6 +7,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Attributes, AttrValue, SpanId, TraceId, UnixNano } from '@pivot/model';
 import {
   attributeValue,
+  compileRegex,
   KIND_CODES,
   matchesSpan,
   STATUS_CODES,
@@ -80,9 +81,40 @@ function jsonType(v: string | number | boolean): string {
   return typeof v === 'string' ? 'string' : typeof v === 'number' ? 'number' : 'boolean';
 }
 
-function comparisonSql(c: Comparison): Condition {
+/**
+ * Whether PostgreSQL's regex engine accepts exactly the strings RE2 does for this pattern, or more
+ * (its `.` also matches a newline): literals, `.`, `*`, `+`, `?`, `|`, groups and simple classes. Such
+ * a pattern can narrow candidates in SQL; matchesSpan still decides. Escapes, braces, anchors and
+ * flags, where the dialects differ, are left to JavaScript alone.
+ */
+export function narrowsInPostgres(pattern: string): boolean {
+  return (
+    pattern.length <= 1000 &&
+    /^[\w .*+?|()/:,;=@#%&'"<>!~-]*$|^[\w .*+?|()[\]/:,;=@#%&'"<>!~-]*$/.test(pattern) &&
+    !/\[[:^]|\(\?/.test(pattern)
+  );
+}
+
+const regexSql = (text: SQL, c: Comparison, values: string[]): SQL =>
+  c.op === '=~'
+    ? sql`${text} = ANY(${sql.param(values)}::text[])`
+    : sql`NOT (${text} = ANY(${sql.param(values)}::text[]))`;
+
+function comparisonSql(c: Comparison, sets: RegexSets): Condition {
   const { field, op, value } = c;
   const regex = op === '=~' || op === '!~';
+  // A regex over a small vocabulary (span names, services, resource attributes) was decided in
+  // JavaScript against every value that exists; what is left is an exact set-membership test.
+  const set = sets.get(c);
+  if (set) {
+    if (field.type === 'intrinsic' && field.name === 'name') return { sql: regexSql(sql`s.name`, c, set), exact: true };
+    if (field.type === 'intrinsic' && field.name === 'rootServiceName')
+      return { sql: sql`(t.root_service IS NOT NULL AND ${regexSql(sql`t.root_service`, c, set)})`, exact: true };
+    if (field.type === 'attribute') {
+      const v = attributeSql(field.scope, field.name);
+      return { sql: sql`(jsonb_typeof(${v}) = 'string' AND ${regexSql(sql`(${v} #>> '{}')`, c, set)})`, exact: true };
+    }
+  }
   if (field.type === 'intrinsic') {
     const text = (col: SQL): Condition =>
       !regex && (op === '=' || op === '!=') && value.type === 'string'
@@ -114,7 +146,13 @@ function comparisonSql(c: Comparison): Condition {
   if (value.type !== 'string' && value.type !== 'number' && value.type !== 'bool') return TRUE;
   const lit = value.value;
   const typed = sql`jsonb_typeof(${v}) = ${jsonType(lit)}`;
-  if (regex) return { sql: typed, exact: false };
+  if (regex) {
+    const pattern = lit as string;
+    // `=~` only: a superset for a match is a superset, for a non-match it would be a subset.
+    if (op === '=~' && narrowsInPostgres(pattern))
+      return { sql: sql`(${typed} AND (${v} #>> '{}') ~ ${`^(?:${pattern})$`})`, exact: false };
+    return { sql: typed, exact: false };
+  }
   if (op === '=') {
     const eq = sql`${v} = ${toJsonText(lit)}::jsonb`;
     // Containment lets the planner use the GIN index on span attributes (jsonb_path_ops).
@@ -135,20 +173,36 @@ function comparisonSql(c: Comparison): Condition {
   return { sql: typed, exact: false };
 }
 
-function exprSql(e: Expr): Condition {
-  if (e.type === 'compare') return comparisonSql(e);
-  const l = exprSql(e.left);
-  const r = exprSql(e.right);
+function exprSql(e: Expr, sets: RegexSets): Condition {
+  if (e.type === 'compare') return comparisonSql(e, sets);
+  const l = exprSql(e.left, sets);
+  const r = exprSql(e.right, sets);
   return {
     sql: sql`(${l.sql} ${e.type === 'and' ? sql`AND` : sql`OR`} ${r.sql})`,
     exact: l.exact && r.exact,
   };
 }
 
+/** For a regex comparison, the existing values it matches (see TraceQLQueries.regexSets). */
+export type RegexSets = Map<Comparison, string[]>;
+
 /** The query's span condition; `{}` is exact TRUE. */
-export function traceqlCondition(q: TraceQLQuery): Condition {
-  return q.filter === null ? { sql: sql`TRUE`, exact: true } : exprSql(q.filter);
+export function traceqlCondition(q: TraceQLQuery, sets: RegexSets = new Map()): Condition {
+  return q.filter === null ? { sql: sql`TRUE`, exact: true } : exprSql(q.filter, sets);
 }
+
+function comparisons(e: Expr | null, out: Comparison[] = []): Comparison[] {
+  if (e === null) return out;
+  if (e.type === 'compare') out.push(e);
+  else {
+    comparisons(e.left, out);
+    comparisons(e.right, out);
+  }
+  return out;
+}
+
+/** Vocabularies larger than this stay in the paged JavaScript path. */
+const MAX_REGEX_VOCABULARY = 20_000;
 
 const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 const uuidArray = (ids: TraceId[]) => `{${ids.join(',')}}`;
@@ -169,7 +223,7 @@ export class TraceQLQueries {
    * otherwise candidates are read page by page and matchesSpan decides until `limit` traces match.
    */
   async search(q: TraceQLSearch): Promise<TraceQLMatch[]> {
-    const cond = traceqlCondition(q.query);
+    const cond = traceqlCondition(q.query, await this.regexSets(q.query));
     const out: TraceQLMatch[] = [];
     const pageSize = cond.exact ? q.limit : Math.max(100, q.limit * 4);
     let after: { start: string; id: string } | null = null;
@@ -198,6 +252,36 @@ export class TraceQLQueries {
       if (traces.length < pageSize) break;
       const last = traces[traces.length - 1]!;
       after = { start: String(last.start_ns), id: String(last.trace_id) };
+    }
+    return out;
+  }
+
+  /**
+   * Regexes on fields whose every value is listed in a small table (span names in span_operations,
+   * services and resource attributes in resources) are decided here, in RE2, on that vocabulary. A
+   * vocabulary that is a superset of the stored values is enough: a value nobody has matches no row.
+   */
+  async regexSets(query: TraceQLQuery): Promise<RegexSets> {
+    const out: RegexSets = new Map();
+    for (const c of comparisons(query.filter)) {
+      if ((c.op !== '=~' && c.op !== '!~') || c.value.type !== 'string') continue;
+      const f = c.field;
+      let vocab: SQL | null = null;
+      if (f.type === 'intrinsic' && f.name === 'name') vocab = sql`SELECT DISTINCT name AS v FROM span_operations`;
+      else if (f.type === 'intrinsic' && f.name === 'rootServiceName')
+        vocab = sql`SELECT DISTINCT service_name AS v FROM resources`;
+      else if (f.type === 'attribute' && f.scope === 'resource')
+        vocab = sql`SELECT DISTINCT r.attributes ->> ${f.name}::text AS v FROM resources r
+          WHERE jsonb_typeof(r.attributes -> ${f.name}::text) = 'string'
+          ${f.name === 'service.name' ? sql`UNION SELECT service_name FROM resources` : sql``}`;
+      if (!vocab) continue;
+      const rows = await this.database.query<{ v: string }>(sql`${vocab} LIMIT ${MAX_REGEX_VOCABULARY + 1}`);
+      if (rows.length > MAX_REGEX_VOCABULARY) continue;
+      const re = compileRegex(c.value.value);
+      out.set(
+        c,
+        rows.map((r) => r.v).filter((v) => re.matches(v)),
+      );
     }
     return out;
   }
@@ -289,7 +373,7 @@ export class TraceQLQueries {
       return rows.map((r) => JSON.parse(r.v as string) as AttrValue);
     }
     const query = filter ?? { filter: null };
-    const cond = traceqlCondition(query);
+    const cond = traceqlCondition(query, await this.regexSets(query));
     const rows = await this.database.query(sql`
       SELECT s.name, s.service_name, s.kind, s.status_code, s.duration_ns, s.attributes,
         r.attributes AS resource_attributes, t.root_service, t.root_name, t.end_ns - t.start_ns AS trace_duration_ns
