@@ -160,7 +160,7 @@ const CORPUS: [string, (c: Ctx) => boolean][] = [
   ['{resource.host.name!~"app-[12]"}', (c) => nre(ra(c, 'host.name'), /^app-[12]$/)],
   ['{span.http.status_code=~"[0-9]+"}', (c) => re(sa(c, 'http.status_code'), /^[0-9]+$/)],
   ['{.http.method=~"P.*"}', (c) => re(ua(c, 'http.method'), /^P/)],
-  ['{span.http.route=~"/api/items/\\{id\\}|/"}', (c) => re(sa(c, 'http.route'), /^(?:\/api\/items\/\{id\}|\/)$/)],
+  ['{span.http.route=~"/api/items/\\\\{id\\\\}|/"}', (c) => re(sa(c, 'http.route'), /^(?:\/api\/items\/\{id\}|\/)$/)],
   ['{name=~"SELECT [a-z]+|charge"}', (c) => /^(?:SELECT [a-z]+|charge)$/.test(c.s.name)],
   ['{span.db.system!~"post.*" && kind=client}', (c) => nre(sa(c, 'db.system'), /^post/) && c.s.kind === 'CLIENT'],
   ['{span.missing="x"}', () => false],
