@@ -201,6 +201,36 @@ function comparisons(e: Expr | null, out: Comparison[] = []): Comparison[] {
   return out;
 }
 
+/**
+ * Conditions on the trace summary that every match implies, from the filter's top-level `&&`s: the
+ * service (on traces' GIN index over services) and trace-level intrinsics. They let PostgreSQL skip
+ * traces before probing their spans; the span condition still decides.
+ */
+function traceConditions(e: Expr | null, sets: RegexSets, out: SQL[] = []): SQL[] {
+  if (e === null) return out;
+  if (e.type !== 'compare') {
+    // Only what every match implies: both sides of an &&, nothing under an ||.
+    if (e.type === 'and') {
+      traceConditions(e.left, sets, out);
+      traceConditions(e.right, sets, out);
+    }
+    return out;
+  }
+  const { field, op, value } = e;
+  if (field.type === 'attribute' && field.scope === 'resource' && field.name === 'service.name') {
+    if (op === '=' && value.type === 'string') out.push(sql`t.services @> ARRAY[${value.value}]::text[]`);
+    const set = sets.get(e);
+    if (op === '=~' && set) out.push(sql`t.services && ${sql.param(set)}::text[]`);
+  } else if (
+    field.type === 'intrinsic' &&
+    (field.name === 'traceDuration' || field.name === 'rootServiceName' || field.name === 'rootName')
+  ) {
+    const c = comparisonSql(e, sets);
+    if (c.exact) out.push(c.sql);
+  }
+  return out;
+}
+
 /** Vocabularies larger than this stay in the paged JavaScript path. */
 const MAX_REGEX_VOCABULARY = 20_000;
 
@@ -223,15 +253,19 @@ export class TraceQLQueries {
    * otherwise candidates are read page by page and matchesSpan decides until `limit` traces match.
    */
   async search(q: TraceQLSearch): Promise<TraceQLMatch[]> {
-    const cond = traceqlCondition(q.query, await this.regexSets(q.query));
+    const sets = await this.regexSets(q.query);
+    const cond = traceqlCondition(q.query, sets);
+    const traceLevel = traceConditions(q.query.filter, sets);
     const out: TraceQLMatch[] = [];
-    const pageSize = cond.exact ? q.limit : Math.max(100, q.limit * 4);
+    // Inexact: start at the limit (SQL may have narrowed well) and read larger pages while too few match.
+    let pageSize = q.limit;
     let after: { start: string; id: string } | null = null;
     for (;;) {
       const where: SQL[] = [];
       if (q.startNs !== undefined) where.push(sql`t.start_ns >= ${q.startNs.toString()}::bigint`);
       if (q.endNs !== undefined) where.push(sql`t.start_ns <= ${q.endNs.toString()}::bigint`);
       if (after) where.push(sql`(t.start_ns, t.trace_id) < (${after.start}::bigint, ${after.id}::uuid)`);
+      where.push(...traceLevel);
       if (q.query.filter !== null)
         where.push(sql`EXISTS (SELECT 1 FROM spans s LEFT JOIN resources r ON r.id = s.resource_id
           WHERE s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns AND ${cond.sql})`);
@@ -252,6 +286,7 @@ export class TraceQLQueries {
       if (traces.length < pageSize) break;
       const last = traces[traces.length - 1]!;
       after = { start: String(last.start_ns), id: String(last.trace_id) };
+      pageSize = Math.min(pageSize * 4, 2000);
     }
     return out;
   }
