@@ -158,8 +158,11 @@ function comparisonSql(c: Comparison, sets: RegexSets): Condition {
     // Containment lets the planner use the GIN index on span attributes (jsonb_path_ops).
     if (field.scope === 'span')
       return { sql: sql`(s.attributes @> ${toJsonText({ [field.name]: lit })}::jsonb AND ${eq})`, exact: true };
+    // The span's service_name column is its resource's service.name (both cleaned alike when written),
+    // so the btree alone decides; the COALESCE beside it would only make the planner think the
+    // condition rare and read every span of the service in a hash semi-join.
     if (field.scope === 'resource' && field.name === 'service.name' && typeof lit === 'string')
-      return { sql: sql`(s.service_name = ${lit} AND ${eq})`, exact: true };
+      return { sql: sql`s.service_name = ${lit}`, exact: true };
     return { sql: eq, exact: true };
   }
   if (op === '!=') return { sql: sql`(${typed} AND ${v} <> ${toJsonText(lit)}::jsonb)`, exact: true };
@@ -231,6 +234,27 @@ function traceConditions(e: Expr | null, sets: RegexSets, out: SQL[] = []): SQL[
   return out;
 }
 
+/**
+ * Whether the trace conditions alone decide the filter: an && of trace-level intrinsics and at most
+ * one `resource.service.name = "x"`, which traces.services (every span's service) already answers.
+ * Then no span is probed to choose traces; the commonest Grafana search reads the summaries only.
+ */
+function decidedByTrace(e: Expr | null, services = { n: 0 }): boolean {
+  if (e === null) return true;
+  if (e.type !== 'compare')
+    return e.type === 'and' && decidedByTrace(e.left, services) && decidedByTrace(e.right, services);
+  const f = e.field;
+  if (f.type === 'intrinsic')
+    return f.name === 'traceDuration' || ((f.name === 'rootServiceName' || f.name === 'rootName') && e.op === '=');
+  return (
+    f.scope === 'resource' &&
+    f.name === 'service.name' &&
+    e.op === '=' &&
+    e.value.type === 'string' &&
+    ++services.n === 1
+  );
+}
+
 /** Vocabularies larger than this stay in the paged JavaScript path. */
 const MAX_REGEX_VOCABULARY = 20_000;
 
@@ -266,7 +290,7 @@ export class TraceQLQueries {
       if (q.endNs !== undefined) where.push(sql`t.start_ns <= ${q.endNs.toString()}::bigint`);
       if (after) where.push(sql`(t.start_ns, t.trace_id) < (${after.start}::bigint, ${after.id}::uuid)`);
       where.push(...traceLevel);
-      if (q.query.filter !== null)
+      if (!(cond.exact && decidedByTrace(q.query.filter)))
         where.push(sql`EXISTS (SELECT 1 FROM spans s LEFT JOIN resources r ON r.id = s.resource_id
           WHERE s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns AND ${cond.sql})`);
       const traces = await this.database.query(sql`
