@@ -8,6 +8,7 @@ import type {
   ServiceGraphQueries,
   ServiceStatsQueries,
   SqlConsole,
+  TraceQLQueries,
   TraceQueries,
 } from '@pivot/store';
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
@@ -15,6 +16,7 @@ import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
 import { TailSlots, logRoutes, type LogRouteOptions } from './logs.ts';
 import { lokiRoutes, type LokiRouteOptions } from './loki.ts';
+import { tempoRoutes } from './tempo.ts';
 import { serviceStatsRoutes } from './service-stats.ts';
 import { serviceGraphRoutes } from './servicegraph.ts';
 import { webRoutes, webScriptHashes } from './web.ts';
@@ -27,6 +29,8 @@ export interface ApiDeps {
   logger: Logger;
   httpMetrics?: HttpMetrics;
   traces: TraceQueries;
+  /** TraceQL search: `q` on /api/traces and the Tempo API for Grafana under /tempo (tempo.ts). */
+  traceql?: TraceQLQueries;
   metrics?: { queries: MetricQueries; options: PromqlOptions };
   /** Log search, trace logs, live tail and stats (logs.ts). */
   logs?: { queries: LogQueries; options?: LogRouteOptions };
@@ -77,11 +81,14 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
     limitBody(API_BODY_LIMITS.default, 'Loki API request'),
     compress(),
   );
+  app.use('/tempo/*', compress());
   // Before every other /api route: login is open, the rest needs a session (or Basic auth).
   if (deps.auth) {
     app.route('/', deps.auth.routes());
     app.use('/api/*', deps.auth.middleware());
     app.use('/loki/*', deps.auth.middleware());
+    // Grafana's Tempo data source sends the same Basic credentials as its Prometheus one.
+    app.use('/tempo/*', deps.auth.middleware());
   }
   if (deps.status)
     app.route(
@@ -92,7 +99,8 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
         ...(deps.auth ? { requireAdmin: deps.auth.requireAdmin() } : {}),
       }),
     );
-  app.route('/', traceRoutes(deps.traces));
+  app.route('/', traceRoutes(deps.traces, deps.traceql));
+  if (deps.traceql) app.route('/tempo', tempoRoutes({ traces: deps.traces, traceql: deps.traceql }));
   if (deps.metrics) app.route('/', promqlRoutes(deps.metrics.queries, deps.metrics.options));
   // One set of live-tail slots for both kinds of tail: each polls the database, whatever carries it.
   const tailSlots = new TailSlots(

@@ -6,6 +6,7 @@ import {
   ServiceGraphQueries,
   ServiceStatsQueries,
   SqlConsole,
+  TraceQLQueries,
   TraceQueries,
   type Database,
   type Maintenance,
@@ -50,6 +51,7 @@ export async function startApi(
       ...(opts.maintenance ? { maintenance: opts.maintenance } : {}),
     },
     traces: new TraceQueries(database),
+    traceql: new TraceQLQueries(database),
     metrics: {
       queries: new MetricQueries(database),
       options: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES },

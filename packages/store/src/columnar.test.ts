@@ -155,7 +155,7 @@ for (const tdb of testDatabases()) {
             sql`SELECT indexrelid::regclass::text AS n FROM pg_index WHERE indrelid = ${rel}::regclass`,
           )
         ).length;
-      expect(await indexes('spans_p20251124')).toBe(columnar ? 1 : 2);
+      expect(await indexes('spans_p20251124')).toBe(columnar ? 1 : 3);
       expect(await indexes('logs_p20251124')).toBe(columnar ? 1 : 6);
       expect(await dump(db, 'spans')).toEqual(before.spans);
       expect(await dump(db, 'logs')).toEqual(before.logs);

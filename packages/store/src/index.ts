@@ -50,6 +50,16 @@ export {
 } from './tables.ts';
 export { SpanWriter, toSpanColumns, insertSpanColumns, spanCount, type WriterOptions } from './span-writer.ts';
 export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } from './trace-queries.ts';
+export {
+  TraceQLQueries,
+  traceqlCondition,
+  narrowsInPostgres,
+  INTRINSIC_TAGS,
+  type TraceQLSearch,
+  type TraceQLMatch,
+  type MatchedSpan,
+  type RegexSets,
+} from './traceql-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
 export { LogWriter, toLogColumns, insertLogColumns, logCount, type LogColumns } from './log-writer.ts';
 export {
