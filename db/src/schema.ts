@@ -57,17 +57,8 @@ export const spans = pgTable(
     droppedLinksCount: integer('dropped_links_count').notNull(),
   },
   (t) => [
+    // Secondary indexes live on the hot day partitions only (migration 0003, the store's HOT_INDEXES).
     primaryKey({ columns: [t.traceId, t.spanId, t.startNs] }),
-    index('spans_service_name_start_idx').on(t.serviceName, t.name, t.startNs.desc()),
-    index('spans_service_start_idx').on(t.serviceName, t.startNs.desc()),
-    index('spans_duration_idx').on(t.serviceName, t.durationNs),
-    index('spans_attributes_idx').using('gin', sql`${t.attributes} jsonb_path_ops`),
-    // Spans are exported when they end, so they are stored roughly in end order: a BRIN index on the
-    // end time (a few pages per day, summarized as ranges fill) lets the service-graph fold read the
-    // spans that ended in its window without a btree on the ingest path.
-    index('spans_end_brin_idx')
-      .using('brin', sql`(${t.startNs} + ${t.durationNs})`)
-      .with({ autosummarize: 'on' }),
   ],
 );
 
@@ -128,15 +119,8 @@ export const logs = pgTable(
     droppedAttributesCount: integer('dropped_attributes_count').notNull(),
   },
   (t) => [
+    // Secondary indexes live on the hot day partitions only (migration 0003, the store's HOT_INDEXES).
     primaryKey({ columns: [t.timeNs, t.fingerprint] }),
-    index('logs_trace_idx')
-      .on(t.traceId, t.timeNs)
-      .where(sql`${t.traceId} IS NOT NULL`),
-    index('logs_service_time_idx').on(t.serviceName, t.timeNs.desc()),
-    index('logs_severity_time_idx').on(t.severityNumber, t.timeNs.desc()),
-    index('logs_time_idx').on(t.timeNs.desc()),
-    index('logs_body_trgm_idx').using('gin', sql`${t.body} gin_trgm_ops`),
-    index('logs_attributes_idx').using('gin', sql`${t.attributes} jsonb_path_ops`),
   ],
 );
 

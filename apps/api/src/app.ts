@@ -3,16 +3,20 @@ import type { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import type {
   LogQueries,
+  LogqlQueries,
   MetricQueries,
   ServiceGraphQueries,
   ServiceStatsQueries,
   SqlConsole,
+  TraceQLQueries,
   TraceQueries,
 } from '@pivot/store';
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
-import { logRoutes, type LogRouteOptions } from './logs.ts';
+import { TailSlots, logRoutes, type LogRouteOptions } from './logs.ts';
+import { lokiRoutes, type LokiRouteOptions } from './loki.ts';
+import { tempoRoutes } from './tempo.ts';
 import { serviceStatsRoutes } from './service-stats.ts';
 import { serviceGraphRoutes } from './servicegraph.ts';
 import { webRoutes, webScriptHashes } from './web.ts';
@@ -27,9 +31,13 @@ export interface ApiDeps {
   logger: Logger;
   httpMetrics?: HttpMetrics;
   traces: TraceQueries;
+  /** TraceQL search: `q` on /api/traces and the Tempo API for Grafana under /tempo (tempo.ts). */
+  traceql?: TraceQLQueries;
   metrics?: { queries: MetricQueries; options: PromqlOptions };
   /** Log search, trace logs, live tail and stats (logs.ts). */
   logs?: { queries: LogQueries; options?: LogRouteOptions };
+  /** The Loki HTTP API at /loki/api/v1 (loki.ts), for Grafana's Loki data source. */
+  loki?: { queries: LogqlQueries; options?: LokiRouteOptions };
   serviceStats?: ServiceStatsQueries;
   /** POST /api/sql, admins only (sql.ts). */
   sql?: SqlConsole;
@@ -70,10 +78,21 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
   app.use('/api/*', defaultLimit);
   // Trace JSON repeats resources and attribute keys; gzip shrinks it several-fold.
   app.use('/api/*', compress());
+  // The Loki API answers Grafana's server-side requests: same body limit, compression and login as /api.
+  app.use(
+    '/loki/*',
+    refuseCrossSite(deps.publicUrl),
+    limitBody(API_BODY_LIMITS.default, 'Loki API request'),
+    compress(),
+  );
+  app.use('/tempo/*', compress());
   // Before every other /api route: login is open, the rest needs a session (or Basic auth).
   if (deps.auth) {
     app.route('/', deps.auth.routes());
     app.use('/api/*', deps.auth.middleware());
+    app.use('/loki/*', deps.auth.middleware());
+    // Grafana's Tempo data source sends the same Basic credentials as its Prometheus one.
+    app.use('/tempo/*', deps.auth.middleware());
   }
   if (deps.status)
     app.route(
@@ -84,15 +103,22 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
         ...(deps.auth ? { requireAdmin: deps.auth.requireAdmin() } : {}),
       }),
     );
-  app.route('/', traceRoutes(deps.traces));
+  app.route('/', traceRoutes(deps.traces, deps.traceql));
+  if (deps.traceql) app.route('/tempo', tempoRoutes({ traces: deps.traces, traceql: deps.traceql }));
   // Reloading rules is an admin action, as Prometheus guards it behind --web.enable-lifecycle.
   if (deps.auth) app.use('/-/reload', deps.auth.middleware(), deps.auth.requireAdmin());
   app.route('/', ruleRoutes(deps.rules));
   if (deps.metrics) app.route('/', promqlRoutes(deps.metrics.queries, deps.metrics.options));
+  // One set of live-tail slots for both kinds of tail: each polls the database, whatever carries it.
+  const tailSlots = new TailSlots(
+    deps.loki?.options?.maxTails ?? deps.logs?.options?.maxTails,
+    deps.loki?.options?.maxTailsPerUser ?? deps.logs?.options?.maxTailsPerUser,
+  );
   if (deps.logs)
     app.route(
       '/',
       logRoutes(deps.logs.queries, {
+        tailSlots,
         logger: deps.logger,
         ...(deps.auth
           ? { session: { stillValid: (c) => deps.auth!.stillValid(c), owner: (c) => deps.auth!.principal(c).user } }
@@ -103,6 +129,18 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
   if (deps.serviceStats) app.route('/', serviceStatsRoutes(deps.serviceStats));
   if (deps.sql) app.route('/', sqlRoutes(deps.sql, deps.auth?.requireAdmin()));
   if (deps.serviceGraph) app.route('/', serviceGraphRoutes(deps.serviceGraph));
+  if (deps.loki)
+    app.route(
+      '/',
+      lokiRoutes(deps.loki.queries, {
+        tailSlots,
+        logger: deps.logger,
+        ...(deps.auth
+          ? { session: { stillValid: (c) => deps.auth!.stillValid(c), owner: (c) => deps.auth!.principal(c).user } }
+          : {}),
+        ...deps.loki.options,
+      }),
+    );
   // Last: the dashboard answers whatever no API route did.
   if (deps.webDir) app.route('/', webRoutes(deps.webDir));
   return app;

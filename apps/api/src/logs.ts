@@ -24,10 +24,54 @@ export interface LogRouteOptions {
   /** Live tails open at once, in the process and per user (each polls the database every tick). */
   maxTails?: number;
   maxTailsPerUser?: number;
+  /** Shared with other tails (the Loki WebSocket); built from maxTails/maxTailsPerUser when absent. */
+  tailSlots?: TailSlots;
 }
 
 export const DEFAULT_MAX_TAILS = 64;
 export const DEFAULT_MAX_TAILS_PER_USER = 4;
+
+/**
+ * The live tails open in the process and per user. One is shared by every kind of tail (this SSE one and
+ * the Loki WebSocket), since each polls the database every tick whichever protocol carries it.
+ */
+export class TailSlots {
+  private open = 0;
+  private readonly byOwner = new Map<string, number>();
+  constructor(
+    readonly max = DEFAULT_MAX_TAILS,
+    readonly maxPerUser = DEFAULT_MAX_TAILS_PER_USER,
+  ) {}
+
+  /** 429 when the process or the user has no slot left. */
+  check(owner: string): void {
+    const mine = this.byOwner.get(owner) ?? 0;
+    if (this.open >= this.max)
+      throw new HttpError(429, `${this.max} live tails are open on this server; close one or retry later`, {
+        'Retry-After': '10',
+      });
+    if (mine >= this.maxPerUser)
+      throw new HttpError(429, `you have ${mine} live tails open (at most ${this.maxPerUser}); close one first`, {
+        'Retry-After': '10',
+      });
+  }
+
+  /** Takes a slot (after check); the returned function gives it back, once. */
+  take(owner: string): () => void {
+    this.check(owner);
+    this.open++;
+    this.byOwner.set(owner, (this.byOwner.get(owner) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.open--;
+      const n = (this.byOwner.get(owner) ?? 1) - 1;
+      if (n > 0) this.byOwner.set(owner, n);
+      else this.byOwner.delete(owner);
+    };
+  }
+}
 
 const SEVERITY_NAMES: Record<string, number> = {
   trace: 1,
@@ -238,10 +282,7 @@ async function runTail(
 export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const tailIntervalMs = opts.tailIntervalMs ?? 1000;
-  const maxTails = opts.maxTails ?? DEFAULT_MAX_TAILS;
-  const maxTailsPerUser = opts.maxTailsPerUser ?? DEFAULT_MAX_TAILS_PER_USER;
-  const tailsByOwner = new Map<string, number>();
-  let tails = 0;
+  const slots = opts.tailSlots ?? new TailSlots(opts.maxTails, opts.maxTailsPerUser);
 
   app.get('/api/logs', async (c) => {
     const filter = parseLogFilter(c);
@@ -280,23 +321,7 @@ export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono
     // The tail has no end, and its start is where it begins, not a bound on every poll.
     const tailFilter: LogFilter = { ...filter, startNs: undefined, endNs: undefined };
     const owner = opts.session?.owner(c) ?? '';
-    const mine = tailsByOwner.get(owner) ?? 0;
-    if (tails >= maxTails)
-      throw new HttpError(429, `${maxTails} live tails are open on this server; close one or retry later`, {
-        'Retry-After': '10',
-      });
-    if (mine >= maxTailsPerUser)
-      throw new HttpError(429, `you have ${mine} live tails open (at most ${maxTailsPerUser}); close one first`, {
-        'Retry-After': '10',
-      });
-    tails++;
-    tailsByOwner.set(owner, mine + 1);
-    const release = () => {
-      tails--;
-      const n = (tailsByOwner.get(owner) ?? 1) - 1;
-      if (n > 0) tailsByOwner.set(owner, n);
-      else tailsByOwner.delete(owner);
-    };
+    const release = slots.take(owner);
     const stillValid = () => opts.session?.stillValid(c) ?? true;
     return streamSSE(c, async (stream) => {
       try {

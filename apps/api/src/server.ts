@@ -2,17 +2,20 @@
 import {
   AlertingState,
   LogQueries,
+  LogqlQueries,
   MetricWriter,
   PartitionManager,
   MetricQueries,
   ServiceGraphQueries,
   ServiceStatsQueries,
   SqlConsole,
+  TraceQLQueries,
   TraceQueries,
   type Database,
   type Maintenance,
   type StoreJob,
 } from '@pivot/store';
+import { WebSocketServer } from 'ws';
 import { listen, type Config, type Listening, type Logger } from '@pivot/server-kit';
 import { createApiApp } from './app.ts';
 import { resolveWebDir } from './web.ts';
@@ -54,9 +57,11 @@ export async function startApi(
     status: {
       database,
       retention: { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS },
+      coldAfterMs: config.COLD_AFTER,
       ...(opts.maintenance ? { maintenance: opts.maintenance } : {}),
     },
     traces: new TraceQueries(database),
+    traceql: new TraceQLQueries(database),
     metrics: {
       queries: metricQueries,
       options: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES },
@@ -65,14 +70,19 @@ export async function startApi(
     sql: new SqlConsole(database, { rowLimit: config.SQL_ROW_LIMIT, timeoutMs: config.SQL_TIMEOUT_MS }),
     serviceGraph: new ServiceGraphQueries(database),
     logs: { queries: new LogQueries(database) },
+    loki: { queries: new LogqlQueries(database) },
     webDir,
     ready: () => database.ping(),
   });
-  const http = await listen(app.fetch, config.HOST, config.PORT);
+  // The Loki live tail is a WebSocket; ws only handles upgrades the app's routes accept.
+  const websocket = new WebSocketServer({ noServer: true });
+  const http = await listen(app.fetch, config.HOST, config.PORT, { websocket });
   logger.info({ url: http.url }, 'query API listening');
   return {
     http,
-    async close() {
+    close: async () => {
+      for (const ws of websocket.clients) ws.terminate();
+      websocket.close();
       await http.close();
       await rules?.manager.stop();
       await rules?.writer.close();

@@ -20,6 +20,8 @@ import pkg from '../package.json' with { type: 'json' };
 export interface StatusDeps {
   database: Database;
   retention: RetentionPolicy;
+  /** COLD_AFTER: when day partitions become columnar (default 2 h), for the status and the admin runs. */
+  coldAfterMs?: number;
   /**
    * The ingest service's maintenance when it runs in this process (one partition cache for its writers).
    * Otherwise one of our own, never scheduled, for the admin runs: the ingest processes then forget the
@@ -36,18 +38,27 @@ export type Status = { version: string; uptimeSeconds: number } & StorageStatus;
 const started = Date.now();
 
 /** The store's figures, with this build's version and the process's uptime. */
-export async function readStatus(queries: StatusQueries, retention: RetentionPolicy): Promise<Status> {
-  const storage = await queries.storage(retention);
+export async function readStatus(
+  queries: StatusQueries,
+  retention: RetentionPolicy,
+  coldAfterMs?: number,
+): Promise<Status> {
+  const storage = await queries.storage(retention, coldAfterMs === undefined ? {} : { coldAfterMs });
   return { version: pkg.version, uptimeSeconds: Math.round((Date.now() - started) / 1000), ...storage };
 }
 
 export function statusRoutes(deps: StatusDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const queries = new StatusQueries(deps.database);
-  app.get('/api/status', async (c) => c.json(await readStatus(queries, deps.retention)));
+  app.get('/api/status', async (c) => c.json(await readStatus(queries, deps.retention, deps.coldAfterMs)));
 
   const admin: MiddlewareHandler<AppEnv> = deps.requireAdmin ?? ((_c, next) => next());
-  const maintenance = deps.maintenance ?? createMaintenance(deps.database, { retention: deps.retention });
+  const maintenance =
+    deps.maintenance ??
+    createMaintenance(deps.database, {
+      retention: deps.retention,
+      ...(deps.coldAfterMs === undefined ? {} : { coldAfterMs: deps.coldAfterMs }),
+    });
   // The ingest service runs this hourly; an admin can run it now, e.g. after lowering a retention.
   app.post('/api/admin/retention/run', admin, async (c) => {
     const { result } = await maintenance.runNow('retention');

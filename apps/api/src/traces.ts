@@ -3,9 +3,10 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Hono } from 'hono';
 import { SPAN_KIND_NAMES, STATUS_CODE_NAMES, parseTraceId } from '@pivot/model';
-import type { StoredSpan, TraceQueries, TraceSummary } from '@pivot/store';
+import type { StoredSpan, TraceQLQueries, TraceQueries, TraceSummary } from '@pivot/store';
 import { badRequest, notFound, type AppEnv } from '@pivot/server-kit';
 import { parseDurationNs, parseLimit, parseTimeNs } from './params.ts';
+import { parseTraceQL } from './tempo.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -50,7 +51,7 @@ export function summaryJson(t: TraceSummary) {
   };
 }
 
-export function traceRoutes(queries: TraceQueries): Hono<AppEnv> {
+export function traceRoutes(queries: TraceQueries, traceql?: TraceQLQueries): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get('/api/traces/:traceId', async (c) => {
@@ -88,6 +89,29 @@ export function traceRoutes(queries: TraceQueries): Hono<AppEnv> {
 
   app.get('/api/traces', async (c) => {
     const q = c.req.query();
+    // A TraceQL filter (the same parser as the Tempo API): OR, regex and negation on attributes, which
+    // the Jaeger-style parameters cannot say. It replaces them rather than mixing two meanings.
+    if (q.q !== undefined && traceql) {
+      const clash = ['service', 'operation', 'minDuration', 'maxDuration', 'status'].filter((k) => q[k]);
+      if (clash.length || Object.keys(q).some((k) => k.startsWith('attr.')))
+        throw badRequest(
+          `q: a TraceQL query cannot be combined with ${clash.join(', ') || 'attr.*'}; put the filter in q`,
+        );
+      const matches = await traceql.search({
+        query: parseTraceQL('q', q.q || '{}'),
+        startNs: q.start ? parseTimeNs('start', q.start) : undefined,
+        endNs: q.end ? parseTimeNs('end', q.end) : undefined,
+        limit: parseLimit(q.limit, 20, 1000),
+        spansPerSet: 3,
+      });
+      return c.json({
+        traces: matches.map((m) => ({
+          ...summaryJson(m.summary),
+          matchedSpans: m.matched,
+          spanIds: m.spans.map((s) => s.spanId),
+        })),
+      });
+    }
     const attributes: [string, string][] = [];
     for (const [k, values] of Object.entries(c.req.queries())) {
       if (!k.startsWith('attr.')) continue;

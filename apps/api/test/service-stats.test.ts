@@ -123,6 +123,8 @@ for (const tdb of testDatabases()) {
       expect(c.sparkline).toEqual(new Array(10).fill(10));
       expect(c.p99Sparkline[9]).toBeGreaterThan(c.p99Sparkline[0]!);
       expect(body.services[1]).toMatchObject({ name: 'batch', requests: 1, p50Ms: 500 });
+      // batch's only request came 3 minutes into the 10-minute window: its rate is over the 7 it covers.
+      expect(body.services[1]!.rate).toBeCloseTo(1 / 420);
       expect(body.total.requests).toBe(101);
     });
 

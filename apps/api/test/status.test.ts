@@ -187,5 +187,26 @@ for (const tdb of testDatabases()) {
       expect(unknown.status).toBe(404);
       expect(((await unknown.json()) as { error: string }).error).toMatch(/partitions, compaction, retention/);
     });
+
+    it('makes cold partitions columnar on request where the server can, and says which layout is in force', async () => {
+      const columnar = tdb.name === 'pg';
+      const before = await status();
+      // Before the first run the extension is not created yet: row partitions either way.
+      expect(before.database.layout).toMatchObject({ coldAfter: '2h', mode: 'row' });
+      const run = await app.request('/api/admin/maintenance/columnar/run', { method: 'POST' });
+      expect(run.status).toBe(200);
+      const body = (await run.json()) as {
+        result: { mode: { mode: string; reason: string | null }; converted: string[] };
+      };
+      expect(body.result.mode.mode).toBe(columnar ? 'columnar' : 'row');
+      // Spans of 3 days ago are cold; today's are not (2 h after the day ends).
+      expect(body.result.converted).toEqual(columnar ? [`spans_p${dayOf(NOW - 3 * DAY).replaceAll('-', '')}`] : []);
+      const s = await status();
+      expect(s.database.layout.mode).toBe(columnar ? 'columnar' : 'row');
+      expect(s.database.layout.reason).toEqual(columnar ? null : expect.stringContaining('PGlite'));
+      const spansT = s.signals.traces.tables.find((t) => t.name === 'spans')!;
+      expect(spansT.columnarPartitions).toBe(columnar ? 1 : 0);
+      expect(spansT.rows).toBe(before.signals.traces.tables.find((t) => t.name === 'spans')!.rows);
+    });
   });
 }

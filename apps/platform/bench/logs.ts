@@ -1,7 +1,9 @@
 // `npm run bench:logs`:
 //  1. logs/s ingested end to end (NDJSON and OTLP protobuf over HTTP from a separate client process,
 //     answered after commit) against the ceiling of inserting the same rows from prepared column arrays
-//     with the writer's own insert, in the same run;
+//     with the writer's own insert, and (PostgreSQL) against a raw `COPY FROM STDIN` of the same rows
+//     (5,000-row batches, one connection, a table with only trace-ID and (service, time) btrees), in the
+//     same run; with the disk bytes per log, hot and after the columnar job, beside the raw COPY table's;
 //  2. query latency (p50/p99) on a corpus of 1M logs (10M with BENCH_SCALE=10), generated in SQL: logs by
 //     trace ID, the logs of a trace, and full-text search, through the API app;
 //  3. the full-text index choice: pg_trgm GIN against tsvector GIN, built on a scratch copy of the same
@@ -16,6 +18,7 @@ import {
   LogQueries,
   PartitionManager,
   TraceQueries,
+  convertColdPartitions,
   dayIndexOfNs,
   insertLogColumns,
   toLogColumns,
@@ -26,8 +29,13 @@ import {
   FULL_TEXT_INDEXES,
   FullTextScratch,
   buildLogCorpus,
+  copyBatches,
+  copyCeiling,
+  logCopyColumns,
   orderIdFragments,
   sampledTraceIds,
+  signalBytes,
+  vacuum,
 } from '@pivot/store/bench';
 import { rowCount } from '@pivot/store/testing';
 import type { ResourceLogs } from '@pivot/model';
@@ -189,12 +197,24 @@ async function ceilingRun(f: Format, total: number): Promise<number> {
   }
 }
 
+/** The raw COPY ceiling: the same log rows as COPY text, 5,000 per batch, prepared before the clock starts. */
+async function copyRun(f: Format): Promise<{ rowsPerSecond: number; bytesPerRow: number } | null> {
+  const fresh = await freshDatabase();
+  try {
+    if (!fresh.url) return null;
+    const cols = logCopyColumns(toLogColumns(f.payloads.map((p) => f.decode(p))));
+    return await copyCeiling(fresh.url, 'logs', copyBatches(cols, 5000));
+  } finally {
+    await fresh.drop();
+  }
+}
+
 async function endToEndRun(
   f: Format,
   total: number,
   dir: string,
   startNs: bigint,
-): Promise<{ rate: number; retries: number }> {
+): Promise<{ rate: number; retries: number; hot: number; cold: number | null }> {
   const fresh = await freshDatabase();
   const config = loadConfig({
     HOST: '127.0.0.1',
@@ -215,7 +235,12 @@ async function endToEndRun(
     );
     const n = await countLogs(fresh.db);
     if (n !== total) throw new Error(`${f.name} end-to-end run stored ${n} of ${total} logs`);
-    return { rate: total / seconds, retries };
+    const hot = (await signalBytes(fresh.db, 'logs')) / total;
+    // Cold: the columnar job as COLD_AFTER=0s runs it once the day is idle (a clock 3 days on).
+    const conversion = await convertColdPartitions(fresh.db, { coldAfterMs: 0, nowMs: Date.now() + 3 * 86_400_000 });
+    if ((await countLogs(fresh.db)) !== total) throw new Error(`${f.name}: columnar conversion lost logs`);
+    const cold = conversion.mode.mode === 'columnar' ? (await signalBytes(fresh.db, 'logs')) / total : null;
+    return { rate: total / seconds, retries, hot, cold };
   } finally {
     await ingest.close();
     await fresh.drop();
@@ -249,15 +274,28 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     log(`${f.name}: ${total} logs in ${REQUESTS} requests (${mb.toFixed(1)} MB)`);
     const files = payloadDir(f.payloads);
     const ceilings: number[] = [];
+    const copies: number[] = [];
+    const copyBytes: number[] = [];
     const e2e: number[] = [];
+    const hot: number[] = [];
+    const cold: number[] = [];
     let retries = 0;
     try {
       for (let i = 0; i < REPEAT; i++) {
         ceilings.push(await ceilingRun(f, total));
+        const copy = await copyRun(f);
+        if (copy) {
+          copies.push(copy.rowsPerSecond);
+          copyBytes.push(copy.bytesPerRow);
+        }
         const r = await endToEndRun(f, total, files.dir, startNs);
         e2e.push(r.rate);
+        hot.push(r.hot);
+        if (r.cold !== null) cold.push(r.cold);
         retries += r.retries;
-        log(`  run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} logs/s, end to end ${Math.round(e2e[i]!)} logs/s`);
+        log(
+          `  run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} logs/s, raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} logs/s, end to end ${Math.round(e2e[i]!)} logs/s; ${r.hot.toFixed(0)} B/log hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/log cold`,
+        );
       }
     } finally {
       files.remove();
@@ -273,6 +311,40 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
       ratio: e / c,
       goal: '≥ 0.8× ceiling',
     });
+    if (copies.length) {
+      const copy = median(copies);
+      const copyB = median(copyBytes);
+      figures.push(
+        {
+          name: `log ingest, ${f.name}, against the raw COPY ceiling`,
+          value: e,
+          unit: 'logs/s',
+          baseline: copy,
+          baselineName: 'COPY FROM STDIN, 5,000-row batches, 1 connection, trace-ID + (service, time) btrees',
+          ratio: e / copy,
+          goal: '≥ 0.8× COPY',
+        },
+        {
+          name: `disk per log, hot (row partitions), everything included (${f.name})`,
+          value: median(hot),
+          unit: 'B/log',
+          baseline: copyB,
+          baselineName: 'the raw COPY table (heap, TOAST, 2 btrees)',
+          ratio: median(hot) / copyB,
+          goal: '',
+        },
+      );
+      if (cold.length)
+        figures.push({
+          name: `disk per log, cold (columnar), everything included (${f.name})`,
+          value: median(cold),
+          unit: 'B/log',
+          baseline: copyB,
+          baselineName: 'the raw COPY table (heap, TOAST, 2 btrees)',
+          ratio: median(cold) / copyB,
+          goal: '≤ 60 B/log',
+        });
+    }
     notes.push(
       `${f.name}: ${total} logs per run in ${REQUESTS} requests of ${RECORDS_PER_REQUEST} (${mb.toFixed(1)} MB), ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`,
     );
@@ -404,34 +476,38 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
     ];
     const figures: Figure[] = [];
     const notes: string[] = [];
-    for (const [name, shape, path, expectRows] of api) {
-      const runs = name.includes('no match')
-        ? 3
-        : name.startsWith('full-text')
-          ? Math.max(20, Math.floor(QUERY_RUNS / 4))
-          : QUERY_RUNS;
-      const t = await timeRuns(runs, (i) => get(path(i), expectRows));
-      log(`  ${name}: p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms`);
-      const goal = name.includes('trace') ? '< 50 ms at 10M (p99)' : '< 50 ms (interactive)';
-      figures.push({
-        name: `${name} p50 (${shape})`,
-        value: t.p50,
-        unit: 'ms',
-        baseline: 50,
-        baselineName: 'budget',
-        ratio: t.p50 / 50,
-        goal,
-      });
-      figures.push({
-        name: `${name} p99 (${shape})`,
-        value: t.p99,
-        unit: 'ms',
-        baseline: 50,
-        baselineName: 'budget',
-        ratio: t.p99 / 50,
-        goal,
-      });
-    }
+    // `layout` prefixes the figures of the second pass, on the same corpus made columnar.
+    const timeApi = async (layout: string, fewer: number) => {
+      for (const [name, shape, path, expectRows] of api) {
+        const runs = name.includes('no match')
+          ? 3
+          : name.startsWith('full-text')
+            ? Math.max(20, Math.floor(QUERY_RUNS / 4 / fewer))
+            : Math.floor(QUERY_RUNS / fewer);
+        const t = await timeRuns(runs, (i) => get(path(i), expectRows));
+        log(`  ${layout}${name}: p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms`);
+        const goal = name.includes('trace') ? '< 50 ms at 10M (p99)' : '< 50 ms (interactive)';
+        figures.push({
+          name: `${layout}${name} p50 (${shape})`,
+          value: t.p50,
+          unit: 'ms',
+          baseline: 50,
+          baselineName: 'budget',
+          ratio: t.p50 / 50,
+          goal,
+        });
+        figures.push({
+          name: `${layout}${name} p99 (${shape})`,
+          value: t.p99,
+          unit: 'ms',
+          baseline: 50,
+          baselineName: 'budget',
+          ratio: t.p99 / 50,
+          goal,
+        });
+      }
+    };
+    await timeApi('', 1);
     notes.push(
       `Queries: ${CORPUS_ROWS.toLocaleString('en-US')} logs over 2 days (2-3 day partitions), 8 services, 80% with a trace ID (~10 logs per trace), through the API app in process (routing, SQL, JSON; no socket); ${QUERY_RUNS} runs for trace lookups with a different trace each time, fewer for full-text.`,
     );
@@ -478,6 +554,18 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
       '',
       'Cells: p50 / p99 (rows returned or counted). tsvector cannot answer a substring inside a token (an order ID fragment): that query falls back to an unindexed ILIKE.',
     );
+
+    // The same queries once the corpus's days are cold: columnar, sorted by trace ID, primary key only.
+    const conversion = await convertColdPartitions(db, { coldAfterMs: 0, nowMs: Date.now() + 3 * 86_400_000 });
+    if (conversion.mode.mode === 'columnar') {
+      log(`made columnar: ${conversion.converted.join(', ')}`);
+      await vacuum(db, 'logs', 'analyze');
+      await timeApi('cold (columnar): ', 4);
+      notes.push(
+        '',
+        `Cold: the same queries after the columnar job converted every day of the corpus (citus_columnar, sorted by trace ID then time, primary key only), a quarter of the runs.`,
+      );
+    }
     return { figures, notes };
   } finally {
     await session.close();

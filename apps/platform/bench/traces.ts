@@ -1,10 +1,21 @@
 // `npm run bench:traces`: spans/s ingested end to end (OTLP protobuf over HTTP from a separate client
-// process, concurrent requests, answered after commit) against the ceiling of inserting the same rows
-// into the same tables straight from prepared column buffers, in the same run.
+// process, concurrent requests, answered after commit) against two ceilings measured in the same run:
+// inserting the same rows into the same tables straight from prepared column buffers, and (PostgreSQL)
+// a raw `COPY FROM STDIN` of the same rows, 5,000-row batches on one connection, into a table with only
+// a trace-ID and a (service, start) btree. Then the disk bytes per span, everything included, hot (row
+// partitions, as ingested) and cold (after the columnar job), beside the raw COPY table's.
 import { decodeExportTraceRequest } from '@pivot/otlp';
 import { startIngest } from '@pivot/ingest';
 import { createLogger, loadConfig } from '@pivot/server-kit';
-import { PartitionManager, SPANS_TABLE, dayIndexOfNs, insertSpanColumns, toSpanColumns } from '@pivot/store';
+import {
+  PartitionManager,
+  SPANS_TABLE,
+  convertColdPartitions,
+  dayIndexOfNs,
+  insertSpanColumns,
+  toSpanColumns,
+} from '@pivot/store';
+import { copyBatches, copyCeiling, signalBytes, spanCopyColumns } from '@pivot/store/bench';
 import { rowCount } from '@pivot/store/testing';
 import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient } from './harness.ts';
 import { encodeExportTraceRequest } from './otlp-encode.ts';
@@ -54,7 +65,19 @@ async function ceilingRun(): Promise<number> {
   }
 }
 
-async function endToEndRun(): Promise<{ rate: number; retries: number }> {
+/** The raw COPY ceiling: the same span rows as COPY text, 5,000 per batch, prepared before the clock starts. */
+async function copyRun(): Promise<{ rowsPerSecond: number; bytesPerRow: number } | null> {
+  const f = await freshDatabase();
+  try {
+    if (!f.url) return null;
+    const cols = spanCopyColumns(toSpanColumns(payloads.map((p) => decodeExportTraceRequest(p).resourceSpans)));
+    return await copyCeiling(f.url, 'spans', copyBatches(cols, 5000));
+  } finally {
+    await f.drop();
+  }
+}
+
+async function endToEndRun(): Promise<{ rate: number; retries: number; hot: number; cold: number | null }> {
   const f = await freshDatabase();
   const config = loadConfig({
     HOST: '127.0.0.1',
@@ -69,7 +92,12 @@ async function endToEndRun(): Promise<{ rate: number; retries: number }> {
   try {
     const { seconds, retries } = await runLoadClient(files.dir, `${ingest.http.url}/v1/traces`, CLIENT_CONCURRENCY);
     if ((await countSpans(f.db)) !== total) throw new Error('end-to-end run lost spans');
-    return { rate: total / seconds, retries };
+    const hot = (await signalBytes(f.db, 'traces')) / total;
+    // Cold: the columnar job as COLD_AFTER=0s runs it once the day is idle (a clock 3 days on).
+    const conversion = await convertColdPartitions(f.db, { coldAfterMs: 0, nowMs: Date.now() + 3 * 86_400_000 });
+    if ((await countSpans(f.db)) !== total) throw new Error('columnar conversion lost spans');
+    const cold = conversion.mode.mode === 'columnar' ? (await signalBytes(f.db, 'traces')) / total : null;
+    return { rate: total / seconds, retries, hot, cold };
   } finally {
     await ingest.close();
     await f.drop();
@@ -77,15 +105,26 @@ async function endToEndRun(): Promise<{ rate: number; retries: number }> {
 }
 
 const ceilings: number[] = [];
+const copies: number[] = [];
+const copyBytes: number[] = [];
 const e2e: number[] = [];
+const hot: number[] = [];
+const cold: number[] = [];
 let retries = 0;
 for (let i = 0; i < REPEAT; i++) {
   ceilings.push(await ceilingRun());
+  const copy = await copyRun();
+  if (copy) {
+    copies.push(copy.rowsPerSecond);
+    copyBytes.push(copy.bytesPerRow);
+  }
   const r = await endToEndRun();
   e2e.push(r.rate);
+  hot.push(r.hot);
+  if (r.cold !== null) cold.push(r.cold);
   retries += r.retries;
   process.stderr.write(
-    `run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s, end to end ${Math.round(e2e[i]!)} spans/s\n`,
+    `run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s, raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} spans/s, end to end ${Math.round(e2e[i]!)} spans/s; ${r.hot.toFixed(0)} B/span hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/span cold\n`,
   );
 }
 files.remove();
@@ -103,8 +142,44 @@ report(
       ratio: e / c,
       goal: '≥ 0.8× ceiling',
     },
+    ...(copies.length
+      ? [
+          {
+            name: 'span ingest against the raw COPY ceiling',
+            value: e,
+            unit: 'spans/s',
+            baseline: median(copies),
+            baselineName: 'COPY FROM STDIN, 5,000-row batches, 1 connection, trace-ID + (service, start) btrees',
+            ratio: e / median(copies),
+            goal: '≥ 0.8× COPY',
+          },
+          {
+            name: 'disk per span, hot (row partitions), everything included',
+            value: median(hot),
+            unit: 'B/span',
+            baseline: median(copyBytes),
+            baselineName: 'the raw COPY table (heap, TOAST, 2 btrees)',
+            ratio: median(hot) / median(copyBytes),
+            goal: '≤ 300 B/span',
+          },
+        ]
+      : []),
+    ...(cold.length
+      ? [
+          {
+            name: 'disk per span, cold (columnar), everything included',
+            value: median(cold),
+            unit: 'B/span',
+            baseline: median(copyBytes),
+            baselineName: 'the raw COPY table (heap, TOAST, 2 btrees)',
+            ratio: median(cold) / median(copyBytes),
+            goal: '≤ 80 B/span',
+          },
+        ]
+      : []),
   ],
   [
     `${total} spans per run in ${REQUESTS} requests of ${SPANS_PER_REQUEST}, ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`,
+    'Disk per span: spans partitions, trace summaries and operations (heap, TOAST, indexes) over the spans stored; cold after the columnar job converted the day (citus_columnar, sorted by trace ID, primary key only).',
   ],
 );

@@ -26,6 +26,7 @@ export interface ComposeService {
   };
   restart?: string;
   profiles?: string[];
+  networks?: string[] | Record<string, { aliases?: string[] } | null>;
 }
 export interface ComposeFile {
   name?: string;

@@ -94,6 +94,18 @@ describe('deploy/docker-compose.yml', () => {
     expect(demo.depends_on).toEqual({ ingest: { condition: 'service_healthy' } });
   });
 
+  it('has Grafana in an optional profile, pinned, provisioned from examples/grafana against the api', () => {
+    const g = compose.services.grafana!;
+    expect(g.profiles).toEqual(['grafana']);
+    expect(g.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
+    expect(g.volumes).toContain('./examples/grafana/provisioning:/etc/grafana/provisioning:ro');
+    expect(existsSync(deploy('examples/grafana/provisioning/datasources/pivot.yaml'))).toBe(true);
+    expect(g.environment!.PIVOT_URL).toBe('http://pivot:8080');
+    expect(g.depends_on).toEqual({ api: { condition: 'service_healthy' } });
+    // The name the provisioned URLs use resolves to the api service.
+    expect(JSON.stringify(compose.services.api!.networks)).toContain('"pivot"');
+  });
+
   it('builds every pivot service from deploy/Dockerfile, whose commands exist in the image', () => {
     for (const name of ['migrate', 'ingest', 'api', 'demo']) {
       const s = compose.services[name]!;
@@ -173,6 +185,38 @@ describe('deploy/examples', () => {
     };
     expect(c.remote_write[0]).toMatchObject({ send_exemplars: true, authorization: { type: 'Bearer' } });
     expect(c.remote_write[0]!.url).toMatch(/:4318\/api\/v1\/write$/);
+  });
+
+  it('provisions Grafana with pivot as Prometheus, Tempo and Loki, linked both ways by trace ID', () => {
+    type Ds = { uid: string; type: string; url: string; basicAuth: boolean; jsonData: Record<string, any> };
+    const { datasources } = parse(read('examples/grafana/provisioning/datasources/pivot.yaml')) as {
+      datasources: Ds[];
+    };
+    const by = Object.fromEntries(datasources.map((d) => [d.type, d]));
+    expect(Object.keys(by).sort()).toEqual(['loki', 'prometheus', 'tempo']);
+    expect(by.prometheus!.url).toBe('$PIVOT_URL');
+    expect(by.tempo!.url).toBe('$PIVOT_URL/tempo');
+    expect(by.loki!.url).toBe('$PIVOT_URL');
+    for (const d of datasources) expect(d.basicAuth).toBe(true);
+    const uids = new Set(datasources.map((d) => d.uid));
+    // exemplar → trace, trace → logs (tags mapped), trace → metrics, logs → trace
+    const links = [
+      by.prometheus!.jsonData.exemplarTraceIdDestinations[0].datasourceUid,
+      by.tempo!.jsonData.tracesToLogsV2.datasourceUid,
+      by.tempo!.jsonData.tracesToMetrics.datasourceUid,
+      by.loki!.jsonData.derivedFields[0].datasourceUid,
+    ];
+    expect(links).toEqual([by.tempo!.uid, by.loki!.uid, by.prometheus!.uid, by.tempo!.uid]);
+    for (const l of links) expect(uids.has(l)).toBe(true);
+    expect(by.tempo!.jsonData.tracesToLogsV2).toMatchObject({
+      filterByTraceID: true,
+      tags: [{ key: 'service.name', value: 'service_name' }],
+    });
+    expect(by.loki!.jsonData.derivedFields[0]).toMatchObject({ matcherType: 'label', matcherRegex: 'trace_id' });
+    // Grafana expands $VAR in provisioning files: its own variables must be written $$.
+    const text = read('examples/grafana/provisioning/datasources/pivot.yaml');
+    expect(text).not.toMatch(/[^$]\$\{__value/);
+    expect(text).not.toMatch(/[^$]\$__tags/);
   });
 
   it('has Loki clients (Alloy, Promtail) pushing to the Loki-compatible endpoint', () => {

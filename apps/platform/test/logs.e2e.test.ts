@@ -13,6 +13,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import pino from 'pino';
+import { WebSocket } from 'ws';
 import { pinoLoki } from 'pino-loki';
 import { startTestPlatform } from './start.ts';
 
@@ -205,6 +206,47 @@ describe('logs end to end: pino, pino-loki and the OpenTelemetry log exporters, 
       const times = body.logs.map((l) => BigInt(l.timeUnixNano));
       expect(times).toEqual([...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     }
+  });
+
+  it("Grafana's trace-to-logs queries through the Loki API return exactly each trace's logs", async () => {
+    const keysOf = (list: ApiLog[]) => new Set(list.map((l) => `${l.timeUnixNano}|${l.service}`));
+    for (const traceId of expected.keys()) {
+      const { logs: want } = await api<{ logs: ApiLog[] }>(`/api/traces/${traceId}/logs`);
+      // grafana/grafana public/app/features/explore/TraceView/createSpanLink.tsx (getQueryForLoki) and the newer
+      // logsLink.ts (getTraceToLogsQuery): the legacy query and the newer probe.
+      for (const expr of [
+        `{service_name=~".+"} | label_format log_line_contains_trace_id=\`{{ contains "${traceId}" __line__  }}\` | log_line_contains_trace_id="true" or trace_id="${traceId}"`,
+        `{service_name=~".+"} | logfmt | json | drop __error__ | trace_id="${traceId}"`,
+      ]) {
+        const body = await api<{ data: { result: { stream: Record<string, string>; values: [string, string][] }[] } }>(
+          `/loki/api/v1/query_range?query=${encodeURIComponent(expr)}&start=${Date.now() - 3_600_000}000000&end=${Date.now() + 60_000}000000&limit=1000&direction=backward`,
+        );
+        const got = new Set(body.data.result.flatMap((s) => s.values.map(([t]) => `${t}|${s.stream.service_name}`)));
+        expect(got, expr).toEqual(keysOf(want));
+      }
+    }
+  });
+
+  it('tails logs live over the Loki WebSocket through the real server', async () => {
+    const url = `${platform.apiUrl.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent('{service_name="loki-tail-e2e"}')}`;
+    const ws = new WebSocket(url);
+    const lines: string[] = [];
+    ws.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString()) as { streams: { values: [string, string][] }[] };
+      lines.push(...m.streams.flatMap((s) => s.values.map((v) => v[1])));
+    });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const sent = await fetch(`${platform.ingestUrl}/api/v1/logs?service=loki-tail-e2e`, {
+      method: 'POST',
+      body: `{"msg":"over the websocket","level":"info","time":${Date.now() + 1}}\n`,
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+    expect(sent.status).toBe(200);
+    await expect.poll(() => lines.some((l) => l.includes('over the websocket')), { timeout: 10_000 }).toBe(true);
+    ws.close();
   });
 
   it('tails logs live over Server-Sent Events through the real server (not buffered, not compressed)', async () => {

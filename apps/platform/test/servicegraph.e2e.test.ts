@@ -246,6 +246,10 @@ describe('service graph end to end with the OpenTelemetry JS SDK', () => {
         Object.fromEntries(cumulative(ms).map((n, i) => [i < LE.length ? String(LE[i]) : '+Inf', n])),
       );
     }
+    // Three traces per request, two of them broken (the main one at cart, pricing's own).
+    expect((await promql('pivot_propagation_traces_total')).map((r) => Number(r.value[1]))).toEqual([3 * N]);
+    expect((await promql('pivot_propagation_broken_traces_total')).map((r) => Number(r.value[1]))).toEqual([2 * N]);
+    expect(Number((await promql('pivot_propagation_problem_spans_total{service="cart"}'))[0]!.value[1])).toBe(N);
     // histogram_quantile over span metrics works as in Tempo: inventory's 8 durations 1..128 ms.
     const [p50] = await promql(
       'histogram_quantile(0.5, sum by (le) (traces_spanmetrics_latency_bucket{service="inventory",span_kind="SPAN_KIND_SERVER"}))',
@@ -258,6 +262,54 @@ describe('service graph end to end with the OpenTelemetry JS SDK', () => {
     );
     const exBody = (await ex.json()) as { data: { exemplars: { labels: Record<string, string> }[] }[] };
     expect(exBody.data.flatMap((d) => d.exemplars).map((e) => e.labels.trace_id)).toContain(mainTraces.at(-1));
+  });
+
+  // The queries Grafana's Tempo data source sends to its service-map Prometheus for the service-graph tab
+  // and node graph (public/app/plugins/datasource/tempo/datasource.ts, serviceMapQuery; metric names from
+  // graphTransform.ts), with $__range as a range that covers the data. Grafana builds one edge per
+  // (client, server) row and attributes its totals to the server node.
+  it("answers Grafana's service-map queries with one row per (client, server) edge, totals as the rollups", async () => {
+    const range = '[1h]';
+    const byEdge = (rows: { metric: Record<string, string>; value: [number, string] }[]) =>
+      Object.fromEntries(rows.map((r) => [`${r.metric.client}>${r.metric.server}`, Number(r.value[1])]));
+    const totals = new Map<string, number>();
+    const failed = new Map<string, number>();
+    for (const [key, e] of edges) {
+      const pair = key.split('|')[0]!;
+      totals.set(pair, (totals.get(pair) ?? 0) + e.requests);
+      failed.set(pair, (failed.get(pair) ?? 0) + e.failed);
+    }
+    for (const [metric, expected] of [
+      ['traces_service_graph_request_total', totals],
+      ['traces_service_graph_request_failed_total', failed],
+    ] as const) {
+      const rows = await promql(`sum by (client, server) (rate(${metric}${range}))`);
+      expect(rows.every((r) => Object.keys(r.metric).sort().join() === 'client,server')).toBe(true);
+      const rates = byEdge(rows);
+      // rate() extrapolates, so the totals are compared through increase() over the same window's samples.
+      const counts = byEdge(await promql(`sum by (client, server) (${metric})`));
+      for (const [pair, n] of expected) if (n > 0) expect(counts[pair], `${metric} ${pair}`).toBe(n);
+      for (const [pair, n] of expected) if (n > 0) expect(rates[pair], `${metric} ${pair}`).toBeGreaterThan(0);
+    }
+    const seconds = byEdge(
+      await promql(`sum by (client, server) (rate(traces_service_graph_request_server_seconds_sum${range}))`),
+    );
+    expect(Object.keys(seconds).sort()).toEqual([...totals.keys()].sort());
+    const p90 = await promql(
+      `histogram_quantile(0.9, sum by (client, server, le) (rate(traces_service_graph_request_server_seconds_bucket${range})))`,
+    );
+    expect(p90.length).toBe(totals.size);
+    // The table under the graph: calls, errors and latency by span name (Grafana's rateMetric, errorRateMetric,
+    // durationMetric, filtered to server spans).
+    const calls = await promql(
+      `topk(5, sum(rate(traces_spanmetrics_calls_total{span_kind="SPAN_KIND_SERVER"}${range})) by (span_name))`,
+    );
+    expect(calls.length).toBeGreaterThan(0);
+    const p90Server = await promql(
+      `histogram_quantile(.9, sum(rate(traces_spanmetrics_latency_bucket{span_kind="SPAN_KIND_SERVER"}${range})) by (le))`,
+    );
+    expect(p90Server).toHaveLength(1);
+    expect(Number(p90Server[0]!.value[1])).toBeGreaterThan(0);
   });
 
   it('names cart as the service that drops traceparent, and pricing as where the trace breaks', async () => {

@@ -38,3 +38,4 @@ export {
 export { prometheusLabelName, prometheusMetricName, prometheusUnit, type NamerMetricType } from './naming.ts';
 
 export { encodeExportResponse, type PartialSuccess } from './response.ts';
+export { encodeTracesData, tracesDataJson, keyValuesJson } from './encode-traces.ts';

@@ -26,6 +26,15 @@ const retention = (def: string) =>
     .regex(/^(0|[1-9]\d*[mhdw])$/, 'expected a duration such as 7d, 36h, 2w, or 0 to keep forever')
     .default(def)
     .transform((v) => (v === '0' ? 0 : Number(v.slice(0, -1)) * DURATION_MS[v.slice(-1)]!));
+/** COLD_AFTER: a duration with seconds allowed (`0s`, `30m`, `2h`), in ms. */
+const coldAfter = (def: string) =>
+  z
+    .string()
+    .regex(/^(0s?|[1-9]\d*[smhdw])$/, 'expected a duration such as 2h, 90m, 1d, or 0s')
+    .default(def)
+    .transform((v) =>
+      /^0s?$/.test(v) ? 0 : Number(v.slice(0, -1)) * (v.endsWith('s') ? 1000 : DURATION_MS[v.slice(-1)]!),
+    );
 /** `name:role:hash` entries, comma-separated; the hash is checked by the API (apps/api/src/auth.ts). */
 const authUsers = z
   .string()
@@ -137,6 +146,9 @@ export const configSchema = z.object({
   ),
   RETENTION_LOGS: retention('7d').describe('How long log records are kept (as RETENTION_TRACES).'),
   RETENTION_METRICS: retention('7d').describe('How long metric samples and exemplars are kept (as RETENTION_TRACES).'),
+  COLD_AFTER: coldAfter('2h').describe(
+    'How long after its day ends a partition of spans or logs becomes columnar (citus_columnar, when the server has it); `0s`: every partition not written in the last minute.',
+  ),
   INGEST_AUTH_DISABLED: bool(false).describe(
     'Accept ingest without INGEST_TOKEN even when HOST is not a loopback address (behind your own authenticating proxy).',
   ),

@@ -1,6 +1,6 @@
 // Start-up and shutdown steps shared by every entry point (ingest, api, all-in-one, migrate).
 import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
+import { serve, type WebSocketServerLike } from '@hono/node-server';
 import type { Logger } from './observability.ts';
 
 export interface Listening {
@@ -9,21 +9,28 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Serves a fetch handler; resolves once listening, with the port actually bound (0 picks one). */
+/**
+ * Serves a fetch handler; resolves once listening, with the port actually bound (0 picks one).
+ * `websocket`: a `ws` server in noServer mode, for routes that upgrade (@hono/node-server's upgradeWebSocket).
+ */
 export function listen(
-  fetch: (req: Request) => Response | Promise<Response>,
+  fetch: (req: Request, env?: unknown) => Response | Promise<Response>,
   hostname: string,
   port: number,
+  opts: { websocket?: WebSocketServerLike } = {},
 ): Promise<Listening> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, (info) => {
-      const host = hostname.includes(':') ? `[${hostname}]` : hostname;
-      resolve({
-        url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${info.port}`,
-        port: info.port,
-        close: () => new Promise<void>((res) => (server as Server).close(() => res())),
-      });
-    });
+    const server = serve(
+      { fetch, hostname, port, ...(opts.websocket ? { websocket: { server: opts.websocket } } : {}) },
+      (info) => {
+        const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+        resolve({
+          url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${info.port}`,
+          port: info.port,
+          close: () => new Promise<void>((res) => (server as Server).close(() => res())),
+        });
+      },
+    );
     (server as Server).once('error', reject);
   });
 }

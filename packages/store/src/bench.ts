@@ -11,6 +11,8 @@ import { toQueryError } from './errors.ts';
 import { traceIdFromDb } from './encode.ts';
 import { PartitionManager, dayIndexOfMs, dayIndexOfNs } from './partitions.ts';
 import { LOGS_TABLE, SPANS_TABLE, type TableName } from './tables.ts';
+import type { SpanColumns } from './span-writer.ts';
+import type { LogColumns } from './log-writer.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Traces (bench:queries)
@@ -191,10 +193,12 @@ export async function buildLogCorpus(
   await session.exec(
     sql`INSERT INTO scopes (id, name, version, attributes) VALUES (1, 'app', '1.0.0', '{}') ON CONFLICT DO NOTHING`,
   );
+  // The hot indexes live on each partition (HOT_INDEXES): dropped there, rebuilt with their own text.
   const idx = await db.query<{ name: string; def: string }>(sql`
     SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
     JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
-    WHERE t.relname = 'logs' AND NOT i.indisprimary`);
+    WHERE (t.relname = 'logs' OR t.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'logs'::regclass))
+      AND NOT i.indisprimary`);
   for (const { name } of idx) await session.exec(sql`DROP INDEX ${sql.identifier(name)}`);
   const t0 = performance.now();
   const CHUNK = 500_000;
@@ -317,4 +321,134 @@ export class FullTextScratch {
   async drop(): Promise<void> {
     await this.session.exec(sql`DROP TABLE fts_scratch`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Raw COPY ceilings and bytes per item, hot and cold (bench:traces, bench:logs)
+
+/** A column of COPY values. */
+export type CopyColumn = readonly (string | number | boolean | null | undefined)[];
+
+/** One value in COPY's text format: `\N` for NULL, backslash, tab, newline and return escaped. */
+function copyValue(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  return String(v).replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
+}
+
+/** Column arrays (in table order, as the writers prepare them) as COPY text batches of `size` rows. */
+export function copyBatches(columns: readonly CopyColumn[], size: number): string[] {
+  const n = columns[0]?.length ?? 0;
+  const out: string[] = [];
+  for (let from = 0; from < n; from += size) {
+    const lines: string[] = [];
+    for (let i = from; i < Math.min(n, from + size); i++) lines.push(columns.map((c) => copyValue(c[i])).join('\t'));
+    out.push(lines.join('\n') + '\n');
+  }
+  return out;
+}
+
+/** The span columns of a writer batch in table order, for copyBatches. */
+export function spanCopyColumns(c: SpanColumns): CopyColumn[] {
+  return [
+    c.startNs,
+    c.traceId,
+    c.spanId,
+    c.parentSpanId,
+    c.durationNs,
+    c.serviceName,
+    c.name,
+    c.kind,
+    c.statusCode,
+    c.statusMessage,
+    c.traceState,
+    c.flags,
+    c.resourceId,
+    c.scopeId,
+    c.attributes,
+    c.events,
+    c.links,
+    c.droppedAttributes,
+    c.droppedEvents,
+    c.droppedLinks,
+  ];
+}
+
+/** The log columns of a writer batch in table order, for copyBatches. */
+export function logCopyColumns(c: LogColumns): CopyColumn[] {
+  return [
+    c.timeNs,
+    c.fingerprint,
+    c.observedNs,
+    c.traceId,
+    c.spanId,
+    c.traceFlags,
+    c.severityNumber,
+    c.severityText,
+    c.serviceName,
+    c.body,
+    c.bodyIsJson,
+    c.attributes,
+    c.eventName,
+    c.resourceId,
+    c.scopeId,
+    c.droppedAttributes,
+  ];
+}
+
+/** The indexes of the raw ceiling: a trace-ID btree and a (service, time) btree, nothing else. */
+const CEILING_INDEXES = {
+  spans: ['(trace_id)', '(service_name, start_ns)'],
+  logs: ['(trace_id)', '(service_name, time_ns)'],
+} as const;
+
+/**
+ * The write ceiling of `table`: `COPY … FROM STDIN` of the batches, one after another on one connection,
+ * into a plain table of the same columns with only a trace-ID btree and a (service, time) btree. Returns
+ * rows per second and its bytes per row (heap, TOAST, the two indexes); the table is dropped after.
+ * PostgreSQL only (`url`).
+ */
+export async function copyCeiling(
+  url: string,
+  table: 'spans' | 'logs',
+  batches: readonly string[],
+): Promise<{ rowsPerSecond: number; bytesPerRow: number }> {
+  const { from: copyFrom } = await import('pg-copy-streams');
+  const { pipeline } = await import('node:stream/promises');
+  const { Readable } = await import('node:stream');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const scratch = `copy_ceiling_${table}`;
+  try {
+    await client.query(`DROP TABLE IF EXISTS ${scratch}`);
+    await client.query(`CREATE TABLE ${scratch} (LIKE ${table} INCLUDING DEFAULTS)`);
+    for (const cols of CEILING_INDEXES[table]) await client.query(`CREATE INDEX ON ${scratch} ${cols}`);
+    let rows = 0;
+    const t0 = performance.now();
+    for (const batch of batches) {
+      const stream = client.query(copyFrom(`COPY ${scratch} FROM STDIN`));
+      await pipeline(Readable.from([batch]), stream);
+      rows += stream.rowCount;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const size = await client.query<{ b: string }>(`SELECT pg_total_relation_size('${scratch}')::text AS b`);
+    return { rowsPerSecond: rows / seconds, bytesPerRow: Number(size.rows[0]?.b ?? 0) / rows };
+  } finally {
+    await client.query(`DROP TABLE IF EXISTS ${scratch}`).catch(() => {});
+    await client.end();
+  }
+}
+
+/**
+ * Disk bytes of a signal's tables, everything included (heap, TOAST, indexes, the trace summaries and
+ * operations for traces), after a checkpoint of the statistics: what one more item costs on disk.
+ */
+export async function signalBytes(db: Database, signal: 'traces' | 'logs'): Promise<number> {
+  const tables = sql.param(signal === 'traces' ? ['spans', 'traces', 'span_operations'] : ['logs']);
+  const [r] = await db.query<{ b: string }>(sql`
+    SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text AS b FROM pg_class c
+    WHERE c.relkind = 'r' AND (c.relname = ANY (${tables}::text[])
+      OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent IN (SELECT oid FROM pg_class WHERE relname = ANY (${tables}::text[]))))`);
+  return Number(r?.b ?? 0);
 }

@@ -50,6 +50,16 @@ export {
 } from './tables.ts';
 export { SpanWriter, toSpanColumns, insertSpanColumns, spanCount, type WriterOptions } from './span-writer.ts';
 export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } from './trace-queries.ts';
+export {
+  TraceQLQueries,
+  traceqlCondition,
+  narrowsInPostgres,
+  INTRINSIC_TAGS,
+  type TraceQLSearch,
+  type TraceQLMatch,
+  type MatchedSpan,
+  type RegexSets,
+} from './traceql-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
 export { LogWriter, toLogColumns, insertLogColumns, logCount, type LogColumns } from './log-writer.ts';
 export {
@@ -62,6 +72,16 @@ export {
   type LogBucket,
   type SeverityBand,
 } from './log-queries.ts';
+export {
+  LogqlQueries,
+  LogqlTooManyRowsError,
+  LEVELS,
+  pipelineConditions,
+  type LogqlEntry,
+  type LogqlRange,
+  type LogqlOptions,
+  type StreamStats,
+} from './logql-queries.ts';
 export { parseLogText, containsPattern, type LogText } from './log-text.ts';
 export { MetricWriter, CHUNK_WINDOW_MS, sampleCount } from './metric-writer.ts';
 export {
@@ -83,6 +103,13 @@ export {
   type SqlConsoleResult,
 } from './sql-console.ts';
 export { compactMetricChunks, type CompactionResult } from './metric-compaction.ts';
+export {
+  convertColdPartitions,
+  readStorageMode,
+  type ColumnarOptions,
+  type ColumnarResult,
+  type StorageMode,
+} from './columnar.ts';
 export { applyRetention, formatRetention, type RetentionPolicy, type RetentionResult } from './retention.ts';
 export { encodeChunk, decodeChunk, mergeChunks, ChunkDecodeError } from './chunk-codec.ts';
 export { seriesId } from './series-id.ts';

@@ -10,6 +10,7 @@ import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { fingerprint64 } from './log-fingerprint.ts';
 import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
 import { LOGS_TABLE } from './tables.ts';
+import { withColumnarFallback } from './columnar.ts';
 
 const MAX_INT64 = 2n ** 63n - 1n;
 
@@ -134,10 +135,17 @@ export function toLogColumns(
 
 const p = (v: unknown) => sql.param(v);
 
+// A columnar day refuses ON CONFLICT: rows already stored are skipped by an anti-join (columnar.ts).
+const LATE_LOGS = sql`AS u(time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags, severity_number,
+        severity_text, service_name, body, body_is_json, attributes, event_name, resource_id, scope_id,
+        dropped_attributes_count)
+      WHERE NOT EXISTS (SELECT 1 FROM logs l WHERE l.time_ns = u.time_ns AND l.fingerprint = u.fingerprint)`;
+
 /** Inserts prepared columns, inside the caller's transaction; returns how many rows were new. */
 export async function insertLogColumns(
   query: (q: ReturnType<typeof sql>) => Promise<unknown[]>,
   c: LogColumns,
+  late = false,
 ): Promise<number> {
   await c.resources.insert(query);
   if (!c.timeNs.length) return 0;
@@ -146,12 +154,12 @@ export async function insertLogColumns(
       INSERT INTO logs (time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags, severity_number,
         severity_text, service_name, body, body_is_json, attributes, event_name, resource_id, scope_id,
         dropped_attributes_count)
-      SELECT * FROM unnest(
+      SELECT ${late ? sql`DISTINCT ON (u.time_ns, u.fingerprint) u.*` : sql`*`} FROM unnest(
         ${p(c.timeNs)}::bigint[], ${p(c.fingerprint)}::bigint[], ${p(c.observedNs)}::bigint[], ${p(c.traceId)}::uuid[],
         ${p(c.spanId)}::bigint[], ${p(c.traceFlags)}::int[], ${p(c.severityNumber)}::smallint[], ${p(c.severityText)}::text[],
         ${p(c.serviceName)}::text[], ${p(c.body)}::text[], ${p(c.bodyIsJson)}::boolean[], ${p(c.attributes)}::jsonb[],
         ${p(c.eventName)}::text[], ${p(c.resourceId)}::bigint[], ${p(c.scopeId)}::bigint[], ${p(c.droppedAttributes)}::int[])
-      ON CONFLICT DO NOTHING
+      ${late ? LATE_LOGS : sql`ON CONFLICT DO NOTHING`}
       RETURNING 1
     )
     SELECT count(*) AS n FROM ins`);
@@ -170,7 +178,7 @@ export class LogWriter extends QueuedWriter<ResourceLogs[]> {
   protected async flush(entries: ResourceLogs[][]): Promise<void> {
     const cols = toLogColumns(entries);
     await this.partitions.write([[LOGS_TABLE, cols.days]], () =>
-      this.database.transaction((query) => insertLogColumns(query, cols)),
+      withColumnarFallback((late) => this.database.transaction((query) => insertLogColumns(query, cols, late))),
     );
   }
 }

@@ -103,7 +103,7 @@ for (const tdb of testDatabases()) {
         retention: { traces: 7 * MS_PER_DAY, logs: 0, metrics: 0 },
         now: () => NOW,
       });
-      expect(m.jobNames).toEqual(['partitions', 'compaction', 'retention', 'servicegraph']);
+      expect(m.jobNames).toEqual(['partitions', 'compaction', 'retention', 'servicegraph', 'columnar']);
       const prepared = await m.runNow('partitions');
       expect(prepared.result.tables).toEqual([
         'spans',
@@ -126,6 +126,9 @@ for (const tdb of testDatabases()) {
       expect(result.dropped.traces).toEqual([`spans_p${dayOf(NOW - 10 * MS_PER_DAY)}`]);
       expect(result.tracesDeleted).toBe(1);
       expect((await m.runNow('compaction')).result).toEqual({ groups: 0, rowsBefore: 0, samples: 0 });
+      // Only days ahead exist now, none cold: the mode follows the server, nothing is converted.
+      const columnar = (await m.runNow('columnar')).result;
+      expect(columnar).toMatchObject({ mode: { mode: tdb.name === 'pg' ? 'columnar' : 'row' }, converted: [] });
       // The dropped day is forgotten: a late write creates its partition again.
       await writer.write(span(NOW - 10 * MS_PER_DAY + 1));
       await writer.close();

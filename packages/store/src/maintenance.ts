@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Database, StoreLogger } from './database.ts';
 import { StoreClosedError, type ClassifiedError } from './errors.ts';
+import { convertColdPartitions, type ColumnarResult } from './columnar.ts';
 import { compactMetricChunks, type CompactionResult } from './metric-compaction.ts';
 import { PartitionManager } from './partitions.ts';
 import { applyRetention, type RetentionPolicy, type RetentionResult } from './retention.ts';
@@ -200,9 +201,12 @@ export interface StoreMaintenanceOptions extends MaintenanceOptions {
   daysAhead?: number;
   /** The service-graph fold (servicegraph.ts): how long spans wait for their peers, and how often it runs. */
   serviceGraph?: { waitMs: number; intervalMs: number };
+  /** A day partition becomes columnar this long after its end (default 2 h); 0: any day idle for a minute. */
+  coldAfterMs?: number;
+  columnarIntervalMs?: number;
 }
 
-/** The store's jobs: partitions ahead (hourly, and before start() resolves), compaction, retention, the service graph. */
+/** The store's jobs: partitions ahead (hourly, and before start() resolves), compaction, retention, the service graph, columnar. */
 export function storeJobs(database: Database, opts: StoreMaintenanceOptions) {
   const partitions = opts.partitions ?? new PartitionManager(database);
   const policy = opts.retention;
@@ -261,6 +265,18 @@ export function storeJobs(database: Database, opts: StoreMaintenanceOptions) {
       run: ({ nowMs, signal }): Promise<ServiceGraphFoldResult> =>
         foldServiceGraph(database, partitions, nowMs, { waitMs: graph.waitMs, signal }),
       summary: (r) => (r.windows ? { level: 'debug', fields: r, msg: 'service graph folded' } : undefined),
+    }),
+    defineJob({
+      name: 'columnar',
+      title: 'columnar conversion',
+      intervalMs: opts.columnarIntervalMs ?? 15 * 60_000,
+      // Cold days of spans and logs become columnar where the server has citus_columnar (columnar.ts).
+      run: ({ nowMs, signal }): Promise<ColumnarResult> =>
+        convertColdPartitions(database, { coldAfterMs: opts.coldAfterMs ?? 2 * HOUR_MS, nowMs, signal }),
+      summary: (r) =>
+        r.converted.length
+          ? { level: 'info', fields: { converted: r.converted, rows: r.rows }, msg: 'cold partitions made columnar' }
+          : undefined,
     }),
   ] as const;
 }

@@ -19,7 +19,7 @@ export interface StatsRow {
   name: string;
   requests: number;
   errors: number;
-  /** Requests per second over the window. */
+  /** Requests per second over the time the window's data covers (from its first request). */
   rate: number;
   /** errors / requests, 0…1. */
   errorRate: number;
@@ -100,21 +100,26 @@ export class ServiceStatsQueries {
       AND (s.kind IN (${SpanKind.SERVER}, ${SpanKind.CONSUMER}) OR s.parent_span_id IS NULL)`;
   }
 
-  private async table(w: StatsWindow, key: SQL, filter: SQL): Promise<StatsTable> {
+  private async table(w: StatsWindow, key: SQL, filter: SQL, nowNs = Date.now() * 1e6): Promise<StatsTable> {
     const nBuckets = Number((w.endNs - w.startNs + w.stepNs - 1n) / w.stepNs);
     // One scan, four groupings: per key, per key and bucket (sparklines), and the same for the total.
     const rows = await this.database.query(sql`
       SELECT key, bucket, GROUPING(key) AS g_key, GROUPING(bucket) AS g_bucket,
         count(*) AS requests,
-        count(*) FILTER (WHERE status_code = ${StatusCode.ERROR}) AS errors,
+        count(*) FILTER (WHERE status_code = ${StatusCode.ERROR}) AS errors, min(start_ns) AS first_ns,
         percentile_cont(ARRAY[0.5, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY duration_ns::float8) AS p
       FROM (
-        SELECT ${key} AS key, (s.start_ns - ${w.startNs.toString()}::bigint) / ${w.stepNs.toString()}::bigint AS bucket, s.duration_ns, s.status_code
+        SELECT ${key} AS key, (s.start_ns - ${w.startNs.toString()}::bigint) / ${w.stepNs.toString()}::bigint AS bucket, s.start_ns, s.duration_ns, s.status_code
         FROM spans s
         WHERE ${this.where(w)} AND ${filter}
       ) e
       GROUP BY GROUPING SETS ((key), (key, bucket), (), (bucket))`);
-    const seconds = Number(w.endNs - w.startNs) / 1e9;
+    // The rate is over the time the data covers: from the first request in the window (a service that
+    // started five minutes ago in a one-hour window shows its real rate), to the window's end or now,
+    // and at least one bucket, so that one request at the very end is not a burst.
+    const endNs = Math.min(Number(w.endNs), nowNs);
+    const coveredSeconds = (firstNs: unknown) =>
+      Math.max(endNs - Math.max(Number(w.startNs), Number(firstNs)), Number(w.stepNs)) / 1e9;
     const rowsByKey = new Map<string | null, StatsRow>();
     const rowFor = (k: string | null): StatsRow => {
       let r = rowsByKey.get(k);
@@ -143,7 +148,7 @@ export class ServiceStatsQueries {
       if (num(r.g_bucket)) {
         row.requests = num(r.requests);
         row.errors = num(r.errors);
-        row.rate = row.requests / seconds;
+        row.rate = row.requests / coveredSeconds(r.first_ns);
         row.errorRate = row.requests ? row.errors / row.requests : 0;
         [row.p50Ms, row.p95Ms, row.p99Ms] = [msOrNull(p[0]), msOrNull(p[1]), msOrNull(p[2])];
       } else {

@@ -259,5 +259,39 @@ for (const tdb of testDatabases()) {
         { spanId: call, problem: 'client-without-server', why: expect.stringContaining('ledger') as string },
       ]);
     });
+
+    it('moves a trace to the broken ones when its caller, folded later, shows the context was lost', async () => {
+      const m = T0 + 15n * MIN_NS;
+      const [t1, t2] = [tid(), tid()];
+      const [root, call, lost] = [sid(), sid(), sid()];
+      // The lost server span ends before the minute boundary, its caller after it.
+      await writer.write(rs('ledger2', [span(t2, lost, null, 'POST /ledger', 2, m + 59_000n * MS, 500)]));
+      await writer.write(
+        rs('gateway2', [
+          span(t1, root, null, 'GET /', 2, m + 58_800n * MS, 1800),
+          span(t1, call, root, 'POST /ledger', 3, m + 58_900n * MS, 1500, { 'server.address': 'ledger2' }),
+        ]),
+      );
+      await fold(Number((m + 60_000n * MS) / MS) + WAIT);
+      const w = { startNs: unixNano(m), endNs: unixNano(m + 2n * MIN_NS) };
+      // Folded alone, the lost span's trace looks complete.
+      expect((await queries.propagation(w)).traces).toEqual({ total: 1, complete: 1, completeShare: 1 });
+      await fold(nowAfter(m + 2n * MIN_NS));
+      const report = await queries.propagation(w);
+      expect(report.traces).toEqual({ total: 2, complete: 0, completeShare: 0 });
+      expect(report.services.find((x) => x.service === 'ledger2')!.problems.map((x) => x.problem)).toEqual([
+        'context-lost',
+      ]);
+      const [broken] = await db.query(sql`
+        SELECT c.value FROM servicegraph_counters c JOIN metric_series s ON s.id = c.series_id
+        WHERE s.metric_name = 'pivot_propagation_broken_traces_total'`);
+      const [all] = await db.query(sql`
+        SELECT c.value FROM servicegraph_counters c JOIN metric_series s ON s.id = c.series_id
+        WHERE s.metric_name = 'pivot_propagation_traces_total'`);
+      const [complete] = await db.query(sql`SELECT sum(complete) AS n, sum(traces) AS t FROM propagation_traces`);
+      // The counters agree with the rollup over all time: broken = traces − complete.
+      expect(Number(all!.value) - Number(broken!.value)).toBe(Number(complete!.n));
+      expect(Number(all!.value)).toBe(Number(complete!.t));
+    });
   });
 }

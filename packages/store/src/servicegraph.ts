@@ -308,10 +308,28 @@ async function foldWindow(
     FROM d GROUP BY 1, 2, 3, 4`);
 
   // Propagation health. "Instrumented" = a service that sent spans (span_operations holds every one).
+  // A client span of this window that names an instrumented service as its peer but has no server
+  // child dropped the trace context; the root server span of that service that started while it was
+  // open is the call it made, arriving in a trace of its own. Looked up from the client side (few
+  // spans, the service/start index) rather than from every root server span.
+  await query(sql`
+    CREATE TEMP TABLE sg_cws ON COMMIT DROP AS
+    SELECT w.minute_ms, w.trace_id, w.span_id, w.service, w.name, coalesce(w.peer_service, w.server_address) AS target,
+      s.trace_id AS s_trace, s.span_id AS s_span, s.start_ns + s.duration_ns AS s_end
+    FROM sg_w w
+    LEFT JOIN LATERAL (
+      SELECT s.trace_id, s.span_id, s.start_ns, s.duration_ns FROM spans s
+      WHERE s.service_name = coalesce(w.peer_service, w.server_address)
+        AND s.start_ns >= w.start_ns AND s.start_ns <= w.end_ns AND s.parent_span_id IS NULL
+        AND s.kind = ${S.SERVER} AND s.trace_id <> w.trace_id AND s.links IS NULL
+      ORDER BY s.start_ns LIMIT 1
+    ) s ON TRUE
+    WHERE w.kind IN (${S.CLIENT}, ${S.PRODUCER}) AND NOT w.has_server_child
+      AND coalesce(w.peer_service, w.server_address) <> w.service
+      AND coalesce(w.peer_service, w.server_address) IN (SELECT service_name FROM span_operations)`);
   const kindName = sql`(ARRAY['UNSPECIFIED','INTERNAL','SERVER','CLIENT','PRODUCER','CONSUMER'])[w.kind + 1]`;
   const probRows = await query(sql`
-    WITH inst AS (SELECT DISTINCT service_name FROM span_operations),
-    f0 AS (
+    WITH f0 AS (
       SELECT w.minute_ms, w.trace_id, w.span_id, w.service, 'orphan' AS problem,
         'its parent span never arrived within the ' || ${String(waitS)} || ' s wait' AS why
       FROM sg_w w WHERE w.parent_span_id IS NOT NULL AND w.p_kind IS NULL
@@ -320,35 +338,21 @@ async function foldWindow(
         'the trace starts at a ' || ${kindName} || ' span (' || w.name || '), not at an entry point: the caller''s context was not extracted'
       FROM sg_w w WHERE w.parent_span_id IS NULL AND w.kind IN (${S.UNSPECIFIED}, ${S.INTERNAL}, ${S.CLIENT})
       UNION ALL
-      SELECT w.minute_ms, w.trace_id, w.span_id, w.service, 'client-without-server',
-        'calls ' || coalesce(w.peer_service, w.server_address) || ', which is instrumented, but no ' || coalesce(w.peer_service, w.server_address)
+      SELECT c.minute_ms, c.trace_id, c.span_id, c.service, 'client-without-server',
+        'calls ' || c.target || ', which is instrumented, but no ' || c.target
           || ' server span is its child: the request left without its trace context (traceparent)'
-      FROM sg_w w
-      WHERE w.kind IN (${S.CLIENT}, ${S.PRODUCER}) AND NOT w.has_server_child
-        AND coalesce(w.peer_service, w.server_address) IN (SELECT service_name FROM inst)
-        AND coalesce(w.peer_service, w.server_address) <> w.service
+      FROM sg_cws c
+      UNION ALL
+      SELECT c.minute_ms, c.s_trace, c.s_span, c.target, 'context-lost',
+        'called by ' || c.service || ' (' || c.name || '), but a new trace began here: the trace context was lost on the way'
+      FROM sg_cws c WHERE c.s_span IS NOT NULL
       UNION ALL
       SELECT w.minute_ms, w.trace_id, w.span_id, w.service, 'context-lost',
-        CASE WHEN w.links > 0 THEN 'a new trace began here, linked to the caller''s: the trace context arrived only as a link'
-             WHEN w.kind = ${S.CONSUMER} THEN 'consumed from ' || ${queueNode} || ' without trace context: the producer''s traceparent was not carried in the message'
-             ELSE 'called by ' || caller.service_name || ' (' || caller.name || '), but a new trace began here: the trace context was lost on the way' END
+        CASE WHEN w.kind = ${S.SERVER} THEN 'a new trace began here, linked to the caller''s: the trace context arrived only as a link'
+             ELSE 'consumed from ' || ${queueNode} || ' without trace context: the producer''s traceparent was not carried in the message' END
       FROM sg_w w
-      LEFT JOIN LATERAL (
-        -- A client span of an instrumented service that named this service as its peer and was open
-        -- when this span started, with no server child of its own: the call this span answered.
-        SELECT c.service_name, c.name FROM spans c
-        WHERE w.kind = ${S.SERVER} AND w.links = 0
-          AND c.start_ns >= w.start_ns - 60000000000 AND c.start_ns <= w.start_ns
-          AND c.start_ns + c.duration_ns >= w.end_ns AND c.kind = ${S.CLIENT} AND c.service_name <> w.service
-          AND (c.attributes @> jsonb_build_object('peer.service', w.service)
-               OR c.attributes @> jsonb_build_object('server.address', w.service))
-          AND NOT EXISTS (SELECT 1 FROM spans k WHERE k.trace_id = c.trace_id AND k.parent_span_id = c.span_id
-                          AND k.kind IN (${S.SERVER}, ${S.CONSUMER}) AND k.start_ns >= ${lo})
-        ORDER BY c.start_ns DESC LIMIT 1
-      ) caller ON TRUE
-      WHERE w.kind IN (${S.SERVER}, ${S.CONSUMER}) AND w.parent_span_id IS NULL
-        AND ((w.kind = ${S.SERVER} AND w.links > 0) OR caller.service_name IS NOT NULL
-             OR (w.kind = ${S.CONSUMER} AND w.messaging_system IS NOT NULL AND w.links = 0))
+      WHERE w.parent_span_id IS NULL
+        AND ((w.kind = ${S.SERVER} AND w.links > 0) OR (w.kind = ${S.CONSUMER} AND w.messaging_system IS NOT NULL AND w.links = 0))
     ), f AS (
       INSERT INTO propagation_spans (minute_ms, trace_id, span_id, service, problem, why)
       SELECT minute_ms, trace_id, span_id, service, problem, why FROM f0
@@ -368,9 +372,20 @@ async function foldWindow(
     SELECT service, problem, sum(n)::bigint AS n FROM d GROUP BY 1, 2`);
 
   // Complete traces, counted when their root span is folded (children end first, so their flags are
-  // in by then); a trace with orphans and no root in the window counts as one incomplete trace.
+  // in by then); a trace with orphans and no root in the window counts as one incomplete trace. A root
+  // flagged context-lost after it was folded (its caller ended in a later window) and counted complete
+  // then is moved to the broken ones now.
   const [traceRow] = await query(sql`
-    WITH r AS (
+    WITH late AS (
+      SELECT (c.s_end / 60000000000) * 60000 AS minute_ms, count(*) AS n FROM sg_cws c
+      WHERE c.s_span IS NOT NULL AND c.s_end < ${from}
+        AND NOT EXISTS (SELECT 1 FROM propagation_spans ps WHERE ps.trace_id = c.s_trace
+                          AND NOT (ps.span_id = c.s_span AND ps.problem = 'context-lost'))
+      GROUP BY 1
+    ), fix AS (
+      UPDATE propagation_traces t SET complete = t.complete - late.n FROM late WHERE t.minute_ms = late.minute_ms
+      RETURNING late.n
+    ), r AS (
       SELECT w.minute_ms, w.trace_id,
         NOT EXISTS (SELECT 1 FROM propagation_spans ps WHERE ps.trace_id = w.trace_id) AS complete
       FROM sg_w w WHERE w.parent_span_id IS NULL
@@ -385,8 +400,8 @@ async function foldWindow(
       INSERT INTO propagation_traces AS t (minute_ms, traces, complete) SELECT * FROM d
       ON CONFLICT (minute_ms) DO UPDATE SET traces = t.traces + excluded.traces, complete = t.complete + excluded.complete
     )
-    SELECT coalesce(sum(traces), 0)::bigint AS traces, coalesce(sum(complete), 0)::bigint AS complete,
-      (SELECT count(*) FROM sg_w) AS spans FROM d`);
+    SELECT coalesce(sum(traces), 0)::bigint AS traces, coalesce(sum(traces - complete), 0)::bigint AS broken,
+      (SELECT coalesce(sum(n), 0) FROM fix)::bigint AS late, (SELECT count(*) FROM sg_w) AS spans FROM d`);
 
   // The counter series: the window's increase per series, added to the running totals.
   const deltas: SeriesDelta[] = [];
@@ -464,11 +479,11 @@ async function foldWindow(
       { __name__: 'pivot_propagation_problem_spans_total', service: String(r.service), problem: String(r.problem) },
       Number(r.n),
     );
+  // Broken, not complete, traces are counted: a late context-lost flag adds to it, and counters only go up.
   const traces = Number(traceRow?.traces ?? 0);
-  if (traces) {
-    add({ __name__: 'pivot_propagation_traces_total' }, traces);
-    add({ __name__: 'pivot_propagation_complete_traces_total' }, Number(traceRow!.complete));
-  }
+  const brokenTraces = Number(traceRow?.broken ?? 0) + Number(traceRow?.late ?? 0);
+  if (traces) add({ __name__: 'pivot_propagation_traces_total' }, traces);
+  if (traces || brokenTraces) add({ __name__: 'pivot_propagation_broken_traces_total' }, brokenTraces);
   await writeCounters(query, deltas, Number(fromNs / NS_PER_MS), Number(toNs / NS_PER_MS));
   await query(sql`UPDATE servicegraph_watermark SET folded_to_ns = ${to} WHERE id = 1`);
   return { spans: Number(traceRow?.spans ?? 0), requests, series: deltas.length, toNs };
@@ -492,7 +507,7 @@ const METADATA: readonly [string, string, string][] = [
   ['traces_spanmetrics_latency', 'histogram', 'Span duration per service, name, kind and status.'],
   ['pivot_propagation_problem_spans_total', 'counter', 'Spans the propagation check flagged, per service and problem.'],
   ['pivot_propagation_traces_total', 'counter', 'Traces whose root span was folded.'],
-  ['pivot_propagation_complete_traces_total', 'counter', 'Traces with no span the propagation check flagged.'],
+  ['pivot_propagation_broken_traces_total', 'counter', 'Traces with a span the propagation check flagged.'],
 ];
 
 /**

@@ -9,6 +9,7 @@ import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
 import { SPANS_TABLE } from './tables.ts';
+import { withColumnarFallback } from './columnar.ts';
 
 export type { WriterOptions } from './group-commit.ts';
 
@@ -135,10 +136,17 @@ export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
 
 const p = (v: unknown) => sql.param(v);
 
+// A columnar day refuses ON CONFLICT: rows already stored are skipped by an anti-join (columnar.ts).
+const LATE_SPANS = sql`AS u(start_ns, trace_id, span_id, parent_span_id, duration_ns, service_name, name, kind,
+        status_code, status_message, trace_state, flags, resource_id, scope_id, attributes, events, links,
+        dropped_attributes_count, dropped_events_count, dropped_links_count)
+      WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = u.trace_id AND s.span_id = u.span_id AND s.start_ns = u.start_ns)`;
+
 /** Inserts prepared columns and updates trace summaries, inside the caller's transaction. */
 export async function insertSpanColumns(
   query: (q: ReturnType<typeof sql>) => Promise<unknown[]>,
   c: SpanColumns,
+  late = false,
 ): Promise<void> {
   await c.resources.insert(query);
   await query(sql`
@@ -146,13 +154,13 @@ export async function insertSpanColumns(
       INSERT INTO spans (start_ns, trace_id, span_id, parent_span_id, duration_ns, service_name, name, kind,
         status_code, status_message, trace_state, flags, resource_id, scope_id, attributes, events, links,
         dropped_attributes_count, dropped_events_count, dropped_links_count)
-      SELECT * FROM unnest(
+      SELECT ${late ? sql`DISTINCT ON (u.trace_id, u.span_id, u.start_ns) u.*` : sql`*`} FROM unnest(
         ${p(c.startNs)}::bigint[], ${p(c.traceId)}::uuid[], ${p(c.spanId)}::bigint[], ${p(c.parentSpanId)}::bigint[],
         ${p(c.durationNs)}::bigint[], ${p(c.serviceName)}::text[], ${p(c.name)}::text[], ${p(c.kind)}::smallint[],
         ${p(c.statusCode)}::smallint[], ${p(c.statusMessage)}::text[], ${p(c.traceState)}::text[], ${p(c.flags)}::int[],
         ${p(c.resourceId)}::bigint[], ${p(c.scopeId)}::bigint[], ${p(c.attributes)}::jsonb[], ${p(c.events)}::jsonb[],
         ${p(c.links)}::jsonb[], ${p(c.droppedAttributes)}::int[], ${p(c.droppedEvents)}::int[], ${p(c.droppedLinks)}::int[])
-      ON CONFLICT DO NOTHING
+      ${late ? LATE_SPANS : sql`ON CONFLICT DO NOTHING`}
       RETURNING trace_id, start_ns, duration_ns, parent_span_id, service_name, name, kind, status_code
     ),
     ops AS (
@@ -191,7 +199,7 @@ export class SpanWriter extends QueuedWriter<ResourceSpans[]> {
   protected async flush(entries: ResourceSpans[][]): Promise<void> {
     const cols = toSpanColumns(entries);
     await this.partitions.write([[SPANS_TABLE, cols.days]], () =>
-      this.database.transaction((query) => insertSpanColumns(query, cols)),
+      withColumnarFallback((late) => this.database.transaction((query) => insertSpanColumns(query, cols, late))),
     );
   }
 }

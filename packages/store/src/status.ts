@@ -2,6 +2,7 @@
 // from the catalog (pg_class) rather than by counting, so it stays cheap on large tables.
 import { sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
+import { readStorageMode, type StorageMode } from './columnar.ts';
 import { formatRetention, type RetentionPolicy } from './retention.ts';
 import { SIGNAL_TABLES, TABLES, type TableOwner } from './tables.ts';
 
@@ -16,6 +17,8 @@ export interface TableStatus {
   /** First and last partition day (YYYY-MM-DD); the last is ahead of today, as partitions are made ahead. */
   oldestDay: string | null;
   newestDay: string | null;
+  /** Day partitions in the columnar layout (cold days converted by the columnar job). */
+  columnarPartitions: number;
 }
 
 export interface SignalStatus {
@@ -27,13 +30,25 @@ export interface SignalStatus {
 }
 
 export interface StorageStatus {
-  database: { driver: 'pg' | 'pglite'; serverVersion: string; bytes: number };
+  database: {
+    driver: 'pg' | 'pglite';
+    serverVersion: string;
+    bytes: number;
+    /** Whether cold day partitions become columnar here, and after how long (`2h`, `0s`). */
+    layout: StorageMode & { coldAfter: string };
+  };
   signals: Record<TableOwner, SignalStatus>;
 }
 
 /** Tables never analysed are counted exactly up to this heap size, and analysed beyond it. */
 const EXACT_COUNT_MAX_BYTES = 16 * 1024 * 1024;
 const PAGE_BYTES = 8192;
+const DEFAULT_COLD_AFTER_MS = 2 * 3_600_000;
+
+/** COLD_AFTER as configured: `2h`, `90m`, `0s`. */
+function formatColdAfter(ms: number): string {
+  return ms > 0 ? formatRetention(ms) : '0s';
+}
 const IDENT = /^[a-z_][a-z0-9_]*$/;
 
 type RelationRow = {
@@ -44,6 +59,7 @@ type RelationRow = {
   reltuples: number | string;
   relpages: number | string;
   heap: string | number;
+  am: string;
 };
 
 export class StatusQueries {
@@ -53,8 +69,16 @@ export class StatusQueries {
    * Disk use and rows per signal and table, with the retention in force. `exactCountMaxBytes`: tables
    * never analysed are counted up to this heap size, and analysed beyond it.
    */
-  storage(retention: RetentionPolicy, opts: { exactCountMaxBytes?: number } = {}): Promise<StorageStatus> {
-    return readStorage(this.database, retention, opts.exactCountMaxBytes ?? EXACT_COUNT_MAX_BYTES);
+  storage(
+    retention: RetentionPolicy,
+    opts: { exactCountMaxBytes?: number; coldAfterMs?: number } = {},
+  ): Promise<StorageStatus> {
+    return readStorage(
+      this.database,
+      retention,
+      opts.exactCountMaxBytes ?? EXACT_COUNT_MAX_BYTES,
+      opts.coldAfterMs ?? DEFAULT_COLD_AFTER_MS,
+    );
   }
 }
 
@@ -62,6 +86,7 @@ async function readStorage(
   database: Database,
   retention: RetentionPolicy,
   exactCountMaxBytes: number,
+  coldAfterMs: number,
 ): Promise<StorageStatus> {
   const names = sql.join(
     TABLES.map((t) => sql`${t.name}`),
@@ -74,10 +99,11 @@ async function readStorage(
       WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname IN (${names})
     )
     SELECT t.relname AS parent, c.relname AS name, true AS partitioned, pg_total_relation_size(c.oid) AS bytes,
-           pg_relation_size(c.oid) AS heap, c.reltuples, c.relpages
-      FROM t JOIN pg_inherits i ON i.inhparent = t.oid JOIN pg_class c ON c.oid = i.inhrelid WHERE t.relkind = 'p'
+           pg_relation_size(c.oid) AS heap, c.reltuples, c.relpages, coalesce(a.amname, 'heap') AS am
+      FROM t JOIN pg_inherits i ON i.inhparent = t.oid JOIN pg_class c ON c.oid = i.inhrelid
+      LEFT JOIN pg_am a ON a.oid = c.relam WHERE t.relkind = 'p'
     UNION ALL
-    SELECT t.relname, t.relname, t.relkind = 'p', pg_total_relation_size(t.oid), pg_relation_size(t.oid), t.reltuples, t.relpages FROM t`);
+    SELECT t.relname, t.relname, t.relkind = 'p', pg_total_relation_size(t.oid), pg_relation_size(t.oid), t.reltuples, t.relpages, 'heap' FROM t`);
   const [meta] = await database.query<{ version: string; bytes: string | number }>(
     sql`SELECT current_setting('server_version') AS version, pg_database_size(current_database()) AS bytes`,
   );
@@ -88,7 +114,15 @@ async function readStorage(
     if (!t)
       tables.set(
         r.parent,
-        (t = { name: r.parent, bytes: 0, rows: 0, partitions: null, oldestDay: null, newestDay: null }),
+        (t = {
+          name: r.parent,
+          bytes: 0,
+          rows: 0,
+          partitions: null,
+          oldestDay: null,
+          newestDay: null,
+          columnarPartitions: 0,
+        }),
       );
     if (r.name === r.parent) {
       // The parent row of a partitioned table has no storage of its own; it only marks the table.
@@ -98,6 +132,7 @@ async function readStorage(
       continue;
     }
     t.partitions = (t.partitions ?? 0) + 1;
+    if (r.am === 'columnar') t.columnarPartitions++;
     t.bytes += Number(r.bytes);
     t.rows += await rowCount(database, r, exactCountMaxBytes);
     const m = /_p(\d{4})(\d{2})(\d{2})$/.exec(r.name);
@@ -118,8 +153,9 @@ async function readStorage(
       tables: list,
     };
   }
+  const layout = { ...(await readStorageMode(database)), coldAfter: formatColdAfter(coldAfterMs) };
   return {
-    database: { driver: database.kind, serverVersion: meta?.version ?? '', bytes: Number(meta?.bytes ?? 0) },
+    database: { driver: database.kind, serverVersion: meta?.version ?? '', bytes: Number(meta?.bytes ?? 0), layout },
     signals,
   };
 }

@@ -61,6 +61,18 @@ export function testDatabases(): TestDatabase[] {
   return out;
 }
 
+/**
+ * The layouts a store suite runs on: every test database with row partitions, and PostgreSQL once more
+ * with its cold days made columnar (`columnar` true: the suite converts after writing).
+ */
+export function testLayouts(): { tdb: TestDatabase; columnar: boolean; label: string }[] {
+  const rows = testDatabases().map((tdb) => ({ tdb, columnar: false, label: tdb.name }));
+  const columnar = testDatabases()
+    .filter((tdb) => tdb.name === 'pg')
+    .map((tdb) => ({ tdb, columnar: true, label: 'pg, cold days columnar' }));
+  return [...rows, ...columnar];
+}
+
 /** The database the end-to-end suites use: the configured server, or PGlite in memory. */
 export async function scratchDatabaseUrl(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
   const base = process.env.DATABASE_URL;

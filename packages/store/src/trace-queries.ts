@@ -63,7 +63,7 @@ const big = (v: unknown): bigint => BigInt(v as string);
 const nano = (v: unknown): UnixNano => unixNano(big(v));
 const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
-function summaryFromRow(r: Record<string, unknown>): TraceSummary {
+export function summaryFromRow(r: Record<string, unknown>): TraceSummary {
   const start = nano(r.start_ns);
   const end = nano(r.end_ns);
   return {
