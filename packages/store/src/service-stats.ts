@@ -12,7 +12,7 @@
 // - the tail the fold has not reached yet (spans that ended after its watermark, the last
 //   SERVICEGRAPH_WAIT) from the spans themselves, found by the BRIN index on the end time.
 // All three are read in one statement, so one snapshot: a fold that commits meanwhile is seen whole or
-// not at all, and nothing is counted twice. A row's minute is the minute its span ENDED in, as in the
+// not at all, and nothing is counted twice (the tail's bound is the watermark of that same snapshot). A row's minute is the minute its span ENDED in, as in the
 // rollups; a window takes the minutes that start in it.
 import { sql, type SQL } from 'drizzle-orm';
 import { SpanKind, StatusCode, type UnixNano } from '@pivot/model';
@@ -122,7 +122,7 @@ export class ServiceStatsQueries {
    * and the unfolded tail (see the header). Columns: key, minute_ms, calls, errors, buckets (counts per
    * latency bucket, +Inf last).
    */
-  private requests(w: StatsWindow, by: 'service' | 'operation', service: string | null): SQL {
+  private requests(w: StatsWindow, by: 'service' | 'operation', service: string | null, foldedNs: bigint): SQL {
     const S = SpanKind;
     const err = StatusCode.ERROR;
     // Minutes that start in the window, i.e. spans that ended in [ceil(start), ceil(end)) to the minute.
@@ -131,10 +131,15 @@ export class ServiceStatsQueries {
     const toNs = ceilMin(w.endNs);
     const fromMs = sql`${(fromNs / 1_000_000n).toString()}::bigint`;
     const toMs = sql`${(toNs / 1_000_000n).toString()}::bigint`;
-    const from = sql`${fromNs.toString()}::bigint`;
     const to = sql`${toNs.toString()}::bigint`;
     // The fold skips spans that started more than this before they ended (its LOOKBACK); so do we.
     const lo = sql`${(fromNs - LOOKBACK_NS).toString()}::bigint`;
+    // The tail: the watermark read just before, as a constant, so that the planner prunes partitions
+    // and uses the BRIN index on the end time; and again inside the statement, so that a fold that
+    // committed in between (and moved it) is not counted twice.
+    const tailFromNs = foldedNs > fromNs ? foldedNs : fromNs;
+    const tailFrom = sql`${tailFromNs.toString()}::bigint`;
+    const tailLo = sql`${(tailFromNs - LOOKBACK_NS).toString()}::bigint`;
     // One span as a bucket array: 1 in the bucket of its duration (the fold's bucketOf), 0 elsewhere.
     const oneHot = (ns: SQL) => {
       return sql`ARRAY[${sql.join(
@@ -163,9 +168,9 @@ export class ServiceStatsQueries {
       SELECT ${key(sql`s.service_name`, sql`s.name`)}, ((s.start_ns + s.duration_ns) / 60000000000) * 60000,
         1, (s.status_code = ${err})::int, ${oneHot(sql`s.duration_ns`)}
       FROM spans s
-      WHERE s.start_ns >= ${lo} AND s.start_ns < ${to}
-        AND s.start_ns + s.duration_ns >= greatest(${from}, (SELECT coalesce(max(folded_to_ns), 0) FROM servicegraph_watermark))
-        AND s.start_ns + s.duration_ns < ${to}
+      WHERE s.start_ns >= ${tailLo} AND s.start_ns < ${to}
+        AND s.start_ns + s.duration_ns >= ${tailFrom} AND s.start_ns + s.duration_ns < ${to}
+        AND s.start_ns + s.duration_ns >= (SELECT coalesce(max(folded_to_ns), 0) FROM servicegraph_watermark)
         AND (s.kind IN (${S.SERVER}, ${S.CONSUMER}) OR (s.parent_span_id IS NULL AND s.kind IN (${S.UNSPECIFIED}, ${S.INTERNAL}, ${S.CLIENT})))
         ${svc(sql`s.service_name`)}`;
   }
@@ -183,6 +188,10 @@ export class ServiceStatsQueries {
     const startMs = Number(w.startNs / 1_000_000n);
     const stepMs = Number(w.stepNs) / 1e6;
     const NB = LATENCY_BUCKETS_NS.length + 1;
+    const [wm] = await this.database.query(
+      sql`SELECT coalesce(max(folded_to_ns), 0)::text AS ns FROM servicegraph_watermark`,
+    );
+    const foldedNs = BigInt((wm?.ns as string | undefined) ?? '0');
     const sums = sql.raw(Array.from({ length: NB }, (_, i) => `sum(buckets[${i + 1}])`).join(', '));
     // Four groupings of the same rows: per key, per key and bucket (sparklines), and the same for the total.
     const rows = await this.database.query(sql`
@@ -191,7 +200,7 @@ export class ServiceStatsQueries {
         ARRAY[${sums}]::bigint[] AS buckets
       FROM (
         SELECT r.*, (r.minute_ms * 1000000 - ${w.startNs.toString()}::bigint) / ${w.stepNs.toString()}::bigint AS bucket
-        FROM (${this.requests(w, by, service)}) r
+        FROM (${this.requests(w, by, service, foldedNs)}) r
       ) e
       GROUP BY GROUPING SETS ((key), (key, bucket), (), (bucket))`);
     // The rate is over the time the data covers: from the first minute with a request in the window (a
