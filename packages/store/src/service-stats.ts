@@ -175,6 +175,33 @@ export class ServiceStatsQueries {
         ${svc(sql`s.service_name`)}`;
   }
 
+  /** Per key, the start of its first entry span among those that ended in the given minute. */
+  private async firstRequests(
+    w: StatsWindow,
+    by: 'service' | 'operation',
+    service: string | null,
+    keyMinutes: [string, number][],
+  ): Promise<Map<string, number>> {
+    if (!keyMinutes.length) return new Map();
+    const S = SpanKind;
+    const minutes = keyMinutes.map(([, m]) => m);
+    const loNs = BigInt(Math.min(...minutes)) * 1_000_000n;
+    const hiNs = BigInt(Math.max(...minutes)) * 1_000_000n + MINUTE_NS;
+    const key = by === 'service' ? sql`s.service_name` : sql`s.name`;
+    const rows = await this.database.query(sql`
+      SELECT ${key} AS key, min(s.start_ns)::text AS first_ns FROM spans s
+      WHERE s.start_ns >= ${(loNs - LOOKBACK_NS).toString()}::bigint AND s.start_ns < ${hiNs.toString()}::bigint
+        AND s.start_ns + s.duration_ns >= ${loNs.toString()}::bigint AND s.start_ns + s.duration_ns < ${hiNs.toString()}::bigint
+        AND (s.kind IN (${S.SERVER}, ${S.CONSUMER}) OR (s.parent_span_id IS NULL AND s.kind IN (${S.UNSPECIFIED}, ${S.INTERNAL}, ${S.CLIENT})))
+        ${service === null ? sql`` : sql`AND s.service_name = ${service}`}
+        AND (${key}, ((s.start_ns + s.duration_ns) / 60000000000) * 60000) IN (${sql.join(
+          keyMinutes.map(([k, m]) => sql`(${k}::text, ${m}::bigint)`),
+          sql`, `,
+        )})
+      GROUP BY 1`);
+    return new Map(rows.map((r) => [String(r.key), Number(r.first_ns)]));
+  }
+
   private async table(
     w0: StatsWindow,
     by: 'service' | 'operation',
@@ -203,12 +230,13 @@ export class ServiceStatsQueries {
         FROM (${this.requests(w, by, service, foldedNs)}) r
       ) e
       GROUP BY GROUPING SETS ((key), (key, bucket), (), (bucket))`);
-    // The rate is over the time the data covers: from the first minute with a request in the window (a
-    // service that started five minutes ago in a one-hour window shows its real rate), to the window's
-    // end or now, and at least one bucket, so that one request at the very end is not a burst.
+    // The rate is over the time the data covers: from the first request in the window (a service that
+    // started five minutes ago in a one-hour window shows its real rate), to the window's end or now,
+    // and at least the asked step, so that one request at the very end is not a burst.
     const endNs = Math.min(Number(w.endNs), nowNs);
-    const coveredSeconds = (firstMs: unknown) =>
-      Math.max(endNs - Math.max(Number(w.startNs), Number(firstMs) * 1e6), Number(w.stepNs)) / 1e9;
+    const coveredSeconds = (firstNs: number) =>
+      Math.max(endNs - Math.max(Number(w.startNs), firstNs), Number(w0.stepNs)) / 1e9;
+    const firstMinute = new Map<string | null, number>();
     const rowsByKey = new Map<string | null, StatsRow>();
     const rowFor = (k: string | null): StatsRow => {
       let r = rowsByKey.get(k);
@@ -240,7 +268,7 @@ export class ServiceStatsQueries {
         const row = rowFor(k);
         row.requests = num(r.requests);
         row.errors = num(r.errors);
-        row.rate = row.requests / coveredSeconds(r.first_ms);
+        firstMinute.set(k, num(r.first_ms));
         row.errorRate = row.requests ? row.errors / row.requests : 0;
         row.p50Ms = quantileFromBuckets(0.5, buckets);
         row.p95Ms = quantileFromBuckets(0.95, buckets);
@@ -253,6 +281,21 @@ export class ServiceStatsQueries {
         row.errorSparkline[b] = num(r.errors);
         row.p99Sparkline[b] = quantileFromBuckets(0.99, buckets);
       }
+    }
+    // The rollups know the first request's minute only: where that minute is not the window's first
+    // (the key started inside the window), the spans of that one minute give the exact time.
+    const windowMinuteMs = Number((w.startNs + MINUTE_NS - 1n) / MINUTE_NS) * 60_000;
+    const late = [...firstMinute].filter(([k, m]) => k !== null && m > windowMinuteMs) as [string, number][];
+    const exact = await this.firstRequests(w, by, service, late);
+    for (const [k, row] of rowsByKey) {
+      const m = firstMinute.get(k);
+      if (m === undefined) continue;
+      // The total starts with its earliest key.
+      const firstNs =
+        k === null
+          ? Math.min(...[...firstMinute].filter(([x]) => x !== null).map(([x, mm]) => exact.get(x!) ?? mm * 1e6))
+          : (exact.get(k) ?? m * 1e6);
+      row.rate = row.requests / coveredSeconds(firstNs);
     }
     const total = rowsByKey.get(null) ?? null;
     rowsByKey.delete(null);
