@@ -175,31 +175,31 @@ export class ServiceStatsQueries {
         ${svc(sql`s.service_name`)}`;
   }
 
-  /** Per key, the start of its first entry span among those that ended in the given minute. */
+  /**
+   * Per key, the start of its first entry span in the window: one short walk of the service's (and
+   * operation's) start-time index each, from the window's start, for keys that started inside it.
+   */
   private async firstRequests(
     w: StatsWindow,
     by: 'service' | 'operation',
     service: string | null,
-    keyMinutes: [string, number][],
+    keys: string[],
   ): Promise<Map<string, number>> {
-    if (!keyMinutes.length) return new Map();
+    if (!keys.length) return new Map();
     const S = SpanKind;
-    const minutes = keyMinutes.map(([, m]) => m);
-    const loNs = BigInt(Math.min(...minutes)) * 1_000_000n;
-    const hiNs = BigInt(Math.max(...minutes)) * 1_000_000n + MINUTE_NS;
-    const key = by === 'service' ? sql`s.service_name` : sql`s.name`;
+    const fromNs = ((w.startNs + MINUTE_NS - 1n) / MINUTE_NS) * MINUTE_NS;
+    const match =
+      by === 'service' ? sql`s.service_name = k.key` : sql`s.service_name = ${service ?? ''} AND s.name = k.key`;
     const rows = await this.database.query(sql`
-      SELECT ${key} AS key, min(s.start_ns)::text AS first_ns FROM spans s
-      WHERE s.start_ns >= ${(loNs - LOOKBACK_NS).toString()}::bigint AND s.start_ns < ${hiNs.toString()}::bigint
-        AND s.start_ns + s.duration_ns >= ${loNs.toString()}::bigint AND s.start_ns + s.duration_ns < ${hiNs.toString()}::bigint
-        AND (s.kind IN (${S.SERVER}, ${S.CONSUMER}) OR (s.parent_span_id IS NULL AND s.kind IN (${S.UNSPECIFIED}, ${S.INTERNAL}, ${S.CLIENT})))
-        ${service === null ? sql`` : sql`AND s.service_name = ${service}`}
-        AND (${key}, ((s.start_ns + s.duration_ns) / 60000000000) * 60000) IN (${sql.join(
-          keyMinutes.map(([k, m]) => sql`(${k}::text, ${m}::bigint)`),
-          sql`, `,
-        )})
-      GROUP BY 1`);
-    return new Map(rows.map((r) => [String(r.key), Number(r.first_ns)]));
+      SELECT k.key, (
+        SELECT s.start_ns FROM spans s
+        WHERE ${match} AND s.start_ns >= ${(fromNs - LOOKBACK_NS).toString()}::bigint AND s.start_ns < ${w.endNs.toString()}::bigint
+          AND s.start_ns + s.duration_ns >= ${fromNs.toString()}::bigint
+          AND (s.kind IN (${S.SERVER}, ${S.CONSUMER}) OR (s.parent_span_id IS NULL AND s.kind IN (${S.UNSPECIFIED}, ${S.INTERNAL}, ${S.CLIENT})))
+        ORDER BY s.start_ns LIMIT 1
+      )::text AS first_ns
+      FROM unnest(${sql.param(keys)}::text[]) AS k(key)`);
+    return new Map(rows.filter((r) => r.first_ns != null).map((r) => [String(r.key), Number(r.first_ns)]));
   }
 
   private async table(
@@ -283,9 +283,9 @@ export class ServiceStatsQueries {
       }
     }
     // The rollups know the first request's minute only: where that minute is not the window's first
-    // (the key started inside the window), the spans of that one minute give the exact time.
+    // (the key started inside the window), its spans give the exact time.
     const windowMinuteMs = Number((w.startNs + MINUTE_NS - 1n) / MINUTE_NS) * 60_000;
-    const late = [...firstMinute].filter(([k, m]) => k !== null && m > windowMinuteMs) as [string, number][];
+    const late = [...firstMinute].filter(([k, m]) => k !== null && m > windowMinuteMs).map(([k]) => k!);
     const exact = await this.firstRequests(w, by, service, late);
     for (const [k, row] of rowsByKey) {
       const m = firstMinute.get(k);
