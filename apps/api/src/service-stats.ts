@@ -1,6 +1,6 @@
 // The Services pages' routes: request rate, error rate and latency percentiles per service and per
-// operation (ServiceStatsQueries in the store computes them from entry spans); here only the window is
-// parsed and the answer shaped.
+// operation (ServiceStatsQueries in the store reads them from the service-graph rollups, and the
+// not-yet-folded tail from the spans); here only the window is parsed and the answer shaped.
 import { Hono } from 'hono';
 import { unixNano } from '@pivot/model';
 import type { ServiceStatsQueries, StatsTable, StatsWindow } from '@pivot/store';

@@ -116,8 +116,10 @@ export interface StatsRow {
   name: string;
   requests: number;
   errors: number;
+  /** Requests per second over the time the data covers: from the first request in the range to its end (or now). */
   rate: number;
   errorRate: number;
+  /** Latency percentiles, interpolated within the span-metrics latency buckets (as histogram_quantile). */
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;

@@ -84,6 +84,33 @@ export async function traceIdsByServiceAndDuration(
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Services overview (bench:servicegraph)
+
+/**
+ * The baseline of the services overview: the span scan it ran before it read the service-graph
+ * rollups, one statement grouping the window's entry spans per service and per bucket, with exact
+ * percentiles (percentile_cont). Returns the total request count, to compare with the overview's.
+ */
+export async function serviceStatsBySpanScan(
+  db: Database,
+  w: { startNs: UnixNano; endNs: UnixNano; stepNs: bigint },
+): Promise<number> {
+  const rows = await db.query<{ g: number; requests: string }>(sql`
+    SELECT GROUPING(key) + GROUPING(bucket) AS g, count(*) AS requests,
+      count(*) FILTER (WHERE status_code = 2) AS errors, min(start_ns) AS first_ns,
+      percentile_cont(ARRAY[0.5, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY duration_ns::float8) AS p
+    FROM (
+      SELECT s.service_name AS key, (s.start_ns - ${w.startNs.toString()}::bigint) / ${w.stepNs.toString()}::bigint AS bucket,
+        s.start_ns, s.duration_ns, s.status_code
+      FROM spans s
+      WHERE s.start_ns >= ${w.startNs.toString()}::bigint AND s.start_ns < ${w.endNs.toString()}::bigint
+        AND (s.kind IN (2, 5) OR s.parent_span_id IS NULL)
+    ) e
+    GROUP BY GROUPING SETS ((key), (key, bucket), (), (bucket))`);
+  return Number(rows.find((r) => Number(r.g) === 2)?.requests ?? 0);
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Metrics (bench:metrics, bench:promql)
 
 /** Samples stored in metric chunks, all series together. */
