@@ -135,9 +135,16 @@ describe('demo workload end to end', () => {
       '/api/traces?service=payment&minDuration=900ms&limit=5',
     );
     expect(traces.length).toBeGreaterThan(0);
-    const traceId = traces[0]!.traceId;
-    const { spans } = await api<{ spans: ApiSpan[] }>(`/api/traces/${traceId}`);
-    const charge = spans.find((s) => s.service === 'payment' && s.name === 'POST /charge')!;
+    // A service exports its spans in batches: the trace may list payment (a database child span arrived)
+    // a moment before payment's own POST /charge span does.
+    const { traceId, charge } = await eventually('a slow trace with its payment charge span', async () => {
+      for (const { traceId } of traces) {
+        const { spans } = await api<{ spans: ApiSpan[] }>(`/api/traces/${traceId}`);
+        const charge = spans.find((s) => s.service === 'payment' && s.name === 'POST /charge');
+        if (charge && Number(charge.durationNano) / 1e6 > 900) return { traceId, charge };
+      }
+      return undefined;
+    });
     expect(Number(charge.durationNano) / 1e6).toBeGreaterThan(900);
     expect(charge.events.map((e) => e.name)).toContain('retry');
     const retryLog = await eventually('the retry log of the slow trace', async () => {

@@ -89,11 +89,11 @@ describe('npm start on embedded PGlite', () => {
     expect(p.output()).toMatch(/Demo shop: +running/);
     const deadline = Date.now() + 30_000;
     let services: string[] = [];
-    while (Date.now() < deadline && services.length < 6) {
+    while (Date.now() < deadline && services.length < 7) {
       await new Promise((r) => setTimeout(r, 1000));
       services = ((await (await fetch(`${apiUrl}/api/services`)).json()) as { services: string[] }).services;
     }
-    expect(services).toEqual(['checkout', 'first-start', 'frontend', 'inventory', 'payment', 'pricing']);
+    expect(services).toEqual(['checkout', 'first-start', 'frontend', 'inventory', 'payment', 'pricing', 'shipping']);
     expect(await p.stop('SIGTERM')).toBe(0);
   }, 180_000);
 });
