@@ -116,6 +116,9 @@ describe('hostile strings are data, never SQL', () => {
         /LATENCY_BUCKETS_NS|sql\.raw\(String\(i\)\)|Array\.from\(\{ length: NB \}/,
       ],
       'packages/store/src/servicegraph-queries.ts': [/LATENCY_BUCKETS_NS/],
+      'packages/store/src/service-stats.ts': [
+        /LATENCY_BUCKETS_NS|sql\.raw\(String\(i\)\)|Array\.from\(\{ length: NB \}/,
+      ],
       'packages/store/src/metric-compaction.ts': [/sql\.raw\(String\(CHUNK_WINDOW_MS\)\)/],
       // Benchmark set-up only: index definitions as pg_get_indexdef printed them, rebuilt after a bulk load.
       'packages/store/src/bench.ts': [/sql\.raw\(def\.replace\(' ON ONLY ', ' ON '\)\)/],
