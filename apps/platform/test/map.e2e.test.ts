@@ -7,7 +7,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import type { EdgeTracesResponse, PropagationResponse, ServiceGraphResponse } from '@pivot/api-types';
+import type {
+  EdgeTracesResponse,
+  PropagationResponse,
+  ServiceGraphResponse,
+  TracePropagationResponse,
+} from '@pivot/api-types';
 import { SHOP_SERVICES, startDemo } from '@pivot/demo';
 import { artifacts, CHROMIUM, ensureWebBuilt, freshContext, launchChromium, webBuild } from './browser.ts';
 import { startTestPlatform } from './start.ts';
@@ -217,7 +222,12 @@ describe.runIf(existsSync(CHROMIUM))('service map and propagation on the demo', 
     expect(hops.examples.map((e) => e.spanId)).toContain(spanId);
     const marker = page.locator(`[data-span-id="${spanId}"] [data-testid="broken-hop"]`);
     await marker.waitFor();
-    expect(await marker.getAttribute('title')).toBeTruthy();
+    // The marker says why, in the words the trace's propagation answer gives for this span.
+    const traceId = /\/traces\/([0-9a-f]{32})/.exec(page.url())![1]!;
+    const flags = await api<TracePropagationResponse>(`/api/traces/${traceId}/propagation`);
+    const why = flags.flagged.find((f) => f.spanId === spanId)?.why;
+    expect(why).toBeDefined();
+    expect(await marker.getAttribute('title')).toContain(why!);
     await poll(() => page.locator('[data-testid="broken-hop-why"]').textContent()).toContain('Broken hop');
     await shot('broken-hop');
   }, 90_000);
