@@ -86,16 +86,16 @@ receivers:
       ],
       { stdio: 'ignore' },
     );
-    for (let i = 0; i < 100; i++) {
-      if (
-        await fetch(`${amURL}/-/ready`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 100));
+    // Alertmanager takes a few seconds to start on a loaded machine: wait up to 30 s, and say so if not.
+    let ready = false;
+    for (let i = 0; i < 300 && !ready; i++) {
+      ready = await fetch(`${amURL}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (!ready) await new Promise((r) => setTimeout(r, 100));
     }
+    if (!ready) throw new Error(`Alertmanager did not become ready on ${amURL} within 30 s`);
     db = await tdb.open();
     await db.migrate();
   });
