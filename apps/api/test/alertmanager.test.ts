@@ -122,7 +122,9 @@ receivers:
             ? TRACES.map((t, i) => ({
                 labels: {},
                 value: 2 + i,
-                timestampMs: at(20 + i),
+                // Before the first evaluation: the group's evaluation offset is hashed from its file's (temporary)
+                // path, so the alert's window can end anywhere in (T0, T0 + 1m]; these stay inside it.
+                timestampMs: at(10 + i),
                 traceId: parseTraceId(t)!,
                 spanId: null,
               }))
