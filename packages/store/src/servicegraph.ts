@@ -479,6 +479,20 @@ async function foldWindow(
       { __name__: 'pivot_propagation_problem_spans_total', service: String(r.service), problem: String(r.problem) },
       Number(r.n),
     );
+  // Log records per service and severity band, by their own time in the window: riding this fold
+  // gives them the same watermark, transaction and counter writes, so an error-log burst is plain
+  // PromQL. A record whose time is older than the watermark when it arrives (later than the wait) is
+  // not counted: the price of one monotonic window shared with the spans.
+  const logRows = await query(sql`
+    SELECT service_name AS service,
+      CASE WHEN severity_number BETWEEN 1 AND 24
+        THEN (ARRAY['trace','debug','info','warn','error','fatal'])[(severity_number - 1) / 4 + 1]
+        ELSE 'unspecified' END AS severity,
+      count(*)::bigint AS n
+    FROM logs WHERE time_ns >= ${from} AND time_ns < ${to}
+    GROUP BY 1, 2`);
+  for (const r of logRows)
+    add({ __name__: 'pivot_log_records_total', service: String(r.service), severity: String(r.severity) }, Number(r.n));
   // Broken, not complete, traces are counted: a late context-lost flag adds to it, and counters only go up.
   const traces = Number(traceRow?.traces ?? 0);
   const brokenTraces = Number(traceRow?.broken ?? 0) + Number(traceRow?.late ?? 0);
@@ -508,6 +522,7 @@ const METADATA: readonly [string, string, string][] = [
   ['pivot_propagation_problem_spans_total', 'counter', 'Spans the propagation check flagged, per service and problem.'],
   ['pivot_propagation_traces_total', 'counter', 'Traces whose root span was folded.'],
   ['pivot_propagation_broken_traces_total', 'counter', 'Traces with a span the propagation check flagged.'],
+  ['pivot_log_records_total', 'counter', 'Log records per service and severity band (by record time).'],
 ];
 
 /**
