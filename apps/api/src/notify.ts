@@ -1,9 +1,8 @@
 // Sends alerts to Alertmanager with its v2 API (POST /api/v2/alerts), as Prometheus' notifier does
 // (notifier/notifier.go at v2.42.0): every configured Alertmanager gets every batch, external labels
 // are added, and generatorURL points into pivot (the metrics page at the alert's expression).
-import { createHash } from 'node:crypto';
 import type { Labels } from '@pivot/model';
-import type { NotifyAlert } from '@pivot/rules';
+import { alertFingerprint, type NotifyAlert } from '@pivot/rules';
 import type { Logger } from '@pivot/server-kit';
 
 export interface NotifierOptions {
@@ -83,17 +82,14 @@ export interface WebhookOptions extends NotifierOptions {
 
 /**
  * Alertmanager's webhook payload (version "4"), so receivers written for Alertmanager work without one.
- * Each batch is one group: labels common to all alerts become commonLabels; the fingerprint is a hash
- * of the sorted label set, stable across resends so receivers can deduplicate.
+ * Each batch is one group: labels common to all alerts become commonLabels; the fingerprint is pivot's own
+ * alert fingerprint (labels hash), stable across resends so receivers can deduplicate.
  */
 export function toWebhookPayload(alerts: NotifyAlert[], externalURL: string, externalLabels: Labels = {}) {
   const items = toAlertmanagerAlerts(alerts, externalURL, externalLabels).map((a, i) => ({
     status: alerts[i]!.endsAtMs <= Date.now() ? 'resolved' : 'firing',
     ...a,
-    fingerprint: createHash('sha256')
-      .update(JSON.stringify(Object.entries(a.labels).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))))
-      .digest('hex')
-      .slice(0, 16),
+    fingerprint: alertFingerprint(a.labels).toString(16).padStart(16, '0'),
   }));
   const common = (pick: (a: (typeof items)[number]) => Labels): Labels => {
     if (!items.length) return {};
