@@ -2,7 +2,7 @@
 // (notifier/notifier.go at v2.42.0): every configured Alertmanager gets every batch, external labels
 // are added, and generatorURL points into pivot (the metrics page at the alert's expression).
 import type { Labels } from '@pivot/model';
-import type { NotifyAlert } from '@pivot/rules';
+import { alertFingerprint, type NotifyAlert } from '@pivot/rules';
 import type { Logger } from '@pivot/server-kit';
 
 export interface NotifierOptions {
@@ -30,37 +30,102 @@ export function toAlertmanagerAlerts(alerts: NotifyAlert[], externalURL: string,
   }));
 }
 
+/**
+ * POSTs `body` to `url`, retrying 5xx and network errors with doubling backoff from `baseDelayMs`;
+ * a 4xx is logged and dropped because sending it again will not help. Shared by every sender.
+ */
+export async function postWithRetries(
+  url: string,
+  body: string,
+  opts: { logger: Logger; what: string; attempts?: number; timeoutMs?: number; baseDelayMs?: number },
+): Promise<boolean> {
+  const attempts = opts.attempts ?? 3;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+      });
+      if (res.ok) return true;
+      const text = await res.text().catch(() => '');
+      if (res.status < 500) {
+        opts.logger.warn({ url, status: res.status, body: text }, `${opts.what} refused alerts`);
+        return false;
+      }
+      throw new Error(`HTTP ${res.status}: ${text}`);
+    } catch (err) {
+      if (i === attempts - 1) {
+        opts.logger.warn({ err, url }, `sending alerts to ${opts.what} failed`);
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, (opts.baseDelayMs ?? 500) * 2 ** i));
+    }
+  }
+  return false;
+}
+
 export function alertmanagerNotifier(opts: NotifierOptions): (alerts: NotifyAlert[]) => Promise<void> {
   return async (alerts) => {
     const body = JSON.stringify(toAlertmanagerAlerts(alerts, opts.externalURL, opts.externalLabels));
     await Promise.all(
-      opts.urls.map(async (base) => {
-        const attempts = opts.attempts ?? 3;
-        for (let i = 0; i < attempts; i++) {
-          try {
-            const res = await fetch(`${base}/api/v2/alerts`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body,
-              signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
-            });
-            if (res.ok) return;
-            const text = await res.text().catch(() => '');
-            // A 4xx will not get better by sending it again.
-            if (res.status < 500) {
-              opts.logger.warn({ url: base, status: res.status, body: text }, 'Alertmanager refused alerts');
-              return;
-            }
-            throw new Error(`HTTP ${res.status}: ${text}`);
-          } catch (err) {
-            if (i === attempts - 1) {
-              opts.logger.warn({ err, url: base, alerts: alerts.length }, 'sending alerts to Alertmanager failed');
-              return;
-            }
-            await new Promise((r) => setTimeout(r, 500 * 2 ** i));
-          }
-        }
-      }),
+      opts.urls.map((base) => postWithRetries(`${base}/api/v2/alerts`, body, { ...opts, what: 'Alertmanager' })),
     );
+  };
+}
+
+export interface WebhookOptions extends NotifierOptions {
+  /** Backoff start; tests shorten it. */
+  baseDelayMs?: number;
+}
+
+/**
+ * Alertmanager's webhook payload (version "4"), so receivers written for Alertmanager work without one.
+ * Each batch is one group: labels common to all alerts become commonLabels; the fingerprint is pivot's own
+ * alert fingerprint (labels hash), stable across resends so receivers can deduplicate.
+ */
+export function toWebhookPayload(alerts: NotifyAlert[], externalURL: string, externalLabels: Labels = {}) {
+  const items = toAlertmanagerAlerts(alerts, externalURL, externalLabels).map((a, i) => ({
+    status: alerts[i]!.endsAtMs <= Date.now() ? 'resolved' : 'firing',
+    ...a,
+    fingerprint: alertFingerprint(a.labels).toString(16).padStart(16, '0'),
+  }));
+  const common = (pick: (a: (typeof items)[number]) => Labels): Labels => {
+    if (!items.length) return {};
+    const [first, ...rest] = items.map(pick);
+    return Object.fromEntries(Object.entries(first!).filter(([k, v]) => rest.every((l) => l[k] === v)));
+  };
+  const commonLabels = common((a) => a.labels);
+  return {
+    version: '4',
+    groupKey: `{}:${JSON.stringify(commonLabels)}`,
+    truncatedAlerts: 0,
+    status: items.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    receiver: 'pivot',
+    groupLabels: {},
+    commonLabels,
+    commonAnnotations: common((a) => a.annotations),
+    externalURL,
+    alerts: items,
+  };
+}
+
+/** Sends each batch to every webhook URL as Alertmanager's webhook receiver would get it. */
+export function webhookNotifier(opts: WebhookOptions): (alerts: NotifyAlert[]) => Promise<void> {
+  return async (alerts) => {
+    if (!alerts.length) return;
+    const body = JSON.stringify(toWebhookPayload(alerts, opts.externalURL, opts.externalLabels));
+    await Promise.all(opts.urls.map((url) => postWithRetries(url, body, { ...opts, what: 'webhook' })));
+  };
+}
+
+/** Runs several senders for the same batch. */
+export function allNotifiers(
+  senders: ((alerts: NotifyAlert[]) => Promise<void>)[],
+): ((alerts: NotifyAlert[]) => Promise<void>) | undefined {
+  if (!senders.length) return undefined;
+  return async (alerts) => {
+    await Promise.all(senders.map((s) => s(alerts)));
   };
 }

@@ -21,7 +21,7 @@ import { createApiApp } from './app.ts';
 import { resolveWebDir } from './web.ts';
 import { Auth, authOptionsFromConfig } from './auth.ts';
 import { RuleManager } from './rules.ts';
-import { alertmanagerNotifier } from './notify.ts';
+import { alertmanagerNotifier, allNotifiers, webhookNotifier } from './notify.ts';
 import type { Querier } from '@pivot/promql';
 
 export interface ApiService {
@@ -97,9 +97,14 @@ function startRules(config: Config, database: Database, logger: Logger, metrics:
       metrics.select(matchers, minMs, maxMs, { maxSamples: config.QUERY_MAX_SAMPLES, signal }),
   };
   const externalURL = (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, '');
-  const notify = config.ALERTMANAGER_URLS.length
-    ? alertmanagerNotifier({ urls: config.ALERTMANAGER_URLS, externalURL, logger })
-    : undefined;
+  const notify = allNotifiers([
+    ...(config.ALERTMANAGER_URLS.length
+      ? [alertmanagerNotifier({ urls: config.ALERTMANAGER_URLS, externalURL, logger })]
+      : []),
+    ...(config.ALERT_WEBHOOK_URLS.length
+      ? [webhookNotifier({ urls: config.ALERT_WEBHOOK_URLS, externalURL, logger })]
+      : []),
+  ]);
   const manager = new RuleManager({
     dir: config.RULES_DIR!,
     database,

@@ -31,3 +31,4 @@ export {
   type RuleRuntimeOf,
 } from './evaluate.ts';
 export { pickExemplarTraces, alertPageURL, type ExemplarGroup } from './evidence.ts';
+export { parseAlertingFile, type AlertmanagerTarget, type AlertingFileResult } from './alerting.ts';

@@ -188,6 +188,19 @@ export const configSchema = z.object({
     )
     .refine((urls) => urls.every((u) => /^https?:\/\/[^\s]+$/.test(u)), 'expected http(s) base URLs, comma-separated')
     .describe('Alertmanager base URLs, comma-separated, that firing and resolved alerts are sent to (API v2).'),
+  ALERT_WEBHOOK_URLS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .refine((urls) => urls.every((u) => /^https?:\/\/[^\s]+$/.test(u)), 'expected http(s) URLs, comma-separated')
+    .describe(
+      "Webhook URLs, comma-separated, that get firing and resolved alerts as JSON in Alertmanager's webhook payload shape (no Alertmanager needed).",
+    ),
   ALERT_RESEND_DELAY_MS: int(60_000, 1000).describe(
     "How often a still-firing alert is sent again (Prometheus' --rules.alert.resend-delay).",
   ),
