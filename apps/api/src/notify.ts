@@ -2,7 +2,7 @@
 // (notifier/notifier.go at v2.42.0): every configured Alertmanager gets every batch, external labels
 // are added, and generatorURL points into pivot (the metrics page at the alert's expression).
 import type { Labels } from '@pivot/model';
-import { alertFingerprint, type NotifyAlert } from '@pivot/rules';
+import { alertFingerprint, type AlertmanagerTarget, type NotifyAlert } from '@pivot/rules';
 import type { Logger } from '@pivot/server-kit';
 
 export interface NotifierOptions {
@@ -66,11 +66,26 @@ export async function postWithRetries(
   return false;
 }
 
-export function alertmanagerNotifier(opts: NotifierOptions): (alerts: NotifyAlert[]) => Promise<void> {
+/**
+ * `targets`: Alertmanagers read at each batch (RULES_DIR/alerting.yml, reloaded with the rules), each with
+ * its own timeout; merged with `urls` (ALERTMANAGER_URLS), an Alertmanager named in both getting one copy.
+ */
+export function alertmanagerNotifier(
+  opts: NotifierOptions & { targets?: () => readonly AlertmanagerTarget[] },
+): (alerts: NotifyAlert[]) => Promise<void> {
   return async (alerts) => {
+    const all = new Map<string, number | undefined>(opts.urls.map((u) => [u, opts.timeoutMs]));
+    for (const t of opts.targets?.() ?? []) if (!all.has(t.url)) all.set(t.url, t.timeoutMs);
+    if (!all.size || !alerts.length) return;
     const body = JSON.stringify(toAlertmanagerAlerts(alerts, opts.externalURL, opts.externalLabels));
     await Promise.all(
-      opts.urls.map((base) => postWithRetries(`${base}/api/v2/alerts`, body, { ...opts, what: 'Alertmanager' })),
+      [...all].map(([base, timeoutMs]) =>
+        postWithRetries(`${base}/api/v2/alerts`, body, {
+          ...opts,
+          what: 'Alertmanager',
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        }),
+      ),
     );
   };
 }

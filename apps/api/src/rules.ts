@@ -2,7 +2,8 @@
 // per-group advisory lock (one replica evaluates a group; when it dies its session ends, the lock goes,
 // and another replica takes the group over at its next tick), writes recording-rule and ALERTS series
 // into the metric store, keeps the group's state in PostgreSQL and sends alerts to Alertmanager.
-// An invalid file is refused with promtool's messages and the last good set stays active.
+// An invalid file is refused with promtool's messages and the last good set stays active. The
+// directory's alerting.yml (Prometheus' `alerting.alertmanagers`) is read with the rules, under the same rule.
 import { readdir, readFile } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,9 +13,13 @@ import {
   GroupEvaluator,
   alertPageURL,
   pickExemplarTraces,
+  traceEvidenceQuery,
   type ExemplarGroup,
+  type TraceEvidenceQuery,
   evalTimestamp,
+  parseAlertingFile,
   parseRuleFile,
+  type AlertmanagerTarget,
   type NotifyAlert,
   type OutputSample,
   type RuleGroupSpec,
@@ -42,6 +47,11 @@ export interface RuleManagerOptions {
   engine?: EngineOptions;
   /** Exemplars of the rule's selectors in an alert's window (MetricQueries.exemplars), for pivot_exemplar_traces. */
   exemplars?: (selectors: LabelMatcher[][], startMs: number, endMs: number) => Promise<ExemplarGroup[]>;
+  /**
+   * Trace IDs from span or log data (AlertEvidenceQueries), for firing alerts whose series have no
+   * exemplars in the window.
+   */
+  traceEvidence?: (query: TraceEvidenceQuery, startMs: number, endMs: number) => Promise<string[]>;
   /** Gets every batch of alerts to send (notify.ts). */
   notify?: (alerts: NotifyAlert[]) => Promise<void>;
   /** This replica's name in the state table. */
@@ -63,6 +73,14 @@ interface GroupRun {
   running: Promise<void> | null;
 }
 
+function selectorsOf(expr: string): LabelMatcher[][] {
+  const parsed = parse(expr);
+  return parsed.ok ? extractSelectors(parsed.expr) : [];
+}
+
+/** Prometheus' `alerting:` section lives in this file of RULES_DIR; it is not a rule file. */
+export const ALERTING_FILE = 'alerting.yml';
+
 const groupKey = (g: RuleGroupSpec) => `${g.file}::${g.name}`;
 
 export class RuleManager {
@@ -72,6 +90,8 @@ export class RuleManager {
   private stopped = false;
   private readonly now: () => number;
   private readonly instance: string;
+  /** Alertmanagers from RULES_DIR/alerting.yml as last loaded (the notifier adds ALERTMANAGER_URLS). */
+  alertmanagers: AlertmanagerTarget[] = [];
   /** The last reload's outcome, for /api/v1/status-like answers and logs. */
   lastReload: { ok: boolean; atMs: number; errors: string[] } | null = null;
 
@@ -104,11 +124,22 @@ export class RuleManager {
     }, 300);
   }
 
-  /** Reads every *.yml / *.yaml file of the directory; nothing changes unless all of them are valid. */
-  async loadFiles(): Promise<RuleGroupSpec[]> {
-    const names = (await readdir(this.dir)).filter((n) => /\.ya?ml$/.test(n) && n !== 'alerting.yml').sort();
+  /**
+   * Reads every *.yml / *.yaml file of the directory, and alerting.yml for the Alertmanagers; nothing
+   * changes unless all of them are valid.
+   */
+  async loadFiles(): Promise<{ groups: RuleGroupSpec[]; alertmanagers: AlertmanagerTarget[] }> {
+    const all = await readdir(this.dir);
+    const names = all.filter((n) => /\.ya?ml$/.test(n) && n !== ALERTING_FILE).sort();
     const groups: RuleGroupSpec[] = [];
     const errors: string[] = [];
+    let alertmanagers: AlertmanagerTarget[] = [];
+    if (all.includes(ALERTING_FILE)) {
+      const file = join(this.dir, ALERTING_FILE);
+      const res = parseAlertingFile(await readFile(file, 'utf8'), file);
+      if (res.ok) alertmanagers = res.targets;
+      else errors.push(...res.errors);
+    }
     for (const name of names) {
       const file = join(this.dir, name);
       const res = parseRuleFile(await readFile(file, 'utf8'), file);
@@ -116,13 +147,14 @@ export class RuleManager {
       else errors.push(...res.errors.map((e) => `${file}: ${e}`));
     }
     if (errors.length) throw new RulesLoadError(errors);
-    return groups;
+    return { groups, alertmanagers };
   }
 
   async reload(): Promise<void> {
     let specs: RuleGroupSpec[];
+    let alertmanagers: AlertmanagerTarget[];
     try {
-      specs = await this.loadFiles();
+      ({ groups: specs, alertmanagers } = await this.loadFiles());
     } catch (err) {
       const errors = err instanceof RulesLoadError ? err.errors : [String(err)];
       this.lastReload = { ok: false, atMs: this.now(), errors };
@@ -159,8 +191,12 @@ export class RuleManager {
       }
     }
     this.runs = next;
+    this.alertmanagers = alertmanagers;
     this.lastReload = { ok: true, atMs: this.now(), errors: [] };
-    this.opts.logger.info({ groups: specs.length, dir: this.dir }, 'rules loaded');
+    this.opts.logger.info(
+      { groups: specs.length, alertmanagers: alertmanagers.map((t) => t.url), dir: this.dir },
+      'rules loaded',
+    );
     if (!this.stopped) for (const run of next.values()) this.schedule(run);
   }
 
@@ -221,7 +257,9 @@ export class RuleManager {
 
   /**
    * Firing alerts gain pivot_exemplar_traces and pivot_url. The window starts one lookback (5m) before
-   * ActiveAt, since a rate over [5m] that crossed the threshold was fed by the samples before it.
+   * ActiveAt, since a rate over [5m] that crossed the threshold was fed by the samples before it. The
+   * traces come from the exemplars of the expression's series; without any, from the spans or logs that
+   * the alert's labels point at (traceEvidenceQuery).
    */
   private async withEvidence(alerts: NotifyAlert[], ts: number): Promise<NotifyAlert[]> {
     const base = this.opts.externalURL ?? '';
@@ -231,22 +269,48 @@ export class RuleManager {
         const from = a.activeAtMs - 5 * 60_000;
         const to = resolved ? a.endsAtMs : ts;
         const annotations: Labels = { ...a.annotations, pivot_url: alertPageURL(base, a.expr, from, to) };
-        if (!resolved && this.opts.exemplars) {
-          const parsed = parse(a.expr);
-          const selectors = parsed.ok ? extractSelectors(parsed.expr) : [];
+        if (!resolved) {
           try {
-            const traces = selectors.length
-              ? pickExemplarTraces(await this.opts.exemplars(selectors, from, to), a.labels)
-              : [];
+            const traces = await this.evidenceTraces(a, from, to);
             if (traces.length) annotations.pivot_exemplar_traces = traces.join(',');
           } catch (err) {
             // Evidence is a bonus: the alert goes out without it rather than not at all.
-            this.opts.logger.warn({ err }, 'exemplar lookup for an alert failed');
+            this.opts.logger.warn({ err }, 'trace lookup for an alert failed');
           }
         }
         return { ...a, annotations };
       }),
     );
+  }
+
+  private async evidenceTraces(a: NotifyAlert, from: number, to: number): Promise<string[]> {
+    const selectors = selectorsOf(a.expr);
+    if (this.opts.exemplars && selectors.length) {
+      const traces = pickExemplarTraces(await this.opts.exemplars(selectors, from, to), a.labels);
+      if (traces.length) return traces;
+    }
+    if (!this.opts.traceEvidence) return [];
+    const query = traceEvidenceQuery(a.labels, this.metricNamesOf(a.expr));
+    return query ? (await this.opts.traceEvidence(query, from, to + 1)).slice(0, 5) : [];
+  }
+
+  /** The metric names an expression reads, looking through the recording rules of the loaded groups. */
+  private metricNamesOf(expr: string): string[] {
+    const recorded = new Map<string, string[]>();
+    for (const run of this.runs.values())
+      for (const r of run.ev.spec.rules)
+        if (r.kind === 'recording') recorded.set(r.name, [...(recorded.get(r.name) ?? []), r.expr]);
+    const names = new Set<string>();
+    const visit = (e: string, depth: number): void => {
+      for (const set of selectorsOf(e)) {
+        const name = set.find((m) => m.name === '__name__' && m.type === '=')?.value;
+        if (name === undefined || names.has(name)) continue;
+        names.add(name);
+        if (depth < 8) for (const inner of recorded.get(name) ?? []) visit(inner, depth + 1);
+      }
+    };
+    visit(expr, 0);
+    return [...names];
   }
 
   private async writeSamples(samples: OutputSample[]): Promise<void> {

@@ -1,5 +1,6 @@
 // Wires the query API to a database.
 import {
+  AlertEvidenceQueries,
   AlertingState,
   LogQueries,
   LogqlQueries,
@@ -96,11 +97,16 @@ function startRules(config: Config, database: Database, logger: Logger, metrics:
     select: (matchers, minMs, maxMs, signal) =>
       metrics.select(matchers, minMs, maxMs, { maxSamples: config.QUERY_MAX_SAMPLES, signal }),
   };
+  const evidence = new AlertEvidenceQueries(database);
   const externalURL = (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, '');
+  // Always there: RULES_DIR/alerting.yml may name Alertmanagers at any reload.
   const notify = allNotifiers([
-    ...(config.ALERTMANAGER_URLS.length
-      ? [alertmanagerNotifier({ urls: config.ALERTMANAGER_URLS, externalURL, logger })]
-      : []),
+    alertmanagerNotifier({
+      urls: config.ALERTMANAGER_URLS,
+      targets: () => manager.alertmanagers,
+      externalURL,
+      logger,
+    }),
     ...(config.ALERT_WEBHOOK_URLS.length
       ? [webhookNotifier({ urls: config.ALERT_WEBHOOK_URLS, externalURL, logger })]
       : []),
@@ -117,6 +123,8 @@ function startRules(config: Config, database: Database, logger: Logger, metrics:
     resendDelayMs: config.ALERT_RESEND_DELAY_MS,
     engine: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES },
     exemplars: (sets, startMs, endMs) => metrics.exemplars(sets, startMs, endMs, 1000),
+    traceEvidence: (q, startMs, endMs) =>
+      q.kind === 'spans' ? evidence.slowestTraces(q, startMs, endMs) : evidence.logTraces(q, startMs, endMs),
     ...(notify ? { notify } : {}),
   });
   return { manager, writer };

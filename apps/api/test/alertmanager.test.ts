@@ -1,6 +1,7 @@
 // Alerts reach a real Alertmanager (Debian's prometheus-alertmanager 0.25) through its v2 API, and its
 // webhook receiver (a server in this test) records what arrives: labels, templated annotations, the
-// exemplar traces and pivot links, the generator URL. Skipped without the binary.
+// exemplar traces and pivot links, the generator URL; Alertmanagers named in RULES_DIR/alerting.yml
+// (Prometheus' format), reloaded with the rules. Skipped without the binary.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { createLogger } from '@pivot/server-kit';
 import { AlertingState, MetricQueries, MetricWriter, PartitionManager, type Database } from '@pivot/store';
 import { testDatabases } from '@pivot/store/testing';
 import { alertmanagerNotifier } from '../src/notify.ts';
-import { RuleManager } from '../src/rules.ts';
+import { RuleManager, RulesLoadError } from '../src/rules.ts';
 
 const AM = '/usr/bin/prometheus-alertmanager';
 const TRACES = [
@@ -193,6 +194,79 @@ receivers:
       // Alertmanager's own view agrees.
       const listed = (await (await fetch(`${amURL}/api/v2/alerts`)).json()) as { labels: Record<string, string> }[];
       expect(listed.map((x) => x.labels.alertname)).toEqual(['SlowService']);
+    } finally {
+      await m.stop();
+      await writer.close();
+    }
+  });
+
+  it('sends to the Alertmanagers of RULES_DIR/alerting.yml, reloaded on change, keeping the last good file', async () => {
+    const writer = new MetricWriter(db, new PartitionManager(db));
+    const at = (i: number) => unixMillis(T0 - 5 * 60_000 + i * 15_000);
+    await writer.write({
+      series: [
+        {
+          labels: { __name__: 'queue_depth', queue: 'orders' },
+          samples: Array.from({ length: 40 }, (_, i) => ({ timestampMs: at(i), value: 120 })),
+          exemplars: [],
+        },
+      ],
+      metadata: [],
+    });
+    const metrics = new MetricQueries(db);
+    const querier: Querier = { select: (m, a, b, signal) => metrics.select(m, a, b, { signal }) };
+    const rulesDir = join(dir, 'rules-am');
+    await mkdir(rulesDir);
+    await writeFile(
+      join(rulesDir, 'queue.yml'),
+      'groups:\n  - name: queues\n    rules:\n      - alert: QueueBacklog\n        expr: queue_depth > 100\n',
+    );
+    const logger = createLogger('silent', 'test');
+    const clock = T0;
+    const m: RuleManager = new RuleManager({
+      dir: rulesDir,
+      database: db,
+      state: new AlertingState(db),
+      querier,
+      write: (b) => writer.write(b),
+      logger,
+      externalURL: 'http://pivot.test',
+      now: () => clock,
+      notify: alertmanagerNotifier({
+        urls: [],
+        targets: () => m.alertmanagers,
+        externalURL: 'http://pivot.test',
+        logger,
+      }),
+    });
+    await m.start();
+    try {
+      expect(m.alertmanagers).toEqual([]);
+      // Written after the start: the directory watch reloads it.
+      const hostPort = amURL.replace('http://', '');
+      await writeFile(
+        join(rulesDir, 'alerting.yml'),
+        `alerting:\n  alertmanagers:\n    - timeout: 5s\n      static_configs:\n        - targets: ['${hostPort}']\n`,
+      );
+      await expect.poll(() => m.alertmanagers, { timeout: 10_000 }).toEqual([{ url: amURL, timeoutMs: 5000 }]);
+
+      // An invalid file is refused by name; the last good Alertmanagers stay and still get the alert.
+      await writeFile(
+        join(rulesDir, 'alerting.yml'),
+        `alerting:\n  alertmanagers:\n    - scheme: ftp\n      static_configs:\n        - targets: ['${hostPort}']\n`,
+      );
+      const refused = await m.reload().catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(RulesLoadError);
+      expect((refused as RulesLoadError).errors).toEqual([
+        `${join(rulesDir, 'alerting.yml')}: alerting.alertmanagers[0].scheme must be http or https, got "ftp"`,
+      ]);
+      expect(m.alertmanagers).toEqual([{ url: amURL, timeoutMs: 5000 }]);
+      await m.evaluateAll();
+      const mine = () => received.filter((a) => a.labels.alertname === 'QueueBacklog');
+      for (let i = 0; i < 100 && mine().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(mine()).toEqual([
+        expect.objectContaining({ status: 'firing', labels: { alertname: 'QueueBacklog', queue: 'orders' } }),
+      ]);
     } finally {
       await m.stop();
       await writer.close();

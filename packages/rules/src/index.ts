@@ -30,5 +30,12 @@ export {
   type GroupEvalResult,
   type RuleRuntimeOf,
 } from './evaluate.ts';
-export { pickExemplarTraces, alertPageURL, type ExemplarGroup } from './evidence.ts';
+export {
+  pickExemplarTraces,
+  alertPageURL,
+  traceEvidenceQuery,
+  LOG_RECORDS_METRIC,
+  type ExemplarGroup,
+  type TraceEvidenceQuery,
+} from './evidence.ts';
 export { parseAlertingFile, type AlertmanagerTarget, type AlertingFileResult } from './alerting.ts';

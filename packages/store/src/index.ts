@@ -49,6 +49,7 @@ export {
   type PartitionUnit,
 } from './tables.ts';
 export { SpanWriter, toSpanColumns, insertSpanColumns, spanCount, type WriterOptions } from './span-writer.ts';
+export { AlertEvidenceQueries, type SpanTraceFilter, type LogTraceFilter } from './alert-evidence.ts';
 export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } from './trace-queries.ts';
 export {
   TraceQLQueries,
