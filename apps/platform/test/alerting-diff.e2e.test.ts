@@ -40,6 +40,8 @@ const RULES = `groups:
         expr: app_errors > 0
         annotations:
           summary: "{{ $labels.service }}: {{ $value | humanize }}"
+      - alert: ServiceErroring
+        expr: service:app_errors:max > 0
 `;
 
 interface WebhookAlert {
@@ -268,6 +270,15 @@ alerting:
         [JSON.stringify({ alertname: 'AnyErrors', service: 'payment' })]: [
           { status: 'firing', startsAt: E(1), endsAt: null, annotations: { summary: 'payment: 1' } },
           { status: 'resolved', startsAt: E(1), endsAt: E(7), annotations: { summary: 'payment: 1' } },
+        ],
+        // Over the recorded series: payment's ends with the stale marker the recording rule writes at E(7),
+        // which this rule, later in the same evaluation, must see (not the E(6) value through the lookback).
+        [JSON.stringify({ alertname: 'ServiceErroring', service: 'checkout' })]: [
+          { status: 'firing', startsAt: E(1), endsAt: null, annotations: {} },
+        ],
+        [JSON.stringify({ alertname: 'ServiceErroring', service: 'payment' })]: [
+          { status: 'firing', startsAt: E(1), endsAt: null, annotations: {} },
+          { status: 'resolved', startsAt: E(1), endsAt: E(7), annotations: {} },
         ],
         // Pending at E(1), firing once `for: 4s` has passed (E(3)), resolved when checkout drops (E(6)).
         [JSON.stringify({ alertname: 'HighErrors', service: 'checkout', severity: 'page' })]: [

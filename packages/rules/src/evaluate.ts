@@ -335,9 +335,16 @@ export class GroupEvaluator {
           now.set(labelsKey(s.labels), s.labels);
           samples.push({ labels: s.labels, timestampMs: ts, value: s.value, stale: false });
         }
-        if (rule instanceof RecordingRuleRuntime) overlay.add(out, ts);
+        const ended: Labels[] = [];
         for (const [k, l] of rule.seriesReturned)
-          if (!now.has(k)) samples.push({ labels: l, timestampMs: ts, value: STALE, stale: true });
+          if (!now.has(k)) {
+            samples.push({ labels: l, timestampMs: ts, value: STALE, stale: true });
+            ended.push(l);
+          }
+        // As Prometheus appends and commits each rule's output, stale markers included, before the next
+        // rule runs: a later rule must not see an ended series through the lookback.
+        overlay.add(out, ts);
+        overlay.addStale(ended, ts);
         rule.seriesReturned = now;
         rule.health = { health: 'ok', lastError: '', lastEvaluationMs: ts, evaluationTimeMs: performance.now() - t0 };
         if (rule instanceof AlertingRuleRuntime)
@@ -398,17 +405,25 @@ export class GroupEvaluator {
 
 /** Reads through to the store, plus the samples recorded earlier in the same group evaluation. */
 class OverlayQuerier implements Querier {
-  private readonly extra = new Map<string, { labels: Labels; ts: number[]; vs: number[] }>();
+  private readonly extra = new Map<string, { labels: Labels; ts: number[]; vs: number[]; stale: boolean[] }>();
   constructor(private readonly inner: Querier) {}
 
   add(samples: { labels: Labels; value: number }[], ts: number): void {
-    for (const s of samples) {
-      const k = labelsKey(s.labels);
-      const e = this.extra.get(k) ?? { labels: s.labels, ts: [], vs: [] };
-      e.ts.push(ts);
-      e.vs.push(s.value);
-      this.extra.set(k, e);
-    }
+    for (const s of samples) this.push(s.labels, ts, s.value, false);
+  }
+
+  /** Stale markers (their NaN bits are written into the typed array at read time, never kept in number[]). */
+  addStale(labels: Labels[], ts: number): void {
+    for (const l of labels) this.push(l, ts, 0, true);
+  }
+
+  private push(labels: Labels, ts: number, value: number, stale: boolean): void {
+    const k = labelsKey(labels);
+    const e = this.extra.get(k) ?? { labels, ts: [], vs: [], stale: [] };
+    e.ts.push(ts);
+    e.vs.push(value);
+    e.stale.push(stale);
+    this.extra.set(k, e);
   }
 
   async select(...args: Parameters<Querier['select']>): ReturnType<Querier['select']> {
@@ -425,6 +440,7 @@ class OverlayQuerier implements Querier {
       if (base)
         for (let i = 0; i < base.timestamps.length; i++) merged.set(base.timestamps[i]!, { from: base.values, i });
       const mine = Float64Array.from(e.vs);
+      e.stale.forEach((st, i) => st && writeStaleMarker(mine, i));
       e.ts.forEach((t, i) => {
         if (t >= minMs && t <= maxMs) merged.set(t, { from: mine, i });
       });

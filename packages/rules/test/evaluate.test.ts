@@ -197,6 +197,52 @@ describe('recording rule', () => {
   });
 });
 
+describe('a series that stops being written', () => {
+  // No stale marker (a remote-write sender that just stops): the input stays visible for the 5m lookback
+  // after its last sample, as in Prometheus 2.42, then the recorded series ends with a stale marker and the
+  // alert resolves at that evaluation. (A stale marker ends it at once: alerting-diff.e2e.test.ts checks
+  // that against Prometheus itself.)
+  it('keeps recording for the lookback, then marks the output stale and resolves the alert', async () => {
+    const q = new MemoryQuerier([
+      series({ __name__: 'x', job: 'a' }, [
+        [0, 2],
+        [60, 2],
+        [120, 2],
+      ]),
+    ]);
+    const g = new GroupEvaluator(
+      group(`groups:
+  - name: g
+    rules:
+      - record: job:x:sum
+        expr: sum by (job) (x)
+      - alert: XPresent
+        expr: job:x:sum > 1
+`),
+      { intervalMs: 60_000 },
+    );
+    const recorded = (r: Awaited<ReturnType<GroupEvaluator['eval']>>) =>
+      r.samples.filter((s) => s.labels.__name__ === 'job:x:sum').map((s) => (s.stale ? 'stale' : s.value));
+    const at = async (sec: number) => g.eval(q, sec * 1000);
+    const r120 = await at(120);
+    expect(recorded(r120)).toEqual([2]);
+    expect(r120.notify.map((a) => [a.labels.alertname, a.startsAtMs, a.endsAtMs > 120_000])).toEqual([
+      ['XPresent', 120_000, true],
+    ]);
+    // 120 s after its last sample, and exactly 5m after: still there (Prometheus 2.x's lookback
+    // [t - 5m, t] includes its start; 3.0 made it left-open).
+    expect(recorded(await at(240))).toEqual([2]);
+    expect(recorded(await at(420))).toEqual([2]);
+    // The next evaluation finds nothing: the recorded series ends, the alert resolves.
+    const r480 = await at(480);
+    expect(recorded(r480)).toEqual(['stale']);
+    expect(r480.notify.map((a) => [a.labels.alertname, a.startsAtMs, a.endsAtMs])).toEqual([
+      ['XPresent', 120_000, 480_000],
+    ]);
+    expect(recorded(await at(540))).toEqual([]);
+  });
+});
+
 describe('evalTimestamp', () => {
   it('puts evaluations on the interval grid shifted by the group hash, as Group.EvalTimestamp does', () => {
     const spec = { name: 'g', file: 'rules.yml' };
