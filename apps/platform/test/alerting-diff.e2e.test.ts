@@ -223,6 +223,16 @@ alerting:
       platform = await startTestPlatform({ RULES_DIR: rulesDir });
       await waitReady(`http://127.0.0.1:${amPort}`, am, 'Alertmanager');
       await waitReady(promURL, prom, 'Prometheus');
+      // Prometheus' notifier learns its Alertmanagers from discovery a few seconds after it is ready, and
+      // drops what it sends before (the first alerts, in about one run of ten here): wait for it.
+      for (let i = 0; ; i++) {
+        const res = (await (await fetch(`${promURL}/api/v1/alertmanagers`)).json()) as {
+          data: { activeAlertmanagers: unknown[] };
+        };
+        if (res.data.activeAlertmanagers.length) break;
+        if (i === 300) throw new Error('Prometheus did not discover the Alertmanager within 30 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }, 120_000);
 
     afterAll(async () => {
