@@ -279,6 +279,12 @@ describe.runIf(existsSync(CHROMIUM))('the demo, as a first-time user meets it', 
     expect(spanMs, 'histogram window: the trace, not the last hour').toBeLessThan(60_000);
     expect(await page.locator('.hist .y-axis .tick-label').count()).toBeGreaterThanOrEqual(2);
     await shot('8-logs-of-trace');
+
+    // From a log line to its trace: the trace opens with its Logs tab selected.
+    await spanLinks.first().click();
+    await page.waitForURL(new RegExp(`/traces/${traceId}\\?span=[0-9a-f]{16}&tab=logs$`));
+    await page.locator('[data-span-id]').first().waitFor();
+    await poll(() => page.getByRole('tab', { name: /Logs/ }).getAttribute('aria-selected')).toBe('true');
   }, 120_000);
 
   it('explains errors in a sentence, with Retry only where it can help, and a parse error once', async () => {
