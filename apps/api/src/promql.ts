@@ -211,8 +211,22 @@ export function promqlRoutes(metrics: MetricQueries, opts: PromqlOptions): Hono<
     const start = parseTime('start', p.get('start') ?? undefined, 0);
     const end = parseTime('end', p.get('end') ?? undefined, Date.now());
     if (end < start) throw bad('end timestamp must not be before start timestamp');
+    // pivot's thinning for charts (not Prometheus'): with `step`, per series and step the `per_step`
+    // (default 1) highest exemplars only. Without it, every exemplar, as Prometheus answers.
+    const stepRaw = p.get('step');
+    const stepMs = stepRaw ? parseDurationParam('step', stepRaw) : undefined;
+    if (stepMs !== undefined && stepMs <= 0)
+      throw bad('zero or negative query resolution step widths are not accepted. Try a positive integer');
+    const perStepRaw = p.get('per_step');
+    const perStep = perStepRaw ? Number(perStepRaw) : 1;
+    if (!Number.isInteger(perStep) || perStep < 1)
+      throw bad(`invalid parameter "per_step": cannot parse "${perStepRaw}" to a positive integer`);
+    if (perStepRaw && stepMs === undefined) throw bad('invalid parameter "per_step": needs "step"');
     const groups = sets.length
-      ? await metrics.exemplars(sets, start, end, undefined, { signal: c.req.raw.signal })
+      ? await metrics.exemplars(sets, start, end, undefined, {
+          signal: c.req.raw.signal,
+          thin: stepMs === undefined ? undefined : { stepMs, perStep },
+        })
       : [];
     return success(
       c,

@@ -8,6 +8,8 @@ import { createApiApp } from '../src/index.ts';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 const TRACE = parseTraceId('4bf92f3577b34da6a3ce929d0e0e4736')!;
+const TRACE2 = parseTraceId('4bf92f3577b34da6a3ce929d0e0e4737')!;
+const TRACE3 = parseTraceId('4bf92f3577b34da6a3ce929d0e0e4738')!;
 
 /** 10 minutes at 15 s of a request counter and a latency histogram for two services. */
 function seed(): MetricsBatch {
@@ -28,7 +30,18 @@ function seed(): MetricsBatch {
         samples: Array.from({ length: n }, (_, i) => ({ timestampMs: ts(i), value: i * 60 * [0.5, 0.8, 0.95, 1][b]! })),
         exemplars:
           le === '1' && service === 'payment'
-            ? [{ labels: { trace_id: TRACE }, value: 0.93, timestampMs: ts(20), traceId: TRACE, spanId: null }]
+            ? [
+                { labels: { trace_id: TRACE }, value: 0.93, timestampMs: ts(20), traceId: TRACE, spanId: null },
+                // 5 s later, faster: the same 15 s step as the first, so thinning drops it.
+                {
+                  labels: { trace_id: TRACE2 },
+                  value: 0.81,
+                  timestampMs: unixMillis(T0 + 305_000),
+                  traceId: TRACE2,
+                  spanId: null,
+                },
+                { labels: { trace_id: TRACE3 }, value: 0.7, timestampMs: ts(22), traceId: TRACE3, spanId: null },
+              ]
             : [],
       }),
     );
@@ -165,9 +178,43 @@ for (const tdb of testDatabases()) {
       expect(body.data).toEqual([
         {
           seriesLabels: { __name__: 'http_duration_seconds_bucket', job: 'demo', service: 'payment', le: '1' },
-          exemplars: [{ labels: { trace_id: TRACE }, value: '0.93', timestamp: (T0 + 300_000) / 1000 }],
+          exemplars: [
+            { labels: { trace_id: TRACE }, value: '0.93', timestamp: (T0 + 300_000) / 1000 },
+            { labels: { trace_id: TRACE2 }, value: '0.81', timestamp: (T0 + 305_000) / 1000 },
+            { labels: { trace_id: TRACE3 }, value: '0.7', timestamp: (T0 + 330_000) / 1000 },
+          ],
         },
       ]);
+    });
+
+    it('thins exemplars for a chart with step (and per_step): the highest per series and step', async () => {
+      const ask = async (extra: Record<string, string>) =>
+        json(
+          await app.request(
+            `/api/v1/query_exemplars?${new URLSearchParams({
+              query: 'histogram_quantile(0.99, sum by (le) (rate(http_duration_seconds_bucket[5m])))',
+              start: String(T0 / 1000),
+              end: String((T0 + 600_000) / 1000),
+              ...extra,
+            }).toString()}`,
+          ),
+        );
+      const values = (body: { data: { exemplars: { value: string }[] }[] }) =>
+        body.data.flatMap((g) => g.exemplars.map((e) => e.value));
+      expect(values((await ask({ step: '15' })).body)).toEqual(['0.93', '0.7']);
+      expect(values((await ask({ step: '1m' })).body)).toEqual(['0.93']);
+      expect(values((await ask({ step: '1m', per_step: '2' })).body)).toEqual(['0.93', '0.81']);
+      expect(values((await ask({ step: '1s' })).body)).toEqual(['0.93', '0.81', '0.7']);
+      for (const [bad, message] of [
+        [{ step: '0' }, /zero or negative/],
+        [{ step: 'soon' }, /invalid parameter "step"/],
+        [{ step: '15', per_step: '0' }, /invalid parameter "per_step"/],
+        [{ per_step: '2' }, /needs "step"/],
+      ] as const) {
+        const res = await ask(bad);
+        expect(res.status).toBe(400);
+        expect(res.body.error).toMatch(message);
+      }
     });
 
     it('answers errors in Prometheus shape, with parse errors as data', async () => {

@@ -155,8 +155,8 @@ async function measure(db: 'PGlite' | 'PostgreSQL', browser: Browser): Promise<T
     process.stderr.write(`${db}: seeding a 10,000-span trace and 5 minutes of the demo's metrics\n`);
     const traceId = await seedBigTrace(platform.ingestUrl, 10_000);
     await seedDemoMetricsHistory(platform.ingestUrl, { minutes: 5, nowMs: now });
-    if (!PARTS.includes('metrics')) return t;
     if (PARTS.includes('trace')) await traceRuns(browser, platform.apiUrl, traceId, t);
+    if (!PARTS.includes('metrics')) return t;
     const fresh = await metricsRuns(browser, platform.apiUrl);
     [t.metrics5mApi, t.metrics5mPage, t.metrics5mFetchParse, t.exemplars5m, t.calls5m] = [
       fresh.api,

@@ -15,6 +15,10 @@ import { startTestPlatform } from './start.ts';
 const SUGGESTED =
   'histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket[$__rate_interval])))';
 
+interface ExemplarAnswer {
+  data: { seriesLabels: Record<string, string>; exemplars: { labels: Record<string, string>; value: string }[] }[];
+}
+
 /** Bounding boxes along one axis never overlap. */
 async function expectNoOverlap(labels: Locator, axis: 'x' | 'y'): Promise<number> {
   const boxes = (await Promise.all((await labels.all()).map((l) => l.boundingBox())))
@@ -116,11 +120,27 @@ describe.runIf(existsSync(CHROMIUM))('the demo, as a first-time user meets it', 
     const p99 = range.data.result[0]!.values.map(([, v]) => Number(v)).filter((v) => Number.isFinite(v) && v > 0);
     const spike = Math.max(...p99) / Math.min(...p99);
     expect(spike, 'max/min of the plotted P99').toBeGreaterThan(3);
-    const ex = (await (await exemplarResponse).json()) as { data: { exemplars: unknown[] }[] };
+    // The chart asks for its exemplars thinned (per series and bucket, the highest); every one it got is drawn.
+    const exResponse = await exemplarResponse;
+    const thinUrl = new URL(exResponse.url());
+    expect(Number(thinUrl.searchParams.get('step'))).toBeGreaterThan(0);
+    const ex = (await exResponse.json()) as ExemplarAnswer;
     const exemplarCount = ex.data.reduce((n, g) => n + g.exemplars.length, 0);
     expect(exemplarCount).toBeGreaterThan(100);
     const points = page.locator('[data-testid="exemplar-points"]');
     await poll(() => points.getAttribute('data-count')).toBe(String(exemplarCount)); // all of them drawn
+    // Fewer than the exact answer (no step: Prometheus' answer), and the slowest of each series is kept.
+    thinUrl.searchParams.delete('step');
+    const exact = (await (
+      await fetch(`${platform.apiUrl}${thinUrl.pathname}${thinUrl.search}`)
+    ).json()) as ExemplarAnswer;
+    const exactCount = exact.data.reduce((n, g) => n + g.exemplars.length, 0);
+    expect(exactCount).toBeGreaterThan(exemplarCount * 1.5);
+    const slowest = (a: ExemplarAnswer) =>
+      Object.fromEntries(
+        a.data.map((g) => [JSON.stringify(g.seriesLabels), Math.max(...g.exemplars.map((e) => Number(e.value)))]),
+      );
+    expect(slowest(ex)).toEqual(slowest(exact));
     const plot = page.locator('[data-testid="chart"] .overlay');
     const plotBox = (await plot.boundingBox())!;
     const exBox = (await points.boundingBox())!;
@@ -184,6 +204,16 @@ describe.runIf(existsSync(CHROMIUM))('the demo, as a first-time user meets it', 
     await poll(() => page.url()).toMatch(/wfrom=\d+&wto=\d+/);
     const rows = page.locator('[data-testid="exemplar-trace"]');
     await rows.first().waitFor();
+    // The window lists every exemplar trace in it (one per trace), not only the chart's thinned ones.
+    const w = new URL(page.url()).searchParams;
+    const inWindow = (await (
+      await fetch(
+        `${platform.apiUrl}/api/v1/query_exemplars?${new URLSearchParams({ query: SUGGESTED.replace('$__rate_interval', '1m'), start: String(Number(w.get('wfrom')) / 1000), end: String(Number(w.get('wto')) / 1000) }).toString()}`,
+      )
+    ).json()) as ExemplarAnswer;
+    const traces = new Set(inWindow.data.flatMap((g) => g.exemplars.map((e) => e.labels.trace_id)));
+    expect(traces.size).toBeGreaterThan(0);
+    await poll(() => rows.count()).toBe(traces.size);
     expect(await page.locator('[data-testid="window-panel"]').innerText()).toMatch(
       /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} → \d\d:\d\d:\d\d\.\d{3}/,
     );
@@ -249,6 +279,12 @@ describe.runIf(existsSync(CHROMIUM))('the demo, as a first-time user meets it', 
     expect(spanMs, 'histogram window: the trace, not the last hour').toBeLessThan(60_000);
     expect(await page.locator('.hist .y-axis .tick-label').count()).toBeGreaterThanOrEqual(2);
     await shot('8-logs-of-trace');
+
+    // From a log line to its trace: the trace opens with its Logs tab selected.
+    await spanLinks.first().click();
+    await page.waitForURL(new RegExp(`/traces/${traceId}\\?span=[0-9a-f]{16}&tab=logs$`));
+    await page.locator('[data-span-id]').first().waitFor();
+    await poll(() => page.getByRole('tab', { name: /Logs/ }).getAttribute('aria-selected')).toBe('true');
   }, 120_000);
 
   it('explains errors in a sentence, with Retry only where it can help, and a parse error once', async () => {

@@ -88,6 +88,7 @@ export { MetricWriter, CHUNK_WINDOW_MS, sampleCount } from './metric-writer.ts';
 export {
   MetricQueries,
   TooManySamplesError,
+  type ExemplarThinning,
   type LabelMatcher,
   type MatchType,
   type ReadOptions,

@@ -26,6 +26,12 @@ export interface StoredExemplar {
   spanId: SpanId | null;
 }
 
+/** Keep, per series and per `stepMs`-wide bucket, the `perStep` highest exemplars (see MetricQueries.exemplars). */
+export interface ExemplarThinning {
+  stepMs: number;
+  perStep: number;
+}
+
 export class TooManySamplesError extends Error {
   override readonly name = 'TooManySamplesError';
   constructor(readonly limit: number) {
@@ -221,25 +227,38 @@ export class MetricQueries {
    * Exemplars of the series matching any matcher set, in [startMs, endMs], grouped by series. One row per
    * series, its exemplars aggregated in SQL: thousands of exemplar rows read one by one cost most of the
    * time on PGlite.
+   *
+   * With `thin`, only the `perStep` highest exemplars of each series in each `stepMs`-wide bucket (aligned
+   * at startMs; ties: the latest) are kept, chosen in SQL: what a chart can draw, and always the slowest
+   * requests behind a spike. Without it the answer is exact (every stored exemplar, up to `limit`).
    */
   async exemplars(
     matchers: LabelMatcher[][],
     startMs: number,
     endMs: number,
     limit = 10_000,
-    opts: ReadOptions = {},
+    opts: ReadOptions & { thin?: ExemplarThinning | undefined } = {},
   ): Promise<{ seriesLabels: Labels; exemplars: StoredExemplar[] }[]> {
     const series = await this.seriesIds(matchers, undefined, undefined, undefined, opts);
     if (series.length === 0) return [];
     const labelsById = new Map(series.map((s) => [s.id, s.labels]));
+    const inRange = sql`e.series_id = ANY(${sql.param(series.map((s) => s.id))}::bigint[])
+          AND e.ts_ms >= ${startMs} AND e.ts_ms <= ${endMs}`;
+    const thin = opts.thin;
+    const picked = thin
+      ? sql`(SELECT * FROM (SELECT e.*, row_number() OVER (
+              PARTITION BY e.series_id, (e.ts_ms - ${startMs}::bigint) / ${Math.max(1, Math.round(thin.stepMs))}::bigint
+              ORDER BY e.value DESC, e.ts_ms DESC) AS rank
+            FROM metric_exemplars e WHERE ${inRange}) ranked
+          WHERE ranked.rank <= ${Math.max(1, Math.floor(thin.perStep))})`
+      : sql`metric_exemplars`;
     const rows = await this.database.query(
       sql`
       SELECT x.series_id::text AS id, json_agg(json_build_array(x.ts_ms, x.value, x.trace_id, x.span_id, x.labels)
         ORDER BY x.ts_ms) AS items
       FROM (SELECT e.series_id, e.ts_ms, e.value::text AS value, e.trace_id, e.span_id::text AS span_id, e.labels
-        FROM metric_exemplars e
-        WHERE e.series_id = ANY(${sql.param(series.map((s) => s.id))}::bigint[])
-          AND e.ts_ms >= ${startMs} AND e.ts_ms <= ${endMs}
+        FROM ${picked} e
+        WHERE ${inRange}
         ORDER BY e.series_id, e.ts_ms LIMIT ${limit}) x
       GROUP BY x.series_id ORDER BY x.series_id`,
       opts,

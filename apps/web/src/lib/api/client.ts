@@ -158,8 +158,12 @@ export const api = {
     ),
   query: (q: string, timeS: number, signal?: AbortSignal) =>
     prom<{ resultType: string; result: PromSeries[] }>(`/api/v1/query${query({ query: q, time: timeS })}`, signal),
-  exemplars: (q: string, startS: number, endS: number, signal?: AbortSignal) =>
-    prom<PromExemplarGroup[]>(`/api/v1/query_exemplars${query({ query: q, start: startS, end: endS })}`, signal),
+  /** With `thinStepS`, per series and step only the highest exemplar (for a chart); without, every one. */
+  exemplars: (q: string, startS: number, endS: number, signal?: AbortSignal, thinStepS?: number) =>
+    prom<PromExemplarGroup[]>(
+      `/api/v1/query_exemplars${query({ query: q, start: startS, end: endS, step: thinStepS })}`,
+      signal,
+    ),
   labels: (signal?: AbortSignal) => prom<string[]>('/api/v1/labels', signal),
   labelValues: (name: string, signal?: AbortSignal) =>
     prom<string[]>(`/api/v1/label/${encodeURIComponent(name)}/values`, signal),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   alignMatrix,
   alignResults,
+  exemplarThinStepS,
   exemplarsInWindow,
   flattenExemplars,
   sampleValue,
@@ -92,6 +93,14 @@ describe('PromQL results for the chart', () => {
       ['aa', 1.5],
       ['bb', 0.2],
     ]);
+  });
+
+  it('thins exemplars by whole query steps, about EXEMPLAR_COLUMNS buckets across the range', () => {
+    expect(exemplarThinStepS(3600, 15)).toBe(30); // 1 h at 15 s: 120 buckets of 30 s
+    expect(exemplarThinStepS(300, 1)).toBe(3); // 5 min at 1 s: 100 buckets of 3 s
+    expect(exemplarThinStepS(600, 60)).toBe(60); // never below the step
+    expect(exemplarThinStepS(86_400, 300)).toBe(900);
+    expect(exemplarThinStepS(10, 0)).toBe(1);
   });
 
   it('maps service/job and route labels to a span search, using values common to all series', () => {

@@ -92,6 +92,19 @@ export function flattenExemplars(groups: readonly PromExemplarGroup[]): Exemplar
   return out.sort((a, b) => a.t - b.t);
 }
 
+/** About how many exemplar columns a chart draws across its width: a diamond is ~8 px wide. */
+export const EXEMPLAR_COLUMNS = 120;
+
+/**
+ * The bucket width (seconds) the chart asks query_exemplars to thin by (its `step`): per series, the
+ * highest exemplar of each bucket is kept. A whole number of query steps, so buckets line up with the
+ * plotted points, and about EXEMPLAR_COLUMNS of them across the range.
+ */
+export function exemplarThinStepS(rangeS: number, stepS: number): number {
+  const step = stepS > 0 ? stepS : 1;
+  return Math.max(1, Math.ceil(Math.max(step, rangeS / EXEMPLAR_COLUMNS) / step)) * step;
+}
+
 /** Exemplars in [fromS, toS], one per trace (its largest value), largest (slowest) first. */
 export function exemplarsInWindow(points: readonly ExemplarPoint[], fromS: number, toS: number): ExemplarPoint[] {
   const best = new Map<string, ExemplarPoint>();
