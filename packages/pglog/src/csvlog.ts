@@ -53,7 +53,7 @@ export function csvlogEntry(f: (string | null)[]): PgLogEntry | string {
 export function decodeCsvlog(bytes: Uint8Array, opts: PgLogOptions = {}): PgLogResult {
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const final = opts.final ?? true;
-  const out = new RecordCollector(opts, 'postgresql.csvlog');
+  const out = new RecordCollector(opts);
   const errors: PgLogResult['errors'] = [];
   let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   let line = 1;

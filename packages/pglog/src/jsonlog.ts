@@ -40,7 +40,7 @@ export function jsonlogEntry(v: unknown): PgLogEntry | string {
 export function decodeJsonlog(bytes: Uint8Array, opts: PgLogOptions = {}): PgLogResult {
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const final = opts.final ?? true;
-  const out = new RecordCollector(opts, 'postgresql.jsonlog');
+  const out = new RecordCollector(opts);
   const errors: PgLogResult['errors'] = [];
   let start = 0;
   let line = 0;

@@ -6,6 +6,8 @@ import { parsePgTimestamp } from './timestamp.ts';
 /** Loki's default max_line_size, as for the other log formats. */
 export const DEFAULT_MAX_LINE_BYTES = 256 * 1024;
 export const DEFAULT_SERVICE = 'postgresql';
+/** One scope for both formats: an entry shipped as jsonlog and as csvlog is the same row (same content hash). */
+const SCOPE = 'postgresql';
 
 export interface PgLogOptions {
   /** service.name of the records (PG_LOG_SERVICE). Default `postgresql`. */
@@ -41,10 +43,7 @@ export class RecordCollector {
   private readonly records: LogRecord[] = [];
   private readonly observed: UnixNano;
 
-  constructor(
-    private readonly opts: PgLogOptions,
-    private readonly scope: string,
-  ) {
+  constructor(private readonly opts: PgLogOptions) {
     this.observed = unixNano(opts.observedTimeUnixNano ?? BigInt(Date.now()) * 1_000_000n);
   }
 
@@ -77,7 +76,7 @@ export class RecordCollector {
           attributes: { 'service.name': this.opts.service || DEFAULT_SERVICE, 'db.system': 'postgresql' },
           droppedAttributesCount: 0,
         },
-        scopeLogs: [{ scope: { name: this.scope, version: '', attributes: {} }, logRecords: this.records }],
+        scopeLogs: [{ scope: { name: SCOPE, version: '', attributes: {} }, logRecords: this.records }],
       },
     ];
   }
