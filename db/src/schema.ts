@@ -309,3 +309,12 @@ export const alertingAlerts = pgTable(
   },
   (t) => [primaryKey({ name: 'alerting_alerts_pk', columns: [t.groupKey, t.ruleKey, t.ruleSeq, t.labelsKey] })],
 );
+
+/** Tailed PostgreSQL log files (issue 21): bytes read, written in the transaction of the records read. */
+export const pgLogOffsets = pgTable('pg_log_offsets', {
+  fileKey: text('file_key').primaryKey(),
+  path: text('path').notNull(),
+  byteOffset: bigint('byte_offset', { mode: 'number' }).notNull(),
+  headHex: text('head_hex').notNull(),
+  updatedAtMs: bigint('updated_at_ms', { mode: 'number' }).notNull(),
+});

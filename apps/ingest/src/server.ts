@@ -3,6 +3,7 @@ import {
   LogWriter,
   MetricWriter,
   PartitionManager,
+  PgLogOffsets,
   SpanWriter,
   createMaintenance,
   type Database,
@@ -15,6 +16,8 @@ import { createIngestMetrics, flushRecorder, type IngestMetrics } from './metric
 import { startOtlpGrpc } from './otlp-grpc.ts';
 import { InflightBudget } from './inflight.ts';
 import { withTimeWindow } from './pipeline.ts';
+import { PgLogTailer } from './pg-tail.ts';
+import { windowFor } from './time-window.ts';
 import { checkIngestExposure } from './auth.ts';
 
 export interface IngestService {
@@ -99,6 +102,21 @@ export async function startIngest(config: Config, database: Database, logger: Lo
     return abandon(err);
   });
   logger.info({ url: grpc.url, auth: Boolean(config.INGEST_TOKEN) }, 'ingest listening (OTLP/gRPC)');
+  // PostgreSQL's own log files (PG_LOG_PATHS): records and offsets committed together (pg-tail.ts).
+  const pgTail = config.PG_LOG_PATHS.length
+    ? new PgLogTailer({
+        paths: config.PG_LOG_PATHS,
+        service: config.PG_LOG_SERVICE,
+        pollMs: config.PG_LOG_POLL_MS,
+        maxLineBytes: config.MAX_LOG_LINE_BYTES,
+        offsets: new PgLogOffsets(database, partitions),
+        logger: logger.child({ component: 'pg-tail' }),
+        metrics,
+        timeWindow: () => windowFor('logs', window),
+      })
+    : null;
+  pgTail?.start();
+  if (pgTail) logger.info({ paths: config.PG_LOG_PATHS }, 'tailing PostgreSQL log files');
   return {
     maintenance,
     http,
@@ -106,7 +124,7 @@ export async function startIngest(config: Config, database: Database, logger: Lo
     metrics,
     async close() {
       const stopping = maintenance.stop();
-      await Promise.all([http.close(), grpc.close()]);
+      await Promise.all([http.close(), grpc.close(), pgTail?.close()]);
       await Promise.all([spans.close(), samples.close(), logs.close(), stopping]);
     },
   };

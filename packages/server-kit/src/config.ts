@@ -111,6 +111,28 @@ export const configSchema = z.object({
   MAX_LOG_LINE_BYTES: int(256 * 1024, 64).describe(
     'Longest log line (NDJSON line, Loki entry) accepted; a longer one is refused alone. OTLP log bodies are truncated to it.',
   ),
+  PG_LOG_PATHS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (paths) => paths.every((p) => !/[*?[]/.test(p.slice(0, p.lastIndexOf('/') + 1))),
+      'globs (* ? [) only in the file name part',
+    )
+    .describe(
+      'PostgreSQL server log files to tail, comma-separated files or globs in the file name (`/var/log/postgresql/*.json`): jsonlog (`.json`) or csvlog (`.csv`), rotation-safe, resumed after a restart from the offset saved with the records. Unset: no tailing.',
+    ),
+  PG_LOG_SERVICE: z
+    .string()
+    .min(1)
+    .default('postgresql')
+    .describe('service.name of the records read from PG_LOG_PATHS.'),
+  PG_LOG_POLL_MS: int(1000, 50).describe('How often the PG_LOG_PATHS files are checked for new entries.'),
   COMPACTION_INTERVAL_MS: int(60_000, 1000).describe('How often small metric chunks are merged.'),
   SERVICEGRAPH_WAIT_MS: int(30_000, 10_000, 120_000).describe(
     'How long after a span ends the service graph folds it, so that late spans of its trace still pair (10 s to 2 min).',

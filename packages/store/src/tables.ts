@@ -23,6 +23,8 @@ export const TABLES = [
   { name: 'servicegraph_watermark', signal: 'traces' },
   { name: 'servicegraph_counters', signal: 'traces' },
   { name: 'logs', signal: 'logs', partitionUnit: 'ns' },
+  // How far each tailed PostgreSQL log file was read (pg-log-offsets.ts).
+  { name: 'pg_log_offsets', signal: 'logs' },
   { name: 'metric_chunks', signal: 'metrics', partitionUnit: 'ms' },
   { name: 'metric_exemplars', signal: 'metrics', partitionUnit: 'ms' },
   { name: 'metric_series', signal: 'metrics' },

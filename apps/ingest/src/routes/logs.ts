@@ -1,6 +1,7 @@
 // Log ingest, three ways in, one writer:
 //   POST /v1/logs            OTLP/HTTP (protobuf or JSON, gzip or identity), partial success as for traces
-//   POST /api/v1/logs        NDJSON as pino writes it; bad lines are reported by number, good ones kept
+//   POST /api/v1/logs        NDJSON as pino writes it; bad lines are reported by number, good ones kept;
+//                            with ?format=postgres-jsonlog|postgres-csvlog, PostgreSQL's server log
 //   POST /loki/api/v1/push   Loki's push API (JSON, or snappy protobuf), so Promtail, Alloy and pino-loki
 //                            send here unmodified
 // Every path answers only after the records are committed (group commit), and leaves 429/503 to the
@@ -17,6 +18,7 @@ import {
   type LokiOptions,
   type NdjsonOptions,
 } from '@pivot/logformats';
+import { PG_LOG_FORMATS, decodeCsvlog, decodeJsonlog, type PgLogFormat, type PgLogOptions } from '@pivot/pglog';
 import { badRequest, mediaType, readBody, unsupportedMediaType, type AppEnv, type BodyLimits } from '@pivot/server-kit';
 import type { IngestMetrics } from '../metrics.ts';
 import { logSignal } from '../otlp-export.ts';
@@ -45,6 +47,9 @@ const NDJSON_TYPES = new Set([
   'application/json',
   'text/plain',
 ]);
+
+/** PostgreSQL's csvlog may also come as CSV. */
+const PG_LOG_TYPES = new Set([...NDJSON_TYPES, 'text/csv', 'application/csv']);
 
 type LogsDecoded<E> = Decoded<ResourceLogs[]> & { errors: E[] };
 
@@ -77,6 +82,11 @@ export function logRoutes(
   app.post('/v1/logs', otlpHandler(logSignal(sink, logLimits), limits, metrics));
 
   const ndjson = (opts: NdjsonOptions) => logPath<LineError>(sink, (body) => decodeNdjson(body, opts));
+  const pglog = (format: PgLogFormat, opts: PgLogOptions) =>
+    logPath<LineError>(sink, (body) => {
+      const out = (format === 'postgres-csvlog' ? decodeCsvlog : decodeJsonlog)(body, opts);
+      return { ...out, errors: out.errors.map(({ line, message }) => ({ line, message })) };
+    });
   const lokiOpts: LokiOptions = { maxLineBytes, maxDecompressedBytes: limits.maxDecompressedBytes };
   const loki = {
     json: logPath<EntryError>(sink, (body) => decodeLokiPushJson(body, lokiOpts)),
@@ -85,15 +95,26 @@ export function logRoutes(
 
   // NDJSON: 200 with {accepted, rejectedCount, rejected: [{line, message}]} whenever something was
   // stored (or the body held no line at all); 400 with the same fields when every line was refused.
+  // ?format=postgres-jsonlog|postgres-csvlog: PostgreSQL's server log as a shipper reads it from the file,
+  // answered the same way, each entry (a csvlog one may span lines) named by its first line.
   app.post('/api/v1/logs', async (c: Context) => {
     const type = mediaType(c);
-    if (!NDJSON_TYPES.has(type))
+    const format = c.req.query('format');
+    if (format !== undefined && format !== 'ndjson' && !(PG_LOG_FORMATS as readonly string[]).includes(format))
+      throw badRequest(`format: "${format}" is not one of ndjson, ${PG_LOG_FORMATS.join(', ')}`);
+    const pg = format === undefined || format === 'ndjson' ? null : (format as PgLogFormat);
+    if (!(pg ? PG_LOG_TYPES : NDJSON_TYPES).has(type))
       throw unsupportedMediaType(
-        `unsupported Content-Type "${type}" (send newline-delimited JSON as application/x-ndjson)`,
+        pg
+          ? `unsupported Content-Type "${type}" (send the log file's lines as text/plain, application/x-ndjson or text/csv)`
+          : `unsupported Content-Type "${type}" (send newline-delimited JSON as application/x-ndjson)`,
       );
     const body = await readBody(c, limits);
     const service = c.req.query('service');
-    const out = await ingest(ndjson({ maxLineBytes, ...(service ? { service } : {}) }), body, metrics);
+    const path = pg
+      ? pglog(pg, { maxLineBytes, ...(service ? { service } : {}) })
+      : ndjson({ maxLineBytes, ...(service ? { service } : {}) });
+    const out = await ingest(path, body, metrics);
     const answer = {
       accepted: out.accepted,
       rejectedCount: out.rejected,
