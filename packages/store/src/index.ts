@@ -66,6 +66,7 @@ export {
   LogQueries,
   SEVERITY_BANDS,
   type StoredLog,
+  type InferredServerLog,
   type LogFilter,
   type LogCursor,
   type LogPage,
@@ -82,6 +83,7 @@ export {
   type LogqlOptions,
   type StreamStats,
 } from './logql-queries.ts';
+export { POSTGRES_LOG_SERVICE, INFER_SLACK_NS, type InferOptions } from './db-log-link.ts';
 export { parseLogText, containsPattern, type LogText } from './log-text.ts';
 export { MetricWriter, CHUNK_WINDOW_MS, sampleCount } from './metric-writer.ts';
 export {

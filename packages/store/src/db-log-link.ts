@@ -1,0 +1,94 @@
+// Database server log lines for a trace's database CLIENT spans (issue 21). Lines the database wrote
+// for a statement that carried a sqlcommenter comment have the trace and span IDs already (ingest sets
+// them) and are read like any other log of the trace. This file links, at query time, the lines of
+// statements that carried no comment: by the session's application_name and the span's time window,
+// and only when exactly one span of any trace could have issued the statement. Such a link is a guess
+// and is marked `inferred`, never written back.
+import { sql } from 'drizzle-orm';
+import { SpanKind, type TraceId } from '@pivot/model';
+import type { Database, Row } from './database.ts';
+
+/** The service name of the resource that database server log lines are ingested under. */
+export const POSTGRES_LOG_SERVICE = 'postgresql';
+
+export interface InferOptions {
+  /** How long after a span ended its statement's line may still be written (the server logs last). */
+  slackNs?: bigint;
+  /** Spans longer than this are not linked: it bounds the search for other spans that could claim a line. */
+  maxSpanNs?: bigint;
+  /** How far outside the trace's window its linked lines are looked for. */
+  marginNs?: bigint;
+}
+
+export const INFER_SLACK_NS = 50_000_000n;
+const MAX_SPAN_NS = 300_000_000_000n;
+
+/**
+ * The application name a span's session is expected to show in the server's log: the span's
+ * `db.application_name` or `application_name` attribute if set, else its service name (the name most
+ * clients are configured with).
+ */
+const appName = (alias: string) =>
+  sql.raw(
+    `coalesce(${alias}.attributes->>'db.application_name', ${alias}.attributes->>'application_name', ${alias}.service_name)`,
+  );
+const isDbClient = (alias: string) =>
+  sql.raw(
+    `${alias}.kind = ${SpanKind.CLIENT} AND (${alias}.attributes ? 'db.system' OR ${alias}.attributes ? 'db.system.name')`,
+  );
+
+/**
+ * Log rows (log-queries.ts reads them, with `claimed_by`: the span's ID) of server lines without a trace ID that one DB CLIENT span of `traceId` (one with no line linked by
+ * trace context) claims: the line's `pg.application_name` is the span's application name, its time lies
+ * in [start, end + slack], a `db.user` on the span agrees with the line's `pg.user`, and no other DB CLIENT
+ * span of any trace (commented or not) matches the line the same way. Oldest first.
+ */
+export async function inferServerLogRows(
+  database: Database,
+  traceId: TraceId,
+  opts: InferOptions = {},
+): Promise<Row[]> {
+  const slack = (opts.slackNs ?? INFER_SLACK_NS).toString();
+  const maxSpan = (opts.maxSpanNs ?? MAX_SPAN_NS).toString();
+  const margin = (opts.marginNs ?? 300_000_000_000n).toString();
+  const pgService = POSTGRES_LOG_SERVICE;
+  return database.query(sql`
+    WITH t AS (SELECT start_ns, end_ns FROM traces WHERE trace_id = ${traceId}::uuid),
+    s AS (
+      SELECT s.span_id, s.start_ns, s.start_ns + s.duration_ns AS end_ns, ${appName('s')} AS app,
+        s.attributes->>'db.user' AS db_user
+      FROM spans s, t
+      WHERE s.trace_id = ${traceId}::uuid AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
+        AND ${isDbClient('s')} AND s.duration_ns <= ${maxSpan}::bigint
+        AND NOT EXISTS (
+          SELECT 1 FROM logs x
+          WHERE x.trace_id = ${traceId}::uuid AND x.span_id = s.span_id AND x.service_name = ${pgService}
+            AND x.time_ns >= t.start_ns - ${margin}::bigint AND x.time_ns <= t.end_ns + ${margin}::bigint)
+    ),
+    c AS (
+      SELECT s.span_id AS claimed_by, s.app, s.db_user, l.*
+      FROM s
+      JOIN logs l ON l.service_name = ${pgService} AND l.trace_id IS NULL
+        AND l.time_ns >= s.start_ns AND l.time_ns <= s.end_ns + ${slack}::bigint
+        AND l.attributes->>'pg.application_name' = s.app
+        AND (s.db_user IS NULL OR NOT (l.attributes ? 'pg.user') OR l.attributes->>'pg.user' = s.db_user)
+    )
+    SELECT c.time_ns, c.fingerprint, c.observed_ns, c.trace_id, c.span_id, c.trace_flags, c.severity_number,
+      c.severity_text, c.service_name, c.body, c.body_is_json, c.attributes, c.event_name, c.dropped_attributes_count,
+      r.attributes AS resource_attributes, r.dropped_attributes_count AS resource_dropped,
+      sc.name AS scope_name, sc.version AS scope_version, sc.attributes AS scope_attributes, c.claimed_by
+    FROM c
+    LEFT JOIN resources r ON r.id = c.resource_id
+    LEFT JOIN scopes sc ON sc.id = c.scope_id
+    WHERE (
+      -- Every DB CLIENT span, of any trace, that the line fits: it is ours alone, or no one's.
+      SELECT count(*) FROM spans o
+      WHERE o.start_ns <= c.time_ns AND o.start_ns >= c.time_ns - ${maxSpan}::bigint
+        AND o.start_ns + o.duration_ns + ${slack}::bigint >= c.time_ns
+        AND (o.service_name = c.app OR o.attributes @> jsonb_build_object('db.application_name', c.app)
+             OR o.attributes @> jsonb_build_object('application_name', c.app))
+        AND ${appName('o')} = c.app AND ${isDbClient('o')}
+        AND (o.attributes->>'db.user' IS NULL OR NOT (c.attributes ? 'pg.user') OR o.attributes->>'db.user' = c.attributes->>'pg.user')
+    ) = 1
+    ORDER BY c.time_ns, c.fingerprint`);
+}
