@@ -93,6 +93,12 @@ export interface LogRecord {
   service: string;
   resource?: { attributes: Attributes } | Attributes;
   scope?: { name: string; version?: string };
+  /**
+   * On a database server log line in the logs of a trace (GET /api/traces/{id}/logs): how it was tied to
+   * its span. `sqlcommenter`: the statement's traceparent comment; `inferred`: the session's
+   * application_name and the span's time window, with no other span able to claim it.
+   */
+  link?: 'sqlcommenter' | 'inferred';
 }
 
 export interface LogsResponse {

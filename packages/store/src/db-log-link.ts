@@ -37,11 +37,19 @@ const isDbClient = (alias: string) =>
     `${alias}.kind = ${SpanKind.CLIENT} AND (${alias}.attributes ? 'db.system' OR ${alias}.attributes ? 'db.system.name')`,
   );
 
+/** Whether the database wrote a line linked to the span `alias` by trace context (its statement's comment). */
+const hasLinkedLine = (alias: string, margin: string) => sql`EXISTS (
+  SELECT 1 FROM logs x
+  WHERE x.trace_id = ${sql.raw(alias)}.trace_id AND x.span_id = ${sql.raw(alias)}.span_id
+    AND x.service_name = ${POSTGRES_LOG_SERVICE}
+    AND x.time_ns >= ${sql.raw(alias)}.start_ns - ${margin}::bigint
+    AND x.time_ns <= ${sql.raw(alias)}.start_ns + ${sql.raw(alias)}.duration_ns + ${margin}::bigint)`;
+
 /**
  * Log rows (log-queries.ts reads them, with `claimed_by`: the span's ID) of server lines without a trace ID that one DB CLIENT span of `traceId` (one with no line linked by
  * trace context) claims: the line's `pg.application_name` is the span's application name, its time lies
  * in [start, end + slack], a `db.user` on the span agrees with the line's `pg.user`, and no other DB CLIENT
- * span of any trace (commented or not) matches the line the same way. Oldest first.
+ * span of any trace without a linked line matches the line the same way. Oldest first.
  */
 export async function inferServerLogRows(
   database: Database,
@@ -60,10 +68,7 @@ export async function inferServerLogRows(
       FROM spans s, t
       WHERE s.trace_id = ${traceId}::uuid AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
         AND ${isDbClient('s')} AND s.duration_ns <= ${maxSpan}::bigint
-        AND NOT EXISTS (
-          SELECT 1 FROM logs x
-          WHERE x.trace_id = ${traceId}::uuid AND x.span_id = s.span_id AND x.service_name = ${pgService}
-            AND x.time_ns >= t.start_ns - ${margin}::bigint AND x.time_ns <= t.end_ns + ${margin}::bigint)
+        AND NOT ${hasLinkedLine('s', margin)}
     ),
     c AS (
       SELECT s.span_id AS claimed_by, s.app, s.db_user, l.*
@@ -81,7 +86,8 @@ export async function inferServerLogRows(
     LEFT JOIN resources r ON r.id = c.resource_id
     LEFT JOIN scopes sc ON sc.id = c.scope_id
     WHERE (
-      -- Every DB CLIENT span, of any trace, that the line fits: it is ours alone, or no one's.
+      -- Every DB CLIENT span, of any trace, that the line fits and that has no line linked by trace
+      -- context (its statement was commented, so the uncommented line is not its): ours alone, or no one's.
       SELECT count(*) FROM spans o
       WHERE o.start_ns <= c.time_ns AND o.start_ns >= c.time_ns - ${maxSpan}::bigint
         AND o.start_ns + o.duration_ns + ${slack}::bigint >= c.time_ns
@@ -89,6 +95,7 @@ export async function inferServerLogRows(
              OR o.attributes @> jsonb_build_object('application_name', c.app))
         AND ${appName('o')} = c.app AND ${isDbClient('o')}
         AND (o.attributes->>'db.user' IS NULL OR NOT (c.attributes ? 'pg.user') OR o.attributes->>'db.user' = c.attributes->>'pg.user')
+        AND NOT ${hasLinkedLine('o', margin)}
     ) = 1
     ORDER BY c.time_ns, c.fingerprint`);
 }
