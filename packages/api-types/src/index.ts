@@ -210,7 +210,12 @@ export type PropagationProblem =
   /** A SERVER/CONSUMER span called by an instrumented service, whose trace context was lost on the way. */
   | 'context-lost'
   /** A root span of kind INTERNAL or CLIENT: not an entry point. */
-  | 'root-not-entry';
+  | 'root-not-entry'
+  /**
+   * A DB CLIENT span to a SQL database whose statement carries no sqlcommenter traceparent comment: the
+   * database's own log lines cannot name the trace. Counted as a broken hop; the trace still counts as complete.
+   */
+  | 'db-without-traceparent';
 
 export interface PropagationExample {
   traceId: string;
