@@ -123,8 +123,22 @@ describe.runIf(existsSync(CHROMIUM))('database server lines of the demo in the t
     expect(shipping.why).toBe(
       "its statement to postgresql/shop carries no traceparent comment (sqlcommenter): the database's own log lines for it name no trace",
     );
-    // Every shipment insert is uncommented: as many flagged as shipping's INSERT spans folded.
     expect(shipping.count).toBeGreaterThan(0);
+    // The server's lines that name no trace, per application_name: shipping's only (the others comment).
+    const unlinked = report!.serverLogs!.filter((l) => l.unlinked > 0);
+    expect(unlinked.map((l) => l.application)).toEqual(['shipping']);
+    for (const l of report!.serverLogs!) if (l.application !== 'shipping') expect(l.unlinked).toBe(0);
+    // Payment's slow inserts always reach log_min_duration_statement; inventory's 1-6 ms statements may not.
+    expect(report!.serverLogs!.map((l) => l.application)).toContain('payment');
+
+    await page.goto(`${platform.apiUrl}/propagation`);
+    const table = page.locator('[data-testid="server-logs-unlinked"]');
+    await table.waitFor();
+    await poll(() =>
+      table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-application'))),
+    ).toEqual(['shipping']);
+    await table.scrollIntoViewIfNeeded();
+    await shot('propagation');
   }, 120_000);
 
   it("shows the server's lock wait and duration on the DB span's row and in its side panel", async () => {

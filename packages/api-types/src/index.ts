@@ -238,6 +238,11 @@ export interface PropagationResponse {
   end: string;
   traces: { total: number; complete: number; completeShare: number };
   services: PropagationServiceRow[];
+  /**
+   * Database server log lines (service `postgresql`) in the window per `pg.application_name`: all, and
+   * those that name no trace; most unlinked first. Absent from servers before issue 21.
+   */
+  serverLogs?: { application: string; lines: number; unlinked: number }[];
 }
 
 /** GET /api/traces/{id}/propagation: the spans of one trace the propagation check flags. */

@@ -2,8 +2,23 @@
 // carries no sqlcommenter traceparent comment is a broken hop of its service, on every driver; the
 // trace itself still counts as complete.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpanId, parseTraceId, unixNano, type Attributes, type ResourceSpans, type Span } from '@pivot/model';
-import { PartitionManager, ServiceGraphQueries, SpanWriter, foldServiceGraph, type Database } from './index.ts';
+import {
+  parseSpanId,
+  parseTraceId,
+  unixNano,
+  type Attributes,
+  type LogRecord,
+  type ResourceSpans,
+  type Span,
+} from '@pivot/model';
+import {
+  LogWriter,
+  PartitionManager,
+  ServiceGraphQueries,
+  SpanWriter,
+  foldServiceGraph,
+  type Database,
+} from './index.ts';
 import { testDatabases } from './testing.ts';
 
 const MIN_NS = 60_000_000_000n;
@@ -81,6 +96,41 @@ for (const tdb of testDatabases()) {
         ]),
       );
       await writer.close();
+      // The database's own lines: orders' commented statement named its trace, the rest name none.
+      const line = (atMs: bigint, app: string, linked: boolean): LogRecord => ({
+        timeUnixNano: unixNano(T0 + MIN_NS + atMs * MS),
+        observedTimeUnixNano: unixNano(T0 + MIN_NS + atMs * MS),
+        severityNumber: 9,
+        severityText: 'LOG',
+        body: `duration: 1.000 ms (${app})`,
+        attributes: { 'pg.event': 'duration', 'pg.application_name': app },
+        droppedAttributesCount: 0,
+        flags: 0,
+        traceId: linked ? tid(1) : null,
+        spanId: linked ? sid(2) : null,
+        eventName: '',
+      });
+      const logs = new LogWriter(db, partitions);
+      await logs.write([
+        {
+          resource: { attributes: { 'service.name': 'postgresql' }, droppedAttributesCount: 0 },
+          scopeLogs: [
+            {
+              scope: { name: 'pglog', version: '', attributes: {} },
+              logRecords: [
+                line(1n, 'orders', true),
+                line(2n, 'orders', true),
+                line(3n, 'orders', false),
+                line(11n, 'billing', false),
+                line(12n, 'billing', false),
+                // After the report's window.
+                line(4n * 60_000n, 'billing', false),
+              ],
+            },
+          ],
+        },
+      ]);
+      await logs.close();
       const r = await foldServiceGraph(db, partitions, Number((T0 + 2n * MIN_NS) / MS) + WAIT + 1000, {
         waitMs: WAIT,
         firstLookbackMs: 0,
@@ -106,6 +156,10 @@ for (const tdb of testDatabases()) {
       ).toEqual([
         ['billing', 3, 2, 0, [['db-without-traceparent', 2]]],
         ['orders', 5, 1, 0, [['db-without-traceparent', 1]]],
+      ]);
+      expect(p.serverLogs).toEqual([
+        { application: 'billing', lines: 2, unlinked: 2 },
+        { application: 'orders', lines: 3, unlinked: 1 },
       ]);
       const orders = p.services.find((s) => s.service === 'orders')!;
       expect(orders.problems[0]!.examples).toEqual([{ traceId: tid(1), spanId: sid(3) }]);

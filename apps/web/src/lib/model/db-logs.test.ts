@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Attributes, LogRecord } from '@pivot/api-types';
-import { dbMarker, dbServerBySpan, dbServerView, isDbServerLine, prettyPlan } from './db-logs.ts';
+import { carriesTraceId, dbMarker, dbServerBySpan, dbServerView, isDbServerLine, prettyPlan } from './db-logs.ts';
 
 const line = (body: string, attributes: Attributes, link?: LogRecord['link']): LogRecord => ({
   timeUnixNano: '1',
@@ -67,5 +67,13 @@ describe('database server lines of a span', () => {
   it('keeps a text plan, or a JSON plan that does not parse, as logged', () => {
     expect(prettyPlan('Seq Scan on stock', 'text')).toEqual({ format: 'text', text: 'Seq Scan on stock' });
     expect(prettyPlan('{broken', 'json')).toEqual({ format: 'json', text: '{broken' });
+  });
+});
+
+describe('the logs that carry the trace ID', () => {
+  it('leaves out only the server lines linked by inference', () => {
+    expect(carriesTraceId(app)).toBe(true);
+    expect(carriesTraceId(line('d', {}, 'sqlcommenter'))).toBe(true);
+    expect(carriesTraceId(line('d', {}, 'inferred'))).toBe(false);
   });
 });

@@ -45,6 +45,14 @@ export function isDbServerLine(l: LogRecord): boolean {
   return l.service === DB_SERVER_SERVICE || l.link !== undefined || typeof l.attributes['pg.event'] === 'string';
 }
 
+/**
+ * Whether a record of a trace's logs carries the trace ID itself: all but the server lines linked by
+ * inference, which the trace's Logs tab and log search leave to their span's Database block.
+ */
+export function carriesTraceId(l: LogRecord): boolean {
+  return l.link !== 'inferred';
+}
+
 /** `json` plans are indented; a plan that is not valid JSON is shown as it was logged. */
 export function prettyPlan(plan: string, format: string | null): DbPlan {
   if (format !== 'json') return { format: 'text', text: plan };
