@@ -146,6 +146,7 @@ export {
   LATENCY_BUCKET_LE,
   SPAN_KIND_LABELS,
   STATUS_CODE_LABELS,
+  SQLCOMMENTER_DB_SYSTEMS,
   type PropagationProblem,
   type ServiceGraphFoldOptions,
   type ServiceGraphFoldResult,
