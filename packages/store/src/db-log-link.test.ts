@@ -114,6 +114,12 @@ for (const tdb of testDatabases()) {
           span(4, 41, 40, 3, 1010, 100, { ...DB, 'db.user': 'shop' }),
         ]),
         // Trace 5: the session's application_name is set on the span, unlike the service name.
+        // Trace 6: back-to-back statements; the first reaches the second's line only with the slack.
+        rs('seq', [
+          span(6, 60, null, 2, 3000, 100),
+          span(6, 61, 60, 3, 3000, 20, DB),
+          span(6, 62, 60, 3, 3025, 20, DB),
+        ]),
         rs('worker', [
           span(5, 50, null, 2, 2000, 300),
           span(5, 51, 50, 3, 2010, 100, { ...DB, 'db.application_name': 'worker-batch' }),
@@ -146,6 +152,8 @@ for (const tdb of testDatabases()) {
           line(1050, 'duration: 10.000 ms  statement: reporting', dur('checkout', 10, { 'pg.user': 'reporting' })),
           line(1060, 'duration: 11.000 ms  statement: shop', dur('checkout', 11, { 'pg.user': 'shop' })),
           line(2050, 'duration: 12.000 ms  statement: batch', dur('worker-batch', 12)),
+          line(3019, 'duration: 18.000 ms  statement: first', dur('seq', 18)),
+          line(3044, 'duration: 18.000 ms  statement: second', dur('seq', 18)),
           line(2060, 'duration: 13.000 ms  statement: service name', dur('worker', 13)),
         ]),
       ]);
@@ -171,6 +179,13 @@ for (const tdb of testDatabases()) {
         attributes: { 'pg.event': 'lock_wait', 'pg.wait_ms': 50, 'pg.application_name': 'checkout' },
         resource: { attributes: { 'service.name': 'postgresql', 'db.system': 'postgresql' } },
       });
+    });
+
+    it('gives a line to the span that holds it over one that reaches it only with the slack', async () => {
+      expect(await inferred(6)).toEqual([
+        [sid(61), 'duration: 18.000 ms  statement: first'],
+        [sid(62), 'duration: 18.000 ms  statement: second'],
+      ]);
     });
 
     it('leaves a line that two spans of different traces could claim unlinked', async () => {
