@@ -343,8 +343,28 @@ export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono
     const traceId = parseTraceId(raw);
     if (!traceId) throw badRequest(`traceId: "${raw}" is not a trace ID (32 hex characters, not all zero)`);
     const limit = parseLimit(c.req.query('limit'), 1000, 10_000);
-    const logs = await queries.byTrace(traceId, { limit: limit + 1 });
-    return c.json({ traceId, logs: logs.slice(0, limit).map(logJson), truncated: logs.length > limit });
+    const [logs, inferred] = await Promise.all([
+      queries.byTrace(traceId, { limit: limit + 1 }),
+      queries.inferredServerLogs(traceId),
+    ]);
+    // The database's own lines for the trace's statements: those the statement's sqlcommenter comment
+    // linked are ordinary logs of the trace (marked); those linked by inference get the span's IDs here
+    // and `link: "inferred"`. Both kinds, merged in time order.
+    const rows = [
+      ...logs.map((l) => ({
+        t: l.timeUnixNano,
+        json: l.attributes['pg.link'] === 'sqlcommenter' ? { ...logJson(l), link: 'sqlcommenter' } : logJson(l),
+      })),
+      ...inferred.map((i) => ({
+        t: i.log.timeUnixNano,
+        json: { ...logJson(i.log), traceId, spanId: i.spanId, link: 'inferred' },
+      })),
+    ].sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+    return c.json({
+      traceId,
+      logs: rows.slice(0, limit).map((r) => r.json),
+      truncated: logs.length > limit || rows.length > limit,
+    });
   });
   return app;
 }

@@ -3,7 +3,7 @@
 import { startRemoteWrite } from './remote-write.ts';
 import { Queue } from './queue.ts';
 import { DEFAULT_INCIDENTS, SHOP_SERVICES, startShop, type IncidentSchedule, type ShopServices } from './shop.ts';
-import { createServiceTelemetry, type ServiceTelemetry } from './telemetry.ts';
+import { createDatabaseServerLog, createServiceTelemetry, type ServiceTelemetry } from './telemetry.ts';
 
 /** What the demo reports about itself; pino loggers fit. */
 export interface DemoLogger {
@@ -43,7 +43,8 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   >;
   const startedAt = Date.now();
   const queue = new Queue();
-  const services = await startShop(tel, opts.incidents ?? DEFAULT_INCIDENTS, startedAt, Math.random, queue);
+  const dbServer = createDatabaseServerLog(target);
+  const services = await startShop(tel, opts.incidents ?? DEFAULT_INCIDENTS, startedAt, Math.random, queue, dbServer);
 
   // Warn once per kind of failure, not at every push while ingest is away.
   let lastError = '';
@@ -79,7 +80,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
 
   const flush = async () => {
     await queue.drain();
-    await Promise.all(NAMES.map((n) => tel[n].flush()));
+    await Promise.all([...NAMES.map((n) => tel[n].flush()), dbServer.flush()]);
     await writer.push();
   };
   let stopped: Promise<void> | undefined;
@@ -93,7 +94,10 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
         await queue.drain();
         await writer.stop();
         await writer.push().catch(() => {});
-        await Promise.all(NAMES.map((n) => tel[n].shutdown().catch(() => {})));
+        await Promise.all([
+          ...NAMES.map((n) => tel[n].shutdown().catch(() => {})),
+          dbServer.shutdown().catch(() => {}),
+        ]);
         await Promise.all(NAMES.map((n) => services[n].close()));
       })();
       return stopped;

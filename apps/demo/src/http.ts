@@ -14,7 +14,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import type { ServiceTelemetry } from './telemetry.ts';
+import type { DatabaseServerLog, ServiceTelemetry } from './telemetry.ts';
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -170,7 +170,27 @@ export async function call(
   }
 }
 
-/** A database call as a CLIENT span with the db.* semantic attributes. */
+/** What the shop database does around one statement, and what it logs about it. */
+export interface DbCallOptions {
+  /** The database's own log; absent, the call leaves no server lines. */
+  server?: DatabaseServerLog | undefined;
+  /** Append a sqlcommenter `traceparent` comment to the statement, as instrumented drivers do (default true). */
+  sqlcommenter?: boolean;
+  /** The statement first waits this long on a row lock held by another transaction. */
+  lockWaitMs?: number;
+}
+
+/** The demo database's settings, as its postgresql.conf would say: deadlock_timeout and log_min_duration_statement. */
+export const DB_DEADLOCK_TIMEOUT_MS = 100;
+export const DB_LOG_MIN_DURATION_MS = 5;
+const backendPids = new Map<string, number>();
+const sessionStart = Math.floor(Date.now() / 1000).toString(16);
+
+/**
+ * A database call as a CLIENT span with the db.* semantic attributes; the statement carries a
+ * sqlcommenter comment naming the span, and the database logs the lock wait (after deadlock_timeout)
+ * and the duration (statements over log_min_duration_statement), as PostgreSQL would.
+ */
 export async function dbQuery(
   t: ServiceTelemetry,
   ctx: Context,
@@ -178,6 +198,7 @@ export async function dbQuery(
   table: string,
   statement: string,
   ms: number,
+  opts: DbCallOptions = {},
 ): Promise<void> {
   const span = t.tracer.startSpan(
     `${operation} ${table}`,
@@ -188,13 +209,58 @@ export async function dbQuery(
         'db.namespace': 'shop',
         'db.operation.name': operation,
         'db.collection.name': table,
-        'db.query.text': statement,
         'server.address': 'db.demo.internal',
       },
     },
     ctx,
   );
+  const { traceId, spanId } = span.spanContext();
+  const commented = opts.sqlcommenter !== false;
+  span.setAttribute(
+    'db.query.text',
+    commented ? `${statement} /*traceparent='00-${traceId}-${spanId}-01'*/` : statement,
+  );
+  // The server's lines name the span only when the statement's comment did.
+  const lineCtx = commented ? trace.setSpan(ctx, span) : undefined;
+  let pid = backendPids.get(t.name);
+  if (pid === undefined) backendPids.set(t.name, (pid = 4100 + backendPids.size * 17));
+  const session = {
+    'db.statement': statement,
+    'pg.application_name': t.name,
+    'pg.user': 'shop',
+    'pg.database': 'shop',
+    'pg.pid': pid,
+    'pg.session_id': `${sessionStart}.${pid.toString(16)}`,
+  };
+  const started = performance.now();
+  if (opts.lockWaitMs && opts.lockWaitMs > DB_DEADLOCK_TIMEOUT_MS) {
+    const xid = 700_000 + Math.floor(Math.random() * 100_000);
+    const lock = `ShareLock on transaction ${xid}`;
+    await sleep(DB_DEADLOCK_TIMEOUT_MS);
+    const waited = performance.now() - started;
+    opts.server?.line(lineCtx, `process ${pid} still waiting for ${lock} after ${waited.toFixed(3)} ms`, {
+      ...session,
+      'pg.event': 'lock_wait',
+      'pg.wait_event': lock,
+      'pg.wait_ms': Number(waited.toFixed(3)),
+    });
+    await sleep(opts.lockWaitMs - waited);
+    const total = performance.now() - started;
+    opts.server?.line(lineCtx, `process ${pid} acquired ${lock} after ${total.toFixed(3)} ms`, {
+      ...session,
+      'pg.event': 'lock_wait',
+      'pg.wait_event': lock,
+      'pg.wait_ms': Number(total.toFixed(3)),
+    });
+  }
   await sleep(ms);
+  const took = performance.now() - started;
+  if (took >= DB_LOG_MIN_DURATION_MS)
+    opts.server?.line(lineCtx, `duration: ${took.toFixed(3)} ms  execute <unnamed>: ${statement}`, {
+      ...session,
+      'pg.event': 'duration',
+      'pg.duration_ms': Number(took.toFixed(3)),
+    });
   span.end();
 }
 

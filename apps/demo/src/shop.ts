@@ -4,11 +4,13 @@
 // A paid order goes on the `orders` queue, which shipping consumes: it records the shipment in the
 // database and reserves the stock at inventory through a legacy HTTP client that drops `traceparent`
 // on one request in four, so the propagation report has a service to name. Checkout also publishes
-// every order to `order-events`, which nothing consumes (a virtual queue node on the map).
+// every order to `order-events`, which nothing consumes (a virtual queue node on the map). The database
+// logs its side of the statements (durations, lock waits): linked by sqlcommenter comments, except
+// shipping's, whose legacy driver writes none.
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { call, dbQuery, serve, sleep, type RunningService } from './http.ts';
 import { Queue } from './queue.ts';
-import type { ServiceTelemetry } from './telemetry.ts';
+import type { DatabaseServerLog, ServiceTelemetry } from './telemetry.ts';
 
 export interface IncidentSchedule {
   /** One incident per period… */
@@ -47,7 +49,10 @@ export async function startShop(
   startedAt: number,
   random: () => number = Math.random,
   queue: Queue = new Queue(),
+  /** The database's own log lines for the services' statements (see dbQuery). */
+  dbServer?: DatabaseServerLog,
 ): Promise<ShopServices> {
+  const db = { server: dbServer };
   const inIncident = () =>
     (Date.now() - startedAt) % incidents.periodMs >= incidents.offsetMs &&
     (Date.now() - startedAt) % incidents.periodMs < incidents.offsetMs + incidents.durationMs;
@@ -56,7 +61,15 @@ export async function startShop(
     'GET /stock': async (ctx, span, q) => {
       const sku = q.get('sku') ?? 'unknown';
       span.setAttribute('shop.sku', sku);
-      await dbQuery(tel.inventory, ctx, 'SELECT', 'stock', 'SELECT quantity FROM stock WHERE sku = $1', between(1, 6));
+      await dbQuery(
+        tel.inventory,
+        ctx,
+        'SELECT',
+        'stock',
+        'SELECT quantity FROM stock WHERE sku = $1',
+        between(1, 6),
+        db,
+      );
       const quantity = Math.floor(between(0, 40));
       if (quantity < 3)
         tel.inventory.log(ctx, 'WARN', `low stock for ${sku}: ${quantity} left`, {
@@ -75,6 +88,7 @@ export async function startShop(
         'stock',
         'UPDATE stock SET reserved = reserved + 1 WHERE sku = $1',
         between(1, 4),
+        db,
       );
       return { status: 200, body: { sku, reserved: true } };
     },
@@ -137,6 +151,9 @@ export async function startShop(
         'payments',
         'INSERT INTO payments (order_id, amount_cents, status) VALUES ($1, $2, $3)',
         between(2, 8),
+        // A slow charge's insert waits on the row lock of the retried attempt's transaction: the
+        // database logs the wait and the statement's duration, linked to this span by its comment.
+        slow ? { ...db, lockWaitMs: between(200, 300) } : db,
       );
       tel.payment.log(ctx, 'INFO', `charged ${(cents / 100).toFixed(2)} EUR for order ${order}`, {
         'shop.order_id': order,
@@ -205,7 +222,10 @@ export async function startShop(
       'INSERT',
       'shipments',
       'INSERT INTO shipments (order_id, sku) VALUES ($1, $2)',
-      between(2, 6),
+      between(4, 8),
+      // Shipping's legacy driver does not comment its statements: its server lines name no trace, and
+      // are linked to its spans by application name and time when only one span fits.
+      { ...db, sqlcommenter: false },
     );
     reservations++;
     const propagate = reservations % LEGACY_DROP_EVERY !== 0;

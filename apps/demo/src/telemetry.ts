@@ -1,7 +1,7 @@
 // One demo service's instrumentation, as a user would set it up: an OpenTelemetry tracer and logger
 // exporting OTLP/HTTP protobuf, and a prom-client registry whose request histogram records the
 // current span as its exemplar. Each service has its own providers, so each is its own resource.
-import { trace, type Context, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { SeverityNumber, type Logger as OtelLogger } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -106,5 +106,52 @@ export function createServiceTelemetry(name: string, target: ExportTarget): Serv
     async shutdown() {
       await Promise.all([tracerProvider.shutdown(), loggerProvider.shutdown()]);
     },
+  };
+}
+
+/**
+ * The shop database's own log (PostgreSQL with log_min_duration_statement, log_lock_waits and
+ * sqlcommenter-aware ingest), sent as the pglog ingest would store its lines: one record per line in a
+ * `postgresql` resource, with the pg.* attributes, over the same OTLP log path as the services.
+ */
+export interface DatabaseServerLog {
+  /**
+   * One server line. `ctx` holds the DB span when the statement carried a traceparent comment: the line
+   * then names its trace and span, as ingest reads them from the comment; without it, the line names none.
+   */
+  line(ctx: Context | undefined, body: string, attributes: Record<string, string | number | boolean>): void;
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export function createDatabaseServerLog(target: ExportTarget): DatabaseServerLog {
+  const headers: Record<string, string> = target.token ? { Authorization: `Bearer ${target.token}` } : {};
+  const provider = new LoggerProvider({
+    resource: resourceFromAttributes({
+      'service.name': 'postgresql',
+      'db.system': 'postgresql',
+      'server.address': 'db.demo.internal',
+      'deployment.environment.name': 'demo',
+    }),
+    processors: [
+      new BatchLogRecordProcessor({
+        exporter: new OTLPLogExporter({ url: `${target.ingestUrl}/v1/logs`, headers }),
+        scheduledDelayMillis: 1000,
+      }),
+    ],
+  });
+  const logger = provider.getLogger('pglog', '1.0.0');
+  return {
+    line(ctx, body, attributes) {
+      logger.emit({
+        context: ctx ?? ROOT_CONTEXT,
+        severityNumber: SeverityNumber.INFO,
+        severityText: 'LOG',
+        body,
+        attributes: ctx ? { ...attributes, 'pg.link': 'sqlcommenter' } : attributes,
+      });
+    },
+    flush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
   };
 }

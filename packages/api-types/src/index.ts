@@ -93,6 +93,12 @@ export interface LogRecord {
   service: string;
   resource?: { attributes: Attributes } | Attributes;
   scope?: { name: string; version?: string };
+  /**
+   * On a database server log line in the logs of a trace (GET /api/traces/{id}/logs): how it was tied to
+   * its span. `sqlcommenter`: the statement's traceparent comment; `inferred`: the session's
+   * application_name and the span's time window, with no other span able to claim it.
+   */
+  link?: 'sqlcommenter' | 'inferred';
 }
 
 export interface LogsResponse {
@@ -204,7 +210,12 @@ export type PropagationProblem =
   /** A SERVER/CONSUMER span called by an instrumented service, whose trace context was lost on the way. */
   | 'context-lost'
   /** A root span of kind INTERNAL or CLIENT: not an entry point. */
-  | 'root-not-entry';
+  | 'root-not-entry'
+  /**
+   * A DB CLIENT span to a SQL database whose statement carries no sqlcommenter traceparent comment: the
+   * database's own log lines cannot name the trace. Counted as a broken hop; the trace still counts as complete.
+   */
+  | 'db-without-traceparent';
 
 export interface PropagationExample {
   traceId: string;
@@ -227,6 +238,11 @@ export interface PropagationResponse {
   end: string;
   traces: { total: number; complete: number; completeShare: number };
   services: PropagationServiceRow[];
+  /**
+   * Database server log lines (service `postgresql`) in the window per `pg.application_name`: all, and
+   * those that name no trace; most unlinked first. Absent from servers before issue 21.
+   */
+  serverLogs?: { application: string; lines: number; unlinked: number }[];
 }
 
 /** GET /api/traces/{id}/propagation: the spans of one trace the propagation check flags. */

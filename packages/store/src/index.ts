@@ -68,6 +68,7 @@ export {
   LogQueries,
   SEVERITY_BANDS,
   type StoredLog,
+  type InferredServerLog,
   type LogFilter,
   type LogCursor,
   type LogPage,
@@ -84,6 +85,7 @@ export {
   type LogqlOptions,
   type StreamStats,
 } from './logql-queries.ts';
+export { POSTGRES_LOG_SERVICE, INFER_SLACK_NS, type InferOptions } from './db-log-link.ts';
 export { parseLogText, containsPattern, type LogText } from './log-text.ts';
 export { MetricWriter, CHUNK_WINDOW_MS, sampleCount } from './metric-writer.ts';
 export {
@@ -147,6 +149,7 @@ export {
   LATENCY_BUCKET_LE,
   SPAN_KIND_LABELS,
   STATUS_CODE_LABELS,
+  SQLCOMMENTER_DB_SYSTEMS,
   type PropagationProblem,
   type ServiceGraphFoldOptions,
   type ServiceGraphFoldResult,

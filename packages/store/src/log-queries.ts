@@ -5,6 +5,7 @@ import { unixNano, type AttrValue, type Attributes, type SpanId, type TraceId, t
 import type { Database } from './database.ts';
 import { spanIdFromDb, spanIdToDb, traceIdFromDb } from './encode.ts';
 import { containsPattern } from './log-text.ts';
+import { inferServerLogRows, type InferOptions } from './db-log-link.ts';
 
 export interface StoredLog {
   timeUnixNano: UnixNano;
@@ -23,6 +24,14 @@ export interface StoredLog {
   droppedAttributesCount: number;
   resource: { attributes: Attributes; droppedAttributesCount: number };
   scope: { name: string; version: string; attributes: Attributes };
+}
+
+/** A database server log line linked to a span by inference (db-log-link.ts), not by trace context. */
+export interface InferredServerLog {
+  /** The database's line, as stored: no trace or span ID of its own. */
+  log: StoredLog;
+  /** The one DB CLIENT span of the trace that could have issued the statement. */
+  spanId: SpanId;
 }
 
 export interface LogFilter {
@@ -190,6 +199,15 @@ export class LogQueries {
       filter.endNs = unixNano(big(rows[0].end_ns) + margin);
     }
     return this.select(conditions(filter), 'asc', opts.limit);
+  }
+
+  /**
+   * Database server log lines without trace context that one DB CLIENT span of the trace alone could
+   * have caused (see db-log-link.ts for the rule), with that span; oldest first.
+   */
+  async inferredServerLogs(traceId: TraceId, opts?: InferOptions): Promise<InferredServerLog[]> {
+    const rows = await inferServerLogRows(this.database, traceId, opts);
+    return rows.map((r) => ({ log: logFromRow(r), spanId: spanIdFromDb(r.claimed_by) }));
   }
 
   /** Matching records counted per time bucket and severity band over [startNs, endNs). */

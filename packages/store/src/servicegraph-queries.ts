@@ -5,6 +5,7 @@
 import { sql } from 'drizzle-orm';
 import { SpanKind, type TraceId, type UnixNano } from '@pivot/model';
 import type { Database } from './database.ts';
+import { POSTGRES_LOG_SERVICE } from './db-log-link.ts';
 import { spanIdFromDb, traceIdFromDb } from './encode.ts';
 import { LATENCY_BUCKETS_NS, type PropagationProblem } from './servicegraph.ts';
 import type { TraceSummary } from './trace-queries.ts';
@@ -52,6 +53,11 @@ export interface PropagationRow {
 export interface PropagationReport {
   traces: { total: number; complete: number; completeShare: number };
   services: PropagationRow[];
+  /**
+   * Database server log lines in the window per session application_name: all of them, and those that
+   * name no trace (their statement carried no traceparent comment), most unlinked first.
+   */
+  serverLogs: { application: string; lines: number; unlinked: number }[];
 }
 
 const nums = (v: unknown): number[] =>
@@ -282,6 +288,17 @@ export class ServiceGraphQueries {
       else if (problem === 'root-not-entry') x.nonEntryRoots += count;
       else x.brokenHops += count;
     }
+    // Read from the logs themselves (the service's time index): a window's server lines, not a rollup.
+    const logRows = await this.database.query(sql`
+      SELECT coalesce(attributes->>'pg.application_name', '') AS app, count(*)::bigint AS n,
+        count(*) FILTER (WHERE trace_id IS NULL)::bigint AS unlinked
+      FROM logs
+      WHERE service_name = ${POSTGRES_LOG_SERVICE} AND time_ns >= ${w.startNs.toString()}::bigint
+        AND time_ns < ${w.endNs.toString()}::bigint
+      GROUP BY 1`);
+    const serverLogs = logRows
+      .map((r) => ({ application: String(r.app), lines: Number(r.n), unlinked: Number(r.unlinked) }))
+      .sort((a, b) => b.unlinked - a.unlinked || a.application.localeCompare(b.application));
     const broken = (r: PropagationRow) => r.orphans + r.brokenHops + r.nonEntryRoots;
     for (const r of rows.values()) r.problems.sort((a, b) => b.count - a.count || a.problem.localeCompare(b.problem));
     const total = Number(t?.traces ?? 0);
@@ -291,6 +308,7 @@ export class ServiceGraphQueries {
       services: [...rows.values()]
         .filter((r) => broken(r) > 0 || r.spans > 0)
         .sort((a, b) => broken(b) - broken(a) || a.service.localeCompare(b.service)),
+      serverLogs,
     };
   }
 

@@ -41,7 +41,27 @@ export const LATENCY_BUCKET_LE: readonly string[] = [...LATENCY_BUCKETS_NS.map((
 const NB = LATENCY_BUCKET_LE.length;
 
 /** What the propagation check flags; the API contract's PropagationProblem. */
-export type PropagationProblem = 'orphan' | 'client-without-server' | 'context-lost' | 'root-not-entry';
+export type PropagationProblem =
+  'orphan' | 'client-without-server' | 'context-lost' | 'root-not-entry' | 'db-without-traceparent';
+
+/**
+ * SQL databases whose statements can carry a sqlcommenter comment (`/*traceparent='…'*\/`), which the
+ * database's own log lines then carry too; a statement to one of them without it is a broken hop.
+ */
+export const SQLCOMMENTER_DB_SYSTEMS: readonly string[] = [
+  'postgresql',
+  'mysql',
+  'mariadb',
+  'mssql',
+  'microsoft.sql_server',
+  'oracle',
+  'oracle.db',
+  'sqlite',
+  'cockroachdb',
+  'other_sql',
+];
+/** Problems that leave the trace whole: its spans are all there, only a link out of it is missing. */
+const TRACE_INTACT_PROBLEMS = sql.raw(`'db-without-traceparent'`);
 
 /** Tempo's span_kind / status_code label values. */
 export const SPAN_KIND_LABELS = [
@@ -188,6 +208,7 @@ async function foldWindow(
       s.attributes->>'server.address' AS server_address,
       coalesce(s.attributes->>'db.system', s.attributes->>'db.system.name') AS db_system,
       coalesce(s.attributes->>'db.namespace', s.attributes->>'db.name') AS db_namespace,
+      coalesce(s.attributes->>'db.query.text', s.attributes->>'db.statement') AS db_statement,
       s.attributes->>'messaging.system' AS messaging_system,
       coalesce(s.attributes->>'messaging.destination.name', s.attributes->>'messaging.destination') AS destination,
       coalesce(jsonb_array_length(s.links), 0) AS links,
@@ -353,6 +374,16 @@ async function foldWindow(
       FROM sg_w w
       WHERE w.parent_span_id IS NULL
         AND ((w.kind = ${S.SERVER} AND w.links > 0) OR (w.kind = ${S.CONSUMER} AND w.messaging_system IS NOT NULL AND w.links = 0))
+      UNION ALL
+      SELECT w.minute_ms, w.trace_id, w.span_id, w.service, 'db-without-traceparent',
+        'its statement to ' || w.db_system || coalesce('/' || w.db_namespace, '')
+          || ' carries no traceparent comment (sqlcommenter): the database''s own log lines for it name no trace'
+      FROM sg_w w
+      WHERE w.kind = ${S.CLIENT} AND w.db_system IN (${sql.join(
+        SQLCOMMENTER_DB_SYSTEMS.map((d) => sql`${d}`),
+        sql`, `,
+      )})
+        AND w.db_statement IS NOT NULL AND strpos(w.db_statement, 'traceparent=') = 0
     ), f AS (
       INSERT INTO propagation_spans (minute_ms, trace_id, span_id, service, problem, why)
       SELECT minute_ms, trace_id, span_id, service, problem, why FROM f0
@@ -380,14 +411,16 @@ async function foldWindow(
       SELECT (c.s_end / 60000000000) * 60000 AS minute_ms, count(*) AS n FROM sg_cws c
       WHERE c.s_span IS NOT NULL AND c.s_end < ${from}
         AND NOT EXISTS (SELECT 1 FROM propagation_spans ps WHERE ps.trace_id = c.s_trace
-                          AND NOT (ps.span_id = c.s_span AND ps.problem = 'context-lost'))
+                          AND NOT (ps.span_id = c.s_span AND ps.problem = 'context-lost')
+                          AND ps.problem NOT IN (${TRACE_INTACT_PROBLEMS}))
       GROUP BY 1
     ), fix AS (
       UPDATE propagation_traces t SET complete = t.complete - late.n FROM late WHERE t.minute_ms = late.minute_ms
       RETURNING late.n
     ), r AS (
       SELECT w.minute_ms, w.trace_id,
-        NOT EXISTS (SELECT 1 FROM propagation_spans ps WHERE ps.trace_id = w.trace_id) AS complete
+        NOT EXISTS (SELECT 1 FROM propagation_spans ps WHERE ps.trace_id = w.trace_id
+                      AND ps.problem NOT IN (${TRACE_INTACT_PROBLEMS})) AS complete
       FROM sg_w w WHERE w.parent_span_id IS NULL
       UNION ALL
       SELECT min(w.minute_ms), w.trace_id, FALSE FROM sg_w w

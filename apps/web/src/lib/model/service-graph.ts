@@ -229,6 +229,7 @@ export const PROBLEM_LABEL: Record<PropagationProblem, string> = {
   'client-without-server': 'calls that lost their trace',
   'context-lost': 'requests that arrived without their trace',
   'root-not-entry': 'roots that are not entry points',
+  'db-without-traceparent': 'SQL statements without traceparent',
 };
 
 export interface PropagationRank {

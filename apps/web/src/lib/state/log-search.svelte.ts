@@ -5,6 +5,7 @@
 import { api, ApiError, isAbort, query } from '../api/client.ts';
 import type { LogRecord } from '@pivot/api-types';
 import { makeBuckets, niceStepMs, stackByBucket } from '../model/bucketing.ts';
+import { carriesTraceId } from '../model/db-logs.ts';
 import { SEVERITIES, logMatches, mergeNewestFirst, mergeOldestFirst, severityOf } from '../model/logs.ts';
 import { nsStringToMs } from '../model/units.ts';
 
@@ -93,7 +94,8 @@ export class LogSearch {
     try {
       const res = await api.traceLogs(q.traceId!, ctrl.signal, TRACE_LOGS_MAX);
       if (ctrl.signal.aborted) return;
-      this.logs = (res.logs ?? []).filter((l) => logMatches(l, q));
+      // Records that carry the trace ID, as /api/logs?traceId= finds them: not the inferred server lines.
+      this.logs = (res.logs ?? []).filter((l) => carriesTraceId(l) && logMatches(l, q));
       this.truncated = res.truncated === true;
       this.nextCursor = null;
       this.histogram = this.localHistogram();

@@ -6,6 +6,7 @@ import type { ApiSpan, LogRecord, PropagationProblem, TraceResponse } from '@piv
 import { spansFromColumns, startsFromColumns } from '../model/trace-columns.ts';
 import { criticalPath, segmentsByNode, type CriticalSegment } from '../model/critical-path.ts';
 import { logsBySpan } from '../model/logs.ts';
+import { dbServerBySpan } from '../model/db-logs.ts';
 import { selfTimeByService, type ServiceTime } from '../model/self-time.ts';
 import { ancestorsOf, buildSpanTree, visibleRows, type SpanTree } from '../model/span-tree.ts';
 import { Resource } from './resource.svelte.ts';
@@ -40,6 +41,8 @@ export class TraceView {
 
   rows = $derived(visibleRows(this.tree, this.collapsed));
   spanLogs = $derived(this.logs.status === 'ok' ? logsBySpan(this.logs.logs) : new Map<string, LogRecord[]>());
+  /** What the database server logged for each DB span's statements (duration, lock waits, plans). */
+  dbServer = $derived(dbServerBySpan(this.spanLogs));
   selectedNode = $derived(this.selected >= 0 ? this.tree.nodes[this.selected] : undefined);
 
   /**
