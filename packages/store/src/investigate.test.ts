@@ -137,11 +137,7 @@ describe('criticalSelfTime', () => {
 
   it('clips children to their parent and counts what a child left of its parent', () => {
     // a child outliving its parent only counts to the parent's end; a grandchild inside b.
-    const spans = [
-      span('r', null, 'root', 0, 100),
-      span('b', 'r', 'b', 50, 150),
-      span('g', 'b', 'g', 60, 70),
-    ];
+    const spans = [span('r', null, 'root', 0, 100), span('b', 'r', 'b', 50, 150), span('g', 'b', 'g', 60, 70)];
     expect(Object.fromEntries(criticalSelfTime(spans, 'r'))).toEqual({
       [op('root')]: 50,
       [op('b')]: 40,
