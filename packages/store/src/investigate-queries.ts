@@ -236,11 +236,11 @@ export class InvestigateQueries {
   ): Promise<CountedDimension[]> {
     const rows = await this.database.query(sql`
       WITH RECURSIVE ${this.scopedSpans(traces, anchor)},
-      o AS (SELECT trace_id, min(start_ns) AS t0 FROM ss GROUP BY trace_id)
-      SELECT ss.trace_id::text AS trace_id, ss.span_id::text AS span_id, ss.parent_span_id::text AS parent_span_id,
-        ss.service_name, ss.name, (ss.start_ns - o.t0)::float8 AS start, (ss.start_ns - o.t0 + ss.duration_ns)::float8 AS end,
-        (ss.service_name = ${anchor.service} ${anchor.operation ? sql`AND ss.name = ${anchor.operation}` : sql``}) AS anchor
-      FROM ss JOIN o USING (trace_id)`);
+      o AS (SELECT ss.*, ss.start_ns - min(ss.start_ns) OVER (PARTITION BY ss.trace_id) AS offset_ns FROM ss)
+      SELECT trace_id::text AS trace_id, span_id::text AS span_id, parent_span_id::text AS parent_span_id,
+        service_name, name, offset_ns::float8 AS start, (offset_ns + duration_ns)::float8 AS end,
+        (service_name = ${anchor.service} ${anchor.operation ? sql`AND name = ${anchor.operation}` : sql``}) AS anchor
+      FROM o`);
     const byTrace = new Map<string, { spans: PathSpan[]; anchor: PathSpan | undefined }>();
     for (const r of rows) {
       const id = r.trace_id as string;
