@@ -108,13 +108,14 @@ export class InvestigateQueries {
     for (const t of sample.traces) t.side === COHORT ? n.cohort++ : n.baseline++;
     if (sample.traces.length === 0) return { dimensions: [], sample: n, matched: sample.matched };
     const anchor = { service: cohort.service, operation: cohort.operation };
-    const [spanDims, logDims, pathDims] = [
-      await this.spanDimensions(sample.traces, anchor),
-      await this.logDimensions(sample.traces),
-      await this.pathDimensions(sample.traces, anchor, n),
-    ];
+    // Two statements, run side by side on a pool (PGlite takes them in turn).
+    const [spans, logDims] = await Promise.all([
+      this.spanDimensions(sample.traces, anchor),
+      this.logDimensions(sample.traces),
+    ]);
+    const pathDims = pathDimensions(spans.pathSpans, sample.traces, n);
     return {
-      dimensions: rankDimensions([...spanDims, ...logDims, ...pathDims], n, opts.limit),
+      dimensions: rankDimensions([...spans.counted, ...logDims, ...pathDims], n, opts.limit),
       sample: n,
       matched: sample.matched,
     };
@@ -184,14 +185,24 @@ export class InvestigateQueries {
       HAVING count(*) >= ${MIN_SUPPORT_TRACES}`;
   }
 
+  /**
+   * The span and resource dimensions, and in the same statement (the scoped spans are walked once)
+   * the scoped spans' times as one JSON text for the critical-path walk: per span [trace, span,
+   * parent, service, name, start and end as ns from the trace's first scoped span, is an anchor].
+   */
   private async spanDimensions(
     traces: SampledTrace[],
     anchor: { service: string; operation?: string | undefined },
-  ): Promise<CountedDimension[]> {
+  ): Promise<{ counted: CountedDimension[]; pathSpans: PathRow[] }> {
     const rows = await this.database.query(sql`
       WITH RECURSIVE ${this.scopedSpans(traces, anchor)},
-      res AS (SELECT DISTINCT trace_id, resource_id FROM ss)
-      ${this.counted(sql`
+      res AS (SELECT DISTINCT trace_id, resource_id FROM ss),
+      path AS (
+        SELECT json_agg(json_build_array(trace_id::text, span_id::text, parent_span_id::text, service_name, name,
+          off, off + duration_ns,
+          service_name = ${anchor.service} ${anchor.operation ? sql`AND name = ${anchor.operation}` : sql``}))::text AS j
+        FROM (SELECT ss.*, ss.start_ns - min(ss.start_ns) OVER (PARTITION BY ss.trace_id) AS off FROM ss) o),
+      dims AS (${this.counted(sql`
         SELECT trace_id, 'span' AS src, 'name' AS key, name AS value, false AS attr FROM ss
         UNION ALL SELECT trace_id, 'span', 'status', (ARRAY['UNSET','OK','ERROR'])[status_code + 1], false FROM ss
         UNION ALL SELECT ss.trace_id, 'span', 'event', e->>'name', false
@@ -199,8 +210,14 @@ export class InvestigateQueries {
         UNION ALL SELECT ss.trace_id, 'span', a.key, left(a.value, ${VALUE_CHARS}), true
           FROM ss, jsonb_each_text(ss.attributes) a
         UNION ALL SELECT res.trace_id, 'resource', a.key, left(a.value, ${VALUE_CHARS}), true
-          FROM res JOIN resources r ON r.id = res.resource_id, jsonb_each_text(r.attributes) a`)}`);
-    return rows.map(countedFromRow);
+          FROM res JOIN resources r ON r.id = res.resource_id, jsonb_each_text(r.attributes) a`)})
+      SELECT src, key, value, attr, c, b, fp, NULL::text AS path FROM dims
+      UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, j FROM path`);
+    const pathRow = rows.find((r) => r.src == null);
+    return {
+      counted: rows.filter((r) => r.src != null).map(countedFromRow),
+      pathSpans: pathRow?.path ? (JSON.parse(pathRow.path as string) as PathRow[]) : [],
+    };
   }
 
   private async logDimensions(traces: SampledTrace[]): Promise<CountedDimension[]> {
@@ -223,69 +240,56 @@ export class InvestigateQueries {
           FROM l, jsonb_each_text(l.attributes) a`)}`);
     return rows.map(countedFromRow);
   }
+}
 
-  /**
-   * Critical-path self time per operation under each trace's anchor (its longest span of the anchor
-   * service and operation), as a share of the anchor's duration, averaged over each side's sample.
-   * The walk is sequential (critical-path.ts's algorithm), so it runs here on the scoped spans' times.
-   */
-  private async pathDimensions(
-    traces: SampledTrace[],
-    anchor: { service: string; operation?: string | undefined },
-    n: { cohort: number; baseline: number },
-  ): Promise<CountedDimension[]> {
-    const rows = await this.database.query(sql`
-      WITH RECURSIVE ${this.scopedSpans(traces, anchor)},
-      o AS (SELECT ss.*, ss.start_ns - min(ss.start_ns) OVER (PARTITION BY ss.trace_id) AS offset_ns FROM ss)
-      SELECT trace_id::text AS trace_id, span_id::text AS span_id, parent_span_id::text AS parent_span_id,
-        service_name, name, offset_ns::float8 AS start, (offset_ns + duration_ns)::float8 AS end,
-        (service_name = ${anchor.service} ${anchor.operation ? sql`AND name = ${anchor.operation}` : sql``}) AS anchor
-      FROM o`);
-    const byTrace = new Map<string, { spans: PathSpan[]; anchor: PathSpan | undefined }>();
-    for (const r of rows) {
-      const id = r.trace_id as string;
-      let t = byTrace.get(id);
-      if (!t) byTrace.set(id, (t = { spans: [], anchor: undefined }));
-      const span: PathSpan = {
-        spanId: r.span_id as string,
-        parentSpanId: (r.parent_span_id as string | null) ?? null,
-        service: r.service_name as string,
-        name: r.name as string,
-        start: num(r.start),
-        end: num(r.end),
-      };
-      t.spans.push(span);
-      const isAnchor = r.anchor === true || r.anchor === 't';
-      if (isAnchor && (!t.anchor || span.end - span.start > t.anchor.end - t.anchor.start)) t.anchor = span;
-    }
-    const sideOf = new Map<string, number[]>();
-    for (const t of traces) sideOf.set(t.traceId, [...(sideOf.get(t.traceId) ?? []), t.side]);
-    const totals = new Map<string, [number, number]>();
-    for (const [id, t] of byTrace) {
-      if (!t.anchor) continue;
-      const duration = t.anchor.end - t.anchor.start;
-      if (!(duration > 0)) continue;
-      for (const [op, ns] of criticalSelfTime(t.spans, t.anchor.spanId)) {
-        const sum = totals.get(op) ?? [0, 0];
-        for (const side of sideOf.get(id) ?? []) sum[side === COHORT ? 0 : 1] += ns / duration;
-        totals.set(op, sum);
-      }
-    }
-    return [...totals].map(([op, [c, b]]) => {
-      const [service, name] = op.split('\u0000') as [string, string];
-      return {
-        source: 'path',
-        key: service,
-        value: name,
-        attribute: false,
-        cohortTraces: 0,
-        baselineTraces: 0,
-        fingerprint: '',
-        cohortShare: n.cohort ? c / n.cohort : 0,
-        baselineShare: n.baseline ? b / n.baseline : 0,
-      };
-    });
+/** A scoped span as spanDimensions reads it: [trace, span, parent, service, name, start, end, anchor]. */
+type PathRow = [string, string, string | null, string, string, number, number, boolean];
+
+/**
+ * Critical-path self time per operation under each trace's anchor (its longest span of the anchor
+ * service and operation), as a share of the anchor's duration, averaged over each side's sample.
+ * The walk is sequential (critical-path.ts's algorithm), so it runs here on the scoped spans' times.
+ */
+function pathDimensions(
+  rows: readonly PathRow[],
+  traces: readonly SampledTrace[],
+  n: { cohort: number; baseline: number },
+): CountedDimension[] {
+  const byTrace = new Map<string, { spans: PathSpan[]; anchor: PathSpan | undefined }>();
+  for (const [traceId, spanId, parentSpanId, service, name, start, end, isAnchor] of rows) {
+    let t = byTrace.get(traceId);
+    if (!t) byTrace.set(traceId, (t = { spans: [], anchor: undefined }));
+    const span: PathSpan = { spanId, parentSpanId, service, name, start: num(start), end: num(end) };
+    t.spans.push(span);
+    if (isAnchor && (!t.anchor || span.end - span.start > t.anchor.end - t.anchor.start)) t.anchor = span;
   }
+  const sideOf = new Map<string, number[]>();
+  for (const t of traces) sideOf.set(t.traceId, [...(sideOf.get(t.traceId) ?? []), t.side]);
+  const totals = new Map<string, [number, number]>();
+  for (const [id, t] of byTrace) {
+    if (!t.anchor) continue;
+    const duration = t.anchor.end - t.anchor.start;
+    if (!(duration > 0)) continue;
+    for (const [op, ns] of criticalSelfTime(t.spans, t.anchor.spanId)) {
+      const sum = totals.get(op) ?? [0, 0];
+      for (const side of sideOf.get(id) ?? []) sum[side === COHORT ? 0 : 1] += ns / duration;
+      totals.set(op, sum);
+    }
+  }
+  return [...totals].map(([op, [c, b]]) => {
+    const [service, name] = op.split('\u0000') as [string, string];
+    return {
+      source: 'path',
+      key: service,
+      value: name,
+      attribute: false,
+      cohortTraces: 0,
+      baselineTraces: 0,
+      fingerprint: '',
+      cohortShare: n.cohort ? c / n.cohort : 0,
+      baselineShare: n.baseline ? b / n.baseline : 0,
+    };
+  });
 }
 
 function countedFromRow(r: Record<string, unknown>): CountedDimension {
