@@ -105,7 +105,7 @@ export class InvestigateQueries {
       : and([...baseConditions(cohort), sql`NOT (${and(selectConditions(cohort))})`]);
     const sample = await this.sample(cohortWhere, baselineWhere);
     const n = { cohort: 0, baseline: 0 };
-    for (const t of sample.traces) t.side === COHORT ? n.cohort++ : n.baseline++;
+    for (const t of sample.traces) n[t.side === COHORT ? 'cohort' : 'baseline']++;
     if (sample.traces.length === 0) return { dimensions: [], sample: n, matched: sample.matched };
     const anchor = { service: cohort.service, operation: cohort.operation };
     // Two statements, run side by side on a pool (PGlite takes them in turn).
@@ -226,7 +226,8 @@ export class InvestigateQueries {
       l AS MATERIALIZED (
         SELECT l.trace_id, l.severity_number, l.severity_text, l.service_name, l.body, l.attributes
         FROM (SELECT DISTINCT trace_id, start_ns, end_ns FROM x) t
-        JOIN logs l ON l.trace_id = t.trace_id
+        -- IS NOT NULL lets the planner use the partial index on trace_id (logs_trace_idx) for the join.
+        JOIN logs l ON l.trace_id = t.trace_id AND l.trace_id IS NOT NULL
           AND l.time_ns >= t.start_ns - ${str(LOG_SLACK_NS)}::bigint AND l.time_ns <= t.end_ns + ${str(LOG_SLACK_NS)}::bigint)
       ${this.counted(sql`
         SELECT trace_id, 'log' AS src, 'severity' AS key,
