@@ -164,5 +164,28 @@ describe('investigate on the demo workload', () => {
         .toBe('POST card-gateway /authorize');
       expect(new URL(page.url()).searchParams.get('service')).toBe('payment');
     });
+
+    it('opens from a window brushed on a metric chart: that window against the whole range', async () => {
+      const q = 'sum by (job) (rate(http_server_request_duration_seconds_count{job="frontend"}[1m]))';
+      const mid = Math.round((start + end) / 2);
+      await page.goto(
+        `${platform.apiUrl}/metrics?q=${encodeURIComponent(q)}&from=${start}&to=${end}&wfrom=${mid}&wto=${end}`,
+      );
+      const button = page.getByTestId('investigate-window');
+      await expect.poll(() => button.isEnabled(), { timeout: 15_000 }).toBe(true);
+      const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/investigate');
+      await button.click();
+      const res = await answered;
+      expect(res.status()).toBe(200);
+      const req = JSON.parse(res.request().postData()!) as {
+        cohort: { service: string; start: string; end: string };
+        baseline: { service: string; start: string; end: string };
+      };
+      expect(req.cohort).toEqual({ service: 'frontend', start: `${mid}000000`, end: `${end}000000` });
+      expect(req.baseline).toEqual({ service: 'frontend', start: `${start}000000`, end: `${end}000000` });
+      const panel = page.getByTestId('investigate-panel');
+      await expect.poll(() => panel.getByTestId('investigate-sample').innerText()).toMatch(/^Cohort \d+ traces/);
+      await shot('metrics');
+    });
   });
 });
