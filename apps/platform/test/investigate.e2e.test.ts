@@ -40,7 +40,7 @@ describe('investigate on the demo workload', () => {
       incidents: { periodMs: 60_000, offsetMs: 0, durationMs: 60_000, slowShare: 0.5 },
     });
     start = Date.now();
-    await new Promise((r) => setTimeout(r, 10_000));
+    await new Promise((r) => setTimeout(r, 15_000));
     // Only traces begun well before the stop: every one of them is whole once the demo has flushed.
     end = Date.now() - 2000;
     await demo.stop();
@@ -69,7 +69,13 @@ describe('investigate on the demo workload', () => {
   };
 
   const cohort = () => ({
-    cohort: { service: 'frontend', minDuration: '800ms', start: `${start}000000`, end: `${end}000000` },
+    cohort: {
+      service: 'frontend',
+      operation: 'POST /checkout',
+      minDuration: '800ms',
+      start: `${start}000000`,
+      end: `${end}000000`,
+    },
   });
 
   it('explains the slow checkouts in the first three rows: retry event, timed-out log, payment on the path', async () => {
@@ -119,7 +125,9 @@ describe('investigate on the demo workload', () => {
       (await page.locator('[data-testid="investigate-rows"] tbody tr').allInnerTexts()).slice(0, 3).join('\n');
 
     it('opens from the trace search and explains the slow checkouts in its first three rows', async () => {
-      await page.goto(`${platform.apiUrl}/traces?service=frontend&minDuration=800ms&from=${start}&to=${end}`);
+      await page.goto(
+        `${platform.apiUrl}/traces?service=frontend&operation=${encodeURIComponent('POST /checkout')}&minDuration=800ms&from=${start}&to=${end}`,
+      );
       await page.locator('[data-testid="trace-results"]').waitFor();
       const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/investigate');
       await page.getByTestId('investigate-search').click();
