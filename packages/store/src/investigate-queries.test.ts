@@ -1,6 +1,7 @@
 // Cohort comparison on a seeded shop whose cause is known: 10 slow checkouts whose card authorization
 // timed out once and was retried (a `retry` event, an ERROR first attempt, a "timed out" log), against
 // 30 fast ones. Every share and score below follows from the seed by hand.
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   parseSpanId,
@@ -15,6 +16,8 @@ import {
   type TraceId,
 } from '@pivot/model';
 import { InvestigateQueries, LogWriter, PartitionManager, SpanWriter, type Database } from './index.ts';
+import { logPattern } from './investigate.ts';
+import { logPatternSql } from './investigate-queries.ts';
 import { testDatabases } from './testing.ts';
 
 const MS = 1_000_000n;
@@ -293,6 +296,25 @@ for (const tdb of testDatabases()) {
       expect(b).toEqual(a);
       // Below 3 traces nothing is supported, but the path rows remain.
       expect(a.dimensions[0]).toMatchObject({ source: 'span', key: 'event', value: 'retry', score: 1 });
+    });
+
+    it('masks log messages in SQL exactly as logPattern does', async () => {
+      const corpus = [
+        'payment timed out for order 53e89b4f',
+        'card gateway timed out after 700 ms for order ord-482913; retrying (attempt 2 of 2)',
+        'charged 12.50 EUR for order ord-7',
+        'low stock for sku-espresso: 3 left',
+        'trace 4bf92f35-77b3-4da6-a3ce-929d0e0e4736 done.',
+        'connect to 10.0.0.12:5432 refused',
+        'version v1.2.3 at -5 degrees, 1e3 retries, x=42, (7)',
+        'span deadbeefcafe failed, decade feedback',
+        'überprüfung 12 fehlgeschlagen — naïve café 0xff',
+        'x'.repeat(250) + ' 12',
+      ];
+      const rows = await db.query<{ p: string }>(
+        sql`SELECT ${logPatternSql(sql`m`)} AS p FROM unnest(${sql.param(corpus)}::text[]) WITH ORDINALITY AS u(m, i) ORDER BY i`,
+      );
+      expect(rows.map((r) => r.p)).toEqual(corpus.map(logPattern));
     });
 
     it('answers an empty comparison when no trace matches', async () => {

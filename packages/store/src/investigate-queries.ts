@@ -6,6 +6,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { UnixNano } from '@pivot/model';
 import type { Database } from './database.ts';
 import {
+  LOG_HEX_REGEX,
   LOG_ID_REGEX,
   LOG_NUMBER_REGEX,
   LOG_PATTERN_CHARS,
@@ -234,9 +235,7 @@ export class InvestigateQueries {
           (ARRAY['TRACE','DEBUG','INFO','WARN','ERROR','FATAL'])[(severity_number - 1) / 4 + 1] AS value, false AS attr
           FROM l WHERE severity_number BETWEEN 1 AND 24
         UNION ALL SELECT trace_id, 'log', 'service', service_name, false FROM l
-        UNION ALL SELECT trace_id, 'log', 'pattern',
-          regexp_replace(regexp_replace(left(body, ${LOG_PATTERN_CHARS}), ${LOG_NUMBER_REGEX}, '<n>', 'g'),
-            ${LOG_ID_REGEX}, '<id>', 'g'), false FROM l
+        UNION ALL SELECT trace_id, 'log', 'pattern', ${logPatternSql(sql`body`)}, false FROM l
         UNION ALL SELECT l.trace_id, 'log', a.key, left(a.value, ${VALUE_CHARS}), true
           FROM l, jsonb_each_text(l.attributes) a`)}`);
     return rows.map(countedFromRow);
@@ -291,6 +290,12 @@ function pathDimensions(
       baselineShare: n.baseline ? b / n.baseline : 0,
     };
   });
+}
+
+/** logPattern (investigate.ts) in SQL: the same three rewrites, in the same order. */
+export function logPatternSql(text: SQL): SQL {
+  return sql`regexp_replace(regexp_replace(regexp_replace(left(${text}, ${LOG_PATTERN_CHARS}),
+    ${LOG_NUMBER_REGEX}, '<n>', 'g'), ${LOG_ID_REGEX}, '<id>', 'g'), ${LOG_HEX_REGEX}, '<id>', 'g')`;
 }
 
 function countedFromRow(r: Record<string, unknown>): CountedDimension {

@@ -15,6 +15,7 @@ describe('logPattern', () => {
     ['connect to 10.0.0.12:5432 refused', 'connect to <id> refused'],
     ['version v1.2.3 at -5 degrees', 'version <id> at <n> degrees'],
     ['no digits here', 'no digits here'],
+    ['span deadbeefcafe failed, decade feedback', 'span <id> failed, decade feedback'],
   ])('%s', (message, pattern) => {
     expect(logPattern(message)).toBe(pattern);
   });

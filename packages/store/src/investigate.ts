@@ -51,19 +51,22 @@ export const MIN_PATH_SHARE = 0.01;
  * Masks what varies between messages of one kind. Tokens that hold a digit become `<n>` when they are
  * a plain number and `<id>` otherwise (order IDs, hex IDs, UUIDs, IPs, versions): so
  * "payment timed out for order 53e89b4f" → "payment timed out for order <id>". The same two
- * rewrites run in PostgreSQL (LOG_NUMBER_REGEX, LOG_ID_REGEX) so patterns can be grouped there;
+ * rewrites run in PostgreSQL (LOG_NUMBER_REGEX, LOG_ID_REGEX, then LOG_HEX_REGEX) so patterns can be grouped there;
  * both regexes are written in the subset that JavaScript and PostgreSQL's ARE read alike.
  */
 export const LOG_NUMBER_REGEX = '(?<![A-Za-z0-9_.:-])-?[0-9]+([.][0-9]+)?(?![A-Za-z0-9_-]|[.:][A-Za-z0-9])';
 export const LOG_ID_REGEX = '[A-Za-z0-9_-]*[0-9][A-Za-z0-9_-]*([.:][A-Za-z0-9_-]+)*';
+/** Last, hex IDs that happen to hold no digit ("deadbeef"): 8 or more hex letters standing alone. */
+export const LOG_HEX_REGEX = '(?<![A-Za-z0-9_<>-])[0-9a-fA-F]{8,}(?![A-Za-z0-9_<>-])';
 /** Only the start of a message is read: patterns are for grouping, not for showing whole bodies. */
 export const LOG_PATTERN_CHARS = 200;
 
 const NUMBER = new RegExp(LOG_NUMBER_REGEX, 'g');
 const ID = new RegExp(LOG_ID_REGEX, 'g');
+const HEX = new RegExp(LOG_HEX_REGEX, 'g');
 
 export function logPattern(message: string): string {
-  return message.slice(0, LOG_PATTERN_CHARS).replace(NUMBER, '<n>').replace(ID, '<id>');
+  return message.slice(0, LOG_PATTERN_CHARS).replace(NUMBER, '<n>').replace(ID, '<id>').replace(HEX, '<id>');
 }
 
 const sourceRank = (s: DimensionSource) => SOURCE_ORDER.indexOf(s);
