@@ -2,6 +2,7 @@
 import type { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import type {
+  InvestigateQueries,
   LogQueries,
   LogqlQueries,
   MetricQueries,
@@ -18,6 +19,7 @@ import { TailSlots, logRoutes, type LogRouteOptions } from './logs.ts';
 import { lokiRoutes, type LokiRouteOptions } from './loki.ts';
 import { tempoRoutes } from './tempo.ts';
 import { serviceStatsRoutes } from './service-stats.ts';
+import { investigateRoutes } from './investigate.ts';
 import { serviceGraphRoutes } from './servicegraph.ts';
 import { webRoutes, webScriptHashes } from './web.ts';
 import { API_BODY_LIMITS, limitBody, refuseCrossSite, securityHeaders } from './guards.ts';
@@ -39,6 +41,8 @@ export interface ApiDeps {
   /** The Loki HTTP API at /loki/api/v1 (loki.ts), for Grafana's Loki data source. */
   loki?: { queries: LogqlQueries; options?: LokiRouteOptions };
   serviceStats?: ServiceStatsQueries;
+  /** POST /api/investigate: cohort against baseline across spans, logs and the critical path (investigate.ts). */
+  investigate?: InvestigateQueries;
   /** POST /api/sql, admins only (sql.ts). */
   sql?: SqlConsole;
   /** The service map and propagation health (servicegraph.ts). */
@@ -127,6 +131,7 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
       }),
     );
   if (deps.serviceStats) app.route('/', serviceStatsRoutes(deps.serviceStats));
+  if (deps.investigate) app.route('/', investigateRoutes(deps.investigate));
   if (deps.sql) app.route('/', sqlRoutes(deps.sql, deps.auth?.requireAdmin()));
   if (deps.serviceGraph) app.route('/', serviceGraphRoutes(deps.serviceGraph));
   if (deps.loki)

@@ -84,6 +84,44 @@ export async function traceIdsByServiceAndDuration(
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Cohort comparison (bench:investigate)
+
+/**
+ * Logs for generateTraceCorpus's traces (same `nowMs`, `spans`, `spansPerTrace`): one INFO line per
+ * trace from its root's service, and for the traces whose root took 400 ms or more an ERROR line
+ * "upstream timed out for order <hex>" with `retry=true`; plus the resource row the spans point to.
+ */
+export async function generateTraceLogs(
+  db: Database,
+  opts: { spans: number; spansPerTrace: number; nowMs: number },
+): Promise<void> {
+  const { nowMs } = opts;
+  const traces = Math.floor(opts.spans / opts.spansPerTrace);
+  await new PartitionManager(db).ensure(LOGS_TABLE, [dayIndexOfMs(nowMs) - 1, dayIndexOfMs(nowMs)]);
+  await db.query(sql`INSERT INTO resources (id, service_name, attributes)
+    VALUES (1, 'svc', '{"service.name": "svc", "host.name": "bench-1"}') ON CONFLICT DO NOTHING`);
+  await db.query(sql`
+  INSERT INTO logs (time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags, severity_number, severity_text,
+    service_name, body, body_is_json, attributes, event_name, resource_id, scope_id, dropped_attributes_count)
+  SELECT (${nowMs}::bigint - 43200000 + (t * 43200000::bigint / ${traces})) * 1000000 + e * 1000 + 5000000,
+    t * 2 + e, 0, md5(t::text)::uuid, t * 16 + 1, 1,
+    CASE WHEN e = 0 THEN 9 ELSE 17 END, '', 'svc-' || (t % 8),
+    CASE WHEN e = 0 THEN 'served GET /api/' || (t % 50) || ' in ' || (20 + t % 500) || ' ms'
+      ELSE 'upstream timed out for order ' || left(md5((t * 7)::text), 8) END,
+    false, CASE WHEN e = 0 THEN '{}'::jsonb ELSE '{"retry": true}'::jsonb END, '', 1, 1, 0
+  FROM generate_series(0, ${traces - 1}) t, generate_series(0, 1) e
+  WHERE e = 0 OR 20 + t % 500 >= 400`);
+  await db.query(sql`ANALYZE`);
+}
+
+/** The baseline of cohort comparison: a raw count of the window's spans, nothing grouped or joined. */
+export async function countSpansInWindow(db: Database, startNs: UnixNano, endNs: UnixNano): Promise<number> {
+  const [r] = await db.query(sql`SELECT count(*) AS n FROM spans
+    WHERE start_ns >= ${startNs.toString()}::bigint AND start_ns <= ${endNs.toString()}::bigint`);
+  return Number(r?.n ?? 0);
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Services overview (bench:servicegraph)
 
 /**

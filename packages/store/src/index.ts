@@ -165,3 +165,19 @@ export {
 } from './servicegraph-queries.ts';
 export { StatusQueries, type StorageStatus, type SignalStatus, type TableStatus } from './status.ts';
 export { AlertingState, ruleGroupLockKey, type StoredAlert, type StoredGroupState } from './alerting-state.ts';
+export {
+  InvestigateQueries,
+  INVESTIGATE_SAMPLE,
+  type CohortFilter,
+  type InvestigateRequest,
+  type InvestigateResult,
+} from './investigate-queries.ts';
+export {
+  logPattern,
+  rankDimensions,
+  criticalSelfTime,
+  MIN_SUPPORT_SHARE,
+  MIN_SUPPORT_TRACES,
+  type Dimension,
+  type DimensionSource,
+} from './investigate.ts';
