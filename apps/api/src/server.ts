@@ -10,6 +10,7 @@ import {
   ServiceStatsQueries,
   SqlConsole,
   TraceQLQueries,
+  TypicalTraceQueries,
   TraceQueries,
   type Database,
   type Maintenance,
@@ -62,6 +63,7 @@ export async function startApi(
     },
     traces: new TraceQueries(database),
     traceql: new TraceQLQueries(database),
+    typicalTraces: new TypicalTraceQueries(database),
     metrics: {
       queries: metricQueries,
       options: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES },

@@ -50,6 +50,7 @@ export {
 } from './tables.ts';
 export { SpanWriter, toSpanColumns, insertSpanColumns, spanCount, type WriterOptions } from './span-writer.ts';
 export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } from './trace-queries.ts';
+export { TypicalTraceQueries, type TypicalTraceQuery, type TypicalTraceResult } from './typical-trace.ts';
 export {
   TraceQLQueries,
   traceqlCondition,
