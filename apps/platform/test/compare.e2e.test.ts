@@ -49,7 +49,7 @@ function positions(spans: ApiSpan[]): Map<string, ApiSpan> {
       const key = `${s.service}|${s.name}`;
       const k = seen.get(key) ?? 0;
       seen.set(key, k + 1);
-      const path = `${prefix}/${key}#${k}`;
+      const path = `${prefix}\u0001${key}#${k}`;
       out.set(path, s);
       walk(s.spanId, path);
     }
@@ -139,7 +139,7 @@ describe.runIf(existsSync(CHROMIUM))('trace comparison, export and the open-by-I
             els.map((e) => `${e.querySelector('.svc')!.textContent}|${e.querySelector('.op')!.textContent}`),
           )
       ).sort();
-    const name = (k: string) => k.split('/').at(-1)!.replace(/#\d+$/, '');
+    const name = (k: string) => k.split('\u0001').at(-1)!.replace(/#\d+$/, '');
     expect(await rowsOf('added')).toEqual(added.map(name).sort());
     expect(await rowsOf('missing')).toEqual(missing.map(name).sort());
     expect(await page.locator('[data-testid="diff-rows"] [data-row]').count()).toBe(
@@ -166,8 +166,14 @@ describe.runIf(existsSync(CHROMIUM))('trace comparison, export and the open-by-I
       }
     const table = await page.locator('[data-testid="op-deltas"] tbody tr').evaluateAll((trs) =>
       trs.map((tr) => {
-        const d = (tr as HTMLElement).dataset;
-        return [`${d.service}|${d.name}`, Number(d.countA), Number(d.countB), d.durationA, d.durationB];
+        const d = (k: string) => tr.getAttribute(`data-${k}`) ?? '';
+        return [
+          `${d('service')}|${d('name')}`,
+          Number(d('count-a')),
+          Number(d('count-b')),
+          d('duration-a'),
+          d('duration-b'),
+        ];
       }),
     );
     expect(table.map((r) => r[0]).sort()).toEqual([...ops.keys()].sort());
@@ -231,7 +237,7 @@ describe.runIf(existsSync(CHROMIUM))('trace comparison, export and the open-by-I
       page.locator('[data-testid="export-otlp"]').click(),
     ]);
     expect(download.suggestedFilename()).toBe(`trace-${t!.traceId}.otlp.json`);
-    const body = JSON.parse(readFileSync((await download.path()), 'utf8')) as {
+    const body = JSON.parse(readFileSync(await download.path(), 'utf8')) as {
       resourceSpans: {
         resource: { attributes: { key: string }[] };
         scopeSpans: { spans: { spanId: string; traceId: string }[] }[];
