@@ -11,10 +11,12 @@ import type {
   SqlConsole,
   TraceQLQueries,
   TraceQueries,
+  TypicalTraceQueries,
 } from '@pivot/store';
 import { createBaseApp, createHttpMetrics, type AppEnv, type HttpMetrics, type Logger } from '@pivot/server-kit';
 import { promqlRoutes, type PromqlOptions } from './promql.ts';
 import { traceRoutes } from './traces.ts';
+import { traceCompareRoutes } from './trace-compare.ts';
 import { TailSlots, logRoutes, type LogRouteOptions } from './logs.ts';
 import { lokiRoutes, type LokiRouteOptions } from './loki.ts';
 import { tempoRoutes } from './tempo.ts';
@@ -35,6 +37,8 @@ export interface ApiDeps {
   traces: TraceQueries;
   /** TraceQL search: `q` on /api/traces and the Tempo API for Grafana under /tempo (tempo.ts). */
   traceql?: TraceQLQueries;
+  /** GET /api/traces/{id}/typical, the median peer to compare with (trace-compare.ts). */
+  typicalTraces?: TypicalTraceQueries;
   metrics?: { queries: MetricQueries; options: PromqlOptions };
   /** Log search, trace logs, live tail and stats (logs.ts). */
   logs?: { queries: LogQueries; options?: LogRouteOptions };
@@ -108,6 +112,7 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
       }),
     );
   app.route('/', traceRoutes(deps.traces, deps.traceql));
+  app.route('/', traceCompareRoutes(deps.traces, deps.typicalTraces));
   if (deps.traceql) app.route('/tempo', tempoRoutes({ traces: deps.traces, traceql: deps.traceql }));
   // Reloading rules is an admin action, as Prometheus guards it behind --web.enable-lifecycle.
   if (deps.auth) app.use('/-/reload', deps.auth.middleware(), deps.auth.requireAdmin());

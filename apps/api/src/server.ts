@@ -12,6 +12,7 @@ import {
   InvestigateQueries,
   SqlConsole,
   TraceQLQueries,
+  TypicalTraceQueries,
   TraceQueries,
   type Database,
   type Maintenance,
@@ -64,6 +65,7 @@ export async function startApi(
     },
     traces: new TraceQueries(database),
     traceql: new TraceQLQueries(database),
+    typicalTraces: new TypicalTraceQueries(database),
     metrics: {
       queries: metricQueries,
       options: { timeoutMs: config.QUERY_TIMEOUT_MS, maxSamples: config.QUERY_MAX_SAMPLES },

@@ -51,6 +51,7 @@ export {
 export { SpanWriter, toSpanColumns, insertSpanColumns, spanCount, type WriterOptions } from './span-writer.ts';
 export { AlertEvidenceQueries, type SpanTraceFilter, type LogTraceFilter } from './alert-evidence.ts';
 export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } from './trace-queries.ts';
+export { TypicalTraceQueries, type TypicalTraceQuery, type TypicalTraceResult } from './typical-trace.ts';
 export {
   TraceQLQueries,
   traceqlCondition,

@@ -37,6 +37,17 @@ export class ApiError extends Error {
   }
 }
 
+export interface TypicalTrace {
+  traceId: string;
+  durationNs: string;
+  durationMs: number;
+  /** Peers the median was taken over (the trace itself excluded). */
+  sample: number;
+  rootService: string;
+  rootName: string;
+  window: { start: string; end: string };
+}
+
 export const isAbort = (e: unknown): boolean => e instanceof DOMException && e.name === 'AbortError';
 
 type Params = Record<string, string | number | undefined | null | (string | undefined)[]>;
@@ -121,6 +132,11 @@ export const api = {
   /** The same trace, compact (what the trace view reads: a 10,000-span trace in a third of the bytes). */
   traceColumns: (id: string, signal?: AbortSignal) =>
     getJson<TraceColumnsResponse>(`/api/traces/${encodeURIComponent(id)}?format=columns`, signal),
+  /** The median-duration trace of the same root operation around this one (compare with typical). */
+  typicalTrace: (id: string, window?: string, signal?: AbortSignal) =>
+    getJson<TypicalTrace>(`/api/traces/${encodeURIComponent(id)}/typical${query({ window })}`, signal),
+  /** Where the browser downloads the trace as OTLP/JSON (a body POST /v1/traces accepts back). */
+  traceOtlpUrl: (id: string) => `/api/traces/${encodeURIComponent(id)}/otlp`,
   searchTraces: (params: Params, signal?: AbortSignal) =>
     getJson<{ traces: TraceSummary[] }>(`/api/traces${query(params)}`, signal),
   services: (signal?: AbortSignal) => getJson<{ services: string[] }>('/api/services', signal),
