@@ -159,3 +159,12 @@ export {
 } from './servicegraph-queries.ts';
 export { StatusQueries, type StorageStatus, type SignalStatus, type TableStatus } from './status.ts';
 export { AlertingState, ruleGroupLockKey, type StoredAlert, type StoredGroupState } from './alerting-state.ts';
+export {
+  FacetQueries,
+  DEFAULT_LOG_FACET_LIMIT,
+  DEFAULT_TRACE_FACET_LIMIT,
+  type Facet,
+  type FacetValue,
+  type FacetResult,
+  type FacetOptions,
+} from './facet-queries.ts';
