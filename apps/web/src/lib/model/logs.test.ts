@@ -48,6 +48,18 @@ describe('logs', () => {
     expect(merged.map((l) => l.body)).toEqual(['c', 'd', 'b', 'a']);
   });
 
+  it('keeps a live tail in time order when a later batch holds older records', () => {
+    // checkout-api's batch came first, payment-service's (older lines) committed a poll later.
+    const shown = mergeNewestFirst([log('10', 'a')], [log('30', 'checkout 30'), log('40', 'checkout 40')]);
+    const merged = mergeNewestFirst(shown, [log('20', 'payment 20'), log('35', 'payment 35')]);
+    expect(merged.map((l) => l.body)).toEqual(['checkout 40', 'payment 35', 'checkout 30', 'payment 20', 'a']);
+    expect(mergeNewestFirst(merged, [log('35', 'payment 35')], 3).map((l) => l.body)).toEqual([
+      'checkout 40',
+      'payment 35',
+      'checkout 30',
+    ]);
+  });
+
   it('compares nanosecond strings numerically', () => {
     expect(compareNs('999', '1000')).toBeLessThan(0);
     expect(compareNs('1700000000000000001', '1700000000000000000')).toBeGreaterThan(0);

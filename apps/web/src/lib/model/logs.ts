@@ -57,7 +57,11 @@ export function logKey(l: LogRecord): string {
   return `${l.timeUnixNano}:${l.spanId ?? ''}:${l.service}:${bodyText(l.body).slice(0, 64)}`;
 }
 
-/** Merges newer records in front of a newest-first list without duplicates. */
+/**
+ * Merges records into a newest-first list without duplicates, keeping the whole list in time order:
+ * a tail batch may hold records older than ones already shown (another service's batch committed
+ * later), and those go where their time puts them, not on top.
+ */
 export function mergeNewestFirst(
   existing: readonly LogRecord[],
   incoming: readonly LogRecord[],
@@ -65,8 +69,9 @@ export function mergeNewestFirst(
 ): LogRecord[] {
   const seen = new Set(existing.map(logKey));
   const fresh = incoming.filter((l) => !seen.has(logKey(l)));
-  fresh.sort((a, b) => compareNs(b.timeUnixNano, a.timeUnixNano));
-  return [...fresh, ...existing].slice(0, max);
+  if (fresh.length === 0) return existing.slice(0, max);
+  // Stable: records of the same time keep the order they came in.
+  return [...fresh, ...existing].sort((a, b) => compareNs(b.timeUnixNano, a.timeUnixNano)).slice(0, max);
 }
 
 /** Compares decimal nanosecond strings without BigInt allocation. */
