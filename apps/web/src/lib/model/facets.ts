@@ -2,6 +2,11 @@
 // included with its own parameter (service=, level=, status=, attr.<key>=) and excluded with the same
 // name behind "not." (not.service=, not.attr.<key>=); the API reads the same names.
 
+/** What these functions read of a URLSearchParams (lib/model has no DOM types). */
+export interface QueryParams extends Iterable<[string, string]> {
+  getAll(name: string): string[];
+}
+
 export interface FacetValue {
   value: string;
   count: number;
@@ -42,7 +47,7 @@ export const LOG_FACET_FIELDS: Record<string, string> = { service: 'service', se
 export const TRACE_FACET_FIELDS: Record<string, string> = { service: 'service', status: 'status' };
 
 /** The chips of the facet filters in a URL, in URL order; `params` are the field parameters shown as chips. */
-export function facetChips(sp: URLSearchParams, fields: Record<string, string>): FacetChip[] {
+export function facetChips(sp: QueryParams, fields: Record<string, string>): FacetChip[] {
   const names = new Map(Object.entries(fields).map(([k, p]) => [p, k]));
   const out: FacetChip[] = [];
   for (const [param, value] of sp) {
@@ -61,7 +66,7 @@ export function facetChips(sp: URLSearchParams, fields: Record<string, string>):
  * an inclusion of the same value. Clicking an active value again removes it.
  */
 export function toggleFacet(
-  sp: URLSearchParams,
+  sp: QueryParams,
   f: Pick<Facet, 'key' | 'kind'>,
   value: string,
   exclude: boolean,
@@ -88,7 +93,7 @@ export function toggleFacet(
 
 /** Whether a value is included (1), excluded (-1) or neither (0) by the URL. */
 export function facetState(
-  sp: URLSearchParams,
+  sp: QueryParams,
   f: Pick<Facet, 'key' | 'kind'>,
   value: string,
   fields: Record<string, string>,
@@ -99,12 +104,12 @@ export function facetState(
 }
 
 /** The URL update that removes one chip. */
-export function removeChip(sp: URLSearchParams, chip: FacetChip): Record<string, string[]> {
+export function removeChip(sp: QueryParams, chip: FacetChip): Record<string, string[]> {
   return { [chip.param]: sp.getAll(chip.param).filter((v) => v !== chip.value) };
 }
 
 /** Every facet filter of a URL as API parameters (the same names), for the search and facet calls. */
-export function facetFilterParams(sp: URLSearchParams, fields: Record<string, string>): Record<string, string[]> {
+export function facetFilterParams(sp: QueryParams, fields: Record<string, string>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const c of facetChips(sp, fields)) (out[c.param] ??= []).push(c.value);
   return out;
