@@ -71,7 +71,9 @@ describe.runIf(existsSync(CHROMIUM))('facets and search in a real browser', () =
       const resource = resourceFromAttributes({ 'service.name': service, 'host.name': host });
       const logs = new LoggerProvider({
         resource,
-        processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${platform.ingestUrl}/v1/logs` }) })],
+        processors: [
+          new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${platform.ingestUrl}/v1/logs` }) }),
+        ],
       });
       loggers[service] = { provider: logs, logger: logs.getLogger('shop') };
       const spans = new NodeTracerProvider({
@@ -110,7 +112,7 @@ describe.runIf(existsSync(CHROMIUM))('facets and search in a real browser', () =
     trip(t0 + 120_000, 'GET /ship', '/ship', 50);
     await Promise.all(Object.values(tracers).map((t) => t.provider.forceFlush()));
     // Spans land through the ingest's group commit: wait until the three traces are searchable.
-    for (const deadline = Date.now() + 30_000; ; ) {
+    for (const deadline = Date.now() + 30_000; ;) {
       const r = await fetch(`${platform.apiUrl}/api/traces/facets`);
       if (((await r.json()) as { counted: number }).counted === 3) break;
       if (Date.now() > deadline) throw new Error('the three seeded traces did not arrive within 30 s');
@@ -174,12 +176,14 @@ describe.runIf(existsSync(CHROMIUM))('facets and search in a real browser', () =
     // The stream of checkout on h1: not payments' lines, whatever the search's filters.
     await poll(() => page.locator('[data-testid="context-line"]').allInnerTexts()).toHaveLength(4);
     const ctx = await page.locator('[data-testid="context-line"]').allInnerTexts();
-    expect(ctx.map((l) => l.split('\n').at(-1)!.replace(/^.*?(INFO|WARN|ERROR)\s*/, ''))).toEqual([
-      'order ORD-1 placed',
-      'Payment failed for ORD-1',
-      'retrying payment for ORD-1',
-      'order ORD-1 shipped',
-    ]);
+    expect(
+      ctx.map((l) =>
+        l
+          .split('\n')
+          .at(-1)!
+          .replace(/^.*?(INFO|WARN|ERROR)\s*/, ''),
+      ),
+    ).toEqual(['order ORD-1 placed', 'Payment failed for ORD-1', 'retrying payment for ORD-1', 'order ORD-1 shipped']);
     expect(await page.locator('[data-testid="context-line"].self').innerText()).toContain('retrying payment for ORD-1');
     await shot('context');
 
@@ -286,7 +290,9 @@ describe.runIf(existsSync(CHROMIUM))('facets and search in a real browser', () =
     await page.getByRole('button', { name: 'Search' }).click();
     const error = page.locator('[data-testid="attr-error"]');
     await error.waitFor();
-    expect(await error.innerText()).toBe('"payment.result" is not key=value: write payment.result=<value>, or remove it');
+    expect(await error.innerText()).toBe(
+      '"payment.result" is not key=value: write payment.result=<value>, or remove it',
+    );
     expect(await attrs.getAttribute('aria-invalid')).toBe('true');
     expect(await attrs.inputValue()).toBe('http.route=/checkout payment.result');
     expect([...params().keys()].filter((k) => k.startsWith('attr.'))).toEqual(['attr.http.route']);
