@@ -84,4 +84,19 @@ describe('logs', () => {
     expect(logMatches(l, { severity: '17' })).toBe(true);
     expect(logMatches(l, { service: 'other' })).toBe(false);
   });
+
+  it('applies facet filters to a list, as the logs API does (the logs of one trace)', () => {
+    const l = { ...log('1', 'x', null, 17), attributes: { code: 500, route: '/pay' } };
+    expect(logMatches(l, { filters: { level: ['error'] } })).toBe(true);
+    expect(logMatches(l, { filters: { level: ['WARN', 'ERROR'] } })).toBe(true);
+    expect(logMatches(l, { filters: { level: ['INFO'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'not.level': ['ERROR'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'not.service': ['s'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'not.service': ['t'] } })).toBe(true);
+    expect(logMatches(l, { filters: { 'attr.code': ['500'] } })).toBe(true);
+    expect(logMatches(l, { filters: { 'attr.code': ['500', '404'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'not.attr.route': ['/pay'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'attr.missing': ['1'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'not.attr.missing': ['1'], 'not.level': [] } })).toBe(true);
+  });
 });
