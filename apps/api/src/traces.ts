@@ -107,6 +107,8 @@ export function traceRoutes(queries: TraceQueries, traceql?: TraceQLQueries, fac
   // Before /api/traces/:traceId, which would take "facets" for an ID.
   app.get('/api/traces/facets', async (c) => {
     if (!facets) throw notFound('no route for GET /api/traces/facets');
+    if (c.req.query('q') !== undefined)
+      throw badRequest('q: facets count the search parameters (service, attr.*, …), not a TraceQL query');
     const limit = parseLimit(c.req.query('limit'), DEFAULT_TRACE_FACET_LIMIT, MAX_TRACE_FACET_LIMIT);
     return c.json(await facets.traces(parseTraceSearch(c), { limit }));
   });

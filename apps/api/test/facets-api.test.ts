@@ -200,6 +200,7 @@ for (const tdb of testDatabases()) {
       expect(await ids('not.attr.code=51')).toEqual([TB]);
       expect(await ids('not.status=ok')).toEqual([TA]);
       expect((await get('/api/traces?status=slow')).body.error).toBe('status: expected "error" or "ok", got "slow"');
+      expect((await get('/api/traces/facets?q={}')).status).toBe(400);
     });
 
     it('GET /api/logs/context gives the lines of the same stream around a record', async () => {
