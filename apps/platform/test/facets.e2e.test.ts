@@ -285,6 +285,13 @@ describe.runIf(existsSync(CHROMIUM))('facets and search in a real browser', () =
     expect(params().get('minDuration')).toBe('100ms');
     // 300 ms and 120 ms checkouts; the 50 ms shipping page is below the minimum.
     await poll(traceRows).toBe(2);
+    // A facet click searches with what is typed too.
+    await page.getByLabel('Max duration').fill('200ms');
+    await facetButton('status', 'ok').click();
+    await poll(() => params().get('status')).toBe('ok');
+    expect(params().get('maxDuration')).toBe('200ms');
+    await poll(traceRows).toBe(1);
+    expect(await page.locator('[data-testid="trace-results"] tbody').innerText()).toContain('120ms');
 
     await attrs.fill('http.route=/checkout payment.result');
     await page.getByRole('button', { name: 'Search' }).click();
