@@ -28,9 +28,7 @@ export function highlightSegments(text: string, terms: readonly string[]): Segme
   return out;
 }
 
-export type AttrFilterParse =
-  | { ok: true; pairs: [string, string][] }
-  | { ok: false; message: string; token: string };
+export type AttrFilterParse = { ok: true; pairs: [string, string][] } | { ok: false; message: string; token: string };
 
 /** `http.route=/checkout user.id=42`: whitespace-separated key=value pairs; a value may be empty. */
 export function parseAttrFilters(text: string): AttrFilterParse {
