@@ -160,6 +160,11 @@ describe.runIf(existsSync(CHROMIUM))('facets and search in a real browser', () =
     await poll(() => facetValues('severity')).toEqual(['ERROR:2', 'WARN:1']);
     await poll(() => facetValues('service')).toEqual(['checkout:2', 'payments:1']);
     await shot('logs-excluded');
+    // The same by keyboard: each value has an exclude button.
+    await page.getByRole('button', { name: 'Exclude service = payments' }).focus();
+    await page.keyboard.press('Enter');
+    await poll(rows).toEqual(['retrying payment for ORD-1', 'Payment failed for ORD-1']);
+    expect(await chips()).toEqual(['severity ≠ INFO ✕', 'service ≠ payments ✕']);
   });
 
   it('highlights the matched terms, shows context lines and exports the result as NDJSON', async () => {
@@ -279,7 +284,7 @@ describe.runIf(existsSync(CHROMIUM))('facets and search in a real browser', () =
     expect(await attrs.inputValue()).toBe('http.route=/checkout');
 
     await page.getByLabel('errors only').uncheck();
-    await page.getByLabel('Service').selectOption('checkout');
+    await page.getByRole('combobox', { name: 'Service' }).selectOption('checkout');
     await poll(() => params().get('service')).toBe('checkout');
     expect(await minDuration.inputValue()).toBe('100ms');
     expect(params().get('minDuration')).toBe('100ms');
