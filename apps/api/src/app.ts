@@ -2,6 +2,7 @@
 import type { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import type {
+  FacetQueries,
   InvestigateQueries,
   LogQueries,
   LogqlQueries,
@@ -42,6 +43,8 @@ export interface ApiDeps {
   metrics?: { queries: MetricQueries; options: PromqlOptions };
   /** Log search, trace logs, live tail and stats (logs.ts). */
   logs?: { queries: LogQueries; options?: LogRouteOptions };
+  /** GET /api/logs/facets and /api/traces/facets (facet sidebars); absent: both answer 404. */
+  facets?: FacetQueries;
   /** The Loki HTTP API at /loki/api/v1 (loki.ts), for Grafana's Loki data source. */
   loki?: { queries: LogqlQueries; options?: LokiRouteOptions };
   serviceStats?: ServiceStatsQueries;
@@ -111,7 +114,7 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
         ...(deps.auth ? { requireAdmin: deps.auth.requireAdmin() } : {}),
       }),
     );
-  app.route('/', traceRoutes(deps.traces, deps.traceql));
+  app.route('/', traceRoutes(deps.traces, deps.traceql, deps.facets));
   app.route('/', traceCompareRoutes(deps.traces, deps.typicalTraces));
   if (deps.traceql) app.route('/tempo', tempoRoutes({ traces: deps.traces, traceql: deps.traceql }));
   // Reloading rules is an admin action, as Prometheus guards it behind --web.enable-lifecycle.
@@ -132,6 +135,7 @@ export function createApiApp(deps: ApiDeps): Hono<AppEnv> {
         ...(deps.auth
           ? { session: { stillValid: (c) => deps.auth!.stillValid(c), owner: (c) => deps.auth!.principal(c).user } }
           : {}),
+        ...(deps.facets ? { facets: deps.facets } : {}),
         ...deps.logs.options,
       }),
     );

@@ -1,17 +1,21 @@
 // Log routes: search with stable pagination, the logs of one trace, a live tail over Server-Sent
 // Events, and counts by severity over time for the histogram above the results.
 import { Hono, type Context } from 'hono';
-import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import { stream, streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { parseSpanId, parseTraceId, unixNano, type UnixNano } from '@pivot/model';
 import {
+  DEFAULT_LOG_FACET_LIMIT,
   DatabaseUnavailableError,
+  SEVERITY_BANDS,
   parseLogText,
+  type FacetQueries,
   type LogCursor,
   type LogFilter,
   type LogQueries,
+  type SeverityBand,
   type StoredLog,
 } from '@pivot/store';
-import { HttpError, badRequest, type AppEnv, type Logger } from '@pivot/server-kit';
+import { HttpError, badRequest, notFound, type AppEnv, type Logger } from '@pivot/server-kit';
 import { parseDurationNs, parseLimit, parseTimeNs } from './params.ts';
 
 export interface LogRouteOptions {
@@ -26,6 +30,8 @@ export interface LogRouteOptions {
   maxTailsPerUser?: number;
   /** Shared with other tails (the Loki WebSocket); built from maxTails/maxTailsPerUser when absent. */
   tailSlots?: TailSlots;
+  /** GET /api/logs/facets; absent: that route answers 404. */
+  facets?: FacetQueries;
 }
 
 export const DEFAULT_MAX_TAILS = 64;
@@ -103,6 +109,8 @@ const NICE_STEPS_MS = [
 
 export function logJson(l: StoredLog) {
   return {
+    /** The record's key, for /api/logs/context (the same encoding as a cursor). */
+    id: encodeCursor({ timeNs: l.timeUnixNano, fingerprint: l.fingerprint }),
     timeUnixNano: l.timeUnixNano.toString(),
     observedTimeUnixNano: l.observedTimeUnixNano.toString(),
     severityNumber: l.severityNumber,
@@ -142,6 +150,12 @@ function parseSeverity(raw: string): number {
   return n;
 }
 
+function parseBand(name: string, raw: string): SeverityBand {
+  const band = SEVERITY_BANDS.find((b) => b === raw.trim().toUpperCase());
+  if (!band) throw badRequest(`${name}: expected one of ${SEVERITY_BANDS.join(', ')}, got "${raw.slice(0, 50)}"`);
+  return band;
+}
+
 /** The filters every log route shares, from the query string. */
 export function parseLogFilter(c: Context): LogFilter {
   const q = c.req.query();
@@ -173,9 +187,57 @@ export function parseLogFilter(c: Context): LogFilter {
     for (const v of values) attributes.push([key, v]);
   }
   if (attributes.length) f.attributes = attributes;
+  // A facet's exclusions, and severity bands as the facet names them (severity= stays a minimum).
+  const all = c.req.queries();
+  const excludeAttributes: [string, string][] = [];
+  for (const [k, values] of Object.entries(all)) {
+    if (!k.startsWith('not.attr.')) continue;
+    const key = k.slice(9);
+    if (!key) throw badRequest('not.attr.: attribute exclusions look like not.attr.http.route=/healthz');
+    for (const v of values) excludeAttributes.push([key, v]);
+  }
+  if (excludeAttributes.length) f.excludeAttributes = excludeAttributes;
+  if (all['not.service']?.length) f.excludeServices = all['not.service'];
+  if (all.level?.length) f.levels = all.level.map((v) => parseBand('level', v));
+  if (all['not.level']?.length) f.excludeLevels = all['not.level'].map((v) => parseBand('not.level', v));
   if (q.start) f.startNs = parseTimeNs('start', q.start);
   if (q.end) f.endNs = parseTimeNs('end', q.end);
   return f;
+}
+
+export const MAX_LOG_FACET_LIMIT = 100_000;
+const DEFAULT_CONTEXT_LINES = 5;
+const MAX_CONTEXT_LINES = 200;
+/** Records an NDJSON export writes when no limit is given, and at most. */
+export const DEFAULT_EXPORT_LIMIT = 10_000;
+export const MAX_EXPORT_LIMIT = 100_000;
+const EXPORT_PAGE = 1_000;
+
+/**
+ * The search's records, newest first, one JSON object a line, read page by page as the client takes
+ * them (so memory stays one page whatever the limit). A last line `{"truncated":true}` is not written:
+ * the X-Pivot-Limit header says the bound, and a file with exactly that many lines may have been cut.
+ */
+function exportNdjson(c: Context, queries: LogQueries, filter: LogFilter) {
+  const limit = parseLimit(c.req.query('limit'), DEFAULT_EXPORT_LIMIT, MAX_EXPORT_LIMIT);
+  c.header('content-type', 'application/x-ndjson; charset=UTF-8');
+  c.header('content-disposition', 'attachment; filename="logs.ndjson"');
+  c.header('x-pivot-limit', String(limit));
+  return stream(c, async (out) => {
+    let aborted = false;
+    out.onAbort(() => {
+      aborted = true;
+    });
+    let cursor: LogCursor | undefined;
+    let left = limit;
+    while (left > 0 && !aborted) {
+      const page = await queries.search(filter, { limit: Math.min(EXPORT_PAGE, left), cursor });
+      if (page.logs.length) await out.write(page.logs.map((l) => `${JSON.stringify(logJson(l))}\n`).join(''));
+      left -= page.logs.length;
+      if (!page.next) break;
+      cursor = page.next;
+    }
+  });
 }
 
 const nowNs = (): UnixNano => unixNano(BigInt(Date.now()) * NS_PER_MS);
@@ -286,9 +348,33 @@ export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono
 
   app.get('/api/logs', async (c) => {
     const filter = parseLogFilter(c);
+    if (c.req.query('format') === 'ndjson') return exportNdjson(c, queries, filter);
     const cursor = c.req.query('cursor') ? decodeCursor('cursor', c.req.query('cursor')!) : undefined;
     const page = await queries.search(filter, { limit: parseLimit(c.req.query('limit'), 100, 1000), cursor });
     return c.json({ logs: page.logs.map(logJson), nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  app.get('/api/logs/facets', async (c) => {
+    if (!opts.facets) throw notFound('no route for GET /api/logs/facets');
+    const filter = parseLogFilter(c);
+    const limit = parseLimit(c.req.query('limit'), DEFAULT_LOG_FACET_LIMIT, MAX_LOG_FACET_LIMIT);
+    return c.json(await opts.facets.logs(filter, { limit }));
+  });
+
+  app.get('/api/logs/context', async (c) => {
+    const raw = c.req.query('id');
+    if (!raw) throw badRequest('id: give the id of a log record (as /api/logs returns it)');
+    const key = decodeCursor('id', raw);
+    const count = (name: string) => {
+      const v = c.req.query(name);
+      if (v === undefined || v === '') return DEFAULT_CONTEXT_LINES;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw badRequest(`${name}: must be a whole number, got "${v.slice(0, 50)}"`);
+      return Math.min(n, MAX_CONTEXT_LINES);
+    };
+    const ctx = await queries.context(key, { before: count('before'), after: count('after') });
+    if (!ctx) throw notFound(`no log record with id ${raw}`);
+    return c.json({ before: ctx.before.map(logJson), record: logJson(ctx.record), after: ctx.after.map(logJson) });
   });
 
   app.get('/api/logs/stats', async (c) => {

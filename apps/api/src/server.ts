@@ -2,6 +2,7 @@
 import {
   AlertEvidenceQueries,
   AlertingState,
+  FacetQueries,
   LogQueries,
   LogqlQueries,
   MetricWriter,
@@ -75,6 +76,7 @@ export async function startApi(
     sql: new SqlConsole(database, { rowLimit: config.SQL_ROW_LIMIT, timeoutMs: config.SQL_TIMEOUT_MS }),
     serviceGraph: new ServiceGraphQueries(database),
     logs: { queries: new LogQueries(database) },
+    facets: new FacetQueries(database),
     loki: { queries: new LogqlQueries(database) },
     webDir,
     ready: () => database.ping(),

@@ -1,9 +1,17 @@
 // Trace routes: one trace by ID, search over trace summaries, services and operations.
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { SPAN_KIND_NAMES, STATUS_CODE_NAMES, parseTraceId } from '@pivot/model';
-import type { StoredSpan, TraceQLQueries, TraceQueries, TraceSummary } from '@pivot/store';
+import {
+  DEFAULT_TRACE_FACET_LIMIT,
+  type FacetQueries,
+  type StoredSpan,
+  type TraceQLQueries,
+  type TraceQueries,
+  type TraceSearch,
+  type TraceSummary,
+} from '@pivot/store';
 import { badRequest, notFound, type AppEnv } from '@pivot/server-kit';
 import { parseDurationNs, parseLimit, parseTimeNs } from './params.ts';
 import { parseTraceQL } from './tempo.ts';
@@ -51,8 +59,59 @@ export function summaryJson(t: TraceSummary) {
   };
 }
 
-export function traceRoutes(queries: TraceQueries, traceql?: TraceQLQueries): Hono<AppEnv> {
+const MAX_TRACE_FACET_LIMIT = 10_000;
+
+function attrPairs(c: Context, prefix: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, values] of Object.entries(c.req.queries())) {
+    if (!k.startsWith(prefix)) continue;
+    const key = k.slice(prefix.length);
+    if (!key) throw badRequest(`${prefix}: attribute filters look like ${prefix}http.route=/checkout`);
+    for (const v of values) out.push([key, v]);
+  }
+  return out;
+}
+
+/**
+ * The Jaeger-style search parameters (service, operation, attr.*, minDuration, maxDuration, status,
+ * start, end) and a facet's exclusions (not.service, not.attr.*, not.status); `status` is error or ok.
+ */
+export function parseTraceSearch(c: Context): Omit<TraceSearch, 'limit'> {
+  const q = c.req.query();
+  const status = (name: string): 'error' | 'ok' | undefined => {
+    const v = q[name];
+    if (!v || v === 'any') return undefined;
+    if (v !== 'error' && v !== 'ok') throw badRequest(`${name}: expected "error" or "ok", got "${v.slice(0, 50)}"`);
+    return v;
+  };
+  const include = status('status');
+  const exclude = status('not.status');
+  return {
+    service: q.service || undefined,
+    operation: q.operation || undefined,
+    attributes: attrPairs(c, 'attr.'),
+    excludeAttributes: attrPairs(c, 'not.attr.'),
+    excludeServices: c.req.queries('not.service') ?? [],
+    minDurationNs: q.minDuration ? parseDurationNs('minDuration', q.minDuration) : undefined,
+    maxDurationNs: q.maxDuration ? parseDurationNs('maxDuration', q.maxDuration) : undefined,
+    errorsOnly: include === 'error' || exclude === 'ok',
+    okOnly: include === 'ok' || exclude === 'error',
+    startNs: q.start ? parseTimeNs('start', q.start) : undefined,
+    endNs: q.end ? parseTimeNs('end', q.end) : undefined,
+  };
+}
+
+export function traceRoutes(queries: TraceQueries, traceql?: TraceQLQueries, facets?: FacetQueries): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+
+  // Before /api/traces/:traceId, which would take "facets" for an ID.
+  app.get('/api/traces/facets', async (c) => {
+    if (!facets) throw notFound('no route for GET /api/traces/facets');
+    if (c.req.query('q') !== undefined)
+      throw badRequest('q: facets count the search parameters (service, attr.*, …), not a TraceQL query');
+    const limit = parseLimit(c.req.query('limit'), DEFAULT_TRACE_FACET_LIMIT, MAX_TRACE_FACET_LIMIT);
+    return c.json(await facets.traces(parseTraceSearch(c), { limit }));
+  });
 
   app.get('/api/traces/:traceId', async (c) => {
     const raw = c.req.param('traceId');
@@ -112,26 +171,7 @@ export function traceRoutes(queries: TraceQueries, traceql?: TraceQLQueries): Ho
         })),
       });
     }
-    const attributes: [string, string][] = [];
-    for (const [k, values] of Object.entries(c.req.queries())) {
-      if (!k.startsWith('attr.')) continue;
-      const key = k.slice(5);
-      if (!key) throw badRequest('attr.: attribute filters look like attr.http.route=/checkout');
-      for (const v of values) attributes.push([key, v]);
-    }
-    if (q.status && q.status !== 'error' && q.status !== 'any')
-      throw badRequest(`status: expected "error", got "${q.status}"`);
-    const traces = await queries.search({
-      service: q.service || undefined,
-      operation: q.operation || undefined,
-      attributes,
-      minDurationNs: q.minDuration ? parseDurationNs('minDuration', q.minDuration) : undefined,
-      maxDurationNs: q.maxDuration ? parseDurationNs('maxDuration', q.maxDuration) : undefined,
-      errorsOnly: q.status === 'error',
-      startNs: q.start ? parseTimeNs('start', q.start) : undefined,
-      endNs: q.end ? parseTimeNs('end', q.end) : undefined,
-      limit: parseLimit(q.limit, 20, 1000),
-    });
+    const traces = await queries.search({ ...parseTraceSearch(c), limit: parseLimit(q.limit, 20, 1000) });
     return c.json({ traces: traces.map(summaryJson) });
   });
 

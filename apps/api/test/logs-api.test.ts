@@ -177,6 +177,7 @@ for (const tdb of testDatabases()) {
       expect(logs[0]!.body).toBe('checkout retried for order ORD-7732');
       const first = logs.find((l) => l.body === 'checkout started for order ORD-7731')!;
       expect(first).toEqual({
+        id: expect.any(String),
         timeUnixNano: T0.toString(),
         observedTimeUnixNano: T0.toString(),
         severityNumber: 9,

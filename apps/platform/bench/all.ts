@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 
-const BENCHES = ['traces', 'servicegraph', 'logs', 'metrics', 'promql', 'queries', 'dashboard', 'memory'];
+const BENCHES = ['traces', 'servicegraph', 'logs', 'metrics', 'promql', 'queries', 'facets', 'dashboard', 'memory'];
 const figures: Record<string, unknown> = {};
 const tables: string[] = [];
 for (const name of BENCHES) {

@@ -81,6 +81,8 @@ export interface TraceColumnsResponse {
 }
 
 export interface LogRecord {
+  /** The record's key, for /api/logs/context (absent from older servers). */
+  id?: string;
   timeUnixNano: string;
   observedTimeUnixNano?: string;
   severityNumber: number;

@@ -517,3 +517,26 @@ export async function signalBytes(db: Database, signal: 'traces' | 'logs'): Prom
       OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent IN (SELECT oid FROM pg_class WHERE relname = ANY (${tables}::text[]))))`);
   return Number(r?.b ?? 0);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Facets (bench:facets)
+
+/**
+ * The raw read a log facet cannot avoid: the service, severity and attributes of the newest `n`
+ * records in [startNs, endNs], fetched without any aggregation.
+ */
+export async function newestLogFacetRows(db: Database, startNs: UnixNano, endNs: UnixNano, n: number): Promise<number> {
+  const rows = await db.query(sql`
+    SELECT service_name, severity_number, attributes FROM logs
+    WHERE time_ns >= ${startNs.toString()}::bigint AND time_ns <= ${endNs.toString()}::bigint
+    ORDER BY time_ns DESC, fingerprint DESC LIMIT ${n}`);
+  return rows.length;
+}
+
+/** The raw read a trace facet cannot avoid: the attributes of every span of the newest `n` traces. */
+export async function newestTraceSpanAttributes(db: Database, n: number): Promise<number> {
+  const rows = await db.query(sql`
+    SELECT s.attributes FROM (SELECT trace_id, start_ns, end_ns FROM traces ORDER BY start_ns DESC, trace_id DESC LIMIT ${n}) t
+    JOIN spans s ON s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns`);
+  return rows.length;
+}

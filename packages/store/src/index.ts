@@ -182,3 +182,12 @@ export {
   type Dimension,
   type DimensionSource,
 } from './investigate.ts';
+export {
+  FacetQueries,
+  DEFAULT_LOG_FACET_LIMIT,
+  DEFAULT_TRACE_FACET_LIMIT,
+  type Facet,
+  type FacetValue,
+  type FacetResult,
+  type FacetOptions,
+} from './facet-queries.ts';

@@ -47,6 +47,13 @@ export interface LogFilter {
   exclude?: string[] | undefined;
   /** Attribute key=value pairs a record must carry (all of them). */
   attributes?: [string, string][] | undefined;
+  /** Attribute key=value pairs a record must not carry (a facet's exclusion). */
+  excludeAttributes?: [string, string][] | undefined;
+  /** Services a record must not come from. */
+  excludeServices?: string[] | undefined;
+  /** Severity bands (SEVERITY_BANDS) a record must be in, when given, and must not be in. */
+  levels?: SeverityBand[] | undefined;
+  excludeLevels?: SeverityBand[] | undefined;
   startNs?: UnixNano | undefined;
   endNs?: UnixNano | undefined;
 }
@@ -73,6 +80,9 @@ export interface LogBucket {
   total: number;
 }
 
+/** How far from a record its context lines are looked for, each way. */
+export const CONTEXT_WINDOW_NS = 3_600_000_000_000n;
+
 const big = (v: unknown): bigint => BigInt(v as string);
 const nano = (v: unknown): UnixNano => unixNano(big(v));
 const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
@@ -85,7 +95,12 @@ function attrAlternatives(key: string, value: string): string[] {
   return alts.map((v) => JSON.stringify({ [key]: v }));
 }
 
-function conditions(f: LogFilter): SQL[] {
+/** The severity band of a row as an index into SEVERITY_BANDS (0 for a number outside 1-24). */
+export const LOG_BAND_SQL = sql`CASE WHEN l.severity_number BETWEEN 1 AND 24 THEN (l.severity_number - 1) / 4 + 1 ELSE 0 END`;
+const bandIndexes = (bands: SeverityBand[]): string => `{${bands.map((b) => SEVERITY_BANDS.indexOf(b)).join(',')}}`;
+
+/** The WHERE conditions of a filter, on `logs l`: shared by search, stats, facets and export. */
+export function logConditions(f: LogFilter): SQL[] {
   const where: SQL[] = [];
   if (f.startNs !== undefined) where.push(sql`l.time_ns >= ${f.startNs.toString()}::bigint`);
   if (f.endNs !== undefined) where.push(sql`l.time_ns <= ${f.endNs.toString()}::bigint`);
@@ -100,6 +115,19 @@ function conditions(f: LogFilter): SQL[] {
     const alts = attrAlternatives(k, v).map((j) => sql`l.attributes @> ${j}::jsonb`);
     where.push(alts.length === 1 ? alts[0]! : sql`(${sql.join(alts, sql` OR `)})`);
   }
+  for (const [k, v] of f.excludeAttributes ?? []) {
+    const alts = attrAlternatives(k, v).map((j) => sql`l.attributes @> ${j}::jsonb`);
+    where.push(sql`NOT (${sql.join(alts, sql` OR `)})`);
+  }
+  if (f.excludeServices?.length)
+    where.push(
+      sql`l.service_name NOT IN (${sql.join(
+        f.excludeServices.map((s) => sql`${s}`),
+        sql`, `,
+      )})`,
+    );
+  if (f.levels?.length) where.push(sql`${LOG_BAND_SQL} = ANY (${bandIndexes(f.levels)}::int[])`);
+  if (f.excludeLevels?.length) where.push(sql`${LOG_BAND_SQL} <> ALL (${bandIndexes(f.excludeLevels)}::int[])`);
   return where;
 }
 
@@ -156,7 +184,7 @@ export class LogQueries {
 
   /** A page of matching records, newest first; `cursor` continues after the previous page. */
   async search(filter: LogFilter, opts: { limit: number; cursor?: LogCursor | undefined }): Promise<LogPage> {
-    const where = conditions(filter);
+    const where = logConditions(filter);
     const c = opts.cursor;
     if (c) {
       // The row comparison matches the primary key (time_ns, fingerprint), scanned backwards; the plain
@@ -177,7 +205,7 @@ export class LogQueries {
 
   /** Records strictly after `cursor`, oldest first: what a live tail has not shown yet. */
   async after(filter: LogFilter, cursor: LogCursor, limit: number): Promise<StoredLog[]> {
-    const where = conditions(filter);
+    const where = logConditions(filter);
     where.push(sql`l.time_ns >= ${cursor.timeNs.toString()}::bigint`);
     where.push(
       sql`(l.time_ns, l.fingerprint) > (${cursor.timeNs.toString()}::bigint, ${cursor.fingerprint.toString()}::bigint)`,
@@ -198,7 +226,58 @@ export class LogQueries {
       filter.startNs = unixNano(big(rows[0].start_ns) - margin);
       filter.endNs = unixNano(big(rows[0].end_ns) + margin);
     }
-    return this.select(conditions(filter), 'asc', opts.limit);
+    return this.select(logConditions(filter), 'asc', opts.limit);
+  }
+
+  /**
+   * The lines around one record (its key), as a file shows them around a match: up to `before` older
+   * and `after` newer records of the same stream (same service and resource), whatever the search
+   * filters were; oldest first, within CONTEXT_WINDOW_NS of it (so only nearby partitions are read).
+   * Null when no record has that key.
+   */
+  async context(
+    key: LogCursor,
+    opts: { before: number; after: number },
+  ): Promise<{ before: StoredLog[]; record: StoredLog; after: StoredLog[] } | null> {
+    const t = key.timeNs.toString();
+    const fp = key.fingerprint.toString();
+    const at = [sql`l.time_ns = ${t}::bigint`, sql`l.fingerprint = ${fp}::bigint`];
+    const [record] = await this.select(at, 'asc', 1);
+    if (!record) return null;
+    const idRows = await this.database.query(
+      sql`SELECT l.resource_id FROM logs l WHERE ${sql.join(at, sql` AND `)} LIMIT 1`,
+    );
+    const stream = [
+      sql`l.service_name = ${record.service}`,
+      sql`l.resource_id = ${String(idRows[0]!.resource_id)}::bigint`,
+    ];
+    const [before, after] = await Promise.all([
+      opts.before > 0
+        ? this.select(
+            [
+              ...stream,
+              sql`l.time_ns >= ${(key.timeNs - CONTEXT_WINDOW_NS).toString()}::bigint`,
+              sql`l.time_ns <= ${t}::bigint`,
+              sql`(l.time_ns, l.fingerprint) < (${t}::bigint, ${fp}::bigint)`,
+            ],
+            'desc',
+            opts.before,
+          )
+        : [],
+      opts.after > 0
+        ? this.select(
+            [
+              ...stream,
+              sql`l.time_ns >= ${t}::bigint`,
+              sql`l.time_ns <= ${(key.timeNs + CONTEXT_WINDOW_NS).toString()}::bigint`,
+              sql`(l.time_ns, l.fingerprint) > (${t}::bigint, ${fp}::bigint)`,
+            ],
+            'asc',
+            opts.after,
+          )
+        : [],
+    ]);
+    return { before: before.reverse(), record, after };
   }
 
   /**
@@ -213,7 +292,7 @@ export class LogQueries {
   /** Matching records counted per time bucket and severity band over [startNs, endNs). */
   async stats(filter: LogFilter, range: { startNs: UnixNano; endNs: UnixNano; stepNs: bigint }): Promise<LogBucket[]> {
     const { startNs, endNs, stepNs } = range;
-    const where = conditions({ ...filter, startNs: undefined, endNs: undefined });
+    const where = logConditions({ ...filter, startNs: undefined, endNs: undefined });
     where.push(sql`l.time_ns >= ${startNs.toString()}::bigint`, sql`l.time_ns < ${endNs.toString()}::bigint`);
     const rows = await this.database.query(sql`
       SELECT (l.time_ns - ${startNs.toString()}::bigint) / ${stepNs.toString()}::bigint AS bucket,

@@ -53,6 +53,12 @@ export interface TraceSearch {
   minDurationNs?: bigint | undefined;
   maxDurationNs?: bigint | undefined;
   errorsOnly?: boolean | undefined;
+  /** Only traces without an error span (a facet's exclusion of errors). */
+  okOnly?: boolean | undefined;
+  /** Traces none of whose spans come from these services. */
+  excludeServices?: string[] | undefined;
+  /** Traces none of whose spans carry one of these key=value pairs. */
+  excludeAttributes?: [string, string][] | undefined;
   startNs?: UnixNano | undefined;
   endNs?: UnixNano | undefined;
   limit: number;
@@ -85,6 +91,33 @@ function attrAlternatives(key: string, value: string): string {
   if (value !== '' && Number.isFinite(Number(value))) alts.push(Number(value));
   if (value === 'true' || value === 'false') alts.push(value === 'true');
   return JSON.stringify(alts.map((v) => ({ [key]: v })));
+}
+
+/** The WHERE conditions of a trace search, on `traces t`: shared by search and facets. */
+export function traceSearchConditions(q: Omit<TraceSearch, 'limit'>): SQL[] {
+  const where: SQL[] = [];
+  if (q.startNs !== undefined) where.push(sql`t.start_ns >= ${q.startNs.toString()}::bigint`);
+  if (q.endNs !== undefined) where.push(sql`t.start_ns <= ${q.endNs.toString()}::bigint`);
+  if (q.service) where.push(sql`t.services @> ARRAY[${q.service}]::text[]`);
+  if (q.minDurationNs !== undefined) where.push(sql`(t.end_ns - t.start_ns) >= ${q.minDurationNs.toString()}::bigint`);
+  if (q.maxDurationNs !== undefined) where.push(sql`(t.end_ns - t.start_ns) <= ${q.maxDurationNs.toString()}::bigint`);
+  if (q.errorsOnly) where.push(sql`t.error_count > 0`);
+  if (q.okOnly) where.push(sql`t.error_count = 0`);
+  for (const svc of q.excludeServices ?? []) where.push(sql`NOT (t.services @> ARRAY[${svc}]::text[])`);
+  // Operation and attribute filters need one span of the trace that has them all, as in Jaeger.
+  const spanConds: SQL[] = [];
+  if (q.operation) spanConds.push(sql`s.name = ${q.operation}`);
+  if (q.operation && q.service) spanConds.push(sql`s.service_name = ${q.service}`);
+  for (const [k, v] of q.attributes ?? [])
+    spanConds.push(sql`s.attributes @> ANY (ARRAY(SELECT jsonb_array_elements(${attrAlternatives(k, v)}::jsonb)))`);
+  if (spanConds.length)
+    where.push(sql`EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id
+      AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns AND ${sql.join(spanConds, sql` AND `)})`);
+  for (const [k, v] of q.excludeAttributes ?? [])
+    where.push(sql`NOT EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id
+      AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
+      AND s.attributes @> ANY (ARRAY(SELECT jsonb_array_elements(${attrAlternatives(k, v)}::jsonb))))`);
+  return where;
 }
 
 export class TraceQueries {
@@ -212,24 +245,7 @@ export class TraceQueries {
   }
 
   async search(q: TraceSearch): Promise<TraceSummary[]> {
-    const where: SQL[] = [];
-    if (q.startNs !== undefined) where.push(sql`t.start_ns >= ${q.startNs.toString()}::bigint`);
-    if (q.endNs !== undefined) where.push(sql`t.start_ns <= ${q.endNs.toString()}::bigint`);
-    if (q.service) where.push(sql`t.services @> ARRAY[${q.service}]::text[]`);
-    if (q.minDurationNs !== undefined)
-      where.push(sql`(t.end_ns - t.start_ns) >= ${q.minDurationNs.toString()}::bigint`);
-    if (q.maxDurationNs !== undefined)
-      where.push(sql`(t.end_ns - t.start_ns) <= ${q.maxDurationNs.toString()}::bigint`);
-    if (q.errorsOnly) where.push(sql`t.error_count > 0`);
-    // Operation and attribute filters need one span of the trace that has them all, as in Jaeger.
-    const spanConds: SQL[] = [];
-    if (q.operation) spanConds.push(sql`s.name = ${q.operation}`);
-    if (q.operation && q.service) spanConds.push(sql`s.service_name = ${q.service}`);
-    for (const [k, v] of q.attributes ?? [])
-      spanConds.push(sql`s.attributes @> ANY (ARRAY(SELECT jsonb_array_elements(${attrAlternatives(k, v)}::jsonb)))`);
-    if (spanConds.length)
-      where.push(sql`EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id
-        AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns AND ${sql.join(spanConds, sql` AND `)})`);
+    const where = traceSearchConditions(q);
     const rows = await this.database.query(sql`
       SELECT t.trace_id, t.start_ns, t.end_ns, t.root_service, t.root_name, t.span_count, t.error_count, t.services
       FROM traces t

@@ -3,6 +3,7 @@
 // aborts, so a newer request always wins over a slower older one.
 import type {
   EdgeTracesResponse,
+  LogRecord,
   LogsResponse,
   OperationStatsResponse,
   PromExemplarGroup,
@@ -15,6 +16,7 @@ import type {
   TraceResponse,
   TraceSummary,
 } from '@pivot/api-types';
+import type { FacetResult } from '../model/facets.ts';
 
 export interface ParseDiagnostic {
   from: number;
@@ -166,6 +168,13 @@ export const api = {
 
   logs: (params: Params, signal?: AbortSignal) => getJson<LogsResponse>(`/api/logs${query(params)}`, signal),
   logStats: (params: Params, signal?: AbortSignal) => getJson<unknown>(`/api/logs/stats${query(params)}`, signal),
+  facets: (what: 'logs' | 'traces', params: Params, signal?: AbortSignal) =>
+    getJson<FacetResult>(`/api/${what}/facets${query(params)}`, signal),
+  logContext: (id: string, before: number, after: number, signal?: AbortSignal) =>
+    getJson<{ before: LogRecord[]; record: LogRecord; after: LogRecord[] }>(
+      `/api/logs/context${query({ id, before, after })}`,
+      signal,
+    ),
 
   queryRange: (q: string, startS: number, endS: number, stepS: number, signal?: AbortSignal) =>
     prom<{ resultType: string; result: PromSeries[] }>(

@@ -48,6 +48,18 @@ describe('logs', () => {
     expect(merged.map((l) => l.body)).toEqual(['c', 'd', 'b', 'a']);
   });
 
+  it('keeps a live tail in time order when a later batch holds older records', () => {
+    // checkout-api's batch came first, payment-service's (older lines) committed a poll later.
+    const shown = mergeNewestFirst([log('10', 'a')], [log('30', 'checkout 30'), log('40', 'checkout 40')]);
+    const merged = mergeNewestFirst(shown, [log('20', 'payment 20'), log('35', 'payment 35')]);
+    expect(merged.map((l) => l.body)).toEqual(['checkout 40', 'payment 35', 'checkout 30', 'payment 20', 'a']);
+    expect(mergeNewestFirst(merged, [log('35', 'payment 35')], 3).map((l) => l.body)).toEqual([
+      'checkout 40',
+      'payment 35',
+      'checkout 30',
+    ]);
+  });
+
   it('compares nanosecond strings numerically', () => {
     expect(compareNs('999', '1000')).toBeLessThan(0);
     expect(compareNs('1700000000000000001', '1700000000000000000')).toBeGreaterThan(0);
@@ -71,5 +83,20 @@ describe('logs', () => {
     expect(logMatches(l, { severity: 'fatal' })).toBe(false);
     expect(logMatches(l, { severity: '17' })).toBe(true);
     expect(logMatches(l, { service: 'other' })).toBe(false);
+  });
+
+  it('applies facet filters to a list, as the logs API does (the logs of one trace)', () => {
+    const l = { ...log('1', 'x', null, 17), attributes: { code: 500, route: '/pay' } };
+    expect(logMatches(l, { filters: { level: ['error'] } })).toBe(true);
+    expect(logMatches(l, { filters: { level: ['WARN', 'ERROR'] } })).toBe(true);
+    expect(logMatches(l, { filters: { level: ['INFO'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'not.level': ['ERROR'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'not.service': ['s'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'not.service': ['t'] } })).toBe(true);
+    expect(logMatches(l, { filters: { 'attr.code': ['500'] } })).toBe(true);
+    expect(logMatches(l, { filters: { 'attr.code': ['500', '404'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'not.attr.route': ['/pay'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'attr.missing': ['1'] } })).toBe(false);
+    expect(logMatches(l, { filters: { 'not.attr.missing': ['1'], 'not.level': [] } })).toBe(true);
   });
 });

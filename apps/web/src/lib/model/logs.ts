@@ -57,7 +57,11 @@ export function logKey(l: LogRecord): string {
   return `${l.timeUnixNano}:${l.spanId ?? ''}:${l.service}:${bodyText(l.body).slice(0, 64)}`;
 }
 
-/** Merges newer records in front of a newest-first list without duplicates. */
+/**
+ * Merges records into a newest-first list without duplicates, keeping the whole list in time order:
+ * a tail batch may hold records older than ones already shown (another service's batch committed
+ * later), and those go where their time puts them, not on top.
+ */
 export function mergeNewestFirst(
   existing: readonly LogRecord[],
   incoming: readonly LogRecord[],
@@ -65,8 +69,9 @@ export function mergeNewestFirst(
 ): LogRecord[] {
   const seen = new Set(existing.map(logKey));
   const fresh = incoming.filter((l) => !seen.has(logKey(l)));
-  fresh.sort((a, b) => compareNs(b.timeUnixNano, a.timeUnixNano));
-  return [...fresh, ...existing].slice(0, max);
+  if (fresh.length === 0) return existing.slice(0, max);
+  // Stable: records of the same time keep the order they came in.
+  return [...fresh, ...existing].sort((a, b) => compareNs(b.timeUnixNano, a.timeUnixNano)).slice(0, max);
 }
 
 /** Compares decimal nanosecond strings without BigInt allocation. */
@@ -92,6 +97,29 @@ export interface LogFilter {
   severity?: string | undefined;
   /** Words and "phrases" that must occur in the body, -word and -"phrase" that must not. */
   q?: string | undefined;
+  /** Facet filters as the API names them: level, not.level, not.service, attr.<key>, not.attr.<key>. */
+  filters?: Record<string, string[]> | undefined;
+}
+
+/** An attribute value as a facet writes it: strings as they are, numbers and booleans as JSON. */
+const attrText = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+
+function facetFiltersMatch(l: LogRecord, filters: Record<string, string[]>): boolean {
+  for (const [param, values] of Object.entries(filters)) {
+    if (!values.length) continue;
+    const exclude = param.startsWith('not.');
+    const base = exclude ? param.slice(4) : param;
+    let actual: string | undefined;
+    if (base === 'level') actual = severityOf(l);
+    else if (base === 'service') actual = l.service;
+    else if (base.startsWith('attr.')) actual = attrText(l.attributes?.[base.slice(5)]);
+    else continue;
+    const hit = (v: string) => (base === 'level' ? v.toUpperCase() : v) === actual;
+    // Included levels are alternatives; included attribute values must all hold (as in the API).
+    if (exclude ? values.some(hit) : base === 'level' ? !values.some(hit) : !values.every(hit)) return false;
+  }
+  return true;
 }
 
 /** Terms of a text search, as the logs API reads them: case-insensitive substrings. */
@@ -117,5 +145,5 @@ export function logMatches(l: LogRecord, f: LogFilter): boolean {
     const body = bodyText(l.body).toLowerCase();
     for (const t of searchTerms(f.q)) if (body.includes(t.text) === t.negated) return false;
   }
-  return true;
+  return !f.filters || facetFiltersMatch(l, f.filters);
 }

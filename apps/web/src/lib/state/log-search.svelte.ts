@@ -14,6 +14,8 @@ export interface LogQuery {
   service?: string | undefined;
   q?: string | undefined;
   severity?: string | undefined;
+  /** Facet filters as the API names them (level, not.service, attr.<key>, not.attr.<key>…). */
+  filters?: Record<string, string[]> | undefined;
   /** Unix ms; absent for a trace's logs, which are not bounded in time. */
   startMs?: number | undefined;
   endMs?: number | undefined;
@@ -31,8 +33,12 @@ const PAGE = 100;
 const MAX_ROWS = 5000;
 const TRACE_LOGS_MAX = 10_000;
 
+/** Records an NDJSON export asks for (the API's default bound). */
+export const EXPORT_LIMIT = 10_000;
+
 function params(q: LogQuery) {
   return {
+    ...q.filters,
     traceId: q.traceId,
     service: q.service,
     q: q.q,
@@ -44,6 +50,11 @@ function params(q: LogQuery) {
 
 /** A trace ID without a time range: the whole trace, however old. */
 export const traceMode = (q: LogQuery): boolean => !!q.traceId && q.startMs === undefined;
+
+/** The URL of the search's result as NDJSON (a download, newest first, at most EXPORT_LIMIT records). */
+export function exportUrl(q: LogQuery): string {
+  return `/api/logs${query({ ...params(q), format: 'ndjson', limit: EXPORT_LIMIT })}`;
+}
 
 export class LogSearch {
   logs = $state.raw<LogRecord[]>([]);
@@ -57,6 +68,9 @@ export class LogSearch {
   /** The logs of one trace, oldest first (see traceMode). */
   oldestFirst = $state(false);
   truncated = $state(false);
+  /** A paused tail keeps receiving: the new records wait here (newest first) and are counted. */
+  paused = $state(false);
+  pending = $state.raw<LogRecord[]>([]);
   #query: LogQuery = {};
   #ctrl: AbortController | undefined;
   #source: EventSource | undefined;
@@ -179,9 +193,21 @@ export class LogSearch {
     };
   }
 
+  /** Stops showing new tail records (they are still received and counted) or shows them again. */
+  setPaused(on: boolean): void {
+    this.paused = on;
+    if (on || this.pending.length === 0) return;
+    this.logs = this.oldestFirst
+      ? mergeOldestFirst(this.logs, this.pending, TRACE_LOGS_MAX)
+      : mergeNewestFirst(this.logs, this.pending, MAX_ROWS);
+    this.pending = [];
+  }
+
   setLive(on: boolean): void {
     this.#source?.close();
     this.#source = undefined;
+    this.paused = false;
+    this.pending = [];
     this.live = on;
     this.liveError = null;
     if (!on) return;
@@ -192,7 +218,8 @@ export class LogSearch {
       try {
         const data = JSON.parse((ev as MessageEvent<string>).data) as { logs?: LogRecord[] };
         const fresh = data.logs ?? [];
-        if (fresh.length)
+        if (fresh.length && this.paused) this.pending = mergeNewestFirst(this.pending, fresh, MAX_ROWS);
+        else if (fresh.length)
           this.logs = this.oldestFirst
             ? mergeOldestFirst(this.logs, fresh, TRACE_LOGS_MAX)
             : mergeNewestFirst(this.logs, fresh, MAX_ROWS);
