@@ -1,6 +1,7 @@
 // Cohort comparison on the demo workload: during a payment incident, the slow checkouts are explained
 // in the first three rows of POST /api/investigate (the retry event, the "timed out" log, and payment's
-// card-gateway call holding the time on the critical path); then the same through the dashboard's
+// side: its card-gateway call holding the time on the critical path, or the database's lock-wait line for
+// payment's INSERT, which the demo's incident also holds since its server logs are linked); then the same through the dashboard's
 // investigate panel, opened from the trace scatter, in Chromium.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,13 @@ import type { Browser, Page } from 'playwright-core';
 import { startDemo } from '@pivot/demo';
 import { artifacts, CHROMIUM, ensureWebBuilt, freshContext, launchChromium, webBuild } from './browser.ts';
 import { startTestPlatform } from './start.ts';
+
+// Payment's side of the incident, one of which is the third row: the card-gateway call on the critical
+// path, or the database's line for payment's INSERT that waited on the retried attempt's row lock.
+const PAYMENT_ROWS = [
+  'path payment=POST card-gateway /authorize',
+  'log pattern=process <n> acquired ShareLock on transaction <n> after <n> ms',
+];
 
 interface Row {
   source: string;
@@ -90,9 +98,9 @@ describe('investigate on the demo workload', () => {
       expect.arrayContaining([
         'span event=retry',
         'log pattern=card gateway timed out after <n> ms for order <id>; retrying (attempt <n> of <n>)',
-        'path payment=POST card-gateway /authorize',
       ]),
     );
+    expect(top.filter((r) => PAYMENT_ROWS.includes(r))).toHaveLength(1);
     // The slow checkouts retried (all of them, unless the shared machine slowed another one past 800 ms),
     // no fast one did.
     const retry = a.dimensions.find((r) => r.source === 'span' && r.key === 'event' && r.value === 'retry')!;
@@ -102,7 +110,8 @@ describe('investigate on the demo workload', () => {
     expect(retry.same).toEqual(expect.arrayContaining([{ key: 'status', value: 'ERROR', attribute: false }]));
     const path = a.dimensions.find((r) => r.source === 'path' && r.key === 'payment')!;
     expect(path.value).toBe('POST card-gateway /authorize');
-    expect(path.cohort).toBeGreaterThan(0.9);
+    // The card-gateway call holds most of a slow trace; payment's INSERT, waiting on its lock, the rest.
+    expect(path.cohort).toBeGreaterThan(0.7);
   });
 
   describe.runIf(existsSync(CHROMIUM))('the panel in Chromium', () => {
@@ -137,7 +146,7 @@ describe('investigate on the demo workload', () => {
       const top = await firstRows();
       expect(top).toContain('event = retry');
       expect(top).toContain('card gateway timed out after <n> ms for order <id>');
-      expect(top).toContain('payment: POST card-gateway /authorize');
+      expect(top).toMatch(/payment: POST card-gateway \/authorize|acquired ShareLock on transaction/);
       expect(await panel.getByTestId('investigate-sample').innerText()).toMatch(/^Cohort \d+ traces · baseline \d+/);
       await shot('search');
     });
