@@ -1,6 +1,6 @@
 // POST /api/v1/logs?format=postgres-jsonlog|postgres-csvlog over a real store (PGlite, and PostgreSQL
 // when DATABASE_URL is set), with the server log files captured from a real PostgreSQL 15
-// (packages/pglog/test/fixtures): what is stored, what a shipper's retry does, how bad lines are answered.
+// (packages/pglog/src/fixtures): what is stored, what a shipper's retry does, how bad lines are answered.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTraceId } from '@pivot/model';
@@ -8,7 +8,7 @@ import type { Database } from '@pivot/store';
 import { rowCount, testDatabases } from '@pivot/store/testing';
 import { buildLogIngest } from './logs-helpers.ts';
 
-const FIXTURES = new URL('../../../packages/pglog/test/fixtures/', import.meta.url);
+const FIXTURES = new URL('../../../packages/pglog/src/fixtures/', import.meta.url);
 const JSONLOG = readFileSync(new URL('pg15.json', FIXTURES));
 const CSVLOG = readFileSync(new URL('pg15.csv', FIXTURES));
 const TRACE = parseTraceId('4bf92f3577b34da6a3ce929d0e0e4736')!;

@@ -1,4 +1,4 @@
-// Message shapes beyond the captured fixtures (test/fixtures, read by the decoder tests).
+// Message shapes beyond the captured fixtures (src/fixtures, read by the decoder tests).
 import { describe, expect, it } from 'vitest';
 import { interpretEntry, type PgLogEntry } from './interpret.ts';
 import { pgSeverity } from './severity.ts';

@@ -28,17 +28,19 @@ const MAX_SPAN_NS = 60_000_000_000n;
  * `db.application_name` or `application_name` attribute if set, else its service name (the name most
  * clients are configured with).
  */
-const appName = (alias: string) =>
+/** The span aliases of the queries below: only these literals reach `sql.raw`. */
+type Alias = 's' | 'o';
+const appName = (alias: Alias) =>
   sql.raw(
     `coalesce(${alias}.attributes->>'db.application_name', ${alias}.attributes->>'application_name', ${alias}.service_name)`,
   );
-const isDbClient = (alias: string) =>
+const isDbClient = (alias: Alias) =>
   sql.raw(
     `${alias}.kind = ${SpanKind.CLIENT} AND (${alias}.attributes ? 'db.system' OR ${alias}.attributes ? 'db.system.name')`,
   );
 
 /** Whether the database wrote a line linked to the span `alias` by trace context (its statement's comment). */
-const hasLinkedLine = (alias: string, margin: string) => sql`EXISTS (
+const hasLinkedLine = (alias: Alias, margin: string) => sql`EXISTS (
   SELECT 1 FROM logs x
   WHERE x.trace_id = ${sql.raw(alias)}.trace_id AND x.span_id = ${sql.raw(alias)}.span_id
     AND x.service_name = ${POSTGRES_LOG_SERVICE}

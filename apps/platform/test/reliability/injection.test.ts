@@ -112,9 +112,13 @@ describe('hostile strings are data, never SQL', () => {
       // a day number or read from the catalog and checked against IDENT, and day bounds as numbers.
       'packages/store/src/columnar.ts': [/^sql\.raw\(/],
       // The latency bucket count and bounds: the LATENCY_BUCKETS_NS constant.
+      // …and the propagation problem that leaves a trace intact, a string constant.
       'packages/store/src/servicegraph.ts': [
         /LATENCY_BUCKETS_NS|sql\.raw\(String\(i\)\)|Array\.from\(\{ length: NB \}/,
+        /sql\.raw\(`'db-without-traceparent'`\)/,
       ],
+      // Table aliases of the inferred-link query, string literals at every call site.
+      'packages/store/src/db-log-link.ts': [/sql\.raw\(alias\)/],
       'packages/store/src/servicegraph-queries.ts': [/LATENCY_BUCKETS_NS/],
       'packages/store/src/service-stats.ts': [
         /LATENCY_BUCKETS_NS|sql\.raw\(String\(i\)\)|Array\.from\(\{ length: NB \}/,

@@ -1,11 +1,11 @@
-// Both decoders over log files captured from a real PostgreSQL 15 (test/fixtures/pg15.{json,csv}, the
+// Both decoders over log files captured from a real PostgreSQL 15 (src/fixtures/pg15.{json,csv}, the
 // same session written by log_destination = jsonlog,csvlog): statements with sqlcommenter comments,
 // an error with its STATEMENT, a lock wait, a deadlock, auto_explain plans in text and JSON, and the
 // extended protocol of node-postgres (parse/bind/execute).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '@pivot/model';
-import { decodeCsvlog, decodeJsonlog, type PgLogResult } from '../src/index.ts';
+import { decodeCsvlog, decodeJsonlog, type PgLogResult } from './index.ts';
 
 const JSONLOG = readFileSync(new URL('./fixtures/pg15.json', import.meta.url));
 const CSVLOG = readFileSync(new URL('./fixtures/pg15.csv', import.meta.url));
