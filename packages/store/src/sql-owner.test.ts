@@ -83,7 +83,7 @@ const ALLOWED: { file: string; text: RegExp; reason: string }[] = [
   ...[
     'packages/pglog/src/sql-text.test.ts',
     'packages/pglog/src/interpret.test.ts',
-    'packages/pglog/test/decoders.test.ts',
+    'packages/pglog/src/decoders.test.ts',
     'apps/ingest/test/pglog-http.test.ts',
   ].map((file) => ({
     file,
