@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { CohortFilter, InvestigateQueries } from '@pivot/store';
-import { badRequest, type AppEnv } from '@pivot/server-kit';
+import { badRequest, unsupportedMediaType, type AppEnv } from '@pivot/server-kit';
 import { parseDurationNs, parseTimeNs } from './params.ts';
 
 const text = z.union([z.string(), z.number()]).transform(String);
@@ -47,15 +47,11 @@ export function investigateRoutes(queries: InvestigateQueries): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post('/api/investigate', async (c) => {
     if (!(c.req.header('content-type') ?? '').startsWith('application/json'))
-      return c.json({ error: 'send {"cohort": {…}, "baseline"?: {…}} as application/json' }, 415);
+      throw unsupportedMediaType('send {"cohort": {…}, "baseline"?: {…}} as application/json');
     const parsed = Body.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success)
-      return c.json(
-        {
-          error:
-            parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') || 'invalid body',
-        },
-        400,
+      throw badRequest(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') || 'invalid body',
       );
     const { cohort, baseline, limit } = parsed.data;
     const result = await queries.compare(

@@ -2,7 +2,7 @@
 // Events, and counts by severity over time for the histogram above the results.
 import { Hono, type Context } from 'hono';
 import { stream, streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import { parseSpanId, parseTraceId, unixNano, type UnixNano } from '@pivot/model';
+import { parseSpanId, unixNano, type UnixNano } from '@pivot/model';
 import {
   DEFAULT_LOG_FACET_LIMIT,
   DatabaseUnavailableError,
@@ -16,7 +16,7 @@ import {
   type StoredLog,
 } from '@pivot/store';
 import { HttpError, badRequest, notFound, type AppEnv, type Logger } from '@pivot/server-kit';
-import { parseDurationNs, parseLimit, parseTimeNs } from './params.ts';
+import { attrPairs, parseDurationNs, parseLimit, parseTimeNs, traceIdParam } from './params.ts';
 
 export interface LogRouteOptions {
   /** How often a live tail polls the store. */
@@ -161,9 +161,7 @@ export function parseLogFilter(c: Context): LogFilter {
   const q = c.req.query();
   const f: LogFilter = {};
   if (q.traceId) {
-    const id = parseTraceId(q.traceId);
-    if (!id) throw badRequest(`traceId: "${q.traceId}" is not a trace ID (32 hex characters, not all zero)`);
-    f.traceId = id;
+    f.traceId = traceIdParam(q.traceId);
   }
   if (q.spanId) {
     const id = parseSpanId(q.spanId);
@@ -179,23 +177,11 @@ export function parseLogFilter(c: Context): LogFilter {
     f.include = text.include;
     f.exclude = text.exclude;
   }
-  const attributes: [string, string][] = [];
-  for (const [k, values] of Object.entries(c.req.queries())) {
-    if (!k.startsWith('attr.')) continue;
-    const key = k.slice(5);
-    if (!key) throw badRequest('attr.: attribute filters look like attr.http.route=/checkout');
-    for (const v of values) attributes.push([key, v]);
-  }
+  const all = c.req.queries();
+  const attributes = attrPairs(all, 'attr.');
   if (attributes.length) f.attributes = attributes;
   // A facet's exclusions, and severity bands as the facet names them (severity= stays a minimum).
-  const all = c.req.queries();
-  const excludeAttributes: [string, string][] = [];
-  for (const [k, values] of Object.entries(all)) {
-    if (!k.startsWith('not.attr.')) continue;
-    const key = k.slice(9);
-    if (!key) throw badRequest('not.attr.: attribute exclusions look like not.attr.http.route=/healthz');
-    for (const v of values) excludeAttributes.push([key, v]);
-  }
+  const excludeAttributes = attrPairs(all, 'not.attr.');
   if (excludeAttributes.length) f.excludeAttributes = excludeAttributes;
   if (all['not.service']?.length) f.excludeServices = all['not.service'];
   if (all.level?.length) f.levels = all.level.map((v) => parseBand('level', v));
@@ -425,9 +411,7 @@ export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono
   });
 
   app.get('/api/traces/:traceId/logs', async (c) => {
-    const raw = c.req.param('traceId');
-    const traceId = parseTraceId(raw);
-    if (!traceId) throw badRequest(`traceId: "${raw}" is not a trace ID (32 hex characters, not all zero)`);
+    const traceId = traceIdParam(c.req.param('traceId'));
     const limit = parseLimit(c.req.query('limit'), 1000, 10_000);
     const [logs, inferred] = await Promise.all([
       queries.byTrace(traceId, { limit: limit + 1 }),

@@ -1,5 +1,5 @@
 // Query-string parsing for the API: durations and times in the forms Jaeger, Tempo and Grafana send.
-import { MAX_STORABLE_TIME_NS, unixNano, type UnixNano } from '@pivot/model';
+import { MAX_STORABLE_TIME_NS, parseTraceId, unixNano, type TraceId, type UnixNano } from '@pivot/model';
 import { badRequest } from '@pivot/server-kit';
 
 /** The longest duration a filter may name: a bigger one cannot be compared with a stored int64. */
@@ -63,4 +63,26 @@ export function parseLimit(raw: string | undefined, def: number, max: number): n
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw badRequest(`limit: must be a positive integer, got "${raw}"`);
   return Math.min(n, max);
+}
+
+/**
+ * Attribute filters from repeated `<prefix><key>=<value>` parameters (`attr.http.route=/checkout`, or
+ * a facet's exclusion `not.attr.http.route=/healthz`), in the order given.
+ */
+export function attrPairs(queries: Record<string, string[]>, prefix: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, values] of Object.entries(queries)) {
+    if (!k.startsWith(prefix)) continue;
+    const key = k.slice(prefix.length);
+    if (!key) throw badRequest(`${prefix}: attribute filters look like ${prefix}http.route=/checkout`);
+    for (const v of values) out.push([key, v]);
+  }
+  return out;
+}
+
+/** A trace ID from a route parameter or query value, or a 400 that says what one looks like. */
+export function traceIdParam(raw: string, name = 'traceId'): TraceId {
+  const id = parseTraceId(raw);
+  if (!id) throw badRequest(`${name}: "${raw.slice(0, 64)}" is not a trace ID (32 hex characters, not all zero)`);
+  return id;
 }

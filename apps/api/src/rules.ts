@@ -92,6 +92,8 @@ export class RuleManager {
   private readonly instance: string;
   /** Alertmanagers from RULES_DIR/alerting.yml as last loaded (the notifier adds ALERTMANAGER_URLS). */
   alertmanagers: AlertmanagerTarget[] = [];
+  /** Recording rules' expressions by the name they record, as last loaded (for an alert's evidence). */
+  private recordedExprs = new Map<string, string[]>();
   /** The last reload's outcome, for /api/v1/status-like answers and logs. */
   lastReload: { ok: boolean; atMs: number; errors: string[] } | null = null;
 
@@ -191,6 +193,10 @@ export class RuleManager {
       }
     }
     this.runs = next;
+    this.recordedExprs = new Map();
+    for (const spec of specs)
+      for (const r of spec.rules)
+        if (r.kind === 'recording') this.recordedExprs.set(r.name, [...(this.recordedExprs.get(r.name) ?? []), r.expr]);
     this.alertmanagers = alertmanagers;
     this.lastReload = { ok: true, atMs: this.now(), errors: [] };
     this.opts.logger.info(
@@ -290,26 +296,22 @@ export class RuleManager {
       if (traces.length) return traces;
     }
     if (!this.opts.traceEvidence) return [];
-    const query = traceEvidenceQuery(a.labels, this.metricNamesOf(a.expr));
+    const query = traceEvidenceQuery(a.labels, this.metricNamesOf(selectors));
     return query ? (await this.opts.traceEvidence(query, from, to + 1)).slice(0, 5) : [];
   }
 
-  /** The metric names an expression reads, looking through the recording rules of the loaded groups. */
-  private metricNamesOf(expr: string): string[] {
-    const recorded = new Map<string, string[]>();
-    for (const run of this.runs.values())
-      for (const r of run.ev.spec.rules)
-        if (r.kind === 'recording') recorded.set(r.name, [...(recorded.get(r.name) ?? []), r.expr]);
+  /** The metric names the selectors read, looking through the recording rules of the loaded groups. */
+  private metricNamesOf(selectors: LabelMatcher[][]): string[] {
     const names = new Set<string>();
-    const visit = (e: string, depth: number): void => {
-      for (const set of selectorsOf(e)) {
+    const visit = (sets: LabelMatcher[][], depth: number): void => {
+      for (const set of sets) {
         const name = set.find((m) => m.name === '__name__' && m.type === '=')?.value;
         if (name === undefined || names.has(name)) continue;
         names.add(name);
-        if (depth < 8) for (const inner of recorded.get(name) ?? []) visit(inner, depth + 1);
+        if (depth < 8) for (const inner of this.recordedExprs.get(name) ?? []) visit(selectorsOf(inner), depth + 1);
       }
     };
-    visit(expr, 0);
+    visit(selectors, 0);
     return [...names];
   }
 

@@ -3,7 +3,7 @@
 // shaped as packages/api-types says (ServiceGraphResponse, EdgeTracesResponse, PropagationResponse,
 // TracePropagationResponse).
 import { Hono } from 'hono';
-import { parseTraceId, unixNano } from '@pivot/model';
+import { unixNano } from '@pivot/model';
 import type {
   EdgeTracesResponse,
   PropagationResponse,
@@ -12,7 +12,7 @@ import type {
 } from '@pivot/api-types';
 import type { GraphWindow, ServiceGraphQueries } from '@pivot/store';
 import { badRequest, type AppEnv } from '@pivot/server-kit';
-import { parseLimit, parseTimeNs } from './params.ts';
+import { parseLimit, parseTimeNs, traceIdParam } from './params.ts';
 import { summaryJson } from './traces.ts';
 
 /** start/end (Unix s/ms/µs/ns or RFC 3339); default the last hour. */
@@ -52,9 +52,7 @@ export function serviceGraphRoutes(queries: ServiceGraphQueries): Hono<AppEnv> {
     return c.json({ start: w.startNs.toString(), end: w.endNs.toString(), ...r } satisfies PropagationResponse);
   });
   app.get('/api/traces/:traceId/propagation', async (c) => {
-    const raw = c.req.param('traceId');
-    const traceId = parseTraceId(raw);
-    if (!traceId) throw badRequest(`traceId: "${raw}" is not a trace ID (32 hex characters, not all zero)`);
+    const traceId = traceIdParam(c.req.param('traceId'));
     return c.json({ traceId, flagged: await queries.traceFlags(traceId) } satisfies TracePropagationResponse);
   });
   return app;

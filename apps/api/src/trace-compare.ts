@@ -1,22 +1,15 @@
 // Routes that take a trace elsewhere: its typical peer (to compare with) and its OTLP/JSON export (to
 // re-ingest, attach to a bug, or load into another tool).
 import { Hono } from 'hono';
-import { parseTraceId, type TraceId } from '@pivot/model';
 import { tracesDataJson } from '@pivot/otlp';
 import type { TraceQueries, TypicalTraceQueries } from '@pivot/store';
 import { badRequest, notFound, type AppEnv } from '@pivot/server-kit';
-import { parseDurationNs } from './params.ts';
+import { parseDurationNs, traceIdParam } from './params.ts';
 import { toResourceSpans } from './tempo.ts';
 
 const HOUR_NS = 3_600_000_000_000n;
 /** A wider window sorts more traces for little gain: a median over a week is no longer "around" the trace. */
 const MAX_WINDOW_NS = 7n * 24n * HOUR_NS;
-
-function traceIdParam(raw: string): TraceId {
-  const id = parseTraceId(raw);
-  if (!id) throw badRequest(`traceId: "${raw.slice(0, 64)}" is not a trace ID (32 hex characters, not all zero)`);
-  return id;
-}
 
 export function traceCompareRoutes(traces: TraceQueries, typical?: TypicalTraceQueries): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -2,7 +2,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Hono, type Context } from 'hono';
-import { SPAN_KIND_NAMES, STATUS_CODE_NAMES, parseTraceId } from '@pivot/model';
+import { SPAN_KIND_NAMES, STATUS_CODE_NAMES } from '@pivot/model';
 import {
   DEFAULT_TRACE_FACET_LIMIT,
   type FacetQueries,
@@ -13,7 +13,7 @@ import {
   type TraceSummary,
 } from '@pivot/store';
 import { badRequest, notFound, type AppEnv } from '@pivot/server-kit';
-import { parseDurationNs, parseLimit, parseTimeNs } from './params.ts';
+import { attrPairs, parseDurationNs, parseLimit, parseTimeNs, traceIdParam } from './params.ts';
 import { parseTraceQL } from './tempo.ts';
 
 const gzipAsync = promisify(gzip);
@@ -61,23 +61,13 @@ export function summaryJson(t: TraceSummary) {
 
 const MAX_TRACE_FACET_LIMIT = 10_000;
 
-function attrPairs(c: Context, prefix: string): [string, string][] {
-  const out: [string, string][] = [];
-  for (const [k, values] of Object.entries(c.req.queries())) {
-    if (!k.startsWith(prefix)) continue;
-    const key = k.slice(prefix.length);
-    if (!key) throw badRequest(`${prefix}: attribute filters look like ${prefix}http.route=/checkout`);
-    for (const v of values) out.push([key, v]);
-  }
-  return out;
-}
-
 /**
  * The Jaeger-style search parameters (service, operation, attr.*, minDuration, maxDuration, status,
  * start, end) and a facet's exclusions (not.service, not.attr.*, not.status); `status` is error or ok.
  */
 export function parseTraceSearch(c: Context): Omit<TraceSearch, 'limit'> {
   const q = c.req.query();
+  const all = c.req.queries();
   const status = (name: string): 'error' | 'ok' | undefined => {
     const v = q[name];
     if (!v || v === 'any') return undefined;
@@ -89,9 +79,9 @@ export function parseTraceSearch(c: Context): Omit<TraceSearch, 'limit'> {
   return {
     service: q.service || undefined,
     operation: q.operation || undefined,
-    attributes: attrPairs(c, 'attr.'),
-    excludeAttributes: attrPairs(c, 'not.attr.'),
-    excludeServices: c.req.queries('not.service') ?? [],
+    attributes: attrPairs(all, 'attr.'),
+    excludeAttributes: attrPairs(all, 'not.attr.'),
+    excludeServices: all['not.service'] ?? [],
     minDurationNs: q.minDuration ? parseDurationNs('minDuration', q.minDuration) : undefined,
     maxDurationNs: q.maxDuration ? parseDurationNs('maxDuration', q.maxDuration) : undefined,
     errorsOnly: include === 'error' || exclude === 'ok',
@@ -114,9 +104,7 @@ export function traceRoutes(queries: TraceQueries, traceql?: TraceQLQueries, fac
   });
 
   app.get('/api/traces/:traceId', async (c) => {
-    const raw = c.req.param('traceId');
-    const traceId = parseTraceId(raw);
-    if (!traceId) throw badRequest(`traceId: "${raw}" is not a trace ID (32 hex characters, not all zero)`);
+    const traceId = traceIdParam(c.req.param('traceId'));
     if (c.req.query('format') === 'columns') {
       // The dashboard's format: the database writes the spans' JSON, passed through as text.
       const t = await queries.getTraceColumns(traceId);

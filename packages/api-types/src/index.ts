@@ -269,3 +269,60 @@ export interface SqlResponse {
   rowLimit: number;
   elapsedMs: number;
 }
+
+/** A facet of `GET /api/logs/facets` and `GET /api/traces/facets`: a key's most frequent values. */
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+export interface Facet {
+  key: string;
+  kind: 'field' | 'attribute';
+  values: FacetValue[];
+  total: number;
+  distinct: number;
+}
+export interface FacetResult {
+  facets: Facet[];
+  counted: number;
+  sampled: boolean;
+  limit: number;
+}
+
+/** `GET /api/traces/{id}/typical`: the median-duration trace of the same root operation around it. */
+export interface TypicalTraceResponse {
+  traceId: string;
+  durationNs: string;
+  durationMs: number;
+  /** Peers the median was taken over (the trace itself excluded). */
+  sample: number;
+  rootService: string;
+  rootName: string;
+  window: { start: string; end: string };
+}
+
+/** One side of `POST /api/investigate`. Times are Unix nanoseconds as strings. */
+export interface InvestigateCohort {
+  service: string;
+  operation?: string | undefined;
+  minDuration?: string | undefined;
+  maxDuration?: string | undefined;
+  status?: 'error' | 'ok' | undefined;
+  start: string;
+  end: string;
+}
+export interface InvestigateRow {
+  source: 'span' | 'resource' | 'log' | 'path';
+  key: string;
+  value: string;
+  attribute: boolean;
+  cohort: number;
+  baseline: number;
+  score: number;
+  same?: { key: string; value: string; attribute: boolean }[];
+}
+export interface InvestigateResponse {
+  dimensions: InvestigateRow[];
+  sample: { cohort: number; baseline: number };
+  matched: { cohort: number; baseline: number };
+}

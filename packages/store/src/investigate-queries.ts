@@ -5,6 +5,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { UnixNano } from '@pivot/model';
 import type { Database } from './database.ts';
+import { traceSearchConditions } from './trace-queries.ts';
 import {
   LOG_HEX_REGEX,
   LOG_ID_REGEX,
@@ -57,28 +58,18 @@ const BASELINE = 1;
 
 const str = (v: bigint | number) => v.toString();
 
-/** The trace search's conditions on `t` (traces): service, operation, window; then duration and status. */
-function baseConditions(f: CohortFilter): SQL[] {
-  const where = [
-    sql`t.start_ns >= ${str(f.startNs)}::bigint`,
-    sql`t.start_ns <= ${str(f.endNs)}::bigint`,
-    sql`t.services @> ARRAY[${f.service}]::text[]`,
-  ];
-  if (f.operation)
-    where.push(sql`EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id
-      AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
-      AND s.service_name = ${f.service} AND s.name = ${f.operation})`);
-  return where;
-}
+/** The trace search's conditions on `t` (traces) that scope a side: service, operation, window. */
+const baseConditions = (f: CohortFilter): SQL[] =>
+  traceSearchConditions({ service: f.service, operation: f.operation, startNs: f.startNs, endNs: f.endNs });
 
-function selectConditions(f: CohortFilter): SQL[] {
-  const where: SQL[] = [];
-  if (f.minDurationNs !== undefined) where.push(sql`(t.end_ns - t.start_ns) >= ${str(f.minDurationNs)}::bigint`);
-  if (f.maxDurationNs !== undefined) where.push(sql`(t.end_ns - t.start_ns) <= ${str(f.maxDurationNs)}::bigint`);
-  if (f.status === 'error') where.push(sql`t.error_count > 0`);
-  if (f.status === 'ok') where.push(sql`t.error_count = 0`);
-  return where;
-}
+/** …and those that select the cohort within that scope: the whole trace's duration and status. */
+const selectConditions = (f: CohortFilter): SQL[] =>
+  traceSearchConditions({
+    minDurationNs: f.minDurationNs,
+    maxDurationNs: f.maxDurationNs,
+    errorsOnly: f.status === 'error',
+    okOnly: f.status === 'ok',
+  });
 
 const and = (conds: SQL[]) => (conds.length ? sql.join(conds, sql` AND `) : sql`true`);
 

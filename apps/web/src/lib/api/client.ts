@@ -3,6 +3,8 @@
 // aborts, so a newer request always wins over a slower older one.
 import type {
   EdgeTracesResponse,
+  FacetResult,
+  InvestigateResponse,
   LogRecord,
   LogsResponse,
   OperationStatsResponse,
@@ -15,8 +17,8 @@ import type {
   TracePropagationResponse,
   TraceResponse,
   TraceSummary,
+  TypicalTraceResponse,
 } from '@pivot/api-types';
-import type { FacetResult } from '../model/facets.ts';
 
 export interface ParseDiagnostic {
   from: number;
@@ -37,17 +39,6 @@ export class ApiError extends Error {
   get missing(): boolean {
     return this.status === 404 && /no route for/.test(this.message);
   }
-}
-
-export interface TypicalTrace {
-  traceId: string;
-  durationNs: string;
-  durationMs: number;
-  /** Peers the median was taken over (the trace itself excluded). */
-  sample: number;
-  rootService: string;
-  rootName: string;
-  window: { start: string; end: string };
 }
 
 export const isAbort = (e: unknown): boolean => e instanceof DOMException && e.name === 'AbortError';
@@ -136,7 +127,7 @@ export const api = {
     getJson<TraceColumnsResponse>(`/api/traces/${encodeURIComponent(id)}?format=columns`, signal),
   /** The median-duration trace of the same root operation around this one (compare with typical). */
   typicalTrace: (id: string, window?: string, signal?: AbortSignal) =>
-    getJson<TypicalTrace>(`/api/traces/${encodeURIComponent(id)}/typical${query({ window })}`, signal),
+    getJson<TypicalTraceResponse>(`/api/traces/${encodeURIComponent(id)}/typical${query({ window })}`, signal),
   /** Where the browser downloads the trace as OTLP/JSON (a body POST /v1/traces accepts back). */
   traceOtlpUrl: (id: string) => `/api/traces/${encodeURIComponent(id)}/otlp`,
   searchTraces: (params: Params, signal?: AbortSignal) =>
@@ -170,6 +161,9 @@ export const api = {
   logStats: (params: Params, signal?: AbortSignal) => getJson<unknown>(`/api/logs/stats${query(params)}`, signal),
   facets: (what: 'logs' | 'traces', params: Params, signal?: AbortSignal) =>
     getJson<FacetResult>(`/api/${what}/facets${query(params)}`, signal),
+  /** What separates a cohort of traces from its baseline; `body` is the JSON request. */
+  investigate: (body: string, signal?: AbortSignal) =>
+    getJson<InvestigateResponse>('/api/investigate', signal, { method: 'POST', body }),
   logContext: (id: string, before: number, after: number, signal?: AbortSignal) =>
     getJson<{ before: LogRecord[]; record: LogRecord; after: LogRecord[] }>(
       `/api/logs/context${query({ id, before, after })}`,

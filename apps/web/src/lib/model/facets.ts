@@ -1,30 +1,13 @@
 // Facets and their filters as URL parameters, shared by the log and trace searches. A facet value is
 // included with its own parameter (service=, level=, status=, attr.<key>=) and excluded with the same
 // name behind "not." (not.service=, not.attr.<key>=); the API reads the same names.
+import type { Facet, FacetResult } from '@pivot/api-types';
+
+export type { Facet, FacetResult };
 
 /** What these functions read of a URLSearchParams (lib/model has no DOM types). */
 export interface QueryParams extends Iterable<[string, string]> {
   getAll(name: string): string[];
-}
-
-export interface FacetValue {
-  value: string;
-  count: number;
-}
-
-export interface Facet {
-  key: string;
-  kind: 'field' | 'attribute';
-  values: FacetValue[];
-  total: number;
-  distinct: number;
-}
-
-export interface FacetResult {
-  facets: Facet[];
-  counted: number;
-  sampled: boolean;
-  limit: number;
 }
 
 /** A filter a facet click made: one URL parameter and value. */
