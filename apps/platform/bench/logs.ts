@@ -20,7 +20,7 @@ import {
   TraceQueries,
   convertColdPartitions,
   dayIndexOfNs,
-  insertLogColumns,
+  writeLogColumns,
   toLogColumns,
   type Database,
 } from '@pivot/store';
@@ -185,7 +185,7 @@ async function ceilingRun(f: Format, total: number): Promise<number> {
       Array.from({ length: WRITERS }, async () => {
         while (next < groups.length) {
           const g = groups[next++]!;
-          await fresh.db.transaction((q) => insertLogColumns(q, g));
+          await writeLogColumns(fresh.db, g);
         }
       }),
     );

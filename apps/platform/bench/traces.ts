@@ -12,7 +12,7 @@ import {
   SPANS_TABLE,
   convertColdPartitions,
   dayIndexOfNs,
-  insertSpanColumns,
+  writeSpanColumns,
   toSpanColumns,
 } from '@pivot/store';
 import { copyBatches, copyCeiling, signalBytes, spanCopyColumns } from '@pivot/store/bench';
@@ -53,7 +53,7 @@ async function ceilingRun(): Promise<number> {
       Array.from({ length: WRITERS }, async () => {
         while (next < groups.length) {
           const g = groups[next++]!;
-          await f.db.transaction((q) => insertSpanColumns(q, g));
+          await writeSpanColumns(f.db, g);
         }
       }),
     );
