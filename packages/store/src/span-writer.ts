@@ -337,7 +337,6 @@ export async function copySpanColumns(
   c: SpanColumns,
 ): Promise<void> {
   if (!c.traceId.length) return;
-  await c.resources.insert(query);
   await copy(SPANS_TABLE.name, SPAN_COLUMN_NAMES, copyRows(spanCopyColumns(c)));
   const ops = new Map<string, [string, string, number]>();
   for (let i = 0; i < c.name.length; i++) {
@@ -347,8 +346,10 @@ export async function copySpanColumns(
   }
   const op = [...ops.values()];
   const t = traceSummaryColumns(c);
+  // Resources, scopes, operations and summaries in one statement after the COPY: one round trip.
+  const resources = c.resources.inserts().map((q, i) => sql`${sql.identifier(`r${i}`)} AS (${q}),`);
   await query(sql`
-    WITH ops AS (
+    WITH ${sql.join(resources)} ops AS (
       INSERT INTO span_operations (service_name, name, kind)
       SELECT * FROM unnest(${p(op.map((o) => o[0]))}::text[], ${p(op.map((o) => o[1]))}::text[],
         ${p(op.map((o) => o[2]))}::smallint[]) ORDER BY 1, 2, 3
