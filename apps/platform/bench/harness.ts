@@ -1,6 +1,6 @@
 // Shared benchmark plumbing: fresh databases, medians, and the report format (a table for people,
 // then one JSON line last on stdout for machines).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '@pivot/store';
@@ -101,7 +101,7 @@ export async function runLoadClient(
   concurrency: number,
   contentType = 'application/x-protobuf',
   contentEncoding = '',
-): Promise<{ seconds: number; retries: number }> {
+): Promise<{ seconds: number; retries: number; cpuSeconds: number }> {
   const { spawn } = await import('node:child_process');
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(
@@ -120,7 +120,7 @@ export async function runLoadClient(
     child.stdout.on('data', (d) => (buf += d));
     child.on('exit', (code) => (code === 0 ? resolve(buf) : reject(new Error(`load client exited ${code}`))));
   });
-  return JSON.parse(out) as { seconds: number; retries: number };
+  return JSON.parse(out) as { seconds: number; retries: number; cpuSeconds: number };
 }
 
 /** Writes payloads as numbered files for the load client; returns the folder and a cleanup. */
@@ -128,4 +128,32 @@ export function payloadDir(payloads: Uint8Array[]): { dir: string; remove(): voi
   const dir = mkdtempSync(join(tmpdir(), 'pivot-bench-'));
   payloads.forEach((p, i) => writeFileSync(join(dir, `${String(i).padStart(6, '0')}.bin`), p));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * CPU seconds (user + system) the given processes have used so far, from /proc (Linux, same machine):
+ * with the PostgreSQL backends' pids, what the server spent on a run. 0 for a pid that is gone.
+ */
+export function processCpuSeconds(pids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(f[11]) + Number(f[12])) / CLOCK_TICKS);
+    } catch {
+      out.set(pid, 0);
+    }
+  }
+  return out;
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** What each process of an end-to-end run used, in CPU seconds, over the run's wall `seconds`. */
+export interface CpuSplit {
+  seconds: number;
+  ingest: number;
+  client: number;
+  server: number;
 }

@@ -15,9 +15,19 @@ import {
   writeSpanColumns,
   toSpanColumns,
 } from '@pivot/store';
-import { copyBatches, copyCeiling, signalBytes, spanCopyColumns } from '@pivot/store/bench';
+import { backendPids, copyBatches, copyCeiling, signalBytes, spanCopyColumns } from '@pivot/store/bench';
 import { rowCount } from '@pivot/store/testing';
-import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient } from './harness.ts';
+import {
+  REPEAT,
+  SCALE,
+  freshDatabase,
+  median,
+  payloadDir,
+  processCpuSeconds,
+  report,
+  runLoadClient,
+  type CpuSplit,
+} from './harness.ts';
 import { encodeExportTraceRequest } from './otlp-encode.ts';
 import { makeRequests } from './payloads.ts';
 
@@ -77,7 +87,13 @@ async function copyRun(): Promise<{ rowsPerSecond: number; bytesPerRow: number }
   }
 }
 
-async function endToEndRun(): Promise<{ rate: number; retries: number; hot: number; cold: number | null }> {
+async function endToEndRun(): Promise<{
+  rate: number;
+  retries: number;
+  hot: number;
+  cold: number | null;
+  cpu: CpuSplit;
+}> {
   const f = await freshDatabase();
   const config = loadConfig({
     HOST: '127.0.0.1',
@@ -90,18 +106,39 @@ async function endToEndRun(): Promise<{ rate: number; retries: number; hot: numb
   const ingest = await startIngest(config, f.db, createLogger('warn', 'bench'));
   await new PartitionManager(f.db).ensure(SPANS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1]);
   try {
-    const { seconds, retries } = await runLoadClient(files.dir, `${ingest.http.url}/v1/traces`, CLIENT_CONCURRENCY);
+    const pg0 = f.url ? processCpuSeconds(await backendPids(f.db)) : new Map<number, number>();
+    const own0 = process.cpuUsage();
+    const { seconds, retries, cpuSeconds } = await runLoadClient(
+      files.dir,
+      `${ingest.http.url}/v1/traces`,
+      CLIENT_CONCURRENCY,
+    );
+    const own = process.cpuUsage(own0);
+    const pg1 = f.url ? processCpuSeconds(await backendPids(f.db)) : new Map<number, number>();
+    const cpu: CpuSplit = {
+      seconds,
+      ingest: (own.user + own.system) / 1e6,
+      client: cpuSeconds,
+      server: [...pg1].reduce((a, [pid, s]) => a + s - (pg0.get(pid) ?? 0), 0),
+    };
     if ((await countSpans(f.db)) !== total) throw new Error('end-to-end run lost spans');
     const hot = (await signalBytes(f.db, 'traces')) / total;
     // Cold: the columnar job as COLD_AFTER=0s runs it once the day is idle (a clock 3 days on).
     const conversion = await convertColdPartitions(f.db, { coldAfterMs: 0, nowMs: Date.now() + 3 * 86_400_000 });
     if ((await countSpans(f.db)) !== total) throw new Error('columnar conversion lost spans');
     const cold = conversion.mode.mode === 'columnar' ? (await signalBytes(f.db, 'traces')) / total : null;
-    return { rate: total / seconds, retries, hot, cold };
+    return { rate: total / seconds, retries, hot, cold, cpu };
   } finally {
     await ingest.close();
     await f.drop();
   }
+}
+
+/** CPU of each process of an end-to-end run: the ingest process, the load client, the server's backends. */
+function cpuLine(c: CpuSplit, items = total): string {
+  const part = (name: string, s: number) =>
+    `${name} ${((s / items) * 1e6).toFixed(0)} µs/span (${((s / c.seconds) * 100).toFixed(0)}% of a core)`;
+  return [part('ingest', c.ingest), part('load client', c.client), part('PostgreSQL backends', c.server)].join(', ');
 }
 
 const ceilings: number[] = [];
@@ -110,6 +147,7 @@ const copyBytes: number[] = [];
 const e2e: number[] = [];
 const hot: number[] = [];
 const cold: number[] = [];
+const cpus: CpuSplit[] = [];
 let retries = 0;
 for (let i = 0; i < REPEAT; i++) {
   ceilings.push(await ceilingRun());
@@ -120,11 +158,12 @@ for (let i = 0; i < REPEAT; i++) {
   }
   const r = await endToEndRun();
   e2e.push(r.rate);
+  cpus.push(r.cpu);
   hot.push(r.hot);
   if (r.cold !== null) cold.push(r.cold);
   retries += r.retries;
   process.stderr.write(
-    `run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s, raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} spans/s, end to end ${Math.round(e2e[i]!)} spans/s; ${r.hot.toFixed(0)} B/span hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/span cold\n`,
+    `run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s, raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} spans/s, end to end ${Math.round(e2e[i]!)} spans/s; ${r.hot.toFixed(0)} B/span hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/span cold; ${cpuLine(r.cpu)}\n`,
   );
 }
 files.remove();
@@ -180,6 +219,7 @@ report(
   ],
   [
     `${total} spans per run in ${REQUESTS} requests of ${SPANS_PER_REQUEST}, ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`,
+    `End to end, CPU per span of each process and its share of one core over the run (median run; backends: this database's connections, not the WAL writer or checkpointer): ${cpuLine(cpus[e2e.indexOf(e)] ?? cpus[0]!, total)}.`,
     'Disk per span: spans partitions, trace summaries and operations (heap, TOAST, indexes) over the spans stored; cold after the columnar job converted the day (citus_columnar, sorted by trace ID, primary key only).',
   ],
 );

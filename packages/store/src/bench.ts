@@ -445,6 +445,14 @@ export async function copyCeiling(
   }
 }
 
+/** The pids of the server processes connected to this database: their CPU is what a run cost the server. */
+export async function backendPids(db: Database): Promise<number[]> {
+  const rows = await db.query<{ pid: number }>(
+    sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+  );
+  return rows.map((r) => Number(r.pid));
+}
+
 /**
  * Disk bytes of a signal's tables, everything included (heap, TOAST, indexes, the trace summaries and
  * operations for traces), after a checkpoint of the statistics: what one more item costs on disk.
