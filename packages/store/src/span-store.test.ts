@@ -142,41 +142,6 @@ for (const { tdb, columnar, label } of testLayouts()) {
       expect((await queries.getTrace(T2))!.spans).toHaveLength(2);
     });
 
-    it('folds one request of several services and roots into the same summary as spans arriving one by one', async () => {
-      const T = parseTraceId('5c1e0f3577b34da6a3ce929d0e0e47aa')!;
-      const spans = [
-        span(T, sid(31), sid(30), 'reserve', 20n, 5_000n),
-        span(T, sid(32), null, 'late root', 50n, 10_000n),
-        span(T, sid(30), null, 'GET /order', 10n, 9_000_000n),
-        span(T, sid(33), sid(30), 'charge', 30n, 1_000n, true),
-      ];
-      const services = ['zeta-svc', 'inventory', 'zeta-svc', 'alpha-pay'];
-      // One request with a resource per span: one COPY on PostgreSQL, one unnest() statement on PGlite.
-      await writer.write(spans.flatMap((s, i) => rs(services[i]!, [s])));
-      const T3 = parseTraceId('5c1e0f3577b34da6a3ce929d0e0e47ab')!;
-      for (const [i, s] of spans.entries()) await writer.write(rs(services[i]!, [{ ...s, traceId: T3 }]));
-      const want = {
-        rootService: 'zeta-svc',
-        rootName: 'GET /order',
-        spanCount: 4,
-        errorCount: 1,
-        services: ['alpha-pay', 'inventory', 'zeta-svc'],
-      };
-      expect(await queries.summary(T)).toMatchObject(want);
-      expect(await queries.summary(T3)).toMatchObject(want);
-      expect((await queries.summary(T))!.startTimeUnixNano).toBe(BASE + 10n);
-      expect((await queries.summary(T))!.durationNano).toBe(9_000_000n);
-    });
-
-    it('stores only the new spans of a request that repeats some stored ones, and counts each once', async () => {
-      const T = parseTraceId('6d2e0f3577b34da6a3ce929d0e0e47bb')!;
-      const all = [0, 1, 2, 3, 4, 5].map((i) => span(T, sid(40 + i), i ? sid(40) : null, `op${i}`, BigInt(i), 100n, i === 5));
-      await writer.write(rs('checkout-api', all.slice(0, 3)));
-      await writer.write(rs('checkout-api', all.slice(1)));
-      expect(await queries.summary(T)).toMatchObject({ rootName: 'op0', spanCount: 6, errorCount: 1 });
-      expect((await queries.getTrace(T))!.spans).toHaveLength(6);
-    });
-
     it('searches on the whole trace duration, by service, operation, attribute and status', async () => {
       const ids = (r: { traceId: string }[]) => r.map((x) => x.traceId);
       expect(ids(await queries.search({ limit: 10 }))).toHaveLength(2);
@@ -206,6 +171,40 @@ for (const { tdb, columnar, label } of testLayouts()) {
       const all = await queries.search({ limit: 10 });
       expect(all.map((t) => t.traceId)).toEqual([T2, T1]); // equal start times: trace ID descending
       expect(await queries.search({ limit: 10 })).toEqual(all);
+    });
+
+    it('folds one request into one summary: its earliest root, each service once and sorted, every span and error', async () => {
+      const T = parseTraceId('5c1e0f3577b34da6a3ce929d0e0e47aa')!;
+      const spans = [
+        span(T, sid(31), sid(30), 'reserve', 20n, 5_000n),
+        span(T, sid(32), null, 'late root', 50n, 10_000n),
+        span(T, sid(30), null, 'GET /order', 10n, 9_000_000n),
+        span(T, sid(33), sid(30), 'charge', 30n, 1_000n, true),
+      ];
+      const services = ['zeta-svc', 'inventory', 'zeta-svc', 'alpha-pay'];
+      // One request with a resource per span: one COPY on PostgreSQL, one unnest() statement on PGlite.
+      await writer.write(spans.flatMap((s, i) => rs(services[i]!, [s])));
+      const want = {
+        rootService: 'zeta-svc',
+        rootName: 'GET /order',
+        spanCount: 4,
+        errorCount: 1,
+        services: ['alpha-pay', 'inventory', 'zeta-svc'],
+      };
+      expect(await queries.summary(T)).toMatchObject(want);
+      expect((await queries.summary(T))!.startTimeUnixNano).toBe(BASE + 10n);
+      expect((await queries.summary(T))!.durationNano).toBe(9_000_000n);
+    });
+
+    it('stores only the new spans of a request that repeats some stored ones, and counts each once', async () => {
+      const T = parseTraceId('6d2e0f3577b34da6a3ce929d0e0e47bb')!;
+      const all = [0, 1, 2, 3, 4, 5].map((i) =>
+        span(T, sid(40 + i), i ? sid(40) : null, `op${i}`, BigInt(i), 100n, i === 5),
+      );
+      await writer.write(rs('checkout-api', all.slice(0, 3)));
+      await writer.write(rs('checkout-api', all.slice(1)));
+      expect(await queries.summary(T)).toMatchObject({ rootName: 'op0', spanCount: 6, errorCount: 1 });
+      expect((await queries.getTrace(T))!.spans).toHaveLength(6);
     });
 
     it('drops whole day partitions for retention', async () => {
