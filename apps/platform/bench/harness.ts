@@ -5,6 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '@pivot/store';
 import { createScratchDatabase } from '@pivot/store/testing';
+import { backendPids } from '@pivot/store/bench';
 
 export const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 export const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
@@ -156,4 +157,34 @@ export interface CpuSplit {
   ingest: number;
   client: number;
   server: number;
+}
+
+/**
+ * Runs an end-to-end load (runLoadClient) and measures the CPU each process used meanwhile: this
+ * process (the ingest service runs in it), the load client, and the database's backends (PostgreSQL).
+ */
+export async function withCpuSplit<T extends { seconds: number; cpuSeconds: number }>(
+  db: Database,
+  url: string | undefined,
+  run: () => Promise<T>,
+): Promise<T & { cpu: CpuSplit }> {
+  const pg0 = url ? processCpuSeconds(await backendPids(db)) : new Map<number, number>();
+  const own0 = process.cpuUsage();
+  const r = await run();
+  const own = process.cpuUsage(own0);
+  const pg1 = url ? processCpuSeconds(await backendPids(db)) : new Map<number, number>();
+  const cpu: CpuSplit = {
+    seconds: r.seconds,
+    ingest: (own.user + own.system) / 1e6,
+    client: r.cpuSeconds,
+    server: [...pg1].reduce((a, [pid, s]) => a + s - (pg0.get(pid) ?? 0), 0),
+  };
+  return { ...r, cpu };
+}
+
+/** A CpuSplit as "ingest N µs/item (P% of a core), …" over `items` items. */
+export function cpuLine(c: CpuSplit, items: number, unit: string): string {
+  const part = (name: string, s: number) =>
+    `${name} ${((s / items) * 1e6).toFixed(0)} µs/${unit} (${((s / c.seconds) * 100).toFixed(0)}% of a core)`;
+  return [part('ingest', c.ingest), part('load client', c.client), part('PostgreSQL backends', c.server)].join(', ');
 }

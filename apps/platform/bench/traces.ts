@@ -15,7 +15,7 @@ import {
   writeSpanColumns,
   toSpanColumns,
 } from '@pivot/store';
-import { backendPids, copyBatches, copyCeiling, signalBytes, spanCopyColumns } from '@pivot/store/bench';
+import { copyBatches, copyCeiling, signalBytes, spanCopyColumns } from '@pivot/store/bench';
 import { rowCount } from '@pivot/store/testing';
 import {
   REPEAT,
@@ -23,9 +23,10 @@ import {
   freshDatabase,
   median,
   payloadDir,
-  processCpuSeconds,
+  cpuLine,
   report,
   runLoadClient,
+  withCpuSplit,
   type CpuSplit,
 } from './harness.ts';
 import { encodeExportTraceRequest } from './otlp-encode.ts';
@@ -106,21 +107,9 @@ async function endToEndRun(): Promise<{
   const ingest = await startIngest(config, f.db, createLogger('warn', 'bench'));
   await new PartitionManager(f.db).ensure(SPANS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1]);
   try {
-    const pg0 = f.url ? processCpuSeconds(await backendPids(f.db)) : new Map<number, number>();
-    const own0 = process.cpuUsage();
-    const { seconds, retries, cpuSeconds } = await runLoadClient(
-      files.dir,
-      `${ingest.http.url}/v1/traces`,
-      CLIENT_CONCURRENCY,
+    const { seconds, retries, cpu } = await withCpuSplit(f.db, f.url, () =>
+      runLoadClient(files.dir, `${ingest.http.url}/v1/traces`, CLIENT_CONCURRENCY),
     );
-    const own = process.cpuUsage(own0);
-    const pg1 = f.url ? processCpuSeconds(await backendPids(f.db)) : new Map<number, number>();
-    const cpu: CpuSplit = {
-      seconds,
-      ingest: (own.user + own.system) / 1e6,
-      client: cpuSeconds,
-      server: [...pg1].reduce((a, [pid, s]) => a + s - (pg0.get(pid) ?? 0), 0),
-    };
     if ((await countSpans(f.db)) !== total) throw new Error('end-to-end run lost spans');
     const hot = (await signalBytes(f.db, 'traces')) / total;
     // Cold: the columnar job as COLD_AFTER=0s runs it once the day is idle (a clock 3 days on).
@@ -132,13 +121,6 @@ async function endToEndRun(): Promise<{
     await ingest.close();
     await f.drop();
   }
-}
-
-/** CPU of each process of an end-to-end run: the ingest process, the load client, the server's backends. */
-function cpuLine(c: CpuSplit, items = total): string {
-  const part = (name: string, s: number) =>
-    `${name} ${((s / items) * 1e6).toFixed(0)} µs/span (${((s / c.seconds) * 100).toFixed(0)}% of a core)`;
-  return [part('ingest', c.ingest), part('load client', c.client), part('PostgreSQL backends', c.server)].join(', ');
 }
 
 const ceilings: number[] = [];
@@ -163,7 +145,7 @@ for (let i = 0; i < REPEAT; i++) {
   if (r.cold !== null) cold.push(r.cold);
   retries += r.retries;
   process.stderr.write(
-    `run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s, raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} spans/s, end to end ${Math.round(e2e[i]!)} spans/s; ${r.hot.toFixed(0)} B/span hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/span cold; ${cpuLine(r.cpu)}\n`,
+    `run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s, raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} spans/s, end to end ${Math.round(e2e[i]!)} spans/s; ${r.hot.toFixed(0)} B/span hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/span cold; ${cpuLine(r.cpu, total, 'span')}\n`,
   );
 }
 files.remove();
@@ -219,7 +201,7 @@ report(
   ],
   [
     `${total} spans per run in ${REQUESTS} requests of ${SPANS_PER_REQUEST}, ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`,
-    `End to end, CPU per span of each process and its share of one core over the run (median run; backends: this database's connections, not the WAL writer or checkpointer): ${cpuLine(cpus[e2e.indexOf(e)] ?? cpus[0]!, total)}.`,
+    `End to end, CPU per span of each process and its share of one core over the run (median run; backends: this database's connections, not the WAL writer or checkpointer): ${cpuLine(cpus[e2e.indexOf(e)] ?? cpus[0]!, total, 'span')}.`,
     'Disk per span: spans partitions, trace summaries and operations (heap, TOAST, indexes) over the spans stored; cold after the columnar job converted the day (citus_columnar, sorted by trace ID, primary key only).',
   ],
 );
