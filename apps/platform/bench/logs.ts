@@ -20,6 +20,7 @@ import {
   TraceQueries,
   convertColdPartitions,
   dayIndexOfNs,
+  insertLogColumns,
   writeLogColumns,
   toLogColumns,
   type Database,
@@ -182,7 +183,8 @@ interface Format {
   decode(p: Uint8Array): ResourceLogs[];
 }
 
-async function ceilingRun(f: Format, total: number): Promise<number> {
+/** The store's write path from prepared columns: COPY (ingest on PostgreSQL) or the idempotent unnest() one. */
+async function ceilingRun(f: Format, total: number, path: 'copy' | 'unnest' = 'copy'): Promise<number> {
   const fresh = await freshDatabase();
   try {
     // Prepared outside the timed part: decoded and turned into the writer's column arrays.
@@ -197,7 +199,8 @@ async function ceilingRun(f: Format, total: number): Promise<number> {
       Array.from({ length: WRITERS }, async () => {
         while (next < groups.length) {
           const g = groups[next++]!;
-          await writeLogColumns(fresh.db, g);
+          if (path === 'copy') await writeLogColumns(fresh.db, g);
+          else await fresh.db.transaction((q) => insertLogColumns(q, g));
         }
       }),
     );
@@ -283,6 +286,7 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     log(`${f.name}: ${total} logs in ${REQUESTS} requests (${mb.toFixed(1)} MB)`);
     const files = payloadDir(f.payloads);
     const ceilings: number[] = [];
+    const unnests: number[] = [];
     const copies: number[] = [];
     const copyBytes: number[] = [];
     const e2e: number[] = [];
@@ -293,6 +297,7 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     try {
       for (let i = 0; i < REPEAT; i++) {
         ceilings.push(await ceilingRun(f, total));
+        if (process.env.DATABASE_URL) unnests.push(await ceilingRun(f, total, 'unnest'));
         const copy = await copyRun(f);
         if (copy) {
           copies.push(copy.rowsPerSecond);
@@ -305,7 +310,7 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
         if (r.cold !== null) cold.push(r.cold);
         retries += r.retries;
         log(
-          `  run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} logs/s, raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} logs/s, end to end ${Math.round(e2e[i]!)} logs/s; ${r.hot.toFixed(0)} B/log hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/log cold; ${cpuLine(r.cpu, total, 'log')}`,
+          `  run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} logs/s (unnest path ${unnests[i] ? Math.round(unnests[i]) : 'n/a'}), raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} logs/s, end to end ${Math.round(e2e[i]!)} logs/s; ${r.hot.toFixed(0)} B/log hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/log cold; ${cpuLine(r.cpu, total, 'log')}`,
         );
       }
     } finally {
@@ -316,6 +321,16 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     notes.push(
       `${f.name} end to end, CPU per log of each process and its share of one core over the run (median run; backends: this database's connections): ${cpuLine(cpus[e2e.indexOf(e)] ?? cpus[0]!, total, 'log')}.`,
     );
+    if (unnests.length)
+      figures.push({
+        name: `store write path from prepared rows, ${f.name}: COPY`,
+        value: c,
+        unit: 'logs/s',
+        baseline: median(unnests),
+        baselineName: 'the unnest() INSERT … ON CONFLICT path (retries; PGlite)',
+        ratio: c / median(unnests),
+        goal: 'faster',
+      });
     figures.push({
       name: `log ingest, ${f.name} over HTTP, committed`,
       value: e,
