@@ -207,6 +207,17 @@ for (const { tdb, columnar, label } of testLayouts()) {
       expect((await queries.getTrace(T))!.spans).toHaveLength(6);
     });
 
+    it('keeps tabs, newlines, returns, backslashes and a literal \\N in text as sent (COPY text format)', async () => {
+      const T = parseTraceId('7e3f0f3577b34da6a3ce929d0e0e47cc')!;
+      const tricky = 'a\tb\nc\rd \\ e \\N f\\';
+      const s = { ...span(T, sid(50), null, tricky, 0n, 10n), attributes: { k: tricky, [tricky]: 1 } };
+      await writer.write(rs(tricky, [{ ...s, status: { code: 2, message: tricky }, traceState: tricky }]));
+      const [got] = (await queries.getTrace(T))!.spans;
+      expect(got).toMatchObject({ name: tricky, service: tricky, attributes: { k: tricky, [tricky]: 1 } });
+      expect(got!.status.message).toBe(tricky);
+      expect((await queries.summary(T))!.rootName).toBe(tricky);
+    });
+
     it('drops whole day partitions for retention', async () => {
       const before = await partitions.list(SPANS_TABLE);
       expect(before.length).toBeGreaterThan(0);
