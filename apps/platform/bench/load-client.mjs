@@ -21,8 +21,18 @@ async function worker(w) {
   for (let i = w; i < files.length; i += concurrency) {
     const body = files[i];
     for (;;) {
-      const res = await fetch(url, { method: 'POST', body, headers });
-      const text = await res.text();
+      let res;
+      let text;
+      try {
+        res = await fetch(url, { method: 'POST', body, headers });
+        text = await res.text();
+      } catch {
+        // A connection reset (a keep-alive socket the server closed, on a loaded machine) is retried as
+        // exporters retry it; the answer may have been lost after a commit, so this also tests idempotence.
+        retries++;
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
       if (res.status === 200 || res.status === 204) break;
       if (res.status !== 429 && res.status < 500)
         throw new Error(`unexpected status ${res.status}: ${text.slice(0, 300)}`);
