@@ -14,6 +14,7 @@ const files = readdirSync(dir)
   .map((f) => readFileSync(join(dir, f)));
 const concurrency = Number(concurrencyArg);
 let retries = 0;
+let resets = 0; // connection errors retried, bounded so a dead server ends the run
 const t0 = performance.now();
 // Request i goes to worker i mod concurrency, as Prometheus shards series over its connections:
 // payloads that must stay in order (the same series over time) then never overtake each other.
@@ -26,7 +27,8 @@ async function worker(w) {
       try {
         res = await fetch(url, { method: 'POST', body, headers });
         text = await res.text();
-      } catch {
+      } catch (err) {
+        if (++resets > 100) throw err;
         // A connection reset (a keep-alive socket the server closed, on a loaded machine) is retried as
         // exporters retry it; the answer may have been lost after a commit, so this also tests idempotence.
         retries++;
