@@ -72,14 +72,7 @@ export {
 } from './traceql-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
 export { PgLogOffsets, type PgLogFileOffset } from './pg-log-offsets.ts';
-export {
-  LogWriter,
-  toLogColumns,
-  insertLogColumns,
-  writeLogColumns,
-  logCount,
-  type LogColumns,
-} from './log-writer.ts';
+export { LogWriter, toLogColumns, insertLogColumns, writeLogColumns, logCount, type LogColumns } from './log-writer.ts';
 export {
   LogQueries,
   SEVERITY_BANDS,
