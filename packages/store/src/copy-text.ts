@@ -15,13 +15,24 @@ export function copyValue(v: string | number | boolean | null | undefined): stri
   return SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : v;
 }
 
-/** Rows [from, to) of the columns (all of one length), one line each, in column order. */
-export function copyRows(columns: readonly CopyColumn[], from = 0, to = columns[0]?.length ?? 0): string {
+/**
+ * Rows [from, to) of the columns (all of one length), one line each, in column order. `plain[j]` says
+ * column j holds only values that never need escaping (numbers, decimal or hex strings, null), which
+ * skips the check for them.
+ */
+export function copyRows(
+  columns: readonly CopyColumn[],
+  from = 0,
+  to = columns[0]?.length ?? 0,
+  plain: readonly boolean[] = [],
+): string {
   let out = '';
   const last = columns.length - 1;
   for (let i = from; i < to; i++) {
-    for (let j = 0; j < last; j++) out += copyValue(columns[j]![i]) + '\t';
-    out += copyValue(columns[last]![i]) + '\n';
+    for (let j = 0; j <= last; j++) {
+      const v = columns[j]![i];
+      out += (plain[j] ? (v === null || v === undefined ? '\\N' : v) : copyValue(v)) + (j === last ? '\n' : '\t');
+    }
   }
   return out;
 }

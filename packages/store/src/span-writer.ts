@@ -219,6 +219,16 @@ const SPAN_COLUMN_NAMES = [
   'dropped_links_count',
 ] as const;
 
+/**
+ * The columns the writer itself renders as numbers or decimal strings (span IDs went through BigInt,
+ * resource IDs are hashes): nothing in them needs COPY escaping. Every text from the request, the
+ * trace ID included, is escaped.
+ */
+const SPAN_PLAIN = SPAN_COLUMN_NAMES.map(
+  (n) =>
+    !['trace_id', 'service_name', 'name', 'status_message', 'trace_state', 'attributes', 'events', 'links'].includes(n),
+);
+
 /** The span columns of a writer batch in table order, as COPY sends them. */
 export function spanCopyColumns(c: SpanColumns): CopyColumn[] {
   return [
@@ -337,7 +347,7 @@ export async function copySpanColumns(
   c: SpanColumns,
 ): Promise<void> {
   if (!c.traceId.length) return;
-  await copy(SPANS_TABLE.name, SPAN_COLUMN_NAMES, copyRows(spanCopyColumns(c)));
+  await copy(SPANS_TABLE.name, SPAN_COLUMN_NAMES, copyRows(spanCopyColumns(c), 0, c.traceId.length, SPAN_PLAIN));
   const ops = new Map<string, [string, string, number]>();
   for (let i = 0; i < c.name.length; i++) {
     // Length-prefixed: no service name can make two operations one key.
