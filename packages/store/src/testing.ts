@@ -231,3 +231,8 @@ export async function lockTable(url: string, table: TableName): Promise<{ releas
 export async function sleepInDatabase(db: Database, seconds: number, opts?: QueryOptions): Promise<void> {
   await db.query(sql`SELECT pg_sleep(${seconds})`, opts);
 }
+
+/** Every stored API session as its row holds it (sessions.ts), to check what is kept at rest. */
+export async function storedSessions(db: Database): Promise<Record<string, unknown>[]> {
+  return db.query(sql`SELECT * FROM api_sessions ORDER BY expires_at_ms`);
+}
