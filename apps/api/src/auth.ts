@@ -3,13 +3,7 @@
 // honours it (its logout and expiry too), and Grafana's Prometheus data source may send the same users
 // as HTTP Basic auth instead. Viewers read; admin actions need an admin.
 // Without users, the API is open, which start-up allows only on a loopback address.
-import {
-  createHash,
-  randomBytes,
-  scrypt as scryptCb,
-  timingSafeEqual,
-  type ScryptOptions,
-} from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';

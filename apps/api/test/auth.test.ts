@@ -306,7 +306,7 @@ describe.each(testDatabases())('sessions in the database ($name)', (tdb) => {
     });
   const cookieOf = (res: Response) => /pivot_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
   const services = (app: ReturnType<typeof createApiApp>, cookie: string) =>
-    app.request('/api/services', { headers: { Cookie: cookie } }).then((r) => r.status);
+    Promise.resolve(app.request('/api/services', { headers: { Cookie: cookie } })).then((r) => r.status);
 
   it('serves on one replica a session opened on the other, and honours a logout on either', async () => {
     const a = appOn(dbA);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   parseSpanId,
   parseTraceId,
+  unixMillis,
   unixNano,
   type MetricsBatch,
   type ResourceLogs,
@@ -93,7 +94,7 @@ const logs = (service: string, body: string, atMs: number): ResourceLogs[] => [
   },
 ];
 const sample = (labels: Record<string, string>, atMs: number, value: number): MetricsBatch => ({
-  series: [{ labels, samples: [{ timestampMs: atMs, value }], exemplars: [] }],
+  series: [{ labels, samples: [{ timestampMs: unixMillis(atMs), value }], exemplars: [] }],
   metadata: [],
 });
 
@@ -141,7 +142,12 @@ describe.each(testDatabases())('replica caches on one database ($name)', (tdb) =
     await a.logs.write(logs('retained', 'first', at));
     await a.metrics.write(sample({ __name__: 'kept_total', job: 'a' }, at, 1));
     // Replica B keeps 2 days (its own policy, or its clock ahead): A's day is dropped under A's cache.
-    const dropped = await applyRetention(b.db, b.partitions, { traces: 2 * MS_PER_DAY, logs: 2 * MS_PER_DAY, metrics: 2 * MS_PER_DAY }, now);
+    const dropped = await applyRetention(
+      b.db,
+      b.partitions,
+      { traces: 2 * MS_PER_DAY, logs: 2 * MS_PER_DAY, metrics: 2 * MS_PER_DAY },
+      now,
+    );
     const name = `_p${dayName(old)}`;
     expect(dropped.dropped.traces).toContain(`spans${name}`);
     expect(dropped.dropped.logs).toContain(`logs${name}`);

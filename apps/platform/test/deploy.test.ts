@@ -147,7 +147,9 @@ describe('deploy/docker-compose.yml', () => {
     ]);
     expect(register.restart).toBe('no');
     expect(Object.keys(register.depends_on!).sort()).toEqual(['citus-coordinator', 'citus-worker-1', 'citus-worker-2']);
-    expect(s['citus-migrate']!.depends_on).toEqual({ 'citus-register': { condition: 'service_completed_successfully' } });
+    expect(s['citus-migrate']!.depends_on).toEqual({
+      'citus-register': { condition: 'service_completed_successfully' },
+    });
     // The replicas run the single-node services' commands on the coordinator, two of each.
     for (const [name, like] of [
       ['citus-ingest', 'ingest'],

@@ -7,7 +7,7 @@
 // spans made columnar (where the server has citus_columnar) with every row, and the service graph's
 // rollups counting each call once. Needs DATABASE_URL: two processes cannot share PGlite.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSpanId, parseTraceId, unixNano, type ResourceSpans, type Span } from '@pivot/model';
+import { parseSpanId, parseTraceId, unixMillis, unixNano, type ResourceSpans, type Span } from '@pivot/model';
 import {
   CHUNK_WINDOW_MS,
   MS_PER_DAY,
@@ -41,7 +41,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 const sid = () => parseSpanId((++seq).toString(16).padStart(16, '0'))!;
 const tid = () => parseTraceId((++seq).toString(16).padStart(32, 'e'))!;
-function span(traceId: string, spanId: string, parent: string | null, name: string, kind: number, startMs: number): Span {
+function span(
+  traceId: string,
+  spanId: string,
+  parent: string | null,
+  name: string,
+  kind: number,
+  startMs: number,
+): Span {
   return {
     traceId: traceId as Span['traceId'],
     spanId: spanId as Span['spanId'],
@@ -114,13 +121,19 @@ describe.skipIf(!process.env.DATABASE_URL)(
         await metrics.write({
           series: Array.from({ length: SERIES }, (_, i) => ({
             labels: { __name__: 'failover_total', i: String(i) },
-            samples: [{ timestampMs: windowStart + 1000 * (k + 1), value: i * 10 + k }],
+            samples: [{ timestampMs: unixMillis(windowStart + 1000 * (k + 1)), value: i * 10 + k }],
             exemplars: [],
           })),
           metadata: [],
         });
       await metrics.write({
-        series: [{ labels: { __name__: 'old_total' }, samples: [{ timestampMs: oldDay * MS_PER_DAY + 1000, value: 1 }], exemplars: [] }],
+        series: [
+          {
+            labels: { __name__: 'old_total' },
+            samples: [{ timestampMs: unixMillis(oldDay * MS_PER_DAY + 1000), value: 1 }],
+            exemplars: [],
+          },
+        ],
         metadata: [],
       });
       await metrics.close();
@@ -134,7 +147,9 @@ describe.skipIf(!process.env.DATABASE_URL)(
       await spans.write([
         rs(
           'batch',
-          Array.from({ length: YESTERDAY_SPANS }, (_, i) => span(tid(), sid(), null, 'nightly', 1, yesterday + i * 1000)),
+          Array.from({ length: YESTERDAY_SPANS }, (_, i) =>
+            span(tid(), sid(), null, 'nightly', 1, yesterday + i * 1000),
+          ),
         ),
       ]);
       const front: Span[] = [];
@@ -184,88 +199,84 @@ describe.skipIf(!process.env.DATABASE_URL)(
       await waitForOk(`http://127.0.0.1:${port}/readyz`, p, 90_000);
     };
 
-    it(
-      'the survivor finishes the killed replica’s job, and every job’s effect happens once',
-      async () => {
-        const rowLocks = await lockSeriesChunks(scratch.url!, lockedSeries);
-        let released = false;
-        try {
-          await start('ingest-a');
-          await start('ingest-b');
-          // Whichever replica took the compaction lock now waits on the test's row locks, mid-transaction.
-          let holder: string | null = null;
-          await until(
-            'a replica holds the compaction lock',
-            async () => (holder = await advisoryLockHolder(scratch.url!, dbName, jobLockKey('compaction'))) !== null,
-            30_000,
-          );
-          await sleep(1500);
-          expect(await advisoryLockHolder(scratch.url!, dbName, jobLockKey('compaction'))).toBe(holder);
-          const victim = replicas.get(holder!)!;
-          const survivorName = [...replicas.keys()].find((n) => n !== holder)!;
-          const survivor = replicas.get(survivorName)!;
-          const before = (await seededGroups()).filter((g) => g.chunks > 1).length;
-          console.log(`killing ${holder} mid-compaction: ${SERIES - before} of ${SERIES} groups compacted so far`);
-          victim.proc.kill('SIGKILL');
-          expect(await victim.exited).toBe('SIGKILL');
-          await rowLocks.release();
-          released = true;
+    it('the survivor finishes the killed replica’s job, and every job’s effect happens once', async () => {
+      const rowLocks = await lockSeriesChunks(scratch.url!, lockedSeries);
+      let released = false;
+      try {
+        await start('ingest-a');
+        await start('ingest-b');
+        // Whichever replica took the compaction lock now waits on the test's row locks, mid-transaction.
+        let holder: string | null = null;
+        await until(
+          'a replica holds the compaction lock',
+          async () => (holder = await advisoryLockHolder(scratch.url!, dbName, jobLockKey('compaction'))) !== null,
+          30_000,
+        );
+        await sleep(1500);
+        expect(await advisoryLockHolder(scratch.url!, dbName, jobLockKey('compaction'))).toBe(holder);
+        const victim = replicas.get(holder!)!;
+        const survivorName = [...replicas.keys()].find((n) => n !== holder)!;
+        const survivor = replicas.get(survivorName)!;
+        const before = (await seededGroups()).filter((g) => g.chunks > 1).length;
+        console.log(`killing ${holder} mid-compaction: ${SERIES - before} of ${SERIES} groups compacted so far`);
+        victim.proc.kill('SIGKILL');
+        expect(await victim.exited).toBe('SIGKILL');
+        await rowLocks.release();
+        released = true;
 
-          // Compaction: one chunk per (series, window), every sample there once.
-          await until(
-            'compaction finished by the survivor',
-            async () => (await seededGroups()).every((g) => g.chunks === 1),
-            60_000,
-            survivor,
-          );
-          const groups = await seededGroups();
-          expect(groups).toHaveLength(SERIES);
-          expect(groups.every((g) => g.samples === CHUNKS_PER_SERIES)).toBe(true);
+        // Compaction: one chunk per (series, window), every sample there once.
+        await until(
+          'compaction finished by the survivor',
+          async () => (await seededGroups()).every((g) => g.chunks === 1),
+          60_000,
+          survivor,
+        );
+        const groups = await seededGroups();
+        expect(groups).toHaveLength(SERIES);
+        expect(groups.every((g) => g.samples === CHUNKS_PER_SERIES)).toBe(true);
 
-          // Retention: the day past 3d gone from every table, nothing else dropped.
-          const oldSuffix = `_p${new Date(oldDay * MS_PER_DAY).toISOString().slice(0, 10).replaceAll('-', '')}`;
+        // Retention: the day past 3d gone from every table, nothing else dropped.
+        const oldSuffix = `_p${new Date(oldDay * MS_PER_DAY).toISOString().slice(0, 10).replaceAll('-', '')}`;
+        await until(
+          'retention dropped the old day',
+          async () =>
+            !Object.keys(await partitionAccessMethods(db, 'spans')).some((n) => n.endsWith(oldSuffix)) &&
+            !Object.keys(await partitionAccessMethods(db, 'metric_chunks')).some((n) => n.endsWith(oldSuffix)),
+          60_000,
+          survivor,
+        );
+        expect(await rowCount(db, 'spans')).toBe(YESTERDAY_SPANS + 2 * PAIRS);
+        // The old series' chunk went with its day; nothing else did.
+        expect((await chunkGroups(db)).filter((g) => g.window < seeded)).toEqual([]);
+
+        // Columnar: yesterday's spans converted, every row kept.
+        const ySuffix = `_p${new Date((today - 1) * MS_PER_DAY).toISOString().slice(0, 10).replaceAll('-', '')}`;
+        if (columnar) {
           await until(
-            'retention dropped the old day',
-            async () =>
-              !Object.keys(await partitionAccessMethods(db, 'spans')).some((n) => n.endsWith(oldSuffix)) &&
-              !Object.keys(await partitionAccessMethods(db, 'metric_chunks')).some((n) => n.endsWith(oldSuffix)),
+            'yesterday converted to columnar',
+            async () => (await partitionAccessMethods(db, 'spans'))[`spans${ySuffix}`] === 'columnar',
             60_000,
             survivor,
           );
           expect(await rowCount(db, 'spans')).toBe(YESTERDAY_SPANS + 2 * PAIRS);
-          // The old series' chunk went with its day; nothing else did.
-          expect((await chunkGroups(db)).filter((g) => g.window < seeded)).toEqual([]);
+        } else console.log('the server has no citus_columnar: conversion not checked');
 
-          // Columnar: yesterday's spans converted, every row kept.
-          const ySuffix = `_p${new Date((today - 1) * MS_PER_DAY).toISOString().slice(0, 10).replaceAll('-', '')}`;
-          if (columnar) {
-            await until(
-              'yesterday converted to columnar',
-              async () => (await partitionAccessMethods(db, 'spans'))[`spans${ySuffix}`] === 'columnar',
-              60_000,
-              survivor,
-            );
-            expect(await rowCount(db, 'spans')).toBe(YESTERDAY_SPANS + 2 * PAIRS);
-          } else console.log('the server has no citus_columnar: conversion not checked');
-
-          // Service graph: each pair counted once (40 requests front → back), each span once in span metrics.
-          await until(
-            'the service graph folded the pairs',
-            async () => (await serviceGraphTotals(db)).requests >= PAIRS,
-            60_000,
-            survivor,
-          );
-          // Further runs (every second) must add nothing.
-          await sleep(4000);
-          expect(await serviceGraphTotals(db)).toEqual({ requests: PAIRS, calls: 2 * PAIRS });
-          expect(await rowCount(db, 'spans')).toBe(YESTERDAY_SPANS + 2 * PAIRS);
-          expect(await seededGroups()).toEqual(groups);
-          expect(survivor.proc.exitCode).toBeNull();
-        } finally {
-          if (!released) await rowLocks.release();
-        }
-      },
-      240_000,
-    );
+        // Service graph: each pair counted once (40 requests front → back), each span once in span metrics.
+        await until(
+          'the service graph folded the pairs',
+          async () => (await serviceGraphTotals(db)).requests >= PAIRS,
+          60_000,
+          survivor,
+        );
+        // Further runs (every second) must add nothing.
+        await sleep(4000);
+        expect(await serviceGraphTotals(db)).toEqual({ requests: PAIRS, calls: 2 * PAIRS });
+        expect(await rowCount(db, 'spans')).toBe(YESTERDAY_SPANS + 2 * PAIRS);
+        expect(await seededGroups()).toEqual(groups);
+        expect(survivor.proc.exitCode).toBeNull();
+      } finally {
+        if (!released) await rowLocks.release();
+      }
+    }, 240_000);
   },
 );

@@ -81,7 +81,10 @@ describe.skipIf(!process.env.DATABASE_URL)(
         body: JSON.stringify({ user: 'alice', password: PASSWORD }),
       });
       expect(res.status).toBe(200);
-      return { cookie: /pivot_session=[^;]+/.exec(res.headers.get('set-cookie')!)![0], by: res.headers.get('x-upstream') };
+      return {
+        cookie: /pivot_session=[^;]+/.exec(res.headers.get('set-cookie')!)![0],
+        by: res.headers.get('x-upstream'),
+      };
     };
     /** One request through the proxy: its status and the replica that answered. */
     const get = async (cookie: string, path = '/api/services') => {

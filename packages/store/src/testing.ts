@@ -283,7 +283,12 @@ export async function chunkGroups(
   const rows = await db.query<{ series: string; w: string; chunks: string; samples: string }>(sql`
     SELECT series_id::text AS series, (start_ms / 7200000)::text AS w, count(*)::text AS chunks, sum(samples)::text AS samples
     FROM metric_chunks GROUP BY 1, 2 ORDER BY 1, 2`);
-  return rows.map((r) => ({ series: r.series, window: Number(r.w), chunks: Number(r.chunks), samples: Number(r.samples) }));
+  return rows.map((r) => ({
+    series: r.series,
+    window: Number(r.w),
+    chunks: Number(r.chunks),
+    samples: Number(r.samples),
+  }));
 }
 
 /** What the service-graph fold has counted: edge requests and span-metric calls, summed over all rollups. */
