@@ -307,3 +307,48 @@ export async function partitionAccessMethods(db: Database, table: TableName): Pr
     WHERE p.relname = ${table} ORDER BY c.relname`);
   return Object.fromEntries(rows.map((r) => [r.name, r.am]));
 }
+
+/** What the other sessions on `database` are running, with the `application_name` of each. */
+export async function runningStatements(
+  adminUrl: string,
+  database: string,
+): Promise<{ app: string; query: string; waiting: boolean }[]> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const r = await admin.query<{ app: string; query: string; waiting: boolean }>(
+      `SELECT application_name AS app, query, wait_event_type = 'Lock' AS waiting FROM pg_stat_activity
+       WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active'`,
+      [database],
+    );
+    return r.rows;
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Holds a read transaction on a registered table from a connection of its own until released, as a long
+ * query would: a concurrent detach of one of its partitions waits for it in its second phase.
+ */
+export async function holdReadTransaction(url: string, table: TableName): Promise<{ release(): Promise<void> }> {
+  if (!TABLES.some((t) => t.name === table)) throw new Error(`not a table of the store: ${table}`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(`SELECT 1 FROM "${table}" LIMIT 0`);
+  return {
+    async release() {
+      await client.query('ROLLBACK');
+      await client.end();
+    },
+  };
+}
+
+/** Every table named as one of a table's days, in any state: partitions, columnar copies, retired ones. */
+export async function dayTableNames(db: Database, table: TableName): Promise<string[]> {
+  if (!TABLES.some((t) => t.name === table)) throw new Error(`not a table of the store: ${table}`);
+  const rows = await db.query<{ name: string }>(sql`
+    SELECT relname AS name FROM pg_class WHERE relkind = 'r' AND relname ~ ${`^${table}_[pcr][0-9]{8}$`} ORDER BY 1`);
+  return rows.map((r) => r.name);
+}
