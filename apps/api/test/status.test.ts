@@ -144,7 +144,7 @@ for (const tdb of testDatabases()) {
       expect(table('logs', 'logs')).toMatchObject({ partitions: 2, rows: 12, oldestDay: dayOf(NOW - 20 * DAY) });
       expect(table('metrics', 'metric_chunks').partitions).toBe(1);
       expect(table('metrics', 'metric_series').rows).toBe(1);
-      expect(s.signals.shared.tables.map((t) => t.name)).toEqual(['resources', 'scopes']);
+      expect(s.signals.shared.tables.map((t) => t.name)).toEqual(['resources', 'scopes', 'api_sessions']);
       // A signal's totals are its tables' sums.
       for (const sig of Object.values(s.signals)) {
         expect(sig.bytes).toBe(sig.tables.reduce((a, t) => a + t.bytes, 0));

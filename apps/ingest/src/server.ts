@@ -55,6 +55,8 @@ export async function startIngest(config: Config, database: Database, logger: Lo
     partitions,
     retention: { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS },
     compactionIntervalMs: config.COMPACTION_INTERVAL_MS,
+    retentionIntervalMs: config.RETENTION_INTERVAL_MS,
+    columnarIntervalMs: config.COLUMNAR_INTERVAL_MS,
     serviceGraph: { waitMs: config.SERVICEGRAPH_WAIT_MS, intervalMs: config.SERVICEGRAPH_INTERVAL_MS },
     coldAfterMs: config.COLD_AFTER,
     logger,

@@ -134,6 +134,10 @@ export const configSchema = z.object({
     .describe('service.name of the records read from PG_LOG_PATHS.'),
   PG_LOG_POLL_MS: int(1000, 50).describe('How often the PG_LOG_PATHS files are checked for new entries.'),
   COMPACTION_INTERVAL_MS: int(60_000, 1000).describe('How often small metric chunks are merged.'),
+  RETENTION_INTERVAL_MS: int(3_600_000, 1000).describe(
+    'How often retention drops the day partitions past RETENTION_* (also once at start).',
+  ),
+  COLUMNAR_INTERVAL_MS: int(900_000, 1000).describe('How often cold day partitions are looked for and made columnar.'),
   SERVICEGRAPH_WAIT_MS: int(30_000, 10_000, 120_000).describe(
     'How long after a span ends the service graph folds it, so that late spans of its trace still pair (10 s to 2 min).',
   ),
@@ -181,7 +185,7 @@ export const configSchema = z.object({
     'Serve the API and dashboard without login even when HOST is not a loopback address.',
   ),
   AUTH_SESSION_TTL: duration('12h').describe(
-    'How long a dashboard login lasts (sessions live in memory: a restart logs everyone out).',
+    'How long a dashboard login lasts (sessions are kept in the database, shared by every API replica).',
   ),
   PUBLIC_URL: z
     .url({ protocol: /^https?$/ })

@@ -64,6 +64,7 @@ export {
 } from './traceql-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
 export { PgLogOffsets, type PgLogFileOffset } from './pg-log-offsets.ts';
+export { DbSessionStore, type SessionStore, type StoredSession } from './sessions.ts';
 export { LogWriter, toLogColumns, insertLogColumns, logCount, type LogColumns } from './log-writer.ts';
 export {
   LogQueries,
