@@ -9,12 +9,13 @@
 //     offset past them are committed in one transaction (PgLogOffsets.commit), so a crash at any point
 //     resumes at the last committed offset: nothing lost, nothing stored twice.
 // A malformed entry is reported (log line and the rejected counter) and skipped.
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { constants } from 'node:fs';
+import { access, open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { ResourceLogs } from '@pivot/model';
 import { decodeCsvlog, decodeJsonlog, type PgLogResult } from '@pivot/pglog';
 import type { Logger } from '@pivot/server-kit';
-import type { PgLogFileOffset } from '@pivot/store';
+import type { PgLogFileOffset, PgServerLogFiles } from '@pivot/store';
 import type { IngestMetrics } from './metrics.ts';
 import { logsWithin, type TimeWindow } from './time-window.ts';
 
@@ -86,6 +87,54 @@ export async function expandPaths(patterns: readonly string[]): Promise<string[]
     for (const n of names.sort()) if (re.test(n)) out.add(join(dir, n));
   }
   return [...out];
+}
+
+/** What `PG_LOG_PATHS=auto` found: the globs to tail, or why there are none. */
+export interface AutoPaths {
+  paths: string[];
+  /** Why nothing (or not jsonlog) is tailed, said at start-up; null when all is well. */
+  problem: string | null;
+}
+
+/**
+ * `PG_LOG_PATHS=auto`: the directory of the server's current jsonlog file (else csvlog), as
+ * pg_current_logfile gives it, relative to data_directory unless absolute. Every file of that format
+ * in the directory is tailed, so the tailer follows the server's rotations. The files must be readable
+ * here: the server runs on this host, or its log directory is mounted.
+ */
+export async function resolveAutoPaths(files: PgServerLogFiles | null): Promise<AutoPaths> {
+  const none = (problem: string): AutoPaths => ({ paths: [], problem });
+  if (!files) return none('PG_LOG_PATHS=auto needs PostgreSQL (DATABASE_URL): PGlite writes no server log to tail');
+  if (!files.loggingCollector)
+    return none(
+      "logging_collector is off: the server writes no log file to tail (set logging_collector = on and log_destination = 'jsonlog', then restart the server)",
+    );
+  const format = files.destinations.includes('jsonlog')
+    ? 'jsonlog'
+    : files.destinations.includes('csvlog')
+      ? 'csvlog'
+      : null;
+  if (!format)
+    return none(
+      `log_destination is '${files.destinations.join(',')}': add jsonlog (or csvlog) for the server's lines to be read`,
+    );
+  if (files.denied)
+    return none(
+      `cannot ask the server where it logs (superuser or pg_monitor and pg_read_all_settings needed): ${files.denied}; set PG_LOG_PATHS to the files instead`,
+    );
+  const current = files[format];
+  if (!current) return none(`the server names no current ${format} file (pg_current_logfile)`);
+  const path = isAbsolute(current) || !files.dataDirectory ? current : join(files.dataDirectory, current);
+  const dir = dirname(path);
+  const ok = await access(dir, constants.R_OK).then(
+    () => true,
+    () => false,
+  );
+  if (!ok)
+    return none(
+      `the server logs to ${dir}, which cannot be read here (is the server on another host? mount its log directory and set PG_LOG_PATHS)`,
+    );
+  return { paths: [join(dir, format === 'jsonlog' ? '*.json' : '*.csv')], problem: null };
 }
 
 const formatOf = (path: string, first: number | undefined): 'jsonlog' | 'csvlog' =>

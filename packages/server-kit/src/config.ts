@@ -125,7 +125,7 @@ export const configSchema = z.object({
       'globs (* ? [) only in the file name part',
     )
     .describe(
-      'PostgreSQL server log files to tail, comma-separated files or globs in the file name (`/var/log/postgresql/*.json`): jsonlog (`.json`) or csvlog (`.csv`), rotation-safe, resumed after a restart from the offset saved with the records. Unset: no tailing.',
+      'PostgreSQL server log files to tail, comma-separated files or globs in the file name (`/var/log/postgresql/*.json`): jsonlog (`.json`) or csvlog (`.csv`), rotation-safe, resumed after a restart from the offset saved with the records. `auto`: the files of the server at DATABASE_URL, found by pg_current_logfile (the server on this host). Unset: no tailing (`auto` when DEMO runs on PostgreSQL).',
     ),
   PG_LOG_SERVICE: z
     .string()
