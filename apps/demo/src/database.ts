@@ -62,7 +62,7 @@ export async function openShopDatabase(
       ['log_lock_waits', 'on'],
       ['deadlock_timeout', `${DB_DEADLOCK_TIMEOUT_MS}ms`],
     ] as const) {
-      const ok = await setup.query(`SET ${name} = '${value}'`).then(
+      const ok = await setup.query('SELECT set_config($1, $2, false)', [name, value]).then(
         () => true,
         () => false,
       );
