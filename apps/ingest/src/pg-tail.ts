@@ -23,6 +23,8 @@ import { logsWithin, type TimeWindow } from './time-window.ts';
 export interface PgLogOffsetStore {
   get(fileKey: string): Promise<PgLogFileOffset | null>;
   commit(batch: ResourceLogs[], offset: PgLogFileOffset): Promise<number>;
+  /** Forgets the offsets of files not read for `olderThanMs`; returns how many. */
+  forgetOlderThan?(olderThanMs: number): Promise<number>;
 }
 
 export interface PgTailOptions {
@@ -38,6 +40,12 @@ export interface PgTailOptions {
   timeWindow?: () => TimeWindow;
   /** Bytes read per commit; a longer entry is refused. Default 1 MiB. */
   chunkBytes?: number;
+  /**
+   * Offsets of files not read for this long are forgotten (RETENTION_LOGS: a file that old holds only
+   * entries the time window refuses anyway); 0 or absent: kept forever. Checked every forgetEveryMs (1 h).
+   */
+  forgetAfterMs?: number;
+  forgetEveryMs?: number;
 }
 
 export interface TailReport {
@@ -146,6 +154,7 @@ export class PgLogTailer {
   private running: Promise<PollResult> | null = null;
   private closed = false;
   private readonly chunkBytes: number;
+  private lastUpkeep = 0;
 
   constructor(private readonly opts: PgTailOptions) {
     this.chunkBytes = opts.chunkBytes ?? 1024 * 1024;
@@ -156,6 +165,10 @@ export class PgLogTailer {
     const tick = async () => {
       try {
         await this.poll();
+        if (Date.now() - this.lastUpkeep >= (this.opts.forgetEveryMs ?? 3_600_000)) {
+          this.lastUpkeep = Date.now();
+          await this.upkeep();
+        }
       } catch (err) {
         this.opts.logger.warn({ err }, 'PostgreSQL log tail pass failed; retrying');
       }
@@ -170,6 +183,30 @@ export class PgLogTailer {
     const next = prev.catch(() => null).then(() => this.pass());
     this.running = next;
     return next;
+  }
+
+  /**
+   * Forgets the offsets of files long gone (pg_log_offsets would otherwise keep a row per rotated file
+   * for ever). The files still open are committed again first, so that a file read long ago but still
+   * matched keeps its offset: a restart must not read it again from the start.
+   */
+  async upkeep(): Promise<number> {
+    const afterMs = this.opts.forgetAfterMs ?? 0;
+    if (!afterMs || !this.opts.offsets.forgetOlderThan) return 0;
+    const run = async () => {
+      for (const f of this.files.values())
+        if (f.offset > 0)
+          await this.opts.offsets.commit([], { fileKey: f.key, path: f.path, byteOffset: f.offset, headHex: f.head });
+      return this.opts.offsets.forgetOlderThan!(afterMs);
+    };
+    // Not during a pass, which moves the offsets being committed here.
+    const prev = this.running ?? Promise.resolve(null);
+    const forgotten = prev.catch(() => null).then(run);
+    this.running = forgotten.then(() => ({ stored: 0, refused: [] }));
+    const n = await forgotten;
+    if (n)
+      this.opts.logger.info({ files: n }, 'forgot the offsets of PostgreSQL log files not read within the retention');
+    return n;
   }
 
   async close(): Promise<void> {

@@ -124,6 +124,7 @@ export async function startIngest(config: Config, database: Database, logger: Lo
         logger: logger.child({ component: 'pg-tail' }),
         metrics,
         timeWindow: () => windowFor('logs', window),
+        forgetAfterMs: config.RETENTION_LOGS,
       })
     : null;
   pgTail?.start();
