@@ -46,6 +46,8 @@ export interface PgTailOptions {
    */
   forgetAfterMs?: number;
   forgetEveryMs?: number;
+  /** The server's log_timezone (IANA), for timestamps written with a zone abbreviation. */
+  timeZone?: string | undefined;
 }
 
 export interface TailReport {
@@ -100,6 +102,8 @@ export async function expandPaths(patterns: readonly string[]): Promise<string[]
 /** What `PG_LOG_PATHS=auto` found: the globs to tail, or why there are none. */
 export interface AutoPaths {
   paths: string[];
+  /** The server's log_timezone, for timestamps written with a zone abbreviation. */
+  timeZone?: string;
   /** Why nothing (or not jsonlog) is tailed, said at start-up; null when all is well. */
   problem: string | null;
 }
@@ -142,7 +146,11 @@ export async function resolveAutoPaths(files: PgServerLogFiles | null): Promise<
     return none(
       `the server logs to ${dir}, which cannot be read here (is the server on another host? mount its log directory and set PG_LOG_PATHS)`,
     );
-  return { paths: [join(dir, format === 'jsonlog' ? '*.json' : '*.csv')], problem: null };
+  return {
+    paths: [join(dir, format === 'jsonlog' ? '*.json' : '*.csv')],
+    timeZone: files.logTimezone,
+    problem: null,
+  };
 }
 
 const formatOf = (path: string, first: number | undefined): 'jsonlog' | 'csvlog' =>
@@ -285,6 +293,7 @@ export class PgLogTailer {
       const out: PgLogResult = decode(chunk, {
         service: this.opts.service,
         final: false,
+        ...(this.opts.timeZone ? { timeZone: this.opts.timeZone } : {}),
         ...(this.opts.maxLineBytes ? { maxLineBytes: this.opts.maxLineBytes } : {}),
       });
       let consumed = out.consumedBytes;

@@ -106,13 +106,16 @@ export async function startIngest(config: Config, database: Database, logger: Lo
   // PostgreSQL's own log files (PG_LOG_PATHS): records and offsets committed together (pg-tail.ts).
   // `auto` asks the server where it logs; what stands in the way is said here, and ingest runs on.
   let pgLogPaths = config.PG_LOG_PATHS;
+  let pgLogTimeZone = config.PG_LOG_TIMEZONE;
   if (pgLogPaths.length === 1 && pgLogPaths[0] === 'auto') {
     const auto = await readServerLogFiles(database).then(resolveAutoPaths, (err: unknown) => ({
-      paths: [],
+      paths: [] as string[],
+      timeZone: undefined,
       problem: `cannot read the server's log settings: ${err instanceof Error ? err.message : String(err)}`,
     }));
     if (auto.problem) logger.warn({ problem: auto.problem }, 'PG_LOG_PATHS=auto: not tailing PostgreSQL log files');
     pgLogPaths = auto.paths;
+    pgLogTimeZone ??= auto.timeZone;
   }
   const pgTail = pgLogPaths.length
     ? new PgLogTailer({
@@ -125,10 +128,11 @@ export async function startIngest(config: Config, database: Database, logger: Lo
         metrics,
         timeWindow: () => windowFor('logs', window),
         forgetAfterMs: config.RETENTION_LOGS,
+        timeZone: pgLogTimeZone,
       })
     : null;
   pgTail?.start();
-  if (pgTail) logger.info({ paths: pgLogPaths }, 'tailing PostgreSQL log files');
+  if (pgTail) logger.info({ paths: pgLogPaths, timeZone: pgLogTimeZone }, 'tailing PostgreSQL log files');
   return {
     maintenance,
     http,

@@ -20,18 +20,23 @@ const server = (over: Partial<PgServerLogFiles>): PgServerLogFiles => ({
   jsonlog: 'log/postgresql-20261203_120000.json',
   csvlog: null,
   denied: null,
+  logTimezone: 'Europe/Paris',
   ...over,
 });
 
 describe('PG_LOG_PATHS=auto', () => {
   it("tails every jsonlog file of the server's log directory, relative to data_directory", async () => {
-    expect(await resolveAutoPaths(server({}))).toEqual({ paths: [join(dir, 'data', 'log', '*.json')], problem: null });
+    expect(await resolveAutoPaths(server({}))).toEqual({
+      paths: [join(dir, 'data', 'log', '*.json')],
+      timeZone: 'Europe/Paris',
+      problem: null,
+    });
     // An absolute log_directory is taken as it is; csvlog when jsonlog is not logged.
     expect(
       await resolveAutoPaths(
         server({ destinations: ['csvlog'], jsonlog: null, csvlog: join(dir, 'data', 'log', 'pg.csv') }),
       ),
-    ).toEqual({ paths: [join(dir, 'data', 'log', '*.csv')], problem: null });
+    ).toEqual({ paths: [join(dir, 'data', 'log', '*.csv')], timeZone: 'Europe/Paris', problem: null });
   });
 
   it('says why nothing is tailed, and tails nothing', async () => {
@@ -75,6 +80,7 @@ describe('PG_LOG_PATHS=auto', () => {
         else {
           expect(typeof files!.loggingCollector).toBe('boolean');
           expect(files!.destinations.length).toBeGreaterThan(0);
+          expect(files!.logTimezone).not.toBe('');
           // Either there is a directory to tail, or a reason why not: never both, never neither.
           const auto = await resolveAutoPaths(files);
           expect(auto.paths.length === 0).toBe(auto.problem !== null);

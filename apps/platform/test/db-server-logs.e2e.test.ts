@@ -162,7 +162,8 @@ describe.runIf(existsSync(CHROMIUM))('database server lines of the demo in the t
     expect(await block.locator('[data-testid="db-duration"]').textContent()).toContain(ms);
     const waits = (await block.locator('[data-testid="db-lock-wait"]').allTextContents()).map((t) => t.trim());
     expect(waits).toHaveLength(2);
-    expect(waits[0]).toMatch(/^ShareLock on transaction \d+ · \d+(\.\d+)?ms$/);
+    // formatDuration: a machine under load may stretch the wait past a second.
+    expect(waits[0]).toMatch(/^ShareLock on transaction \d+ · \d+(\.\d+)?m?s$/);
     // The server's lines, inline: the same bodies the API gave, in time order.
     expect(await block.locator('[data-testid="log-row"] .body').allTextContents()).toEqual(lines.map((l) => l.body));
     await block.scrollIntoViewIfNeeded();

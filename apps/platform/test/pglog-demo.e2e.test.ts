@@ -113,8 +113,8 @@ describe.skipIf(missing)(
       }
       const waits = lines.filter((l) => l.attributes['pg.event'] === 'lock_wait');
       const [waiting, acquired] = [
-        waits.find((w) => w.body.includes('still waiting'))!,
-        waits.find((w) => w.body.includes('acquired'))!,
+        waits.find((w) => (w.body as string).includes('still waiting'))!,
+        waits.find((w) => (w.body as string).includes('acquired'))!,
       ];
       expect(waiting.body).toMatch(/^process \d+ still waiting for ShareLock on transaction \d+ after \d+\.\d{3} ms$/);
       expect(acquired.body).toMatch(/^process \d+ acquired ShareLock on transaction \d+ after \d+\.\d{3} ms$/);
@@ -126,7 +126,7 @@ describe.skipIf(missing)(
       expect(acquired.attributes['pg.wait_ms']).toBeGreaterThanOrEqual(150);
       const duration = lines.find((l) => l.attributes['pg.event'] === 'duration')!;
       expect(duration.body).toMatch(/^duration: \d+\.\d{3} ms {2}execute <unnamed>: /);
-      expect(duration.body.endsWith(PAYMENT_INSERT)).toBe(true);
+      expect((duration.body as string).endsWith(PAYMENT_INSERT)).toBe(true);
       const serverMs = duration.attributes['pg.duration_ms'] as number;
       expect(serverMs).toBeGreaterThanOrEqual(acquired.attributes['pg.wait_ms'] as number);
       expect(serverMs).toBeLessThanOrEqual(Number(insert.durationNano) / 1e6);

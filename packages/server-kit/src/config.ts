@@ -133,6 +133,21 @@ export const configSchema = z.object({
     .default('postgresql')
     .describe('service.name of the records read from PG_LOG_PATHS.'),
   PG_LOG_POLL_MS: int(1000, 50).describe('How often the PG_LOG_PATHS files are checked for new entries.'),
+  PG_LOG_TIMEZONE: z
+    .string()
+    .optional()
+    .refine((tz) => {
+      if (tz === undefined) return true;
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an IANA time zone name such as Europe/Paris')
+    .describe(
+      "The server's log_timezone (IANA name), to read the PG_LOG_PATHS timestamps written with a zone abbreviation (CET, EDT); UTC and numeric offsets need none. PG_LOG_PATHS=auto reads it from the server.",
+    ),
   COMPACTION_INTERVAL_MS: int(60_000, 1000).describe('How often small metric chunks are merged.'),
   SERVICEGRAPH_WAIT_MS: int(30_000, 10_000, 120_000).describe(
     'How long after a span ends the service graph folds it, so that late spans of its trace still pair (10 s to 2 min).',

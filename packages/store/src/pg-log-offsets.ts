@@ -99,6 +99,8 @@ export interface PgServerLogFiles {
   csvlog: string | null;
   /** Why the data directory or the current files could not be read (superuser or pg_monitor needed). */
   denied: string | null;
+  /** `log_timezone` (an IANA name, or an offset), which the log's timestamps are written in. */
+  logTimezone: string;
 }
 
 /**
@@ -107,8 +109,9 @@ export interface PgServerLogFiles {
  */
 export async function readServerLogFiles(database: Database): Promise<PgServerLogFiles | null> {
   if (database.kind !== 'pg') return null;
-  const [s] = await database.query<{ collector: string; destinations: string }>(
-    sql`SELECT current_setting('logging_collector') AS collector, current_setting('log_destination') AS destinations`,
+  const [s] = await database.query<{ collector: string; destinations: string; tz: string }>(
+    sql`SELECT current_setting('logging_collector') AS collector, current_setting('log_destination') AS destinations,
+      current_setting('log_timezone') AS tz`,
   );
   const out: PgServerLogFiles = {
     loggingCollector: s?.collector === 'on',
@@ -120,6 +123,7 @@ export async function readServerLogFiles(database: Database): Promise<PgServerLo
     jsonlog: null,
     csvlog: null,
     denied: null,
+    logTimezone: s?.tz ?? 'UTC',
   };
   try {
     // data_directory needs pg_read_all_settings, pg_current_logfile pg_monitor (or superuser).
