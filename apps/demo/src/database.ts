@@ -79,7 +79,7 @@ export async function openShopDatabase(
   const pools = new Map(
     services.map((s) => [
       s,
-      new pg.Pool({ connectionString: url, application_name: s, options, max: 4, idleTimeoutMillis: 10_000 }),
+      new pg.Pool({ connectionString: url, application_name: s, options, max: 10, idleTimeoutMillis: 10_000 }),
     ]),
   );
   // An idle client's error (the server restarting) is not the shop's to crash on.
