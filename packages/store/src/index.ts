@@ -63,7 +63,7 @@ export {
   type RegexSets,
 } from './traceql-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
-export { PgLogOffsets, type PgLogFileOffset } from './pg-log-offsets.ts';
+export { PgLogOffsets, readServerLogFiles, type PgLogFileOffset, type PgServerLogFiles } from './pg-log-offsets.ts';
 export { DbSessionStore, type SessionStore, type StoredSession } from './sessions.ts';
 export { LogWriter, toLogColumns, insertLogColumns, logCount, type LogColumns } from './log-writer.ts';
 export {
