@@ -233,6 +233,6 @@ report(
       (l) =>
         `${l.name}: ${sent.get(l.name)} samples per run in ${l.blocks} time steps of 15 s × ${l.samplesPerSeries}, ${describe(l)}.`,
     ),
-    'Bytes include the series table and every index, after compaction, each chunk partition measured as a fresh copy of its live rows (what VACUUM FULL leaves).',
+    'Bytes include the series table and every index, after compaction, each chunk partition measured as a fresh copy of its live rows (what a full vacuum leaves).',
   ],
 );
