@@ -20,7 +20,6 @@ import { hasPrometheus, serveRegistry, startPrometheus, waitFor, type RunningPro
 import { startTestPlatform } from './start.ts';
 
 const DAY_MS = 86_400_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wraps an exporter's export so that what it saw acknowledged (and refused) is counted. */
 function counting<T>(
@@ -91,7 +90,7 @@ describe.runIf(hasPrometheus)('columnar conversion under live ingest', () => {
     counting<ReadableLogRecord>(
       logExporter,
       (logs) => {
-        for (const l of logs) ackedLogs.set(String(l.body), l.spanContext!.traceId);
+        for (const l of logs) ackedLogs.set(l.body as string, l.spanContext!.traceId);
         if (converted) ackedAfterConversion.logs += logs.length;
       },
       (logs) => (refused.logs += logs.length),
