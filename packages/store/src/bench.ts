@@ -157,13 +157,38 @@ export async function storedSamples(db: Database): Promise<number> {
   return Number(r?.s ?? 0);
 }
 
-/** Bytes on disk (table, TOAST and indexes) of the metric chunk partitions and of the series table. */
-export async function metricStorageBytes(db: Database): Promise<{ chunks: number; series: number }> {
+/**
+ * Bytes on disk (table, TOAST and indexes) of the metric chunk partitions and of the series table, and
+ * the number of chunk rows. With `rewrite` (PostgreSQL), each chunk partition is measured as a fresh copy
+ * of its live rows with the same indexes: what VACUUM FULL leaves, but not held back by another session's
+ * old snapshot on a shared server (VACUUM FULL keeps rows any running transaction might still see).
+ */
+export async function metricStorageBytes(
+  db: Database,
+  opts: { rewrite?: boolean } = {},
+): Promise<{ chunks: number; series: number; chunkRows: number }> {
   const [r] = await db.query<{ chunks: string | null; series: string | null }>(sql`
       SELECT sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname LIKE 'metric_chunks_p%') AS chunks,
              sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname = 'metric_series') AS series
       FROM pg_class c WHERE c.relkind = 'r'`);
-  return { chunks: Number(r?.chunks ?? 0), series: Number(r?.series ?? 0) };
+  const [n] = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM metric_chunks`);
+  let chunks = Number(r?.chunks ?? 0);
+  if (opts.rewrite && db.kind !== 'pglite') {
+    const parts = await db.query<{ name: string }>(sql`
+      SELECT relname AS name FROM pg_class WHERE relkind = 'r' AND relname ~ '^metric_chunks_p[0-9]{8}$' ORDER BY 1`);
+    chunks = 0;
+    for (const { name } of parts)
+      await db.transaction(async (query) => {
+        await query(sql`CREATE TEMP TABLE bench_chunk_copy (LIKE ${sql.identifier(name)} INCLUDING ALL)`);
+        await query(sql`INSERT INTO bench_chunk_copy SELECT * FROM ${sql.identifier(name)}`);
+        const [c] = await query<{ b: string }>(
+          sql`SELECT pg_total_relation_size('bench_chunk_copy'::regclass)::text AS b`,
+        );
+        chunks += Number(c?.b ?? 0);
+        await query(sql`DROP TABLE bench_chunk_copy`);
+      });
+  }
+  return { chunks, series: Number(r?.series ?? 0), chunkRows: Number(n?.n ?? 0) };
 }
 
 /** VACUUM FULL (rewrite, to measure size after compaction) or VACUUM ANALYZE a registered table. */

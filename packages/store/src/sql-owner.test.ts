@@ -74,11 +74,6 @@ const ALLOWED: { file: string; text: RegExp; reason: string }[] = [
     reason: 'a log message body of the benchmark corpus: log data',
   },
   {
-    file: 'apps/platform/bench/metrics.ts',
-    text: /bytes include the series table and every index, after VACUUM FULL\./,
-    reason: 'the report note saying how the size was measured: prose in a string',
-  },
-  {
     file: 'apps/platform/test/reliability/injection.test.ts',
     text: /`'; DROP TABLE spans; --`|DROP TABLE IF EXISTS "\\\$\\\{p\\\.name\\\}"|CREATE INDEX IF NOT EXISTS "\\\$\\\{partition\\\}/,
     reason: 'an injection payload sent as data, and the sql.raw audit quoting the store line it allows',
