@@ -2,12 +2,12 @@
 // the chunk groups that can match. A cold day is sorted by (trace ID, time) and has no trigram index: a
 // search would otherwise decompress every body of the day. As Loki's and ClickHouse's skip indexes do,
 // each block of rows (one columnar chunk group, in the day's physical order) keeps:
-//   - the range of the sort key it holds: the min/max trace ID of its traced rows, and the time range of
-//     its rows without a trace ID (sorted last, by time);
+//   - the min/max trace ID of its traced rows, and the time range of its rows without a trace ID (sorted
+//     last, by time);
 //   - its time range, its services, its severity range and bands;
-//   - a bloom filter of every three-character window of its lower-cased bodies (UTF-16 code units), so
-//     that a case-insensitive substring (ILIKE '%term%', which PostgreSQL runs as lower() LIKE lower())
-//     of three characters or more can only be in a block holding all the term's trigrams.
+//   - a bloom filter of every four-character window (n-gram) of its lower-cased bodies (UTF-16 code
+//     units), so that a case-insensitive substring (ILIKE '%term%', which PostgreSQL runs as lower() LIKE
+//     lower()) of four characters or more can only be in a block holding all the term's n-grams.
 // A search asks which blocks may match and adds "the day's rows are in one of these key ranges" to its
 // WHERE: citus_columnar refutes that against each chunk group's min/max and skips the rest. Nothing else
 // changes, so results are exactly a full scan's: a bloom has no false negatives, a range covers every row
@@ -20,12 +20,14 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import { NS_PER_DAY } from './partitions.ts';
 
-/** Bit positions per trigram: (h1 + k·h2) mod m, k < BLOOM_HASHES (Kirsch–Mitzenmacher). */
+/** Characters per n-gram: trigrams of hex IDs fill a block's bloom (4,096 of them), 4-grams do not. */
+export const NGRAM = 4;
+/** Bit positions per n-gram: (h1 + k·h2) mod m, k < BLOOM_HASHES (Kirsch–Mitzenmacher). */
 export const BLOOM_HASHES = 3;
-/** Bloom bits per distinct trigram of a block, before rounding up to a power of two. */
-const BLOOM_BITS_PER_KEY = 8;
+/** Bloom bits per distinct n-gram of a block: about 6% false positives per n-gram. */
+const BLOOM_BITS_PER_KEY = 6;
 const BLOOM_MIN_BITS = 1 << 10;
-const BLOOM_MAX_BITS = 1 << 20;
+const BLOOM_MAX_BITS = 1 << 21;
 /**
  * Above this share of a day's blocks, or this many key ranges, the day is scanned as before: reading
  * most chunk groups anyway, the ranges' refutation per chunk group costs more than it saves.
@@ -42,50 +44,52 @@ function fmix32(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** The two 32-bit hashes of the trigram (a, b, c) of UTF-16 code units. */
-export function trigramHashes(a: number, b: number, c: number): [number, number] {
-  const h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b) ^ Math.imul(c + 0x165667b1, 0xc2b2ae35);
-  return [fmix32(h), (fmix32(h ^ 0x5bd1e995) | 1) >>> 0];
-}
-
-/** Adds the trigrams of `text` to `into`, each as one number (three 16-bit code units). */
-export function addTrigrams(text: string, into: Set<number>): void {
-  if (text.length < 3) return;
-  let a = text.charCodeAt(0);
-  let b = text.charCodeAt(1);
-  for (let i = 2; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    into.add(a * 4294967296 + b * 65536 + c);
-    a = b;
-    b = c;
+/**
+ * Adds the n-grams of `text` (UTF-16 code units) to `into`, each as its 32-bit hash: two n-grams sharing
+ * a hash only share bloom bits, a false positive, never a miss.
+ */
+export function addNgrams(text: string, into: Set<number>): void {
+  for (let i = 0; i + NGRAM <= text.length; i++) {
+    let h = 0x9747b28c;
+    for (let j = 0; j < NGRAM; j++) {
+      h = Math.imul(h ^ text.charCodeAt(i + j), 0x5bd1e995);
+      h ^= h >>> 15;
+    }
+    into.add(fmix32(h));
   }
 }
 
-/** A bloom filter of these trigram keys: bytes for PostgreSQL's get_bit (bit n is byte n/8, bit n%8). */
+/** The two hashes whose combinations place an n-gram's bits. */
+export function ngramHashes(key: number): [number, number] {
+  return [key, (fmix32(key ^ 0x5bd1e995) | 1) >>> 0];
+}
+
+/** A bloom filter of these n-gram hashes: bytes for PostgreSQL's get_bit (bit n is byte n/8, bit n%8). */
 export function bloomOf(keys: Set<number>): Uint8Array {
-  let bits = BLOOM_MIN_BITS;
-  while (bits < keys.size * BLOOM_BITS_PER_KEY && bits < BLOOM_MAX_BITS) bits *= 2;
+  const bits = Math.min(
+    BLOOM_MAX_BITS,
+    Math.max(BLOOM_MIN_BITS, Math.ceil((keys.size * BLOOM_BITS_PER_KEY) / 64) * 64),
+  );
   const bytes = new Uint8Array(bits / 8);
-  const mask = bits - 1;
   for (const key of keys) {
-    const [h1, h2] = trigramHashes(Math.floor(key / 4294967296), Math.floor(key / 65536) % 65536, key % 65536);
+    const [h1, h2] = ngramHashes(key);
     for (let k = 0; k < BLOOM_HASHES; k++) {
-      const bit = ((h1 + k * h2) >>> 0) & mask;
+      const bit = ((h1 + k * h2) >>> 0) % bits;
       bytes[bit >>> 3]! |= 1 << (bit & 7);
     }
   }
   return bytes;
 }
 
-/** Whether a bloom may hold every trigram of `text` (already lower-cased); true below three characters. */
+/** Whether a bloom may hold every n-gram of `text` (already lower-cased); true when shorter than one. */
 export function bloomMayContain(bloom: Uint8Array, text: string): boolean {
   const keys = new Set<number>();
-  addTrigrams(text, keys);
-  const mask = bloom.length * 8 - 1;
+  addNgrams(text, keys);
+  const bits = bloom.length * 8;
   for (const key of keys) {
-    const [h1, h2] = trigramHashes(Math.floor(key / 4294967296), Math.floor(key / 65536) % 65536, key % 65536);
+    const [h1, h2] = ngramHashes(key);
     for (let k = 0; k < BLOOM_HASHES; k++) {
-      const bit = ((h1 + k * h2) >>> 0) & mask;
+      const bit = ((h1 + k * h2) >>> 0) % bits;
       if (!(bloom[bit >>> 3]! & (1 << (bit & 7)))) return false;
     }
   }
@@ -106,7 +110,7 @@ interface Block {
   sevHi: number;
   bands: number;
   services: Set<string>;
-  trigrams: Set<number>;
+  grams: Set<number>;
 }
 
 const newBlock = (): Block => ({
@@ -120,7 +124,7 @@ const newBlock = (): Block => ({
   sevHi: 0,
   bands: 0,
   services: new Set(),
-  trigrams: new Set(),
+  grams: new Set(),
 });
 
 type ColdDay = { relid: string; name: string; day: number; hw: string; built: string | null };
@@ -186,7 +190,7 @@ async function buildDay(database: Database, d: ColdDay): Promise<void> {
         (b, i) => sql`(${d.relid}::bigint::oid, ${n - pending.length + i}, ${b.traceLo}::uuid, ${b.traceHi}::uuid,
           ${b.nullLo?.toString() ?? null}::bigint, ${b.nullHi?.toString() ?? null}::bigint,
           ${b.timeLo.toString()}::bigint, ${b.timeHi.toString()}::bigint, ${b.sevLo}, ${b.sevHi}, ${b.bands},
-          ${sql.param([...b.services])}::text[], ${Buffer.from(bloomOf(b.trigrams))}::bytea)`,
+          ${sql.param([...b.services])}::text[], ${Buffer.from(bloomOf(b.grams))}::bytea)`,
       );
       await query(sql`INSERT INTO log_blocks (relid, block, trace_lo, trace_hi, null_time_lo, null_time_hi,
         time_lo, time_hi, sev_lo, sev_hi, bands, services, bloom) VALUES ${sql.join(values, sql`, `)}`);
@@ -215,7 +219,7 @@ async function buildDay(database: Database, d: ColdDay): Promise<void> {
         if (r.v > b.sevHi) b.sevHi = r.v;
         b.bands |= 1 << bandOf(r.v);
         b.services.add(r.s);
-        addTrigrams(r.b, b.trigrams);
+        addNgrams(r.b, b.grams);
       }
       pending.push(b);
       n++;
@@ -259,8 +263,6 @@ export interface DaySkip {
   day: number;
   /** Trace-ID ranges of matching blocks. */
   traced: [string, string][];
-  /** Time ranges of the matching blocks' rows without a trace ID. */
-  untraced: [bigint, bigint][];
 }
 
 /**
@@ -287,11 +289,11 @@ export async function coldBlockSkips(database: Database, f: BlockFilter): Promis
       (SELECT count(*)::int FROM log_block_days WHERE day BETWEEN ${fromDay} AND ${toDay}) AS days`);
   if (!head?.days) return [];
   const keys = new Set<number>();
-  for (const t of head.terms ?? []) addTrigrams(t, keys);
+  for (const t of head.terms ?? []) addNgrams(t, keys);
   const h1: string[] = [];
   const h2: string[] = [];
   for (const key of keys) {
-    const [a, b] = trigramHashes(Math.floor(key / 4294967296), Math.floor(key / 65536) % 65536, key % 65536);
+    const [a, b] = ngramHashes(key);
     h1.push(String(a));
     h2.push(String(b));
   }
@@ -299,7 +301,7 @@ export async function coldBlockSkips(database: Database, f: BlockFilter): Promis
   if (h1.length)
     tests.push(sql`NOT EXISTS (SELECT 1 FROM unnest(${sql.param(h1)}::bigint[], ${sql.param(h2)}::bigint[]) AS p(a, b),
       generate_series(0, ${BLOOM_HASHES - 1}) AS k
-      WHERE get_bit(b.bloom, ((p.a + k * p.b) & (length(b.bloom)::bigint * 8 - 1))::int) = 0)`);
+      WHERE get_bit(b.bloom, (((p.a + k * p.b) & 4294967295) % (length(b.bloom)::bigint * 8))::int) = 0)`);
   if (f.service !== undefined) tests.push(sql`${f.service} = ANY (b.services)`);
   if (f.excludeServices?.length) tests.push(sql`NOT (b.services <@ ${sql.param(f.excludeServices)}::text[])`);
   if (f.minSeverity !== undefined) tests.push(sql`b.sev_hi >= ${f.minSeverity}`);
@@ -327,42 +329,38 @@ export async function coldBlockSkips(database: Database, f: BlockFilter): Promis
   return out;
 }
 
-/** Consecutive matching blocks merged into key ranges; null when the day is better scanned whole. */
+/**
+ * Consecutive matching blocks merged into trace-ID ranges; null when the day is better scanned whole:
+ * most blocks match, or one holding rows without a trace ID does. Those rows (sorted last, by time) have
+ * no trace-ID min/max, and citus_columnar refutes a chunk group one column at a time, so no condition
+ * reaches them without also reading every traced chunk group (whose times span the day).
+ */
 function daySkip(blocks: BlockRow[]): DaySkip | null {
-  const hits = blocks.filter((b) => b.hit).length;
-  if (hits > blocks.length * MAX_BLOCK_SHARE) return null;
-  const skip: DaySkip = { partition: blocks[0]!.name, day: blocks[0]!.day, traced: [], untraced: [] };
-  let run: { tLo: string | null; tHi: string | null; nLo: bigint | null; nHi: bigint | null } | null = null;
-  const close = () => {
-    if (run?.tLo != null && run.tHi != null) skip.traced.push([run.tLo, run.tHi]);
-    if (run?.nLo != null && run.nHi != null) skip.untraced.push([run.nLo, run.nHi]);
-    run = null;
-  };
+  const hits = blocks.filter((b) => b.hit);
+  if (hits.length > blocks.length * MAX_BLOCK_SHARE || hits.some((b) => b.null_lo !== null)) return null;
+  const skip: DaySkip = { partition: blocks[0]!.name, day: blocks[0]!.day, traced: [] };
+  let run: [string, string] | null = null;
   for (const b of blocks) {
-    if (!b.hit) {
-      close();
+    if (!b.hit || b.trace_lo === null || b.trace_hi === null) {
+      if (run) skip.traced.push(run);
+      run = null;
       continue;
     }
-    run ??= { tLo: null, tHi: null, nLo: null, nHi: null };
-    if (b.trace_lo !== null && (run.tLo === null || b.trace_lo < run.tLo)) run.tLo = b.trace_lo;
-    if (b.trace_hi !== null && (run.tHi === null || b.trace_hi > run.tHi)) run.tHi = b.trace_hi;
-    const nLo = b.null_lo === null ? null : BigInt(b.null_lo);
-    const nHi = b.null_hi === null ? null : BigInt(b.null_hi);
-    if (nLo !== null && (run.nLo === null || nLo < run.nLo)) run.nLo = nLo;
-    if (nHi !== null && (run.nHi === null || nHi > run.nHi)) run.nHi = nHi;
+    if (!run) run = [b.trace_lo, b.trace_hi];
+    else {
+      if (b.trace_lo < run[0]) run[0] = b.trace_lo;
+      if (b.trace_hi > run[1]) run[1] = b.trace_hi;
+    }
   }
-  close();
-  if (skip.traced.length + skip.untraced.length > MAX_RANGES_PER_DAY) return null;
-  if (!/^logs_p[0-9]{8}$/.test(skip.partition)) return null;
+  if (run) skip.traced.push(run);
+  if (skip.traced.length > MAX_RANGES_PER_DAY || !/^logs_p[0-9]{8}$/.test(skip.partition)) return null;
   return skip;
 }
 
 /**
  * What to read instead of `logs` once `skips` are known: the other days as they are, and of each skipped
- * day only its matching key ranges. citus_columnar refutes a chunk group one column at a time, so each
- * branch ORs ranges of one column: trace IDs for the traced rows; for the rows without a trace ID
- * (sorted last, by time) time ranges, which the traced chunk groups' whole-day times cannot refute, so
- * that branch costs a scan of the day's traced part and is only there when such a block matches.
+ * day only the chunk groups of its matching trace-ID ranges (one column, so citus_columnar refutes the
+ * others by their min/max).
  */
 export function blockSource(skips: DaySkip[]): SQL {
   if (!skips.length) return sql`logs`;
@@ -373,23 +371,9 @@ export function blockSource(skips: DaySkip[]): SQL {
   });
   const branches: SQL[] = [sql`SELECT * FROM logs WHERE ${sql.join(guard, sql` AND `)}`];
   for (const d of skips) {
-    const part = sql.identifier(d.partition);
-    if (d.traced.length)
-      branches.push(
-        sql`SELECT * FROM ONLY ${part} WHERE ${sql.join(
-          d.traced.map(([lo, hi]) => sql`(trace_id >= ${lo}::uuid AND trace_id <= ${hi}::uuid)`),
-          sql` OR `,
-        )}`,
-      );
-    if (d.untraced.length)
-      branches.push(
-        sql`SELECT * FROM ONLY ${part} WHERE trace_id IS NULL AND (${sql.join(
-          d.untraced.map(
-            ([lo, hi]) => sql`(time_ns >= ${lo.toString()}::bigint AND time_ns <= ${hi.toString()}::bigint)`,
-          ),
-          sql` OR `,
-        )})`,
-      );
+    if (!d.traced.length) continue;
+    const ranges = d.traced.map(([lo, hi]) => sql`(trace_id >= ${lo}::uuid AND trace_id <= ${hi}::uuid)`);
+    branches.push(sql`SELECT * FROM ONLY ${sql.identifier(d.partition)} WHERE ${sql.join(ranges, sql` OR `)}`);
   }
   return sql`(${sql.join(branches, sql` UNION ALL `)})`;
 }
