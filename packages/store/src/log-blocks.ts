@@ -177,11 +177,9 @@ async function buildDay(database: Database, d: ColdDay): Promise<void> {
     await query(sql`DELETE FROM log_blocks WHERE relid = ${d.relid}::bigint::oid`);
     await query(sql`DELETE FROM log_block_days WHERE relid = ${d.relid}::bigint::oid`);
     // Physical order: the conversion's (trace ID, time), late rows after; the cursor streams it.
-    await query(
-      sql.raw(`DECLARE log_blocks_cur NO SCROLL CURSOR FOR
-        SELECT trace_id::text AS t, time_ns::text AS ns, service_name AS s, severity_number AS v, lower(body) AS b
-        FROM ONLY "${d.name}"`),
-    );
+    await query(sql`DECLARE log_blocks_cur NO SCROLL CURSOR FOR
+      SELECT trace_id::text AS t, time_ns::text AS ns, service_name AS s, severity_number AS v, lower(body) AS b
+      FROM ONLY ${sql.identifier(d.name)}`);
     let n = 0;
     const pending: Block[] = [];
     const flush = async () => {
@@ -226,7 +224,7 @@ async function buildDay(database: Database, d: ColdDay): Promise<void> {
       if (pending.length >= 50) await flush();
     }
     await flush();
-    await query(sql.raw(`CLOSE log_blocks_cur`));
+    await query(sql`CLOSE log_blocks_cur`);
     await query(sql`INSERT INTO log_block_days (relid, day, rows_hw, block_rows)
       VALUES (${d.relid}::bigint::oid, ${dayOfName(d.name)}, ${meta?.hw ?? '0'}::bigint, ${blockRows})`);
   });
@@ -381,4 +379,18 @@ export function blockSource(skips: DaySkip[]): SQL {
 /** `logs`, or the block-skipping source for filter `f` (blockSource of coldBlockSkips). */
 export async function coldBlockSource(database: Database, f: BlockFilter): Promise<SQL> {
   return blockSource(await coldBlockSkips(database, f));
+}
+
+/** Drops every block summary: cold days are then read whole until the next buildLogBlocks (a bench baseline). */
+export async function forgetLogBlocks(database: Database): Promise<void> {
+  await database.query(sql`DELETE FROM log_blocks`);
+  await database.query(sql`DELETE FROM log_block_days`);
+}
+
+/** Disk bytes of the block summaries, indexes and TOAST included. */
+export async function logBlockBytes(database: Database): Promise<number> {
+  const [r] = await database.query<{ n: string }>(
+    sql`SELECT (pg_total_relation_size('log_blocks') + pg_total_relation_size('log_block_days'))::text AS n`,
+  );
+  return Number(r?.n ?? 0);
 }
