@@ -21,6 +21,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import { MS_PER_DAY, NS_PER_DAY } from './partitions.ts';
 import { LOGS_TABLE, SPANS_TABLE, type PartitionedTable } from './tables.ts';
+import { buildLogBlocks } from './log-blocks.ts';
 
 export const COLUMNAR_EXTENSION = 'citus_columnar';
 
@@ -159,6 +160,8 @@ export async function convertColdPartitions(database: Database, opts: ColumnarOp
       result.rows[p.name] = rows;
     }
   }
+  // The cold log days' block summaries for text, service and severity search: new days and stale ones.
+  await buildLogBlocks(database);
   return result;
 }
 

@@ -192,3 +192,4 @@ export {
   type FacetResult,
   type FacetOptions,
 } from './facet-queries.ts';
+export { buildLogBlocks, forgetLogBlocks, logBlockBytes } from './log-blocks.ts';

@@ -123,6 +123,8 @@ describe('hostile strings are data, never SQL', () => {
       'packages/store/src/service-stats.ts': [
         /LATENCY_BUCKETS_NS|sql\.raw\(String\(i\)\)|Array\.from\(\{ length: NB \}/,
       ],
+      // A FETCH count (it takes no parameter): a number, the chunk group size read from columnar.stripe.
+      'packages/store/src/log-blocks.ts': [/sql\.raw\(`FETCH \$\{blockRows\} FROM log_blocks_cur`\)/],
       'packages/store/src/metric-compaction.ts': [/sql\.raw\(String\(CHUNK_WINDOW_MS\)\)/],
       // Benchmark set-up only: index definitions as pg_get_indexdef printed them, rebuilt after a bulk load.
       'packages/store/src/bench.ts': [/sql\.raw\(def\.replace\(' ON ONLY ', ' ON '\)\)/],
