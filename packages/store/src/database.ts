@@ -10,6 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
 import { migrationsFolder, schema } from '@pivot/db';
+import { distributeOnCitus } from './citus.ts';
 import { isTransientDbError, toConnectionError, toQueryError, toTransactionError } from './errors.ts';
 
 export type Drizzle = NodePgDatabase<typeof schema> | PgliteDatabase<typeof schema>;
@@ -227,6 +228,8 @@ function openPg(url: string, opts: DatabaseOptions): Database {
       try {
         await client.query('select pg_advisory_lock(7493001)');
         await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
+        // On a Citus coordinator the tables are then distributed (citus.ts); elsewhere this reads one row.
+        await distributeOnCitus((text) => client.query(text));
       } finally {
         await client.query('select pg_advisory_unlock(7493001)').catch(() => {});
         client.release();

@@ -87,6 +87,16 @@ export function isNoPartitionError(err: unknown): boolean {
   return false;
 }
 
+/** Citus' refusal of DETACH PARTITION … CONCURRENTLY on a distributed table (SQLSTATE XX000). */
+export function isConcurrentDetachRefused(err: unknown): boolean {
+  for (let e = err as { message?: unknown; cause?: unknown } | null | undefined; e;) {
+    if (typeof e.message === 'string' && e.message.includes('DETACH PARTITION .. CONCURRENTLY commands are currently unsupported'))
+      return true;
+    e = e.cause === e ? undefined : (e.cause as typeof e);
+  }
+  return false;
+}
+
 /** What a write needs: each table with the days its rows fall on. */
 export type PartitionNeeds = readonly (readonly [PartitionedTable, Iterable<number>])[];
 
@@ -214,11 +224,17 @@ export class PartitionManager {
       this.known.get(table.name)?.delete(p.day);
       // Outside any transaction (a concurrent detach refuses to run in one): each statement is its own.
       if (p.state !== 'detached')
-        await this.database.query(
-          sql.raw(
-            `ALTER TABLE "${table.name}" DETACH PARTITION "${p.name}" ${p.state === 'pending' ? 'FINALIZE' : 'CONCURRENTLY'}`,
-          ),
-        );
+        await this.database
+          .query(
+            sql.raw(
+              `ALTER TABLE "${table.name}" DETACH PARTITION "${p.name}" ${p.state === 'pending' ? 'FINALIZE' : 'CONCURRENTLY'}`,
+            ),
+          )
+          .catch((err: unknown) => {
+            // Citus refuses a concurrent detach of a distributed table's partition: there the DROP below
+            // detaches it (a short exclusive lock on the parent, on every shard).
+            if (!isConcurrentDetachRefused(err)) throw err;
+          });
       await this.database.query(sql.raw(`DROP TABLE IF EXISTS "${p.name}"`));
       dropped.push(p.name);
     }
