@@ -80,7 +80,12 @@ export class PartitionUnavailableError extends Error implements ClassifiedError 
  */
 export function isNoPartitionError(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | null | undefined; e;) {
-    if (e.code === '23514' && typeof e.message === 'string' && e.message.startsWith('no partition of relation'))
+    // Citus reports the same routing failure from a worker's shard as XX000, naming the shard.
+    if (
+      (e.code === '23514' || e.code === 'XX000') &&
+      typeof e.message === 'string' &&
+      e.message.startsWith('no partition of relation')
+    )
       return true;
     e = e.cause === e ? undefined : (e.cause as typeof e);
   }
