@@ -23,7 +23,9 @@
 // distributed by Citus itself, with the same shards' placement.
 import { sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
+import type { TraceId } from '@pivot/model';
 import type { TableName } from './tables.ts';
+import { traceLookupSql } from './trace-queries.ts';
 
 export const CITUS_EXTENSION = 'citus';
 
@@ -101,4 +103,10 @@ export async function distributeOnCitus(
     placed.push(p.table);
   }
   return placed;
+}
+
+/** The EXPLAIN of TraceQueries.getTrace's statement for `traceId`, as text (one line per plan row). */
+export async function explainTraceLookup(database: Database, traceId: TraceId): Promise<string> {
+  const rows = await database.query<{ 'QUERY PLAN': string }>(sql`EXPLAIN ${traceLookupSql(traceId)}`);
+  return rows.map((r) => r['QUERY PLAN']).join('\n');
 }

@@ -148,8 +148,12 @@ export function testLayouts(): { tdb: TestDatabase; columnar: boolean; label: st
   return [...rows, ...columnar];
 }
 
-/** The database the end-to-end suites use: the configured server, or PGlite in memory. */
+/** The database the end-to-end suites use: the Citus cluster in the Citus run, the configured server, or PGlite in memory. */
 export async function scratchDatabaseUrl(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+  // The Citus run (TEST_TARGETS=citus) puts the whole stack on a Citus coordinator.
+  const citus = process.env.CITUS_URL;
+  if (citus && process.env.TEST_TARGETS?.split(',').some((t) => t.trim() === 'citus'))
+    return createCitusScratchDatabase(citus);
   const base = process.env.DATABASE_URL;
   if (!base) return { url: undefined, drop: async () => {} };
   return createScratchDatabase(base);
