@@ -134,7 +134,9 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     const onAbort = () => {
       cancelled = true;
       // From another pooled connection; failure to cancel only lets the statement run to its timeout.
-      void run(db, sql`SELECT pg_cancel_backend(${pid})`).catch(() => {});
+      // ::int: Citus adds pg_cancel_backend(bigint) (global process IDs), and an untyped parameter would
+      // then match neither overload.
+      void run(db, sql`SELECT pg_cancel_backend(${pid}::int)`).catch(() => {});
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {

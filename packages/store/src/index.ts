@@ -191,3 +191,12 @@ export {
   type FacetResult,
   type FacetOptions,
 } from './facet-queries.ts';
+export {
+  CITUS_EXTENSION,
+  CITUS_PLACEMENT,
+  citusTableKinds,
+  distributeOnCitus,
+  explainTraceLookup,
+  isCitus,
+  type CitusPlacement,
+} from './citus.ts';
