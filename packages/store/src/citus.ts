@@ -110,3 +110,15 @@ export async function explainTraceLookup(database: Database, traceId: TraceId): 
   const rows = await database.query<{ 'QUERY PLAN': string }>(sql`EXPLAIN ${traceLookupSql(traceId)}`);
   return rows.map((r) => r['QUERY PLAN']).join('\n');
 }
+
+/**
+ * Sizes of the Citus tables (distributed and reference, partitions included) summed over their shards'
+ * placements: the coordinator's own relations are empty shells, so pg_total_relation_size says 0 there.
+ */
+export async function citusRelationSizes(database: Database): Promise<Map<string, { bytes: number; heap: number }>> {
+  const rows = await database.query<{ name: string; bytes: string | number; heap: string | number }>(sql`
+    SELECT c.relname AS name, citus_total_relation_size(c.oid) AS bytes, citus_relation_size(c.oid) AS heap
+    FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid
+    WHERE c.relkind = 'r' AND pg_table_is_visible(c.oid)`);
+  return new Map(rows.map((r) => [r.name, { bytes: Number(r.bytes), heap: Number(r.heap) }]));
+}

@@ -171,7 +171,11 @@ export class PartitionManager {
         // Two processes creating the same partition race on the catalog; the loser sees a
         // duplicate-type or duplicate-table error although the partition now exists.
         const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
-        if ((code === '23505' || code === '42P07') && attempt < 3) continue;
+        // On Citus the other process's DDL runs on every shard and lasts longer: wait it out a little.
+        if ((code === '23505' || code === '42P07') && attempt < 10) {
+          await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+          continue;
+        }
         throw err;
       }
     }
