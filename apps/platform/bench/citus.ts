@@ -52,9 +52,7 @@ const nowMs = Date.now();
 const startNs = BigInt(nowMs - 600_000) * 1_000_000n;
 const batches = makeRequests(REQUESTS, SPANS_PER_REQUEST, startNs);
 // Three equal slices, ingested one after another: three rates, of which the median is quoted.
-const slices = [0, 1, 2].map((k) =>
-  payloadDir(batches.filter((_, i) => i % 3 === k).map(encodeExportTraceRequest)),
-);
+const slices = [0, 1, 2].map((k) => payloadDir(batches.filter((_, i) => i % 3 === k).map(encodeExportTraceRequest)));
 const totalSpans = REQUESTS * SPANS_PER_REQUEST;
 
 // A small PromQL set: 30 counters over 6 h at 15 s, remote-written chronologically.

@@ -69,7 +69,9 @@ export async function isCitus(database: Database): Promise<boolean> {
 }
 
 /** How each store table is placed now: 'h' hash-distributed, 'n' reference, absent when local. */
-export async function citusTableKinds(database: Database): Promise<Map<string, { kind: string; column: string | null }>> {
+export async function citusTableKinds(
+  database: Database,
+): Promise<Map<string, { kind: string; column: string | null }>> {
   const rows = await database.query<{ name: string; method: string; col: string | null }>(sql`
     SELECT logicalrelid::regclass::text AS name, partmethod AS method,
            column_to_column_name(logicalrelid, partkey) AS col
@@ -97,9 +99,7 @@ export async function distributeOnCitus(
     // Names and columns are the code's constants above, never input.
     if (p.kind === 'reference') await query(`SELECT create_reference_table('${p.table}')`);
     else
-      await query(
-        `SELECT create_distributed_table('${p.table}', '${p.column}', colocate_with => '${p.colocateWith}')`,
-      );
+      await query(`SELECT create_distributed_table('${p.table}', '${p.column}', colocate_with => '${p.colocateWith}')`);
     placed.push(p.table);
   }
   return placed;

@@ -95,7 +95,10 @@ export function isNoPartitionError(err: unknown): boolean {
 /** Citus' refusal of DETACH PARTITION … CONCURRENTLY on a distributed table (SQLSTATE XX000). */
 export function isConcurrentDetachRefused(err: unknown): boolean {
   for (let e = err as { message?: unknown; cause?: unknown } | null | undefined; e;) {
-    if (typeof e.message === 'string' && e.message.includes('DETACH PARTITION .. CONCURRENTLY commands are currently unsupported'))
+    if (
+      typeof e.message === 'string' &&
+      e.message.includes('DETACH PARTITION .. CONCURRENTLY commands are currently unsupported')
+    )
       return true;
     e = e.cause === e ? undefined : (e.cause as typeof e);
   }
