@@ -166,6 +166,15 @@ export {
   type PropagationReport,
 } from './servicegraph-queries.ts';
 export { StatusQueries, type StorageStatus, type SignalStatus, type TableStatus } from './status.ts';
+export {
+  CITUS_EXTENSION,
+  CITUS_PLACEMENT,
+  citusTableKinds,
+  distributeOnCitus,
+  explainTraceLookup,
+  isCitus,
+  type CitusPlacement,
+} from './citus.ts';
 export { AlertingState, ruleGroupLockKey, type StoredAlert, type StoredGroupState } from './alerting-state.ts';
 export {
   InvestigateQueries,

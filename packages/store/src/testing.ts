@@ -1,5 +1,6 @@
 // Test support shared by every package's integration tests: the same suite runs on PGlite and, when
-// DATABASE_URL is set, on a real PostgreSQL server in a database of its own.
+// DATABASE_URL is set, on a real PostgreSQL server in a database of its own, and, when CITUS_URL is set,
+// on a Citus cluster (a coordinator and its workers) in a database of its own.
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
@@ -9,7 +10,7 @@ import { spanIdFromDb, traceIdFromDb } from './encode.ts';
 import { TABLES, type TableName } from './tables.ts';
 
 export interface TestDatabase {
-  name: 'pglite' | 'pg';
+  name: 'pglite' | 'pg' | 'citus';
   url: string | undefined;
   open(): Promise<Database>;
   drop(): Promise<void>;
@@ -35,19 +36,88 @@ export async function createScratchDatabase(baseUrl: string): Promise<{ url: str
   };
 }
 
-/** The drivers to run a suite on: PGlite always, PostgreSQL when DATABASE_URL is set. */
+/**
+ * A fresh database on a Citus cluster, distributed like production: Citus' metadata is per database, so
+ * the database is made on the coordinator at `coordinatorUrl` and on each of its workers, the extension
+ * created in each, and the workers registered from the coordinator's new database. Four shards per
+ * distributed table (the cluster's default is 32): every multi-shard path still crosses both workers,
+ * and a day partition's DDL stays quick.
+ */
+export async function createCitusScratchDatabase(
+  coordinatorUrl: string,
+  shardCount = 4,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `pivot_test_${randomBytes(6).toString('hex')}`;
+  const at = (base: string, host: string, port: number, db: string) => {
+    const u = new URL(base);
+    u.hostname = host;
+    u.port = String(port);
+    u.pathname = `/${db}`;
+    return u.toString();
+  };
+  const exec = async (url: string, statements: string[]) => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      for (const s of statements) await c.query(s);
+    } finally {
+      await c.end();
+    }
+  };
+  const coord = new URL(coordinatorUrl);
+  const admin = new pg.Client({ connectionString: coordinatorUrl });
+  await admin.connect();
+  let workers: { host: string; port: number }[];
+  try {
+    const r = await admin.query<{ host: string; port: number }>(
+      'SELECT nodename AS host, nodeport AS port FROM pg_dist_node WHERE groupid <> 0 AND isactive ORDER BY nodeport',
+    );
+    workers = r.rows;
+  } finally {
+    await admin.end();
+  }
+  if (workers.length === 0) throw new Error(`CITUS_URL ${coordinatorUrl}: the coordinator has no workers`);
+  const coordHost = coord.hostname;
+  const coordPort = Number(coord.port || 5432);
+  const nodes = [{ host: coordHost, port: coordPort }, ...workers];
+  await Promise.all(
+    nodes.map(async (n) => {
+      await exec(at(coordinatorUrl, n.host, n.port, 'postgres'), [`CREATE DATABASE ${name}`]);
+      await exec(at(coordinatorUrl, n.host, n.port, name), ['CREATE EXTENSION citus']);
+    }),
+  );
+  const url = at(coordinatorUrl, coordHost, coordPort, name);
+  await exec(url, [
+    `ALTER DATABASE ${name} SET citus.shard_count = ${Math.trunc(shardCount)}`,
+    `SELECT citus_set_coordinator_host('${coordHost}', ${coordPort})`,
+    ...workers.map((w) => `SELECT citus_add_node('${w.host}', ${Math.trunc(w.port)})`),
+  ]);
+  return {
+    url,
+    async drop() {
+      // The coordinator first: its sessions (and the maintenance daemon's) hold connections to the workers.
+      for (const n of nodes)
+        await exec(at(coordinatorUrl, n.host, n.port, 'postgres'), [`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+    },
+  };
+}
+
+/**
+ * The drivers to run a suite on: PGlite always, PostgreSQL when DATABASE_URL is set, a Citus cluster
+ * when CITUS_URL is set. TEST_TARGETS (comma-separated names) keeps only those, so that a second run can
+ * take the Citus target alone.
+ */
 export function testDatabases(): TestDatabase[] {
   const out: TestDatabase[] = [
     { name: 'pglite', url: undefined, open: () => openDatabase({ dataDir: 'memory://' }), drop: async () => {} },
   ];
-  const base = process.env.DATABASE_URL;
-  if (base) {
+  const server = (name: 'pg' | 'citus', make: () => Promise<{ url: string; drop(): Promise<void> }>) => {
     let scratch: { url: string; drop(): Promise<void> } | undefined;
     const t: TestDatabase = {
-      name: 'pg',
+      name,
       url: undefined,
       async open() {
-        scratch ??= await createScratchDatabase(base);
+        scratch ??= await make();
         t.url = scratch.url;
         return openDatabase({ url: scratch.url });
       },
@@ -56,9 +126,14 @@ export function testDatabases(): TestDatabase[] {
         scratch = undefined;
       },
     };
-    out.push(t);
-  }
-  return out;
+    return t;
+  };
+  const base = process.env.DATABASE_URL;
+  if (base) out.push(server('pg', () => createScratchDatabase(base)));
+  const citus = process.env.CITUS_URL;
+  if (citus) out.push(server('citus', () => createCitusScratchDatabase(citus)));
+  const only = process.env.TEST_TARGETS?.split(',').map((s) => s.trim());
+  return only?.length ? out.filter((t) => only.includes(t.name)) : out;
 }
 
 /**
@@ -73,8 +148,12 @@ export function testLayouts(): { tdb: TestDatabase; columnar: boolean; label: st
   return [...rows, ...columnar];
 }
 
-/** The database the end-to-end suites use: the configured server, or PGlite in memory. */
+/** The database the end-to-end suites use: the Citus cluster in the Citus run, the configured server, or PGlite in memory. */
 export async function scratchDatabaseUrl(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+  // The Citus run (TEST_TARGETS=citus) puts the whole stack on a Citus coordinator.
+  const citus = process.env.CITUS_URL;
+  if (citus && process.env.TEST_TARGETS?.split(',').some((t) => t.trim() === 'citus'))
+    return createCitusScratchDatabase(citus);
   const base = process.env.DATABASE_URL;
   if (!base) return { url: undefined, drop: async () => {} };
   return createScratchDatabase(base);
