@@ -53,6 +53,8 @@ export const CITUS_PLACEMENT: readonly CitusPlacement[] = [
   { table: 'alerting_groups', kind: 'reference' },
   { table: 'alerting_alerts', kind: 'reference' },
   { table: 'pg_log_offsets', kind: 'reference' },
+  // Every API replica reads a login here; small, and written once per login.
+  { table: 'api_sessions', kind: 'reference' },
   { table: 'span_metrics', kind: 'local', why: 'partitioned minute rollup' },
   { table: 'servicegraph_edges', kind: 'local', why: 'partitioned minute rollup' },
   { table: 'propagation_problems', kind: 'local', why: 'partitioned minute rollup' },
