@@ -158,13 +158,38 @@ export async function storedSamples(db: Database): Promise<number> {
   return Number(r?.s ?? 0);
 }
 
-/** Bytes on disk (table, TOAST and indexes) of the metric chunk partitions and of the series table. */
-export async function metricStorageBytes(db: Database): Promise<{ chunks: number; series: number }> {
+/**
+ * Bytes on disk (table, TOAST and indexes) of the metric chunk partitions and of the series table, and
+ * the number of chunk rows. With `rewrite` (PostgreSQL), each chunk partition is measured as a fresh copy
+ * of its live rows with the same indexes: what VACUUM FULL leaves, but not held back by another session's
+ * old snapshot on a shared server (VACUUM FULL keeps rows any running transaction might still see).
+ */
+export async function metricStorageBytes(
+  db: Database,
+  opts: { rewrite?: boolean } = {},
+): Promise<{ chunks: number; series: number; chunkRows: number }> {
   const [r] = await db.query<{ chunks: string | null; series: string | null }>(sql`
       SELECT sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname LIKE 'metric_chunks_p%') AS chunks,
              sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname = 'metric_series') AS series
       FROM pg_class c WHERE c.relkind = 'r'`);
-  return { chunks: Number(r?.chunks ?? 0), series: Number(r?.series ?? 0) };
+  const [n] = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM metric_chunks`);
+  let chunks = Number(r?.chunks ?? 0);
+  if (opts.rewrite && db.kind !== 'pglite') {
+    const parts = await db.query<{ name: string }>(sql`
+      SELECT relname AS name FROM pg_class WHERE relkind = 'r' AND relname ~ '^metric_chunks_p[0-9]{8}$' ORDER BY 1`);
+    chunks = 0;
+    for (const { name } of parts)
+      await db.transaction(async (query) => {
+        await query(sql`CREATE TEMP TABLE bench_chunk_copy (LIKE ${sql.identifier(name)} INCLUDING ALL)`);
+        await query(sql`INSERT INTO bench_chunk_copy SELECT * FROM ${sql.identifier(name)}`);
+        const [c] = await query<{ b: string }>(
+          sql`SELECT pg_total_relation_size('bench_chunk_copy'::regclass)::text AS b`,
+        );
+        chunks += Number(c?.b ?? 0);
+        await query(sql`DROP TABLE bench_chunk_copy`);
+      });
+  }
+  return { chunks, series: Number(r?.series ?? 0), chunkRows: Number(n?.n ?? 0) };
 }
 
 /** VACUUM FULL (rewrite, to measure size after compaction) or VACUUM ANALYZE a registered table. */
@@ -487,4 +512,67 @@ export async function newestTraceSpanAttributes(db: Database, n: number): Promis
     SELECT s.attributes FROM (SELECT trace_id, start_ns, end_ns FROM traces ORDER BY start_ns DESC, trace_id DESC LIMIT ${n}) t
     JOIN spans s ON s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns`);
   return rows.length;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Citus (bench:citus)
+
+/**
+ * `rows` logs over the hour before `nowMs` shaped like a service fleet's: 40% without a trace (start-up,
+ * health checks, background jobs), one chatty service writing half the lines, bodies from 30 templates
+ * (so identical lines repeat), millisecond timestamps as pino writes them (lines of one millisecond share
+ * a time). Each trace has 3 lines. Then ANALYZE.
+ */
+export async function generateLogMix(db: Database, opts: { rows: number; nowMs: number }): Promise<void> {
+  const { nowMs, rows } = opts;
+  await new PartitionManager(db).ensure(LOGS_TABLE, [dayIndexOfMs(nowMs - 3_600_000), dayIndexOfMs(nowMs)]);
+  await db.query(sql`
+  INSERT INTO logs (time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags, severity_number, severity_text,
+    service_name, body, body_is_json, attributes, event_name, resource_id, scope_id, dropped_attributes_count)
+  SELECT (${nowMs}::bigint - 3600000 + (i * 3600000::bigint / ${rows})) * 1000000,
+    ('x' || left(md5(svc || '|' || body || '|' || coalesce(tid::text, '')), 16))::bit(64)::bigint,
+    0, tid, CASE WHEN tid IS NULL THEN NULL ELSE i END, 1, 9, 'INFO', svc, body, false, '{}'::jsonb, '', 1, 1, 0
+  FROM (SELECT i,
+      CASE WHEN i % 10 < 4 THEN NULL ELSE md5((i / 3)::text)::uuid END AS tid,
+      CASE WHEN i % 2 = 0 THEN 'svc-0' ELSE 'svc-' || (1 + i % 7) END AS svc,
+      'template ' || (i % 30) || CASE WHEN i % 10 < 4 THEN '' ELSE ' order ' || (i / 3) END AS body
+    FROM generate_series(0, ${rows - 1}) i) g
+  ON CONFLICT DO NOTHING`);
+  await db.query(sql`ANALYZE logs`);
+}
+
+/** Candidate distribution keys of logs, as SQL over a row of `logs`. */
+export const LOG_KEY_CANDIDATES = ['time_ns', 'trace_id', 'fingerprint', 'service_name'] as const;
+export type LogKeyCandidate = (typeof LOG_KEY_CANDIDATES)[number];
+
+/**
+ * How evenly each candidate key would spread the stored logs over `shards` hash shards (Citus' own
+ * hash, worker_hash, and its even split of the hash range): the fullest shard's rows over the mean.
+ * A trace-less line has no trace ID; under that key it would need a sentinel, which hashes to one shard.
+ * Needs the citus extension.
+ */
+export async function logShardSkew(db: Database, shards: number): Promise<Record<LogKeyCandidate, number>> {
+  const keys: Record<LogKeyCandidate, SQL> = {
+    time_ns: sql`worker_hash(time_ns)`,
+    trace_id: sql`worker_hash(coalesce(trace_id, '00000000-0000-0000-0000-000000000000'::uuid))`,
+    fingerprint: sql`worker_hash(fingerprint)`,
+    service_name: sql`worker_hash(service_name)`,
+  };
+  const out = {} as Record<LogKeyCandidate, number>;
+  for (const k of LOG_KEY_CANDIDATES) {
+    const [r] = await db.query<{ skew: number }>(sql`
+      SELECT (max(n) / (sum(n)::float8 / ${shards}))::float8 AS skew FROM (
+        SELECT ((${keys[k]}::bigint + 2147483648) * ${shards} / 4294967296) AS shard, count(*) AS n
+        FROM logs GROUP BY 1) s`);
+    out[k] = Number(r?.skew ?? 0);
+  }
+  return out;
+}
+
+/** `n` trace IDs that have logs, in random order. */
+export async function loggedTraceIds(db: Database, n: number): Promise<TraceId[]> {
+  const rows = await db.query<{ id: string }>(
+    sql`SELECT DISTINCT trace_id AS id FROM logs WHERE trace_id IS NOT NULL ORDER BY 1 LIMIT ${n}`,
+  );
+  return rows.map((r) => traceIdFromDb(r.id));
 }

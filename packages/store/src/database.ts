@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { migrationsFolder, schema } from '@pivot/db';
+import { distributeOnCitus } from './citus.ts';
 import { isTransientDbError, toConnectionError, toQueryError, toTransactionError } from './errors.ts';
 
 export type Drizzle = NodePgDatabase<typeof schema> | PgliteDatabase<typeof schema>;
@@ -161,7 +162,9 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     const onAbort = () => {
       cancelled = true;
       // From another pooled connection; failure to cancel only lets the statement run to its timeout.
-      void run(db, sql`SELECT pg_cancel_backend(${pid})`).catch(() => {});
+      // ::int: Citus adds pg_cancel_backend(bigint) (global process IDs), and an untyped parameter would
+      // then match neither overload.
+      void run(db, sql`SELECT pg_cancel_backend(${pid}::int)`).catch(() => {});
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -260,6 +263,8 @@ function openPg(url: string, opts: DatabaseOptions): Database {
       try {
         await client.query('select pg_advisory_lock(7493001)');
         await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
+        // On a Citus coordinator the tables are then distributed (citus.ts); elsewhere this reads one row.
+        await distributeOnCitus((text) => client.query(text));
       } finally {
         await client.query('select pg_advisory_unlock(7493001)').catch(() => {});
         client.release();

@@ -71,7 +71,8 @@ export {
   type RegexSets,
 } from './traceql-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
-export { PgLogOffsets, type PgLogFileOffset } from './pg-log-offsets.ts';
+export { PgLogOffsets, readServerLogFiles, type PgLogFileOffset, type PgServerLogFiles } from './pg-log-offsets.ts';
+export { DbSessionStore, type SessionStore, type StoredSession } from './sessions.ts';
 export { LogWriter, toLogColumns, insertLogColumns, writeLogColumns, logCount, type LogColumns } from './log-writer.ts';
 export {
   LogQueries,
@@ -173,6 +174,15 @@ export {
   type PropagationReport,
 } from './servicegraph-queries.ts';
 export { StatusQueries, type StorageStatus, type SignalStatus, type TableStatus } from './status.ts';
+export {
+  CITUS_EXTENSION,
+  CITUS_PLACEMENT,
+  citusTableKinds,
+  distributeOnCitus,
+  explainTraceLookup,
+  isCitus,
+  type CitusPlacement,
+} from './citus.ts';
 export { AlertingState, ruleGroupLockKey, type StoredAlert, type StoredGroupState } from './alerting-state.ts';
 export {
   InvestigateQueries,
@@ -199,3 +209,4 @@ export {
   type FacetResult,
   type FacetOptions,
 } from './facet-queries.ts';
+export { buildLogBlocks, forgetLogBlocks, logBlockBytes } from './log-blocks.ts';
