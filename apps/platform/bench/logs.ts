@@ -24,6 +24,7 @@ import {
   logBlockBytes,
   dayIndexOfNs,
   insertLogColumns,
+  writeLogColumns,
   toLogColumns,
   type Database,
 } from '@pivot/store';
@@ -43,7 +44,19 @@ import {
 import { rowCount } from '@pivot/store/testing';
 import type { ResourceLogs } from '@pivot/model';
 import { encodeLogs, type TLog } from '@pivot/otlp/testing';
-import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient, type Figure } from './harness.ts';
+import {
+  REPEAT,
+  SCALE,
+  cpuLine,
+  freshDatabase,
+  median,
+  payloadDir,
+  report,
+  runLoadClient,
+  withCpuSplit,
+  type CpuSplit,
+  type Figure,
+} from './harness.ts';
 
 const RECORDS_PER_REQUEST = 500; // about what the OTel JS BatchLogRecordProcessor sends (512)
 const REQUESTS = Number(process.env.BENCH_LOG_REQUESTS ?? 200);
@@ -173,7 +186,8 @@ interface Format {
   decode(p: Uint8Array): ResourceLogs[];
 }
 
-async function ceilingRun(f: Format, total: number): Promise<number> {
+/** The store's write path from prepared columns: COPY (ingest on PostgreSQL) or the idempotent unnest() one. */
+async function ceilingRun(f: Format, total: number, path: 'copy' | 'unnest' = 'copy'): Promise<number> {
   const fresh = await freshDatabase();
   try {
     // Prepared outside the timed part: decoded and turned into the writer's column arrays.
@@ -188,7 +202,8 @@ async function ceilingRun(f: Format, total: number): Promise<number> {
       Array.from({ length: WRITERS }, async () => {
         while (next < groups.length) {
           const g = groups[next++]!;
-          await fresh.db.transaction((q) => insertLogColumns(q, g));
+          if (path === 'copy') await writeLogColumns(fresh.db, g);
+          else await fresh.db.transaction((q) => insertLogColumns(q, g));
         }
       }),
     );
@@ -217,7 +232,7 @@ async function endToEndRun(
   total: number,
   dir: string,
   startNs: bigint,
-): Promise<{ rate: number; retries: number; hot: number; cold: number | null }> {
+): Promise<{ rate: number; retries: number; hot: number; cold: number | null; cpu: CpuSplit }> {
   const fresh = await freshDatabase();
   const config = loadConfig({
     HOST: '127.0.0.1',
@@ -230,11 +245,8 @@ async function endToEndRun(
   const ingest = await startIngest(config, fresh.db, createLogger('warn', 'bench'));
   await new PartitionManager(fresh.db).ensure(LOGS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1]);
   try {
-    const { seconds, retries } = await runLoadClient(
-      dir,
-      `${ingest.http.url}${f.path}`,
-      CLIENT_CONCURRENCY,
-      f.contentType,
+    const { seconds, retries, cpu } = await withCpuSplit(fresh.db, fresh.url, () =>
+      runLoadClient(dir, `${ingest.http.url}${f.path}`, CLIENT_CONCURRENCY, f.contentType),
     );
     const n = await countLogs(fresh.db);
     if (n !== total) throw new Error(`${f.name} end-to-end run stored ${n} of ${total} logs`);
@@ -243,7 +255,7 @@ async function endToEndRun(
     const conversion = await convertColdPartitions(fresh.db, { coldAfterMs: 0, nowMs: Date.now() + 3 * 86_400_000 });
     if ((await countLogs(fresh.db)) !== total) throw new Error(`${f.name}: columnar conversion lost logs`);
     const cold = conversion.mode.mode === 'columnar' ? (await signalBytes(fresh.db, 'logs')) / total : null;
-    return { rate: total / seconds, retries, hot, cold };
+    return { rate: total / seconds, retries, hot, cold, cpu };
   } finally {
     await ingest.close();
     await fresh.drop();
@@ -277,15 +289,18 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     log(`${f.name}: ${total} logs in ${REQUESTS} requests (${mb.toFixed(1)} MB)`);
     const files = payloadDir(f.payloads);
     const ceilings: number[] = [];
+    const unnests: number[] = [];
     const copies: number[] = [];
     const copyBytes: number[] = [];
     const e2e: number[] = [];
     const hot: number[] = [];
     const cold: number[] = [];
+    const cpus: CpuSplit[] = [];
     let retries = 0;
     try {
       for (let i = 0; i < REPEAT; i++) {
         ceilings.push(await ceilingRun(f, total));
+        if (process.env.DATABASE_URL) unnests.push(await ceilingRun(f, total, 'unnest'));
         const copy = await copyRun(f);
         if (copy) {
           copies.push(copy.rowsPerSecond);
@@ -293,11 +308,12 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
         }
         const r = await endToEndRun(f, total, files.dir, startNs);
         e2e.push(r.rate);
+        cpus.push(r.cpu);
         hot.push(r.hot);
         if (r.cold !== null) cold.push(r.cold);
         retries += r.retries;
         log(
-          `  run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} logs/s, raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} logs/s, end to end ${Math.round(e2e[i]!)} logs/s; ${r.hot.toFixed(0)} B/log hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/log cold`,
+          `  run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} logs/s (unnest path ${unnests[i] ? Math.round(unnests[i]) : 'n/a'}), raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} logs/s, end to end ${Math.round(e2e[i]!)} logs/s; ${r.hot.toFixed(0)} B/log hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/log cold; ${cpuLine(r.cpu, total, 'log')}`,
         );
       }
     } finally {
@@ -305,6 +321,19 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     }
     const c = median(ceilings);
     const e = median(e2e);
+    notes.push(
+      `${f.name} end to end, CPU per log of each process and its share of one core over the run (median run; backends: this database's connections): ${cpuLine(cpus[e2e.indexOf(e)] ?? cpus[0]!, total, 'log')}.`,
+    );
+    if (unnests.length)
+      figures.push({
+        name: `store write path from prepared rows, ${f.name}: COPY`,
+        value: c,
+        unit: 'logs/s',
+        baseline: median(unnests),
+        baselineName: 'the unnest() INSERT … ON CONFLICT path (retries; PGlite)',
+        ratio: c / median(unnests),
+        goal: 'faster',
+      });
     figures.push({
       name: `log ingest, ${f.name} over HTTP, committed`,
       value: e,

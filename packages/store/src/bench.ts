@@ -11,8 +11,9 @@ import { toQueryError } from './errors.ts';
 import { traceIdFromDb } from './encode.ts';
 import { PartitionManager, dayIndexOfMs, dayIndexOfNs } from './partitions.ts';
 import { LOGS_TABLE, SPANS_TABLE, type TableName } from './tables.ts';
-import type { SpanColumns } from './span-writer.ts';
-import type { LogColumns } from './log-writer.ts';
+import { copyRows, type CopyColumn } from './copy-text.ts';
+import { spanCopyColumns } from './span-writer.ts';
+import { logCopyColumns } from './log-writer.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Traces (bench:queries)
@@ -416,76 +417,15 @@ export class FullTextScratch {
 // ---------------------------------------------------------------------------------------------------
 // Raw COPY ceilings and bytes per item, hot and cold (bench:traces, bench:logs)
 
-/** A column of COPY values. */
-export type CopyColumn = readonly (string | number | boolean | null | undefined)[];
-
-/** One value in COPY's text format: `\N` for NULL, backslash, tab, newline and return escaped. */
-function copyValue(v: string | number | boolean | null | undefined): string {
-  if (v === null || v === undefined) return '\\N';
-  return String(v).replace(/[\\\t\n\r]/g, (c) =>
-    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
-  );
-}
-
 /** Column arrays (in table order, as the writers prepare them) as COPY text batches of `size` rows. */
 export function copyBatches(columns: readonly CopyColumn[], size: number): string[] {
   const n = columns[0]?.length ?? 0;
   const out: string[] = [];
-  for (let from = 0; from < n; from += size) {
-    const lines: string[] = [];
-    for (let i = from; i < Math.min(n, from + size); i++) lines.push(columns.map((c) => copyValue(c[i])).join('\t'));
-    out.push(lines.join('\n') + '\n');
-  }
+  for (let from = 0; from < n; from += size) out.push(copyRows(columns, from, Math.min(n, from + size)));
   return out;
 }
 
-/** The span columns of a writer batch in table order, for copyBatches. */
-export function spanCopyColumns(c: SpanColumns): CopyColumn[] {
-  return [
-    c.startNs,
-    c.traceId,
-    c.spanId,
-    c.parentSpanId,
-    c.durationNs,
-    c.serviceName,
-    c.name,
-    c.kind,
-    c.statusCode,
-    c.statusMessage,
-    c.traceState,
-    c.flags,
-    c.resourceId,
-    c.scopeId,
-    c.attributes,
-    c.events,
-    c.links,
-    c.droppedAttributes,
-    c.droppedEvents,
-    c.droppedLinks,
-  ];
-}
-
-/** The log columns of a writer batch in table order, for copyBatches. */
-export function logCopyColumns(c: LogColumns): CopyColumn[] {
-  return [
-    c.timeNs,
-    c.fingerprint,
-    c.observedNs,
-    c.traceId,
-    c.spanId,
-    c.traceFlags,
-    c.severityNumber,
-    c.severityText,
-    c.serviceName,
-    c.body,
-    c.bodyIsJson,
-    c.attributes,
-    c.eventName,
-    c.resourceId,
-    c.scopeId,
-    c.droppedAttributes,
-  ];
-}
+export { spanCopyColumns, logCopyColumns, type CopyColumn };
 
 /** The indexes of the raw ceiling: a trace-ID btree and a (service, time) btree, nothing else. */
 const CEILING_INDEXES = {
@@ -528,6 +468,14 @@ export async function copyCeiling(
     await client.query(`DROP TABLE IF EXISTS ${scratch}`).catch(() => {});
     await client.end();
   }
+}
+
+/** The pids of the server processes connected to this database: their CPU is what a run cost the server. */
+export async function backendPids(db: Database): Promise<number[]> {
+  const rows = await db.query<{ pid: number }>(
+    sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+  );
+  return rows.map((r) => Number(r.pid));
 }
 
 /**

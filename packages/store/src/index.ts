@@ -8,6 +8,7 @@ export {
   type AdvisoryLock,
   type QueryOptions,
   type Row,
+  type CopyIn,
 } from './database.ts';
 export {
   DatabaseUnavailableError,
@@ -48,7 +49,14 @@ export {
   type PartitionedTableName,
   type PartitionUnit,
 } from './tables.ts';
-export { SpanWriter, toSpanColumns, insertSpanColumns, spanCount, type WriterOptions } from './span-writer.ts';
+export {
+  SpanWriter,
+  toSpanColumns,
+  insertSpanColumns,
+  writeSpanColumns,
+  spanCount,
+  type WriterOptions,
+} from './span-writer.ts';
 export { AlertEvidenceQueries, type SpanTraceFilter, type LogTraceFilter } from './alert-evidence.ts';
 export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } from './trace-queries.ts';
 export { TypicalTraceQueries, type TypicalTraceQuery, type TypicalTraceResult } from './typical-trace.ts';
@@ -65,7 +73,7 @@ export {
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
 export { PgLogOffsets, readServerLogFiles, type PgLogFileOffset, type PgServerLogFiles } from './pg-log-offsets.ts';
 export { DbSessionStore, type SessionStore, type StoredSession } from './sessions.ts';
-export { LogWriter, toLogColumns, insertLogColumns, logCount, type LogColumns } from './log-writer.ts';
+export { LogWriter, toLogColumns, insertLogColumns, writeLogColumns, logCount, type LogColumns } from './log-writer.ts';
 export {
   LogQueries,
   SEVERITY_BANDS,
