@@ -94,6 +94,8 @@ export const traces = pgTable(
 );
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
+/** A table's oid (log block summaries key on the partition they describe). */
+const oid = customType<{ data: number }>({ dataType: () => 'oid' });
 
 /** One row per log record, partitioned by day of its timestamp. */
 export const logs = pgTable(
@@ -318,6 +320,39 @@ export const pgLogOffsets = pgTable('pg_log_offsets', {
   headHex: text('head_hex').notNull(),
   updatedAtMs: bigint('updated_at_ms', { mode: 'number' }).notNull(),
 });
+
+/** Cold log days whose block summaries exist (migration 0008, log-blocks.ts), with the row count they cover. */
+export const logBlockDays = pgTable(
+  'log_block_days',
+  {
+    relid: oid('relid').primaryKey(),
+    day: integer('day').notNull(),
+    rowsHw: bigint('rows_hw', { mode: 'number' }).notNull(),
+    blockRows: integer('block_rows').notNull(),
+  },
+  (t) => [index('log_block_days_day_idx').on(t.day)],
+);
+
+/** One chunk group of a cold log day: its key and time ranges, services, severities and 4-gram bloom. */
+export const logBlocks = pgTable(
+  'log_blocks',
+  {
+    relid: oid('relid').notNull(),
+    block: integer('block').notNull(),
+    traceLo: uuid('trace_lo'),
+    traceHi: uuid('trace_hi'),
+    nullTimeLo: bigint('null_time_lo', { mode: 'bigint' }),
+    nullTimeHi: bigint('null_time_hi', { mode: 'bigint' }),
+    timeLo: bigint('time_lo', { mode: 'bigint' }).notNull(),
+    timeHi: bigint('time_hi', { mode: 'bigint' }).notNull(),
+    sevLo: smallint('sev_lo').notNull(),
+    sevHi: smallint('sev_hi').notNull(),
+    bands: integer('bands').notNull(),
+    services: text('services').array().notNull(),
+    bloom: bytea('bloom').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.relid, t.block] })],
+);
 
 /** API login sessions, shared by the API replicas (migration 0011): a verifier's hash, never the cookie. */
 export const apiSessions = pgTable(

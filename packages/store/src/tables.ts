@@ -25,6 +25,9 @@ export const TABLES = [
   { name: 'logs', signal: 'logs', partitionUnit: 'ns' },
   // How far each tailed PostgreSQL log file was read (pg-log-offsets.ts).
   { name: 'pg_log_offsets', signal: 'logs' },
+  // Block summaries of cold columnar log days (log-blocks.ts): derived from logs, rebuilt by the columnar job.
+  { name: 'log_block_days', signal: 'logs' },
+  { name: 'log_blocks', signal: 'logs' },
   { name: 'metric_chunks', signal: 'metrics', partitionUnit: 'ms' },
   { name: 'metric_exemplars', signal: 'metrics', partitionUnit: 'ms' },
   { name: 'metric_series', signal: 'metrics' },
