@@ -10,7 +10,7 @@ import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { fingerprint64 } from './log-fingerprint.ts';
 import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
 import { LOGS_TABLE } from './tables.ts';
-import { withColumnarFallback } from './columnar.ts';
+import { lockLateDays, withColumnarFallback } from './columnar.ts';
 
 const MAX_INT64 = 2n ** 63n - 1n;
 
@@ -178,7 +178,12 @@ export class LogWriter extends QueuedWriter<ResourceLogs[]> {
   protected async flush(entries: ResourceLogs[][]): Promise<void> {
     const cols = toLogColumns(entries);
     await this.partitions.write([[LOGS_TABLE, cols.days]], () =>
-      withColumnarFallback((late) => this.database.transaction((query) => insertLogColumns(query, cols, late))),
+      withColumnarFallback((late) =>
+        this.database.transaction(async (query) => {
+          if (late) await lockLateDays(query, LOGS_TABLE, cols.days);
+          return insertLogColumns(query, cols, late);
+        }),
+      ),
     );
   }
 }

@@ -9,7 +9,7 @@ import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
 import { SPANS_TABLE } from './tables.ts';
-import { withColumnarFallback } from './columnar.ts';
+import { lockLateDays, withColumnarFallback } from './columnar.ts';
 
 export type { WriterOptions } from './group-commit.ts';
 
@@ -199,7 +199,12 @@ export class SpanWriter extends QueuedWriter<ResourceSpans[]> {
   protected async flush(entries: ResourceSpans[][]): Promise<void> {
     const cols = toSpanColumns(entries);
     await this.partitions.write([[SPANS_TABLE, cols.days]], () =>
-      withColumnarFallback((late) => this.database.transaction((query) => insertSpanColumns(query, cols, late))),
+      withColumnarFallback((late) =>
+        this.database.transaction(async (query) => {
+          if (late) await lockLateDays(query, SPANS_TABLE, cols.days);
+          return insertSpanColumns(query, cols, late);
+        }),
+      ),
     );
   }
 }
