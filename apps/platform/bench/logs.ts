@@ -555,7 +555,7 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
       'Cells: p50 / p99 (rows returned or counted). tsvector cannot answer a substring inside a token (an order ID fragment): that query falls back to an unindexed ILIKE.',
     );
 
-    // The same queries once the corpus's days are cold: columnar, sorted by trace ID, primary key only.
+    // The same queries once the corpus's days are cold: columnar, sorted by trace ID, no index.
     const conversion = await convertColdPartitions(db, { coldAfterMs: 0, nowMs: Date.now() + 3 * 86_400_000 });
     if (conversion.mode.mode === 'columnar') {
       log(`made columnar: ${conversion.converted.join(', ')}`);
@@ -563,7 +563,7 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
       await timeApi('cold (columnar): ', 4);
       notes.push(
         '',
-        `Cold: the same queries after the columnar job converted every day of the corpus (citus_columnar, sorted by trace ID then time, primary key only), a quarter of the runs.`,
+        `Cold: the same queries after the columnar job converted every day of the corpus (citus_columnar, sorted by trace ID then time, no index), a quarter of the runs.`,
       );
     }
     return { figures, notes };

@@ -31,8 +31,8 @@ const IDENT = /^[a-z_][a-z0-9_]*$/;
 
 /**
  * Indexes of the hot (row-store) day partitions only, created with each partition: the parent keeps
- * just its primary key, so that a cold day made columnar (columnar.ts) carries nothing but its sorted
- * data and that key. Each pays on the hot path for a query that uses it (README, Performance).
+ * none (HOT_KEYS below), so that a cold day made columnar (columnar.ts) carries nothing but its sorted
+ * data. Each pays on the hot path for a query that uses it (README, Performance).
  */
 export const HOT_INDEXES: Readonly<Record<string, readonly { suffix: string; using: string }[]>> = {
   // Measured on 400k spans running the trace search, trace by ID and service stats (pg_stat_user_indexes):
