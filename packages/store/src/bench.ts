@@ -29,7 +29,10 @@ export async function generateTraceCorpus(
   const { nowMs, spansPerTrace } = opts;
   const traces = Math.floor(opts.spans / spansPerTrace);
   await new PartitionManager(db).ensure(SPANS_TABLE, [dayIndexOfMs(nowMs) - 1, dayIndexOfMs(nowMs)]);
-  await db.query(sql`
+  // 100k traces per statement: one statement for 10M spans outlasts any statement timeout.
+  for (let from = 0; from < traces; from += 100_000) {
+    const to = Math.min(traces, from + 100_000) - 1;
+    await db.query(sql`
   INSERT INTO spans (start_ns, trace_id, span_id, parent_span_id, duration_ns, service_name, name, kind, status_code,
     status_message, trace_state, flags, resource_id, scope_id, attributes, events, links,
     dropped_attributes_count, dropped_events_count, dropped_links_count)
@@ -39,13 +42,22 @@ export async function generateTraceCorpus(
     'svc-' || ((t + s) % 8), CASE WHEN s = 0 THEN 'GET /api/' || (t % 50) ELSE 'SELECT orders' END,
     CASE WHEN s = 0 THEN 2 ELSE 3 END, CASE WHEN t % 100 = 0 AND s = 1 THEN 2 ELSE 0 END,
     '', '', 1, 1, 1, jsonb_build_object('http.route', '/api/' || (t % 50), 'user.id', t % 1000), NULL, NULL, 0, 0, 0
-  FROM generate_series(0, ${traces - 1}) t, generate_series(0, ${spansPerTrace - 1}) s`);
-  await db.query(sql`
+  FROM generate_series(${from}::int, ${to}::int) t, generate_series(0, ${spansPerTrace - 1}) s`);
+  }
+  // The summaries in 16 slices of the trace-ID space, for the same reason.
+  for (let slice = 0; slice < 16; slice++) {
+    const lo = `${slice.toString(16)}0000000-0000-0000-0000-000000000000`;
+    const hi =
+      slice < 15
+        ? sql`AND trace_id < ${`${(slice + 1).toString(16)}0000000-0000-0000-0000-000000000000`}::uuid`
+        : sql``;
+    await db.query(sql`
   INSERT INTO traces (trace_id, start_ns, end_ns, root_service, root_name, span_count, error_count, services)
   SELECT trace_id, min(start_ns), max(start_ns + duration_ns),
     (array_agg(service_name) FILTER (WHERE parent_span_id IS NULL))[1], (array_agg(name) FILTER (WHERE parent_span_id IS NULL))[1],
     count(*), count(*) FILTER (WHERE status_code = 2), array_agg(DISTINCT service_name)
-  FROM spans GROUP BY trace_id`);
+  FROM spans WHERE trace_id >= ${lo}::uuid ${hi} GROUP BY trace_id`);
+  }
   await db.query(
     sql`INSERT INTO span_operations SELECT DISTINCT service_name, name, kind FROM spans ON CONFLICT DO NOTHING`,
   );
