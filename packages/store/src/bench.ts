@@ -520,14 +520,30 @@ export async function copyCeiling(
 /**
  * Disk bytes of a signal's tables, everything included (heap, TOAST, indexes, the trace summaries and
  * operations for traces), after a checkpoint of the statistics: what one more item costs on disk.
+ * Columnar days keep their stripe and chunk metadata (min/max per column and chunk group) in the
+ * extension's own catalog tables, outside the table's size: their share of those tables, by row count,
+ * is counted too.
  */
 export async function signalBytes(db: Database, signal: 'traces' | 'logs'): Promise<number> {
   const tables = sql.param(signal === 'traces' ? ['spans', 'traces', 'span_operations'] : ['logs']);
-  const [r] = await db.query<{ b: string }>(sql`
-    SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text AS b FROM pg_class c
+  const own = sql`SELECT c.oid FROM pg_class c
     WHERE c.relkind = 'r' AND (c.relname = ANY (${tables}::text[])
-      OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent IN (SELECT oid FROM pg_class WHERE relname = ANY (${tables}::text[]))))`);
-  return Number(r?.b ?? 0);
+      OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent IN (SELECT oid FROM pg_class WHERE relname = ANY (${tables}::text[]))))`;
+  const [r] = await db.query<{ b: string; columnar: boolean }>(sql`
+    SELECT coalesce(sum(pg_total_relation_size(oid)), 0)::text AS b,
+      to_regclass('columnar_internal.chunk') IS NOT NULL AS columnar FROM (${own}) o`);
+  let bytes = Number(r?.b ?? 0);
+  if (r?.columnar) {
+    const [m] = await db.query<{ b: string | null }>(sql`
+      WITH ids AS (SELECT storage_id FROM columnar.storage WHERE relation::oid IN (${own}))
+      SELECT (
+        pg_total_relation_size('columnar_internal.chunk') * (SELECT count(*) FILTER (WHERE storage_id IN (SELECT storage_id FROM ids))::float8 / greatest(count(*), 1) FROM columnar_internal.chunk)
+        + pg_total_relation_size('columnar_internal.chunk_group') * (SELECT count(*) FILTER (WHERE storage_id IN (SELECT storage_id FROM ids))::float8 / greatest(count(*), 1) FROM columnar_internal.chunk_group)
+        + pg_total_relation_size('columnar_internal.stripe') * (SELECT count(*) FILTER (WHERE storage_id IN (SELECT storage_id FROM ids))::float8 / greatest(count(*), 1) FROM columnar_internal.stripe)
+      )::bigint::text AS b`);
+    bytes += Number(m?.b ?? 0);
+  }
+  return bytes;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -33,10 +33,16 @@ export const COLUMNAR_EXTENSION = 'citus_columnar';
 
 /**
  * zstd level of the columnar copies. Measured on 200k generated spans sorted by trace: level 3 (the
- * extension's default) 14.0 B/span in 2.7 s, 9 12.6 B in 3.2 s, 12 12.5 B in 5.9 s, 19 12.2 B in 89 s;
- * the chunk group size (5k to 50k rows) moved it by under 3%, so the default 10k stays.
+ * extension's default) 14.0 B/span in 2.7 s, 9 12.6 B in 3.2 s, 12 12.5 B in 5.9 s, 19 12.2 B in 89 s.
  */
 export const COLUMNAR_COMPRESSION_LEVEL = 9;
+/**
+ * Rows per chunk group, the unit min/max prunes and a lookup decompresses. Same 200k spans, level 9, one
+ * trace fetched whole (every column): 10k rows (the default) 12.6 B/span and 12–13 ms a trace, 5k
+ * 12.7 B and 8 ms, 2k 12.9 B and 4 ms, 1k 13.2 B and 6 ms. Each chunk group also costs a metadata row
+ * per column (about 170 B, outside the table), about 1.7 B/span at 2k: counted in the bench's bytes.
+ */
+export const COLUMNAR_CHUNK_GROUP_ROWS = 2000;
 
 /** The trigger (and its function, migration 0007) on every columnar day that refuses all but late writes. */
 const GUARD = 'pivot_columnar_day_guard';
@@ -247,7 +253,7 @@ async function convertDay(database: Database, t: ColumnarTable, day: number): Pr
     );
     await query(
       sql.raw(
-        `ALTER TABLE "${copy}" SET (columnar.compression = zstd, columnar.compression_level = ${COLUMNAR_COMPRESSION_LEVEL})`,
+        `ALTER TABLE "${copy}" SET (columnar.compression = zstd, columnar.compression_level = ${COLUMNAR_COMPRESSION_LEVEL}, columnar.chunk_group_row_limit = ${COLUMNAR_CHUNK_GROUP_ROWS})`,
       ),
     );
     await query(sql.raw(`INSERT INTO "${copy}" SELECT * FROM "${part}" ORDER BY ${t.orderBy}`));
