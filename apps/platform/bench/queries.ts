@@ -89,6 +89,10 @@ if (columnar) {
   await vacuum(f.db, 'spans', 'analyze');
   cold = await measure();
   coldBytes = (await signalBytes(f.db, 'traces')) / SPANS;
+  const spansOnly = (await signalBytes(f.db, 'spans only')) / SPANS;
+  process.stderr.write(
+    `cold: ${coldBytes.toFixed(1)} B/span, of which spans ${spansOnly.toFixed(1)} B, trace summaries and operations ${(coldBytes - spansOnly).toFixed(1)} B\n`,
+  );
 }
 await api.close();
 await f.drop();

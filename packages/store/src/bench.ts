@@ -519,13 +519,14 @@ export async function copyCeiling(
 
 /**
  * Disk bytes of a signal's tables, everything included (heap, TOAST, indexes, the trace summaries and
- * operations for traces), after a checkpoint of the statistics: what one more item costs on disk.
+ * operations for traces; `spans only` leaves those out), after a checkpoint of the statistics: what one more item costs on disk.
  * Columnar days keep their stripe and chunk metadata (min/max per column and chunk group) in the
  * extension's own catalog tables, outside the table's size: their share of those tables, by row count,
  * is counted too.
  */
-export async function signalBytes(db: Database, signal: 'traces' | 'logs'): Promise<number> {
-  const tables = sql.param(signal === 'traces' ? ['spans', 'traces', 'span_operations'] : ['logs']);
+export async function signalBytes(db: Database, signal: 'traces' | 'logs' | 'spans only'): Promise<number> {
+  const names = { traces: ['spans', 'traces', 'span_operations'], logs: ['logs'], 'spans only': ['spans'] };
+  const tables = sql.param(names[signal]);
   const own = sql`SELECT c.oid FROM pg_class c
     WHERE c.relkind = 'r' AND (c.relname = ANY (${tables}::text[])
       OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent IN (SELECT oid FROM pg_class WHERE relname = ANY (${tables}::text[]))))`;
