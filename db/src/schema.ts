@@ -314,3 +314,17 @@ export const pgLogOffsets = pgTable('pg_log_offsets', {
   headHex: text('head_hex').notNull(),
   updatedAtMs: bigint('updated_at_ms', { mode: 'number' }).notNull(),
 });
+
+/** API login sessions, shared by the API replicas (migration 0011): a verifier's hash, never the cookie. */
+export const apiSessions = pgTable(
+  'api_sessions',
+  {
+    selector: text('selector').primaryKey(),
+    verifierSha256: text('verifier_sha256').notNull(),
+    userName: text('user_name').notNull(),
+    role: text('role').notNull(),
+    createdAtMs: bigint('created_at_ms', { mode: 'number' }).notNull(),
+    expiresAtMs: bigint('expires_at_ms', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('api_sessions_expires_idx').on(t.expiresAtMs)],
+);

@@ -1,15 +1,9 @@
 // Who may read the API and dashboard. Users come from AUTH_USERS with scrypt password hashes; a login
-// opens a session held in memory behind an HttpOnly, SameSite cookie, and Grafana's Prometheus data
-// source may send the same users as HTTP Basic auth instead. Viewers read; admin actions need an admin.
+// opens a session behind an HttpOnly, SameSite cookie, kept in the database so that every API replica
+// honours it (its logout and expiry too), and Grafana's Prometheus data source may send the same users
+// as HTTP Basic auth instead. Viewers read; admin actions need an admin.
 // Without users, the API is open, which start-up allows only on a loopback address.
-import {
-  createHash,
-  createHmac,
-  randomBytes,
-  scrypt as scryptCb,
-  timingSafeEqual,
-  type ScryptOptions,
-} from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -22,6 +16,7 @@ import {
   type Config,
   type Logger,
 } from '@pivot/server-kit';
+import type { SessionStore, StoredSession } from '@pivot/store';
 
 export { isLoopback };
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './login-throttle.ts';
@@ -51,6 +46,11 @@ export interface AuthOptions {
   publicUrl?: string | undefined;
   /** Sessions kept at most; past it the ones closest to expiry go first. */
   maxSessions?: number;
+  /**
+   * Where sessions live: the database (DbSessionStore) when several API replicas share users, so a
+   * login, logout or expiry on one holds on all; this process's memory when absent (one process only).
+   */
+  sessions?: SessionStore;
   throttle?: ThrottleOptions;
   logger?: Logger;
   now?: () => number;
@@ -160,11 +160,42 @@ export function authOptionsFromConfig(config: Config, logger?: Logger): AuthOpti
 
 // ---- sessions and requests ----------------------------------------------------------------------
 
-interface Session {
-  user: string;
-  role: Role;
-  expiresAt: number;
+/** Sessions in this process's memory: for one API process (tests, embedding), not for replicas. */
+export class MemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, StoredSession>();
+
+  create(selector: string, session: StoredSession, nowMs: number, max: number): Promise<void> {
+    for (const [id, s] of this.sessions) if (s.expiresAtMs <= nowMs) this.sessions.delete(id);
+    if (this.sessions.size >= max) {
+      const byExpiry = [...this.sessions].sort((a, b) => a[1].expiresAtMs - b[1].expiresAtMs);
+      for (const [id] of byExpiry.slice(0, this.sessions.size - max + 1)) this.sessions.delete(id);
+    }
+    this.sessions.set(selector, session);
+    return Promise.resolve();
+  }
+
+  find(selector: string, nowMs: number): Promise<StoredSession | null> {
+    const s = this.sessions.get(selector);
+    if (s && s.expiresAtMs <= nowMs) this.sessions.delete(selector);
+    return Promise.resolve(s && s.expiresAtMs > nowMs ? s : null);
+  }
+
+  delete(selector: string): Promise<void> {
+    this.sessions.delete(selector);
+    return Promise.resolve();
+  }
+
+  count(nowMs: number): Promise<number> {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.expiresAtMs > nowMs) n++;
+    return Promise.resolve(n);
+  }
 }
+
+const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
+// The cookie is `selector.verifier`: the selector finds the row, the verifier proves the bearer holds
+// the cookie and is stored only as a hash, compared in constant time.
+const COOKIE_FORMAT = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 /** How long a successful HTTP Basic check is remembered, so Grafana's queries do not each cost a scrypt. */
 const BASIC_CACHE_MS = 5 * 60_000;
@@ -178,12 +209,10 @@ const DUMMY_HASH = `scrypt.${SCRYPT_DEFAULTS.N}.${SCRYPT_DEFAULTS.r}.${SCRYPT_DE
 export class Auth {
   readonly enabled: boolean;
   private readonly users: Map<string, AuthUser>;
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions: SessionStore;
   /** sha256(user, password) → principal and expiry; never the password itself. */
   private readonly basicCache = new Map<string, { principal: Principal; expiresAt: number }>();
   private readonly principals = new WeakMap<Request, Principal>();
-  // Sessions live in memory, so a per-process key is enough to sign their cookies.
-  private readonly cookieKey = randomBytes(32);
   private readonly now: () => number;
   private readonly pool = new ScryptPool(2);
   private readonly throttle: LoginThrottle;
@@ -192,6 +221,7 @@ export class Auth {
   constructor(private readonly opts: AuthOptions) {
     this.enabled = opts.enabled;
     this.users = new Map(opts.users.map((u) => [u.name, u]));
+    this.sessions = opts.sessions ?? new MemorySessionStore();
     this.now = opts.now ?? Date.now;
     this.throttle = new LoginThrottle({ ...(opts.throttle ?? DEFAULT_THROTTLE), now: this.now });
     this.secureByConfig = opts.publicUrl?.startsWith('https:') ?? false;
@@ -207,9 +237,9 @@ export class Auth {
     return this.pool.peakConcurrency;
   }
 
-  /** How many sessions are held (bounded by maxSessions). */
-  get sessionCount(): number {
-    return this.sessions.size;
+  /** How many unexpired sessions are held (bounded by maxSessions). */
+  sessionCount(): Promise<number> {
+    return this.sessions.count(this.now());
   }
 
   /** Who is asking: set by the middleware for every /api request. */
@@ -247,44 +277,28 @@ export class Auth {
    * Whether the session a long-lived request (a live tail) started with is still valid: false once
    * it logged out or expired. Requests on Basic auth or with auth off stay valid.
    */
-  stillValid(c: Context): boolean {
+  async stillValid(c: Context): Promise<boolean> {
     if (!this.enabled || !getCookie(c, SESSION_COOKIE)) return true;
-    return this.sessionOf(c) !== undefined;
+    return (await this.sessionOf(c)) !== undefined;
   }
 
   private isHttps(c: Context): boolean {
     return this.secureByConfig || isHttps(c);
   }
 
-  /** Makes room for one more session: expired ones first, then those closest to expiry. */
-  private makeRoom(): void {
-    const max = this.opts.maxSessions ?? MAX_SESSIONS;
-    if (this.sessions.size < max) return;
-    this.sweep();
-    if (this.sessions.size < max) return;
-    const byExpiry = [...this.sessions].sort((a, b) => a[1].expiresAt - b[1].expiresAt);
-    for (const [id] of byExpiry.slice(0, this.sessions.size - max + 1)) this.sessions.delete(id);
-  }
-
-  private sign(id: string): string {
-    return `${id}.${createHmac('sha256', this.cookieKey).update(id).digest('base64url')}`;
-  }
-
-  private sessionOf(c: Context): [string, Session] | undefined {
-    const raw = getCookie(c, SESSION_COOKIE);
-    if (!raw) return undefined;
-    const dot = raw.lastIndexOf('.');
-    const id = raw.slice(0, dot);
-    const expected = Buffer.from(this.sign(id));
-    const got = Buffer.from(raw);
-    if (dot < 0 || expected.length !== got.length || !timingSafeEqual(expected, got)) return undefined;
-    const s = this.sessions.get(id);
+  private async sessionOf(c: Context): Promise<[string, StoredSession] | undefined> {
+    const m = COOKIE_FORMAT.exec(getCookie(c, SESSION_COOKIE) ?? '');
+    if (!m) return undefined;
+    const s = await this.sessions.find(m[1]!, this.now());
     if (!s) return undefined;
-    if (s.expiresAt <= this.now()) {
-      this.sessions.delete(id);
-      return undefined;
-    }
-    return [id, s];
+    const expected = Buffer.from(s.verifierSha256, 'hex');
+    const got = Buffer.from(sha256Hex(m[2]!), 'hex');
+    if (expected.length !== got.length || !timingSafeEqual(expected, got)) return undefined;
+    // Sessions outlive a restart now: a user since removed from AUTH_USERS is logged out, and a changed
+    // role takes effect at once.
+    const user = this.users.get(s.user);
+    if (!user) return undefined;
+    return [m[1]!, { ...s, role: user.role }];
   }
 
   private async basic(c: Context): Promise<Principal | null | undefined> {
@@ -311,9 +325,9 @@ export class Auth {
   middleware(): MiddlewareHandler<AppEnv> {
     return async (c, next) => {
       if (!this.enabled || OPEN_API_PATHS.has(c.req.path)) return next();
-      const session = this.sessionOf(c);
+      const session = await this.sessionOf(c);
       let principal: Principal | null | undefined = session
-        ? { user: session[1].user, role: session[1].role }
+        ? { user: session[1].user, role: session[1].role as Role }
         : undefined;
       principal ??= await this.basic(c);
       if (!principal) {
@@ -364,14 +378,21 @@ export class Auth {
         this.opts.logger?.warn({ user: loggedName(user), reqId: c.get('requestId') }, 'login refused');
         throw new HttpError(401, 'wrong user name or password');
       }
-      this.makeRoom();
-      const id = randomBytes(32).toString('base64url');
-      this.sessions.set(id, {
-        user: principal.user!,
-        role: principal.role,
-        expiresAt: this.now() + this.opts.sessionTtlMs,
-      });
-      setCookie(c, SESSION_COOKIE, this.sign(id), {
+      const selector = randomBytes(16).toString('base64url');
+      const verifier = randomBytes(32).toString('base64url');
+      const now = this.now();
+      await this.sessions.create(
+        selector,
+        {
+          user: principal.user!,
+          role: principal.role,
+          expiresAtMs: now + this.opts.sessionTtlMs,
+          verifierSha256: sha256Hex(verifier),
+        },
+        now,
+        this.opts.maxSessions ?? MAX_SESSIONS,
+      );
+      setCookie(c, SESSION_COOKIE, `${selector}.${verifier}`, {
         httpOnly: true,
         sameSite: 'Lax',
         secure: this.isHttps(c),
@@ -381,26 +402,21 @@ export class Auth {
       this.opts.logger?.info({ user: principal.user, role: principal.role, reqId: c.get('requestId') }, 'login');
       return c.json({ ...principal, authEnabled: true });
     });
-    app.post('/api/auth/logout', (c) => {
-      const s = this.sessionOf(c);
-      if (s) this.sessions.delete(s[0]);
+    app.post('/api/auth/logout', async (c) => {
+      const s = await this.sessionOf(c);
+      if (s) await this.sessions.delete(s[0]);
       deleteCookie(c, SESSION_COOKIE, { path: '/', secure: this.isHttps(c) });
       return c.body(null, 204);
     });
     // Answers without a session, so the dashboard can tell "log in" from "open".
     app.get('/api/auth/me', async (c) => {
       if (!this.enabled) return c.json({ user: null, role: 'admin', authEnabled: false });
-      const s = this.sessionOf(c);
-      const principal = s ? { user: s[1].user, role: s[1].role } : await this.basic(c);
+      const s = await this.sessionOf(c);
+      const principal = s ? { user: s[1].user, role: s[1].role as Role } : await this.basic(c);
       if (!principal) throw new HttpError(401, 'not logged in');
       return c.json({ ...principal, authEnabled: true });
     });
     return app;
-  }
-
-  private sweep(): void {
-    const now = this.now();
-    for (const [id, s] of this.sessions) if (s.expiresAt <= now) this.sessions.delete(id);
   }
 }
 

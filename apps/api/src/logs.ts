@@ -24,7 +24,7 @@ export interface LogRouteOptions {
   /** Where a tail that fails for an unexpected reason is reported (the client only hears "internal error"). */
   logger?: Logger;
   /** With login on: a tail ends when its session does (logout, expiry), and is counted per user. */
-  session?: { stillValid(c: Context): boolean; owner(c: Context): string | null };
+  session?: { stillValid(c: Context): Promise<boolean>; owner(c: Context): string | null };
   /** Live tails open at once, in the process and per user (each polls the database every tick). */
   maxTails?: number;
   maxTailsPerUser?: number;
@@ -252,7 +252,7 @@ async function runTail(
   start: LogCursor,
   limit: number,
   intervalMs: number,
-  stillValid: () => boolean,
+  stillValid: () => Promise<boolean>,
 ): Promise<void> {
   let aborted = false;
   let wake: (() => void) | undefined;
@@ -279,7 +279,7 @@ async function runTail(
     id: encodeCursor(start),
   });
   while (!aborted) {
-    if (!stillValid()) {
+    if (!(await stillValid())) {
       await stream.writeSSE({ event: 'end', data: JSON.stringify({ reason: 'session ended: log in again' }) });
       return;
     }
@@ -394,7 +394,7 @@ export function logRoutes(queries: LogQueries, opts: LogRouteOptions = {}): Hono
     const tailFilter: LogFilter = { ...filter, startNs: undefined, endNs: undefined };
     const owner = opts.session?.owner(c) ?? '';
     const release = slots.take(owner);
-    const stillValid = () => opts.session?.stillValid(c) ?? true;
+    const stillValid = async () => (await opts.session?.stillValid(c)) ?? true;
     return streamSSE(c, async (stream) => {
       try {
         await runTail(stream, queries, tailFilter, start, limit, tailIntervalMs, stillValid);

@@ -205,7 +205,7 @@ export interface LokiRouteOptions {
   tailIntervalMs?: number;
   logger?: Logger;
   /** With login on: a tail ends when its session does, and is counted per user. */
-  session?: { stillValid(c: Context): boolean; owner(c: Context): string | null };
+  session?: { stillValid(c: Context): Promise<boolean>; owner(c: Context): string | null };
   /** Live tails open at once, in the process and per user, as for /api/logs/tail. */
   maxTails?: number;
   maxTailsPerUser?: number;
@@ -281,7 +281,7 @@ export function lokiRoutes(logql: LogqlQueries, opts: LokiRouteOptions = {}): Ho
         while (!stopped) {
           await sleep(tailIntervalMs);
           if (stopped) return;
-          if (!(opts.session?.stillValid(c) ?? true)) {
+          if (!((await opts.session?.stillValid(c)) ?? true)) {
             ws.close(1008, 'session ended: log in again');
             return;
           }

@@ -2,6 +2,7 @@
 import {
   AlertEvidenceQueries,
   AlertingState,
+  DbSessionStore,
   FacetQueries,
   LogQueries,
   LogqlQueries,
@@ -46,7 +47,8 @@ export async function startApi(
   const webDir = resolveWebDir(config.WEB_DIR);
   if (!webDir) logger.warn('dashboard not built (apps/web/build missing): serving the API only; run `npm run build`');
   // Refuses to start an open API on a non-loopback HOST (names AUTH_USERS).
-  const auth = new Auth(authOptionsFromConfig(config, logger));
+  // Sessions in the database: every API replica on this database honours a login, logout and expiry.
+  const auth = new Auth({ ...authOptionsFromConfig(config, logger), sessions: new DbSessionStore(database) });
   logger.info(
     { auth: auth.enabled },
     auth.enabled ? 'API login required (AUTH_USERS)' : 'API open without login (loopback HOST or AUTH_DISABLED)',

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createLogger, loadConfig } from '@pivot/server-kit';
-import { MetricQueries, TraceQueries, openDatabase, type Database } from '@pivot/store';
+import { DbSessionStore, MetricQueries, TraceQueries, openDatabase, type Database } from '@pivot/store';
+import { storedSessions, testDatabases } from '@pivot/store/testing';
 import { createApiApp } from '../src/app.ts';
 import {
   Auth,
@@ -255,5 +256,112 @@ describe('API auth over HTTP', () => {
       authEnabled: false,
     });
     expect((await open.request('/api/admin/retention/run', { method: 'POST' })).status).toBe(200);
+  });
+});
+
+// Sessions in the database, as the API server keeps them: two Auth instances on their own connections
+// stand for two API replicas. The processes behind a proxy are in apps/platform/test/replicas.e2e.test.ts.
+describe.each(testDatabases())('sessions in the database ($name)', (tdb) => {
+  let dbA: Database;
+  let dbB: Database;
+  let now = Date.UTC(2026, 0, 1);
+  const TTL = 3_600_000;
+  let users: { name: string; role: 'admin' | 'viewer'; hash: string }[];
+
+  beforeAll(async () => {
+    dbA = await tdb.open();
+    await dbA.migrate();
+    // A second pool on PostgreSQL; PGlite is one process with one connection, so it is shared.
+    dbB = tdb.url ? await openDatabase({ url: tdb.url }) : dbA;
+    users = [
+      { name: 'alice', role: 'admin', hash: await hashPassword('alice-password', FAST) },
+      { name: 'bob', role: 'viewer', hash: await hashPassword('bob-password', FAST) },
+    ];
+  });
+  afterAll(async () => {
+    if (dbB !== dbA) await dbB?.close();
+    await dbA?.close();
+    await tdb.drop();
+  });
+
+  const appOn = (db: Database, opts: { users?: typeof users; maxSessions?: number } = {}) =>
+    createApiApp({
+      logger: createLogger('silent', 'test'),
+      traces: new TraceQueries(db),
+      auth: new Auth({
+        enabled: true,
+        users: opts.users ?? users,
+        sessionTtlMs: TTL,
+        now: () => now,
+        sessions: new DbSessionStore(db),
+        ...(opts.maxSessions ? { maxSessions: opts.maxSessions } : {}),
+      }),
+      ready: () => db.ping(),
+    });
+  const login = (app: ReturnType<typeof createApiApp>, user: string, password: string) =>
+    app.request('/api/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user, password }),
+    });
+  const cookieOf = (res: Response) => /pivot_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
+  const services = (app: ReturnType<typeof createApiApp>, cookie: string) =>
+    Promise.resolve(app.request('/api/services', { headers: { Cookie: cookie } })).then((r) => r.status);
+
+  it('serves on one replica a session opened on the other, and honours a logout on either', async () => {
+    const a = appOn(dbA);
+    const b = appOn(dbB);
+    const cookie = cookieOf(await login(a, 'alice', 'alice-password'));
+    expect(await services(a, cookie)).toBe(200);
+    expect(await services(b, cookie)).toBe(200);
+    expect(await (await b.request('/api/auth/me', { headers: { Cookie: cookie } })).json()).toMatchObject({
+      user: 'alice',
+      role: 'admin',
+    });
+    expect((await b.request('/api/auth/logout', { method: 'POST', headers: { Cookie: cookie } })).status).toBe(204);
+    expect(await services(a, cookie)).toBe(401);
+    expect(await services(b, cookie)).toBe(401);
+  });
+
+  it('ends a session at its expiry on every replica, and removes expired rows at the next login', async () => {
+    const a = appOn(dbA);
+    const b = appOn(dbB);
+    const cookie = cookieOf(await login(a, 'bob', 'bob-password'));
+    expect(await services(b, cookie)).toBe(200);
+    now += TTL;
+    expect(await services(a, cookie)).toBe(401);
+    expect(await services(b, cookie)).toBe(401);
+    const expired = async () => (await storedSessions(dbA)).filter((r) => Number(r.expires_at_ms) <= now).length;
+    expect(await expired()).toBeGreaterThan(0);
+    const fresh = cookieOf(await login(b, 'bob', 'bob-password'));
+    expect(await services(a, fresh)).toBe(200);
+    expect(await expired()).toBe(0);
+  });
+
+  it('keeps only a hash of the cookie, and refuses a cookie whose secret half was altered', async () => {
+    const a = appOn(dbA);
+    const cookie = cookieOf(await login(a, 'alice', 'alice-password'));
+    const [selector, verifier] = cookie.slice('pivot_session='.length).split('.') as [string, string];
+    const rows = (await storedSessions(dbA)).filter((r) => r.selector === selector);
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain(verifier);
+    const flipped = `${verifier.slice(0, -2)}${verifier.at(-2) === 'A' ? 'B' : 'A'}${verifier.at(-1)}`;
+    expect(await services(a, `pivot_session=${selector}.${flipped}`)).toBe(401);
+    expect(await services(a, cookie)).toBe(200);
+  });
+
+  it('bounds the table at maxSessions, and logs out a user no longer configured', async () => {
+    const a = appOn(dbA, { maxSessions: 3 });
+    const cookies: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      now += 1; // distinct expiries: the oldest go first
+      cookies.push(cookieOf(await login(a, 'alice', 'alice-password')));
+    }
+    expect(await storedSessions(dbA)).toHaveLength(3);
+    expect(await services(a, cookies[0]!)).toBe(401);
+    expect(await services(a, cookies[4]!)).toBe(200);
+    // A replica started without alice (removed from AUTH_USERS) does not honour her stored session.
+    const withoutAlice = appOn(dbB, { users: users.filter((u) => u.name !== 'alice') });
+    expect(await services(withoutAlice, cookies[4]!)).toBe(401);
   });
 });

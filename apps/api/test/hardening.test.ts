@@ -195,7 +195,7 @@ describe('API hardening', () => {
       const cookies: string[] = [];
       for (let i = 0; i < 5; i++)
         cookies.push(cookieOf(await app.request('/api/auth/login', loginBody('alice', 'alice-password'))));
-      expect(auth.sessionCount).toBe(3);
+      expect(await auth.sessionCount()).toBe(3);
       expect((await app.request('/api/services', { headers: { cookie: cookies[0]! } })).status).toBe(401);
       expect((await app.request('/api/services', { headers: { cookie: cookies[4]! } })).status).toBe(200);
     });

@@ -308,6 +308,9 @@ for (const tdb of testDatabases()) {
       const now = (plusMs: number) =>
         rec(0, '', { timeUnixNano: unixNano(start + BigInt(plusMs) * MS), observedTimeUnixNano: unixNano(start) });
       const write = (records: LogRecord[]) => writer.write([rl('tail-svc', records)]);
+      // Not tailed (no "keep"): makes the day's partition now, so that the timed writes below commit in
+      // the order they are sent (on Citus a partition's DDL runs on every shard and takes a while).
+      await write([{ ...now(1), body: 'drop: the day partition first' }]);
       setTimeout(
         () =>
           void write([

@@ -1,5 +1,6 @@
 // startDemo: the shop's six services and its queue, their telemetry, a remote-write agent for their metrics, and a
 // load generator standing in for users. Everything listens on loopback ports picked by the system.
+import { DEMO_SCHEMA, openShopDatabase } from './database.ts';
 import { startRemoteWrite } from './remote-write.ts';
 import { Queue } from './queue.ts';
 import { DEFAULT_INCIDENTS, SHOP_SERVICES, startShop, type IncidentSchedule, type ShopServices } from './shop.ts';
@@ -22,6 +23,12 @@ export interface DemoOptions {
   /** How often metrics are remote-written (default 5 s). */
   metricsIntervalMs?: number;
   incidents?: IncidentSchedule;
+  /**
+   * A PostgreSQL URL (the platform's own server): the services' statements run there, in the schema
+   * `demo`, and that server logs them (tail its log: PG_LOG_PATHS). Absent (PGlite), the demo sends
+   * the database's log lines itself.
+   */
+  databaseUrl?: string | undefined;
 }
 
 export interface Demo {
@@ -43,8 +50,19 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   >;
   const startedAt = Date.now();
   const queue = new Queue();
-  const dbServer = createDatabaseServerLog(target);
-  const services = await startShop(tel, opts.incidents ?? DEFAULT_INCIDENTS, startedAt, Math.random, queue, dbServer);
+  const database = opts.databaseUrl
+    ? await openShopDatabase(opts.databaseUrl, NAMES, (msg) => opts.logger?.warn({}, `demo: ${msg}`))
+    : undefined;
+  const dbServer = database ? undefined : createDatabaseServerLog(target);
+  const services = await startShop(
+    tel,
+    opts.incidents ?? DEFAULT_INCIDENTS,
+    startedAt,
+    Math.random,
+    queue,
+    dbServer,
+    database,
+  );
 
   // Warn once per kind of failure, not at every push while ingest is away.
   let lastError = '';
@@ -74,13 +92,17 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   );
 
   opts.logger?.info(
-    { ingest: target.ingestUrl, services: Object.fromEntries(NAMES.map((n) => [n, services[n].url])) },
+    {
+      ingest: target.ingestUrl,
+      database: database ? `${database.host}/${database.name} (schema ${DEMO_SCHEMA})` : 'simulated',
+      services: Object.fromEntries(NAMES.map((n) => [n, services[n].url])),
+    },
     'demo shop running: frontend → checkout → inventory, pricing, payment; checkout → queue → shipping → inventory',
   );
 
   const flush = async () => {
     await queue.drain();
-    await Promise.all([...NAMES.map((n) => tel[n].flush()), dbServer.flush()]);
+    await Promise.all([...NAMES.map((n) => tel[n].flush()), dbServer?.flush()]);
     await writer.push();
   };
   let stopped: Promise<void> | undefined;
@@ -96,9 +118,10 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
         await writer.push().catch(() => {});
         await Promise.all([
           ...NAMES.map((n) => tel[n].shutdown().catch(() => {})),
-          dbServer.shutdown().catch(() => {}),
+          dbServer?.shutdown().catch(() => {}),
         ]);
         await Promise.all(NAMES.map((n) => services[n].close()));
+        await database?.close();
       })();
       return stopped;
     },

@@ -14,6 +14,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { DB_DEADLOCK_TIMEOUT_MS, DB_LOG_MIN_DURATION_MS, type ShopDatabase } from './database.ts';
 import type { DatabaseServerLog, ServiceTelemetry } from './telemetry.ts';
 
 const propagator = new W3CTraceContextPropagator();
@@ -172,7 +173,9 @@ export async function call(
 
 /** What the shop database does around one statement, and what it logs about it. */
 export interface DbCallOptions {
-  /** The database's own log; absent, the call leaves no server lines. */
+  /** The real database (the platform on PostgreSQL): the statement runs there, and the server logs it. */
+  database?: ShopDatabase | undefined;
+  /** Without a real one, the database's log as the demo writes it; absent, the call leaves no server lines. */
   server?: DatabaseServerLog | undefined;
   /** Append a sqlcommenter `traceparent` comment to the statement, as instrumented drivers do (default true). */
   sqlcommenter?: boolean;
@@ -180,16 +183,19 @@ export interface DbCallOptions {
   lockWaitMs?: number;
 }
 
-/** The demo database's settings, as its postgresql.conf would say: deadlock_timeout and log_min_duration_statement. */
-export const DB_DEADLOCK_TIMEOUT_MS = 100;
-export const DB_LOG_MIN_DURATION_MS = 5;
 const backendPids = new Map<string, number>();
 const sessionStart = Math.floor(Date.now() / 1000).toString(16);
+const traceparent = (ctx: Context) => {
+  const sc = trace.getSpan(ctx)?.spanContext();
+  return sc ? ` /*traceparent='00-${sc.traceId}-${sc.spanId}-01'*/` : '';
+};
 
 /**
  * A database call as a CLIENT span with the db.* semantic attributes; the statement carries a
- * sqlcommenter comment naming the span, and the database logs the lock wait (after deadlock_timeout)
- * and the duration (statements over log_min_duration_statement), as PostgreSQL would.
+ * sqlcommenter comment naming the span. On the real database the statement runs there (a lock wait:
+ * another session of the service holds the row in an open transaction first), and the server logs
+ * what it logs; otherwise the demo logs the lock wait (after deadlock_timeout) and the duration
+ * (statements over log_min_duration_statement) as PostgreSQL would.
  */
 export async function dbQuery(
   t: ServiceTelemetry,
@@ -197,6 +203,7 @@ export async function dbQuery(
   operation: string,
   table: string,
   statement: string,
+  values: unknown[],
   ms: number,
   opts: DbCallOptions = {},
 ): Promise<void> {
@@ -206,22 +213,35 @@ export async function dbQuery(
       kind: SpanKind.CLIENT,
       attributes: {
         'db.system.name': 'postgresql',
-        'db.namespace': 'shop',
+        'db.namespace': opts.database?.name ?? 'shop',
         'db.operation.name': operation,
         'db.collection.name': table,
-        'server.address': 'db.demo.internal',
+        'server.address': opts.database?.host ?? 'db.demo.internal',
       },
     },
     ctx,
   );
-  const { traceId, spanId } = span.spanContext();
+  const spanCtx = trace.setSpan(ctx, span);
   const commented = opts.sqlcommenter !== false;
-  span.setAttribute(
-    'db.query.text',
-    commented ? `${statement} /*traceparent='00-${traceId}-${spanId}-01'*/` : statement,
-  );
+  const text = commented ? `${statement}${traceparent(spanCtx)}` : statement;
+  span.setAttribute('db.query.text', text);
+  if (opts.database) {
+    try {
+      // The row is held by the charge's earlier attempt, whose transaction is rolled back after lockWaitMs.
+      if (opts.lockWaitMs)
+        await opts.database.holdOpen(t.name, `${statement}${traceparent(ctx)}`, values, opts.lockWaitMs);
+      await opts.database.query(t.name, text, values);
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+    return;
+  }
   // The server's lines name the span only when the statement's comment did.
-  const lineCtx = commented ? trace.setSpan(ctx, span) : undefined;
+  const lineCtx = commented ? spanCtx : undefined;
   let pid = backendPids.get(t.name);
   if (pid === undefined) backendPids.set(t.name, (pid = 4100 + backendPids.size * 17));
   const session = {

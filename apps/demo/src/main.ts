@@ -16,6 +16,8 @@ const demo = await startDemo({
   ingestUrl,
   token: env.INGEST_TOKEN || undefined,
   requestsPerSecond: rate,
+  // The shop's own PostgreSQL (schema `demo`); unset, the demo sends the database's log lines itself.
+  databaseUrl: env.DEMO_DATABASE_URL || undefined,
   logger: { info: (o, m) => log('info', o, m), warn: (o, m) => log('warn', o, m) },
 });
 

@@ -10,6 +10,7 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { call, dbQuery, serve, sleep, type RunningService } from './http.ts';
 import { Queue } from './queue.ts';
+import type { ShopDatabase } from './database.ts';
 import type { DatabaseServerLog, ServiceTelemetry } from './telemetry.ts';
 
 export interface IncidentSchedule {
@@ -49,10 +50,12 @@ export async function startShop(
   startedAt: number,
   random: () => number = Math.random,
   queue: Queue = new Queue(),
-  /** The database's own log lines for the services' statements (see dbQuery). */
+  /** The database's own log lines for the services' statements (see dbQuery), when there is no real one. */
   dbServer?: DatabaseServerLog,
+  /** The real database the statements run on (the platform on PostgreSQL). */
+  database?: ShopDatabase,
 ): Promise<ShopServices> {
-  const db = { server: dbServer };
+  const db = { server: dbServer, database };
   const inIncident = () =>
     (Date.now() - startedAt) % incidents.periodMs >= incidents.offsetMs &&
     (Date.now() - startedAt) % incidents.periodMs < incidents.offsetMs + incidents.durationMs;
@@ -67,6 +70,7 @@ export async function startShop(
         'SELECT',
         'stock',
         'SELECT quantity FROM stock WHERE sku = $1',
+        [sku],
         between(1, 6),
         db,
       );
@@ -87,6 +91,7 @@ export async function startShop(
         'UPDATE',
         'stock',
         'UPDATE stock SET reserved = reserved + 1 WHERE sku = $1',
+        [sku],
         between(1, 4),
         db,
       );
@@ -149,10 +154,12 @@ export async function startShop(
         ctx,
         'INSERT',
         'payments',
-        'INSERT INTO payments (order_id, amount_cents, status) VALUES ($1, $2, $3)',
+        'INSERT INTO payments (order_id, amount_cents, status) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING',
+        [order, cents, 'captured'],
         between(2, 8),
-        // A slow charge's insert waits on the row lock of the retried attempt's transaction: the
-        // database logs the wait and the statement's duration, linked to this span by its comment.
+        // A slow charge's insert waits on the row of the first attempt's transaction, still open until
+        // it is rolled back: the database logs the wait and the statement's duration, linked to this
+        // span by its comment.
         slow ? { ...db, lockWaitMs: between(200, 300) } : db,
       );
       tel.payment.log(ctx, 'INFO', `charged ${(cents / 100).toFixed(2)} EUR for order ${order}`, {
@@ -222,6 +229,7 @@ export async function startShop(
       'INSERT',
       'shipments',
       'INSERT INTO shipments (order_id, sku) VALUES ($1, $2)',
+      [order, sku],
       between(4, 8),
       // Shipping's legacy driver does not comment its statements: its server lines name no trace, and
       // are linked to its spans by application name and time when only one span fits.

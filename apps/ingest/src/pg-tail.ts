@@ -9,12 +9,13 @@
 //     offset past them are committed in one transaction (PgLogOffsets.commit), so a crash at any point
 //     resumes at the last committed offset: nothing lost, nothing stored twice.
 // A malformed entry is reported (log line and the rejected counter) and skipped.
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { constants } from 'node:fs';
+import { access, open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { ResourceLogs } from '@pivot/model';
 import { decodeCsvlog, decodeJsonlog, type PgLogResult } from '@pivot/pglog';
 import type { Logger } from '@pivot/server-kit';
-import type { PgLogFileOffset } from '@pivot/store';
+import type { PgLogFileOffset, PgServerLogFiles } from '@pivot/store';
 import type { IngestMetrics } from './metrics.ts';
 import { logsWithin, type TimeWindow } from './time-window.ts';
 
@@ -22,6 +23,8 @@ import { logsWithin, type TimeWindow } from './time-window.ts';
 export interface PgLogOffsetStore {
   get(fileKey: string): Promise<PgLogFileOffset | null>;
   commit(batch: ResourceLogs[], offset: PgLogFileOffset): Promise<number>;
+  /** Forgets the offsets of files not read for `olderThanMs`; returns how many. */
+  forgetOlderThan?(olderThanMs: number): Promise<number>;
 }
 
 export interface PgTailOptions {
@@ -37,6 +40,14 @@ export interface PgTailOptions {
   timeWindow?: () => TimeWindow;
   /** Bytes read per commit; a longer entry is refused. Default 1 MiB. */
   chunkBytes?: number;
+  /**
+   * Offsets of files not read for this long are forgotten (RETENTION_LOGS: a file that old holds only
+   * entries the time window refuses anyway); 0 or absent: kept forever. Checked every forgetEveryMs (1 h).
+   */
+  forgetAfterMs?: number;
+  forgetEveryMs?: number;
+  /** The server's log_timezone (IANA), for timestamps written with a zone abbreviation. */
+  timeZone?: string | undefined;
 }
 
 export interface TailReport {
@@ -88,6 +99,60 @@ export async function expandPaths(patterns: readonly string[]): Promise<string[]
   return [...out];
 }
 
+/** What `PG_LOG_PATHS=auto` found: the globs to tail, or why there are none. */
+export interface AutoPaths {
+  paths: string[];
+  /** The server's log_timezone, for timestamps written with a zone abbreviation. */
+  timeZone?: string;
+  /** Why nothing (or not jsonlog) is tailed, said at start-up; null when all is well. */
+  problem: string | null;
+}
+
+/**
+ * `PG_LOG_PATHS=auto`: the directory of the server's current jsonlog file (else csvlog), as
+ * pg_current_logfile gives it, relative to data_directory unless absolute. Every file of that format
+ * in the directory is tailed, so the tailer follows the server's rotations. The files must be readable
+ * here: the server runs on this host, or its log directory is mounted.
+ */
+export async function resolveAutoPaths(files: PgServerLogFiles | null): Promise<AutoPaths> {
+  const none = (problem: string): AutoPaths => ({ paths: [], problem });
+  if (!files) return none('PG_LOG_PATHS=auto needs PostgreSQL (DATABASE_URL): PGlite writes no server log to tail');
+  if (!files.loggingCollector)
+    return none(
+      "logging_collector is off: the server writes no log file to tail (set logging_collector = on and log_destination = 'jsonlog', then restart the server)",
+    );
+  const format = files.destinations.includes('jsonlog')
+    ? 'jsonlog'
+    : files.destinations.includes('csvlog')
+      ? 'csvlog'
+      : null;
+  if (!format)
+    return none(
+      `log_destination is '${files.destinations.join(',')}': add jsonlog (or csvlog) for the server's lines to be read`,
+    );
+  if (files.denied)
+    return none(
+      `cannot ask the server where it logs (superuser or pg_monitor and pg_read_all_settings needed): ${files.denied}; set PG_LOG_PATHS to the files instead`,
+    );
+  const current = files[format];
+  if (!current) return none(`the server names no current ${format} file (pg_current_logfile)`);
+  const path = isAbsolute(current) || !files.dataDirectory ? current : join(files.dataDirectory, current);
+  const dir = dirname(path);
+  const ok = await access(dir, constants.R_OK).then(
+    () => true,
+    () => false,
+  );
+  if (!ok)
+    return none(
+      `the server logs to ${dir}, which cannot be read here (is the server on another host? mount its log directory and set PG_LOG_PATHS)`,
+    );
+  return {
+    paths: [join(dir, format === 'jsonlog' ? '*.json' : '*.csv')],
+    timeZone: files.logTimezone,
+    problem: null,
+  };
+}
+
 const formatOf = (path: string, first: number | undefined): 'jsonlog' | 'csvlog' =>
   path.endsWith('.json') ? 'jsonlog' : path.endsWith('.csv') ? 'csvlog' : first === 0x7b ? 'jsonlog' : 'csvlog';
 
@@ -97,6 +162,7 @@ export class PgLogTailer {
   private running: Promise<PollResult> | null = null;
   private closed = false;
   private readonly chunkBytes: number;
+  private lastUpkeep = 0;
 
   constructor(private readonly opts: PgTailOptions) {
     this.chunkBytes = opts.chunkBytes ?? 1024 * 1024;
@@ -107,6 +173,10 @@ export class PgLogTailer {
     const tick = async () => {
       try {
         await this.poll();
+        if (Date.now() - this.lastUpkeep >= (this.opts.forgetEveryMs ?? 3_600_000)) {
+          this.lastUpkeep = Date.now();
+          await this.upkeep();
+        }
       } catch (err) {
         this.opts.logger.warn({ err }, 'PostgreSQL log tail pass failed; retrying');
       }
@@ -121,6 +191,30 @@ export class PgLogTailer {
     const next = prev.catch(() => null).then(() => this.pass());
     this.running = next;
     return next;
+  }
+
+  /**
+   * Forgets the offsets of files long gone (pg_log_offsets would otherwise keep a row per rotated file
+   * for ever). The files still open are committed again first, so that a file read long ago but still
+   * matched keeps its offset: a restart must not read it again from the start.
+   */
+  async upkeep(): Promise<number> {
+    const afterMs = this.opts.forgetAfterMs ?? 0;
+    if (!afterMs || !this.opts.offsets.forgetOlderThan) return 0;
+    const run = async () => {
+      for (const f of this.files.values())
+        if (f.offset > 0)
+          await this.opts.offsets.commit([], { fileKey: f.key, path: f.path, byteOffset: f.offset, headHex: f.head });
+      return this.opts.offsets.forgetOlderThan!(afterMs);
+    };
+    // Not during a pass, which moves the offsets being committed here.
+    const prev = this.running ?? Promise.resolve(null);
+    const forgotten = prev.catch(() => null).then(run);
+    this.running = forgotten.then(() => ({ stored: 0, refused: [] }));
+    const n = await forgotten;
+    if (n)
+      this.opts.logger.info({ files: n }, 'forgot the offsets of PostgreSQL log files not read within the retention');
+    return n;
   }
 
   async close(): Promise<void> {
@@ -199,6 +293,7 @@ export class PgLogTailer {
       const out: PgLogResult = decode(chunk, {
         service: this.opts.service,
         final: false,
+        ...(this.opts.timeZone ? { timeZone: this.opts.timeZone } : {}),
         ...(this.opts.maxLineBytes ? { maxLineBytes: this.opts.maxLineBytes } : {}),
       });
       let consumed = out.consumedBytes;

@@ -5,6 +5,7 @@ import {
   PartitionManager,
   PgLogOffsets,
   SpanWriter,
+  readServerLogFiles,
   createMaintenance,
   type Database,
   type Maintenance,
@@ -16,7 +17,7 @@ import { createIngestMetrics, flushRecorder, type IngestMetrics } from './metric
 import { startOtlpGrpc } from './otlp-grpc.ts';
 import { InflightBudget } from './inflight.ts';
 import { withTimeWindow } from './pipeline.ts';
-import { PgLogTailer } from './pg-tail.ts';
+import { PgLogTailer, resolveAutoPaths } from './pg-tail.ts';
 import { windowFor } from './time-window.ts';
 import { checkIngestExposure } from './auth.ts';
 
@@ -55,6 +56,8 @@ export async function startIngest(config: Config, database: Database, logger: Lo
     partitions,
     retention: { traces: config.RETENTION_TRACES, logs: config.RETENTION_LOGS, metrics: config.RETENTION_METRICS },
     compactionIntervalMs: config.COMPACTION_INTERVAL_MS,
+    retentionIntervalMs: config.RETENTION_INTERVAL_MS,
+    columnarIntervalMs: config.COLUMNAR_INTERVAL_MS,
     serviceGraph: { waitMs: config.SERVICEGRAPH_WAIT_MS, intervalMs: config.SERVICEGRAPH_INTERVAL_MS },
     coldAfterMs: config.COLD_AFTER,
     logger,
@@ -103,9 +106,22 @@ export async function startIngest(config: Config, database: Database, logger: Lo
   });
   logger.info({ url: grpc.url, auth: Boolean(config.INGEST_TOKEN) }, 'ingest listening (OTLP/gRPC)');
   // PostgreSQL's own log files (PG_LOG_PATHS): records and offsets committed together (pg-tail.ts).
-  const pgTail = config.PG_LOG_PATHS.length
+  // `auto` asks the server where it logs; what stands in the way is said here, and ingest runs on.
+  let pgLogPaths = config.PG_LOG_PATHS;
+  let pgLogTimeZone = config.PG_LOG_TIMEZONE;
+  if (pgLogPaths.length === 1 && pgLogPaths[0] === 'auto') {
+    const auto = await readServerLogFiles(database).then(resolveAutoPaths, (err: unknown) => ({
+      paths: [] as string[],
+      timeZone: undefined,
+      problem: `cannot read the server's log settings: ${err instanceof Error ? err.message : String(err)}`,
+    }));
+    if (auto.problem) logger.warn({ problem: auto.problem }, 'PG_LOG_PATHS=auto: not tailing PostgreSQL log files');
+    pgLogPaths = auto.paths;
+    pgLogTimeZone ??= auto.timeZone;
+  }
+  const pgTail = pgLogPaths.length
     ? new PgLogTailer({
-        paths: config.PG_LOG_PATHS,
+        paths: pgLogPaths,
         service: config.PG_LOG_SERVICE,
         pollMs: config.PG_LOG_POLL_MS,
         maxLineBytes: config.MAX_LOG_LINE_BYTES,
@@ -113,10 +129,12 @@ export async function startIngest(config: Config, database: Database, logger: Lo
         logger: logger.child({ component: 'pg-tail' }),
         metrics,
         timeWindow: () => windowFor('logs', window),
+        forgetAfterMs: config.RETENTION_LOGS,
+        timeZone: pgLogTimeZone,
       })
     : null;
   pgTail?.start();
-  if (pgTail) logger.info({ paths: config.PG_LOG_PATHS }, 'tailing PostgreSQL log files');
+  if (pgTail) logger.info({ paths: pgLogPaths, timeZone: pgLogTimeZone }, 'tailing PostgreSQL log files');
   return {
     maintenance,
     http,

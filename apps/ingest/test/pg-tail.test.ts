@@ -31,6 +31,9 @@ class RecordingOffsets implements PgLogOffsetStore {
   get(key: string) {
     return this.inner.get(key);
   }
+  forgetOlderThan(ms: number) {
+    return this.inner.forgetOlderThan(ms);
+  }
   async commit(batch: ResourceLogs[], offset: PgLogFileOffset): Promise<number> {
     if (this.failNext) {
       this.failNext = false;
@@ -92,6 +95,31 @@ for (const tdb of testDatabases()) {
         join(dir, 'b.json'),
         join(dir, 'c.csv'),
       ]);
+    });
+
+    it('forgets the offsets of files not read within the retention, never those of a file it reads', async () => {
+      const day = 86_400_000;
+      const inner = new PgLogOffsets(db, new PartitionManager(db));
+      const f = join(dir, 'kept.json');
+      write(f, 'k', 1, 2);
+      const t = new PgLogTailer({ paths: [f], service: 'pg-tail', offsets: store, logger, forgetAfterMs: day });
+      tailers.push(t);
+      expect((await t.poll()).stored).toBe(2);
+      const kept = (await inner.list()).find((o) => o.path === f)!;
+      const gone = { fileKey: `0:gone-${seq}`, path: join(dir, 'gone.json'), byteOffset: 10, headHex: '' };
+      // Both last read ten days ago: the one still tailed is kept, the one rotated away is forgotten.
+      await inner.commit([], gone, Date.now() - 10 * day);
+      await inner.commit([], kept, Date.now() - 10 * day);
+      expect(await t.upkeep()).toBe(1);
+      const keys = (await inner.list()).map((o) => o.fileKey);
+      expect(keys).toContain(kept.fileKey);
+      expect(keys).not.toContain(gone.fileKey);
+      expect((await inner.get(kept.fileKey))!.byteOffset).toBe(kept.byteOffset);
+      // Without a retention nothing is forgotten.
+      await inner.commit([], gone, Date.now() - 10 * day);
+      expect(await tailer([f]).upkeep()).toBe(0);
+      expect(await inner.get(gone.fileKey)).not.toBeNull();
+      await inner.forgetOlderThan(day);
     });
 
     it('reads complete lines only, and the rest once it is written', async () => {

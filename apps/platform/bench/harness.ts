@@ -1,10 +1,11 @@
 // Shared benchmark plumbing: fresh databases, medians, and the report format (a table for people,
 // then one JSON line last on stdout for machines).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '@pivot/store';
 import { createScratchDatabase } from '@pivot/store/testing';
+import { backendPids } from '@pivot/store/bench';
 
 export const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 export const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
@@ -101,7 +102,7 @@ export async function runLoadClient(
   concurrency: number,
   contentType = 'application/x-protobuf',
   contentEncoding = '',
-): Promise<{ seconds: number; retries: number }> {
+): Promise<{ seconds: number; retries: number; cpuSeconds: number }> {
   const { spawn } = await import('node:child_process');
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(
@@ -120,7 +121,7 @@ export async function runLoadClient(
     child.stdout.on('data', (d) => (buf += d));
     child.on('exit', (code) => (code === 0 ? resolve(buf) : reject(new Error(`load client exited ${code}`))));
   });
-  return JSON.parse(out) as { seconds: number; retries: number };
+  return JSON.parse(out) as { seconds: number; retries: number; cpuSeconds: number };
 }
 
 /** Writes payloads as numbered files for the load client; returns the folder and a cleanup. */
@@ -128,4 +129,62 @@ export function payloadDir(payloads: Uint8Array[]): { dir: string; remove(): voi
   const dir = mkdtempSync(join(tmpdir(), 'pivot-bench-'));
   payloads.forEach((p, i) => writeFileSync(join(dir, `${String(i).padStart(6, '0')}.bin`), p));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * CPU seconds (user + system) the given processes have used so far, from /proc (Linux, same machine):
+ * with the PostgreSQL backends' pids, what the server spent on a run. 0 for a pid that is gone.
+ */
+export function processCpuSeconds(pids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(f[11]) + Number(f[12])) / CLOCK_TICKS);
+    } catch {
+      out.set(pid, 0);
+    }
+  }
+  return out;
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** What each process of an end-to-end run used, in CPU seconds, over the run's wall `seconds`. */
+export interface CpuSplit {
+  seconds: number;
+  ingest: number;
+  client: number;
+  server: number;
+}
+
+/**
+ * Runs an end-to-end load (runLoadClient) and measures the CPU each process used meanwhile: this
+ * process (the ingest service runs in it), the load client, and the database's backends (PostgreSQL).
+ */
+export async function withCpuSplit<T extends { seconds: number; cpuSeconds: number }>(
+  db: Database,
+  url: string | undefined,
+  run: () => Promise<T>,
+): Promise<T & { cpu: CpuSplit }> {
+  const pg0 = url ? processCpuSeconds(await backendPids(db)) : new Map<number, number>();
+  const own0 = process.cpuUsage();
+  const r = await run();
+  const own = process.cpuUsage(own0);
+  const pg1 = url ? processCpuSeconds(await backendPids(db)) : new Map<number, number>();
+  const cpu: CpuSplit = {
+    seconds: r.seconds,
+    ingest: (own.user + own.system) / 1e6,
+    client: r.cpuSeconds,
+    server: [...pg1].reduce((a, [pid, s]) => a + s - (pg0.get(pid) ?? 0), 0),
+  };
+  return { ...r, cpu };
+}
+
+/** A CpuSplit as "ingest N µs/item (P% of a core), …" over `items` items. */
+export function cpuLine(c: CpuSplit, items: number, unit: string): string {
+  const part = (name: string, s: number) =>
+    `${name} ${((s / items) * 1e6).toFixed(0)} µs/${unit} (${((s / c.seconds) * 100).toFixed(0)}% of a core)`;
+  return [part('ingest', c.ingest), part('load client', c.client), part('PostgreSQL backends', c.server)].join(', ');
 }

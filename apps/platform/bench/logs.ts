@@ -18,9 +18,13 @@ import {
   LogQueries,
   PartitionManager,
   TraceQueries,
+  buildLogBlocks,
   convertColdPartitions,
+  forgetLogBlocks,
+  logBlockBytes,
   dayIndexOfNs,
   insertLogColumns,
+  writeLogColumns,
   toLogColumns,
   type Database,
 } from '@pivot/store';
@@ -40,7 +44,19 @@ import {
 import { rowCount } from '@pivot/store/testing';
 import type { ResourceLogs } from '@pivot/model';
 import { encodeLogs, type TLog } from '@pivot/otlp/testing';
-import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient, type Figure } from './harness.ts';
+import {
+  REPEAT,
+  SCALE,
+  cpuLine,
+  freshDatabase,
+  median,
+  payloadDir,
+  report,
+  runLoadClient,
+  withCpuSplit,
+  type CpuSplit,
+  type Figure,
+} from './harness.ts';
 
 const RECORDS_PER_REQUEST = 500; // about what the OTel JS BatchLogRecordProcessor sends (512)
 const REQUESTS = Number(process.env.BENCH_LOG_REQUESTS ?? 200);
@@ -170,7 +186,8 @@ interface Format {
   decode(p: Uint8Array): ResourceLogs[];
 }
 
-async function ceilingRun(f: Format, total: number): Promise<number> {
+/** The store's write path from prepared columns: COPY (ingest on PostgreSQL) or the idempotent unnest() one. */
+async function ceilingRun(f: Format, total: number, path: 'copy' | 'unnest' = 'copy'): Promise<number> {
   const fresh = await freshDatabase();
   try {
     // Prepared outside the timed part: decoded and turned into the writer's column arrays.
@@ -185,7 +202,8 @@ async function ceilingRun(f: Format, total: number): Promise<number> {
       Array.from({ length: WRITERS }, async () => {
         while (next < groups.length) {
           const g = groups[next++]!;
-          await fresh.db.transaction((q) => insertLogColumns(q, g));
+          if (path === 'copy') await writeLogColumns(fresh.db, g);
+          else await fresh.db.transaction((q) => insertLogColumns(q, g));
         }
       }),
     );
@@ -214,7 +232,7 @@ async function endToEndRun(
   total: number,
   dir: string,
   startNs: bigint,
-): Promise<{ rate: number; retries: number; hot: number; cold: number | null }> {
+): Promise<{ rate: number; retries: number; hot: number; cold: number | null; cpu: CpuSplit }> {
   const fresh = await freshDatabase();
   const config = loadConfig({
     HOST: '127.0.0.1',
@@ -227,11 +245,8 @@ async function endToEndRun(
   const ingest = await startIngest(config, fresh.db, createLogger('warn', 'bench'));
   await new PartitionManager(fresh.db).ensure(LOGS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1]);
   try {
-    const { seconds, retries } = await runLoadClient(
-      dir,
-      `${ingest.http.url}${f.path}`,
-      CLIENT_CONCURRENCY,
-      f.contentType,
+    const { seconds, retries, cpu } = await withCpuSplit(fresh.db, fresh.url, () =>
+      runLoadClient(dir, `${ingest.http.url}${f.path}`, CLIENT_CONCURRENCY, f.contentType),
     );
     const n = await countLogs(fresh.db);
     if (n !== total) throw new Error(`${f.name} end-to-end run stored ${n} of ${total} logs`);
@@ -240,7 +255,7 @@ async function endToEndRun(
     const conversion = await convertColdPartitions(fresh.db, { coldAfterMs: 0, nowMs: Date.now() + 3 * 86_400_000 });
     if ((await countLogs(fresh.db)) !== total) throw new Error(`${f.name}: columnar conversion lost logs`);
     const cold = conversion.mode.mode === 'columnar' ? (await signalBytes(fresh.db, 'logs')) / total : null;
-    return { rate: total / seconds, retries, hot, cold };
+    return { rate: total / seconds, retries, hot, cold, cpu };
   } finally {
     await ingest.close();
     await fresh.drop();
@@ -274,15 +289,18 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     log(`${f.name}: ${total} logs in ${REQUESTS} requests (${mb.toFixed(1)} MB)`);
     const files = payloadDir(f.payloads);
     const ceilings: number[] = [];
+    const unnests: number[] = [];
     const copies: number[] = [];
     const copyBytes: number[] = [];
     const e2e: number[] = [];
     const hot: number[] = [];
     const cold: number[] = [];
+    const cpus: CpuSplit[] = [];
     let retries = 0;
     try {
       for (let i = 0; i < REPEAT; i++) {
         ceilings.push(await ceilingRun(f, total));
+        if (process.env.DATABASE_URL) unnests.push(await ceilingRun(f, total, 'unnest'));
         const copy = await copyRun(f);
         if (copy) {
           copies.push(copy.rowsPerSecond);
@@ -290,11 +308,12 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
         }
         const r = await endToEndRun(f, total, files.dir, startNs);
         e2e.push(r.rate);
+        cpus.push(r.cpu);
         hot.push(r.hot);
         if (r.cold !== null) cold.push(r.cold);
         retries += r.retries;
         log(
-          `  run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} logs/s, raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} logs/s, end to end ${Math.round(e2e[i]!)} logs/s; ${r.hot.toFixed(0)} B/log hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/log cold`,
+          `  run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} logs/s (unnest path ${unnests[i] ? Math.round(unnests[i]) : 'n/a'}), raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} logs/s, end to end ${Math.round(e2e[i]!)} logs/s; ${r.hot.toFixed(0)} B/log hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/log cold; ${cpuLine(r.cpu, total, 'log')}`,
         );
       }
     } finally {
@@ -302,6 +321,19 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     }
     const c = median(ceilings);
     const e = median(e2e);
+    notes.push(
+      `${f.name} end to end, CPU per log of each process and its share of one core over the run (median run; backends: this database's connections): ${cpuLine(cpus[e2e.indexOf(e)] ?? cpus[0]!, total, 'log')}.`,
+    );
+    if (unnests.length)
+      figures.push({
+        name: `store write path from prepared rows, ${f.name}: COPY`,
+        value: c,
+        unit: 'logs/s',
+        baseline: median(unnests),
+        baselineName: 'the unnest() INSERT … ON CONFLICT path (retries; PGlite)',
+        ratio: c / median(unnests),
+        goal: 'faster',
+      });
     figures.push({
       name: `log ingest, ${f.name} over HTTP, committed`,
       value: e,
@@ -476,17 +508,50 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
     ];
     const figures: Figure[] = [];
     const notes: string[] = [];
-    // `layout` prefixes the figures of the second pass, on the same corpus made columnar.
-    const timeApi = async (layout: string, fewer: number) => {
+    type Timing = Record<string, { p50: number; p99: number }>;
+    // `layout` prefixes the figures of the later passes, on the same corpus made columnar; `against`
+    // (the cold pass without block summaries) is their baseline instead of the budget.
+    const timeApi = async (layout: string, fewer: number, against?: Timing, record = true): Promise<Timing> => {
+      const out: Timing = {};
       for (const [name, shape, path, expectRows] of api) {
         const runs = name.includes('no match')
           ? 3
           : name.startsWith('full-text')
-            ? Math.max(20, Math.floor(QUERY_RUNS / 4 / fewer))
-            : Math.floor(QUERY_RUNS / fewer);
+            ? Math.max(3, Math.floor(QUERY_RUNS / 4 / fewer))
+            : Math.max(3, Math.floor(QUERY_RUNS / fewer));
         const t = await timeRuns(runs, (i) => get(path(i), expectRows));
+        out[name] = t;
         log(`  ${layout}${name}: p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms`);
-        const goal = name.includes('trace') ? '< 50 ms at 10M (p99)' : '< 50 ms (interactive)';
+        if (!record) continue;
+        const goal = name.includes('trace')
+          ? '< 50 ms at 10M (p99)'
+          : layout && name.startsWith('full-text')
+            ? '< 2 s over 24 h at 10M'
+            : '< 50 ms (interactive)';
+        const base = against?.[name];
+        if (base) {
+          figures.push(
+            {
+              name: `${layout}${name} p50 (${shape})`,
+              value: t.p50,
+              unit: 'ms',
+              baseline: base.p50,
+              baselineName: 'the same, cold without block summaries',
+              ratio: t.p50 / base.p50,
+              goal,
+            },
+            {
+              name: `${layout}${name} p99 (${shape})`,
+              value: t.p99,
+              unit: 'ms',
+              baseline: base.p99,
+              baselineName: 'the same, cold without block summaries',
+              ratio: t.p99 / base.p99,
+              goal,
+            },
+          );
+          continue;
+        }
         figures.push({
           name: `${layout}${name} p50 (${shape})`,
           value: t.p50,
@@ -506,64 +571,84 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
           goal,
         });
       }
+      return out;
     };
     await timeApi('', 1);
     notes.push(
       `Queries: ${CORPUS_ROWS.toLocaleString('en-US')} logs over 2 days (2-3 day partitions), 8 services, 80% with a trace ID (~10 logs per trace), through the API app in process (routing, SQL, JSON; no socket); ${QUERY_RUNS} runs for trace lookups with a different trace each time, fewer for full-text.`,
     );
 
-    log('full-text index comparison on a scratch copy of the corpus');
-    const fts = await compareFullText(session, orderIds);
-    const [trgm, tsv] = fts as [FtsResult, FtsResult];
-    for (const q of Object.keys(trgm.queries)) {
-      const a = trgm.queries[q]!;
-      const b = tsv.queries[q]!;
+    const fts = process.env.BENCH_SKIP_FTS ? null : await compareFullText(session, orderIds);
+    if (fts) {
+      log('full-text index comparison on a scratch copy of the corpus');
+      const [trgm, tsv] = fts as [FtsResult, FtsResult];
+      for (const q of Object.keys(trgm.queries)) {
+        const a = trgm.queries[q]!;
+        const b = tsv.queries[q]!;
+        figures.push({
+          name: `FTS scratch: ${q}, pg_trgm p50`,
+          value: a.p50,
+          unit: 'ms',
+          baseline: b.p50,
+          baselineName: tsv.index,
+          ratio: a.p50 / b.p50,
+          goal: 'choose by the numbers',
+        });
+      }
       figures.push({
-        name: `FTS scratch: ${q}, pg_trgm p50`,
-        value: a.p50,
-        unit: 'ms',
-        baseline: b.p50,
+        name: 'FTS scratch: index size, pg_trgm',
+        value: trgm.sizeMb,
+        unit: 'MB',
+        baseline: tsv.sizeMb,
         baselineName: tsv.index,
-        ratio: a.p50 / b.p50,
+        ratio: trgm.sizeMb / tsv.sizeMb,
         goal: 'choose by the numbers',
       });
+      notes.push(
+        '',
+        `Full-text index comparison, scratch table of the same ${CORPUS_ROWS.toLocaleString('en-US')} bodies (plus a time index), queries as the API runs them (newest 100 matches) and a count of all matches:`,
+        '',
+        `| index | size | build | ${Object.keys(trgm.queries).join(' | ')} |`,
+        `|---|---|---|${Object.keys(trgm.queries)
+          .map(() => '---')
+          .join('|')}|`,
+        ...fts.map(
+          (r) =>
+            `| ${r.index} | ${r.sizeMb.toFixed(0)} MB | ${r.buildSeconds.toFixed(1)} s | ${Object.values(r.queries)
+              .map((q) => `${q.p50.toFixed(1)} / ${q.p99.toFixed(1)} ms (${q.rows})`)
+              .join(' | ')} |`,
+        ),
+        '',
+        'Cells: p50 / p99 (rows returned or counted). tsvector cannot answer a substring inside a token (an order ID fragment): that query falls back to an unindexed ILIKE.',
+      );
     }
-    figures.push({
-      name: 'FTS scratch: index size, pg_trgm',
-      value: trgm.sizeMb,
-      unit: 'MB',
-      baseline: tsv.sizeMb,
-      baselineName: tsv.index,
-      ratio: trgm.sizeMb / tsv.sizeMb,
-      goal: 'choose by the numbers',
-    });
-    notes.push(
-      '',
-      `Full-text index comparison, scratch table of the same ${CORPUS_ROWS.toLocaleString('en-US')} bodies (plus a time index), queries as the API runs them (newest 100 matches) and a count of all matches:`,
-      '',
-      `| index | size | build | ${Object.keys(trgm.queries).join(' | ')} |`,
-      `|---|---|---|${Object.keys(trgm.queries)
-        .map(() => '---')
-        .join('|')}|`,
-      ...fts.map(
-        (r) =>
-          `| ${r.index} | ${r.sizeMb.toFixed(0)} MB | ${r.buildSeconds.toFixed(1)} s | ${Object.values(r.queries)
-            .map((q) => `${q.p50.toFixed(1)} / ${q.p99.toFixed(1)} ms (${q.rows})`)
-            .join(' | ')} |`,
-      ),
-      '',
-      'Cells: p50 / p99 (rows returned or counted). tsvector cannot answer a substring inside a token (an order ID fragment): that query falls back to an unindexed ILIKE.',
-    );
 
     // The same queries once the corpus's days are cold: columnar, sorted by trace ID, no index.
     const conversion = await convertColdPartitions(db, { coldAfterMs: 0, nowMs: Date.now() + 3 * 86_400_000 });
     if (conversion.mode.mode === 'columnar') {
       log(`made columnar: ${conversion.converted.join(', ')}`);
       await vacuum(db, 'logs', 'analyze');
-      await timeApi('cold (columnar): ', 4);
+      // The baseline first: the cold days read whole, as before block summaries (and as a raw scan).
+      await forgetLogBlocks(db);
+      const scan = await timeApi('cold, no block summaries: ', 8, undefined, false);
+      const t0 = performance.now();
+      await buildLogBlocks(db);
+      const buildSeconds = (performance.now() - t0) / 1000;
+      const blockBytes = (await logBlockBytes(db)) / CORPUS_ROWS;
+      log(`block summaries: built in ${buildSeconds.toFixed(1)} s, ${blockBytes.toFixed(2)} B/log`);
+      await timeApi('cold (columnar): ', 4, scan);
+      figures.push({
+        name: 'cold log block summaries, bytes per log (blooms, ranges, sets)',
+        value: blockBytes,
+        unit: 'B/log',
+        baseline: 8,
+        baselineName: 'budget',
+        ratio: blockBytes / 8,
+        goal: '≤ 8 B/log',
+      });
       notes.push(
         '',
-        `Cold: the same queries after the columnar job converted every day of the corpus (citus_columnar, sorted by trace ID then time, no index), a quarter of the runs.`,
+        `Cold: the same queries after the columnar job converted every day of the corpus (citus_columnar, sorted by trace ID then time), a quarter of the runs, against the same cold queries with the block summaries dropped (an eighth of the runs; every chunk group read). Building the summaries took ${buildSeconds.toFixed(1)} s for ${CORPUS_ROWS.toLocaleString('en-US')} logs.`,
       );
     }
     return { figures, notes };

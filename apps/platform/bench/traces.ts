@@ -13,11 +13,23 @@ import {
   convertColdPartitions,
   dayIndexOfNs,
   insertSpanColumns,
+  writeSpanColumns,
   toSpanColumns,
 } from '@pivot/store';
 import { copyBatches, copyCeiling, signalBytes, spanCopyColumns } from '@pivot/store/bench';
 import { rowCount } from '@pivot/store/testing';
-import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient } from './harness.ts';
+import {
+  REPEAT,
+  SCALE,
+  freshDatabase,
+  median,
+  payloadDir,
+  cpuLine,
+  report,
+  runLoadClient,
+  withCpuSplit,
+  type CpuSplit,
+} from './harness.ts';
 import { encodeExportTraceRequest } from './otlp-encode.ts';
 import { makeRequests } from './payloads.ts';
 
@@ -37,7 +49,11 @@ process.stderr.write(`${total} spans in ${REQUESTS} requests (${mb.toFixed(1)} M
 
 const countSpans = (db: Awaited<ReturnType<typeof freshDatabase>>['db']) => rowCount(db, 'spans');
 
-async function ceilingRun(): Promise<number> {
+/**
+ * The store's own write path from prepared columns: COPY (what ingest uses on PostgreSQL), or the
+ * idempotent unnest() statement a retried batch falls back to (and PGlite always uses).
+ */
+async function ceilingRun(path: 'copy' | 'unnest' = 'copy'): Promise<number> {
   const f = await freshDatabase();
   try {
     // Prepared outside the timed part: decoded and turned into the writer's column arrays.
@@ -53,7 +69,8 @@ async function ceilingRun(): Promise<number> {
       Array.from({ length: WRITERS }, async () => {
         while (next < groups.length) {
           const g = groups[next++]!;
-          await f.db.transaction((q) => insertSpanColumns(q, g));
+          if (path === 'copy') await writeSpanColumns(f.db, g);
+          else await f.db.transaction((q) => insertSpanColumns(q, g));
         }
       }),
     );
@@ -77,7 +94,13 @@ async function copyRun(): Promise<{ rowsPerSecond: number; bytesPerRow: number }
   }
 }
 
-async function endToEndRun(): Promise<{ rate: number; retries: number; hot: number; cold: number | null }> {
+async function endToEndRun(): Promise<{
+  rate: number;
+  retries: number;
+  hot: number;
+  cold: number | null;
+  cpu: CpuSplit;
+}> {
   const f = await freshDatabase();
   const config = loadConfig({
     HOST: '127.0.0.1',
@@ -90,14 +113,16 @@ async function endToEndRun(): Promise<{ rate: number; retries: number; hot: numb
   const ingest = await startIngest(config, f.db, createLogger('warn', 'bench'));
   await new PartitionManager(f.db).ensure(SPANS_TABLE, [dayIndexOfNs(startNs), dayIndexOfNs(startNs) + 1]);
   try {
-    const { seconds, retries } = await runLoadClient(files.dir, `${ingest.http.url}/v1/traces`, CLIENT_CONCURRENCY);
+    const { seconds, retries, cpu } = await withCpuSplit(f.db, f.url, () =>
+      runLoadClient(files.dir, `${ingest.http.url}/v1/traces`, CLIENT_CONCURRENCY),
+    );
     if ((await countSpans(f.db)) !== total) throw new Error('end-to-end run lost spans');
     const hot = (await signalBytes(f.db, 'traces')) / total;
     // Cold: the columnar job as COLD_AFTER=0s runs it once the day is idle (a clock 3 days on).
     const conversion = await convertColdPartitions(f.db, { coldAfterMs: 0, nowMs: Date.now() + 3 * 86_400_000 });
     if ((await countSpans(f.db)) !== total) throw new Error('columnar conversion lost spans');
     const cold = conversion.mode.mode === 'columnar' ? (await signalBytes(f.db, 'traces')) / total : null;
-    return { rate: total / seconds, retries, hot, cold };
+    return { rate: total / seconds, retries, hot, cold, cpu };
   } finally {
     await ingest.close();
     await f.drop();
@@ -105,14 +130,17 @@ async function endToEndRun(): Promise<{ rate: number; retries: number; hot: numb
 }
 
 const ceilings: number[] = [];
+const unnests: number[] = [];
 const copies: number[] = [];
 const copyBytes: number[] = [];
 const e2e: number[] = [];
 const hot: number[] = [];
 const cold: number[] = [];
+const cpus: CpuSplit[] = [];
 let retries = 0;
 for (let i = 0; i < REPEAT; i++) {
   ceilings.push(await ceilingRun());
+  if (process.env.DATABASE_URL) unnests.push(await ceilingRun('unnest'));
   const copy = await copyRun();
   if (copy) {
     copies.push(copy.rowsPerSecond);
@@ -120,11 +148,12 @@ for (let i = 0; i < REPEAT; i++) {
   }
   const r = await endToEndRun();
   e2e.push(r.rate);
+  cpus.push(r.cpu);
   hot.push(r.hot);
   if (r.cold !== null) cold.push(r.cold);
   retries += r.retries;
   process.stderr.write(
-    `run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s, raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} spans/s, end to end ${Math.round(e2e[i]!)} spans/s; ${r.hot.toFixed(0)} B/span hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/span cold\n`,
+    `run ${i + 1}: ceiling ${Math.round(ceilings[i]!)} spans/s (unnest path ${unnests[i] ? Math.round(unnests[i]) : 'n/a'}), raw COPY ${copy ? Math.round(copy.rowsPerSecond) : 'n/a'} spans/s, end to end ${Math.round(e2e[i]!)} spans/s; ${r.hot.toFixed(0)} B/span hot, ${r.cold?.toFixed(0) ?? 'n/a'} B/span cold; ${cpuLine(r.cpu, total, 'span')}\n`,
   );
 }
 files.remove();
@@ -142,6 +171,19 @@ report(
       ratio: e / c,
       goal: '≥ 0.8× ceiling',
     },
+    ...(unnests.length
+      ? [
+          {
+            name: 'store write path from prepared rows: COPY',
+            value: c,
+            unit: 'spans/s',
+            baseline: median(unnests),
+            baselineName: 'the unnest() INSERT … ON CONFLICT path (retries; PGlite)',
+            ratio: c / median(unnests),
+            goal: 'faster',
+          },
+        ]
+      : []),
     ...(copies.length
       ? [
           {
@@ -180,6 +222,7 @@ report(
   ],
   [
     `${total} spans per run in ${REQUESTS} requests of ${SPANS_PER_REQUEST}, ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`,
+    `End to end, CPU per span of each process and its share of one core over the run (median run; backends: this database's connections, not the WAL writer or checkpointer): ${cpuLine(cpus[e2e.indexOf(e)] ?? cpus[0]!, total, 'span')}.`,
     'Disk per span: spans partitions, trace summaries and operations (heap, TOAST, indexes) over the spans stored; cold after the columnar job converted the day (citus_columnar, sorted by trace ID, no index).',
   ],
 );

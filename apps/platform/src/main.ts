@@ -4,7 +4,12 @@ import { startDemo, type Demo } from '@pivot/demo';
 import { createLogger, loadConfig, onShutdownSignal } from '@pivot/server-kit';
 import { startPlatform } from './platform.ts';
 
-const config = loadConfig();
+const loaded = loadConfig();
+// The demo on PostgreSQL runs its SQL on that server, whose own log is then tailed unless told otherwise.
+const config =
+  loaded.DEMO && loaded.DATABASE_URL && loaded.PG_LOG_PATHS.length === 0
+    ? { ...loaded, PG_LOG_PATHS: ['auto'] }
+    : loaded;
 const logger = createLogger(config.LOG_LEVEL, 'pivot');
 // An open API on a public address fails here, before anything listens.
 const auth = authOptionsFromConfig(config);
@@ -16,6 +21,7 @@ if (config.DEMO)
     ingestUrl: platform.ingest.http.url,
     token: config.INGEST_TOKEN?.[0],
     logger: logger.child({ svc: 'demo' }),
+    databaseUrl: platform.database.kind === 'pg' ? config.DATABASE_URL : undefined,
   });
 const banner = [
   '',

@@ -67,6 +67,7 @@ describe.runIf(process.env.DATABASE_URL)('compose service commands as processes'
       ...dotEnv,
       ...e,
       ...(e.DATABASE_URL ? { DATABASE_URL: scratch.url } : {}),
+      ...(e.DEMO_DATABASE_URL ? { DEMO_DATABASE_URL: scratch.url } : {}),
       ...(e.HOST ? { HOST: '127.0.0.1' } : {}),
       ...(e.INGEST_PORT ? { INGEST_PORT: String(ingestPort) } : {}),
       ...(e.GRPC_PORT ? { GRPC_PORT: String(grpcPort) } : {}),

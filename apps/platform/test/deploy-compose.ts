@@ -26,6 +26,7 @@ export interface ComposeService {
   };
   restart?: string;
   profiles?: string[];
+  deploy?: { replicas?: number };
   networks?: string[] | Record<string, { aliases?: string[] } | null>;
 }
 export interface ComposeFile {

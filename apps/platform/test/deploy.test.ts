@@ -42,9 +42,18 @@ describe('deploy/docker-compose.yml', () => {
     expect(interpolate('${A:-x} ${A-y} $$A ${B:+z}', { A: '', B: '1' })).toBe('x  $A z');
   });
 
-  it('runs the official PostgreSQL image, major pinned, on a named volume with a healthcheck and tuned settings', () => {
+  it('runs the official PostgreSQL image with citus_columnar, major pinned, on a named volume with a healthcheck and tuned settings', () => {
     const pg = compose.services.postgres!;
-    expect(pg.image).toMatch(/^postgres:\d+$/);
+    // Built from the official image of the same major as before (a pgdata volume opens unchanged), plus
+    // Citus' upstream package for citus_columnar; nothing of the context is sent to the build.
+    expect(pg.build).toEqual({ context: '.', dockerfile: 'postgres.Dockerfile' });
+    expect(pg.image).toMatch(/^pivot-postgres:17-citus\d+\.\d+$/);
+    const pgDockerfile = read('postgres.Dockerfile');
+    expect(pgDockerfile.match(/^FROM .+$/gm)).toEqual(['FROM postgres:17-bookworm']);
+    expect(pgDockerfile).toMatch(/install\.citusdata\.com\/community\/deb\.sh/);
+    expect(pgDockerfile).toMatch(/postgresql-\$\{PG_MAJOR\}-citus-\$\{CITUS_MINOR\}=\$\{CITUS_VERSION\}/);
+    expect(pgDockerfile).not.toMatch(/shared_preload_libraries|CREATE EXTENSION/);
+    expect(read('postgres.Dockerfile.dockerignore').split('\n')).toContain('*');
     const [volume, target] = String(pg.volumes![0]).split(':');
     expect(target).toBe('/var/lib/postgresql/data');
     expect(Object.keys(compose.volumes ?? {})).toContain(volume);
@@ -106,8 +115,70 @@ describe('deploy/docker-compose.yml', () => {
     expect(JSON.stringify(compose.services.api!.networks)).toContain('"pivot"');
   });
 
+  it('has a citus profile: a coordinator and two workers registered once, ingest and api as 2 replicas behind nginx', () => {
+    const s = compose.services;
+    const citus = Object.entries(s).filter(([, x]) => x.profiles?.includes('citus'));
+    expect(citus.map(([n]) => n).sort()).toEqual([
+      'citus-api',
+      'citus-coordinator',
+      'citus-ingest',
+      'citus-lb',
+      'citus-migrate',
+      'citus-register',
+      'citus-worker-1',
+      'citus-worker-2',
+    ]);
+    for (const [, x] of citus) expect(x.profiles).toEqual(['citus']);
+    // Citus' official image, one version for every node, on the postgres service's major (17).
+    const nodes = ['citus-coordinator', 'citus-worker-1', 'citus-worker-2'].map((n) => s[n]!);
+    for (const n of nodes) {
+      expect(n.image).toBe('citusdata/citus:13.0.3');
+      expect(n.environment!.POSTGRES_DB).toBe('pivot');
+      expect(JSON.stringify(n.healthcheck!.test)).toMatch(/pg_isready/);
+    }
+    expect(new Set(nodes.map((n) => n.volumes![0]!.split(':')[0])).size).toBe(3);
+    // The one-shot registers the coordinator and both workers once every node is healthy.
+    const register = s['citus-register']!;
+    const sqls = (register.command as string[]).filter((_, i, all) => all[i - 1] === '-c');
+    expect(sqls).toEqual([
+      "SELECT citus_set_coordinator_host('citus-coordinator', 5432)",
+      "SELECT citus_add_node('citus-worker-1', 5432)",
+      "SELECT citus_add_node('citus-worker-2', 5432)",
+    ]);
+    expect(register.restart).toBe('no');
+    expect(Object.keys(register.depends_on!).sort()).toEqual(['citus-coordinator', 'citus-worker-1', 'citus-worker-2']);
+    expect(s['citus-migrate']!.depends_on).toEqual({
+      'citus-register': { condition: 'service_completed_successfully' },
+    });
+    // The replicas run the single-node services' commands on the coordinator, two of each.
+    for (const [name, like] of [
+      ['citus-ingest', 'ingest'],
+      ['citus-api', 'api'],
+    ] as const) {
+      const r = s[name]!;
+      expect(r.command).toEqual(s[like]!.command);
+      expect(r.deploy).toEqual({ replicas: 2 });
+      expect(r.ports ?? []).toEqual([]);
+      expect(composeEnvironment(r).DATABASE_URL).toBe('postgres://pivot:pw@citus-coordinator:5432/pivot');
+      expect({ ...r.environment, DATABASE_URL: '' }).toEqual({ ...s[like]!.environment, DATABASE_URL: '' });
+      expect(r.depends_on).toEqual({ 'citus-migrate': { condition: 'service_completed_successfully' } });
+    }
+    // nginx, pinned, publishes what the single-node services publish and balances over every replica.
+    const lb = s['citus-lb']!;
+    expect(lb.image).toMatch(/^nginx:\d+\.\d+\.\d+$/);
+    expect((lb.ports ?? []).map((p) => String(p).split(':').at(-1))).toEqual(['8080', '4318', '4317']);
+    expect(lb.volumes).toEqual(['./nginx-citus.conf:/etc/nginx/conf.d/default.conf:ro']);
+    const conf = read('nginx-citus.conf');
+    for (const upstream of ['citus-api:8080', 'citus-ingest:4318', 'citus-ingest:4317'])
+      expect(conf).toMatch(new RegExp(`server ${upstream} resolve;`));
+    expect(conf).toMatch(/grpc_pass grpc:\/\/pivot_ingest_grpc;/);
+    expect(conf).toMatch(/resolver 127\.0\.0\.11/);
+    for (const v of ['citus-coordinator', 'citus-worker-1', 'citus-worker-2'])
+      expect(Object.keys(compose.volumes ?? {})).toContain(v);
+  });
+
   it('builds every pivot service from deploy/Dockerfile, whose commands exist in the image', () => {
-    for (const name of ['migrate', 'ingest', 'api', 'demo']) {
+    for (const name of ['migrate', 'ingest', 'api', 'demo', 'citus-migrate', 'citus-ingest', 'citus-api']) {
       const s = compose.services[name]!;
       expect(s.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
       expect(s.image).toBe('pivot:local');

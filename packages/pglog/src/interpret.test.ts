@@ -89,4 +89,27 @@ describe('interpretEntry', () => {
     );
     expect(bind.attributes['pg.detail']).toBe('parameters: $1 = ?, $2 = ?, $3 = ?');
   });
+  it('masks the values a constraint violation quotes in its detail, keeping the column names', () => {
+    const detail = (d: string) =>
+      interpretEntry(
+        entry('duplicate key value violates unique constraint "users_email_key"', {
+          errorSeverity: 'ERROR',
+          detail: d,
+        }),
+      ).attributes['pg.detail'];
+    expect(detail('Key (email)=(ann@example.com) already exists.')).toBe('Key (email)=(?) already exists.');
+    expect(detail('Key (a, b)=(1, x) y)) already exists.')).toBe('Key (a, b)=(?) already exists.');
+    expect(detail('Key (customer_id)=(42) is not present in table "customers".')).toBe(
+      'Key (customer_id)=(?) is not present in table "customers".',
+    );
+    expect(detail('Key (id)=(7) is still referenced from table "orders".')).toBe(
+      'Key (id)=(?) is still referenced from table "orders".',
+    );
+    expect(
+      detail('Key (during)=([2026-01-01,2026-01-05)) conflicts with existing key (during)=([2026-01-03,2026-01-09)).'),
+    ).toBe('Key (during)=(?) conflicts with existing key (during)=(?).');
+    expect(detail('Failing row contains (7, ann, null, 555-0100).')).toBe('Failing row contains (?).');
+    // Other details are left as they are.
+    expect(detail('The transaction might succeed if retried.')).toBe('The transaction might succeed if retried.');
+  });
 });

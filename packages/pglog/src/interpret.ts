@@ -95,9 +95,25 @@ function readPlan(text: string): Plan {
   };
 }
 
-/** The values of a bind's `parameters: $1 = '…', $2 = '…'` detail are data: only their names stay. */
+// Constraint violations quote the row's values: `Key (email)=(ann@example.com) already exists.`, `Key
+// (a)=(1) conflicts with existing key (a)=(2).`, `Failing row contains (7, ann, null).` The values may
+// hold parentheses and commas, so each list is cut at the text that follows it, not at a bracket.
+const KEY_DETAIL =
+  /^Key \(([^)]*)\)=\((.*)\) (already exists\.|is not present in table .*|is still referenced from table .*)$/s;
+const KEY_CONFLICT_DETAIL = /^Key \(([^)]*)\)=\((.*)\) conflicts with existing key \(([^)]*)\)=\((.*)\)\.$/s;
+const FAILING_ROW_DETAIL = /^Failing row contains \((.*)\)\.$/s;
+
+/**
+ * The values in a detail are data: a bind's `parameters: $1 = '…'` keep only their names, a key or a
+ * failing row its column names, a deadlock's quoted statements are masked as statements.
+ */
 function maskDetail(detail: string): string {
   if (detail.startsWith('parameters: ')) return detail.replace(/(\$\d+) = (?:'(?:[^']|'')*'|NULL)/g, '$1 = ?');
+  const conflict = KEY_CONFLICT_DETAIL.exec(detail);
+  if (conflict) return `Key (${conflict[1]})=(?) conflicts with existing key (${conflict[3]})=(?).`;
+  const key = KEY_DETAIL.exec(detail);
+  if (key) return `Key (${key[1]})=(?) ${key[3]}`;
+  if (FAILING_ROW_DETAIL.test(detail)) return 'Failing row contains (?).';
   // A deadlock's detail names each process's statement.
   return detail.replace(/^(Process \d+: )(.*)$/gm, (_, head: string, stmt: string) => head + maskSql(stmt));
 }

@@ -21,6 +21,11 @@ export interface PgLogOptions {
    * file being tailed): it is left for the next read, and `consumedBytes` stops before it.
    */
   final?: boolean;
+  /**
+   * The server's log_timezone (an IANA name such as `Europe/Paris`), to read timestamps written with a
+   * zone abbreviation (`CET`); UTC and numeric offsets need none. Unset: such an entry gets the observed time.
+   */
+  timeZone?: string;
 }
 
 export interface PgLogError {
@@ -50,7 +55,7 @@ export class RecordCollector {
   add(e: PgLogEntry): void {
     const it = interpretEntry(e);
     this.records.push({
-      timeUnixNano: parsePgTimestamp(e.timestamp) ?? this.observed,
+      timeUnixNano: parsePgTimestamp(e.timestamp, this.opts.timeZone) ?? this.observed,
       observedTimeUnixNano: this.observed,
       severityNumber: it.severity.number,
       severityText: it.severity.text,

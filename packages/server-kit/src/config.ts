@@ -125,7 +125,7 @@ export const configSchema = z.object({
       'globs (* ? [) only in the file name part',
     )
     .describe(
-      'PostgreSQL server log files to tail, comma-separated files or globs in the file name (`/var/log/postgresql/*.json`): jsonlog (`.json`) or csvlog (`.csv`), rotation-safe, resumed after a restart from the offset saved with the records. Unset: no tailing.',
+      'PostgreSQL server log files to tail, comma-separated files or globs in the file name (`/var/log/postgresql/*.json`): jsonlog (`.json`) or csvlog (`.csv`), rotation-safe, resumed after a restart from the offset saved with the records. `auto`: the files of the server at DATABASE_URL, found by pg_current_logfile (the server on this host). Unset: no tailing (`auto` when DEMO runs on PostgreSQL).',
     ),
   PG_LOG_SERVICE: z
     .string()
@@ -133,7 +133,26 @@ export const configSchema = z.object({
     .default('postgresql')
     .describe('service.name of the records read from PG_LOG_PATHS.'),
   PG_LOG_POLL_MS: int(1000, 50).describe('How often the PG_LOG_PATHS files are checked for new entries.'),
+  PG_LOG_TIMEZONE: z
+    .string()
+    .optional()
+    .refine((tz) => {
+      if (tz === undefined) return true;
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an IANA time zone name such as Europe/Paris')
+    .describe(
+      "The server's log_timezone (IANA name), to read the PG_LOG_PATHS timestamps written with a zone abbreviation (CET, EDT); UTC and numeric offsets need none. PG_LOG_PATHS=auto reads it from the server.",
+    ),
   COMPACTION_INTERVAL_MS: int(60_000, 1000).describe('How often small metric chunks are merged.'),
+  RETENTION_INTERVAL_MS: int(3_600_000, 1000).describe(
+    'How often retention drops the day partitions past RETENTION_* (also once at start).',
+  ),
+  COLUMNAR_INTERVAL_MS: int(900_000, 1000).describe('How often cold day partitions are looked for and made columnar.'),
   SERVICEGRAPH_WAIT_MS: int(30_000, 10_000, 120_000).describe(
     'How long after a span ends the service graph folds it, so that late spans of its trace still pair (10 s to 2 min).',
   ),
@@ -181,7 +200,7 @@ export const configSchema = z.object({
     'Serve the API and dashboard without login even when HOST is not a loopback address.',
   ),
   AUTH_SESSION_TTL: duration('12h').describe(
-    'How long a dashboard login lasts (sessions live in memory: a restart logs everyone out).',
+    'How long a dashboard login lasts (sessions are kept in the database, shared by every API replica).',
   ),
   PUBLIC_URL: z
     .url({ protocol: /^https?$/ })

@@ -11,8 +11,9 @@ import { toQueryError } from './errors.ts';
 import { traceIdFromDb } from './encode.ts';
 import { PartitionManager, dayIndexOfMs, dayIndexOfNs } from './partitions.ts';
 import { LOGS_TABLE, SPANS_TABLE, type TableName } from './tables.ts';
-import type { SpanColumns } from './span-writer.ts';
-import type { LogColumns } from './log-writer.ts';
+import { copyRows, type CopyColumn } from './copy-text.ts';
+import { spanCopyColumns } from './span-writer.ts';
+import { logCopyColumns } from './log-writer.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Traces (bench:queries)
@@ -169,13 +170,38 @@ export async function storedSamples(db: Database): Promise<number> {
   return Number(r?.s ?? 0);
 }
 
-/** Bytes on disk (table, TOAST and indexes) of the metric chunk partitions and of the series table. */
-export async function metricStorageBytes(db: Database): Promise<{ chunks: number; series: number }> {
+/**
+ * Bytes on disk (table, TOAST and indexes) of the metric chunk partitions and of the series table, and
+ * the number of chunk rows. With `rewrite` (PostgreSQL), each chunk partition is measured as a fresh copy
+ * of its live rows with the same indexes: what VACUUM FULL leaves, but not held back by another session's
+ * old snapshot on a shared server (VACUUM FULL keeps rows any running transaction might still see).
+ */
+export async function metricStorageBytes(
+  db: Database,
+  opts: { rewrite?: boolean } = {},
+): Promise<{ chunks: number; series: number; chunkRows: number }> {
   const [r] = await db.query<{ chunks: string | null; series: string | null }>(sql`
       SELECT sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname LIKE 'metric_chunks_p%') AS chunks,
              sum(pg_total_relation_size(c.oid)) FILTER (WHERE c.relname = 'metric_series') AS series
       FROM pg_class c WHERE c.relkind = 'r'`);
-  return { chunks: Number(r?.chunks ?? 0), series: Number(r?.series ?? 0) };
+  const [n] = await db.query<{ n: string }>(sql`SELECT count(*)::text AS n FROM metric_chunks`);
+  let chunks = Number(r?.chunks ?? 0);
+  if (opts.rewrite && db.kind !== 'pglite') {
+    const parts = await db.query<{ name: string }>(sql`
+      SELECT relname AS name FROM pg_class WHERE relkind = 'r' AND relname ~ '^metric_chunks_p[0-9]{8}$' ORDER BY 1`);
+    chunks = 0;
+    for (const { name } of parts)
+      await db.transaction(async (query) => {
+        await query(sql`CREATE TEMP TABLE bench_chunk_copy (LIKE ${sql.identifier(name)} INCLUDING ALL)`);
+        await query(sql`INSERT INTO bench_chunk_copy SELECT * FROM ${sql.identifier(name)}`);
+        const [c] = await query<{ b: string }>(
+          sql`SELECT pg_total_relation_size('bench_chunk_copy'::regclass)::text AS b`,
+        );
+        chunks += Number(c?.b ?? 0);
+        await query(sql`DROP TABLE bench_chunk_copy`);
+      });
+  }
+  return { chunks, series: Number(r?.series ?? 0), chunkRows: Number(n?.n ?? 0) };
 }
 
 /** VACUUM FULL (rewrite, to measure size after compaction) or VACUUM ANALYZE a registered table. */
@@ -403,76 +429,15 @@ export class FullTextScratch {
 // ---------------------------------------------------------------------------------------------------
 // Raw COPY ceilings and bytes per item, hot and cold (bench:traces, bench:logs)
 
-/** A column of COPY values. */
-export type CopyColumn = readonly (string | number | boolean | null | undefined)[];
-
-/** One value in COPY's text format: `\N` for NULL, backslash, tab, newline and return escaped. */
-function copyValue(v: string | number | boolean | null | undefined): string {
-  if (v === null || v === undefined) return '\\N';
-  return String(v).replace(/[\\\t\n\r]/g, (c) =>
-    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
-  );
-}
-
 /** Column arrays (in table order, as the writers prepare them) as COPY text batches of `size` rows. */
 export function copyBatches(columns: readonly CopyColumn[], size: number): string[] {
   const n = columns[0]?.length ?? 0;
   const out: string[] = [];
-  for (let from = 0; from < n; from += size) {
-    const lines: string[] = [];
-    for (let i = from; i < Math.min(n, from + size); i++) lines.push(columns.map((c) => copyValue(c[i])).join('\t'));
-    out.push(lines.join('\n') + '\n');
-  }
+  for (let from = 0; from < n; from += size) out.push(copyRows(columns, from, Math.min(n, from + size)));
   return out;
 }
 
-/** The span columns of a writer batch in table order, for copyBatches. */
-export function spanCopyColumns(c: SpanColumns): CopyColumn[] {
-  return [
-    c.startNs,
-    c.traceId,
-    c.spanId,
-    c.parentSpanId,
-    c.durationNs,
-    c.serviceName,
-    c.name,
-    c.kind,
-    c.statusCode,
-    c.statusMessage,
-    c.traceState,
-    c.flags,
-    c.resourceId,
-    c.scopeId,
-    c.attributes,
-    c.events,
-    c.links,
-    c.droppedAttributes,
-    c.droppedEvents,
-    c.droppedLinks,
-  ];
-}
-
-/** The log columns of a writer batch in table order, for copyBatches. */
-export function logCopyColumns(c: LogColumns): CopyColumn[] {
-  return [
-    c.timeNs,
-    c.fingerprint,
-    c.observedNs,
-    c.traceId,
-    c.spanId,
-    c.traceFlags,
-    c.severityNumber,
-    c.severityText,
-    c.serviceName,
-    c.body,
-    c.bodyIsJson,
-    c.attributes,
-    c.eventName,
-    c.resourceId,
-    c.scopeId,
-    c.droppedAttributes,
-  ];
-}
+export { spanCopyColumns, logCopyColumns, type CopyColumn };
 
 /** The indexes of the raw ceiling: a trace-ID btree and a (service, time) btree, nothing else. */
 const CEILING_INDEXES = {
@@ -515,6 +480,14 @@ export async function copyCeiling(
     await client.query(`DROP TABLE IF EXISTS ${scratch}`).catch(() => {});
     await client.end();
   }
+}
+
+/** The pids of the server processes connected to this database: their CPU is what a run cost the server. */
+export async function backendPids(db: Database): Promise<number[]> {
+  const rows = await db.query<{ pid: number }>(
+    sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+  );
+  return rows.map((r) => Number(r.pid));
 }
 
 /**
@@ -568,4 +541,67 @@ export async function newestTraceSpanAttributes(db: Database, n: number): Promis
     SELECT s.attributes FROM (SELECT trace_id, start_ns, end_ns FROM traces ORDER BY start_ns DESC, trace_id DESC LIMIT ${n}) t
     JOIN spans s ON s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns`);
   return rows.length;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Citus (bench:citus)
+
+/**
+ * `rows` logs over the hour before `nowMs` shaped like a service fleet's: 40% without a trace (start-up,
+ * health checks, background jobs), one chatty service writing half the lines, bodies from 30 templates
+ * (so identical lines repeat), millisecond timestamps as pino writes them (lines of one millisecond share
+ * a time). Each trace has 3 lines. Then ANALYZE.
+ */
+export async function generateLogMix(db: Database, opts: { rows: number; nowMs: number }): Promise<void> {
+  const { nowMs, rows } = opts;
+  await new PartitionManager(db).ensure(LOGS_TABLE, [dayIndexOfMs(nowMs - 3_600_000), dayIndexOfMs(nowMs)]);
+  await db.query(sql`
+  INSERT INTO logs (time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags, severity_number, severity_text,
+    service_name, body, body_is_json, attributes, event_name, resource_id, scope_id, dropped_attributes_count)
+  SELECT (${nowMs}::bigint - 3600000 + (i * 3600000::bigint / ${rows})) * 1000000,
+    ('x' || left(md5(svc || '|' || body || '|' || coalesce(tid::text, '')), 16))::bit(64)::bigint,
+    0, tid, CASE WHEN tid IS NULL THEN NULL ELSE i END, 1, 9, 'INFO', svc, body, false, '{}'::jsonb, '', 1, 1, 0
+  FROM (SELECT i,
+      CASE WHEN i % 10 < 4 THEN NULL ELSE md5((i / 3)::text)::uuid END AS tid,
+      CASE WHEN i % 2 = 0 THEN 'svc-0' ELSE 'svc-' || (1 + i % 7) END AS svc,
+      'template ' || (i % 30) || CASE WHEN i % 10 < 4 THEN '' ELSE ' order ' || (i / 3) END AS body
+    FROM generate_series(0, ${rows - 1}) i) g
+  ON CONFLICT DO NOTHING`);
+  await db.query(sql`ANALYZE logs`);
+}
+
+/** Candidate distribution keys of logs, as SQL over a row of `logs`. */
+export const LOG_KEY_CANDIDATES = ['time_ns', 'trace_id', 'fingerprint', 'service_name'] as const;
+export type LogKeyCandidate = (typeof LOG_KEY_CANDIDATES)[number];
+
+/**
+ * How evenly each candidate key would spread the stored logs over `shards` hash shards (Citus' own
+ * hash, worker_hash, and its even split of the hash range): the fullest shard's rows over the mean.
+ * A trace-less line has no trace ID; under that key it would need a sentinel, which hashes to one shard.
+ * Needs the citus extension.
+ */
+export async function logShardSkew(db: Database, shards: number): Promise<Record<LogKeyCandidate, number>> {
+  const keys: Record<LogKeyCandidate, SQL> = {
+    time_ns: sql`worker_hash(time_ns)`,
+    trace_id: sql`worker_hash(coalesce(trace_id, '00000000-0000-0000-0000-000000000000'::uuid))`,
+    fingerprint: sql`worker_hash(fingerprint)`,
+    service_name: sql`worker_hash(service_name)`,
+  };
+  const out = {} as Record<LogKeyCandidate, number>;
+  for (const k of LOG_KEY_CANDIDATES) {
+    const [r] = await db.query<{ skew: number }>(sql`
+      SELECT (max(n) / (sum(n)::float8 / ${shards}))::float8 AS skew FROM (
+        SELECT ((${keys[k]}::bigint + 2147483648) * ${shards} / 4294967296) AS shard, count(*) AS n
+        FROM logs GROUP BY 1) s`);
+    out[k] = Number(r?.skew ?? 0);
+  }
+  return out;
+}
+
+/** `n` trace IDs that have logs, in random order. */
+export async function loggedTraceIds(db: Database, n: number): Promise<TraceId[]> {
+  const rows = await db.query<{ id: string }>(
+    sql`SELECT DISTINCT trace_id AS id FROM logs WHERE trace_id IS NOT NULL ORDER BY 1 LIMIT ${n}`,
+  );
+  return rows.map((r) => traceIdFromDb(r.id));
 }

@@ -17,9 +17,9 @@ describe('chunk codec', () => {
   it('stores a regularly scraped counter in about 3 bytes per sample', () => {
     const n = 240;
     const ts = Array.from({ length: n }, (_, i) => 1_700_000_000_000 + i * 15_000);
-    const vs = Array.from({ length: n }, (_, i) => 1000 + i * 3);
+    // A counter whose rate varies: at most one byte of time and one of value per sample.
+    const vs = Array.from({ length: n }, (_, i) => 1000 + i * 3 + (i % 2));
     const bytes = encodeChunk(ts, vs).length;
-    // Integer counters at a steady rate: one byte of time and one of value per sample.
     expect(bytes / n).toBeLessThan(2.1);
     expect(
       encodeChunk(
@@ -61,6 +61,76 @@ describe('chunk codec', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('stores runs of regular timestamps, steady counters and unchanged gauges in a few bytes', () => {
+    const n = 480;
+    const ts = Array.from({ length: n }, (_, i) => 1_700_000_000_000 + i * 15_000);
+    // Run lengths: the whole chunk is a header, two first values and a run token each.
+    expect(
+      encodeChunk(
+        ts,
+        ts.map((_, i) => 1000 + i * 3),
+      ).length,
+    ).toBeLessThan(30);
+    expect(
+      encodeChunk(
+        ts,
+        ts.map(() => 0.25),
+      ).length,
+    ).toBeLessThan(30);
+    // A gauge that changes now and then pays for its changes only.
+    const steps = ts.map((_, i) => 0.5 + Math.floor(i / 100) * 0.125);
+    expect(encodeChunk(ts, steps).length).toBeLessThan(60);
+    // Jittered timestamps and a counter of varying rate cost about a byte each.
+    const jitter = ts.map((t, i) => t + ((i * 7919) % 5) - 2);
+    const irregular = ts.map((_, i) => i * 3 + ((i * 104729) % 3));
+    expect(encodeChunk(jitter, irregular).length / n).toBeLessThan(2.1);
+  });
+
+  it('round-trips series with runs and breaks in them (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: 200 }), fc.integer({ min: -3, max: 3 }), fc.boolean()), { maxLength: 400 }),
+        fc.boolean(),
+        (steps, asFloat) => {
+          // Long stretches of one step with occasional changes: what run lengths are for.
+          let t = 1_700_000_000_000;
+          let v = 0;
+          const ts: number[] = [];
+          const vs: number[] = [];
+          for (const [len, dv, jump] of steps) {
+            for (let i = 0; i < len % 150; i++) {
+              t += jump ? 15_001 : 15_000;
+              v += dv;
+              ts.push(t);
+              vs.push(asFloat ? v * 0.1 : v);
+            }
+          }
+          const d = decodeChunk(encodeChunk(ts, vs));
+          expect(Array.from(d.timestamps)).toEqual(ts);
+          expect(Array.from(d.values).map(bits)).toEqual(vs.map(bits));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('still decodes version 0 chunks, written before run lengths', () => {
+    // n = 3; ts 1000, dod 1000, dod 0; integers: 5, dod 2, dod 0.
+    const ints = decodeChunk(Uint8Array.from([3, 0xd0, 0x0f, 0xd0, 0x0f, 0, 1, 10, 4, 0]));
+    expect(Array.from(ints.timestamps)).toEqual([1000, 2000, 3000]);
+    expect(Array.from(ints.values)).toEqual([5, 7, 9]);
+    // n = 2, ts 1 and 2; XOR: 1.5 (0x3ff8000000000000), then unchanged (header 0).
+    const xor = decodeChunk(Uint8Array.from([2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f, 0]));
+    expect(Array.from(xor.values)).toEqual([1.5, 1.5]);
+    expect(decodeChunk(Uint8Array.from([0])).timestamps.length).toBe(0);
+  });
+
+  it('refuses a run past the end and an unknown version with a typed error', () => {
+    // Version 1, n = 2, ts 0, then a run of 5 zero deltas of deltas.
+    expect(() => decodeChunk(Uint8Array.from([0x80, 0, 1, 2, 0, 9]))).toThrow(ChunkDecodeError);
+    expect(() => decodeChunk(Uint8Array.from([0x80, 0, 9, 1, 0, 1, 0]))).toThrow(ChunkDecodeError);
   });
 
   it('refuses a truncated chunk with a typed error', () => {

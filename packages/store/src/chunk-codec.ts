@@ -5,8 +5,18 @@
 // - anything else XORed with its predecessor, keeping only the non-zero middle bytes (Gorilla's idea
 //   at byte granularity, which JavaScript handles far faster than bit streams). Float64 bits are kept
 //   exactly, so NaN payloads such as Prometheus' stale marker survive.
+//
+// Version 1 (written since; version 0 chunks still decode) adds run lengths: a run of zero deltas of
+// deltas, or of unchanged values, costs one byte instead of one byte per sample. That is what a
+// regular scrape interval, a steady counter or an idle bucket produces, and where Gorilla spends one
+// bit per sample; at byte granularity only runs get below a byte. It opens with a zero byte and the
+// version, after 0x80 0x00: a zero sample count written in two bytes, which no version 0 encoder does. db/migrations/0010 teaches the SQL decoder (pivot.decode_chunk) the same format.
+const VERSION_RUNS = 1;
 const MODE_XOR = 0;
 const MODE_INT = 1;
+/** In a version 1 XOR stream, headers from 0x80 stand for 1 to 128 unchanged values. */
+const XOR_RUN = 0x80;
+const XOR_RUN_MAX = 128;
 /** Integers up to 2^50 keep their deltas of deltas exact in a double. */
 const INT_LIMIT = 2 ** 50;
 
@@ -45,6 +55,19 @@ class ByteWriter {
   zigzag(v: number): void {
     this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
   }
+  /**
+   * One delta of delta in a version 1 stream: zeros are counted (returned) and written as one run
+   * token, 2k - 1 for k zeros; any other value as the token 2 × zigzag(value).
+   */
+  run(v: number, zeros: number): number {
+    if (v === 0) return zeros + 1;
+    this.endRun(zeros);
+    this.varint((v >= 0 ? v * 2 : -v * 2 - 1) * 2);
+    return 0;
+  }
+  endRun(zeros: number): void {
+    if (zeros > 0) this.varint(zeros * 2 - 1);
+  }
 }
 
 /**
@@ -59,40 +82,47 @@ function loadBits(v: number): void {
 
 export function encodeChunk(timestamps: ArrayLike<number>, values: ArrayLike<number>): Uint8Array {
   const n = timestamps.length;
-  const w = new ByteWriter(16 + n * 4);
+  const w = new ByteWriter(16 + n * 2);
+  w.buf[w.pos++] = 0x80;
+  w.buf[w.pos++] = 0x00;
+  w.buf[w.pos++] = VERSION_RUNS;
   w.varint(n);
   if (n === 0) return w.buf.slice(0, w.pos);
   w.zigzag(timestamps[0]!);
   let prevTs = timestamps[0]!;
   let prevDelta = 0;
+  let zeros = 0;
   for (let i = 1; i < n; i++) {
     const delta = timestamps[i]! - prevTs;
-    w.zigzag(delta - prevDelta);
+    zeros = w.run(delta - prevDelta, zeros);
     prevDelta = delta;
     prevTs = timestamps[i]!;
   }
+  w.endRun(zeros);
   if (allSmallIntegers(values)) {
     w.ensure(1);
     w.buf[w.pos++] = MODE_INT;
     w.zigzag(values[0]!);
     let prevV = values[0]!;
     let prevDv = 0;
+    zeros = 0;
     for (let i = 1; i < n; i++) {
       const dv = values[i]! - prevV;
-      w.zigzag(dv - prevDv);
+      zeros = w.run(dv - prevDv, zeros);
       prevDv = dv;
       prevV = values[i]!;
     }
+    w.endRun(zeros);
     return w.buf.slice(0, w.pos);
   }
-  w.ensure(1);
+  w.ensure(9);
   w.buf[w.pos++] = MODE_XOR;
   loadBits(values[0]!);
   let lo = u32[0]!;
   let hi = u32[1]!;
-  w.ensure(8);
   for (let b = 0; b < 4; b++) w.buf[w.pos++] = (lo >>> (b * 8)) & 0xff;
   for (let b = 0; b < 4; b++) w.buf[w.pos++] = (hi >>> (b * 8)) & 0xff;
+  let same = 0;
   for (let i = 1; i < n; i++) {
     loadBits(values[i]!);
     const nlo = u32[0]!;
@@ -101,11 +131,16 @@ export function encodeChunk(timestamps: ArrayLike<number>, values: ArrayLike<num
     const xhi = (nhi ^ hi) >>> 0;
     lo = nlo;
     hi = nhi;
-    w.ensure(9);
+    w.ensure(10);
     if (xlo === 0 && xhi === 0) {
-      w.buf[w.pos++] = 0;
+      if (++same === XOR_RUN_MAX) {
+        w.buf[w.pos++] = XOR_RUN + same - 1;
+        same = 0;
+      }
       continue;
     }
+    if (same) w.buf[w.pos++] = XOR_RUN + same - 1;
+    same = 0;
     // Bytes of the 64-bit XOR, most significant first: count zero bytes at both ends.
     let lead = 0;
     for (let b = 7; b >= 0 && byteAt(xlo, xhi, b) === 0; b--) lead++;
@@ -114,6 +149,8 @@ export function encodeChunk(timestamps: ArrayLike<number>, values: ArrayLike<num
     w.buf[w.pos++] = ((lead << 3) | trail) + 1;
     for (let b = 7 - lead; b >= trail; b--) w.buf[w.pos++] = byteAt(xlo, xhi, b);
   }
+  w.ensure(1);
+  if (same) w.buf[w.pos++] = XOR_RUN + same - 1;
   return w.buf.slice(0, w.pos);
 }
 
@@ -143,33 +180,49 @@ export function decodeChunk(data: Uint8Array): DecodedChunk {
       mul *= 0x80;
     }
   };
-  const zigzag = (): number => {
-    const v = varint();
-    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
-  };
+  const unzigzag = (v: number): number => (v % 2 === 0 ? v / 2 : -(v + 1) / 2);
+  const zigzag = (): number => unzigzag(varint());
+  let version = 0;
+  if (data.length >= 2 && data[0] === 0x80 && data[1] === 0x00) {
+    if (data.length < 3) throw new ChunkDecodeError('truncated chunk');
+    version = data[2]!;
+    if (version !== VERSION_RUNS) throw new ChunkDecodeError(`unknown chunk version ${version}`);
+    pos = 3;
+  }
   const n = varint();
   const timestamps = new Float64Array(n);
   const values = new Float64Array(n);
   if (n === 0) return { timestamps, values };
-  let ts = zigzag();
-  timestamps[0] = ts;
-  let delta = 0;
-  for (let i = 1; i < n; i++) {
-    delta += zigzag();
-    ts += delta;
-    timestamps[i] = ts;
-  }
+  /** Fills out[1..n) from deltas of deltas after out[0], as plain varints (v0) or run tokens (v1). */
+  const deltas = (out: Float64Array, first: number): void => {
+    let cur = first;
+    out[0] = cur;
+    let delta = 0;
+    let i = 1;
+    while (i < n) {
+      if (version === 0) {
+        delta += zigzag();
+        cur += delta;
+        out[i++] = cur;
+        continue;
+      }
+      const t = varint();
+      if (t % 2 === 1) {
+        const k = (t + 1) / 2;
+        if (i + k > n) throw new ChunkDecodeError('run past the end of the chunk');
+        for (let j = 0; j < k; j++) out[i++] = cur += delta;
+      } else {
+        delta += unzigzag(t / 2);
+        cur += delta;
+        out[i++] = cur;
+      }
+    }
+  };
+  deltas(timestamps, zigzag());
   if (pos >= data.length) throw new ChunkDecodeError('truncated chunk');
   const mode = data[pos++]!;
   if (mode === MODE_INT) {
-    let v = zigzag();
-    values[0] = v;
-    let dv = 0;
-    for (let i = 1; i < n; i++) {
-      dv += zigzag();
-      v += dv;
-      values[i] = v;
-    }
+    deltas(values, zigzag());
     return { timestamps, values };
   }
   if (mode !== MODE_XOR) throw new ChunkDecodeError(`unknown chunk value encoding ${mode}`);
@@ -181,9 +234,19 @@ export function decodeChunk(data: Uint8Array): DecodedChunk {
   const words = new Uint32Array(values.buffer);
   words[0] = lo;
   words[1] = hi;
-  for (let i = 1; i < n; i++) {
+  let i = 1;
+  while (i < n) {
     if (pos >= data.length) throw new ChunkDecodeError('truncated chunk');
     const h = data[pos++]!;
+    if (h >= XOR_RUN && version === VERSION_RUNS) {
+      const k = h - XOR_RUN + 1;
+      if (i + k > n) throw new ChunkDecodeError('run past the end of the chunk');
+      for (let j = 0; j < k; j++, i++) {
+        words[2 * i] = lo;
+        words[2 * i + 1] = hi;
+      }
+      continue;
+    }
     if (h !== 0) {
       const lead = (h - 1) >> 3;
       const trail = (h - 1) & 7;
@@ -200,6 +263,7 @@ export function decodeChunk(data: Uint8Array): DecodedChunk {
     }
     words[2 * i] = lo;
     words[2 * i + 1] = hi;
+    i++;
   }
   return { timestamps, values };
 }

@@ -25,9 +25,11 @@
 // (withColumnarFallback, lockLateDays) takes a lock per day, so late writers of a day run one after the
 // other, each skipping by an anti-join the rows already stored.
 import { sql } from 'drizzle-orm';
+import { isCitus } from './citus.ts';
 import type { Database } from './database.ts';
 import { MS_PER_DAY, NS_PER_DAY } from './partitions.ts';
 import { LOGS_TABLE, SPANS_TABLE, type PartitionedTable } from './tables.ts';
+import { buildLogBlocks } from './log-blocks.ts';
 
 export const COLUMNAR_EXTENSION = 'citus_columnar';
 
@@ -63,6 +65,11 @@ export interface StorageMode {
  */
 export async function readStorageMode(database: Database): Promise<StorageMode> {
   if (database.kind === 'pglite') return { mode: 'row', reason: 'embedded PGlite has no citus_columnar' };
+  // The conversion builds a local columnar copy and swaps it in with a concurrent detach; on a Citus
+  // coordinator the partitions are distributed (citus.ts), Citus refuses the concurrent detach and would
+  // not distribute the swapped-in copy, so days stay row partitions there.
+  if (await isCitus(database))
+    return { mode: 'row', reason: 'a Citus coordinator: distributed day partitions are not converted to columnar' };
   const [row] = await database.query<{ created: boolean; available: boolean }>(sql`
     SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = ${COLUMNAR_EXTENSION}) AS created,
            EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = ${COLUMNAR_EXTENSION}) AS available`);
@@ -185,6 +192,8 @@ export async function convertColdPartitions(database: Database, opts: ColumnarOp
       result.rows[p.name] = rows;
     }
   }
+  // The cold log days' block summaries for text, service and severity search: new days and stale ones.
+  await buildLogBlocks(database);
   return result;
 }
 

@@ -8,8 +8,12 @@ import { drizzle as drizzlePglite, type PgliteDatabase } from 'drizzle-orm/pglit
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { migrationsFolder, schema } from '@pivot/db';
+import { distributeOnCitus } from './citus.ts';
 import { isTransientDbError, toConnectionError, toQueryError, toTransactionError } from './errors.ts';
 
 export type Drizzle = NodePgDatabase<typeof schema> | PgliteDatabase<typeof schema>;
@@ -35,8 +39,13 @@ export interface Database {
    * signal's reason; PGlite cannot interrupt a running statement, so there it only refuses to start one.
    */
   query<T extends Row = Row>(q: SQL, opts?: QueryOptions): Promise<T[]>;
-  /** Runs fn in one transaction; `query` inside uses the transaction's connection. */
-  transaction<T>(fn: (query: <R extends Row = Row>(q: SQL) => Promise<R[]>) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction; `query` inside uses the transaction's connection, and so does `copy`
+   * (COPY FROM STDIN), which is null on PGlite.
+   */
+  transaction<T>(
+    fn: (query: <R extends Row = Row>(q: SQL) => Promise<R[]>, copy: CopyIn | null) => Promise<T>,
+  ): Promise<T>;
   /**
    * Takes the session-level advisory lock `key` without waiting, on a connection of its own that holds
    * it until released; null when another session holds it. Maintenance jobs use it so that, however
@@ -47,6 +56,26 @@ export interface Database {
   ping(): Promise<void>;
   migrate(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * `COPY table (columns) FROM STDIN` of rows in COPY's text format (tab-separated, `\N` for NULL, one row
+ * a line) on the transaction's connection; resolves with the rows copied. Table and column names are
+ * the store's own constants (checked as plain identifiers), never input.
+ */
+export type CopyIn = (table: string, columns: readonly string[], rows: string) => Promise<number>;
+
+const COPY_IDENT = /^[a-z_][a-z0-9_]*$/;
+
+async function copyIn(client: pg.PoolClient, table: string, columns: readonly string[], rows: string): Promise<number> {
+  if (![table, ...columns].every((n) => COPY_IDENT.test(n))) throw new Error(`bad COPY target ${table}`);
+  const stream = client.query(copyFrom(`COPY "${table}" ("${columns.join('", "')}") FROM STDIN`));
+  try {
+    await pipeline(Readable.from([rows]), stream);
+  } catch (err) {
+    throw toQueryError(err);
+  }
+  return stream.rowCount;
 }
 
 export interface QueryOptions {
@@ -133,7 +162,9 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     const onAbort = () => {
       cancelled = true;
       // From another pooled connection; failure to cancel only lets the statement run to its timeout.
-      void run(db, sql`SELECT pg_cancel_backend(${pid})`).catch(() => {});
+      // ::int: Citus adds pg_cancel_backend(bigint) (global process IDs), and an untyped parameter would
+      // then match neither overload.
+      void run(db, sql`SELECT pg_cancel_backend(${pid}::int)`).catch(() => {});
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -165,7 +196,12 @@ function openPg(url: string, opts: DatabaseOptions): Database {
       client.on('error', ignore);
       let failure: unknown;
       try {
-        return await drizzlePg(client, { schema }).transaction((tx) => fn((q) => run(tx, q)));
+        return await drizzlePg(client, { schema }).transaction((tx) =>
+          fn(
+            (q) => run(tx, q),
+            (table, columns, rows) => copyIn(client, table, columns, rows),
+          ),
+        );
       } catch (err) {
         failure = err;
         throw toTransactionError(err);
@@ -227,6 +263,8 @@ function openPg(url: string, opts: DatabaseOptions): Database {
       try {
         await client.query('select pg_advisory_lock(7493001)');
         await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
+        // On a Citus coordinator the tables are then distributed (citus.ts); elsewhere this reads one row.
+        await distributeOnCitus((text) => client.query(text));
       } finally {
         await client.query('select pg_advisory_unlock(7493001)').catch(() => {});
         client.release();
@@ -254,7 +292,8 @@ async function openPglite(dataDir: string): Promise<Database> {
     },
     async transaction(fn) {
       try {
-        return await db.transaction((tx) => fn((q) => run(tx, q)));
+        // PGlite has no COPY FROM STDIN: writers take their parameter path.
+        return await db.transaction((tx) => fn((q) => run(tx, q), null));
       } catch (err) {
         throw toTransactionError(err);
       }

@@ -4,7 +4,7 @@
 // statements that carried no comment: by the session's application_name and the span's time window,
 // and only when exactly one span of any trace could have issued the statement. Such a link is a guess
 // and is marked `inferred`, never written back.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { SpanKind, type TraceId } from '@pivot/model';
 import type { Database, Row } from './database.ts';
 
@@ -39,13 +39,33 @@ const isDbClient = (alias: Alias) =>
     `${alias}.kind = ${SpanKind.CLIENT} AND (${alias}.attributes ? 'db.system' OR ${alias}.attributes ? 'db.system.name')`,
   );
 
-/** Whether the database wrote a line linked to the span `alias` by trace context (its statement's comment). */
-const hasLinkedLine = (alias: Alias, margin: string) => sql`EXISTS (
-  SELECT 1 FROM logs x
-  WHERE x.trace_id = ${sql.raw(alias)}.trace_id AND x.span_id = ${sql.raw(alias)}.span_id
-    AND x.service_name = ${POSTGRES_LOG_SERVICE}
-    AND x.time_ns >= ${sql.raw(alias)}.start_ns - ${margin}::bigint
-    AND x.time_ns <= ${sql.raw(alias)}.start_ns + ${sql.raw(alias)}.duration_ns + ${margin}::bigint)`;
+/**
+ * Removes from the temporary table `spans` (trace_id, span_id, start_ns, end_ns) the spans the database
+ * wrote a line for that is linked by trace context (its statement's comment): such a span's uncommented
+ * lines are not its. The linked lines of the tables' time range are read first (`linked`), then matched
+ * there, on the coordinator: Citus refuses a correlated subquery from a temporary table into logs.
+ */
+async function dropLinkedSpans(
+  query: <R extends Row = Row>(q: SQL) => Promise<R[]>,
+  spans: 'dl_s' | 'dl_o',
+  linked: 'dl_sl' | 'dl_ol',
+  margin: string,
+  traceId?: TraceId,
+): Promise<void> {
+  const t = sql.raw(spans);
+  const l = sql.raw(linked);
+  await query(sql`
+    CREATE TEMP TABLE ${l} ON COMMIT DROP AS
+    SELECT x.trace_id, x.span_id, x.time_ns FROM logs x
+    WHERE x.service_name = ${POSTGRES_LOG_SERVICE} AND x.trace_id IS NOT NULL
+      ${traceId ? sql`AND x.trace_id = ${traceId}::uuid` : sql``}
+      AND x.time_ns >= (SELECT min(start_ns) FROM ${t}) - ${margin}::bigint
+      AND x.time_ns <= (SELECT max(end_ns) FROM ${t}) + ${margin}::bigint`);
+  await query(sql`
+    DELETE FROM ${t} s WHERE EXISTS (SELECT 1 FROM ${l} x
+      WHERE x.trace_id = s.trace_id AND x.span_id = s.span_id
+        AND x.time_ns >= s.start_ns - ${margin}::bigint AND x.time_ns <= s.end_ns + ${margin}::bigint)`);
+}
 
 /**
  * Log rows (log-queries.ts reads them, with `claimed_by`: the span's ID) of server lines without a trace ID that one DB CLIENT span of `traceId` (one with no line linked by
@@ -68,21 +88,39 @@ export async function inferServerLogRows(
   // spans). PGlite has no JIT; the setting is accepted and does nothing.
   return database.transaction(async (query) => {
     await query(sql`SET LOCAL jit = off`);
+    // Read in steps into temporary tables, each a statement Citus can plan (a router query on the
+    // trace, or a scan of logs or spans bounded by what the previous step found), then joined on the
+    // coordinator; on one PostgreSQL the same rows, read the same way.
+    // 1. The trace's DB CLIENT spans that have no line linked by trace context.
+    await query(sql`
+    CREATE TEMP TABLE dl_s ON COMMIT DROP AS
+    SELECT s.trace_id, s.span_id, s.start_ns, s.start_ns + s.duration_ns AS end_ns, ${appName('s')} AS app,
+      s.attributes->>'db.user' AS db_user
+    FROM spans s, (SELECT start_ns, end_ns FROM traces WHERE trace_id = ${traceId}::uuid) t
+    WHERE s.trace_id = ${traceId}::uuid AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
+      AND ${isDbClient('s')} AND s.duration_ns <= ${maxSpan}::bigint`);
+    await dropLinkedSpans(query, 'dl_s', 'dl_sl', margin, traceId);
+    // 2. The server lines without trace context those spans could have written.
+    await query(sql`
+    CREATE TEMP TABLE dl_l ON COMMIT DROP AS
+    SELECT l.* FROM logs l
+    WHERE l.service_name = ${pgService} AND l.trace_id IS NULL
+      AND l.time_ns >= (SELECT min(start_ns) FROM dl_s) AND l.time_ns <= (SELECT max(end_ns) FROM dl_s) + ${slack}::bigint
+      AND l.attributes->>'pg.application_name' IN (SELECT app FROM dl_s)`);
+    // 3. Every DB CLIENT span, of any trace, that could claim one of those lines, without a linked line.
+    await query(sql`
+    CREATE TEMP TABLE dl_o ON COMMIT DROP AS
+    SELECT o.trace_id, o.span_id, o.start_ns, o.start_ns + o.duration_ns AS end_ns, ${appName('o')} AS app,
+      o.attributes->>'db.user' AS db_user
+    FROM spans o
+    WHERE o.start_ns >= (SELECT min(time_ns) FROM dl_l) - ${maxSpan}::bigint AND o.start_ns <= (SELECT max(time_ns) FROM dl_l)
+      AND ${isDbClient('o')} AND ${appName('o')} IN (SELECT app FROM dl_s)`);
+    await dropLinkedSpans(query, 'dl_o', 'dl_ol', margin);
     return query(sql`
-    WITH t AS (SELECT start_ns, end_ns FROM traces WHERE trace_id = ${traceId}::uuid),
-    s AS (
-      SELECT s.span_id, s.start_ns, s.start_ns + s.duration_ns AS end_ns, ${appName('s')} AS app,
-        s.attributes->>'db.user' AS db_user
-      FROM spans s, t
-      WHERE s.trace_id = ${traceId}::uuid AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
-        AND ${isDbClient('s')} AND s.duration_ns <= ${maxSpan}::bigint
-        AND NOT ${hasLinkedLine('s', margin)}
-    ),
-    c AS (
+    WITH c AS (
       SELECT s.span_id AS claimed_by, s.end_ns AS claimed_end, s.app, s.db_user, l.*
-      FROM s
-      JOIN logs l ON l.service_name = ${pgService} AND l.trace_id IS NULL
-        AND l.time_ns >= s.start_ns AND l.time_ns <= s.end_ns + ${slack}::bigint
+      FROM dl_s s
+      JOIN dl_l l ON l.time_ns >= s.start_ns AND l.time_ns <= s.end_ns + ${slack}::bigint
         AND l.attributes->>'pg.application_name' = s.app
         AND (s.db_user IS NULL OR NOT (l.attributes ? 'pg.user') OR l.attributes->>'pg.user' = s.db_user)
     )
@@ -94,24 +132,13 @@ export async function inferServerLogRows(
     LEFT JOIN resources r ON r.id = c.resource_id
     LEFT JOIN scopes sc ON sc.id = c.scope_id
     CROSS JOIN LATERAL (
-      -- Every DB CLIENT span, of any trace, that the line fits and that has no line linked by trace
-      -- context (its statement was commented, so the uncommented line is not its): those whose
-      -- [start, end] holds the line, and those that reach it only with the slack. Two arms, so that
-      -- each finds its spans by an index: by service name and start time, or by attribute.
-      SELECT count(*) FILTER (WHERE o.start_ns + o.duration_ns >= c.time_ns) AS inside, count(*) AS near
-      FROM (
-        SELECT o.* FROM spans o
-        WHERE o.service_name = c.app AND o.start_ns <= c.time_ns AND o.start_ns >= c.time_ns - ${maxSpan}::bigint
-        UNION ALL
-        SELECT o.* FROM spans o
-        WHERE o.service_name <> c.app AND o.start_ns <= c.time_ns AND o.start_ns >= c.time_ns - ${maxSpan}::bigint
-          AND (o.attributes @> jsonb_build_object('db.application_name', c.app)
-               OR o.attributes @> jsonb_build_object('application_name', c.app))
-      ) o
-      WHERE o.start_ns + o.duration_ns + ${slack}::bigint >= c.time_ns
-        AND ${appName('o')} = c.app AND ${isDbClient('o')}
-        AND (o.attributes->>'db.user' IS NULL OR NOT (c.attributes ? 'pg.user') OR o.attributes->>'db.user' = c.attributes->>'pg.user')
-        AND NOT ${hasLinkedLine('o', margin)}
+      -- Every candidate span the line fits: those whose [start, end] holds the line, and those that
+      -- reach it only with the slack.
+      SELECT count(*) FILTER (WHERE o.end_ns >= c.time_ns) AS inside, count(*) AS near
+      FROM dl_o o
+      WHERE o.app = c.app AND o.start_ns <= c.time_ns AND o.start_ns >= c.time_ns - ${maxSpan}::bigint
+        AND o.end_ns + ${slack}::bigint >= c.time_ns
+        AND (o.db_user IS NULL OR NOT (c.attributes ? 'pg.user') OR o.db_user = c.attributes->>'pg.user')
     ) k
     -- Ours alone: the one span that holds the line, or, when none holds it, the one that reaches it
     -- with the slack (a statement's line is written as it ends, so the statement before it, ended a

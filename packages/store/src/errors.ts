@@ -166,3 +166,12 @@ export function isRetryableTxError(err: unknown): boolean {
   const cause = (err as { cause?: unknown } | null)?.cause;
   return cause !== undefined && cause !== err ? isRetryableTxError(cause) : false;
 }
+
+/** SQLSTATE 23505 anywhere in the cause chain: a row with the same key is stored already. */
+export function isUniqueViolation(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | null | undefined; e;) {
+    if (e.code === '23505') return true;
+    e = e.cause === e ? undefined : (e.cause as typeof e);
+  }
+  return false;
+}

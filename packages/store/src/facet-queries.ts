@@ -4,7 +4,8 @@
 // that many rows whatever the window; the answer says when the result was larger than the bound.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from './database.ts';
-import { LOG_BAND_SQL, SEVERITY_BANDS, logConditions, type LogFilter } from './log-queries.ts';
+import { LOG_BAND_SQL, SEVERITY_BANDS, blockFilter, logConditions, type LogFilter } from './log-queries.ts';
+import { coldBlockSource } from './log-blocks.ts';
 import { traceSearchConditions, type TraceSearch } from './trace-queries.ts';
 
 export interface FacetValue {
@@ -98,10 +99,12 @@ export class FacetQueries {
     const o = { maxKeys: opts.maxKeys ?? DEFAULT_MAX_KEYS, maxValues: opts.maxValues ?? DEFAULT_MAX_VALUES };
     // A value per distinct attribute pair comes back, so high-cardinality keys are cut in SQL: only the
     // most frequent values of each key (a few more than shown, for the distinct count's sake) are sent.
+    // On cold days, only the blocks that may match (log-blocks.ts).
+    const from = await coldBlockSource(this.database, blockFilter(filter));
     const rows = await this.database.query(sql`
       WITH m AS MATERIALIZED (
         SELECT l.time_ns, l.fingerprint, l.service_name, ${LOG_BAND_SQL} AS band, l.attributes
-        FROM logs l ${whereClause(logConditions(filter))}
+        FROM ${from} l ${whereClause(logConditions(filter))}
         ORDER BY l.time_ns DESC, l.fingerprint DESC LIMIT ${opts.limit + 1}),
       s AS MATERIALIZED (SELECT * FROM m ORDER BY time_ns DESC, fingerprint DESC LIMIT ${opts.limit}),
       attrs AS (

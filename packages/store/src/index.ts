@@ -8,6 +8,7 @@ export {
   type AdvisoryLock,
   type QueryOptions,
   type Row,
+  type CopyIn,
 } from './database.ts';
 export {
   DatabaseUnavailableError,
@@ -48,7 +49,14 @@ export {
   type PartitionedTableName,
   type PartitionUnit,
 } from './tables.ts';
-export { SpanWriter, toSpanColumns, insertSpanColumns, spanCount, type WriterOptions } from './span-writer.ts';
+export {
+  SpanWriter,
+  toSpanColumns,
+  insertSpanColumns,
+  writeSpanColumns,
+  spanCount,
+  type WriterOptions,
+} from './span-writer.ts';
 export { AlertEvidenceQueries, type SpanTraceFilter, type LogTraceFilter } from './alert-evidence.ts';
 export { TraceQueries, type StoredSpan, type TraceSummary, type TraceSearch } from './trace-queries.ts';
 export { TypicalTraceQueries, type TypicalTraceQuery, type TypicalTraceResult } from './typical-trace.ts';
@@ -63,8 +71,9 @@ export {
   type RegexSets,
 } from './traceql-queries.ts';
 export { spanIdFromDb, traceIdFromDb, spanIdToDb } from './encode.ts';
-export { PgLogOffsets, type PgLogFileOffset } from './pg-log-offsets.ts';
-export { LogWriter, toLogColumns, insertLogColumns, logCount, type LogColumns } from './log-writer.ts';
+export { PgLogOffsets, readServerLogFiles, type PgLogFileOffset, type PgServerLogFiles } from './pg-log-offsets.ts';
+export { DbSessionStore, type SessionStore, type StoredSession } from './sessions.ts';
+export { LogWriter, toLogColumns, insertLogColumns, writeLogColumns, logCount, type LogColumns } from './log-writer.ts';
 export {
   LogQueries,
   SEVERITY_BANDS,
@@ -165,6 +174,15 @@ export {
   type PropagationReport,
 } from './servicegraph-queries.ts';
 export { StatusQueries, type StorageStatus, type SignalStatus, type TableStatus } from './status.ts';
+export {
+  CITUS_EXTENSION,
+  CITUS_PLACEMENT,
+  citusTableKinds,
+  distributeOnCitus,
+  explainTraceLookup,
+  isCitus,
+  type CitusPlacement,
+} from './citus.ts';
 export { AlertingState, ruleGroupLockKey, type StoredAlert, type StoredGroupState } from './alerting-state.ts';
 export {
   InvestigateQueries,
@@ -191,3 +209,4 @@ export {
   type FacetResult,
   type FacetOptions,
 } from './facet-queries.ts';
+export { buildLogBlocks, forgetLogBlocks, logBlockBytes } from './log-blocks.ts';

@@ -148,11 +148,7 @@ export class InvestigateQueries {
    */
   private scopedSpans(traces: SampledTrace[], anchor: { service: string; operation?: string | undefined }): SQL {
     return sql`x AS (SELECT * FROM ${this.sampleRelation(traces)}),
-      s AS MATERIALIZED (
-        SELECT s.trace_id, s.span_id, s.parent_span_id, s.start_ns, s.duration_ns, s.service_name, s.name,
-          s.status_code, s.attributes, s.events, s.resource_id
-        FROM (SELECT DISTINCT trace_id, start_ns, end_ns FROM x) t
-        JOIN spans s ON s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns),
+      s AS MATERIALIZED (SELECT * FROM inv_s),
       scope(trace_id, span_id) AS (
         SELECT trace_id, span_id FROM s
         WHERE service_name = ${anchor.service} ${anchor.operation ? sql`AND name = ${anchor.operation}` : sql``}
@@ -186,7 +182,17 @@ export class InvestigateQueries {
     traces: SampledTrace[],
     anchor: { service: string; operation?: string | undefined },
   ): Promise<{ counted: CountedDimension[]; pathSpans: PathRow[] }> {
-    const rows = await this.database.query(sql`
+    // The sampled traces' spans are read into a temporary table first and walked there: Citus plans a
+    // recursive CTE over a distributed table only when it filters on one shard's key, and these traces
+    // lie on every shard. On one PostgreSQL it is the same read, materialized either way.
+    const rows = await this.database.transaction(async (query) => {
+      await query(sql`
+      CREATE TEMP TABLE inv_s ON COMMIT DROP AS
+        SELECT s.trace_id, s.span_id, s.parent_span_id, s.start_ns, s.duration_ns, s.service_name, s.name,
+          s.status_code, s.attributes, s.events, s.resource_id
+        FROM (SELECT DISTINCT trace_id, start_ns, end_ns FROM ${this.sampleRelation(traces)}) t
+        JOIN spans s ON s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns`);
+      return query(sql`
       WITH RECURSIVE ${this.scopedSpans(traces, anchor)},
       res AS (SELECT DISTINCT trace_id, resource_id FROM ss),
       path AS (
@@ -205,6 +211,7 @@ export class InvestigateQueries {
           FROM res JOIN resources r ON r.id = res.resource_id, jsonb_each_text(r.attributes) a`)})
       SELECT src, key, value, attr, c, b, fp, NULL::text AS path FROM dims
       UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, j FROM path`);
+    });
     const pathRow = rows.find((r) => r.src == null);
     return {
       counted: rows.filter((r) => r.src != null).map(countedFromRow),

@@ -6,6 +6,7 @@ import type { Database } from './database.ts';
 import { spanIdFromDb, spanIdToDb, traceIdFromDb } from './encode.ts';
 import { containsPattern } from './log-text.ts';
 import { inferServerLogRows, type InferOptions } from './db-log-link.ts';
+import { coldBlockSource, type BlockFilter } from './log-blocks.ts';
 
 export interface StoredLog {
   timeUnixNano: UnixNano;
@@ -131,6 +132,25 @@ export function logConditions(f: LogFilter): SQL[] {
   return where;
 }
 
+/**
+ * What of a filter the cold days' block summaries can answer (log-blocks.ts); nothing for a trace's logs,
+ * which the sort key's min/max already find.
+ */
+export function blockFilter(f: LogFilter): BlockFilter {
+  if (f.traceId) return {};
+  const bands = (bs: SeverityBand[] | undefined) => bs?.map((b) => SEVERITY_BANDS.indexOf(b));
+  return {
+    include: f.include,
+    service: f.service,
+    excludeServices: f.excludeServices,
+    minSeverity: f.minSeverity,
+    bands: bands(f.levels),
+    excludeBands: bands(f.excludeLevels),
+    startNs: f.startNs,
+    endNs: f.endNs,
+  };
+}
+
 const whereClause = (conds: SQL[]): SQL => (conds.length ? sql`WHERE ${sql.join(conds, sql` AND `)}` : sql``);
 
 function logFromRow(r: Record<string, unknown>): StoredLog {
@@ -168,24 +188,43 @@ export class LogQueries {
    * Rows matching `where`, in `order`, with resource and scope joined after the limit (so the join
    * costs `limit` lookups whatever the table size).
    */
-  private async select(where: SQL[], order: 'asc' | 'desc', limit: number): Promise<StoredLog[]> {
+  private async select(where: SQL[], order: 'asc' | 'desc', limit: number, from = sql`logs`): Promise<StoredLog[]> {
     const ord = order === 'desc' ? sql`l.time_ns DESC, l.fingerprint DESC` : sql`l.time_ns ASC, l.fingerprint ASC`;
     const rows = await this.database.query(sql`
       SELECT l.time_ns, l.fingerprint, l.observed_ns, l.trace_id, l.span_id, l.trace_flags, l.severity_number,
         l.severity_text, l.service_name, l.body, l.body_is_json, l.attributes, l.event_name, l.dropped_attributes_count,
         r.attributes AS resource_attributes, r.dropped_attributes_count AS resource_dropped,
         sc.name AS scope_name, sc.version AS scope_version, sc.attributes AS scope_attributes
-      FROM (SELECT * FROM logs l ${whereClause(where)} ORDER BY ${ord} LIMIT ${limit}) l
+      FROM (SELECT * FROM ${from} l ${whereClause(where)} ORDER BY ${ord} LIMIT ${limit}) l
       LEFT JOIN resources r ON r.id = l.resource_id
       LEFT JOIN scopes sc ON sc.id = l.scope_id
       ORDER BY ${ord}`);
     return rows.map(logFromRow);
   }
 
+  /**
+   * A trace's records bounded by their own first and last time, read first from the two narrow columns
+   * (trace ID, time): a cold day's chunk groups of rows without a trace ID have no trace-ID min/max, so
+   * only a time bound lets the full read skip them (and the other days' partitions). Null: no record.
+   */
+  private async withTraceBounds(filter: LogFilter): Promise<LogFilter | null> {
+    if (!filter.traceId) return filter;
+    const [b] = await this.database.query<{ lo: string | null; hi: string | null }>(
+      sql`SELECT min(l.time_ns)::text AS lo, max(l.time_ns)::text AS hi FROM logs l ${whereClause(logConditions(filter))}`,
+    );
+    if (b?.lo == null || b.hi == null) return null;
+    return { ...filter, startNs: unixNano(BigInt(b.lo)), endNs: unixNano(BigInt(b.hi)) };
+  }
+
   /** A page of matching records, newest first; `cursor` continues after the previous page. */
-  async search(filter: LogFilter, opts: { limit: number; cursor?: LogCursor | undefined }): Promise<LogPage> {
-    const where = logConditions(filter);
+  async search(unbounded: LogFilter, opts: { limit: number; cursor?: LogCursor | undefined }): Promise<LogPage> {
+    const filter = await this.withTraceBounds(unbounded);
+    if (!filter) return { logs: [], next: null };
     const c = opts.cursor;
+    const endNs = c && (filter.endNs === undefined || c.timeNs < filter.endNs) ? c.timeNs : filter.endNs;
+    const where = logConditions(filter);
+    // On cold days, only the blocks that may match (log-blocks.ts); the pages before this one are later.
+    const from = await coldBlockSource(this.database, blockFilter({ ...filter, endNs }));
     if (c) {
       // The row comparison matches the primary key (time_ns, fingerprint), scanned backwards; the plain
       // bound on time_ns lets PostgreSQL skip the partitions of later days.
@@ -194,7 +233,7 @@ export class LogQueries {
         sql`(l.time_ns, l.fingerprint) < (${c.timeNs.toString()}::bigint, ${c.fingerprint.toString()}::bigint)`,
       );
     }
-    const rows = await this.select(where, 'desc', opts.limit + 1);
+    const rows = await this.select(where, 'desc', opts.limit + 1, from);
     const logs = rows.slice(0, opts.limit);
     const last = logs.at(-1);
     return {
@@ -204,13 +243,17 @@ export class LogQueries {
   }
 
   /** Records strictly after `cursor`, oldest first: what a live tail has not shown yet. */
-  async after(filter: LogFilter, cursor: LogCursor, limit: number): Promise<StoredLog[]> {
+  async after(unbounded: LogFilter, cursor: LogCursor, limit: number): Promise<StoredLog[]> {
+    const filter = await this.withTraceBounds(unbounded);
+    if (!filter) return [];
+    const startNs = filter.startNs === undefined || cursor.timeNs > filter.startNs ? cursor.timeNs : filter.startNs;
     const where = logConditions(filter);
+    const from = await coldBlockSource(this.database, blockFilter({ ...filter, startNs }));
     where.push(sql`l.time_ns >= ${cursor.timeNs.toString()}::bigint`);
     where.push(
       sql`(l.time_ns, l.fingerprint) > (${cursor.timeNs.toString()}::bigint, ${cursor.fingerprint.toString()}::bigint)`,
     );
-    return this.select(where, 'asc', limit);
+    return this.select(where, 'asc', limit, from);
   }
 
   /**
@@ -293,12 +336,13 @@ export class LogQueries {
   async stats(filter: LogFilter, range: { startNs: UnixNano; endNs: UnixNano; stepNs: bigint }): Promise<LogBucket[]> {
     const { startNs, endNs, stepNs } = range;
     const where = logConditions({ ...filter, startNs: undefined, endNs: undefined });
+    const from = await coldBlockSource(this.database, blockFilter({ ...filter, startNs, endNs }));
     where.push(sql`l.time_ns >= ${startNs.toString()}::bigint`, sql`l.time_ns < ${endNs.toString()}::bigint`);
     const rows = await this.database.query(sql`
       SELECT (l.time_ns - ${startNs.toString()}::bigint) / ${stepNs.toString()}::bigint AS bucket,
         CASE WHEN l.severity_number BETWEEN 1 AND 24 THEN (l.severity_number - 1) / 4 + 1 ELSE 0 END AS band,
         count(*) AS n
-      FROM logs l ${whereClause(where)}
+      FROM ${from} l ${whereClause(where)}
       GROUP BY 1, 2`);
     const n = Number((endNs - startNs + stepNs - 1n) / stepNs);
     const buckets: LogBucket[] = Array.from({ length: n }, (_, i) => ({

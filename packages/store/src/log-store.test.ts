@@ -324,5 +324,14 @@ for (const { tdb, columnar, label } of testLayouts()) {
       expect(days).toContain(Number(BASE / 86_400_000_000_000n));
       expect(days).toContain(Math.floor(Date.now() / 86_400_000));
     });
+
+    it('keeps tabs, newlines, returns, backslashes and a literal \\N in text as sent (COPY text format)', async () => {
+      const tricky = 'a\tb\nc\rd \\ e \\N f\\';
+      await writer.write([
+        rl('escapes', [rec(9n * SEC, tricky, { severityText: tricky, attributes: { k: tricky, [tricky]: 1 } })]),
+      ]);
+      const [got] = (await queries.search({ service: 'escapes' }, { limit: 10 })).logs;
+      expect(got).toMatchObject({ body: tricky, severityText: tricky, attributes: { k: tricky, [tricky]: 1 } });
+    });
   });
 }

@@ -1,16 +1,20 @@
-// Writes decoded log records. Like spans: one unnest() statement per group-commit batch, resources and
-// scopes deduplicated by content, day partitions ensured per batch. The key is (time, content hash), so
-// a retried request inserts nothing twice (ON CONFLICT DO NOTHING).
+// Writes decoded log records. Like spans: on PostgreSQL a group-commit batch is streamed with COPY FROM
+// STDIN into the day partitions, resources and scopes deduplicated by content, day partitions ensured
+// per batch. The key is (time, content hash): a retried request makes the COPY fail with a unique
+// violation, and the batch then takes the idempotent path, one unnest() statement with ON CONFLICT DO
+// NOTHING, so nothing is stored twice. PGlite (no COPY FROM STDIN) always takes the unnest() path.
 import { sql } from 'drizzle-orm';
 import { unixNano, type LogRecord, type ResourceLogs, type UnixNano } from '@pivot/model';
-import type { Database } from './database.ts';
+import type { CopyIn, Database } from './database.ts';
+import { copyRows, type CopyColumn } from './copy-text.ts';
 import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
+import { isUniqueViolation } from './errors.ts';
 import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { fingerprint64 } from './log-fingerprint.ts';
 import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
 import { LOGS_TABLE } from './tables.ts';
-import { lockLateDays, withColumnarFallback } from './columnar.ts';
+import { isColumnarConflictError, lockLateDays, withColumnarFallback } from './columnar.ts';
 
 const MAX_INT64 = 2n ** 63n - 1n;
 
@@ -166,6 +170,84 @@ export async function insertLogColumns(
   return Number((rows[0] as { n: unknown } | undefined)?.n ?? 0);
 }
 
+/** The logs table's columns, in LogColumns' order. */
+const LOG_COLUMN_NAMES = [
+  'time_ns',
+  'fingerprint',
+  'observed_ns',
+  'trace_id',
+  'span_id',
+  'trace_flags',
+  'severity_number',
+  'severity_text',
+  'service_name',
+  'body',
+  'body_is_json',
+  'attributes',
+  'event_name',
+  'resource_id',
+  'scope_id',
+  'dropped_attributes_count',
+] as const;
+
+/** The log columns of a writer batch in table order, as COPY sends them. */
+export function logCopyColumns(c: LogColumns): CopyColumn[] {
+  return [
+    c.timeNs,
+    c.fingerprint,
+    c.observedNs,
+    c.traceId,
+    c.spanId,
+    c.traceFlags,
+    c.severityNumber,
+    c.severityText,
+    c.serviceName,
+    c.body,
+    c.bodyIsJson,
+    c.attributes,
+    c.eventName,
+    c.resourceId,
+    c.scopeId,
+    c.droppedAttributes,
+  ];
+}
+
+/**
+ * Stores prepared columns with COPY, inside the caller's transaction; returns how many rows were stored
+ * (all of them). A record already stored (a retried request) fails it with a unique violation, and the
+ * caller takes the idempotent path (insertLogColumns) instead.
+ */
+export async function copyLogColumns(
+  query: (q: ReturnType<typeof sql>) => Promise<unknown[]>,
+  copy: CopyIn,
+  c: LogColumns,
+): Promise<number> {
+  await c.resources.insert(query);
+  if (!c.timeNs.length) return 0;
+  return copy(LOGS_TABLE.name, LOG_COLUMN_NAMES, copyRows(logCopyColumns(c)));
+}
+
+/**
+ * Writes one batch in one transaction: with COPY where the database takes it, else (PGlite, or a
+ * batch holding a record already stored) through insertLogColumns, which skips what is stored.
+ */
+export async function writeLogColumns(database: Database, c: LogColumns): Promise<number> {
+  if (database.kind === 'pg') {
+    try {
+      return await database.transaction((query, copy) => copyLogColumns(query, copy!, c));
+    } catch (err) {
+      // A columnar day refuses the COPY too (its guard): such a batch also takes the late path.
+      if (!isUniqueViolation(err) && !isColumnarConflictError(err)) throw err;
+    }
+  }
+  return withColumnarFallback((late) =>
+    database.transaction(async (query) => {
+      if (late) await lockLateDays(query, LOGS_TABLE, c.days);
+      return insertLogColumns(query, c, late);
+    }),
+  );
+}
+
 export class LogWriter extends QueuedWriter<ResourceLogs[]> {
   constructor(
     private readonly database: Database,
@@ -177,13 +259,6 @@ export class LogWriter extends QueuedWriter<ResourceLogs[]> {
 
   protected async flush(entries: ResourceLogs[][]): Promise<void> {
     const cols = toLogColumns(entries);
-    await this.partitions.write([[LOGS_TABLE, cols.days]], () =>
-      withColumnarFallback((late) =>
-        this.database.transaction(async (query) => {
-          if (late) await lockLateDays(query, LOGS_TABLE, cols.days);
-          return insertLogColumns(query, cols, late);
-        }),
-      ),
-    );
+    await this.partitions.write([[LOGS_TABLE, cols.days]], () => writeLogColumns(this.database, cols));
   }
 }

@@ -322,6 +322,9 @@ export class LogqlQueries {
     const explain = sql`EXPLAIN SELECT l.time_ns FROM logs l WHERE ${sql.join(c.where, sql` AND `)}
       ORDER BY l.time_ns DESC LIMIT ${BATCH}`;
     const rows = await this.database.transaction(async (q) => {
+      // On Citus the setting must reach the workers' shards too (propagate_set_commands); elsewhere that
+      // name is an inert placeholder setting.
+      if (opts.indexOnly) await q(sql`SET LOCAL citus.propagate_set_commands = 'local'`);
       if (opts.indexOnly) await q(sql`SET LOCAL enable_seqscan = off`);
       return q(explain);
     });

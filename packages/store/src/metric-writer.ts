@@ -1,7 +1,7 @@
 // Writes Prometheus-style series. Each flush turns the samples of every series into one compressed
 // chunk row (per 2-hour window), so a request of 10k samples costs a few hundred rows, not 10k.
 // Compaction later merges a series' small chunks of a window into one.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Labels, MetricsBatch } from '@pivot/model';
 import type { Database } from './database.ts';
 import { encodeChunk } from './chunk-codec.ts';
@@ -114,38 +114,42 @@ export class MetricWriter extends QueuedWriter<MetricsBatch> {
       [METRIC_CHUNKS_TABLE, days],
       [METRIC_EXEMPLARS_TABLE, exDays],
     ] as const;
-    await this.partitions.write(needs, () =>
-      this.database.transaction(async (query) => {
-        if (newSeries.length) {
-          newSeries.sort((a, b) => (a.id < b.id ? -1 : 1));
-          await query(sql`
+    // One statement, not a transaction of several: a statement is atomic by itself, and each round trip
+    // saved (BEGIN, one per table, COMMIT) is a wait on a loaded server, where remote-write spends its
+    // time. The series, exemplars and metadata go in as data-modifying CTEs: different tables, so none
+    // needs to see another's rows.
+    const ctes: SQL[] = [];
+    if (newSeries.length) {
+      // Sorted: concurrent flushes take the series' index locks in one order.
+      newSeries.sort((a, b) => (a.id < b.id ? -1 : 1));
+      ctes.push(sql`s AS (
           INSERT INTO metric_series (id, metric_name, labels)
           SELECT * FROM unnest(${p(newSeries.map((s) => s.id))}::bigint[], ${p(newSeries.map((s) => cleanText(s.labels.__name__ ?? '')))}::text[],
                                ${p(newSeries.map((s) => toJsonText(s.labels)))}::jsonb[])
-          ON CONFLICT (id) DO NOTHING`);
-        }
-        if (ch.series.length)
-          await query(sql`
-          INSERT INTO metric_chunks (series_id, start_ms, end_ms, samples, data)
-          SELECT * FROM unnest(${p(ch.series)}::bigint[], ${p(ch.start)}::bigint[], ${p(ch.end)}::bigint[], ${p(ch.n)}::int[], ${p(ch.data)}::bytea[])`);
-        if (ex.series.length)
-          // The same series and time is the same exemplar: a retried request adds nothing.
-          await query(sql`
+          ON CONFLICT (id) DO NOTHING)`);
+    }
+    if (ex.series.length)
+      // The same series and time is the same exemplar: a retried request adds nothing.
+      ctes.push(sql`e AS (
           INSERT INTO metric_exemplars (series_id, ts_ms, value, trace_id, span_id, labels)
           SELECT DISTINCT ON (1, 2) * FROM unnest(${p(ex.series)}::bigint[], ${p(ex.ts)}::bigint[], ${p(ex.value)}::float8[],
                                ${p(ex.trace)}::uuid[], ${p(ex.span)}::bigint[], ${p(ex.labels)}::jsonb[])
-          ON CONFLICT DO NOTHING`);
-        if (metadata.size) {
-          const names = [...metadata.keys()].sort();
-          await query(sql`
+          ON CONFLICT DO NOTHING)`);
+    if (metadata.size) {
+      const names = [...metadata.keys()].sort();
+      ctes.push(sql`m AS (
           INSERT INTO metric_metadata (metric_family_name, type, help, unit)
           SELECT * FROM unnest(${p(names)}::text[], ${p(names.map((n) => metadata.get(n)!.type))}::text[],
                                ${p(names.map((n) => cleanText(metadata.get(n)!.help)))}::text[], ${p(names.map((n) => cleanText(metadata.get(n)!.unit)))}::text[])
           ON CONFLICT (metric_family_name) DO UPDATE SET type = excluded.type, help = excluded.help, unit = excluded.unit
-          WHERE (metric_metadata.type, metric_metadata.help, metric_metadata.unit) IS DISTINCT FROM (excluded.type, excluded.help, excluded.unit)`);
-        }
-      }),
-    );
+          WHERE (metric_metadata.type, metric_metadata.help, metric_metadata.unit) IS DISTINCT FROM (excluded.type, excluded.help, excluded.unit))`);
+    }
+    const main = ch.series.length
+      ? sql`INSERT INTO metric_chunks (series_id, start_ms, end_ms, samples, data)
+          SELECT * FROM unnest(${p(ch.series)}::bigint[], ${p(ch.start)}::bigint[], ${p(ch.end)}::bigint[], ${p(ch.n)}::int[], ${p(ch.data)}::bytea[])`
+      : sql`SELECT 1`;
+    const statement = ctes.length ? sql`WITH ${sql.join(ctes, sql`, `)} ${main}` : main;
+    if (ctes.length || ch.series.length) await this.partitions.write(needs, () => this.database.query(statement));
     // Only after commit: a rolled-back series must be inserted again next time.
     if (this.knownSeries.size + newSeries.length > MetricWriter.KNOWN_MAX) this.knownSeries.clear();
     for (const s of newSeries) this.knownSeries.add(s.id);

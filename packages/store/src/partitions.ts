@@ -105,7 +105,25 @@ export class PartitionUnavailableError extends Error implements ClassifiedError 
  */
 export function isNoPartitionError(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | null | undefined; e;) {
-    if (e.code === '23514' && typeof e.message === 'string' && e.message.startsWith('no partition of relation'))
+    // Citus reports the same routing failure from a worker's shard as XX000, naming the shard.
+    if (
+      (e.code === '23514' || e.code === 'XX000') &&
+      typeof e.message === 'string' &&
+      e.message.startsWith('no partition of relation')
+    )
+      return true;
+    e = e.cause === e ? undefined : (e.cause as typeof e);
+  }
+  return false;
+}
+
+/** Citus' refusal of DETACH PARTITION … CONCURRENTLY on a distributed table (SQLSTATE XX000). */
+export function isConcurrentDetachRefused(err: unknown): boolean {
+  for (let e = err as { message?: unknown; cause?: unknown } | null | undefined; e;) {
+    if (
+      typeof e.message === 'string' &&
+      e.message.includes('DETACH PARTITION .. CONCURRENTLY commands are currently unsupported')
+    )
       return true;
     e = e.cause === e ? undefined : (e.cause as typeof e);
   }
@@ -185,7 +203,11 @@ export class PartitionManager {
         // Two processes creating the same partition race on the catalog; the loser sees a
         // duplicate-type or duplicate-table error although the partition now exists.
         const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
-        if ((code === '23505' || code === '42P07') && attempt < 3) continue;
+        // On Citus the other process's DDL runs on every shard and lasts longer: wait it out a little.
+        if ((code === '23505' || code === '42P07') && attempt < 10) {
+          await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+          continue;
+        }
         throw err;
       }
     }
@@ -244,11 +266,17 @@ export class PartitionManager {
       this.known.get(table.name)?.delete(p.day);
       // Outside any transaction (a concurrent detach refuses to run in one): each statement is its own.
       if (p.state !== 'detached')
-        await this.database.query(
-          sql.raw(
-            `ALTER TABLE "${table.name}" DETACH PARTITION "${p.name}" ${p.state === 'pending' ? 'FINALIZE' : 'CONCURRENTLY'}`,
-          ),
-        );
+        await this.database
+          .query(
+            sql.raw(
+              `ALTER TABLE "${table.name}" DETACH PARTITION "${p.name}" ${p.state === 'pending' ? 'FINALIZE' : 'CONCURRENTLY'}`,
+            ),
+          )
+          .catch((err: unknown) => {
+            // Citus refuses a concurrent detach of a distributed table's partition: there the DROP below
+            // detaches it (a short exclusive lock on the parent, on every shard).
+            if (!isConcurrentDetachRefused(err)) throw err;
+          });
       await this.database.query(sql.raw(`DROP TABLE IF EXISTS "${p.name}"`));
       dropped.push(p.name);
     }

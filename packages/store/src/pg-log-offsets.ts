@@ -85,3 +85,57 @@ export class PgLogOffsets {
     return rows.length;
   }
 }
+
+/** Where the server this store runs on writes its own log, as far as this session may see it. */
+export interface PgServerLogFiles {
+  /** `logging_collector`: without it the server writes no log file of its own. */
+  loggingCollector: boolean;
+  /** `log_destination`, split: jsonlog and csvlog are the ones a tailer reads. */
+  destinations: string[];
+  /** `data_directory`, which relative log paths start from; null when this role may not read it. */
+  dataDirectory: string | null;
+  /** `pg_current_logfile(…)`, as the server gives it (absolute, or relative to the data directory). */
+  jsonlog: string | null;
+  csvlog: string | null;
+  /** Why the data directory or the current files could not be read (superuser or pg_monitor needed). */
+  denied: string | null;
+  /** `log_timezone` (an IANA name, or an offset), which the log's timestamps are written in. */
+  logTimezone: string;
+}
+
+/**
+ * Reads the server's log settings and current log files (PG_LOG_PATHS=auto). PGlite has no server log:
+ * null. The paths are the server's; they name files here only when the server runs on this host.
+ */
+export async function readServerLogFiles(database: Database): Promise<PgServerLogFiles | null> {
+  if (database.kind !== 'pg') return null;
+  const [s] = await database.query<{ collector: string; destinations: string; tz: string }>(
+    sql`SELECT current_setting('logging_collector') AS collector, current_setting('log_destination') AS destinations,
+      current_setting('log_timezone') AS tz`,
+  );
+  const out: PgServerLogFiles = {
+    loggingCollector: s?.collector === 'on',
+    destinations: (s?.destinations ?? '')
+      .split(',')
+      .map((d) => d.trim().toLowerCase())
+      .filter(Boolean),
+    dataDirectory: null,
+    jsonlog: null,
+    csvlog: null,
+    denied: null,
+    logTimezone: s?.tz ?? 'UTC',
+  };
+  try {
+    // data_directory needs pg_read_all_settings, pg_current_logfile pg_monitor (or superuser).
+    const [f] = await database.query<{ data_dir: string; jsonlog: string | null; csvlog: string | null }>(
+      sql`SELECT current_setting('data_directory') AS data_dir,
+        pg_current_logfile('jsonlog') AS jsonlog, pg_current_logfile('csvlog') AS csvlog`,
+    );
+    out.dataDirectory = f?.data_dir ?? null;
+    out.jsonlog = f?.jsonlog ?? null;
+    out.csvlog = f?.csvlog ?? null;
+  } catch (err) {
+    out.denied = err instanceof Error ? err.message : String(err);
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 // Resources and scopes are stored once, keyed by a hash of their content, whichever signal brings
 // them. Writers collect the distinct ones of a batch here and insert them in the same transaction.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { serviceNameOf, type Resource, type Scope } from '@pivot/model';
 import { cleanText, contentId, toJsonText } from './encode.ts';
 
@@ -41,11 +41,23 @@ export class ResourceSet {
 
   /** Inserts the rows not already stored, inside the caller's transaction. */
   async insert(query: (q: ReturnType<typeof sql>) => Promise<unknown[]>): Promise<void> {
+    const [first, second] = this.inserts();
+    // Both in one statement (one round trip): the first as a data-modifying CTE of the second.
+    if (first && second) await query(sql`WITH r AS (${first}) ${second}`);
+    else if (first) await query(first);
+  }
+
+  /**
+   * The INSERT statements insert() runs (none when the batch has no resources or scopes), for a writer
+   * that sends them as data-modifying CTEs of its own statement, saving a round trip each.
+   */
+  inserts(): SQL[] {
     const p = (v: unknown) => sql.param(v);
+    const out: SQL[] = [];
     if (this.resources.size) {
       const ids = [...this.resources.keys()];
       const vals = [...this.resources.values()];
-      await query(sql`
+      out.push(sql`
         INSERT INTO resources (id, service_name, attributes, dropped_attributes_count)
         SELECT * FROM unnest(${p(ids)}::bigint[], ${p(vals.map((v) => v.service))}::text[],
                              ${p(vals.map((v) => v.attributes))}::jsonb[], ${p(vals.map((v) => v.dropped))}::int[])
@@ -54,11 +66,12 @@ export class ResourceSet {
     if (this.scopes.size) {
       const ids = [...this.scopes.keys()];
       const vals = [...this.scopes.values()];
-      await query(sql`
+      out.push(sql`
         INSERT INTO scopes (id, name, version, attributes)
         SELECT * FROM unnest(${p(ids)}::bigint[], ${p(vals.map((v) => v.name))}::text[],
                              ${p(vals.map((v) => v.version))}::text[], ${p(vals.map((v) => v.attributes))}::jsonb[])
         ON CONFLICT (id) DO NOTHING`);
     }
+    return out;
   }
 }

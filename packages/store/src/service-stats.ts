@@ -188,18 +188,23 @@ export class ServiceStatsQueries {
     if (!keys.length) return new Map();
     const S = SpanKind;
     const fromNs = ((w.startNs + MINUTE_NS - 1n) / MINUTE_NS) * MINUTE_NS;
-    const match =
-      by === 'service' ? sql`s.service_name = k.key` : sql`s.service_name = ${service ?? ''} AND s.name = k.key`;
-    const rows = await this.database.query(sql`
-      SELECT k.key, (
-        SELECT s.start_ns FROM spans s
-        WHERE ${match} AND s.start_ns >= ${(fromNs - LOOKBACK_NS).toString()}::bigint AND s.start_ns < ${w.endNs.toString()}::bigint
-          AND s.start_ns + s.duration_ns >= ${fromNs.toString()}::bigint
-          AND (s.kind IN (${S.SERVER}, ${S.CONSUMER}) OR (s.parent_span_id IS NULL AND s.kind IN (${S.UNSPECIFIED}, ${S.INTERNAL}, ${S.CLIENT})))
-        ORDER BY s.start_ns LIMIT 1
-      )::text AS first_ns
-      FROM unnest(${sql.param(keys)}::text[]) AS k(key)`);
-    return new Map(rows.filter((r) => r.first_ns != null).map((r) => [String(r.key), Number(r.first_ns)]));
+    // One statement per key rather than a correlated subquery over unnest(keys): each is the same index
+    // walk on one PostgreSQL, and on Citus a plain ORDER BY … LIMIT 1 that every shard answers and the
+    // coordinator merges, where a correlated subquery with a LIMIT into a distributed table is refused.
+    const firsts = await Promise.all(
+      keys.map(async (key) => {
+        const match =
+          by === 'service' ? sql`s.service_name = ${key}` : sql`s.service_name = ${service ?? ''} AND s.name = ${key}`;
+        const [r] = await this.database.query(sql`
+          SELECT s.start_ns::text AS first_ns FROM spans s
+          WHERE ${match} AND s.start_ns >= ${(fromNs - LOOKBACK_NS).toString()}::bigint AND s.start_ns < ${w.endNs.toString()}::bigint
+            AND s.start_ns + s.duration_ns >= ${fromNs.toString()}::bigint
+            AND (s.kind IN (${S.SERVER}, ${S.CONSUMER}) OR (s.parent_span_id IS NULL AND s.kind IN (${S.UNSPECIFIED}, ${S.INTERNAL}, ${S.CLIENT})))
+          ORDER BY s.start_ns LIMIT 1`);
+        return [key, r?.first_ns] as const;
+      }),
+    );
+    return new Map(firsts.filter(([, ns]) => ns != null).map(([key, ns]) => [key, Number(ns)]));
   }
 
   private async table(

@@ -201,7 +201,7 @@ async function foldWindow(
   // Bounds on start_ns prune the day partitions; the BRIN index on the end time finds the window.
   await query(sql`
     CREATE TEMP TABLE sg_w ON COMMIT DROP AS
-    SELECT s.trace_id, s.span_id, s.parent_span_id, s.service_name AS service, s.name, s.kind, s.status_code,
+    SELECT DISTINCT ON (s.trace_id, s.span_id, s.start_ns) s.trace_id, s.span_id, s.parent_span_id, s.service_name AS service, s.name, s.kind, s.status_code,
       s.start_ns, s.duration_ns, s.start_ns + s.duration_ns AS end_ns,
       ((s.start_ns + s.duration_ns) / 60000000000) * 60000 AS minute_ms,
       s.attributes->>'peer.service' AS peer_service,
@@ -218,12 +218,13 @@ async function foldWindow(
         SELECT 1 FROM spans c WHERE c.trace_id = s.trace_id AND c.parent_span_id = s.span_id
           AND c.kind IN (${SpanKind.SERVER}, ${SpanKind.CONSUMER}) AND c.start_ns >= ${lo})) AS has_server_child
     FROM spans s
-    LEFT JOIN LATERAL (
-      SELECT p.kind, p.service_name, p.duration_ns, p.start_ns, p.status_code FROM spans p
-      WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id AND p.start_ns >= ${lo} LIMIT 1
-    ) par ON TRUE
+    LEFT JOIN spans par ON par.trace_id = s.trace_id AND par.span_id = s.parent_span_id AND par.start_ns >= ${lo}
     WHERE s.start_ns >= ${lo} AND s.start_ns < ${to}
-      AND s.start_ns + s.duration_ns >= ${from} AND s.start_ns + s.duration_ns < ${to}`);
+      AND s.start_ns + s.duration_ns >= ${from} AND s.start_ns + s.duration_ns < ${to}
+    -- One row per span even if its parent was stored twice (under two start times). A join and DISTINCT ON
+    -- led by the trace ID rather than a LATERAL … LIMIT 1: on Citus (spans distributed by trace ID) this
+    -- pushes down whole to every shard, where a lateral subquery with a LIMIT cannot be planned.
+    ORDER BY s.trace_id, s.span_id, s.start_ns, par.start_ns`);
   // Not analyzed otherwise: the planner would guess its size.
   await query(sql`ANALYZE sg_w`);
 
@@ -333,16 +334,25 @@ async function foldWindow(
   // child dropped the trace context; the root server span of that service that started while it was
   // open is the call it made, arriving in a trace of its own. Looked up from the client side (few
   // spans, the service/start index) rather than from every root server span.
+  // The root server spans those calls may have started, read first into a table of their own: a lateral
+  // subquery from the window (a temporary table) into spans is refused by Citus, and this bounded read
+  // (the services and time span of the candidate calls) is the same rows on one PostgreSQL.
+  await query(sql`
+    CREATE TEMP TABLE sg_roots ON COMMIT DROP AS
+    SELECT s.trace_id, s.span_id, s.start_ns, s.duration_ns, s.service_name FROM spans s
+    WHERE s.parent_span_id IS NULL AND s.kind = ${S.SERVER} AND s.links IS NULL
+      AND s.start_ns >= ${lo} AND s.start_ns < ${to}
+      AND s.service_name IN (SELECT coalesce(w.peer_service, w.server_address) FROM sg_w w
+        WHERE w.kind IN (${S.CLIENT}, ${S.PRODUCER}) AND NOT w.has_server_child)`);
   await query(sql`
     CREATE TEMP TABLE sg_cws ON COMMIT DROP AS
     SELECT w.minute_ms, w.trace_id, w.span_id, w.service, w.name, coalesce(w.peer_service, w.server_address) AS target,
       s.trace_id AS s_trace, s.span_id AS s_span, s.start_ns + s.duration_ns AS s_end
     FROM sg_w w
     LEFT JOIN LATERAL (
-      SELECT s.trace_id, s.span_id, s.start_ns, s.duration_ns FROM spans s
+      SELECT s.trace_id, s.span_id, s.start_ns, s.duration_ns FROM sg_roots s
       WHERE s.service_name = coalesce(w.peer_service, w.server_address)
-        AND s.start_ns >= w.start_ns AND s.start_ns <= w.end_ns AND s.parent_span_id IS NULL
-        AND s.kind = ${S.SERVER} AND s.trace_id <> w.trace_id AND s.links IS NULL
+        AND s.start_ns >= w.start_ns AND s.start_ns <= w.end_ns AND s.trace_id <> w.trace_id
       ORDER BY s.start_ns LIMIT 1
     ) s ON TRUE
     WHERE w.kind IN (${S.CLIENT}, ${S.PRODUCER}) AND NOT w.has_server_child
@@ -406,21 +416,27 @@ async function foldWindow(
   // in by then); a trace with orphans and no root in the window counts as one incomplete trace. A root
   // flagged context-lost after it was folded (its caller ended in a later window) and counted complete
   // then is moved to the broken ones now.
+  // The breaking findings of the traces concerned, read first into a table of their own: Citus refuses a
+  // correlated subquery from a temporary table into propagation_spans (distributed by trace ID); the
+  // rows are the same on one PostgreSQL.
+  await query(sql`
+    CREATE TEMP TABLE sg_ps ON COMMIT DROP AS
+    SELECT ps.trace_id, ps.span_id, ps.problem FROM propagation_spans ps
+    WHERE ps.problem NOT IN (${TRACE_INTACT_PROBLEMS})
+      AND ps.trace_id IN (SELECT w.trace_id FROM sg_w w UNION SELECT c.s_trace FROM sg_cws c WHERE c.s_trace IS NOT NULL)`);
   const [traceRow] = await query(sql`
     WITH late AS (
       SELECT (c.s_end / 60000000000) * 60000 AS minute_ms, count(*) AS n FROM sg_cws c
       WHERE c.s_span IS NOT NULL AND c.s_end < ${from}
-        AND NOT EXISTS (SELECT 1 FROM propagation_spans ps WHERE ps.trace_id = c.s_trace
-                          AND NOT (ps.span_id = c.s_span AND ps.problem = 'context-lost')
-                          AND ps.problem NOT IN (${TRACE_INTACT_PROBLEMS}))
+        AND NOT EXISTS (SELECT 1 FROM sg_ps ps WHERE ps.trace_id = c.s_trace
+                          AND NOT (ps.span_id = c.s_span AND ps.problem = 'context-lost'))
       GROUP BY 1
     ), fix AS (
       UPDATE propagation_traces t SET complete = t.complete - late.n FROM late WHERE t.minute_ms = late.minute_ms
       RETURNING late.n
     ), r AS (
       SELECT w.minute_ms, w.trace_id,
-        NOT EXISTS (SELECT 1 FROM propagation_spans ps WHERE ps.trace_id = w.trace_id
-                      AND ps.problem NOT IN (${TRACE_INTACT_PROBLEMS})) AS complete
+        NOT EXISTS (SELECT 1 FROM sg_ps ps WHERE ps.trace_id = w.trace_id) AS complete
       FROM sg_w w WHERE w.parent_span_id IS NULL
       UNION ALL
       SELECT min(w.minute_ms), w.trace_id, FALSE FROM sg_w w

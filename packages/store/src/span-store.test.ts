@@ -173,6 +173,51 @@ for (const { tdb, columnar, label } of testLayouts()) {
       expect(await queries.search({ limit: 10 })).toEqual(all);
     });
 
+    it('folds one request into one summary: its earliest root, each service once and sorted, every span and error', async () => {
+      const T = parseTraceId('5c1e0f3577b34da6a3ce929d0e0e47aa')!;
+      const spans = [
+        span(T, sid(31), sid(30), 'reserve', 20n, 5_000n),
+        span(T, sid(32), null, 'late root', 50n, 10_000n),
+        span(T, sid(30), null, 'GET /order', 10n, 9_000_000n),
+        span(T, sid(33), sid(30), 'charge', 30n, 1_000n, true),
+      ];
+      const services = ['zeta-svc', 'inventory', 'zeta-svc', 'alpha-pay'];
+      // One request with a resource per span: one COPY on PostgreSQL, one unnest() statement on PGlite.
+      await writer.write(spans.flatMap((s, i) => rs(services[i]!, [s])));
+      const want = {
+        rootService: 'zeta-svc',
+        rootName: 'GET /order',
+        spanCount: 4,
+        errorCount: 1,
+        services: ['alpha-pay', 'inventory', 'zeta-svc'],
+      };
+      expect(await queries.summary(T)).toMatchObject(want);
+      expect((await queries.summary(T))!.startTimeUnixNano).toBe(BASE + 10n);
+      expect((await queries.summary(T))!.durationNano).toBe(9_000_000n);
+    });
+
+    it('stores only the new spans of a request that repeats some stored ones, and counts each once', async () => {
+      const T = parseTraceId('6d2e0f3577b34da6a3ce929d0e0e47bb')!;
+      const all = [0, 1, 2, 3, 4, 5].map((i) =>
+        span(T, sid(40 + i), i ? sid(40) : null, `op${i}`, BigInt(i), 100n, i === 5),
+      );
+      await writer.write(rs('checkout-api', all.slice(0, 3)));
+      await writer.write(rs('checkout-api', all.slice(1)));
+      expect(await queries.summary(T)).toMatchObject({ rootName: 'op0', spanCount: 6, errorCount: 1 });
+      expect((await queries.getTrace(T))!.spans).toHaveLength(6);
+    });
+
+    it('keeps tabs, newlines, returns, backslashes and a literal \\N in text as sent (COPY text format)', async () => {
+      const T = parseTraceId('7e3f0f3577b34da6a3ce929d0e0e47cc')!;
+      const tricky = 'a\tb\nc\rd \\ e \\N f\\';
+      const s = { ...span(T, sid(50), null, tricky, 0n, 10n), attributes: { k: tricky, [tricky]: 1 } };
+      await writer.write(rs(tricky, [{ ...s, status: { code: 2, message: tricky }, traceState: tricky }]));
+      const [got] = (await queries.getTrace(T))!.spans;
+      expect(got).toMatchObject({ name: tricky, service: tricky, attributes: { k: tricky, [tricky]: 1 } });
+      expect(got!.status.message).toBe(tricky);
+      expect((await queries.summary(T))!.rootName).toBe(tricky);
+    });
+
     it('drops whole day partitions for retention', async () => {
       const before = await partitions.list(SPANS_TABLE);
       expect(before.length).toBeGreaterThan(0);

@@ -1,15 +1,21 @@
-// Writes decoded spans. One statement inserts a whole group-commit batch through unnest() and, from
-// the rows it actually inserted (ON CONFLICT DO NOTHING … RETURNING), folds them into the per-trace
-// summary, so a retried request neither duplicates spans nor double-counts the summary.
+// Writes decoded spans. On PostgreSQL a group-commit batch is streamed with COPY FROM STDIN straight
+// into the day partitions (the primary key refuses a span stored before), and its per-trace summary,
+// folded here, is upserted in the same transaction. A retried request makes that COPY fail with a
+// unique violation, which rolls back everything: the batch then takes the idempotent path, one
+// unnest() statement that inserts with ON CONFLICT DO NOTHING and folds only the rows it actually
+// inserted (RETURNING) into the summaries. Either way a retry neither duplicates spans nor
+// double-counts the summary. PGlite has no COPY FROM STDIN and always takes the unnest() path.
 import { sql } from 'drizzle-orm';
 import type { ResourceSpans } from '@pivot/model';
-import type { Database } from './database.ts';
+import type { CopyIn, Database } from './database.ts';
+import { copyRows, type CopyColumn } from './copy-text.ts';
 import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
+import { isUniqueViolation } from './errors.ts';
 import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
 import { SPANS_TABLE } from './tables.ts';
-import { lockLateDays, withColumnarFallback } from './columnar.ts';
+import { isColumnarConflictError, lockLateDays, withColumnarFallback } from './columnar.ts';
 
 export type { WriterOptions } from './group-commit.ts';
 
@@ -174,8 +180,11 @@ export async function insertSpanColumns(
       (array_agg(name ORDER BY start_ns) FILTER (WHERE parent_span_id IS NULL))[1],
       count(*), count(*) FILTER (WHERE status_code = 2), array_agg(DISTINCT service_name ORDER BY service_name)
     FROM ins GROUP BY trace_id
-    -- A fixed order takes row locks in the same order in every writer, avoiding deadlocks.
-    ORDER BY trace_id
+    ${MERGE_SUMMARY}`);
+}
+
+// A fixed order takes row locks in the same order in every writer, avoiding deadlocks.
+const MERGE_SUMMARY = sql`ORDER BY trace_id
     ON CONFLICT (trace_id) DO UPDATE SET
       start_ns = least(t.start_ns, excluded.start_ns),
       end_ns = greatest(t.end_ns, excluded.end_ns),
@@ -184,7 +193,207 @@ export async function insertSpanColumns(
       span_count = t.span_count + excluded.span_count,
       error_count = t.error_count + excluded.error_count,
       services = CASE WHEN excluded.services <@ t.services THEN t.services
-        ELSE ARRAY(SELECT DISTINCT s FROM unnest(t.services || excluded.services) s ORDER BY s) END`);
+        ELSE ARRAY(SELECT DISTINCT s FROM unnest(t.services || excluded.services) s ORDER BY s) END`;
+
+/** The spans table's columns, in SpanColumns' order. */
+const SPAN_COLUMN_NAMES = [
+  'start_ns',
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'duration_ns',
+  'service_name',
+  'name',
+  'kind',
+  'status_code',
+  'status_message',
+  'trace_state',
+  'flags',
+  'resource_id',
+  'scope_id',
+  'attributes',
+  'events',
+  'links',
+  'dropped_attributes_count',
+  'dropped_events_count',
+  'dropped_links_count',
+] as const;
+
+/**
+ * The columns the writer itself renders as numbers or decimal strings (span IDs went through BigInt,
+ * resource IDs are hashes): nothing in them needs COPY escaping. Every text from the request, the
+ * trace ID included, is escaped.
+ */
+const SPAN_PLAIN = SPAN_COLUMN_NAMES.map(
+  (n) =>
+    !['trace_id', 'service_name', 'name', 'status_message', 'trace_state', 'attributes', 'events', 'links'].includes(n),
+);
+
+/** The span columns of a writer batch in table order, as COPY sends them. */
+export function spanCopyColumns(c: SpanColumns): CopyColumn[] {
+  return [
+    c.startNs,
+    c.traceId,
+    c.spanId,
+    c.parentSpanId,
+    c.durationNs,
+    c.serviceName,
+    c.name,
+    c.kind,
+    c.statusCode,
+    c.statusMessage,
+    c.traceState,
+    c.flags,
+    c.resourceId,
+    c.scopeId,
+    c.attributes,
+    c.events,
+    c.links,
+    c.droppedAttributes,
+    c.droppedEvents,
+    c.droppedLinks,
+  ];
+}
+
+/** One row per trace of a batch: what the unnest() path's GROUP BY computes in SQL, folded in JS. */
+export interface TraceSummaryColumns {
+  traceId: string[];
+  startNs: string[];
+  endNs: string[];
+  rootService: (string | null)[];
+  rootName: (string | null)[];
+  spanCount: number[];
+  errorCount: number[];
+  /** Each trace's distinct services as a JSON array; sorted in SQL, in the database's collation. */
+  services: string[];
+}
+
+/** Folds every span of the columns into its trace's summary row (all of them: COPY stores all or none). */
+export function traceSummaryColumns(c: SpanColumns): TraceSummaryColumns {
+  const byTrace = new Map<
+    string,
+    {
+      start: bigint;
+      end: bigint;
+      rootStart: bigint;
+      rootService: string | null;
+      rootName: string | null;
+      spans: number;
+      errors: number;
+      services: Set<string>;
+    }
+  >();
+  for (let i = 0; i < c.traceId.length; i++) {
+    const start = BigInt(c.startNs[i]!);
+    const end = start + BigInt(c.durationNs[i]!);
+    const isRoot = c.parentSpanId[i] === null;
+    const t = byTrace.get(c.traceId[i]!);
+    if (!t) {
+      byTrace.set(c.traceId[i]!, {
+        start,
+        end,
+        rootStart: start,
+        rootService: isRoot ? c.serviceName[i]! : null,
+        rootName: isRoot ? c.name[i]! : null,
+        spans: 1,
+        errors: c.statusCode[i] === 2 ? 1 : 0,
+        services: new Set([c.serviceName[i]!]),
+      });
+      continue;
+    }
+    if (start < t.start) t.start = start;
+    if (end > t.end) t.end = end;
+    // The earliest root span names the trace, as array_agg(… ORDER BY start_ns)[1] does.
+    if (isRoot && (t.rootService === null || start < t.rootStart)) {
+      t.rootStart = start;
+      t.rootService = c.serviceName[i]!;
+      t.rootName = c.name[i]!;
+    }
+    t.spans++;
+    if (c.statusCode[i] === 2) t.errors++;
+    t.services.add(c.serviceName[i]!);
+  }
+  const out: TraceSummaryColumns = {
+    traceId: [],
+    startNs: [],
+    endNs: [],
+    rootService: [],
+    rootName: [],
+    spanCount: [],
+    errorCount: [],
+    services: [],
+  };
+  for (const [traceId, t] of byTrace) {
+    out.traceId.push(traceId);
+    out.startNs.push(t.start.toString());
+    out.endNs.push(t.end.toString());
+    out.rootService.push(t.rootService);
+    out.rootName.push(t.rootName);
+    out.spanCount.push(t.spans);
+    out.errorCount.push(t.errors);
+    out.services.push(JSON.stringify([...t.services]));
+  }
+  return out;
+}
+
+/**
+ * Stores prepared columns with COPY and upserts the trace summaries and operations, inside the caller's
+ * transaction. All or nothing: a span already stored (a retried request) fails the COPY with a unique
+ * violation, and the caller takes the idempotent path (insertSpanColumns) instead.
+ */
+export async function copySpanColumns(
+  query: (q: ReturnType<typeof sql>) => Promise<unknown[]>,
+  copy: CopyIn,
+  c: SpanColumns,
+): Promise<void> {
+  if (!c.traceId.length) return;
+  await copy(SPANS_TABLE.name, SPAN_COLUMN_NAMES, copyRows(spanCopyColumns(c), 0, c.traceId.length, SPAN_PLAIN));
+  const ops = new Map<string, [string, string, number]>();
+  for (let i = 0; i < c.name.length; i++) {
+    // Length-prefixed: no service name can make two operations one key.
+    const key = `${c.kind[i]}:${c.serviceName[i]!.length}:${c.serviceName[i]}${c.name[i]}`;
+    if (!ops.has(key)) ops.set(key, [c.serviceName[i]!, c.name[i]!, c.kind[i]!]);
+  }
+  const op = [...ops.values()];
+  const t = traceSummaryColumns(c);
+  // Resources, scopes, operations and summaries in one statement after the COPY: one round trip.
+  const resources = c.resources.inserts().map((q, i) => sql`${sql.identifier(`r${i}`)} AS (${q}),`);
+  await query(sql`
+    WITH ${sql.join(resources)} ops AS (
+      INSERT INTO span_operations (service_name, name, kind)
+      SELECT * FROM unnest(${p(op.map((o) => o[0]))}::text[], ${p(op.map((o) => o[1]))}::text[],
+        ${p(op.map((o) => o[2]))}::smallint[]) ORDER BY 1, 2, 3
+      ON CONFLICT DO NOTHING
+    )
+    INSERT INTO traces AS t (trace_id, start_ns, end_ns, root_service, root_name, span_count, error_count, services)
+    SELECT u.trace_id, u.start_ns, u.end_ns, u.root_service, u.root_name, u.span_count, u.error_count,
+      ARRAY(SELECT DISTINCT s FROM jsonb_array_elements_text(u.services) s ORDER BY s)
+    FROM unnest(${p(t.traceId)}::uuid[], ${p(t.startNs)}::bigint[], ${p(t.endNs)}::bigint[], ${p(t.rootService)}::text[],
+      ${p(t.rootName)}::text[], ${p(t.spanCount)}::int[], ${p(t.errorCount)}::int[], ${p(t.services)}::jsonb[])
+      AS u(trace_id, start_ns, end_ns, root_service, root_name, span_count, error_count, services)
+    ${MERGE_SUMMARY}`);
+}
+
+/**
+ * Writes one batch in one transaction: with COPY where the database takes it, else (PGlite, or a
+ * batch holding a span already stored) through insertSpanColumns, which skips what is stored.
+ */
+export async function writeSpanColumns(database: Database, c: SpanColumns): Promise<void> {
+  if (database.kind === 'pg') {
+    try {
+      await database.transaction((query, copy) => copySpanColumns(query, copy!, c));
+      return;
+    } catch (err) {
+      // A columnar day refuses the COPY too (its guard): such a batch also takes the late path.
+      if (!isUniqueViolation(err) && !isColumnarConflictError(err)) throw err;
+    }
+  }
+  await withColumnarFallback((late) =>
+    database.transaction(async (query) => {
+      if (late) await lockLateDays(query, SPANS_TABLE, c.days);
+      return insertSpanColumns(query, c, late);
+    }),
+  );
 }
 
 export class SpanWriter extends QueuedWriter<ResourceSpans[]> {
@@ -198,13 +407,6 @@ export class SpanWriter extends QueuedWriter<ResourceSpans[]> {
 
   protected async flush(entries: ResourceSpans[][]): Promise<void> {
     const cols = toSpanColumns(entries);
-    await this.partitions.write([[SPANS_TABLE, cols.days]], () =>
-      withColumnarFallback((late) =>
-        this.database.transaction(async (query) => {
-          if (late) await lockLateDays(query, SPANS_TABLE, cols.days);
-          return insertSpanColumns(query, cols, late);
-        }),
-      ),
-    );
+    await this.partitions.write([[SPANS_TABLE, cols.days]], () => writeSpanColumns(this.database, cols));
   }
 }

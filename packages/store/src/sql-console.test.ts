@@ -24,6 +24,7 @@ import {
   type Database,
 } from './index.ts';
 import { testDatabases } from './testing.ts';
+import { decodeChunk } from './chunk-codec.ts';
 
 const TRACE = parseTraceId('4bf92f3577b34da6a3ce929d0e0e4736')!;
 const ROOT = parseSpanId('00f067aa0ba902b7')!;
@@ -71,13 +72,33 @@ function log(off: bigint, body: string, o: Partial<LogRecord> = {}): LogRecord {
 }
 
 // Integers (delta-of-delta mode) and floats with NaN, infinities, -0, subnormals and a stale marker
-// (XOR mode): the SQL decoder must give back every value the TypeScript codec does.
-const FLOATS = [0.1, -2.5e-310, 1e300, Number.POSITIVE_INFINITY, -0, NaN, STALE, Number.NEGATIVE_INFINITY, 42];
+// (XOR mode): the SQL decoder must give back every value the TypeScript codec does. Repeated values
+// and steady steps make run lengths, regular timestamps too.
+const FLOATS = [
+  0.1,
+  -2.5e-310,
+  1e300,
+  Number.POSITIVE_INFINITY,
+  -0,
+  NaN,
+  STALE,
+  Number.NEGATIVE_INFINITY,
+  42,
+  42,
+  42,
+  42,
+  STALE,
+  STALE,
+  1.5,
+];
 const metrics: MetricsBatch = {
   series: [
     {
       labels: { __name__: 'req_total', job: 'pay' },
-      samples: [5, 9, 9, 120, 2 ** 40].map((v, i) => ({ timestampMs: unixMillis(T0 + i * 15_000), value: v })),
+      samples: [5, 9, 9, 9, 9, 9, 13, 17, 21, 120, 2 ** 40].map((v, i) => ({
+        timestampMs: unixMillis(T0 + i * 15_000),
+        value: v,
+      })),
       exemplars: [],
     },
     {
@@ -197,6 +218,17 @@ for (const tdb of testDatabases()) {
       );
       expect(rows[0]!.body_json).toEqual({ a: 1 });
       expect(rows[1]).toMatchObject({ body_json: null, attributes: { order: 'o-1' }, span_id: CHILD });
+    });
+
+    it('pivot.decode_chunk still reads version 0 chunks, written before run lengths, as the store does', async () => {
+      // Integers 5, 7, 9 at 1000, 2000, 3000 ms; floats 1.5, 1.5 at 1, 2 ms (chunk-codec.test.ts decodes the same).
+      for (const hex of ['03d00fd00f00010a0400', '020202000000000000000000f83f00']) {
+        const want = decodeChunk(Uint8Array.from(Buffer.from(hex, 'hex')));
+        const rows = await run(`SELECT ts_ms, value FROM pivot.decode_chunk('\\x${hex}'::bytea)`);
+        expect(rows.map((r) => [Number(r.ts_ms), Number(r.value)])).toEqual(
+          Array.from(want.timestamps, (t, i) => [t, want.values[i]]),
+        );
+      }
     });
 
     it('pivot.samples decodes every chunk as the store does, bit for bit; pivot.series and pivot.exemplars too', async () => {

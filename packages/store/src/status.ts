@@ -1,6 +1,7 @@
 // What the database holds and how much disk each signal takes, per table and per day partition, read
 // from the catalog (pg_class) rather than by counting, so it stays cheap on large tables.
 import { sql } from 'drizzle-orm';
+import { citusRelationSizes, isCitus } from './citus.ts';
 import type { Database } from './database.ts';
 import { readStorageMode, type StorageMode } from './columnar.ts';
 import { formatRetention, type RetentionPolicy } from './retention.ts';
@@ -60,6 +61,8 @@ type RelationRow = {
   relpages: number | string;
   heap: string | number;
   am: string;
+  /** A Citus table: always counted, never estimated from the coordinator's statistics. */
+  counted?: boolean;
 };
 
 export class StatusQueries {
@@ -104,6 +107,18 @@ async function readStorage(
       LEFT JOIN pg_am a ON a.oid = c.relam WHERE t.relkind = 'p'
     UNION ALL
     SELECT t.relname, t.relname, t.relkind = 'p', pg_total_relation_size(t.oid), pg_relation_size(t.oid), t.reltuples, t.relpages, 'heap' FROM t`);
+  // On a Citus coordinator the rows live in the workers' shards: sizes summed over them, and rows
+  // counted (the coordinator's planner statistics of a shell table say nothing).
+  const citus = (await isCitus(database)) ? await citusRelationSizes(database) : null;
+  if (citus)
+    for (const r of rows) {
+      const size = citus.get(r.name);
+      if (!size) continue;
+      r.bytes = size.bytes;
+      r.heap = size.heap;
+      r.reltuples = -1;
+      r.counted = true;
+    }
   const [meta] = await database.query<{ version: string; bytes: string | number }>(
     sql`SELECT current_setting('server_version') AS version, pg_database_size(current_database()) AS bytes`,
   );
@@ -172,7 +187,7 @@ async function rowCount(database: Database, r: RelationRow, exactCountMaxBytes: 
   if (pages === 0) return 0;
   if (reltuples < 0 || relpages === 0) {
     if (!IDENT.test(r.name)) return 0;
-    if (Number(r.heap) <= exactCountMaxBytes) {
+    if (Number(r.heap) <= exactCountMaxBytes || r.counted) {
       const [c] = await database.query<{ n: string | number }>(
         sql`SELECT count(*) AS n FROM ${sql.identifier(r.name)}`,
       );

@@ -34,6 +34,8 @@ export const TABLES = [
   { name: 'alerting_alerts', signal: 'metrics' },
   { name: 'resources', signal: 'shared' },
   { name: 'scopes', signal: 'shared' },
+  // The API's login sessions (sessions.ts), shared by its replicas; no signal's data.
+  { name: 'api_sessions', signal: 'shared' },
 ] as const satisfies readonly { name: string; signal: TableOwner; partitionUnit?: PartitionUnit }[];
 
 export type TableName = (typeof TABLES)[number]['name'];

@@ -1,5 +1,6 @@
 // Test support shared by every package's integration tests: the same suite runs on PGlite and, when
-// DATABASE_URL is set, on a real PostgreSQL server in a database of its own.
+// DATABASE_URL is set, on a real PostgreSQL server in a database of its own, and, when CITUS_URL is set,
+// on a Citus cluster (a coordinator and its workers) in a database of its own.
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
@@ -9,7 +10,7 @@ import { spanIdFromDb, traceIdFromDb } from './encode.ts';
 import { TABLES, type TableName } from './tables.ts';
 
 export interface TestDatabase {
-  name: 'pglite' | 'pg';
+  name: 'pglite' | 'pg' | 'citus';
   url: string | undefined;
   open(): Promise<Database>;
   drop(): Promise<void>;
@@ -35,19 +36,88 @@ export async function createScratchDatabase(baseUrl: string): Promise<{ url: str
   };
 }
 
-/** The drivers to run a suite on: PGlite always, PostgreSQL when DATABASE_URL is set. */
+/**
+ * A fresh database on a Citus cluster, distributed like production: Citus' metadata is per database, so
+ * the database is made on the coordinator at `coordinatorUrl` and on each of its workers, the extension
+ * created in each, and the workers registered from the coordinator's new database. Four shards per
+ * distributed table (the cluster's default is 32): every multi-shard path still crosses both workers,
+ * and a day partition's DDL stays quick.
+ */
+export async function createCitusScratchDatabase(
+  coordinatorUrl: string,
+  shardCount = 4,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `pivot_test_${randomBytes(6).toString('hex')}`;
+  const at = (base: string, host: string, port: number, db: string) => {
+    const u = new URL(base);
+    u.hostname = host;
+    u.port = String(port);
+    u.pathname = `/${db}`;
+    return u.toString();
+  };
+  const exec = async (url: string, statements: string[]) => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      for (const s of statements) await c.query(s);
+    } finally {
+      await c.end();
+    }
+  };
+  const coord = new URL(coordinatorUrl);
+  const admin = new pg.Client({ connectionString: coordinatorUrl });
+  await admin.connect();
+  let workers: { host: string; port: number }[];
+  try {
+    const r = await admin.query<{ host: string; port: number }>(
+      'SELECT nodename AS host, nodeport AS port FROM pg_dist_node WHERE groupid <> 0 AND isactive ORDER BY nodeport',
+    );
+    workers = r.rows;
+  } finally {
+    await admin.end();
+  }
+  if (workers.length === 0) throw new Error(`CITUS_URL ${coordinatorUrl}: the coordinator has no workers`);
+  const coordHost = coord.hostname;
+  const coordPort = Number(coord.port || 5432);
+  const nodes = [{ host: coordHost, port: coordPort }, ...workers];
+  await Promise.all(
+    nodes.map(async (n) => {
+      await exec(at(coordinatorUrl, n.host, n.port, 'postgres'), [`CREATE DATABASE ${name}`]);
+      await exec(at(coordinatorUrl, n.host, n.port, name), ['CREATE EXTENSION citus']);
+    }),
+  );
+  const url = at(coordinatorUrl, coordHost, coordPort, name);
+  await exec(url, [
+    `ALTER DATABASE ${name} SET citus.shard_count = ${Math.trunc(shardCount)}`,
+    `SELECT citus_set_coordinator_host('${coordHost}', ${coordPort})`,
+    ...workers.map((w) => `SELECT citus_add_node('${w.host}', ${Math.trunc(w.port)})`),
+  ]);
+  return {
+    url,
+    async drop() {
+      // The coordinator first: its sessions (and the maintenance daemon's) hold connections to the workers.
+      for (const n of nodes)
+        await exec(at(coordinatorUrl, n.host, n.port, 'postgres'), [`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+    },
+  };
+}
+
+/**
+ * The drivers to run a suite on: PGlite always, PostgreSQL when DATABASE_URL is set, a Citus cluster
+ * when CITUS_URL is set. TEST_TARGETS (comma-separated names) keeps only those, so that a second run can
+ * take the Citus target alone.
+ */
 export function testDatabases(): TestDatabase[] {
   const out: TestDatabase[] = [
     { name: 'pglite', url: undefined, open: () => openDatabase({ dataDir: 'memory://' }), drop: async () => {} },
   ];
-  const base = process.env.DATABASE_URL;
-  if (base) {
+  const server = (name: 'pg' | 'citus', make: () => Promise<{ url: string; drop(): Promise<void> }>) => {
     let scratch: { url: string; drop(): Promise<void> } | undefined;
     const t: TestDatabase = {
-      name: 'pg',
+      name,
       url: undefined,
       async open() {
-        scratch ??= await createScratchDatabase(base);
+        scratch ??= await make();
         t.url = scratch.url;
         return openDatabase({ url: scratch.url });
       },
@@ -56,9 +126,14 @@ export function testDatabases(): TestDatabase[] {
         scratch = undefined;
       },
     };
-    out.push(t);
-  }
-  return out;
+    return t;
+  };
+  const base = process.env.DATABASE_URL;
+  if (base) out.push(server('pg', () => createScratchDatabase(base)));
+  const citus = process.env.CITUS_URL;
+  if (citus) out.push(server('citus', () => createCitusScratchDatabase(citus)));
+  const only = process.env.TEST_TARGETS?.split(',').map((s) => s.trim());
+  return only?.length ? out.filter((t) => only.includes(t.name)) : out;
 }
 
 /**
@@ -73,8 +148,12 @@ export function testLayouts(): { tdb: TestDatabase; columnar: boolean; label: st
   return [...rows, ...columnar];
 }
 
-/** The database the end-to-end suites use: the configured server, or PGlite in memory. */
+/** The database the end-to-end suites use: the Citus cluster in the Citus run, the configured server, or PGlite in memory. */
 export async function scratchDatabaseUrl(): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+  // The Citus run (TEST_TARGETS=citus) puts the whole stack on a Citus coordinator.
+  const citus = process.env.CITUS_URL;
+  if (citus && process.env.TEST_TARGETS?.split(',').some((t) => t.trim() === 'citus'))
+    return createCitusScratchDatabase(citus);
   const base = process.env.DATABASE_URL;
   if (!base) return { url: undefined, drop: async () => {} };
   return createScratchDatabase(base);
@@ -230,4 +309,125 @@ export async function lockTable(url: string, table: TableName): Promise<{ releas
 /** A statement that runs for `seconds` (pg_sleep), to test cancellation and timeouts. */
 export async function sleepInDatabase(db: Database, seconds: number, opts?: QueryOptions): Promise<void> {
   await db.query(sql`SELECT pg_sleep(${seconds})`, opts);
+}
+
+/** Every stored API session as its row holds it (sessions.ts), to check what is kept at rest. */
+export async function storedSessions(db: Database): Promise<Record<string, unknown>[]> {
+  return db.query(sql`SELECT * FROM api_sessions ORDER BY expires_at_ms`);
+}
+
+/**
+ * The `application_name` of the session holding the session-level advisory lock `key` on `database`
+ * (each process under test names its connections in its DATABASE_URL), or null when none holds it.
+ */
+export async function advisoryLockHolder(adminUrl: string, database: string, key: bigint): Promise<string | null> {
+  // A bigint key is stored as two oids: its high and low 32 bits, with objsubid 1.
+  const u = BigInt.asUintN(64, key);
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const r = await admin.query<{ app: string }>(
+      `SELECT a.application_name AS app FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.classid = $2::oid AND l.objid = $3::oid
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = $1)`,
+      [database, (u >> 32n).toString(), (u & 0xffffffffn).toString()],
+    );
+    return r.rows[0]?.app ?? null;
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Holds row locks on one series' metric chunks from a connection of its own until released: a compaction
+ * reaching that series waits, inside its transaction and under its job lock, as a slow run would.
+ */
+export async function lockSeriesChunks(url: string, seriesId: string): Promise<{ release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('SELECT 1 FROM metric_chunks WHERE series_id = $1::bigint FOR UPDATE', [seriesId]);
+  return {
+    async release() {
+      await client.query('ROLLBACK');
+      await client.end();
+    },
+  };
+}
+
+/** Metric chunks per series and 2-hour window, with their samples (to check compaction's result). */
+export async function chunkGroups(
+  db: Database,
+): Promise<{ series: string; window: number; chunks: number; samples: number }[]> {
+  const rows = await db.query<{ series: string; w: string; chunks: string; samples: string }>(sql`
+    SELECT series_id::text AS series, (start_ms / 7200000)::text AS w, count(*)::text AS chunks, sum(samples)::text AS samples
+    FROM metric_chunks GROUP BY 1, 2 ORDER BY 1, 2`);
+  return rows.map((r) => ({
+    series: r.series,
+    window: Number(r.w),
+    chunks: Number(r.chunks),
+    samples: Number(r.samples),
+  }));
+}
+
+/** What the service-graph fold has counted: edge requests and span-metric calls, summed over all rollups. */
+export async function serviceGraphTotals(db: Database): Promise<{ requests: number; calls: number }> {
+  const [e] = await db.query<{ n: string | null }>(sql`SELECT sum(requests)::text AS n FROM servicegraph_edges`);
+  const [m] = await db.query<{ n: string | null }>(sql`SELECT sum(calls)::text AS n FROM span_metrics`);
+  return { requests: Number(e?.n ?? 0), calls: Number(m?.n ?? 0) };
+}
+
+/** Each day partition of a registered table with its access method (`heap`, or `columnar` once converted). */
+export async function partitionAccessMethods(db: Database, table: TableName): Promise<Record<string, string>> {
+  if (!TABLES.some((t) => t.name === table)) throw new Error(`not a table of the store: ${table}`);
+  const rows = await db.query<{ name: string; am: string }>(sql`
+    SELECT c.relname AS name, a.amname AS am FROM pg_inherits i
+    JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent JOIN pg_am a ON a.oid = c.relam
+    WHERE p.relname = ${table} ORDER BY c.relname`);
+  return Object.fromEntries(rows.map((r) => [r.name, r.am]));
+}
+
+/** What the other sessions on `database` are running, with the `application_name` of each. */
+export async function runningStatements(
+  adminUrl: string,
+  database: string,
+): Promise<{ app: string; query: string; waiting: boolean }[]> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const r = await admin.query<{ app: string; query: string; waiting: boolean }>(
+      `SELECT application_name AS app, query, wait_event_type = 'Lock' AS waiting FROM pg_stat_activity
+       WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active'`,
+      [database],
+    );
+    return r.rows;
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Holds a read transaction on a registered table from a connection of its own until released, as a long
+ * query would: a concurrent detach of one of its partitions waits for it in its second phase.
+ */
+export async function holdReadTransaction(url: string, table: TableName): Promise<{ release(): Promise<void> }> {
+  if (!TABLES.some((t) => t.name === table)) throw new Error(`not a table of the store: ${table}`);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(`SELECT 1 FROM "${table}" LIMIT 0`);
+  return {
+    async release() {
+      await client.query('ROLLBACK');
+      await client.end();
+    },
+  };
+}
+
+/** Every table named as one of a table's days, in any state: partitions, columnar copies, retired ones. */
+export async function dayTableNames(db: Database, table: TableName): Promise<string[]> {
+  if (!TABLES.some((t) => t.name === table)) throw new Error(`not a table of the store: ${table}`);
+  const rows = await db.query<{ name: string }>(sql`
+    SELECT relname AS name FROM pg_class WHERE relkind = 'r' AND relname ~ ${`^${table}_[pcr][0-9]{8}$`} ORDER BY 1`);
+  return rows.map((r) => r.name);
 }

@@ -120,6 +120,28 @@ export function traceSearchConditions(q: Omit<TraceSearch, 'limit'>): SQL[] {
   return where;
 }
 
+/**
+ * One trace with its summary, resources and scopes: the statement of TraceQueries.getTrace. On Citus
+ * (spans and traces co-located by trace ID) it is a single-shard router query (citus.test.ts checks
+ * its EXPLAIN: one task).
+ */
+export function traceLookupSql(traceId: TraceId): SQL {
+  return sql`
+    SELECT t.trace_id AS t_trace_id, t.start_ns AS t_start_ns, t.end_ns AS t_end_ns, t.root_service, t.root_name,
+      t.span_count, t.error_count, t.services,
+      s.trace_id, s.span_id, s.parent_span_id, s.name, s.service_name, s.kind, s.start_ns, s.duration_ns,
+      s.status_code, s.status_message, s.trace_state, s.flags, s.attributes, s.events, s.links,
+      s.dropped_attributes_count, s.dropped_events_count, s.dropped_links_count,
+      r.attributes AS resource_attributes, r.dropped_attributes_count AS resource_dropped,
+      sc.name AS scope_name, sc.version AS scope_version, sc.attributes AS scope_attributes
+    FROM traces t
+    JOIN spans s ON s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
+    LEFT JOIN resources r ON r.id = s.resource_id
+    LEFT JOIN scopes sc ON sc.id = s.scope_id
+    WHERE t.trace_id = ${traceId}::uuid
+    ORDER BY s.start_ns, s.span_id`;
+}
+
 export class TraceQueries {
   constructor(private readonly database: Database) {}
 
@@ -134,20 +156,7 @@ export class TraceQueries {
   async getTrace(traceId: TraceId): Promise<{ summary: TraceSummary; spans: StoredSpan[] } | null> {
     // One round trip: the summary row bounds start_ns, which lets PostgreSQL prune to the partitions
     // the trace lives in (run-time pruning on the join).
-    const rows = await this.database.query(sql`
-      SELECT t.trace_id AS t_trace_id, t.start_ns AS t_start_ns, t.end_ns AS t_end_ns, t.root_service, t.root_name,
-        t.span_count, t.error_count, t.services,
-        s.trace_id, s.span_id, s.parent_span_id, s.name, s.service_name, s.kind, s.start_ns, s.duration_ns,
-        s.status_code, s.status_message, s.trace_state, s.flags, s.attributes, s.events, s.links,
-        s.dropped_attributes_count, s.dropped_events_count, s.dropped_links_count,
-        r.attributes AS resource_attributes, r.dropped_attributes_count AS resource_dropped,
-        sc.name AS scope_name, sc.version AS scope_version, sc.attributes AS scope_attributes
-      FROM traces t
-      JOIN spans s ON s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
-      LEFT JOIN resources r ON r.id = s.resource_id
-      LEFT JOIN scopes sc ON sc.id = s.scope_id
-      WHERE t.trace_id = ${traceId}::uuid
-      ORDER BY s.start_ns, s.span_id`);
+    const rows = await this.database.query(traceLookupSql(traceId));
     if (rows.length === 0) return null;
     const first = rows[0]!;
     const summary = summaryFromRow({

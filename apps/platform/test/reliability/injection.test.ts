@@ -119,12 +119,15 @@ describe('hostile strings are data, never SQL', () => {
         /LATENCY_BUCKETS_NS|sql\.raw\(String\(i\)\)|Array\.from\(\{ length: NB \}/,
         /sql\.raw\(`'db-without-traceparent'`\)/,
       ],
-      // Table aliases of the inferred-link query, string literals at every call site.
-      'packages/store/src/db-log-link.ts': [/sql\.raw\(alias\)/],
+      // Table aliases and temporary table names of the inferred-link query: literal union types
+      // ('s' | 'o', 'dl_s' | 'dl_o', 'dl_sl' | 'dl_ol'), string literals at every call site.
+      'packages/store/src/db-log-link.ts': [/sql\.raw\((alias|spans|linked)\)/],
       'packages/store/src/servicegraph-queries.ts': [/LATENCY_BUCKETS_NS/],
       'packages/store/src/service-stats.ts': [
         /LATENCY_BUCKETS_NS|sql\.raw\(String\(i\)\)|Array\.from\(\{ length: NB \}/,
       ],
+      // A FETCH count (it takes no parameter): a number, the chunk group size read from columnar.stripe.
+      'packages/store/src/log-blocks.ts': [/sql\.raw\(`FETCH \$\{blockRows\} FROM log_blocks_cur`\)/],
       'packages/store/src/metric-compaction.ts': [/sql\.raw\(String\(CHUNK_WINDOW_MS\)\)/],
       // Benchmark set-up only: index definitions as pg_get_indexdef printed them, rebuilt after a bulk load.
       'packages/store/src/bench.ts': [/sql\.raw\(def\.replace\(' ON ONLY ', ' ON '\)\)/],

@@ -1,0 +1,126 @@
+// Scale-out on Citus: when the database behind DATABASE_URL is a Citus coordinator (the `citus`
+// extension exists in it), the migrated tables are distributed across its workers. Run after every
+// migration, idempotent: a table already in Citus' metadata is left alone, so a table a later
+// migration adds is placed by the next start-up. On a plain PostgreSQL or PGlite nothing happens and
+// nothing about the layout differs: no key changed for Citus, since every unique key of a distributed
+// table already contains its distribution column.
+//
+// Placement (README, "Scale-out on Citus"):
+// - spans, traces and propagation_spans by trace ID, co-located: a trace, its summary and its
+//   propagation findings live on one shard, and a lookup by trace ID is a single-shard router query;
+// - logs by time_ns (its partition key and the head of its primary key): measured against trace ID,
+//   fingerprint and service in `npm run bench:citus`, hashing the nanosecond time spreads rows evenly,
+//   where trace ID cannot hold trace-less logs (a distribution column takes no NULL, and a sentinel
+//   would pile them on one shard), the content fingerprint piles repeated lines together and service
+//   piles a chatty service on one shard. Logs of one trace are an index lookup on every shard;
+// - metric series, chunks and exemplars by series ID, co-located: a series' samples sit with it;
+// - the small tables every query joins or every job updates (resources, scopes, the operation list,
+//   metric metadata, the rule manager's and the fold's state) as reference tables, copied to every node;
+// - the minute rollups of the service graph (span_metrics, servicegraph_edges, propagation_problems,
+//   propagation_traces) stay on the coordinator: Citus cannot make a partitioned table a reference
+//   table, they are small (a row per minute and key), and one fold job writes them.
+// Day partitions stay: a partition made later (partition upkeep, a writer) of a distributed parent is
+// distributed by Citus itself, with the same shards' placement.
+import { sql } from 'drizzle-orm';
+import type { Database } from './database.ts';
+import type { TraceId } from '@pivot/model';
+import type { TableName } from './tables.ts';
+import { traceLookupSql } from './trace-queries.ts';
+
+export const CITUS_EXTENSION = 'citus';
+
+/** Where a table lives on a Citus cluster. */
+export type CitusPlacement =
+  | { table: TableName; kind: 'distributed'; column: string; colocateWith: TableName | 'none' }
+  | { table: TableName; kind: 'reference' }
+  | { table: TableName; kind: 'local'; why: string };
+
+/** In creation order: a co-located table names one distributed before it. */
+export const CITUS_PLACEMENT: readonly CitusPlacement[] = [
+  { table: 'spans', kind: 'distributed', column: 'trace_id', colocateWith: 'none' },
+  { table: 'traces', kind: 'distributed', column: 'trace_id', colocateWith: 'spans' },
+  { table: 'propagation_spans', kind: 'distributed', column: 'trace_id', colocateWith: 'spans' },
+  { table: 'logs', kind: 'distributed', column: 'time_ns', colocateWith: 'none' },
+  { table: 'metric_series', kind: 'distributed', column: 'id', colocateWith: 'none' },
+  { table: 'metric_chunks', kind: 'distributed', column: 'series_id', colocateWith: 'metric_series' },
+  { table: 'metric_exemplars', kind: 'distributed', column: 'series_id', colocateWith: 'metric_series' },
+  { table: 'resources', kind: 'reference' },
+  { table: 'scopes', kind: 'reference' },
+  { table: 'span_operations', kind: 'reference' },
+  { table: 'metric_metadata', kind: 'reference' },
+  { table: 'servicegraph_watermark', kind: 'reference' },
+  { table: 'servicegraph_counters', kind: 'reference' },
+  { table: 'alerting_groups', kind: 'reference' },
+  { table: 'alerting_alerts', kind: 'reference' },
+  { table: 'pg_log_offsets', kind: 'reference' },
+  // Every API replica reads a login here; small, and written once per login.
+  { table: 'api_sessions', kind: 'reference' },
+  { table: 'span_metrics', kind: 'local', why: 'partitioned minute rollup' },
+  { table: 'servicegraph_edges', kind: 'local', why: 'partitioned minute rollup' },
+  { table: 'propagation_problems', kind: 'local', why: 'partitioned minute rollup' },
+  { table: 'propagation_traces', kind: 'local', why: 'partitioned minute rollup' },
+];
+
+/** Whether this database is a Citus coordinator (the extension created in it). */
+export async function isCitus(database: Database): Promise<boolean> {
+  if (database.kind === 'pglite') return false;
+  const [r] = await database.query<{ on: boolean }>(
+    sql`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = ${CITUS_EXTENSION}) AS "on"`,
+  );
+  return r?.on === true;
+}
+
+/** How each store table is placed now: 'h' hash-distributed, 'n' reference, absent when local. */
+export async function citusTableKinds(
+  database: Database,
+): Promise<Map<string, { kind: string; column: string | null }>> {
+  const rows = await database.query<{ name: string; method: string; col: string | null }>(sql`
+    SELECT logicalrelid::regclass::text AS name, partmethod AS method,
+           column_to_column_name(logicalrelid, partkey) AS col
+    FROM pg_dist_partition`);
+  return new Map(rows.map((r) => [r.name.replaceAll('"', ''), { kind: r.method, column: r.col }]));
+}
+
+/**
+ * Distributes the store's tables on a Citus coordinator; does nothing elsewhere. Returns the tables it
+ * placed in this call. `query` runs on the migrating connection (which holds the migration lock).
+ */
+export async function distributeOnCitus(
+  query: (text: string) => Promise<{ rows: Record<string, unknown>[] }>,
+): Promise<string[]> {
+  const ext = await query(`SELECT 1 FROM pg_extension WHERE extname = '${CITUS_EXTENSION}'`);
+  if (ext.rows.length === 0) return [];
+  const done = new Set(
+    (await query(`SELECT logicalrelid::regclass::text AS name FROM pg_dist_partition`)).rows.map((r) =>
+      String(r.name).replaceAll('"', ''),
+    ),
+  );
+  const placed: string[] = [];
+  for (const p of CITUS_PLACEMENT) {
+    if (p.kind === 'local' || done.has(p.table)) continue;
+    // Names and columns are the code's constants above, never input.
+    if (p.kind === 'reference') await query(`SELECT create_reference_table('${p.table}')`);
+    else
+      await query(`SELECT create_distributed_table('${p.table}', '${p.column}', colocate_with => '${p.colocateWith}')`);
+    placed.push(p.table);
+  }
+  return placed;
+}
+
+/** The EXPLAIN of TraceQueries.getTrace's statement for `traceId`, as text (one line per plan row). */
+export async function explainTraceLookup(database: Database, traceId: TraceId): Promise<string> {
+  const rows = await database.query<{ 'QUERY PLAN': string }>(sql`EXPLAIN ${traceLookupSql(traceId)}`);
+  return rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+/**
+ * Sizes of the Citus tables (distributed and reference, partitions included) summed over their shards'
+ * placements: the coordinator's own relations are empty shells, so pg_total_relation_size says 0 there.
+ */
+export async function citusRelationSizes(database: Database): Promise<Map<string, { bytes: number; heap: number }>> {
+  const rows = await database.query<{ name: string; bytes: string | number; heap: string | number }>(sql`
+    SELECT c.relname AS name, citus_total_relation_size(c.oid) AS bytes, citus_relation_size(c.oid) AS heap
+    FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid
+    WHERE c.relkind = 'r' AND pg_table_is_visible(c.oid)`);
+  return new Map(rows.map((r) => [r.name, { bytes: Number(r.bytes), heap: Number(r.heap) }]));
+}
