@@ -56,10 +56,8 @@ export const spans = pgTable(
     droppedEventsCount: integer('dropped_events_count').notNull(),
     droppedLinksCount: integer('dropped_links_count').notNull(),
   },
-  (t) => [
-    // Secondary indexes live on the hot day partitions only (migration 0003, the store's HOT_INDEXES).
-    primaryKey({ columns: [t.traceId, t.spanId, t.startNs] }),
-  ],
+  // No key or index on the parent: each hot day partition has (trace_id, span_id, start_ns) unique and its
+  // secondary indexes (migrations 0003 and 0007, the store's HOT_KEYS and HOT_INDEXES); a cold columnar day none.
 );
 
 /** Distinct (service, operation, kind): what the search form offers, without scanning spans. */
@@ -120,10 +118,8 @@ export const logs = pgTable(
     scopeId: bigint('scope_id', { mode: 'bigint' }).notNull(),
     droppedAttributesCount: integer('dropped_attributes_count').notNull(),
   },
-  (t) => [
-    // Secondary indexes live on the hot day partitions only (migration 0003, the store's HOT_INDEXES).
-    primaryKey({ columns: [t.timeNs, t.fingerprint] }),
-  ],
+  // No key or index on the parent: each hot day partition has (time_ns, fingerprint) unique and its
+  // secondary indexes (migrations 0003 and 0007, the store's HOT_KEYS and HOT_INDEXES); a cold columnar day none.
 );
 
 /** A metric series: its label set (with __name__) and a stable 64-bit fingerprint as ID. */

@@ -623,7 +623,7 @@ async function queryFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
       );
     }
 
-    // The same queries once the corpus's days are cold: columnar, sorted by trace ID, primary key only.
+    // The same queries once the corpus's days are cold: columnar, sorted by trace ID, no index.
     const conversion = await convertColdPartitions(db, { coldAfterMs: 0, nowMs: Date.now() + 3 * 86_400_000 });
     if (conversion.mode.mode === 'columnar') {
       log(`made columnar: ${conversion.converted.join(', ')}`);

@@ -223,6 +223,6 @@ report(
   [
     `${total} spans per run in ${REQUESTS} requests of ${SPANS_PER_REQUEST}, ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`,
     `End to end, CPU per span of each process and its share of one core over the run (median run; backends: this database's connections, not the WAL writer or checkpointer): ${cpuLine(cpus[e2e.indexOf(e)] ?? cpus[0]!, total, 'span')}.`,
-    'Disk per span: spans partitions, trace summaries and operations (heap, TOAST, indexes) over the spans stored; cold after the columnar job converted the day (citus_columnar, sorted by trace ID, primary key only).',
+    'Disk per span: spans partitions, trace summaries and operations (heap, TOAST, indexes) over the spans stored; cold after the columnar job converted the day (citus_columnar, sorted by trace ID, no index).',
   ],
 );

@@ -30,7 +30,10 @@ export async function generateTraceCorpus(
   const { nowMs, spansPerTrace } = opts;
   const traces = Math.floor(opts.spans / spansPerTrace);
   await new PartitionManager(db).ensure(SPANS_TABLE, [dayIndexOfMs(nowMs) - 1, dayIndexOfMs(nowMs)]);
-  await db.query(sql`
+  // 100k traces per statement: one statement for 10M spans outlasts any statement timeout.
+  for (let from = 0; from < traces; from += 100_000) {
+    const to = Math.min(traces, from + 100_000) - 1;
+    await db.query(sql`
   INSERT INTO spans (start_ns, trace_id, span_id, parent_span_id, duration_ns, service_name, name, kind, status_code,
     status_message, trace_state, flags, resource_id, scope_id, attributes, events, links,
     dropped_attributes_count, dropped_events_count, dropped_links_count)
@@ -40,13 +43,22 @@ export async function generateTraceCorpus(
     'svc-' || ((t + s) % 8), CASE WHEN s = 0 THEN 'GET /api/' || (t % 50) ELSE 'SELECT orders' END,
     CASE WHEN s = 0 THEN 2 ELSE 3 END, CASE WHEN t % 100 = 0 AND s = 1 THEN 2 ELSE 0 END,
     '', '', 1, 1, 1, jsonb_build_object('http.route', '/api/' || (t % 50), 'user.id', t % 1000), NULL, NULL, 0, 0, 0
-  FROM generate_series(0, ${traces - 1}) t, generate_series(0, ${spansPerTrace - 1}) s`);
-  await db.query(sql`
+  FROM generate_series(${from}::int, ${to}::int) t, generate_series(0, ${spansPerTrace - 1}) s`);
+  }
+  // The summaries in 16 slices of the trace-ID space, for the same reason.
+  for (let slice = 0; slice < 16; slice++) {
+    const lo = `${slice.toString(16)}0000000-0000-0000-0000-000000000000`;
+    const hi =
+      slice < 15
+        ? sql`AND trace_id < ${`${(slice + 1).toString(16)}0000000-0000-0000-0000-000000000000`}::uuid`
+        : sql``;
+    await db.query(sql`
   INSERT INTO traces (trace_id, start_ns, end_ns, root_service, root_name, span_count, error_count, services)
   SELECT trace_id, min(start_ns), max(start_ns + duration_ns),
     (array_agg(service_name) FILTER (WHERE parent_span_id IS NULL))[1], (array_agg(name) FILTER (WHERE parent_span_id IS NULL))[1],
     count(*), count(*) FILTER (WHERE status_code = 2), array_agg(DISTINCT service_name)
-  FROM spans GROUP BY trace_id`);
+  FROM spans WHERE trace_id >= ${lo}::uuid ${hi} GROUP BY trace_id`);
+  }
   await db.query(
     sql`INSERT INTO span_operations SELECT DISTINCT service_name, name, kind FROM spans ON CONFLICT DO NOTHING`,
   );
@@ -480,15 +492,32 @@ export async function backendPids(db: Database): Promise<number[]> {
 
 /**
  * Disk bytes of a signal's tables, everything included (heap, TOAST, indexes, the trace summaries and
- * operations for traces), after a checkpoint of the statistics: what one more item costs on disk.
+ * operations for traces; `spans only` leaves those out), after a checkpoint of the statistics: what one more item costs on disk.
+ * Columnar days keep their stripe and chunk metadata (min/max per column and chunk group) in the
+ * extension's own catalog tables, outside the table's size: their share of those tables, by row count,
+ * is counted too.
  */
-export async function signalBytes(db: Database, signal: 'traces' | 'logs'): Promise<number> {
-  const tables = sql.param(signal === 'traces' ? ['spans', 'traces', 'span_operations'] : ['logs']);
-  const [r] = await db.query<{ b: string }>(sql`
-    SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::text AS b FROM pg_class c
+export async function signalBytes(db: Database, signal: 'traces' | 'logs' | 'spans only'): Promise<number> {
+  const names = { traces: ['spans', 'traces', 'span_operations'], logs: ['logs'], 'spans only': ['spans'] };
+  const tables = sql.param(names[signal]);
+  const own = sql`SELECT c.oid FROM pg_class c
     WHERE c.relkind = 'r' AND (c.relname = ANY (${tables}::text[])
-      OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent IN (SELECT oid FROM pg_class WHERE relname = ANY (${tables}::text[]))))`);
-  return Number(r?.b ?? 0);
+      OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent IN (SELECT oid FROM pg_class WHERE relname = ANY (${tables}::text[]))))`;
+  const [r] = await db.query<{ b: string; columnar: boolean }>(sql`
+    SELECT coalesce(sum(pg_total_relation_size(oid)), 0)::text AS b,
+      to_regclass('columnar_internal.chunk') IS NOT NULL AS columnar FROM (${own}) o`);
+  let bytes = Number(r?.b ?? 0);
+  if (r?.columnar) {
+    const [m] = await db.query<{ b: string | null }>(sql`
+      WITH ids AS (SELECT storage_id FROM columnar.storage WHERE relation::oid IN (${own}))
+      SELECT (
+        pg_total_relation_size('columnar_internal.chunk') * (SELECT count(*) FILTER (WHERE storage_id IN (SELECT storage_id FROM ids))::float8 / greatest(count(*), 1) FROM columnar_internal.chunk)
+        + pg_total_relation_size('columnar_internal.chunk_group') * (SELECT count(*) FILTER (WHERE storage_id IN (SELECT storage_id FROM ids))::float8 / greatest(count(*), 1) FROM columnar_internal.chunk_group)
+        + pg_total_relation_size('columnar_internal.stripe') * (SELECT count(*) FILTER (WHERE storage_id IN (SELECT storage_id FROM ids))::float8 / greatest(count(*), 1) FROM columnar_internal.stripe)
+      )::bigint::text AS b`);
+    bytes += Number(m?.b ?? 0);
+  }
+  return bytes;
 }
 
 // ---------------------------------------------------------------------------------------------------

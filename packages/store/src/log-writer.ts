@@ -14,7 +14,7 @@ import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { fingerprint64 } from './log-fingerprint.ts';
 import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
 import { LOGS_TABLE } from './tables.ts';
-import { withColumnarFallback } from './columnar.ts';
+import { isColumnarConflictError, lockLateDays, withColumnarFallback } from './columnar.ts';
 
 const MAX_INT64 = 2n ** 63n - 1n;
 
@@ -236,10 +236,16 @@ export async function writeLogColumns(database: Database, c: LogColumns): Promis
     try {
       return await database.transaction((query, copy) => copyLogColumns(query, copy!, c));
     } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
+      // A columnar day refuses the COPY too (its guard): such a batch also takes the late path.
+      if (!isUniqueViolation(err) && !isColumnarConflictError(err)) throw err;
     }
   }
-  return withColumnarFallback((late) => database.transaction((query) => insertLogColumns(query, c, late)));
+  return withColumnarFallback((late) =>
+    database.transaction(async (query) => {
+      if (late) await lockLateDays(query, LOGS_TABLE, c.days);
+      return insertLogColumns(query, c, late);
+    }),
+  );
 }
 
 export class LogWriter extends QueuedWriter<ResourceLogs[]> {

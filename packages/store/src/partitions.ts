@@ -31,8 +31,8 @@ const IDENT = /^[a-z_][a-z0-9_]*$/;
 
 /**
  * Indexes of the hot (row-store) day partitions only, created with each partition: the parent keeps
- * just its primary key, so that a cold day made columnar (columnar.ts) carries nothing but its sorted
- * data and that key. Each pays on the hot path for a query that uses it (README, Performance).
+ * none (HOT_KEYS below), so that a cold day made columnar (columnar.ts) carries nothing but its sorted
+ * data. Each pays on the hot path for a query that uses it (README, Performance).
  */
 export const HOT_INDEXES: Readonly<Record<string, readonly { suffix: string; using: string }[]>> = {
   // Measured on 400k spans running the trace search, trace by ID and service stats (pg_stat_user_indexes):
@@ -55,6 +55,31 @@ export const HOT_INDEXES: Readonly<Record<string, readonly { suffix: string; usi
     { suffix: 'attributes_idx', using: 'gin (attributes jsonb_path_ops)' },
   ],
 };
+
+/**
+ * The unique key of each hot (row-store) day partition, named `<partition>_key`: what the writers' ON
+ * CONFLICT DO NOTHING dedupes a retried batch on. Not on the parent (migration 0007): a key there must
+ * exist on every partition, and on a cold columnar day it cost more than the data (columnar.ts).
+ */
+export const HOT_KEYS: Readonly<Record<string, string>> = {
+  spans: 'trace_id, span_id, start_ns',
+  logs: 'time_ns, fingerprint',
+};
+
+type Query = <R extends Record<string, unknown> = Record<string, unknown>>(q: ReturnType<typeof sql>) => Promise<R[]>;
+
+/** Creates a row-store partition's unique key when it lacks it; a columnar day is left keyless. */
+async function ensureHotKey(query: Query, table: string, partition: string): Promise<void> {
+  const key = HOT_KEYS[table];
+  if (!key || !IDENT.test(partition)) return;
+  const [r] = await query<{ am: string | null; has: boolean }>(sql`
+    SELECT a.amname AS am, EXISTS (SELECT 1 FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+      WHERE x.indrelid = c.oid AND ic.relname = ${`${partition}_key`}) AS has
+    FROM pg_class c LEFT JOIN pg_am a ON a.oid = c.relam
+    WHERE c.relname = ${partition} AND pg_table_is_visible(c.oid)`);
+  if (r?.am === 'heap' && !r.has)
+    await query(sql.raw(`CREATE UNIQUE INDEX IF NOT EXISTS "${partition}_key" ON "${partition}" USING btree (${key})`));
+}
 
 /**
  * A row's day had no partition, and creating it again did not help: its partition is being dropped at
@@ -167,7 +192,11 @@ export class PartitionManager {
     const ddl = `CREATE TABLE IF NOT EXISTS "${name}" PARTITION OF "${table.name}" FOR VALUES FROM (${from}) TO (${to})`;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.database.query(sql.raw(ddl));
+        // With its key in one transaction: no write can land in a new day that does not dedupe it yet.
+        await this.database.transaction(async (query) => {
+          await query(sql.raw(ddl));
+          await ensureHotKey(query, table.name, name);
+        });
         await this.ensureHotIndexes(table.name, name);
         return;
       } catch (err) {
@@ -189,6 +218,7 @@ export class PartitionManager {
    * a columnar one is left alone. IF NOT EXISTS: another process may have made them.
    */
   async ensureHotIndexes(table: string, partition: string): Promise<void> {
+    await ensureHotKey((q) => this.database.query(q), table, partition);
     const wanted = HOT_INDEXES[table];
     if (!wanted?.length || !IDENT.test(partition)) return;
     const [r] = await this.database.query<{ am: string | null; have: string[] | null }>(sql`

@@ -15,7 +15,7 @@ import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
 import { SPANS_TABLE } from './tables.ts';
-import { withColumnarFallback } from './columnar.ts';
+import { isColumnarConflictError, lockLateDays, withColumnarFallback } from './columnar.ts';
 
 export type { WriterOptions } from './group-commit.ts';
 
@@ -384,10 +384,16 @@ export async function writeSpanColumns(database: Database, c: SpanColumns): Prom
       await database.transaction((query, copy) => copySpanColumns(query, copy!, c));
       return;
     } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
+      // A columnar day refuses the COPY too (its guard): such a batch also takes the late path.
+      if (!isUniqueViolation(err) && !isColumnarConflictError(err)) throw err;
     }
   }
-  await withColumnarFallback((late) => database.transaction((query) => insertSpanColumns(query, c, late)));
+  await withColumnarFallback((late) =>
+    database.transaction(async (query) => {
+      if (late) await lockLateDays(query, SPANS_TABLE, c.days);
+      return insertSpanColumns(query, c, late);
+    }),
+  );
 }
 
 export class SpanWriter extends QueuedWriter<ResourceSpans[]> {

@@ -107,6 +107,8 @@ describe('hostile strings are data, never SQL', () => {
         /sql\.raw\(`DROP TABLE IF EXISTS "\$\{p\.name\}"`\)/,
         // HOT_INDEXES: constant index definitions, on a partition name checked against IDENT.
         /sql\.raw\(`CREATE INDEX IF NOT EXISTS "\$\{partition\}_\$\{suffix\}" ON "\$\{partition\}" USING \$\{using\}`\)/,
+        // HOT_KEYS: constant column lists, on a partition name checked against IDENT.
+        /sql\.raw\(`CREATE UNIQUE INDEX IF NOT EXISTS "\$\{partition\}_key" ON "\$\{partition\}" USING btree \(\$\{key\}\)`\)/,
       ],
       // Table and column names from the COLUMNAR_TABLES constants, day partition names made by dayName() from
       // a day number or read from the catalog and checked against IDENT, and day bounds as numbers.
