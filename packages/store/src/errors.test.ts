@@ -9,12 +9,29 @@ import {
   QueryError,
   QueueFullError,
   StoreClosedError,
+  isUniqueViolation,
   paramShape,
   toQueryError,
 } from './errors.ts';
 import { testDatabases } from './testing.ts';
 
 describe('store errors', () => {
+  it('knows a unique violation in the cause chain, as PostgreSQL and as a Citus COPY report it', () => {
+    const pgError = Object.assign(new Error('duplicate key value violates unique constraint "k"'), { code: '23505' });
+    const citusCopy = Object.assign(new Error('duplicate key value violates unique constraint "k_102049"'), {
+      code: 'XX000',
+      routine: 'ReportCopyError',
+    });
+    const otherInternal = Object.assign(new Error('could not connect to worker'), {
+      code: 'XX000',
+      routine: 'ReportCopyError',
+    });
+    expect(isUniqueViolation(new QueryError('q', 'SELECT', [], { cause: pgError }))).toBe(true);
+    expect(isUniqueViolation(new QueryError('q', 'COPY', [], { cause: citusCopy }))).toBe(true);
+    expect(isUniqueViolation(otherInternal)).toBe(false);
+    expect(isUniqueViolation(new Error('duplicate key value violates unique constraint "k"'))).toBe(false);
+  });
+
   it('gives parameter shapes, not values', () => {
     expect(['secret', 42, 7n, true, null, new Uint8Array(3), ['a', 'b'], [null, 1], []].map(paramShape)).toEqual([
       'string',

@@ -169,8 +169,20 @@ export function isRetryableTxError(err: unknown): boolean {
 
 /** SQLSTATE 23505 anywhere in the cause chain: a row with the same key is stored already. */
 export function isUniqueViolation(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | null | undefined; e;) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown; routine?: unknown; message?: unknown } | null | undefined;
+    e;
+  ) {
     if (e.code === '23505') return true;
+    // A Citus coordinator reports a shard's unique violation during COPY as XX000 from its COPY code
+    // (multi_copy.c's ReportCopyError), with the worker's message kept.
+    if (
+      e.code === 'XX000' &&
+      e.routine === 'ReportCopyError' &&
+      typeof e.message === 'string' &&
+      e.message.startsWith('duplicate key value violates unique constraint')
+    )
+      return true;
     e = e.cause === e ? undefined : (e.cause as typeof e);
   }
   return false;
