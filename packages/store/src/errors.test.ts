@@ -9,6 +9,7 @@ import {
   QueryError,
   QueueFullError,
   StoreClosedError,
+  isTransientDbError,
   isUniqueViolation,
   paramShape,
   toQueryError,
@@ -30,6 +31,27 @@ describe('store errors', () => {
     expect(isUniqueViolation(new QueryError('q', 'COPY', [], { cause: citusCopy }))).toBe(true);
     expect(isUniqueViolation(otherInternal)).toBe(false);
     expect(isUniqueViolation(new Error('duplicate key value violates unique constraint "k"'))).toBe(false);
+  });
+
+  it('takes a Citus worker lost mid-statement as transient (503, the client retries), not as a bug', () => {
+    // The two reports a coordinator gave while a worker restarted under COPY (see citus-worker-restart.e2e).
+    const essential = Object.assign(new Error('failure on connection marked as essential: 127.0.0.1:5435'), {
+      code: 'XX000',
+    });
+    const remote = Object.assign(
+      new Error(
+        'connection to the remote node postgres@127.0.0.1:5435 failed with the following error: server closed the connection unexpectedly',
+      ),
+      { code: 'XX000' },
+    );
+    for (const driver of [essential, remote]) {
+      expect(isTransientDbError(driver)).toBe(true);
+      expect(toQueryError(driver, sql`SELECT 1`)).toBeInstanceOf(DatabaseUnavailableError);
+    }
+    // Other internal errors stay bugs.
+    const other = Object.assign(new Error('could not find shard placement'), { code: 'XX000' });
+    expect(isTransientDbError(other)).toBe(false);
+    expect(toQueryError(other, sql`SELECT 1`)).toBeInstanceOf(QueryError);
   });
 
   it('gives parameter shapes, not values', () => {

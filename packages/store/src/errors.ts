@@ -156,6 +156,10 @@ export function isTransientDbError(err: unknown): boolean {
     )
   )
     return true;
+  // A Citus coordinator that loses a worker (restarting, shutting down, unreachable) mid-statement
+  // reports it as XX000 "failure on connection marked as essential" or "connection to the remote node …
+  // failed with the following error: …": the worker comes back, so the client should retry (503), not drop.
+  if (/failure on connection marked as essential|connection to the remote node \S+ failed/i.test(msg)) return true;
   return e.cause !== undefined && e.cause !== err ? isTransientDbError(e.cause) : false;
 }
 
