@@ -160,7 +160,12 @@ describe('deploy/docker-compose.yml', () => {
       expect(r.deploy).toEqual({ replicas: 2 });
       expect(r.ports ?? []).toEqual([]);
       expect(composeEnvironment(r).DATABASE_URL).toBe('postgres://pivot:pw@citus-coordinator:5432/pivot');
-      expect({ ...r.environment, DATABASE_URL: '' }).toEqual({ ...s[like]!.environment, DATABASE_URL: '' });
+      // The same settings, but no PG_LOG_PATHS: the single node's log volume is its postgres service's, and
+      // the Citus nodes' logs are not mounted into the replicas.
+      const { PG_LOG_PATHS: tailed, ...single } = { ...s[like]!.environment } as Record<string, string>;
+      expect(tailed).toBe(like === 'ingest' ? '/var/log/postgresql/*.json' : undefined);
+      expect({ ...r.environment, DATABASE_URL: '' }).toEqual({ ...single, DATABASE_URL: '' });
+      expect(r.volumes ?? []).toEqual([]);
       expect(r.depends_on).toEqual({ 'citus-migrate': { condition: 'service_completed_successfully' } });
     }
     // nginx, pinned, publishes what the single-node services publish and balances over every replica.
