@@ -50,7 +50,13 @@ function oneSpan(): ResourceSpans[] {
   ];
 }
 
-for (const tdb of testDatabases().filter((t) => t.name === 'citus')) {
+const citusTargets = testDatabases().filter((t) => t.name === 'citus');
+if (citusTargets.length === 0)
+  describe.skip('Citus layout (skipped without CITUS_URL: needs a Citus coordinator)', () => {
+    it('distributes the tables on a Citus cluster', () => {});
+  });
+
+for (const tdb of citusTargets) {
   describe(`layout on ${tdb.name}`, () => {
     let db: Database;
     beforeAll(async () => {
