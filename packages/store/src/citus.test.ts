@@ -50,14 +50,13 @@ function oneSpan(): ResourceSpans[] {
   ];
 }
 
-const citusTargets = testDatabases().filter((t) => t.name === 'citus');
-if (citusTargets.length === 0)
-  describe.skip('Citus layout (skipped without CITUS_URL: needs a Citus coordinator)', () => {
-    it('distributes the tables on a Citus cluster', () => {});
-  });
+const citus = testDatabases().find((t) => t.name === 'citus');
 
-for (const tdb of citusTargets) {
-  describe(`layout on ${tdb.name}`, () => {
+// Without CITUS_URL these same tests are reported as skipped (vitest refuses a file with no suite).
+describe.skipIf(!citus)(
+  `layout on citus${citus ? '' : ' (skipped without CITUS_URL: needs a Citus coordinator)'}`,
+  () => {
+    const tdb = citus!;
     let db: Database;
     beforeAll(async () => {
       db = await tdb.open();
@@ -124,5 +123,5 @@ for (const tdb of citusTargets) {
         reason: 'a Citus coordinator: distributed day partitions are not converted to columnar',
       });
     });
-  });
-}
+  },
+);
