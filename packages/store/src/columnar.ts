@@ -26,7 +26,8 @@
 // other, each skipping by an anti-join the rows already stored.
 import { sql } from 'drizzle-orm';
 import { isCitus } from './citus.ts';
-import type { Database } from './database.ts';
+import type { CopyIn, Database } from './database.ts';
+import { isUniqueViolation } from './errors.ts';
 import { MS_PER_DAY, NS_PER_DAY } from './partitions.ts';
 import { LOGS_TABLE, SPANS_TABLE, type PartitionedTable } from './tables.ts';
 import { buildLogBlocks } from './log-blocks.ts';
@@ -363,14 +364,6 @@ export function isColumnarConflictError(err: unknown): boolean {
   return false;
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | null | undefined; e;) {
-    if (e.code === '23505') return true;
-    e = e.cause === e ? undefined : (e.cause as typeof e);
-  }
-  return false;
-}
-
 /**
  * The late path's first statement, in the writer's transaction: takes a transaction lock per day of the
  * batch (in day order, so two late writers cannot deadlock) and lets the guard pass. The anti-join of
@@ -406,4 +399,34 @@ export async function withColumnarFallback<T>(run: (late: boolean) => Promise<T>
     if (!isUniqueViolation(err)) throw err;
   }
   return run(true);
+}
+
+type TxQuery = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/**
+ * One writer batch in one transaction, the same for spans and logs: by COPY where the database offers it
+ * (PostgreSQL). A batch that holds a stored row (its unique key refuses the COPY) or reaches a columnar day
+ * (its guard refuses it) is written again by `insert`, which skips what is stored, through
+ * withColumnarFallback and, on a columnar day, under lockLateDays. PGlite always takes `insert`.
+ */
+export async function writeByCopyOrInsert<T>(
+  database: Database,
+  table: PartitionedTable,
+  days: Iterable<number>,
+  copy: (query: TxQuery, copyIn: CopyIn) => Promise<T>,
+  insert: (query: TxQuery, late: boolean) => Promise<T>,
+): Promise<T> {
+  if (database.kind === 'pg') {
+    try {
+      return await database.transaction((query, copyIn) => copy(query, copyIn!));
+    } catch (err) {
+      if (!isUniqueViolation(err) && !isColumnarConflictError(err)) throw err;
+    }
+  }
+  return withColumnarFallback((late) =>
+    database.transaction(async (query) => {
+      if (late) await lockLateDays(query, table, days);
+      return insert(query, late);
+    }),
+  );
 }

@@ -8,13 +8,12 @@ import { unixNano, type LogRecord, type ResourceLogs, type UnixNano } from '@piv
 import type { CopyIn, Database } from './database.ts';
 import { copyRows, type CopyColumn } from './copy-text.ts';
 import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
-import { isUniqueViolation } from './errors.ts';
 import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { fingerprint64 } from './log-fingerprint.ts';
 import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
 import { LOGS_TABLE } from './tables.ts';
-import { isColumnarConflictError, lockLateDays, withColumnarFallback } from './columnar.ts';
+import { writeByCopyOrInsert } from './columnar.ts';
 
 const MAX_INT64 = 2n ** 63n - 1n;
 
@@ -232,19 +231,12 @@ export async function copyLogColumns(
  * batch holding a record already stored) through insertLogColumns, which skips what is stored.
  */
 export async function writeLogColumns(database: Database, c: LogColumns): Promise<number> {
-  if (database.kind === 'pg') {
-    try {
-      return await database.transaction((query, copy) => copyLogColumns(query, copy!, c));
-    } catch (err) {
-      // A columnar day refuses the COPY too (its guard): such a batch also takes the late path.
-      if (!isUniqueViolation(err) && !isColumnarConflictError(err)) throw err;
-    }
-  }
-  return withColumnarFallback((late) =>
-    database.transaction(async (query) => {
-      if (late) await lockLateDays(query, LOGS_TABLE, c.days);
-      return insertLogColumns(query, c, late);
-    }),
+  return writeByCopyOrInsert(
+    database,
+    LOGS_TABLE,
+    c.days,
+    (query, copy) => copyLogColumns(query, copy, c),
+    (query, late) => insertLogColumns(query, c, late),
   );
 }
 

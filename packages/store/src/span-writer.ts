@@ -10,12 +10,11 @@ import type { ResourceSpans } from '@pivot/model';
 import type { CopyIn, Database } from './database.ts';
 import { copyRows, type CopyColumn } from './copy-text.ts';
 import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
-import { isUniqueViolation } from './errors.ts';
 import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
 import { dayIndexOfNs, type PartitionManager } from './partitions.ts';
 import { SPANS_TABLE } from './tables.ts';
-import { isColumnarConflictError, lockLateDays, withColumnarFallback } from './columnar.ts';
+import { writeByCopyOrInsert } from './columnar.ts';
 
 export type { WriterOptions } from './group-commit.ts';
 
@@ -379,20 +378,16 @@ export async function copySpanColumns(
  * batch holding a span already stored) through insertSpanColumns, which skips what is stored.
  */
 export async function writeSpanColumns(database: Database, c: SpanColumns): Promise<void> {
-  if (database.kind === 'pg') {
-    try {
-      await database.transaction((query, copy) => copySpanColumns(query, copy!, c));
-      return;
-    } catch (err) {
-      // A columnar day refuses the COPY too (its guard): such a batch also takes the late path.
-      if (!isUniqueViolation(err) && !isColumnarConflictError(err)) throw err;
-    }
-  }
-  await withColumnarFallback((late) =>
-    database.transaction(async (query) => {
-      if (late) await lockLateDays(query, SPANS_TABLE, c.days);
-      return insertSpanColumns(query, c, late);
-    }),
+  await writeByCopyOrInsert(
+    database,
+    SPANS_TABLE,
+    c.days,
+    async (query, copy) => {
+      await copySpanColumns(query, copy, c);
+    },
+    async (query, late) => {
+      await insertSpanColumns(query, c, late);
+    },
   );
 }
 
