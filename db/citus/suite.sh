@@ -1,7 +1,9 @@
 # The test files .ci/run runs on the Citus cluster (TEST_TARGETS=citus): every store, API and ingest suite
 # that runs on testDatabases(), the layout test, the PromQL differential through the whole stack, and the
 # round trips with real clients (the OpenTelemetry JS SDK's exporters, pino, Debian's Prometheus as
-# remote-write sender) through ingest and back out of the API.
+# remote-write sender) through ingest and back out of the API, and the whole-stack tests of what N
+# replicas share (sessions behind a round-robin proxy, jobs run once and taken over, caches), retention,
+# the service-graph fold, OTLP/gRPC and a database outage under remote-write.
 # Not listed: packages/store/src/sql-console.test.ts. The SQL console's role (pivot_reader, NOLOGIN) reads
 # the views through a SECURITY DEFINER function, and Citus opens the workers' connections as that role,
 # which may not log in; see README, "Scale-out on Citus".
@@ -50,8 +52,15 @@ CITUS_SUITE=(
   apps/ingest/test/pg-tail.test.ts
   apps/ingest/test/pglog-http.test.ts
   apps/ingest/test/traces-http.test.ts
+  apps/platform/test/caches.e2e.test.ts
+  apps/platform/test/grpc.e2e.test.ts
+  apps/platform/test/jobs-failover.e2e.test.ts
   apps/platform/test/logs.e2e.test.ts
   apps/platform/test/promql-stack.e2e.test.ts
+  apps/platform/test/remote-write-outage.e2e.test.ts
   apps/platform/test/remote-write.e2e.test.ts
+  apps/platform/test/replicas.e2e.test.ts
+  apps/platform/test/retention.e2e.test.ts
+  apps/platform/test/servicegraph.e2e.test.ts
   apps/platform/test/traces.e2e.test.ts
 )
