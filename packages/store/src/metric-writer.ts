@@ -146,7 +146,8 @@ export class MetricWriter extends QueuedWriter<MetricsBatch> {
     }
     const main = ch.series.length
       ? sql`INSERT INTO metric_chunks (series_id, start_ms, end_ms, samples, data)
-          SELECT * FROM unnest(${p(ch.series)}::bigint[], ${p(ch.start)}::bigint[], ${p(ch.end)}::bigint[], ${p(ch.n)}::int[], ${p(ch.data)}::bytea[])`
+          SELECT * FROM unnest(${p(numberArray(ch.series))}::bigint[], ${p(numberArray(ch.start))}::bigint[], ${p(numberArray(ch.end))}::bigint[],
+                               ${p(numberArray(ch.n))}::int[], ${p(byteaArray(ch.data))}::bytea[])`
       : sql`SELECT 1`;
     const statement = ctes.length ? sql`WITH ${sql.join(ctes, sql`, `)} ${main}` : main;
     if (ctes.length || ch.series.length) await this.partitions.write(needs, () => this.database.query(statement));
@@ -154,6 +155,24 @@ export class MetricWriter extends QueuedWriter<MetricsBatch> {
     if (this.knownSeries.size + newSeries.length > MetricWriter.KNOWN_MAX) this.knownSeries.clear();
     for (const s of newSeries) this.knownSeries.add(s.id);
   }
+}
+
+/**
+ * An array literal of integers (numbers or decimal strings), built in one join: the driver's generic
+ * conversion quotes and regex-escapes every element, which cost more CPU than the rest of the flush.
+ */
+function numberArray(xs: readonly (number | string)[]): string {
+  return `{${xs.join(',')}}`;
+}
+
+/** A bytea[] literal of hex elements (`\\x…` unquoted: the array parser reads `\\` as one backslash). */
+function byteaArray(xs: readonly Uint8Array[]): string {
+  let out = '{';
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    out += (i ? ',\\\\x' : '\\\\x') + Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('hex');
+  }
+  return out + '}';
 }
 
 /** Sorts a series' samples by time and cuts them at window boundaries (one chunk per window). */
