@@ -10,6 +10,8 @@ import { createCitusScratchDatabase, rowCount } from '@pivot/store/testing';
 import { SCALE, median, report, type Figure } from './harness.ts';
 
 const CITUS_URL = process.env.CITUS_URL ?? 'postgres://postgres@127.0.0.1:5433/postgres';
+// The report's header names the driver from DATABASE_URL: the target here is a server.
+process.env.DATABASE_URL ??= CITUS_URL;
 const SHARDS = Number(process.env.BENCH_CITUS_SHARDS ?? 32);
 const SPANS = Math.round(200_000 * SCALE);
 const LOGS = Math.round(100_000 * SCALE);

@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { parseSpanId, unixNano, type ResourceLogs, type ResourceSpans, type TraceId } from '@pivot/model';
 import {
   LOGS_TABLE,
+  applyRetention,
   LogQueries,
   LogWriter,
   PartitionManager,
@@ -334,6 +335,20 @@ for (const tdb of testDatabases()) {
         expect(r).toEqual({ n: '6', i: '0' });
       },
     );
+
+    it.runIf(columnar)('drops a columnar day for retention', async () => {
+      await convert();
+      expect(await accessMethods(db, 'spans')).toContain('columnar');
+      const r = await applyRetention(
+        db,
+        partitions,
+        { traces: 7 * 86_400_000, logs: 0, metrics: 0 },
+        now + 30 * 86_400_000,
+      );
+      expect(r.dropped.traces).toContain('spans_p20251124');
+      expect(await accessMethods(db, 'spans')).toEqual([]);
+      expect(await dump(db, 'spans')).toEqual([]);
+    });
   });
 }
 
