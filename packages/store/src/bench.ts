@@ -570,6 +570,26 @@ export async function generateLogMix(db: Database, opts: { rows: number; nowMs: 
   await db.query(sql`ANALYZE logs`);
 }
 
+/**
+ * Disk bytes of a distributed table's day partitions over every shard placement (citus_total_relation_size)
+ * and, with `columnar`, the workers' citus_columnar metadata, split between tables by their share of the
+ * stripes' bytes (in a scratch database only spans and logs days are columnar). For bench:citus-columnar.
+ */
+export async function citusDayBytes(db: Database, table: 'spans' | 'logs', columnar: boolean): Promise<number> {
+  const [r] = await db.query<{ b: string }>(sql`
+    SELECT coalesce(sum(citus_total_relation_size(i.inhrelid)), 0)::text AS b FROM pg_inherits i
+    WHERE i.inhparent = ${table}::regclass`);
+  let total = Number(r?.b ?? 0);
+  if (!columnar) return total;
+  const rows = await db.query<{ result: string }>(sql`
+    SELECT result FROM run_command_on_workers(format($f$SELECT (pg_total_relation_size('columnar_internal.chunk')
+      + pg_total_relation_size('columnar_internal.chunk_group') + pg_total_relation_size('columnar_internal.stripe'))
+      * coalesce((SELECT sum(s.data_length) FILTER (WHERE c.relname ~ %L)::float8 / nullif(sum(s.data_length), 0)
+        FROM columnar.stripe s JOIN pg_class c ON c.oid = s.relation), 0)$f$, ${`^${table}_p[0-9]{8}_[0-9]+$`}::text))`);
+  for (const x of rows) total += Number(x.result);
+  return total;
+}
+
 /** Candidate distribution keys of logs, as SQL over a row of `logs`. */
 export const LOG_KEY_CANDIDATES = ['time_ns', 'trace_id', 'fingerprint', 'service_name'] as const;
 export type LogKeyCandidate = (typeof LOG_KEY_CANDIDATES)[number];

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { parseSpanId, parseTraceId, unixNano, type ResourceSpans } from '@pivot/model';
 import { CITUS_PLACEMENT, citusTableKinds, explainTraceLookup, isCitus } from './citus.ts';
-import { readStorageMode } from './columnar.ts';
+import { ensureColumnar, readStorageMode } from './columnar.ts';
 import type { Database } from './database.ts';
 import { HOT_INDEXES, PartitionManager } from './partitions.ts';
 import { SpanWriter } from './span-writer.ts';
@@ -117,11 +117,15 @@ describe.skipIf(!citus)(
       expect(plan).toMatch(/Task Count: 1\b/);
     });
 
-    it('keeps row partitions and says why', async () => {
-      expect(await readStorageMode(db)).toEqual({
-        mode: 'row',
-        reason: 'a Citus coordinator: distributed day partitions are not converted to columnar',
-      });
+    it('creates citus_columnar on the coordinator and every worker, then reports columnar days', async () => {
+      expect((await readStorageMode(db)).mode).toBe('row');
+      expect(await ensureColumnar(db)).toEqual({ mode: 'columnar', reason: null });
+      expect(await readStorageMode(db)).toEqual({ mode: 'columnar', reason: null });
+      const workers = await db.query<{ success: boolean; result: string }>(
+        sql`SELECT success, result FROM run_command_on_workers($$SELECT count(*) FROM pg_extension WHERE extname = 'citus_columnar'$$)`,
+      );
+      expect(workers.length).toBeGreaterThan(0);
+      expect(workers).toEqual(workers.map(() => ({ success: true, result: '1' })));
     });
   },
 );

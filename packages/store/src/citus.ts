@@ -55,9 +55,10 @@ export const CITUS_PLACEMENT: readonly CitusPlacement[] = [
   { table: 'pg_log_offsets', kind: 'reference' },
   // Every API replica reads a login here; small, and written once per login.
   { table: 'api_sessions', kind: 'reference' },
-  // Cold log block summaries: only columnar days have them, and Citus days stay row partitions.
-  { table: 'log_block_days', kind: 'local', why: 'summaries of columnar days, none on Citus' },
-  { table: 'log_blocks', kind: 'local', why: 'summaries of columnar days, none on Citus' },
+  // Cold log block summaries: their staleness is read from the columnar stripes, which on Citus are on
+  // the workers, so they are not built there (a cold log day is searched whole).
+  { table: 'log_block_days', kind: 'local', why: 'summaries of columnar days, not built on Citus' },
+  { table: 'log_blocks', kind: 'local', why: 'summaries of columnar days, not built on Citus' },
   { table: 'span_metrics', kind: 'local', why: 'partitioned minute rollup' },
   { table: 'servicegraph_edges', kind: 'local', why: 'partitioned minute rollup' },
   { table: 'propagation_problems', kind: 'local', why: 'partitioned minute rollup' },

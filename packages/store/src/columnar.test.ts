@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { parseSpanId, unixNano, type ResourceLogs, type ResourceSpans, type TraceId } from '@pivot/model';
 import {
   LOGS_TABLE,
+  applyRetention,
   LogQueries,
   LogWriter,
   PartitionManager,
@@ -105,7 +106,8 @@ for (const tdb of testDatabases()) {
     let logQueries: LogQueries;
     const now = Number(BASE / 1_000_000n) + 3 * 86_400_000;
     const convert = () => convertColdPartitions(db, { coldAfterMs: COLD_AFTER, nowMs: now });
-    const columnar = tdb.name === 'pg';
+    // citus_columnar exists on the PostgreSQL server and on the Citus cluster (coordinator and workers).
+    const columnar = tdb.name !== 'pglite';
 
     beforeAll(async () => {
       db = await tdb.open();
@@ -122,7 +124,7 @@ for (const tdb of testDatabases()) {
       // The next day too, so two partitions per table are converted.
       await spanWriter.write(spans('checkout', 99, 3, DAY_NS));
       await logWriter.write(logs('checkout', 99, 3, DAY_NS));
-    });
+    }, 180_000);
     afterAll(async () => {
       await spanWriter?.close();
       await logWriter?.close();
@@ -211,7 +213,7 @@ for (const tdb of testDatabases()) {
       expect(await dump(db, 'logs')).toHaveLength(40 * 6 + 3 + 4);
     });
 
-    it.runIf(columnar)('finishes or undoes what an interrupted conversion left', async () => {
+    it.runIf(tdb.name === 'pg')('finishes or undoes what an interrupted conversion left', async () => {
       // Interrupted while building the copy (its transaction rolled back or not): it is rebuilt.
       await spanWriter.write(spans('checkout', 50, 4, 2n * DAY_NS));
       await db.query(sql.raw(`CREATE TABLE spans_c20251126 (LIKE spans) USING columnar`));
@@ -237,6 +239,65 @@ for (const tdb of testDatabases()) {
       expect(after).toHaveLength(40 * 12 + 3 + 5 + 4 * 3);
       expect(after.filter((r) => seen.includes(r))).toHaveLength(seen.length);
       for (const t of [50, 51, 52]) expect((await traces.getTrace(traceId(t)))!.spans).toHaveLength(4);
+    });
+
+    it.runIf(tdb.name === 'citus')('finishes what an interrupted conversion left on Citus', async () => {
+      const guard = (table: string) =>
+        db.transaction(async (query) => {
+          await query(sql.raw(`SET LOCAL citus.enable_unsafe_triggers = on`));
+          await query(
+            sql.raw(
+              `CREATE TRIGGER pivot_columnar_day_guard BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION pivot_columnar_day_guard()`,
+            ),
+          );
+        });
+      const distributedCopy = (table: string, from: string) =>
+        db.transaction(async (query) => {
+          await query(sql.raw(`CREATE TABLE ${table} (LIKE spans) USING columnar`));
+          await query(sql.raw(`SELECT create_distributed_table('${table}', 'trace_id', colocate_with => 'spans')`));
+          if (from) await query(sql.raw(`INSERT INTO ${table} SELECT * FROM ${from}`));
+        });
+      // Stopped after the guard went on the row day: its writes take the late path, once each.
+      await spanWriter.write(spans('checkout', 50, 4, 2n * DAY_NS));
+      await guard('spans_p20251126');
+      await spanWriter.write(spans('checkout', 60, 2, 2n * DAY_NS));
+      await spanWriter.write(spans('checkout', 60, 2, 2n * DAY_NS));
+      expect((await traces.getTrace(traceId(60)))!.spans).toHaveLength(2);
+      // Stopped after the copy was built; late rows came after it, which the catch-up must add.
+      await spanWriter.write(spans('checkout', 51, 4, 3n * DAY_NS));
+      await guard('spans_p20251127');
+      await distributedCopy('spans_c20251127', 'spans_p20251127');
+      await spanWriter.write(spans('checkout', 61, 3, 3n * DAY_NS));
+      // Stopped after the swap, before the retired row table was dropped; and a copy whose day retention took.
+      await spanWriter.write(spans('checkout', 52, 4, 4n * DAY_NS));
+      await distributedCopy('spans_r20251128', 'spans_p20251128');
+      await distributedCopy('spans_c20251101', '');
+      const seen = await dump(db, 'spans');
+
+      const r = await convertColdPartitions(db, { coldAfterMs: COLD_AFTER, nowMs: now + 5 * 86_400_000 });
+      expect(r.converted.filter((n) => n.startsWith('spans')).sort()).toEqual([
+        'spans_p20251126',
+        'spans_p20251127',
+        'spans_p20251128',
+      ]);
+      expect(r.rows.spans_p20251127).toBe(4 + 3);
+      expect(await accessMethods(db, 'spans')).toEqual(Array(5).fill('columnar'));
+      expect(await dump(db, 'spans')).toEqual(seen);
+      for (const [t, n] of [
+        [50, 4],
+        [51, 4],
+        [52, 4],
+        [60, 2],
+        [61, 3],
+      ] as const)
+        expect((await traces.getTrace(traceId(t)))!.spans).toHaveLength(n);
+      const side = await db.query(sql`SELECT relname FROM pg_class WHERE relname ~ '^(spans|logs)_[cr][0-9]{8}$'`);
+      expect(side).toEqual([]);
+      // Every shard of a converted day is columnar, on the workers.
+      const shards = await db.query<{ am: string }>(sql`
+        SELECT DISTINCT result AS am FROM run_command_on_placements('spans_p20251127',
+          $$SELECT amname FROM pg_class c JOIN pg_am a ON a.oid = c.relam WHERE c.oid = '%s'::regclass$$)`);
+      expect(shards).toEqual([{ am: 'columnar' }]);
     });
 
     it.runIf(columnar)(
@@ -274,15 +335,29 @@ for (const tdb of testDatabases()) {
         expect(r).toEqual({ n: '6', i: '0' });
       },
     );
+
+    it.runIf(columnar)('drops a columnar day for retention', async () => {
+      await convert();
+      expect(await accessMethods(db, 'spans')).toContain('columnar');
+      const r = await applyRetention(
+        db,
+        partitions,
+        { traces: 7 * 86_400_000, logs: 0, metrics: 0 },
+        now + 30 * 86_400_000,
+      );
+      expect(r.dropped.traces).toContain('spans_p20251124');
+      expect(await accessMethods(db, 'spans')).toEqual([]);
+      expect(await dump(db, 'spans')).toEqual([]);
+    });
   });
 }
 
 // A process converting is killed (SIGKILL) at moments spread over the conversion; after each kill the
 // day's rows are all in the table that bears the day partition's name (attached, or detached awaiting the
 // next run), and a last run leaves them all in a columnar partition.
-const pgOnly = testDatabases().filter((t) => t.name === 'pg');
-for (const tdb of pgOnly) {
-  describe('columnar conversion killed with SIGKILL', () => {
+const servers = testDatabases().filter((t) => t.name !== 'pglite');
+for (const tdb of servers) {
+  describe(`columnar conversion killed with SIGKILL on ${tdb.name}`, () => {
     let db: Database;
     const N = 40_000;
     const now = Number(BASE / 1_000_000n) + 3 * 86_400_000;
@@ -294,7 +369,7 @@ for (const tdb of pgOnly) {
       const writer = new SpanWriter(db, new PartitionManager(db));
       for (let t = 0; t < N / 50; t++) await writer.write(spans(`svc-${t % 7}`, t + 1, 50));
       await writer.close();
-    });
+    }, 300_000);
     afterAll(async () => {
       await db?.close();
       await tdb.drop();

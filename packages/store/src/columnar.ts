@@ -26,6 +26,7 @@
 // other, each skipping by an anti-join the rows already stored.
 import { sql } from 'drizzle-orm';
 import { isCitus } from './citus.ts';
+import { convertDayOnCitus, recoverOnCitus, type ColumnarDays } from './columnar-citus.ts';
 import type { CopyIn, Database } from './database.ts';
 import { isUniqueViolation } from './errors.ts';
 import { MS_PER_DAY, NS_PER_DAY } from './partitions.ts';
@@ -67,11 +68,6 @@ export interface StorageMode {
  */
 export async function readStorageMode(database: Database): Promise<StorageMode> {
   if (database.kind === 'pglite') return { mode: 'row', reason: 'embedded PGlite has no citus_columnar' };
-  // The conversion builds a local columnar copy and swaps it in with a concurrent detach; on a Citus
-  // coordinator the partitions are distributed (citus.ts), Citus refuses the concurrent detach and would
-  // not distribute the swapped-in copy, so days stay row partitions there.
-  if (await isCitus(database))
-    return { mode: 'row', reason: 'a Citus coordinator: distributed day partitions are not converted to columnar' };
   const [row] = await database.query<{ created: boolean; available: boolean }>(sql`
     SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = ${COLUMNAR_EXTENSION}) AS created,
            EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = ${COLUMNAR_EXTENSION}) AS available`);
@@ -136,7 +132,7 @@ export interface ColumnarResult {
 const IDENT = /^[a-z_][a-z0-9_]*$/;
 const DAY_NAME = /_([pcr])(\d{4})(\d{2})(\d{2})$/;
 
-type DayTable = {
+export type DayTable = {
   name: string;
   kind: 'p' | 'c' | 'r';
   day: number;
@@ -172,6 +168,16 @@ async function dayTables(database: Database, table: string): Promise<DayTable[]>
   });
 }
 
+/** What the Citus protocol shares with this one. */
+const DAYS: ColumnarDays = {
+  dayName,
+  dayBounds,
+  dayTables,
+  guard: GUARD,
+  compressionLevel: COLUMNAR_COMPRESSION_LEVEL,
+  stripeRows: COLUMNAR_STRIPE_ROWS,
+};
+
 /**
  * Converts every cold row partition of spans and logs to columnar, finishing first what an interrupted
  * run left. Returns without doing anything when the server has no citus_columnar.
@@ -181,21 +187,24 @@ export async function convertColdPartitions(database: Database, opts: ColumnarOp
   const result: ColumnarResult = { mode, converted: [], rows: {} };
   if (mode.mode !== 'columnar') return result;
   const idleMs = opts.idleMs ?? 60_000;
+  // Distributed day partitions take another protocol (columnar-citus.ts).
+  const citus = await isCitus(database);
   for (const t of COLUMNAR_TABLES) {
     if (!IDENT.test(t.table.name)) throw new Error(`bad table ${t.table.name}`);
-    await recover(database, t);
+    await (citus ? recoverOnCitus(database, t, DAYS) : recover(database, t));
     for (const p of await dayTables(database, t.table.name)) {
       if (opts.signal?.aborted) return result;
       if (p.kind !== 'p' || p.state !== 'attached' || p.am !== 'heap') continue;
       if (!(await isCold(database, t, p, opts.coldAfterMs, opts.nowMs, idleMs))) continue;
-      const rows = await convertDay(database, t, p.day);
+      const rows = await (citus ? convertDayOnCitus(database, t, p.day, DAYS) : convertDay(database, t, p.day));
       if (rows === null) continue;
       result.converted.push(p.name);
       result.rows[p.name] = rows;
     }
   }
   // The cold log days' block summaries for text, service and severity search: new days and stale ones.
-  await buildLogBlocks(database);
+  // Not on Citus: a summary's staleness is read from the columnar stripes, which are on the workers.
+  if (!citus) await buildLogBlocks(database);
   return result;
 }
 
@@ -375,7 +384,10 @@ export async function lockLateDays(
   table: PartitionedTable,
   days: Iterable<number>,
 ): Promise<void> {
-  await query(sql`SELECT set_config('pivot.columnar_late', 'on', true)`);
+  // SET LOCAL rather than set_config: on a Citus coordinator the guard runs on the workers, and Citus
+  // passes a transaction's SET LOCAL commands on to them when told to (elsewhere a harmless placeholder).
+  await query(sql`SET LOCAL citus.propagate_set_commands = 'local'`);
+  await query(sql`SET LOCAL pivot.columnar_late = 'on'`);
   for (const day of [...days].sort((a, b) => a - b))
     await query(sql`SELECT pg_advisory_xact_lock(hashtext(${table.name}), ${day}::int)`);
 }

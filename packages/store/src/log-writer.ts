@@ -138,11 +138,14 @@ export function toLogColumns(
 
 const p = (v: unknown) => sql.param(v);
 
-// A columnar day refuses ON CONFLICT: rows already stored are skipped by an anti-join (columnar.ts).
-const LATE_LOGS = sql`AS u(time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags, severity_number,
-        severity_text, service_name, body, body_is_json, attributes, event_name, resource_id, scope_id,
-        dropped_attributes_count)
-      WHERE NOT EXISTS (SELECT 1 FROM logs l WHERE l.time_ns = u.time_ns AND l.fingerprint = u.fingerprint)`;
+// A columnar day refuses ON CONFLICT: rows already stored are skipped by an anti-join (columnar.ts). An
+// uncorrelated NOT IN over the batch's times (a hashed subplan; the key's columns are NOT NULL), as Citus
+// plans no correlated subquery beside unnest: there it reads the stored keys from those times' shards.
+const lateLogs = (times: unknown) => sql`AS u(time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags,
+        severity_number, severity_text, service_name, body, body_is_json, attributes, event_name, resource_id,
+        scope_id, dropped_attributes_count)
+      WHERE (u.time_ns, u.fingerprint) NOT IN (SELECT l.time_ns, l.fingerprint FROM logs l
+        WHERE l.time_ns = ANY (${p(times)}::bigint[]))`;
 
 /** Inserts prepared columns, inside the caller's transaction; returns how many rows were new. */
 export async function insertLogColumns(
@@ -162,7 +165,7 @@ export async function insertLogColumns(
         ${p(c.spanId)}::bigint[], ${p(c.traceFlags)}::int[], ${p(c.severityNumber)}::smallint[], ${p(c.severityText)}::text[],
         ${p(c.serviceName)}::text[], ${p(c.body)}::text[], ${p(c.bodyIsJson)}::boolean[], ${p(c.attributes)}::jsonb[],
         ${p(c.eventName)}::text[], ${p(c.resourceId)}::bigint[], ${p(c.scopeId)}::bigint[], ${p(c.droppedAttributes)}::int[])
-      ${late ? LATE_LOGS : sql`ON CONFLICT DO NOTHING`}
+      ${late ? lateLogs(c.timeNs) : sql`ON CONFLICT DO NOTHING`}
       RETURNING 1
     )
     SELECT count(*) AS n FROM ins`);

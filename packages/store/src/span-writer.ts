@@ -141,11 +141,14 @@ export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
 
 const p = (v: unknown) => sql.param(v);
 
-// A columnar day refuses ON CONFLICT: rows already stored are skipped by an anti-join (columnar.ts).
-const LATE_SPANS = sql`AS u(start_ns, trace_id, span_id, parent_span_id, duration_ns, service_name, name, kind,
-        status_code, status_message, trace_state, flags, resource_id, scope_id, attributes, events, links,
-        dropped_attributes_count, dropped_events_count, dropped_links_count)
-      WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = u.trace_id AND s.span_id = u.span_id AND s.start_ns = u.start_ns)`;
+// A columnar day refuses ON CONFLICT: rows already stored are skipped by an anti-join (columnar.ts). An
+// uncorrelated NOT IN over the batch's traces (a hashed subplan; the key's columns are NOT NULL), as Citus
+// plans no correlated subquery beside unnest: there it reads the stored keys from those traces' shards.
+const lateSpans = (traceIds: unknown) => sql`AS u(start_ns, trace_id, span_id, parent_span_id, duration_ns,
+        service_name, name, kind, status_code, status_message, trace_state, flags, resource_id, scope_id, attributes,
+        events, links, dropped_attributes_count, dropped_events_count, dropped_links_count)
+      WHERE (u.trace_id, u.span_id, u.start_ns) NOT IN (SELECT s.trace_id, s.span_id, s.start_ns FROM spans s
+        WHERE s.trace_id = ANY (${p(traceIds)}::uuid[]))`;
 
 /** Inserts prepared columns and updates trace summaries, inside the caller's transaction. */
 export async function insertSpanColumns(
@@ -165,7 +168,7 @@ export async function insertSpanColumns(
         ${p(c.statusCode)}::smallint[], ${p(c.statusMessage)}::text[], ${p(c.traceState)}::text[], ${p(c.flags)}::int[],
         ${p(c.resourceId)}::bigint[], ${p(c.scopeId)}::bigint[], ${p(c.attributes)}::jsonb[], ${p(c.events)}::jsonb[],
         ${p(c.links)}::jsonb[], ${p(c.droppedAttributes)}::int[], ${p(c.droppedEvents)}::int[], ${p(c.droppedLinks)}::int[])
-      ${late ? LATE_SPANS : sql`ON CONFLICT DO NOTHING`}
+      ${late ? lateSpans(c.traceId) : sql`ON CONFLICT DO NOTHING`}
       RETURNING trace_id, start_ns, duration_ns, parent_span_id, service_name, name, kind, status_code
     ),
     ops AS (
