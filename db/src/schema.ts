@@ -329,7 +329,7 @@ export const logBlockDays = pgTable(
   (t) => [index('log_block_days_day_idx').on(t.day)],
 );
 
-/** One chunk group of a cold log day: its key and time ranges, services, severities and 4-gram bloom. */
+/** One chunk group of a cold log day: its key and time ranges, services, severities, 4-gram and trace-ID blooms. */
 export const logBlocks = pgTable(
   'log_blocks',
   {
@@ -346,6 +346,8 @@ export const logBlocks = pgTable(
     bands: integer('bands').notNull(),
     services: text('services').array().notNull(),
     bloom: bytea('bloom').notNull(),
+    /** Bloom filter of the block's trace IDs (migration 0015); null in blocks built before it. */
+    traceBloom: bytea('trace_bloom'),
   },
   (t) => [primaryKey({ columns: [t.relid, t.block] })],
 );

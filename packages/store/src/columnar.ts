@@ -106,10 +106,12 @@ export interface ColumnarTable {
 export const COLUMNAR_TABLES: readonly ColumnarTable[] = [
   // One trace's spans sit together: a lookup by trace ID reads one chunk group.
   { table: SPANS_TABLE, rangeKey: 'start_ns', key: ['trace_id', 'span_id', 'start_ns'], orderBy: 'trace_id, start_ns' },
-  // By trace, measured against (service, time) on 1M logs over 3 days (cold, p50): logs of a trace 176
-  // against 585 ms, a service + severity search 861 against 392 ms, a word search 2.5 s either way, the
-  // same bytes. The trace pivot is the lookup a cold day most needs.
-  { table: LOGS_TABLE, rangeKey: 'time_ns', key: ['time_ns', 'fingerprint'], orderBy: 'trace_id, time_ns' },
+  // By time: every search is time-bounded (newest first, in widening windows), so a day's chunk groups
+  // outside the bound are skipped by their min/max, and the late path's (time, fingerprint) anti-join too.
+  // A trace's logs are found by the block summaries' trace-ID blooms (log-blocks.ts), then read by time.
+  // Sorted by trace ID, the rows without one filled chunk groups without trace-ID min/max, which every
+  // trace lookup read, and a word search read the whole day (README, cold partitions).
+  { table: LOGS_TABLE, rangeKey: 'time_ns', key: ['time_ns', 'fingerprint'], orderBy: 'time_ns' },
 ];
 
 export interface ColumnarOptions {

@@ -2,9 +2,35 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { unixNano, type LogRecord, type ResourceLogs, type TraceId } from '@pivot/model';
 import { LogQueries, LogWriter, PartitionManager, convertColdPartitions, type Database } from './index.ts';
-import { addNgrams, bloomMayContain, bloomOf, coldBlockSkips } from './log-blocks.ts';
+import {
+  addNgrams,
+  bloomMayContain,
+  bloomOf,
+  coldBlockSkips,
+  traceBloomMayContain,
+  traceBloomOf,
+  traceKey,
+} from './log-blocks.ts';
 import { blockFilter, logConditions, type LogFilter } from './log-queries.ts';
 import { testLayouts } from './testing.ts';
+
+describe('trace-ID bloom', () => {
+  it('holds every trace it was built from, in either spelling, and almost no other', () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => (i * 2654435761).toString(16).padStart(32, 'a').slice(-32));
+    const bloom = traceBloomOf(new Set(ids.map(traceKey)));
+    for (const id of ids) {
+      expect(traceBloomMayContain(bloom, id)).toBe(true);
+      const uuid = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+      expect(traceBloomMayContain(bloom, uuid.toUpperCase())).toBe(true);
+    }
+    // IDs sharing all but their last digits still spread: 16 bits and 8 hashes per key, ~0.06% false.
+    const others = Array.from(
+      { length: 10_000 },
+      (_, i) => `0123456789abcdef0123456789ab${i.toString(16).padStart(4, '0')}`,
+    );
+    expect(others.filter((t) => traceBloomMayContain(bloom, t)).length).toBeLessThanOrEqual(30);
+  });
+});
 
 describe('n-gram bloom', () => {
   it('holds every n-gram it was built from, and rejects most others', () => {
@@ -96,6 +122,17 @@ for (const { tdb, columnar, label } of testLayouts()) {
       const { logs } = await queries.search(f, { limit: 100_000 });
       return logs.map((l) => `${l.timeUnixNano}/${l.fingerprint}`);
     };
+    /** Every page of `limit`, newest first, as the dashboard pages through them. */
+    const paged = async (f: LogFilter, limit: number) => {
+      const out: string[] = [];
+      let cursor: Parameters<LogQueries['search']>[1]['cursor'];
+      do {
+        const page = await queries.search(f, { limit, cursor });
+        out.push(...page.logs.map((l) => `${l.timeUnixNano}/${l.fingerprint}`));
+        cursor = page.next ?? undefined;
+      } while (cursor);
+      return out;
+    };
 
     const FILTERS: [string, LogFilter][] = [
       ['a rare word, any case', { include: ['quota'] }],
@@ -167,10 +204,47 @@ for (const { tdb, columnar, label } of testLayouts()) {
       const first = await queries.search({ include: ['zebra'] }, { limit: 1 });
       const second = await queries.search({ include: ['zebra'] }, { limit: 1, cursor: first.next! });
       expect([...first.logs, ...second.logs].map((l) => `${l.timeUnixNano}/${l.fingerprint}`)).toEqual(all);
-      // A word in a block with rows without a trace ID: that day is scanned whole.
-      expect(await coldBlockSkips(db, blockFilter({ include: ['quota'] }))).toEqual([]);
+      // A word in rows without a trace ID: only its blocks' time ranges too (the day is sorted by time).
+      const quota = await coldBlockSkips(db, blockFilter({ include: ['quota'] }));
+      expect(quota.map((d) => d.ranges.length)).toEqual(columnar ? [2] : []);
       // A common word is in most blocks: the day is scanned whole instead.
       expect(await coldBlockSkips(db, blockFilter({ include: ['declined'] }))).toEqual([]);
+    });
+
+    it('pages newest first through windows of the cold day exactly as one scan orders them', async () => {
+      for (const f of [{}, { include: ['declined'] }, { service: 'cart', minSeverity: 17 }] as LogFilter[]) {
+        const want = await fullScan(f);
+        expect(await paged(f, 250)).toEqual(want);
+        const { logs } = await queries.search(f, { limit: 7 });
+        expect(logs.map((l) => `${l.timeUnixNano}/${l.fingerprint}`)).toEqual(want.slice(0, 7));
+      }
+      // Bounded inside the day, and by a cursor only.
+      const startNs = unixNano(BASE + 9_000_000_000_000n);
+      const endNs = unixNano(BASE + 30_000_000_000_000n);
+      expect(await paged({ include: ['connection'], startNs, endNs }, 100)).toEqual(
+        await fullScan({ include: ['connection'], startNs, endNs }),
+      );
+    });
+
+    it("finds a trace's logs by the trace-ID blooms, exactly, in the blocks that hold them", async () => {
+      for (const n of [0, 17, 299, 555, 599]) {
+        const traceId = traceOf(n * 2654435761);
+        const want = await fullScan({ traceId });
+        expect(want.length).toBeGreaterThan(0);
+        expect(await searched({ traceId })).toEqual(want);
+        const byTrace = await queries.byTrace(traceId, { limit: 1000 });
+        expect(byTrace.map((l) => `${l.timeUnixNano}/${l.fingerprint}`)).toEqual([...want].reverse());
+        const skips = await coldBlockSkips(db, blockFilter({ traceId }));
+        if (columnar) {
+          // One day, the time range of the one or two blocks its ten logs fall in.
+          expect(skips).toHaveLength(1);
+          expect(skips[0]!.ranges).toHaveLength(1);
+        } else expect(skips).toEqual([]);
+      }
+      // A trace with no log: nothing of the cold day is read.
+      const none = traceOf(123456789);
+      expect(await searched({ traceId: none })).toEqual([]);
+      if (columnar) expect((await coldBlockSkips(db, blockFilter({ traceId: none })))[0]?.ranges).toEqual([]);
     });
 
     it('still finds rows written into a converted day after its blocks were built', async () => {
@@ -214,12 +288,17 @@ for (const { tdb, columnar, label } of testLayouts()) {
       // The stale day is scanned whole, and the next run of the job rebuilds its blocks.
       expect(await coldBlockSkips(db, blockFilter({ include: ['zebra'] }))).toEqual([]);
       await convert();
-      // Rebuilt: the late rows share the last block, so a word of theirs reads the day whole, one of the
-      // first block only that block.
-      expect(await coldBlockSkips(db, blockFilter({ include: ['zebra'] }))).toEqual([]);
-      expect(await coldBlockSkips(db, blockFilter({ include: ['zebra-2500'] }))).toHaveLength(1);
+      // Rebuilt: the late rows are a block of their own (a stripe after the day's), whose time range is
+      // read with the other matching blocks'; a word of one block only that block.
+      expect((await coldBlockSkips(db, blockFilter({ include: ['zebra'] })))[0]?.ranges.length).toBe(2);
+      expect((await coldBlockSkips(db, blockFilter({ include: ['zebra-2500'] })))[0]?.ranges).toHaveLength(1);
       expect(await searched({ include: ['zebra-2500'] })).toHaveLength(1);
-      for (const f of [{ include: ['zebra'] }, { service: 'late-service' }, { include: ['without trace'] }]) {
+      for (const f of [
+        { include: ['zebra'] },
+        { service: 'late-service' },
+        { include: ['without trace'] },
+        { traceId: traceOf(77) },
+      ] as LogFilter[]) {
         expect(await searched(f)).toEqual(await fullScan(f));
       }
       expect(await searched({ include: ['zebra'] })).toHaveLength(3);

@@ -1,17 +1,19 @@
-// Block summaries of the cold (columnar) log days, so that a text, service or severity search reads only
-// the chunk groups that can match. A cold day is sorted by (trace ID, time) and has no trigram index: a
-// search would otherwise decompress every body of the day. As Loki's and ClickHouse's skip indexes do,
-// each block of rows (one columnar chunk group, in the day's physical order) keeps:
-//   - the min/max trace ID of its traced rows, and the time range of its rows without a trace ID (sorted
-//     last, by time);
+// Block summaries of the cold (columnar) log days, so that a search reads only the chunk groups that can
+// match. A cold day is sorted by time (COLUMNAR_TABLES) and has no index: a time bound already skips the
+// chunk groups outside it by their min/max, and these summaries skip the rest where they can. As Loki's and
+// ClickHouse's skip indexes do, each block of rows (one columnar chunk group, in the day's physical order)
+// keeps:
 //   - its time range, its services, its severity range and bands;
+//   - the min/max of its trace IDs and a bloom filter of them, so that a trace's logs are read from the
+//     few blocks that may hold it (by time range: a day sorted by time has no trace-ID order to prune by);
 //   - a bloom filter of every four-character window (n-gram) of its lower-cased bodies (UTF-16 code
 //     units), so that a case-insensitive substring (ILIKE '%term%', which PostgreSQL runs as lower() LIKE
 //     lower()) of four characters or more can only be in a block holding all the term's n-grams.
-// A search asks which blocks may match and adds "the day's rows are in one of these key ranges" to its
+// A search asks which blocks may match and adds "the day's rows are in one of these time ranges" to its
 // WHERE: citus_columnar refutes that against each chunk group's min/max and skips the rest. Nothing else
 // changes, so results are exactly a full scan's: a bloom has no false negatives, a range covers every row
-// of its block whatever the physical order, and the real condition still filters every row read.
+// of its block whatever the physical order (a day converted when days were sorted by trace ID has blocks
+// that each span the day: still exact, only slower), and the real condition still filters every row read.
 //
 // Late rows (written into a converted day, as new stripes) are not in any block: the day's row-number
 // high-water is recorded with its blocks, and a day past it is scanned whole until the columnar job
@@ -28,6 +30,14 @@ export const BLOOM_HASHES = 3;
 const BLOOM_BITS_PER_KEY = 6;
 const BLOOM_MIN_BITS = 1 << 10;
 const BLOOM_MAX_BITS = 1 << 21;
+/**
+ * The trace-ID bloom: a lookup tests one key against every block of the days in range (about 500 per
+ * 5M-log day), so its false positives are chunk groups read for nothing; 16 bits and 8 hashes per
+ * distinct trace make them about 1 in 1,700 blocks, for some 2 bytes per trace.
+ */
+export const TRACE_BLOOM_HASHES = 8;
+const TRACE_BLOOM_BITS_PER_KEY = 16;
+const TRACE_BLOOM_MIN_BITS = 64;
 /**
  * Above this share of a day's blocks, or this many key ranges, the day is scanned as before: reading
  * most chunk groups anyway, the ranges' refutation per chunk group costs more than it saves.
@@ -64,16 +74,27 @@ export function ngramHashes(key: number): [number, number] {
   return [key, (fmix32(key ^ 0x5bd1e995) | 1) >>> 0];
 }
 
-/** A bloom filter of these n-gram hashes: bytes for PostgreSQL's get_bit (bit n is byte n/8, bit n%8). */
-export function bloomOf(keys: Set<number>): Uint8Array {
-  const bits = Math.min(
-    BLOOM_MAX_BITS,
-    Math.max(BLOOM_MIN_BITS, Math.ceil((keys.size * BLOOM_BITS_PER_KEY) / 64) * 64),
-  );
+/**
+ * The 32-bit key of a trace ID (32 hex digits, dashes and case ignored, as `uuid::text` or a TraceId
+ * spells it): every digit counts, so IDs that share a prefix still spread.
+ */
+export function traceKey(traceId: string): number {
+  const hex = traceId.replaceAll('-', '').toLowerCase();
+  let h = 0x3c6ef372;
+  for (let i = 0; i < 32; i += 8) h = fmix32(h ^ Number.parseInt(hex.slice(i, i + 8), 16));
+  return h;
+}
+
+/** A bloom filter of these hashes: bytes for PostgreSQL's get_bit (bit n is byte n/8, bit n%8). */
+export function bloomOf(
+  keys: Set<number>,
+  shape = { bitsPerKey: BLOOM_BITS_PER_KEY, minBits: BLOOM_MIN_BITS, hashes: BLOOM_HASHES },
+): Uint8Array {
+  const bits = Math.min(BLOOM_MAX_BITS, Math.max(shape.minBits, Math.ceil((keys.size * shape.bitsPerKey) / 64) * 64));
   const bytes = new Uint8Array(bits / 8);
   for (const key of keys) {
     const [h1, h2] = ngramHashes(key);
-    for (let k = 0; k < BLOOM_HASHES; k++) {
+    for (let k = 0; k < shape.hashes; k++) {
       const bit = ((h1 + k * h2) >>> 0) % bits;
       bytes[bit >>> 3]! |= 1 << (bit & 7);
     }
@@ -81,14 +102,27 @@ export function bloomOf(keys: Set<number>): Uint8Array {
   return bytes;
 }
 
+const TRACE_BLOOM = { bitsPerKey: TRACE_BLOOM_BITS_PER_KEY, minBits: TRACE_BLOOM_MIN_BITS, hashes: TRACE_BLOOM_HASHES };
+
+/** A bloom filter of trace-ID keys (traceKey). */
+export const traceBloomOf = (keys: Set<number>): Uint8Array => bloomOf(keys, TRACE_BLOOM);
+
 /** Whether a bloom may hold every n-gram of `text` (already lower-cased); true when shorter than one. */
 export function bloomMayContain(bloom: Uint8Array, text: string): boolean {
   const keys = new Set<number>();
   addNgrams(text, keys);
+  return bloomHas(bloom, keys, BLOOM_HASHES);
+}
+
+/** Whether a trace-ID bloom may hold this trace. */
+export const traceBloomMayContain = (bloom: Uint8Array, traceId: string): boolean =>
+  bloomHas(bloom, new Set([traceKey(traceId)]), TRACE_BLOOM_HASHES);
+
+function bloomHas(bloom: Uint8Array, keys: Set<number>, hashes: number): boolean {
   const bits = bloom.length * 8;
   for (const key of keys) {
     const [h1, h2] = ngramHashes(key);
-    for (let k = 0; k < BLOOM_HASHES; k++) {
+    for (let k = 0; k < hashes; k++) {
       const bit = ((h1 + k * h2) >>> 0) % bits;
       if (!(bloom[bit >>> 3]! & (1 << (bit & 7)))) return false;
     }
@@ -111,6 +145,7 @@ interface Block {
   bands: number;
   services: Set<string>;
   grams: Set<number>;
+  traces: Set<number>;
 }
 
 const newBlock = (): Block => ({
@@ -125,6 +160,7 @@ const newBlock = (): Block => ({
   bands: 0,
   services: new Set(),
   grams: new Set(),
+  traces: new Set(),
 });
 
 type ColdDay = { relid: string; name: string; day: number; hw: string; built: string | null };
@@ -176,7 +212,7 @@ async function buildDay(database: Database, d: ColdDay): Promise<void> {
     const blockRows = Math.max(1000, Number(meta?.chunk ?? 10_000));
     await query(sql`DELETE FROM log_blocks WHERE relid = ${d.relid}::bigint::oid`);
     await query(sql`DELETE FROM log_block_days WHERE relid = ${d.relid}::bigint::oid`);
-    // Physical order: the conversion's (trace ID, time), late rows after; the cursor streams it.
+    // Physical order: the conversion's (time), late rows after; the cursor streams it.
     await query(sql`DECLARE log_blocks_cur NO SCROLL CURSOR FOR
       SELECT trace_id::text AS t, time_ns::text AS ns, service_name AS s, severity_number AS v, lower(body) AS b
       FROM ONLY ${sql.identifier(d.name)}`);
@@ -188,10 +224,11 @@ async function buildDay(database: Database, d: ColdDay): Promise<void> {
         (b, i) => sql`(${d.relid}::bigint::oid, ${n - pending.length + i}, ${b.traceLo}::uuid, ${b.traceHi}::uuid,
           ${b.nullLo?.toString() ?? null}::bigint, ${b.nullHi?.toString() ?? null}::bigint,
           ${b.timeLo.toString()}::bigint, ${b.timeHi.toString()}::bigint, ${b.sevLo}, ${b.sevHi}, ${b.bands},
-          ${sql.param([...b.services])}::text[], ${Buffer.from(bloomOf(b.grams))}::bytea)`,
+          ${sql.param([...b.services])}::text[], ${Buffer.from(bloomOf(b.grams))}::bytea,
+          ${b.traces.size ? Buffer.from(traceBloomOf(b.traces)) : null}::bytea)`,
       );
       await query(sql`INSERT INTO log_blocks (relid, block, trace_lo, trace_hi, null_time_lo, null_time_hi,
-        time_lo, time_hi, sev_lo, sev_hi, bands, services, bloom) VALUES ${sql.join(values, sql`, `)}`);
+        time_lo, time_hi, sev_lo, sev_hi, bands, services, bloom, trace_bloom) VALUES ${sql.join(values, sql`, `)}`);
       pending.length = 0;
     };
     for (;;) {
@@ -212,6 +249,7 @@ async function buildDay(database: Database, d: ColdDay): Promise<void> {
         } else {
           if (b.traceLo === null || r.t < b.traceLo) b.traceLo = r.t;
           if (b.traceHi === null || r.t > b.traceHi) b.traceHi = r.t;
+          b.traces.add(traceKey(r.t));
         }
         if (r.v < b.sevLo) b.sevLo = r.v;
         if (r.v > b.sevHi) b.sevHi = r.v;
@@ -232,6 +270,8 @@ async function buildDay(database: Database, d: ColdDay): Promise<void> {
 
 /** What of a log filter the blocks can answer; the rest is left to the full condition. */
 export interface BlockFilter {
+  /** A trace's records: its blocks by their trace-ID range and bloom. */
+  traceId?: string | undefined;
   /** Substrings every matching body holds, case-insensitively. */
   include?: string[] | undefined;
   service?: string | undefined;
@@ -244,50 +284,30 @@ export interface BlockFilter {
   endNs?: bigint | undefined;
 }
 
-type BlockRow = {
-  name: string;
-  day: number;
-  trace_lo: string | null;
-  trace_hi: string | null;
-  null_lo: string | null;
-  null_hi: string | null;
-  hit: boolean;
-};
+type BlockRow = { name: string; day: number; lo: string; hi: string; hit: boolean };
 
-/** The key ranges of one cold day that may hold a match. */
+/** The time ranges of one cold day that may hold a match. */
 export interface DaySkip {
   /** The columnar partition, `logs_p20260101`. */
   partition: string;
   day: number;
-  /** Trace-ID ranges of matching blocks. */
-  traced: [string, string][];
+  /** Time ranges (ns, inclusive) covering every row of the matching blocks; none: nothing to read. */
+  ranges: [string, string][];
 }
 
-/**
- * For each cold day with current blocks where skipping pays, the key ranges of the blocks that may match
- * `f`; empty when nothing is to be skipped (PGlite, no cold day, nothing selective, most blocks match).
- */
-export async function coldBlockSkips(database: Database, f: BlockFilter): Promise<DaySkip[]> {
-  if (database.kind === 'pglite') return [];
-  const include = f.include ?? [];
-  const selective =
-    include.length > 0 ||
-    f.service !== undefined ||
-    !!f.excludeServices?.length ||
-    f.minSeverity !== undefined ||
-    !!f.bands?.length ||
-    !!f.excludeBands?.length;
-  if (!selective) return [];
-  const dayBound = (ns: bigint | undefined, dflt: number) => (ns === undefined ? dflt : Number(ns / NS_PER_DAY));
-  const fromDay = dayBound(f.startNs, -1);
-  const toDay = dayBound(f.endNs, 2 ** 31 - 1);
-  // The terms lower-cased by the server, as ILIKE compares them, in the same round trip as the days.
-  const [head] = await database.query<{ terms: string[] | null; days: number }>(sql`
-    SELECT (SELECT array_agg(lower(t)) FROM unnest(${sql.param(include)}::text[]) t) AS terms,
-      (SELECT count(*)::int FROM log_block_days WHERE day BETWEEN ${fromDay} AND ${toDay}) AS days`);
-  if (!head?.days) return [];
-  const keys = new Set<number>();
-  for (const t of head.terms ?? []) addNgrams(t, keys);
+/** What a search reads for a filter on a server with cold days. */
+export interface ColdPlan {
+  /** `logs`, or of each cold day where skipping pays only the time ranges of its matching blocks. */
+  source: SQL;
+  /**
+   * The cold days in the filter's range whose blocks were built, ascending: days without an index,
+   * where only a time bound (their chunk groups' min/max) keeps a newest-first search from reading all.
+   */
+  days: number[];
+}
+
+/** "No position of these keys' bits is unset in the bloom `column`": get_bit of (h1 + k·h2) mod bits. */
+function bloomTest(column: SQL, keys: Iterable<number>, hashes: number): SQL {
   const h1: string[] = [];
   const h2: string[] = [];
   for (const key of keys) {
@@ -295,11 +315,42 @@ export async function coldBlockSkips(database: Database, f: BlockFilter): Promis
     h1.push(String(a));
     h2.push(String(b));
   }
+  return sql`NOT EXISTS (SELECT 1 FROM unnest(${sql.param(h1)}::bigint[], ${sql.param(h2)}::bigint[]) AS p(a, b),
+      generate_series(0, ${hashes - 1}) AS k
+      WHERE get_bit(${column}, (((p.a + k * p.b) & 4294967295) % (length(${column})::bigint * 8))::int) = 0)`;
+}
+
+/**
+ * The cold days in range and, for a filter the blocks can narrow, each day's time ranges of the blocks
+ * that may match (days with current blocks where skipping pays); PGlite has no cold days.
+ */
+export async function coldPlan(database: Database, f: BlockFilter): Promise<ColdPlan & { skips: DaySkip[] }> {
+  if (database.kind === 'pglite') return { source: sql`logs`, days: [], skips: [] };
+  const include = f.include ?? [];
+  const selective =
+    f.traceId !== undefined ||
+    include.length > 0 ||
+    f.service !== undefined ||
+    !!f.excludeServices?.length ||
+    f.minSeverity !== undefined ||
+    !!f.bands?.length ||
+    !!f.excludeBands?.length;
+  const dayBound = (ns: bigint | undefined, dflt: number) => (ns === undefined ? dflt : Number(ns / NS_PER_DAY));
+  const fromDay = dayBound(f.startNs, -1);
+  const toDay = dayBound(f.endNs, 2 ** 31 - 1);
+  // The terms lower-cased by the server, as ILIKE compares them, in the same round trip as the days.
+  const [head] = await database.query<{ terms: string[] | null; days: number[] | null }>(sql`
+    SELECT (SELECT array_agg(lower(t)) FROM unnest(${sql.param(include)}::text[]) t) AS terms,
+      (SELECT array_agg(day ORDER BY day) FROM log_block_days WHERE day BETWEEN ${fromDay} AND ${toDay}) AS days`);
+  const days = head?.days ?? [];
+  if (!selective || !days.length) return { source: sql`logs`, days, skips: [] };
+  const grams = new Set<number>();
+  for (const t of head?.terms ?? []) addNgrams(t, grams);
   const tests: SQL[] = [sql`true`];
-  if (h1.length)
-    tests.push(sql`NOT EXISTS (SELECT 1 FROM unnest(${sql.param(h1)}::bigint[], ${sql.param(h2)}::bigint[]) AS p(a, b),
-      generate_series(0, ${BLOOM_HASHES - 1}) AS k
-      WHERE get_bit(b.bloom, (((p.a + k * p.b) & 4294967295) % (length(b.bloom)::bigint * 8))::int) = 0)`);
+  if (f.traceId !== undefined)
+    tests.push(sql`b.trace_lo IS NOT NULL AND ${f.traceId}::uuid BETWEEN b.trace_lo AND b.trace_hi
+      AND (b.trace_bloom IS NULL OR ${bloomTest(sql`b.trace_bloom`, [traceKey(f.traceId)], TRACE_BLOOM_HASHES)})`);
+  if (grams.size) tests.push(bloomTest(sql`b.bloom`, grams, BLOOM_HASHES));
   if (f.service !== undefined) tests.push(sql`${f.service} = ANY (b.services)`);
   if (f.excludeServices?.length) tests.push(sql`NOT (b.services <@ ${sql.param(f.excludeServices)}::text[])`);
   if (f.minSeverity !== undefined) tests.push(sql`b.sev_hi >= ${f.minSeverity}`);
@@ -310,8 +361,8 @@ export async function coldBlockSkips(database: Database, f: BlockFilter): Promis
   if (f.endNs !== undefined) tests.push(sql`b.time_lo <= ${f.endNs.toString()}::bigint`);
   // Only days whose blocks cover every row: no stripe written since they were built.
   const rows = await database.query<BlockRow>(sql`
-    SELECT c.relname AS name, d.day, b.trace_lo::text AS trace_lo, b.trace_hi::text AS trace_hi,
-      b.null_time_lo::text AS null_lo, b.null_time_hi::text AS null_hi, (${sql.join(tests, sql` AND `)}) AS hit
+    SELECT c.relname AS name, d.day, b.time_lo::text AS lo, b.time_hi::text AS hi,
+      (${sql.join(tests, sql` AND `)}) AS hit
     FROM log_block_days d JOIN pg_class c ON c.oid = d.relid JOIN log_blocks b ON b.relid = d.relid
     WHERE d.day BETWEEN ${fromDay} AND ${toDay}
       AND d.rows_hw = (SELECT coalesce(max(s.first_row_number + s.row_count), 0) FROM columnar.stripe s
@@ -319,46 +370,63 @@ export async function coldBlockSkips(database: Database, f: BlockFilter): Promis
     ORDER BY b.relid, b.block`);
   const byDay = new Map<string, BlockRow[]>();
   for (const r of rows) (byDay.get(r.name) ?? byDay.set(r.name, []).get(r.name)!).push(r);
-  const out: DaySkip[] = [];
+  const skips: DaySkip[] = [];
   for (const blocks of byDay.values()) {
     const skip = daySkip(blocks);
-    if (skip) out.push(skip);
+    if (skip) skips.push(skip);
   }
-  return out;
+  return { source: blockSource(skips), days, skips };
 }
 
+/** For each cold day with current blocks where skipping pays, the time ranges of the blocks that may match `f`. */
+export async function coldBlockSkips(database: Database, f: BlockFilter): Promise<DaySkip[]> {
+  return (await coldPlan(database, f)).skips;
+}
+
+const cmp = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
- * Consecutive matching blocks merged into trace-ID ranges; null when the day is better scanned whole:
- * most blocks match, or one holding rows without a trace ID does. Those rows (sorted last, by time) have
- * no trace-ID min/max, and citus_columnar refutes a chunk group one column at a time, so no condition
- * reaches them without also reading every traced chunk group (whose times span the day).
+ * The matching blocks' time ranges, consecutive blocks (in a day sorted by time, neighbours in time)
+ * merged and then overlapping ranges; null when the day is better scanned whole: most blocks match, or
+ * the ranges are too many to be worth refuting one chunk group at a time.
  */
 function daySkip(blocks: BlockRow[]): DaySkip | null {
-  const hits = blocks.filter((b) => b.hit);
-  if (hits.length > blocks.length * MAX_BLOCK_SHARE || hits.some((b) => b.null_lo !== null)) return null;
-  const skip: DaySkip = { partition: blocks[0]!.name, day: blocks[0]!.day, traced: [] };
-  let run: [string, string] | null = null;
+  const hits = blocks.filter((b) => b.hit).length;
+  if (hits > blocks.length * MAX_BLOCK_SHARE || !/^logs_p[0-9]{8}$/.test(blocks[0]!.name)) return null;
+  const runs: [bigint, bigint][] = [];
+  let run: [bigint, bigint] | null = null;
   for (const b of blocks) {
-    if (!b.hit || b.trace_lo === null || b.trace_hi === null) {
-      if (run) skip.traced.push(run);
+    if (!b.hit) {
       run = null;
       continue;
     }
-    if (!run) run = [b.trace_lo, b.trace_hi];
+    const lo = BigInt(b.lo);
+    const hi = BigInt(b.hi);
+    if (!run) runs.push((run = [lo, hi]));
     else {
-      if (b.trace_lo < run[0]) run[0] = b.trace_lo;
-      if (b.trace_hi > run[1]) run[1] = b.trace_hi;
+      if (lo < run[0]) run[0] = lo;
+      if (hi > run[1]) run[1] = hi;
     }
   }
-  if (run) skip.traced.push(run);
-  if (skip.traced.length > MAX_RANGES_PER_DAY || !/^logs_p[0-9]{8}$/.test(skip.partition)) return null;
-  return skip;
+  runs.sort((a, b) => cmp(a[0], b[0]));
+  const ranges: [bigint, bigint][] = [];
+  for (const [lo, hi] of runs) {
+    const last = ranges.at(-1);
+    if (last && lo <= last[1]) {
+      if (hi > last[1]) last[1] = hi;
+    } else ranges.push([lo, hi]);
+  }
+  if (ranges.length > MAX_RANGES_PER_DAY) return null;
+  return {
+    partition: blocks[0]!.name,
+    day: blocks[0]!.day,
+    ranges: ranges.map(([lo, hi]) => [lo.toString(), hi.toString()]),
+  };
 }
 
 /**
  * What to read instead of `logs` once `skips` are known: the other days as they are, and of each skipped
- * day only the chunk groups of its matching trace-ID ranges (one column, so citus_columnar refutes the
- * others by their min/max).
+ * day only its time ranges (citus_columnar refutes the other chunk groups by their time min/max).
  */
 export function blockSource(skips: DaySkip[]): SQL {
   if (!skips.length) return sql`logs`;
@@ -369,8 +437,8 @@ export function blockSource(skips: DaySkip[]): SQL {
   });
   const branches: SQL[] = [sql`SELECT * FROM logs WHERE ${sql.join(guard, sql` AND `)}`];
   for (const d of skips) {
-    if (!d.traced.length) continue;
-    const ranges = d.traced.map(([lo, hi]) => sql`(trace_id >= ${lo}::uuid AND trace_id <= ${hi}::uuid)`);
+    if (!d.ranges.length) continue;
+    const ranges = d.ranges.map(([lo, hi]) => sql`(time_ns >= ${lo}::bigint AND time_ns <= ${hi}::bigint)`);
     branches.push(sql`SELECT * FROM ONLY ${sql.identifier(d.partition)} WHERE ${sql.join(ranges, sql` OR `)}`);
   }
   return sql`(${sql.join(branches, sql` UNION ALL `)})`;
@@ -378,7 +446,7 @@ export function blockSource(skips: DaySkip[]): SQL {
 
 /** `logs`, or the block-skipping source for filter `f` (blockSource of coldBlockSkips). */
 export async function coldBlockSource(database: Database, f: BlockFilter): Promise<SQL> {
-  return blockSource(await coldBlockSkips(database, f));
+  return (await coldPlan(database, f)).source;
 }
 
 /** Drops every block summary: cold days are then read whole until the next buildLogBlocks (a bench baseline). */

@@ -6,7 +6,8 @@ import type { Database } from './database.ts';
 import { spanIdFromDb, spanIdToDb, traceIdFromDb } from './encode.ts';
 import { containsPattern } from './log-text.ts';
 import { inferServerLogRows, type InferOptions } from './db-log-link.ts';
-import { coldBlockSource, type BlockFilter } from './log-blocks.ts';
+import { coldBlockSource, coldPlan, type BlockFilter } from './log-blocks.ts';
+import { NS_PER_DAY } from './partitions.ts';
 
 export interface StoredLog {
   timeUnixNano: UnixNano;
@@ -81,6 +82,13 @@ export interface LogBucket {
   total: number;
 }
 
+/**
+ * The first window of a newest-first search over cold days, doubled at each step back. A cold day has no
+ * index, so without a time bound the newest 100 matches mean reading the whole day; 15 minutes of 10M
+ * logs a day is about 100k rows, ten chunk groups.
+ */
+const FIRST_WINDOW_NS = 900_000_000_000n;
+
 /** How far from a record its context lines are looked for, each way. */
 export const CONTEXT_WINDOW_NS = 3_600_000_000_000n;
 
@@ -133,11 +141,11 @@ export function logConditions(f: LogFilter): SQL[] {
 }
 
 /**
- * What of a filter the cold days' block summaries can answer (log-blocks.ts); nothing for a trace's logs,
- * which the sort key's min/max already find.
+ * What of a filter the cold days' block summaries can answer (log-blocks.ts); for a trace's logs, its
+ * blocks by their trace-ID blooms.
  */
 export function blockFilter(f: LogFilter): BlockFilter {
-  if (f.traceId) return {};
+  if (f.traceId) return { traceId: f.traceId, startNs: f.startNs, endNs: f.endNs };
   const bands = (bs: SeverityBand[] | undefined) => bs?.map((b) => SEVERITY_BANDS.indexOf(b));
   return {
     include: f.include,
@@ -209,8 +217,10 @@ export class LogQueries {
    */
   private async withTraceBounds(filter: LogFilter): Promise<LogFilter | null> {
     if (!filter.traceId) return filter;
+    // On cold days, only the time ranges of the blocks whose trace-ID bloom may hold it.
+    const from = await coldBlockSource(this.database, blockFilter(filter));
     const [b] = await this.database.query<{ lo: string | null; hi: string | null }>(
-      sql`SELECT min(l.time_ns)::text AS lo, max(l.time_ns)::text AS hi FROM logs l ${whereClause(logConditions(filter))}`,
+      sql`SELECT min(l.time_ns)::text AS lo, max(l.time_ns)::text AS hi FROM ${from} l ${whereClause(logConditions(filter))}`,
     );
     if (b?.lo == null || b.hi == null) return null;
     return { ...filter, startNs: unixNano(BigInt(b.lo)), endNs: unixNano(BigInt(b.hi)) };
@@ -224,7 +234,7 @@ export class LogQueries {
     const endNs = c && (filter.endNs === undefined || c.timeNs < filter.endNs) ? c.timeNs : filter.endNs;
     const where = logConditions(filter);
     // On cold days, only the blocks that may match (log-blocks.ts); the pages before this one are later.
-    const from = await coldBlockSource(this.database, blockFilter({ ...filter, endNs }));
+    const plan = await coldPlan(this.database, blockFilter({ ...filter, endNs }));
     if (c) {
       // The row comparison matches the primary key (time_ns, fingerprint), scanned backwards; the plain
       // bound on time_ns lets PostgreSQL skip the partitions of later days.
@@ -233,13 +243,52 @@ export class LogQueries {
         sql`(l.time_ns, l.fingerprint) < (${c.timeNs.toString()}::bigint, ${c.fingerprint.toString()}::bigint)`,
       );
     }
-    const rows = await this.select(where, 'desc', opts.limit + 1, from);
+    const rows = await this.newest(where, opts.limit + 1, plan.source, plan.days, filter.startNs, endNs);
     const logs = rows.slice(0, opts.limit);
     const last = logs.at(-1);
     return {
       logs,
       next: rows.length > opts.limit && last ? { timeNs: last.timeUnixNano, fingerprint: last.fingerprint } : null,
     };
+  }
+
+  /**
+   * The newest `limit` rows matching `where` (which holds the bounds `startNs` and `endNs`, inclusive).
+   * Over cold days, in windows going back from the newest cold day's end, 15 minutes first and doubling:
+   * each reads only its own chunk groups, and it stops once `limit` rows are found. The windows are
+   * disjoint and taken newest first, so their rows in order are exactly what one query would return.
+   */
+  private async newest(
+    where: SQL[],
+    limit: number,
+    from: SQL,
+    coldDays: number[],
+    startNs: bigint | undefined,
+    endNs: bigint | undefined,
+  ): Promise<StoredLog[]> {
+    const first = coldDays[0];
+    const last = coldDays.at(-1);
+    if (first === undefined || last === undefined) return this.select(where, 'desc', limit, from);
+    // [floor, top): the cold span the windows walk; rows at or after `top` are newer than every cold day.
+    let top = BigInt(last + 1) * NS_PER_DAY;
+    if (endNs !== undefined && endNs < top) top = endNs + 1n;
+    const coldStart = BigInt(first) * NS_PER_DAY;
+    const floor = startNs !== undefined && startNs > coldStart ? startNs : coldStart;
+    if (top - floor <= FIRST_WINDOW_NS * 2n) return this.select(where, 'desc', limit, from);
+    const out: StoredLog[] = [];
+    const take = async (bounds: SQL[]): Promise<boolean> => {
+      out.push(...(await this.select([...where, ...bounds], 'desc', limit - out.length, from)));
+      return out.length >= limit;
+    };
+    const ns = (v: bigint) => sql`${v.toString()}::bigint`;
+    if ((endNs === undefined || endNs >= top) && (await take([sql`l.time_ns >= ${ns(top)}`]))) return out;
+    for (let w = FIRST_WINDOW_NS; top > floor; w *= 2n) {
+      const bottom = top - w > floor ? top - w : floor;
+      if (await take([sql`l.time_ns >= ${ns(bottom)}`, sql`l.time_ns < ${ns(top)}`])) return out;
+      top = bottom;
+    }
+    if (startNs === undefined || startNs < floor) await take([sql`l.time_ns < ${ns(floor)}`]);
+    return out;
   }
 
   /** Records strictly after `cursor`, oldest first: what a live tail has not shown yet. */
@@ -269,7 +318,9 @@ export class LogQueries {
       filter.startNs = unixNano(big(rows[0].start_ns) - margin);
       filter.endNs = unixNano(big(rows[0].end_ns) + margin);
     }
-    return this.select(logConditions(filter), 'asc', opts.limit);
+    // On cold days, only the time ranges of the blocks whose trace-ID bloom may hold it.
+    const from = await coldBlockSource(this.database, blockFilter(filter));
+    return this.select(logConditions(filter), 'asc', opts.limit, from);
   }
 
   /**
