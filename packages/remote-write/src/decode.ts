@@ -182,6 +182,10 @@ function readSeriesLabel(r: Reader, lim: RemoteWriteLimits, labels: Labels, curs
       } else {
         if (n > lim.maxLabelValueBytes)
           return `value of label ${name ? quote(name) : '(name not yet read)'} is ${n} bytes, longer than ${lim.maxLabelValueBytes} bytes`;
+        // A metric name is a name: held to the name limit, which also keeps it inside the btree on
+        // metric names (2,704 bytes a tuple), whose refusal would otherwise be a 500 retried forever.
+        if (name === '__name__' && n > lim.maxLabelNameBytes)
+          return `metric name of ${n} bytes is longer than ${lim.maxLabelNameBytes} bytes`;
         const s = utf8(r.buf, start, start + n);
         if (s === null) return `value of label ${quote(name)} is not valid UTF-8`;
         value = s;

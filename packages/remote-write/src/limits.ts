@@ -6,6 +6,7 @@ export interface RemoteWriteLimits {
   maxDecompressedBytes: number;
   /** UTF-8 bytes; a longer label value rejects its series. */
   maxLabelValueBytes: number;
+  /** UTF-8 bytes of a label name, and of the metric name (`__name__`'s value). */
   maxLabelNameBytes: number;
   /** Labels per series, `__name__` included. */
   maxLabelsPerSeries: number;

@@ -130,6 +130,13 @@ describe('label rules', () => {
     );
   });
 
+  it('holds the metric name to the label-name limit (1024 bytes by default), the other series kept', () => {
+    const { batch, rejected } = decodeWriteRequest(rawRequest([okSeries('m'.repeat(3000), []), okSeries('ok', [])]));
+    expect(rejected.map((r) => r.message)).toEqual(['series 0: metric name of 3000 bytes is longer than 1024 bytes']);
+    expect(batch.series.map((s) => s.labels.__name__)).toEqual(['ok']);
+    expect(decodeWriteRequest(rawRequest([okSeries('m'.repeat(1024), [])])).rejected).toEqual([]);
+  });
+
   it('rejects label values that are not valid UTF-8, short or long', () => {
     const short = new Uint8Array([0x61, 0xff, 0x62]);
     const long = new Uint8Array(100).fill(0x61);
