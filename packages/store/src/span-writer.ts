@@ -8,7 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { ResourceSpans } from '@pivot/model';
 import type { CopyIn, Database } from './database.ts';
-import { copyRows, type CopyColumn } from './copy-text.ts';
+import { CopyBuffer, type CopyColumn } from './copy-text.ts';
 import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
 import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
@@ -218,16 +218,6 @@ const SPAN_COLUMN_NAMES = [
   'dropped_links_count',
 ] as const;
 
-/**
- * The columns the writer itself renders as numbers or decimal strings (span IDs went through BigInt,
- * resource IDs are hashes): nothing in them needs COPY escaping. Every text from the request, the
- * trace ID included, is escaped.
- */
-const SPAN_PLAIN = SPAN_COLUMN_NAMES.map(
-  (n) =>
-    !['trace_id', 'service_name', 'name', 'status_message', 'trace_state', 'attributes', 'events', 'links'].includes(n),
-);
-
 /** The span columns of a writer batch in table order, as COPY sends them. */
 export function spanCopyColumns(c: SpanColumns): CopyColumn[] {
   return [
@@ -252,6 +242,40 @@ export function spanCopyColumns(c: SpanColumns): CopyColumn[] {
     c.droppedEvents,
     c.droppedLinks,
   ];
+}
+
+/**
+ * The rows of a writer batch as COPY text, in SpanColumns' (the table's) order. The columns the writer
+ * renders itself (numbers, decimal strings of span IDs and times, resource hashes) need no escaping;
+ * every text from the request, the trace ID included, is escaped.
+ */
+export function spanCopyBytes(c: SpanColumns): Uint8Array {
+  const n = c.traceId.length;
+  // About what a span of a typical request takes, so that a batch rarely grows its buffer.
+  const out = new CopyBuffer(n * 512 + 1024);
+  for (let i = 0; i < n; i++) {
+    out.plain(c.startNs[i]!);
+    out.text(c.traceId[i]!);
+    out.plain(c.spanId[i]!);
+    out.plain(c.parentSpanId[i]!);
+    out.plain(c.durationNs[i]!);
+    out.text(c.serviceName[i]!);
+    out.text(c.name[i]!);
+    out.plain(c.kind[i]!);
+    out.plain(c.statusCode[i]!);
+    out.text(c.statusMessage[i]!);
+    out.text(c.traceState[i]!);
+    out.plain(c.flags[i]!);
+    out.plain(c.resourceId[i]!);
+    out.plain(c.scopeId[i]!);
+    out.text(c.attributes[i]!);
+    out.text(c.events[i]!);
+    out.text(c.links[i]!);
+    out.plain(c.droppedAttributes[i]!);
+    out.plain(c.droppedEvents[i]!);
+    out.plain(c.droppedLinks[i]!, true);
+  }
+  return out.bytes();
 }
 
 /** One row per trace of a batch: what the unnest() path's GROUP BY computes in SQL, folded in JS. */
@@ -346,7 +370,7 @@ export async function copySpanColumns(
   c: SpanColumns,
 ): Promise<void> {
   if (!c.traceId.length) return;
-  await copy(SPANS_TABLE.name, SPAN_COLUMN_NAMES, copyRows(spanCopyColumns(c), 0, c.traceId.length, SPAN_PLAIN));
+  await copy(SPANS_TABLE.name, SPAN_COLUMN_NAMES, spanCopyBytes(c));
   const ops = new Map<string, [string, string, number]>();
   for (let i = 0; i < c.name.length; i++) {
     // Length-prefixed: no service name can make two operations one key.
