@@ -40,6 +40,9 @@ export interface SpanColumns {
   droppedAttributes: number[];
   droppedEvents: number[];
   droppedLinks: number[];
+  /** startNs and start + duration as bigints, for the trace summaries (not sent to the database). */
+  startTimes: bigint[];
+  endTimes: bigint[];
   resources: ResourceSet;
   days: Set<number>;
 }
@@ -73,9 +76,14 @@ export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
     droppedAttributes: [],
     droppedEvents: [],
     droppedLinks: [],
+    startTimes: [],
+    endTimes: [],
     resources: new ResourceSet(),
     days: new Set(),
   };
+  // Siblings share a parent and often arrive together: its decimal form is reused rather than redone.
+  let lastParent = '';
+  let lastParentDb = '';
   for (const batch of batches) {
     for (const rs of batch) {
       const { id: resourceId, service } = c.resources.resource(rs.resource);
@@ -88,9 +96,17 @@ export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
           c.days.add(dayIndexOfNs(start));
           c.traceId.push(s.traceId);
           c.spanId.push(spanIdToDb(s.spanId));
-          c.parentSpanId.push(s.parentSpanId ? spanIdToDb(s.parentSpanId) : null);
+          const parent = s.parentSpanId;
+          if (parent && parent !== lastParent) {
+            lastParent = parent;
+            lastParentDb = spanIdToDb(parent);
+          }
+          c.parentSpanId.push(parent ? lastParentDb : null);
           // A span that ends before it starts (clock skew) gets duration 0 rather than a negative one.
-          c.durationNs.push((end > start ? end - start : 0n).toString());
+          const duration = end > start ? end - start : 0n;
+          c.durationNs.push(duration.toString());
+          c.startTimes.push(start);
+          c.endTimes.push(start + duration);
           c.serviceName.push(service);
           c.name.push(cleanText(s.name));
           // Values outside the OTLP enums (a misbehaving client) read as UNSPECIFIED / UNSET.
@@ -307,8 +323,8 @@ export function traceSummaryColumns(c: SpanColumns): TraceSummaryColumns {
     }
   >();
   for (let i = 0; i < c.traceId.length; i++) {
-    const start = BigInt(c.startNs[i]!);
-    const end = start + BigInt(c.durationNs[i]!);
+    const start = c.startTimes[i]!;
+    const end = c.endTimes[i]!;
     const isRoot = c.parentSpanId[i] === null;
     const t = byTrace.get(c.traceId[i]!);
     if (!t) {
