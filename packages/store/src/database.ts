@@ -60,14 +60,19 @@ export interface Database {
 
 /**
  * `COPY table (columns) FROM STDIN` of rows in COPY's text format (tab-separated, `\N` for NULL, one row
- * a line) on the transaction's connection; resolves with the rows copied. Table and column names are
- * the store's own constants (checked as plain identifiers), never input.
+ * a line), as a string or its UTF-8 bytes, on the transaction's connection; resolves with the rows
+ * copied. Table and column names are the store's own constants (checked as plain identifiers), never input.
  */
-export type CopyIn = (table: string, columns: readonly string[], rows: string) => Promise<number>;
+export type CopyIn = (table: string, columns: readonly string[], rows: string | Uint8Array) => Promise<number>;
 
 const COPY_IDENT = /^[a-z_][a-z0-9_]*$/;
 
-async function copyIn(client: pg.PoolClient, table: string, columns: readonly string[], rows: string): Promise<number> {
+async function copyIn(
+  client: pg.PoolClient,
+  table: string,
+  columns: readonly string[],
+  rows: string | Uint8Array,
+): Promise<number> {
   if (![table, ...columns].every((n) => COPY_IDENT.test(n))) throw new Error(`bad COPY target ${table}`);
   const stream = client.query(copyFrom(`COPY "${table}" ("${columns.join('", "')}") FROM STDIN`));
   try {

@@ -8,7 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { ResourceSpans } from '@pivot/model';
 import type { CopyIn, Database } from './database.ts';
-import { copyRows, type CopyColumn } from './copy-text.ts';
+import { CopyBuffer, type CopyColumn } from './copy-text.ts';
 import { cleanText, spanIdToDb, toJsonText } from './encode.ts';
 import { ResourceSet, clampCount } from './resources.ts';
 import { QueuedWriter, type WriterOptions } from './group-commit.ts';
@@ -40,6 +40,9 @@ export interface SpanColumns {
   droppedAttributes: number[];
   droppedEvents: number[];
   droppedLinks: number[];
+  /** startNs and start + duration as bigints, for the trace summaries (not sent to the database). */
+  startTimes: bigint[];
+  endTimes: bigint[];
   resources: ResourceSet;
   days: Set<number>;
 }
@@ -73,9 +76,14 @@ export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
     droppedAttributes: [],
     droppedEvents: [],
     droppedLinks: [],
+    startTimes: [],
+    endTimes: [],
     resources: new ResourceSet(),
     days: new Set(),
   };
+  // Siblings share a parent and often arrive together: its decimal form is reused rather than redone.
+  let lastParent = '';
+  let lastParentDb = '';
   for (const batch of batches) {
     for (const rs of batch) {
       const { id: resourceId, service } = c.resources.resource(rs.resource);
@@ -88,9 +96,17 @@ export function toSpanColumns(batches: ResourceSpans[][]): SpanColumns {
           c.days.add(dayIndexOfNs(start));
           c.traceId.push(s.traceId);
           c.spanId.push(spanIdToDb(s.spanId));
-          c.parentSpanId.push(s.parentSpanId ? spanIdToDb(s.parentSpanId) : null);
+          const parent = s.parentSpanId;
+          if (parent && parent !== lastParent) {
+            lastParent = parent;
+            lastParentDb = spanIdToDb(parent);
+          }
+          c.parentSpanId.push(parent ? lastParentDb : null);
           // A span that ends before it starts (clock skew) gets duration 0 rather than a negative one.
-          c.durationNs.push((end > start ? end - start : 0n).toString());
+          const duration = end > start ? end - start : 0n;
+          c.durationNs.push(duration.toString());
+          c.startTimes.push(start);
+          c.endTimes.push(start + duration);
           c.serviceName.push(service);
           c.name.push(cleanText(s.name));
           // Values outside the OTLP enums (a misbehaving client) read as UNSPECIFIED / UNSET.
@@ -221,16 +237,6 @@ const SPAN_COLUMN_NAMES = [
   'dropped_links_count',
 ] as const;
 
-/**
- * The columns the writer itself renders as numbers or decimal strings (span IDs went through BigInt,
- * resource IDs are hashes): nothing in them needs COPY escaping. Every text from the request, the
- * trace ID included, is escaped.
- */
-const SPAN_PLAIN = SPAN_COLUMN_NAMES.map(
-  (n) =>
-    !['trace_id', 'service_name', 'name', 'status_message', 'trace_state', 'attributes', 'events', 'links'].includes(n),
-);
-
 /** The span columns of a writer batch in table order, as COPY sends them. */
 export function spanCopyColumns(c: SpanColumns): CopyColumn[] {
   return [
@@ -255,6 +261,40 @@ export function spanCopyColumns(c: SpanColumns): CopyColumn[] {
     c.droppedEvents,
     c.droppedLinks,
   ];
+}
+
+/**
+ * The rows of a writer batch as COPY text, in SpanColumns' (the table's) order. The columns the writer
+ * renders itself (numbers, decimal strings of span IDs and times, resource hashes) need no escaping;
+ * every text from the request, the trace ID included, is escaped.
+ */
+export function spanCopyBytes(c: SpanColumns): Uint8Array {
+  const n = c.traceId.length;
+  // About what a span of a typical request takes, so that a batch rarely grows its buffer.
+  const out = new CopyBuffer(n * 512 + 1024);
+  for (let i = 0; i < n; i++) {
+    out.plain(c.startNs[i]!);
+    out.text(c.traceId[i]!);
+    out.plain(c.spanId[i]!);
+    out.plain(c.parentSpanId[i]!);
+    out.plain(c.durationNs[i]!);
+    out.text(c.serviceName[i]!);
+    out.text(c.name[i]!);
+    out.plain(c.kind[i]!);
+    out.plain(c.statusCode[i]!);
+    out.text(c.statusMessage[i]!);
+    out.text(c.traceState[i]!);
+    out.plain(c.flags[i]!);
+    out.plain(c.resourceId[i]!);
+    out.plain(c.scopeId[i]!);
+    out.text(c.attributes[i]!);
+    out.text(c.events[i]!);
+    out.text(c.links[i]!);
+    out.plain(c.droppedAttributes[i]!);
+    out.plain(c.droppedEvents[i]!);
+    out.plain(c.droppedLinks[i]!, true);
+  }
+  return out.bytes();
 }
 
 /** One row per trace of a batch: what the unnest() path's GROUP BY computes in SQL, folded in JS. */
@@ -286,8 +326,8 @@ export function traceSummaryColumns(c: SpanColumns): TraceSummaryColumns {
     }
   >();
   for (let i = 0; i < c.traceId.length; i++) {
-    const start = BigInt(c.startNs[i]!);
-    const end = start + BigInt(c.durationNs[i]!);
+    const start = c.startTimes[i]!;
+    const end = c.endTimes[i]!;
     const isRoot = c.parentSpanId[i] === null;
     const t = byTrace.get(c.traceId[i]!);
     if (!t) {
@@ -349,7 +389,7 @@ export async function copySpanColumns(
   c: SpanColumns,
 ): Promise<void> {
   if (!c.traceId.length) return;
-  await copy(SPANS_TABLE.name, SPAN_COLUMN_NAMES, copyRows(spanCopyColumns(c), 0, c.traceId.length, SPAN_PLAIN));
+  await copy(SPANS_TABLE.name, SPAN_COLUMN_NAMES, spanCopyBytes(c));
   const ops = new Map<string, [string, string, number]>();
   for (let i = 0; i < c.name.length; i++) {
     // Length-prefixed: no service name can make two operations one key.
