@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import {
   parseSpanId,
   parseTraceId,
@@ -18,6 +19,7 @@ import {
   type Database,
 } from './index.ts';
 import { testLayouts } from './testing.ts';
+import { traceLookupSql } from './trace-queries.ts';
 
 const T1 = parseTraceId('0af7651916cd43dd8448eb211c80319c')!;
 const T2 = parseTraceId('4bf92f3577b34da6a3ce929d0e0e4736')!;
@@ -194,6 +196,21 @@ for (const { tdb, columnar, label } of testLayouts()) {
       expect(await queries.summary(T)).toMatchObject(want);
       expect((await queries.summary(T))!.startTimeUnixNano).toBe(BASE + 10n);
       expect((await queries.summary(T))!.durationNano).toBe(9_000_000n);
+    });
+
+    it('reads a trace from the day partitions its summary spans only, not from every day kept', async () => {
+      const day = dayIndexOfNs(BASE);
+      await partitions.ensure(SPANS_TABLE, [day - 1, day + 1]);
+      const plan = (
+        await db.query<{ 'QUERY PLAN': string }>(sql`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${traceLookupSql(T1)}`)
+      ).map((r) => r['QUERY PLAN']);
+      const scans = plan.flatMap((line) => {
+        const m = / on (spans_p\d{8})\b/.exec(line);
+        return m ? [[m[1], !line.includes('never executed')] as const] : [];
+      });
+      expect(scans.length).toBeGreaterThanOrEqual(3);
+      expect(scans.filter(([, ran]) => ran).map(([name]) => name)).toEqual(['spans_p20251124']);
+      expect((await queries.getTrace(T1))!.spans).toHaveLength(2);
     });
 
     it('stores only the new spans of a request that repeats some stored ones, and counts each once', async () => {

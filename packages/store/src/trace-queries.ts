@@ -121,6 +121,20 @@ export function traceSearchConditions(q: Omit<TraceSearch, 'limit'>): SQL[] {
 }
 
 /**
+ * The spans of the trace summary `t` in a LATERAL subquery, fenced by OFFSET 0 so that the planner cannot
+ * pull it up into a plain join. Pulled up, the trace ID compared with a constant is all the spans scan
+ * gets, the summary's time bounds stay a join filter above the Append, and every day partition is read:
+ * on a cold (columnar) day that is each stripe's chunk metadata and one decompressed chunk group, paid
+ * for every day kept. Fenced, the bounds are parameters of the scan, and run-time pruning skips the days
+ * outside them (EXPLAIN: "never executed"). The trace ID stays a constant inside too, which is what lets
+ * Citus route the statement to one shard.
+ */
+function spansOfSummary(traceId: TraceId): SQL {
+  return sql`LATERAL (SELECT * FROM spans s WHERE s.trace_id = ${traceId}::uuid AND s.trace_id = t.trace_id
+      AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns OFFSET 0)`;
+}
+
+/**
  * One trace with its summary, resources and scopes: the statement of TraceQueries.getTrace. On Citus
  * (spans and traces co-located by trace ID) it is a single-shard router query (citus.test.ts checks
  * its EXPLAIN: one task).
@@ -135,7 +149,7 @@ export function traceLookupSql(traceId: TraceId): SQL {
       r.attributes AS resource_attributes, r.dropped_attributes_count AS resource_dropped,
       sc.name AS scope_name, sc.version AS scope_version, sc.attributes AS scope_attributes
     FROM traces t
-    JOIN spans s ON s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
+    CROSS JOIN ${spansOfSummary(traceId)} s
     LEFT JOIN resources r ON r.id = s.resource_id
     LEFT JOIN scopes sc ON sc.id = s.scope_id
     WHERE t.trace_id = ${traceId}::uuid
@@ -155,7 +169,7 @@ export class TraceQueries {
   /** All spans of a trace, by start time; null when the trace is unknown. */
   async getTrace(traceId: TraceId): Promise<{ summary: TraceSummary; spans: StoredSpan[] } | null> {
     // One round trip: the summary row bounds start_ns, which lets PostgreSQL prune to the partitions
-    // the trace lives in (run-time pruning on the join).
+    // the trace lives in (run-time pruning, spansOfSummary).
     const rows = await this.database.query(traceLookupSql(traceId));
     if (rows.length === 0) return null;
     const first = rows[0]!;
@@ -212,7 +226,7 @@ export class TraceQueries {
         SELECT s.*, s.start_ns - t.start_ns AS offset_ns,
           dense_rank() OVER (ORDER BY s.resource_id) - 1 AS resource_idx,
           dense_rank() OVER (ORDER BY s.scope_id) - 1 AS scope_idx
-        FROM t JOIN spans s ON s.trace_id = t.trace_id AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
+        FROM t CROSS JOIN ${spansOfSummary(traceId)} s
         ORDER BY s.start_ns, s.span_id)
       SELECT t.trace_id, t.start_ns, t.end_ns, t.root_service, t.root_name, t.span_count, t.error_count, t.services,
         (SELECT count(*) FROM s) AS n,
