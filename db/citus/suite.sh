@@ -2,9 +2,6 @@
 # that runs on testDatabases(), the layout test, the PromQL differential through the whole stack, and the
 # round trips with real clients (the OpenTelemetry JS SDK's exporters, pino, Debian's Prometheus as
 # remote-write sender) through ingest and back out of the API.
-# Not listed: packages/store/src/sql-console.test.ts. The SQL console's role (pivot_reader, NOLOGIN) reads
-# the views through a SECURITY DEFINER function, and Citus opens the workers' connections as that role,
-# which may not log in; see README, "Scale-out on Citus".
 # shellcheck disable=SC2034
 CITUS_SUITE=(
   packages/store/src/citus.test.ts
@@ -26,6 +23,7 @@ CITUS_SUITE=(
   packages/store/src/servicegraph-db.test.ts
   packages/store/src/servicegraph.test.ts
   packages/store/src/span-store.test.ts
+  packages/store/src/sql-console.test.ts
   packages/store/src/tables.test.ts
   packages/store/src/traceql-queries.test.ts
   apps/api/test/alert-evidence.test.ts

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { migrationsFolder, schema } from '@pivot/db';
-import { distributeOnCitus } from './citus.ts';
+import { distributeOnCitus, prepareSqlConsoleOnCitus } from './citus.ts';
 import { isTransientDbError, toConnectionError, toQueryError, toTransactionError } from './errors.ts';
 
 export type Drizzle = NodePgDatabase<typeof schema> | PgliteDatabase<typeof schema>;
@@ -265,6 +265,7 @@ function openPg(url: string, opts: DatabaseOptions): Database {
         await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
         // On a Citus coordinator the tables are then distributed (citus.ts); elsewhere this reads one row.
         await distributeOnCitus((text) => client.query(text));
+        await prepareSqlConsoleOnCitus((text) => client.query(text));
       } finally {
         await client.query('select pg_advisory_unlock(7493001)').catch(() => {});
         client.release();
