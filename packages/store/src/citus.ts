@@ -65,6 +65,24 @@ export const CITUS_PLACEMENT: readonly CitusPlacement[] = [
   { table: 'propagation_traces', kind: 'local', why: 'partitioned minute rollup' },
 ];
 
+/**
+ * What each pooled connection sets on a Citus coordinator. With Citus' defaults a multi-shard query (a
+ * trace search, the logs of a trace: one task per shard) runs on up to 16 connections per worker, of
+ * which one is kept afterwards: every such query opened the others anew (TLS, then a worker backend
+ * with cold caches), and that was most of its time (`npm run bench:citus`, README "Capacity planning").
+ * Four per worker, all kept: one query's tasks still run four at a time on each worker, on connections
+ * already open. Worker connections: pool size × 4 per pivot process at most.
+ */
+export const CITUS_SESSION_SETTINGS: Readonly<Record<string, string>> = {
+  'citus.max_adaptive_executor_pool_size': '4',
+  'citus.max_cached_conns_per_worker': '4',
+};
+
+/** The statement that applies CITUS_SESSION_SETTINGS to a session where the citus extension exists, and nothing elsewhere. */
+export const CITUS_SESSION_SQL = `SELECT ${Object.entries(CITUS_SESSION_SETTINGS)
+  .map(([k, v]) => `set_config('${k}', '${v}', false)`)
+  .join(', ')} FROM pg_extension WHERE extname = '${CITUS_EXTENSION}'`;
+
 /** Whether this database is a Citus coordinator (the extension created in it). */
 export async function isCitus(database: Database): Promise<boolean> {
   if (database.kind === 'pglite') return false;

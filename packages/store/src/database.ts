@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { migrationsFolder, schema } from '@pivot/db';
-import { distributeOnCitus, prepareSqlConsoleOnCitus } from './citus.ts';
+import { CITUS_SESSION_SQL, distributeOnCitus, prepareSqlConsoleOnCitus } from './citus.ts';
 import { isTransientDbError, toConnectionError, toQueryError, toTransactionError } from './errors.ts';
 
 export type Drizzle = NodePgDatabase<typeof schema> | PgliteDatabase<typeof schema>;
@@ -147,6 +147,10 @@ function openPg(url: string, opts: DatabaseOptions): Database {
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
+  // Queued before the first caller's statement on the new connection; a no-op unless Citus (citus.ts).
+  pool.on('connect', (client) => {
+    client.query(CITUS_SESSION_SQL).catch(() => {});
+  });
   const db = drizzlePg(pool, { schema });
 
   /** A statement on a connection of its own, so that exactly it can be cancelled. */
