@@ -135,6 +135,10 @@ export async function openStore(opts: StoreOptions, logger?: StoreLogger): Promi
   return database;
 }
 
+async function citusSession(client: pg.ClientBase): Promise<void> {
+  await client.query(CITUS_SESSION_SQL);
+}
+
 function openPg(url: string, opts: DatabaseOptions): Database {
   const pool = new pg.Pool({
     connectionString: url,
@@ -144,13 +148,12 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     // query_timeout also covers a server that stopped answering on an open socket.
     query_timeout: (opts.statementTimeoutMs ?? 30_000) + 5000,
     idleTimeoutMillis: 10_000,
+    // Awaited before a new connection's first caller gets it; sets nothing unless Citus (citus.ts).
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg-pool awaits it; its types lag.
+    onConnect: citusSession,
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
-  // Queued before the first caller's statement on the new connection; a no-op unless Citus (citus.ts).
-  pool.on('connect', (client) => {
-    client.query(CITUS_SESSION_SQL).catch(() => {});
-  });
   const db = drizzlePg(pool, { schema });
 
   /** A statement on a connection of its own, so that exactly it can be cancelled. */
