@@ -4,9 +4,6 @@
 # remote-write sender) through ingest and back out of the API, and the whole-stack tests of what N
 # replicas share (sessions behind a round-robin proxy, jobs run once and taken over, caches), retention,
 # the service-graph fold, OTLP/gRPC and a database outage under remote-write.
-# Not listed: packages/store/src/sql-console.test.ts. The SQL console's role (pivot_reader, NOLOGIN) reads
-# the views through a SECURITY DEFINER function, and Citus opens the workers' connections as that role,
-# which may not log in; see README, "Scale-out on Citus".
 # shellcheck disable=SC2034
 CITUS_SUITE=(
   packages/store/src/citus.test.ts
@@ -28,6 +25,7 @@ CITUS_SUITE=(
   packages/store/src/servicegraph-db.test.ts
   packages/store/src/servicegraph.test.ts
   packages/store/src/span-store.test.ts
+  packages/store/src/sql-console.test.ts
   packages/store/src/tables.test.ts
   packages/store/src/traceql-queries.test.ts
   apps/api/test/alert-evidence.test.ts

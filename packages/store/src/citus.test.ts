@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { parseSpanId, parseTraceId, unixNano, type ResourceSpans } from '@pivot/model';
-import { CITUS_PLACEMENT, citusTableKinds, explainTraceLookup, isCitus } from './citus.ts';
+import { CITUS_PLACEMENT, CITUS_SESSION_SETTINGS, citusTableKinds, explainTraceLookup, isCitus } from './citus.ts';
 import { ensureColumnar, readStorageMode } from './columnar.ts';
 import type { Database } from './database.ts';
 import { HOT_INDEXES, PartitionManager } from './partitions.ts';
@@ -126,6 +126,22 @@ describe.skipIf(!citus)(
       );
       expect(workers.length).toBeGreaterThan(0);
       expect(workers).toEqual(workers.map(() => ({ success: true, result: '1' })));
+    });
+
+    it('keeps the connections of a multi-shard query open between queries, on every pooled connection', async () => {
+      const settings = Object.keys(CITUS_SESSION_SETTINGS);
+      // Several at once: each on a pooled connection of its own, new ones among them.
+      const seen = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          db.query<{ v: string[] }>(
+            sql`SELECT array[${sql.join(
+              settings.map((k) => sql`current_setting(${k})`),
+              sql`, `,
+            )}] AS v, pg_sleep(0.05)`,
+          ),
+        ),
+      );
+      for (const [r] of seen) expect(r!.v).toEqual(Object.values(CITUS_SESSION_SETTINGS));
     });
   },
 );

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { migrationsFolder, schema } from '@pivot/db';
-import { distributeOnCitus } from './citus.ts';
+import { CITUS_SESSION_SQL, distributeOnCitus, prepareSqlConsoleOnCitus } from './citus.ts';
 import { isTransientDbError, toConnectionError, toQueryError, toTransactionError } from './errors.ts';
 
 export type Drizzle = NodePgDatabase<typeof schema> | PgliteDatabase<typeof schema>;
@@ -140,6 +140,10 @@ export async function openStore(opts: StoreOptions, logger?: StoreLogger): Promi
   return database;
 }
 
+async function citusSession(client: pg.ClientBase): Promise<void> {
+  await client.query(CITUS_SESSION_SQL);
+}
+
 function openPg(url: string, opts: DatabaseOptions): Database {
   const pool = new pg.Pool({
     connectionString: url,
@@ -149,6 +153,9 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     // query_timeout also covers a server that stopped answering on an open socket.
     query_timeout: (opts.statementTimeoutMs ?? 30_000) + 5000,
     idleTimeoutMillis: 10_000,
+    // Awaited before a new connection's first caller gets it; sets nothing unless Citus (citus.ts).
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg-pool awaits it; its types lag.
+    onConnect: citusSession,
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
@@ -272,6 +279,7 @@ function openPg(url: string, opts: DatabaseOptions): Database {
         await migratePg(drizzlePg(client, { schema }), { migrationsFolder });
         // On a Citus coordinator the tables are then distributed (citus.ts); elsewhere this reads one row.
         await distributeOnCitus((text) => client.query(text));
+        await prepareSqlConsoleOnCitus((text) => client.query(text));
       } finally {
         await client.query('select pg_advisory_unlock(7493001)').catch(() => {});
         client.release();

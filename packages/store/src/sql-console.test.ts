@@ -284,6 +284,10 @@ for (const tdb of testDatabases()) {
       expect(await refused("INSERT INTO pivot.series VALUES (1, 'x', '{}') RETURNING *")).toMatch(
         /syntax error|read-only|cannot|permission/,
       );
+      expect(await refused('WITH d AS (DELETE FROM pivot.series RETURNING *) SELECT * FROM d')).toMatch(
+        /data-modifying statement must be at the top level/,
+      );
+      expect(await refused('SELECT * INTO stolen FROM pivot.series')).toMatch(/INTO is not allowed here/);
       expect(await refused('SELECT 1; DROP TABLE spans')).toMatch(/syntax error|multiple commands/);
       expect(await refused('SELECT 1) AS x; COMMIT; DROP TABLE spans; --')).toMatch(/syntax error|multiple commands/);
       // The session user may be a superuser: taking its role back must be impossible.
@@ -296,6 +300,30 @@ for (const tdb of testDatabases()) {
       // Unqualified names are the views.
       expect(await run('SELECT count(*)::int AS n FROM spans')).toEqual([{ n: 2 }]);
     });
+
+    it.runIf(tdb.name === 'citus')(
+      'on Citus, reaches through the workers no more than the views show: no other table, no write',
+      async () => {
+        // The console's role logs in to the workers and reads the shards there; a statement that asks
+        // the workers directly, past the coordinator's checks, finds only that.
+        const onWorkers = async (command: string) =>
+          run(`SELECT success, result FROM run_command_on_workers('${command}') ORDER BY nodeport`);
+        for (const denied of [
+          'SELECT count(*) FROM api_sessions',
+          'DELETE FROM spans',
+          'SELECT * FROM alerting_alerts',
+        ])
+          for (const r of await onWorkers(denied)) {
+            expect(r.success, denied).toBe(false);
+            expect(r.result, denied).toMatch(/permission denied/);
+          }
+        const counted = await onWorkers('SELECT count(*) FROM spans');
+        expect(counted.map((r) => r.success)).toEqual([true, true]);
+        // Ordered across shards: the statement's ORDER BY holds at the top level.
+        const spans = await run('SELECT span_id FROM pivot.spans ORDER BY span_id DESC');
+        expect(spans.map((r) => r.span_id)).toEqual([CHILD, ROOT]);
+      },
+    );
 
     it('bounds rows, gives CSV, and on PostgreSQL bounds time', async () => {
       const r = await console.run('SELECT g AS n, g * 2 AS "two,x" FROM generate_series(1, 10) g;');
@@ -311,6 +339,15 @@ for (const tdb of testDatabases()) {
       });
       expect(toCsv(r)).toBe('n,"two,x"\r\n1,2\r\n2,4\r\n3,6\r\n');
       expect((await console.run('SELECT 1 AS one -- trailing comment')).rows).toEqual([[1]]);
+      // A statement with a LIMIT of its own keeps it, and the row limit still cuts.
+      expect(await console.run('SELECT g FROM generate_series(1, 10) g ORDER BY g DESC LIMIT 5')).toMatchObject({
+        rows: [[10], [9], [8]],
+        truncated: true,
+      });
+      expect(await console.run('SELECT g FROM generate_series(1, 10) g ORDER BY g DESC LIMIT 2')).toMatchObject({
+        rows: [[10], [9]],
+        truncated: false,
+      });
       if (db.kind !== 'pg') return;
       const err = await console.run('SELECT pg_sleep(5)').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SqlConsoleError);

@@ -2,7 +2,10 @@
 // 0004_sql_views), in a read-only transaction, bounded in rows and time. What keeps it safe is the
 // database, not parsing the text: the statement runs inside pivot.sql_console, a SECURITY DEFINER
 // function owned by pivot_reader, where the role can read the views and nothing else and cannot be
-// changed back; the text travels as a bound parameter, never spliced into our own SQL.
+// changed back; the text travels as a bound parameter, never spliced into our own SQL. The function
+// (migration 0016) plans the text as a subquery first, then runs it at the top level. On a Citus
+// coordinator the workers are asked for the shards as pivot_reader, which may read them there and
+// nothing more (prepareSqlConsoleOnCitus in citus.ts).
 import { sql } from 'drizzle-orm';
 import type { Database } from './database.ts';
 import { QueryError } from './errors.ts';
