@@ -277,7 +277,8 @@ async function indexCostNotes(f: Format): Promise<string[]> {
     if (!fresh.url) return [];
     const cols = logCopyColumns(toLogColumns(f.payloads.map((p) => f.decode(p))));
     const rows = cols[0]!.length;
-    const clean = "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = '$table'::regclass AND a.amname = 'gin'";
+    const clean =
+      "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = '$table'::regclass AND a.amname = 'gin'";
     const variants: IndexVariant[] = [
       { name: 'heap alone', indexes: [] },
       {
