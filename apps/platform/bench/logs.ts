@@ -277,8 +277,6 @@ async function indexCostNotes(f: Format): Promise<string[]> {
     if (!fresh.url) return [];
     const cols = logCopyColumns(toLogColumns(f.payloads.map((p) => f.decode(p))));
     const rows = cols[0]!.length;
-    const clean =
-      "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam WHERE i.indrelid = '$table'::regclass AND a.amname = 'gin'";
     const variants: IndexVariant[] = [
       { name: 'heap alone', indexes: [] },
       {
@@ -290,12 +288,12 @@ async function indexCostNotes(f: Format): Promise<string[]> {
       {
         name: 'all hot indexes and the key',
         indexes: [`btree (${HOT_KEYS.logs})`, ...HOT_INDEXES.logs!.map((i) => i.using)],
-        after: clean,
+        cleanGin: true,
       },
       ...(process.env.BENCH_INDEX_VARIANTS ?? '')
         .split(';')
         .filter(Boolean)
-        .map((v) => ({ name: v, indexes: v.split('|'), after: clean })),
+        .map((v) => ({ name: v, indexes: v.split('|'), cleanGin: true })),
     ];
     log(`index costs: ${rows} ${f.name} rows, ${variants.length} layouts`);
     const costs = await indexCosts(fresh.url, 'logs', copyBatches(cols, BATCH_ITEMS), variants);
