@@ -32,9 +32,12 @@ import {
   BulkSession,
   FULL_TEXT_INDEXES,
   FullTextScratch,
+  HOT_INDEXES,
+  HOT_KEYS,
   buildLogCorpus,
   copyBatches,
   copyCeiling,
+  indexCosts,
   logCopyColumns,
   orderIdFragments,
   sampledTraceIds,
@@ -57,6 +60,7 @@ import {
   type CpuSplit,
   type Figure,
 } from './harness.ts';
+import type { IndexVariant } from '@pivot/store/bench';
 
 const RECORDS_PER_REQUEST = 500; // about what the OTel JS BatchLogRecordProcessor sends (512)
 const REQUESTS = Number(process.env.BENCH_LOG_REQUESTS ?? 200);
@@ -266,6 +270,57 @@ async function endToEndRun(
   }
 }
 
+/**
+ * What each hot log index costs the write (BENCH_INDEX_COSTS=1, PostgreSQL): the same rows COPYed, 5,000
+ * per batch on one connection, into a table with that index alone, beside the heap alone and the raw
+ * COPY ceiling's two btrees; a GIN with a pending list has its cleanup timed apart (the upkeep job's).
+ */
+async function indexCostNotes(f: Format): Promise<string[]> {
+  const fresh = await freshDatabase();
+  try {
+    if (!fresh.url) return [];
+    const cols = logCopyColumns(toLogColumns(f.payloads.map((p) => f.decode(p))));
+    const rows = cols[0]!.length;
+    const variants: IndexVariant[] = [
+      { name: 'heap alone', indexes: [] },
+      {
+        name: 'raw COPY ceiling (trace + (service, time) btrees)',
+        indexes: ['btree (trace_id)', 'btree (service_name, time_ns)'],
+      },
+      { name: `key (${HOT_KEYS.logs})`, indexes: [`btree (${HOT_KEYS.logs})`] },
+      ...HOT_INDEXES.logs!.map((i) => ({ name: i.suffix, indexes: [i.using] })),
+      {
+        name: 'all hot indexes and the key',
+        indexes: [`btree (${HOT_KEYS.logs})`, ...HOT_INDEXES.logs!.map((i) => i.using)],
+        cleanGin: true,
+      },
+      ...(process.env.BENCH_INDEX_VARIANTS ?? '')
+        .split(';')
+        .filter(Boolean)
+        .map((v) => ({ name: v, indexes: v.split('|'), cleanGin: true })),
+    ];
+    log(`index costs: ${rows} ${f.name} rows, ${variants.length} layouts`);
+    const costs = await indexCosts(fresh.url, 'logs', copyBatches(cols, BATCH_ITEMS), variants);
+    const heap = costs[0]!.copySeconds;
+    const us = (s: number) => ((s * 1e6) / rows).toFixed(1);
+    const lines = costs.map(
+      (c) =>
+        `| ${c.name} | ${us(c.copySeconds)} µs | ${us(c.copySeconds - heap)} µs | ${c.afterSeconds > 0.001 ? `${us(c.afterSeconds)} µs` : ''} | ${c.indexBytesPerRow.toFixed(0)} B |`,
+    );
+    for (const l of lines) log(`  ${l}`);
+    return [
+      '',
+      `Index costs (${f.name}, ${rows} rows, COPY in ${BATCH_ITEMS}-row batches on one connection into a table with only that layout's indexes; medians of 3 interleaved rounds):`,
+      '',
+      '| layout | COPY per row | over the heap alone | deferred cleanup per row | index bytes per row |',
+      '|---|---|---|---|---|',
+      ...lines,
+    ];
+  } finally {
+    await fresh.drop();
+  }
+}
+
 async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> {
   const requests = makeLogRequests();
   const total = REQUESTS * RECORDS_PER_REQUEST;
@@ -323,6 +378,8 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     } finally {
       files.remove();
     }
+    if (process.env.BENCH_INDEX_COSTS && f === formats[0]) notes.push(...(await indexCostNotes(f)));
+    if (!e2e.length) continue; // BENCH_REPEAT=0: the index costs alone
     const c = median(ceilings);
     const e = median(e2e);
     notes.push(

@@ -438,6 +438,7 @@ export function copyBatches(columns: readonly CopyColumn[], size: number): strin
 }
 
 export { spanCopyColumns, logCopyColumns, type CopyColumn };
+export { HOT_INDEXES, HOT_KEYS } from './partitions.ts';
 
 /** The indexes of the raw ceiling: a trace-ID btree and a (service, time) btree, nothing else. */
 const CEILING_INDEXES = {
@@ -476,6 +477,72 @@ export async function copyCeiling(
     const seconds = (performance.now() - t0) / 1000;
     const size = await client.query<{ b: string }>(`SELECT pg_total_relation_size('${scratch}')::text AS b`);
     return { rowsPerSecond: rows / seconds, bytesPerRow: Number(size.rows[0]?.b ?? 0) / rows };
+  } finally {
+    await client.query(`DROP TABLE IF EXISTS ${scratch}`).catch(() => {});
+    await client.end();
+  }
+}
+
+/** One table layout of `indexCosts`: the index definitions (`USING …` clauses) of its scratch table. */
+export interface IndexVariant {
+  name: string;
+  indexes: readonly string[];
+  /** After the COPYs, timed apart: its GIN indexes' pending lists cleaned (the deferred part of their upkeep). */
+  cleanGin?: boolean;
+}
+
+/**
+ * What each index costs a COPY: the batches copied into a scratch table of `table`'s columns holding
+ * only that variant's indexes, every variant in turn `rounds` times (interleaved, so that the machine's
+ * load falls on all alike). Per variant, the median seconds of the COPYs and of its `after` statement,
+ * and its index bytes per row (median). PostgreSQL only (`url`).
+ */
+export async function indexCosts(
+  url: string,
+  table: 'spans' | 'logs',
+  batches: readonly string[],
+  variants: readonly IndexVariant[],
+  rounds = 3,
+): Promise<{ name: string; copySeconds: number; afterSeconds: number; indexBytesPerRow: number }[]> {
+  const { from: copyFrom } = await import('pg-copy-streams');
+  const { pipeline } = await import('node:stream/promises');
+  const { Readable } = await import('node:stream');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const scratch = `index_cost_${table}`;
+  const runs = variants.map(() => ({ copy: [] as number[], after: [] as number[], bytes: [] as number[] }));
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  try {
+    for (let round = 0; round < rounds; round++)
+      for (const [i, v] of variants.entries()) {
+        await client.query(`DROP TABLE IF EXISTS ${scratch}`);
+        await client.query(`CREATE TABLE ${scratch} (LIKE ${table} INCLUDING DEFAULTS)`);
+        for (const [j, def] of v.indexes.entries())
+          await client.query(`CREATE INDEX ${scratch}_${j} ON ${scratch} USING ${def}`);
+        let rows = 0;
+        const t0 = performance.now();
+        for (const batch of batches) {
+          const stream = client.query(copyFrom(`COPY ${scratch} FROM STDIN`));
+          await pipeline(Readable.from([batch]), stream);
+          rows += stream.rowCount;
+        }
+        const t1 = performance.now();
+        if (v.cleanGin)
+          await client.query(`SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+            WHERE i.indrelid = '${scratch}'::regclass AND a.amname = 'gin'`);
+        const t2 = performance.now();
+        const size = await client.query<{ b: string }>(`SELECT pg_indexes_size('${scratch}')::text AS b`);
+        runs[i]!.copy.push((t1 - t0) / 1000);
+        runs[i]!.after.push((t2 - t1) / 1000);
+        runs[i]!.bytes.push(Number(size.rows[0]?.b ?? 0) / rows);
+      }
+    return variants.map((v, i) => ({
+      name: v.name,
+      copySeconds: mid(runs[i]!.copy),
+      afterSeconds: mid(runs[i]!.after),
+      indexBytesPerRow: mid(runs[i]!.bytes),
+    }));
   } finally {
     await client.query(`DROP TABLE IF EXISTS ${scratch}`).catch(() => {});
     await client.end();

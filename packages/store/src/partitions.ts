@@ -47,10 +47,21 @@ export const HOT_INDEXES: Readonly<Record<string, readonly { suffix: string; usi
     { suffix: 'service_name_start_idx', using: 'btree (service_name, name, start_ns DESC)' },
     { suffix: 'end_brin_idx', using: 'brin ((start_ns + duration_ns)) WITH (autosummarize = on)' },
   ],
+  // Logs, audited on 100k bench:logs pino lines COPYed into a table with one index alone (`BENCH_INDEX_COSTS=1
+  // npm run bench:logs`; wall µs per row over the heap's 49.5 at load average ~30) and on 500k generated
+  // logs through LogQueries, LogqlQueries and FacetQueries (which index each query scanned, and its time
+  // with that index dropped): the key +15 µs, 32 B (every search walks it in time order); trace +0 µs,
+  // 53 B (trace lookups); (service, time) +9 µs, 65 B (context lines, a rare service); the attributes GIN
+  // +2 µs, 40 B (a rare attribute value: 18 ms, 626 ms without); the body trigram GIN +143 µs, 176 B (a
+  // rare word or an ID fragment; the rest walk the key). A bigger pending list did not make it cheaper (32
+  // MB: +152 µs and 7.5 µs of cleanup; 128 MB: +95 µs, 106 µs of cleanup and its freed pages kept) nor
+  // did fastupdate = off (+1,293 µs). (severity, time) was only scanned for a severity that few rows have
+  // (no fatal log: 39 ms, 700 ms without it): it now indexes error and fatal rows alone, 56 → 7 B and
+  // +3.4 → ~0 µs; warn and below walk the key, as they did. logs_time_idx went in migration 0003.
   logs: [
     { suffix: 'trace_idx', using: 'btree (trace_id, time_ns) WHERE trace_id IS NOT NULL' },
     { suffix: 'service_time_idx', using: 'btree (service_name, time_ns DESC)' },
-    { suffix: 'severity_time_idx', using: 'btree (severity_number, time_ns DESC)' },
+    { suffix: 'severe_time_idx', using: 'btree (severity_number, time_ns DESC) WHERE severity_number >= 17' },
     { suffix: 'body_trgm_idx', using: 'gin (body gin_trgm_ops)' },
     { suffix: 'attributes_idx', using: 'gin (attributes jsonb_path_ops)' },
   ],
