@@ -20,7 +20,7 @@
 // and stays attached (a guarded row day takes late writes like a columnar one); after, the columnar day
 // does. The next run reuses a finished copy (its catch-up covers whatever came later), drops a retired
 // table whose day is attached again, and drops a copy whose day is gone (retention).
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { CITUS_PLACEMENT } from './citus.ts';
 import type { Database } from './database.ts';
 import type { ColumnarTable, DayTable } from './columnar.ts';
@@ -30,9 +30,9 @@ export interface ColumnarDays {
   dayName(table: string, kind: 'p' | 'c' | 'r', day: number): string;
   dayBounds(t: ColumnarTable, day: number): [string, string];
   dayTables(database: Database, table: string): Promise<DayTable[]>;
+  /** The statements that make the day's empty columnar copy, with the single node's settings. */
+  createCopy(t: ColumnarTable, day: number): SQL[];
   guard: string;
-  compressionLevel: number;
-  stripeRows: number;
 }
 
 /** The wait for the parent's exclusive lock before a swap gives up and is tried again. */
@@ -84,19 +84,8 @@ export async function convertDayOnCitus(
   // 2. A copy left by an interrupted run is whole (its own transaction) and is reused.
   const existing = tables.find((d) => d.name === copy);
   if (!existing || existing.am !== 'columnar' || !(await isDistributed(database, copy))) {
-    const [from, to] = days.dayBounds(t, day);
     await database.transaction(async (query) => {
-      await query(sql.raw(`DROP TABLE IF EXISTS "${copy}"`));
-      await query(
-        sql.raw(
-          `CREATE TABLE "${copy}" (LIKE "${parent}" INCLUDING DEFAULTS, CONSTRAINT "${copy}_range" CHECK (${t.rangeKey} >= ${from} AND ${t.rangeKey} < ${to})) USING columnar`,
-        ),
-      );
-      await query(
-        sql.raw(
-          `ALTER TABLE "${copy}" SET (columnar.compression = zstd, columnar.compression_level = ${days.compressionLevel}, columnar.stripe_row_limit = ${days.stripeRows})`,
-        ),
-      );
+      for (const q of days.createCopy(t, day)) await query(q);
       await query(
         sql.raw(`SELECT create_distributed_table('${copy}', '${distributionColumn(t)}', colocate_with => '${parent}')`),
       );

@@ -24,7 +24,7 @@
 // ON CONFLICT path (which, with no unique index, would insert a retried row twice), and the late path
 // (withColumnarFallback, lockLateDays) takes a lock per day, so late writers of a day run one after the
 // other, each skipping by an anti-join the rows already stored.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { isCitus } from './citus.ts';
 import { convertDayOnCitus, recoverOnCitus, type ColumnarDays } from './columnar-citus.ts';
 import type { CopyIn, Database } from './database.ts';
@@ -170,14 +170,29 @@ async function dayTables(database: Database, table: string): Promise<DayTable[]>
   });
 }
 
+/** The empty columnar copy of a day (`<table>_c<day>`), dropped first if a run left one: its statements. */
+function createCopy(t: ColumnarTable, day: number): SQL[] {
+  const parent = t.table.name;
+  const copy = dayName(parent, 'c', day);
+  const [from, to] = dayBounds(t, day);
+  return [
+    sql.raw(`DROP TABLE IF EXISTS "${copy}"`),
+    sql.raw(
+      `CREATE TABLE "${copy}" (LIKE "${parent}" INCLUDING DEFAULTS, CONSTRAINT "${copy}_range" CHECK (${t.rangeKey} >= ${from} AND ${t.rangeKey} < ${to})) USING columnar`,
+    ),
+    sql.raw(
+      `ALTER TABLE "${copy}" SET (columnar.compression = zstd, columnar.compression_level = ${COLUMNAR_COMPRESSION_LEVEL}, columnar.stripe_row_limit = ${COLUMNAR_STRIPE_ROWS})`,
+    ),
+  ];
+}
+
 /** What the Citus protocol shares with this one. */
 const DAYS: ColumnarDays = {
   dayName,
   dayBounds,
   dayTables,
+  createCopy,
   guard: GUARD,
-  compressionLevel: COLUMNAR_COMPRESSION_LEVEL,
-  stripeRows: COLUMNAR_STRIPE_ROWS,
 };
 
 /**
@@ -266,21 +281,10 @@ async function convertDay(database: Database, t: ColumnarTable, day: number): Pr
   const parent = t.table.name;
   const part = dayName(parent, 'p', day);
   const copy = dayName(parent, 'c', day);
-  const [from, to] = dayBounds(t, day);
   const indexes = await indexDdl(database, t, copy);
   // 1. The copy, whole or not at all. ORDER BY puts each sort key's rows in few chunk groups.
   await database.transaction(async (query) => {
-    await query(sql.raw(`DROP TABLE IF EXISTS "${copy}"`));
-    await query(
-      sql.raw(
-        `CREATE TABLE "${copy}" (LIKE "${parent}" INCLUDING DEFAULTS, CONSTRAINT "${copy}_range" CHECK (${t.rangeKey} >= ${from} AND ${t.rangeKey} < ${to})) USING columnar`,
-      ),
-    );
-    await query(
-      sql.raw(
-        `ALTER TABLE "${copy}" SET (columnar.compression = zstd, columnar.compression_level = ${COLUMNAR_COMPRESSION_LEVEL}, columnar.stripe_row_limit = ${COLUMNAR_STRIPE_ROWS})`,
-      ),
-    );
+    for (const q of createCopy(t, day)) await query(q);
     await query(sql.raw(`INSERT INTO "${copy}" SELECT * FROM "${part}" ORDER BY ${t.orderBy}`));
     for (const ddl of indexes) await query(sql.raw(ddl));
   });
