@@ -447,6 +447,28 @@ const CEILING_INDEXES = {
 } as const;
 
 /**
+ * Each batch of COPY text into `table` by its own `COPY FROM STDIN`, one after the other: the rows copied
+ * and the seconds the COPYs took (the modules are loaded before the clock starts).
+ */
+async function copyAll(
+  client: pg.Client,
+  table: string,
+  batches: readonly string[],
+): Promise<{ rows: number; seconds: number }> {
+  const { from: copyFrom } = await import('pg-copy-streams');
+  const { pipeline } = await import('node:stream/promises');
+  const { Readable } = await import('node:stream');
+  let rows = 0;
+  const t0 = performance.now();
+  for (const batch of batches) {
+    const stream = client.query(copyFrom(`COPY ${table} FROM STDIN`));
+    await pipeline(Readable.from([batch]), stream);
+    rows += stream.rowCount;
+  }
+  return { rows, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
  * The write ceiling of `table`: `COPY … FROM STDIN` of the batches, one after another on one connection,
  * into a plain table of the same columns with only a trace-ID btree and a (service, time) btree. Returns
  * rows per second and its bytes per row (heap, TOAST, the two indexes); the table is dropped after.
@@ -457,9 +479,6 @@ export async function copyCeiling(
   table: 'spans' | 'logs',
   batches: readonly string[],
 ): Promise<{ rowsPerSecond: number; bytesPerRow: number }> {
-  const { from: copyFrom } = await import('pg-copy-streams');
-  const { pipeline } = await import('node:stream/promises');
-  const { Readable } = await import('node:stream');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const scratch = `copy_ceiling_${table}`;
@@ -467,14 +486,7 @@ export async function copyCeiling(
     await client.query(`DROP TABLE IF EXISTS ${scratch}`);
     await client.query(`CREATE TABLE ${scratch} (LIKE ${table} INCLUDING DEFAULTS)`);
     for (const cols of CEILING_INDEXES[table]) await client.query(`CREATE INDEX ON ${scratch} ${cols}`);
-    let rows = 0;
-    const t0 = performance.now();
-    for (const batch of batches) {
-      const stream = client.query(copyFrom(`COPY ${scratch} FROM STDIN`));
-      await pipeline(Readable.from([batch]), stream);
-      rows += stream.rowCount;
-    }
-    const seconds = (performance.now() - t0) / 1000;
+    const { rows, seconds } = await copyAll(client, scratch, batches);
     const size = await client.query<{ b: string }>(`SELECT pg_total_relation_size('${scratch}')::text AS b`);
     return { rowsPerSecond: rows / seconds, bytesPerRow: Number(size.rows[0]?.b ?? 0) / rows };
   } finally {
@@ -504,9 +516,6 @@ export async function indexCosts(
   variants: readonly IndexVariant[],
   rounds = 3,
 ): Promise<{ name: string; copySeconds: number; afterSeconds: number; indexBytesPerRow: number }[]> {
-  const { from: copyFrom } = await import('pg-copy-streams');
-  const { pipeline } = await import('node:stream/promises');
-  const { Readable } = await import('node:stream');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const scratch = `index_cost_${table}`;
@@ -519,13 +528,7 @@ export async function indexCosts(
         await client.query(`CREATE TABLE ${scratch} (LIKE ${table} INCLUDING DEFAULTS)`);
         for (const [j, def] of v.indexes.entries())
           await client.query(`CREATE INDEX ${scratch}_${j} ON ${scratch} USING ${def}`);
-        let rows = 0;
-        const t0 = performance.now();
-        for (const batch of batches) {
-          const stream = client.query(copyFrom(`COPY ${scratch} FROM STDIN`));
-          await pipeline(Readable.from([batch]), stream);
-          rows += stream.rowCount;
-        }
+        const { rows, seconds } = await copyAll(client, scratch, batches);
         const t1 = performance.now();
         if (v.cleanGin)
           await client.query(`SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i
@@ -533,7 +536,7 @@ export async function indexCosts(
             WHERE i.indrelid = '${scratch}'::regclass AND a.amname = 'gin'`);
         const t2 = performance.now();
         const size = await client.query<{ b: string }>(`SELECT pg_indexes_size('${scratch}')::text AS b`);
-        runs[i]!.copy.push((t1 - t0) / 1000);
+        runs[i]!.copy.push(seconds);
         runs[i]!.after.push((t2 - t1) / 1000);
         runs[i]!.bytes.push(Number(size.rows[0]?.b ?? 0) / rows);
       }
