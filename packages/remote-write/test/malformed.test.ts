@@ -29,6 +29,10 @@ function decodeOrTypedError(body: Uint8Array): void {
   }
 }
 
+// Real compressed zeros: snappyjs turns 100 MiB into 4.9 MB of 64-byte copies. Made before the RSS watch
+// starts, since the 100 MiB it compresses is the test's own and not what the decoder's bound is about.
+const bomb: Uint8Array = compress(new Uint8Array(100 * 1024 * 1024));
+
 /** Peak RSS growth this file may cause (MiB), about twice what it measures (README, Limits); a decoder that trusted a snappy header's length or a lying protobuf length would cross it. */
 const RSS_BOUND_MIB = 96;
 let rss: ReturnType<typeof watchRss>;
@@ -59,8 +63,6 @@ describe('invalid snappy', () => {
 
 describe('snappy bomb', () => {
   it('is refused from the header before decompressing (413)', () => {
-    // Real compressed zeros: snappyjs turns 100 MiB into 4.9 MB of 64-byte copies.
-    const bomb = compress(new Uint8Array(100 * 1024 * 1024));
     expect(bomb.length).toBeLessThan(5 * 1024 * 1024);
     const err = thrown(() => decodeWriteRequest(bomb)) as PayloadTooLargeError;
     expect(err).toBeInstanceOf(PayloadTooLargeError);
