@@ -282,68 +282,75 @@ describe.skipIf(!process.env.DATABASE_URL)(
         if (!released) await rowLocks.release();
       }
     }, 240_000);
-    it('a replica killed mid-conversion, its day detached and not yet swapped: the other finishes it, every row kept', async () => {
-      // A clean start: the first test's survivor stops, two new replicas come up below.
-      for (const p of replicas.values()) await p.stop();
-      replicas.clear();
-      if (!columnar) {
-        console.log('the server has no citus_columnar: no conversion to interrupt');
-        return;
-      }
-      const day = today - 2;
-      const ymd = new Date(day * MS_PER_DAY).toISOString().slice(0, 10).replaceAll('-', '');
-      const partition = `spans_p${ymd}`;
-      const writer = new SpanWriter(db, new PartitionManager(db));
-      await writer.write([
-        rs(
-          'late',
-          Array.from({ length: 50 }, (_, i) =>
-            span(tid(), sid(), null, 'late', 1, day * MS_PER_DAY + 3_600_000 + i * 1000),
+    // The single node's protocol only: on Citus the detach and the swap are one transaction (columnar-citus.ts),
+    // so no replica is ever caught between them; columnar.test.ts kills that protocol at each of its steps.
+    const onCitus = process.env.TEST_TARGETS?.split(',').some((t) => t.trim() === 'citus') ?? false;
+    it.skipIf(onCitus)(
+      'a replica killed mid-conversion, its day detached and not yet swapped: the other finishes it, every row kept',
+      async () => {
+        // A clean start: the first test's survivor stops, two new replicas come up below.
+        for (const p of replicas.values()) await p.stop();
+        replicas.clear();
+        if (!columnar) {
+          console.log('the server has no citus_columnar: no conversion to interrupt');
+          return;
+        }
+        const day = today - 2;
+        const ymd = new Date(day * MS_PER_DAY).toISOString().slice(0, 10).replaceAll('-', '');
+        const partition = `spans_p${ymd}`;
+        const writer = new SpanWriter(db, new PartitionManager(db));
+        await writer.write([
+          rs(
+            'late',
+            Array.from({ length: 50 }, (_, i) =>
+              span(tid(), sid(), null, 'late', 1, day * MS_PER_DAY + 3_600_000 + i * 1000),
+            ),
           ),
-        ),
-      ]);
-      await writer.close();
-      const spansBefore = await rowCount(db, 'spans');
-      // A long read on spans: the conversion's concurrent detach of the day waits for it, half done.
-      const reader = await holdReadTransaction(scratch.url!, 'spans');
-      let released = false;
-      try {
-        await start('ingest-c');
-        await start('ingest-d');
-        let detaching: { app: string } | undefined;
-        await until(
-          'a replica is detaching the day to convert it',
-          async () => {
-            const running = await runningStatements(scratch.url!, dbName);
-            detaching = running.find((r) => r.waiting && r.query.includes(`DETACH PARTITION "${partition}"`));
-            return detaching !== undefined;
-          },
-          30_000,
-        );
-        const victim = replicas.get(detaching!.app)!;
-        const survivor = [...replicas].find(([n]) => n !== detaching!.app)![1];
-        console.log(`killing ${detaching!.app} while it detaches ${partition} for its conversion`);
-        victim.proc.kill('SIGKILL');
-        expect(await victim.exited).toBe('SIGKILL');
-        await reader.release();
-        released = true;
+        ]);
+        await writer.close();
+        const spansBefore = await rowCount(db, 'spans');
+        // A long read on spans: the conversion's concurrent detach of the day waits for it, half done.
+        const reader = await holdReadTransaction(scratch.url!, 'spans');
+        let released = false;
+        try {
+          await start('ingest-c');
+          await start('ingest-d');
+          let detaching: { app: string } | undefined;
+          await until(
+            'a replica is detaching the day to convert it',
+            async () => {
+              const running = await runningStatements(scratch.url!, dbName);
+              detaching = running.find((r) => r.waiting && r.query.includes(`DETACH PARTITION "${partition}"`));
+              return detaching !== undefined;
+            },
+            30_000,
+          );
+          const victim = replicas.get(detaching!.app)!;
+          const survivor = [...replicas].find(([n]) => n !== detaching!.app)![1];
+          console.log(`killing ${detaching!.app} while it detaches ${partition} for its conversion`);
+          victim.proc.kill('SIGKILL');
+          expect(await victim.exited).toBe('SIGKILL');
+          await reader.release();
+          released = true;
 
-        await until(
-          'the survivor finished the conversion',
-          async () =>
-            (await partitionAccessMethods(db, 'spans'))[partition] === 'columnar' &&
-            (await dayTableNames(db, 'spans')).filter((n) => n.endsWith(ymd)).length === 1,
-          60_000,
-          survivor,
-        );
-        expect(await rowCount(db, 'spans')).toBe(spansBefore);
-        const copies = await spanCopies(db, 'late');
-        expect(copies).toHaveLength(50);
-        expect(copies.every((c) => c.copies === 1)).toBe(true);
-        expect(survivor.proc.exitCode).toBeNull();
-      } finally {
-        if (!released) await reader.release();
-      }
-    }, 240_000);
+          await until(
+            'the survivor finished the conversion',
+            async () =>
+              (await partitionAccessMethods(db, 'spans'))[partition] === 'columnar' &&
+              (await dayTableNames(db, 'spans')).filter((n) => n.endsWith(ymd)).length === 1,
+            60_000,
+            survivor,
+          );
+          expect(await rowCount(db, 'spans')).toBe(spansBefore);
+          const copies = await spanCopies(db, 'late');
+          expect(copies).toHaveLength(50);
+          expect(copies.every((c) => c.copies === 1)).toBe(true);
+          expect(survivor.proc.exitCode).toBeNull();
+        } finally {
+          if (!released) await reader.release();
+        }
+      },
+      240_000,
+    );
   },
 );
