@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpanId, parseTraceId, unixNano, type ResourceLogs } from '@pivot/model';
 import { copyRows } from './copy-text.ts';
-import { logCopyColumns, logCopyText, toLogColumns } from './log-writer.ts';
+import { logCopyBytes, logCopyColumns, toLogColumns } from './log-writer.ts';
 
 const batch: ResourceLogs[] = [
   {
@@ -42,17 +42,18 @@ const batch: ResourceLogs[] = [
   },
 ];
 
-describe('logCopyText', () => {
-  it('writes the same COPY text as copyRows over the log columns', () => {
+describe('logCopyBytes', () => {
+  it('writes the same bytes as copyRows over the log columns', () => {
     const c = toLogColumns([batch], unixNano(1_764_000_001_000_000_000n));
-    const text = logCopyText(c);
-    expect(text).toBe(copyRows(logCopyColumns(c)));
+    const bytes = Buffer.from(logCopyBytes(c));
+    expect(bytes.toString('hex')).toBe(Buffer.from(copyRows(logCopyColumns(c))).toString('hex'));
+    const text = bytes.toString('utf8');
     expect(text.split('\n')).toHaveLength(3);
     expect(text.endsWith('\n')).toBe(true);
     expect(text).toContain('\\N\t\\N');
   });
 
   it('writes nothing for an empty batch', () => {
-    expect(logCopyText(toLogColumns([]))).toBe('');
+    expect(logCopyBytes(toLogColumns([])).length).toBe(0);
   });
 });
