@@ -140,8 +140,18 @@ export async function openStore(opts: StoreOptions, logger?: StoreLogger): Promi
   return database;
 }
 
-async function citusSession(client: pg.ClientBase): Promise<void> {
-  await client.query(CITUS_SESSION_SQL);
+/**
+ * The onConnect of one pool: the first connection applies CITUS_SESSION_SQL and learns from its row
+ * count whether the server is a Citus coordinator; later connections on plain PostgreSQL then skip the
+ * catalog query. (Citus is created before a process starts; a server that gains it needs a restart.)
+ */
+function citusSession(): (client: pg.ClientBase) => Promise<void> {
+  let citus: boolean | undefined;
+  return async (client) => {
+    if (citus === false) return;
+    const r = await client.query(CITUS_SESSION_SQL);
+    citus = (r.rowCount ?? 0) > 0;
+  };
 }
 
 function openPg(url: string, opts: DatabaseOptions): Database {
@@ -155,7 +165,7 @@ function openPg(url: string, opts: DatabaseOptions): Database {
     idleTimeoutMillis: 10_000,
     // Awaited before a new connection's first caller gets it; sets nothing unless Citus (citus.ts).
     // eslint-disable-next-line @typescript-eslint/no-misused-promises -- pg-pool awaits it; its types lag.
-    onConnect: citusSession,
+    onConnect: citusSession(),
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => {});
