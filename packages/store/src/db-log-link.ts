@@ -39,16 +39,38 @@ const isDbClient = (alias: Alias) =>
     `${alias}.kind = ${SpanKind.CLIENT} AND (${alias}.attributes ? 'db.system' OR ${alias}.attributes ? 'db.system.name')`,
   );
 
+/** A temporary table of this file: only these literals reach `sql.raw`. */
+type Temp = 'dl_s' | 'dl_o' | 'dl_l';
+
 /**
- * Removes from the temporary table `spans` (trace_id, span_id, start_ns, end_ns) the spans the database
- * wrote a line for that is linked by trace context (its statement's comment): such a span's uncommented
- * lines are not its. The linked lines of the tables' time range are read first (`linked`), then matched
- * there, on the coordinator: Citus refuses a correlated subquery from a temporary table into logs.
+ * The time range of a temporary table's rows (spans: start to end; lines: their times), read before the
+ * next step so that it bounds logs and spans by values, not by a subquery: a subquery's bound prunes no
+ * day partition when the statement is planned and no columnar chunk group when it runs, so a cold day
+ * was read whole even when the table was empty. Null when the table is empty: nothing further matches.
+ */
+async function rangeOf(
+  query: <R extends Row = Row>(q: SQL) => Promise<R[]>,
+  table: Temp,
+): Promise<{ lo: string; hi: string } | null> {
+  const [lo, hi] = table === 'dl_l' ? ['time_ns', 'time_ns'] : ['start_ns', 'end_ns'];
+  const [r] = await query<{ lo: string | null; hi: string | null }>(
+    sql`SELECT min(${sql.raw(lo)})::text AS lo, max(${sql.raw(hi)})::text AS hi FROM ${sql.raw(table)}`,
+  );
+  return r?.lo == null || r.hi == null ? null : { lo: r.lo, hi: r.hi };
+}
+
+/**
+ * Removes from the temporary table `spans` (trace_id, span_id, start_ns, end_ns), whose rows lie in
+ * `range`, the spans the database wrote a line for that is linked by trace context (its statement's
+ * comment): such a span's uncommented lines are not its. The linked lines of that range are read first
+ * (`linked`), then matched there, on the coordinator: Citus refuses a correlated subquery from a
+ * temporary table into logs.
  */
 async function dropLinkedSpans(
   query: <R extends Row = Row>(q: SQL) => Promise<R[]>,
   spans: 'dl_s' | 'dl_o',
   linked: 'dl_sl' | 'dl_ol',
+  range: { lo: string; hi: string },
   margin: string,
   traceId?: TraceId,
 ): Promise<void> {
@@ -59,8 +81,8 @@ async function dropLinkedSpans(
     SELECT x.trace_id, x.span_id, x.time_ns FROM logs x
     WHERE x.service_name = ${POSTGRES_LOG_SERVICE} AND x.trace_id IS NOT NULL
       ${traceId ? sql`AND x.trace_id = ${traceId}::uuid` : sql``}
-      AND x.time_ns >= (SELECT min(start_ns) FROM ${t}) - ${margin}::bigint
-      AND x.time_ns <= (SELECT max(end_ns) FROM ${t}) + ${margin}::bigint`);
+      AND x.time_ns >= ${range.lo}::bigint - ${margin}::bigint
+      AND x.time_ns <= ${range.hi}::bigint + ${margin}::bigint`);
   await query(sql`
     DELETE FROM ${t} s WHERE EXISTS (SELECT 1 FROM ${l} x
       WHERE x.trace_id = s.trace_id AND x.span_id = s.span_id
@@ -99,23 +121,31 @@ export async function inferServerLogRows(
     FROM spans s, (SELECT start_ns, end_ns FROM traces WHERE trace_id = ${traceId}::uuid) t
     WHERE s.trace_id = ${traceId}::uuid AND s.start_ns >= t.start_ns AND s.start_ns <= t.end_ns
       AND ${isDbClient('s')} AND s.duration_ns <= ${maxSpan}::bigint`);
-    await dropLinkedSpans(query, 'dl_s', 'dl_sl', margin, traceId);
+    // A trace without such spans (most traces, and any whose spans never arrived) ends here.
+    const traced = await rangeOf(query, 'dl_s');
+    if (!traced) return [];
+    await dropLinkedSpans(query, 'dl_s', 'dl_sl', traced, margin, traceId);
+    const unlinked = await rangeOf(query, 'dl_s');
+    if (!unlinked) return [];
     // 2. The server lines without trace context those spans could have written.
     await query(sql`
     CREATE TEMP TABLE dl_l ON COMMIT DROP AS
     SELECT l.* FROM logs l
     WHERE l.service_name = ${pgService} AND l.trace_id IS NULL
-      AND l.time_ns >= (SELECT min(start_ns) FROM dl_s) AND l.time_ns <= (SELECT max(end_ns) FROM dl_s) + ${slack}::bigint
+      AND l.time_ns >= ${unlinked.lo}::bigint AND l.time_ns <= ${unlinked.hi}::bigint + ${slack}::bigint
       AND l.attributes->>'pg.application_name' IN (SELECT app FROM dl_s)`);
+    const lines = await rangeOf(query, 'dl_l');
+    if (!lines) return [];
     // 3. Every DB CLIENT span, of any trace, that could claim one of those lines, without a linked line.
     await query(sql`
     CREATE TEMP TABLE dl_o ON COMMIT DROP AS
     SELECT o.trace_id, o.span_id, o.start_ns, o.start_ns + o.duration_ns AS end_ns, ${appName('o')} AS app,
       o.attributes->>'db.user' AS db_user
     FROM spans o
-    WHERE o.start_ns >= (SELECT min(time_ns) FROM dl_l) - ${maxSpan}::bigint AND o.start_ns <= (SELECT max(time_ns) FROM dl_l)
+    WHERE o.start_ns >= ${lines.lo}::bigint - ${maxSpan}::bigint AND o.start_ns <= ${lines.hi}::bigint
       AND ${isDbClient('o')} AND ${appName('o')} IN (SELECT app FROM dl_s)`);
-    await dropLinkedSpans(query, 'dl_o', 'dl_ol', margin);
+    const others = await rangeOf(query, 'dl_o');
+    if (others) await dropLinkedSpans(query, 'dl_o', 'dl_ol', others, margin);
     return query(sql`
     WITH c AS (
       SELECT s.span_id AS claimed_by, s.end_ns AS claimed_end, s.app, s.db_user, l.*
