@@ -234,7 +234,11 @@ export class LogQueries {
     const endNs = c && (filter.endNs === undefined || c.timeNs < filter.endNs) ? c.timeNs : filter.endNs;
     const where = logConditions(filter);
     // On cold days, only the blocks that may match (log-blocks.ts); the pages before this one are later.
-    const plan = await coldPlan(this.database, blockFilter({ ...filter, endNs }));
+    // A trace's records are already bounded by their own first and last time: the chunk groups' time
+    // min/max skip the rest, and block ranges would only make the statement dearer to plan and run.
+    const plan = unbounded.traceId
+      ? { source: sql`logs`, days: [] }
+      : await coldPlan(this.database, blockFilter({ ...filter, endNs }));
     if (c) {
       // The row comparison matches the primary key (time_ns, fingerprint), scanned backwards; the plain
       // bound on time_ns lets PostgreSQL skip the partitions of later days.
@@ -297,7 +301,9 @@ export class LogQueries {
     if (!filter) return [];
     const startNs = filter.startNs === undefined || cursor.timeNs > filter.startNs ? cursor.timeNs : filter.startNs;
     const where = logConditions(filter);
-    const from = await coldBlockSource(this.database, blockFilter({ ...filter, startNs }));
+    const from = unbounded.traceId
+      ? sql`logs`
+      : await coldBlockSource(this.database, blockFilter({ ...filter, startNs }));
     where.push(sql`l.time_ns >= ${cursor.timeNs.toString()}::bigint`);
     where.push(
       sql`(l.time_ns, l.fingerprint) > (${cursor.timeNs.toString()}::bigint, ${cursor.fingerprint.toString()}::bigint)`,
@@ -318,9 +324,12 @@ export class LogQueries {
       filter.startNs = unixNano(big(rows[0].start_ns) - margin);
       filter.endNs = unixNano(big(rows[0].end_ns) + margin);
     }
-    // On cold days, only the time ranges of the blocks whose trace-ID bloom may hold it.
-    const from = await coldBlockSource(this.database, blockFilter(filter));
-    return this.select(logConditions(filter), 'asc', opts.limit, from);
+    // Bounded first by the records' own first and last time, found from two narrow columns (on cold
+    // days within the blocks whose trace-ID bloom may hold it): the full rows are then read from the
+    // chunk groups of that range alone.
+    const bounded = await this.withTraceBounds(filter);
+    if (!bounded) return [];
+    return this.select(logConditions(bounded), 'asc', opts.limit);
   }
 
   /**
