@@ -1,11 +1,13 @@
 // Shared benchmark plumbing: fresh databases, medians, and the report format (a table for people,
 // then one JSON line last on stdout for machines).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '@pivot/store';
 import { createScratchDatabase } from '@pivot/store/testing';
-import { backendPids } from '@pivot/store/bench';
+import { backendPids, processCpuSeconds } from '@pivot/store/bench';
+
+export { processCpuSeconds };
 
 export const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 export const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
@@ -131,26 +133,6 @@ export function payloadDir(payloads: Uint8Array[]): { dir: string; remove(): voi
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/**
- * CPU seconds (user + system) the given processes have used so far, from /proc (Linux, same machine):
- * with the PostgreSQL backends' pids, what the server spent on a run. 0 for a pid that is gone.
- */
-export function processCpuSeconds(pids: readonly number[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // Fields after the command name (which may hold spaces) start at its closing parenthesis.
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(pid, (Number(f[11]) + Number(f[12])) / CLOCK_TICKS);
-    } catch {
-      out.set(pid, 0);
-    }
-  }
-  return out;
-}
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
 /** What each process of an end-to-end run used, in CPU seconds, over the run's wall `seconds`. */
 export interface CpuSplit {
   seconds: number;
@@ -180,6 +162,36 @@ export async function withCpuSplit<T extends { seconds: number; cpuSeconds: numb
     server: [...pg1].reduce((a, [pid, s]) => a + s - (pg0.get(pid) ?? 0), 0),
   };
   return { ...r, cpu };
+}
+
+/**
+ * What the machine's cores allow end to end: the CPU every process of the run took per item (ingest,
+ * load client, backends) beside the raw COPY's (its backend and sender), and the note that turns it into
+ * a bound: with `cores` cores busy, no run can pass cores / CPU-per-item items per second, so a ratio
+ * goal against the raw COPY is reachable here only when that bound is above it.
+ */
+export function cpuBound(
+  c: CpuSplit,
+  items: number,
+  unit: string,
+  copy: { cpuPerRow: number; rowsPerSecond: number },
+): { figure: Figure; note: string } {
+  const perItem = (c.ingest + c.client + c.server) / items;
+  const cores = cpuCount();
+  const bound = cores / perItem;
+  const goalCpu = cores / (0.8 * copy.rowsPerSecond);
+  return {
+    figure: {
+      name: `CPU per ${unit} end to end, every process (ingest, load client, PostgreSQL backends)`,
+      value: perItem * 1e6,
+      unit: `µs/${unit}`,
+      baseline: copy.cpuPerRow * 1e6,
+      baselineName: 'the raw COPY (its backend and the process sending the prepared rows)',
+      ratio: perItem / copy.cpuPerRow,
+      goal: `≤ ${(goalCpu * 1e6).toFixed(1)} µs for 0.8× COPY on ${cores} cores`,
+    },
+    note: `CPU bound: at ${(perItem * 1e6).toFixed(1)} µs of CPU per ${unit} over every process, ${cores} cores pass at most ${Math.round(bound).toLocaleString('en-US')} ${unit}s/s end to end, ${(bound / copy.rowsPerSecond).toFixed(2)}× the raw COPY's ${Math.round(copy.rowsPerSecond).toLocaleString('en-US')}; 0.8× needs ≤ ${(goalCpu * 1e6).toFixed(1)} µs per ${unit} in all, of which the load client alone took ${((c.client / items) * 1e6).toFixed(1)} µs.`,
+  };
 }
 
 /** A CpuSplit as "ingest N µs/item (P% of a core), …" over `items` items. */

@@ -50,6 +50,7 @@ import { encodeLogs, type TLog } from '@pivot/otlp/testing';
 import {
   REPEAT,
   SCALE,
+  cpuBound,
   cpuLine,
   freshDatabase,
   median,
@@ -220,7 +221,7 @@ async function ceilingRun(f: Format, total: number, path: 'copy' | 'unnest' = 'c
 }
 
 /** The raw COPY ceiling: the same log rows as COPY text, 5,000 per batch, prepared before the clock starts. */
-async function copyRun(f: Format): Promise<{ rowsPerSecond: number; bytesPerRow: number } | null> {
+async function copyRun(f: Format): Promise<{ rowsPerSecond: number; bytesPerRow: number; cpuPerRow: number } | null> {
   const fresh = await freshDatabase();
   try {
     if (!fresh.url) return null;
@@ -351,6 +352,7 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     const unnests: number[] = [];
     const copies: number[] = [];
     const copyBytes: number[] = [];
+    const copyCpu: number[] = [];
     const e2e: number[] = [];
     const hot: number[] = [];
     const cold: number[] = [];
@@ -364,6 +366,7 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
         if (copy) {
           copies.push(copy.rowsPerSecond);
           copyBytes.push(copy.bytesPerRow);
+          copyCpu.push(copy.cpuPerRow);
         }
         const r = await endToEndRun(f, total, files.dir, startNs);
         e2e.push(r.rate);
@@ -407,6 +410,12 @@ async function ingestFigures(): Promise<{ figures: Figure[]; notes: string[] }> 
     if (copies.length) {
       const copy = median(copies);
       const copyB = median(copyBytes);
+      const bound = cpuBound(cpus[e2e.indexOf(e)] ?? cpus[0]!, total, 'log', {
+        cpuPerRow: median(copyCpu),
+        rowsPerSecond: copy,
+      });
+      figures.push({ ...bound.figure, name: `${bound.figure.name}, ${f.name}` });
+      notes.push(`${f.name}: ${bound.note}`);
       figures.push(
         {
           name: `log ingest, ${f.name}, against the raw COPY ceiling`,

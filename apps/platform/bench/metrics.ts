@@ -16,7 +16,17 @@ import {
 } from '@pivot/store';
 import { metricStorageBytes, storedSamples } from '@pivot/store/bench';
 import { rowCount } from '@pivot/store/testing';
-import { REPEAT, SCALE, freshDatabase, median, payloadDir, report, runLoadClient } from './harness.ts';
+import {
+  REPEAT,
+  SCALE,
+  freshDatabase,
+  median,
+  payloadDir,
+  processCpuSeconds,
+  report,
+  runLoadClient,
+  withCpuSplit,
+} from './harness.ts';
 import { startPrometheusReceiver } from './prometheus-server.ts';
 
 /** A remote-write load: `series` histogram series (8 buckets, _sum, _count per histogram) sent in `blocks` time steps. */
@@ -112,22 +122,24 @@ async function prometheusRun(
   load: Load,
   dir: string,
   samples: number,
-): Promise<{ rate: number; bytesPerSample: number }> {
+): Promise<{ rate: number; bytesPerSample: number; cpuPerSample: number }> {
   const prom = await startPrometheusReceiver();
   try {
-    const { seconds } = await runLoadClient(
+    const cpu0 = processCpuSeconds([prom.pid]).get(prom.pid)!;
+    const { seconds, cpuSeconds } = await runLoadClient(
       dir,
       `${prom.url}/api/v1/write`,
       load.clients,
       'application/x-protobuf',
       'snappy',
     );
+    const cpu = processCpuSeconds([prom.pid]).get(prom.pid)! - cpu0 + cpuSeconds;
     // A snapshot writes the head as a persistent block: the on-disk size of exactly these samples.
     const snap = (await (await fetch(`${prom.url}/api/v1/admin/tsdb/snapshot`, { method: 'POST' })).json()) as {
       data: { name: string };
     };
     const bytes = dirBytes(join(prom.dataDir, 'snapshots', snap.data.name));
-    return { rate: samples / seconds, bytesPerSample: bytes / samples };
+    return { rate: samples / seconds, bytesPerSample: bytes / samples, cpuPerSample: cpu / samples };
   } finally {
     await prom.stop();
   }
@@ -137,7 +149,7 @@ async function ourRun(
   load: Load,
   dir: string,
   samples: number,
-): Promise<{ rate: number; bytesPerSample: number; rowsBefore: number; rowsAfter: number }> {
+): Promise<{ rate: number; bytesPerSample: number; cpuPerSample: number; rowsBefore: number; rowsAfter: number }> {
   const f = await freshDatabase();
   const config = loadConfig({
     HOST: '127.0.0.1',
@@ -152,12 +164,8 @@ async function ourRun(
   await new PartitionManager(f.db).ensure(METRIC_CHUNKS_TABLE, [today - 1, today]);
   await new PartitionManager(f.db).ensure(METRIC_EXEMPLARS_TABLE, [today - 1, today]);
   try {
-    const { seconds } = await runLoadClient(
-      dir,
-      `${ingest.http.url}/api/v1/write`,
-      load.clients,
-      'application/x-protobuf',
-      'snappy',
+    const { seconds, cpu } = await withCpuSplit(f.db, f.url, () =>
+      runLoadClient(dir, `${ingest.http.url}/api/v1/write`, load.clients, 'application/x-protobuf', 'snappy'),
     );
     const stored = await storedSamples(f.db);
     if (stored !== samples) throw new Error(`stored ${stored} samples, sent ${samples}`);
@@ -169,7 +177,13 @@ async function ourRun(
     process.stderr.write(
       `  ${load.name}: chunks ${(chunks / samples).toFixed(2)} B/sample in ${chunkRows} rows, series table ${(series / load.series).toFixed(0)} B/series\n`,
     );
-    return { rate: samples / seconds, bytesPerSample: (chunks + series) / samples, rowsBefore, rowsAfter: chunkRows };
+    return {
+      rate: samples / seconds,
+      bytesPerSample: (chunks + series) / samples,
+      cpuPerSample: (cpu.ingest + cpu.client + cpu.server) / samples,
+      rowsBefore,
+      rowsAfter: chunkRows,
+    };
   } finally {
     await ingest.close();
     await f.drop();
@@ -191,7 +205,7 @@ for (const load of LOADS) {
     const ours = await ourRun(load, files.dir, samples);
     results.get(load.name)!.push({ prom, ours });
     process.stderr.write(
-      `  run ${i + 1}: Prometheus ${Math.round(prom.rate)} samples/s, ours ${Math.round(ours.rate)} samples/s (${ours.rowsBefore} chunk rows before compaction)\n`,
+      `  run ${i + 1}: Prometheus ${Math.round(prom.rate)} samples/s (${(prom.cpuPerSample * 1e6).toFixed(2)} µs CPU per sample with the client), ours ${Math.round(ours.rate)} samples/s (${(ours.cpuPerSample * 1e6).toFixed(2)} µs; ${ours.rowsBefore} chunk rows before compaction)\n`,
     );
   }
   files.remove();
@@ -218,6 +232,15 @@ report(
       ratio: rate(l).ours / rate(l).prom,
       goal: l === speed ? '≥ 0.8× Prometheus' : '(same, second load)',
     })),
+    {
+      name: `CPU per sample end to end, every process (ingest, load client, PostgreSQL backends) (${describe(speed)})`,
+      value: med(speed.name, (r) => r.ours.cpuPerSample) * 1e6,
+      unit: 'µs/sample',
+      baseline: med(speed.name, (r) => r.prom.cpuPerSample) * 1e6,
+      baselineName: 'Prometheus 2.42 receiver and the same load client',
+      ratio: med(speed.name, (r) => r.ours.cpuPerSample) / med(speed.name, (r) => r.prom.cpuPerSample),
+      goal: '',
+    },
     {
       name: `bytes per sample on disk, after compaction (${describe(bytes)})`,
       value: bps.ours,

@@ -8,6 +8,8 @@ import { freePort } from './ports.ts';
 export interface PrometheusReceiver {
   url: string;
   dataDir: string;
+  /** The Prometheus process, for its CPU use. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
   return {
     url,
     dataDir,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

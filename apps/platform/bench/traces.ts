@@ -24,6 +24,7 @@ import {
   freshDatabase,
   median,
   payloadDir,
+  cpuBound,
   cpuLine,
   report,
   runLoadClient,
@@ -83,7 +84,7 @@ async function ceilingRun(path: 'copy' | 'unnest' = 'copy'): Promise<number> {
 }
 
 /** The raw COPY ceiling: the same span rows as COPY text, 5,000 per batch, prepared before the clock starts. */
-async function copyRun(): Promise<{ rowsPerSecond: number; bytesPerRow: number } | null> {
+async function copyRun(): Promise<{ rowsPerSecond: number; bytesPerRow: number; cpuPerRow: number } | null> {
   const f = await freshDatabase();
   try {
     if (!f.url) return null;
@@ -133,6 +134,7 @@ const ceilings: number[] = [];
 const unnests: number[] = [];
 const copies: number[] = [];
 const copyBytes: number[] = [];
+const copyCpu: number[] = [];
 const e2e: number[] = [];
 const hot: number[] = [];
 const cold: number[] = [];
@@ -145,6 +147,7 @@ for (let i = 0; i < REPEAT; i++) {
   if (copy) {
     copies.push(copy.rowsPerSecond);
     copyBytes.push(copy.bytesPerRow);
+    copyCpu.push(copy.cpuPerRow);
   }
   const r = await endToEndRun();
   e2e.push(r.rate);
@@ -159,6 +162,12 @@ for (let i = 0; i < REPEAT; i++) {
 files.remove();
 const c = median(ceilings);
 const e = median(e2e);
+const bound = copies.length
+  ? cpuBound(cpus[e2e.indexOf(e)] ?? cpus[0]!, total, 'span', {
+      cpuPerRow: median(copyCpu),
+      rowsPerSecond: median(copies),
+    })
+  : null;
 report(
   'Span ingest',
   [
@@ -195,6 +204,7 @@ report(
             ratio: e / median(copies),
             goal: '≥ 0.8× COPY',
           },
+          bound!.figure,
           {
             name: 'disk per span, hot (row partitions), everything included',
             value: median(hot),
@@ -223,6 +233,7 @@ report(
   [
     `${total} spans per run in ${REQUESTS} requests of ${SPANS_PER_REQUEST}, ${CLIENT_CONCURRENCY} concurrent requests from a separate client process; ${WRITERS} writer transaction(s) in flight; ${retries} 429/503 retries.`,
     `End to end, CPU per span of each process and its share of one core over the run (median run; backends: this database's connections, not the WAL writer or checkpointer): ${cpuLine(cpus[e2e.indexOf(e)] ?? cpus[0]!, total, 'span')}.`,
+    ...(bound ? [bound.note] : []),
     'Disk per span: spans partitions, trace summaries and operations (heap, TOAST, indexes) over the spans stored; cold after the columnar job converted the day (citus_columnar, sorted by trace ID, no index).',
   ],
 );

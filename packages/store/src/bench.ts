@@ -4,6 +4,7 @@
 // the full-text index comparison. Not for product code.
 import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { unixNano, type TraceId, type UnixNano } from '@pivot/model';
 import type { Database } from './database.ts';
@@ -469,16 +470,39 @@ async function copyAll(
 }
 
 /**
+ * CPU seconds (user + system) the given processes have used so far, from /proc (Linux, same machine):
+ * with the PostgreSQL backends' pids, what the server spent on a run. 0 for a pid that is gone.
+ */
+export function processCpuSeconds(pids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(f[11]) + Number(f[12])) / CLOCK_TICKS);
+    } catch {
+      out.set(pid, 0);
+    }
+  }
+  return out;
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+const cpuOf = (pid: number): number => processCpuSeconds([pid]).get(pid) ?? 0;
+
+/**
  * The write ceiling of `table`: `COPY … FROM STDIN` of the batches, one after another on one connection,
  * into a plain table of the same columns with only a trace-ID btree and a (service, time) btree. Returns
- * rows per second and its bytes per row (heap, TOAST, the two indexes); the table is dropped after.
+ * rows per second, its bytes per row (heap, TOAST, the two indexes) and the CPU seconds per row of
+ * its backend and of this process sending the prepared text; the table is dropped after.
  * PostgreSQL only (`url`).
  */
 export async function copyCeiling(
   url: string,
   table: 'spans' | 'logs',
   batches: readonly string[],
-): Promise<{ rowsPerSecond: number; bytesPerRow: number }> {
+): Promise<{ rowsPerSecond: number; bytesPerRow: number; cpuPerRow: number }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const scratch = `copy_ceiling_${table}`;
@@ -486,9 +510,14 @@ export async function copyCeiling(
     await client.query(`DROP TABLE IF EXISTS ${scratch}`);
     await client.query(`CREATE TABLE ${scratch} (LIKE ${table} INCLUDING DEFAULTS)`);
     for (const cols of CEILING_INDEXES[table]) await client.query(`CREATE INDEX ON ${scratch} ${cols}`);
+    const pid = Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+    const pg0 = cpuOf(pid);
+    const own0 = process.cpuUsage();
     const { rows, seconds } = await copyAll(client, scratch, batches);
+    const own = process.cpuUsage(own0);
+    const cpu = cpuOf(pid) - pg0 + (own.user + own.system) / 1e6;
     const size = await client.query<{ b: string }>(`SELECT pg_total_relation_size('${scratch}')::text AS b`);
-    return { rowsPerSecond: rows / seconds, bytesPerRow: Number(size.rows[0]?.b ?? 0) / rows };
+    return { rowsPerSecond: rows / seconds, bytesPerRow: Number(size.rows[0]?.b ?? 0) / rows, cpuPerRow: cpu / rows };
   } finally {
     await client.query(`DROP TABLE IF EXISTS ${scratch}`).catch(() => {});
     await client.end();
