@@ -197,6 +197,6 @@ export function cpuBound(
 /** A CpuSplit as "ingest N µs/item (P% of a core), …" over `items` items. */
 export function cpuLine(c: CpuSplit, items: number, unit: string): string {
   const part = (name: string, s: number) =>
-    `${name} ${((s / items) * 1e6).toFixed(0)} µs/${unit} (${((s / c.seconds) * 100).toFixed(0)}% of a core)`;
+    `${name} ${((s / items) * 1e6).toFixed((s / items) * 1e6 < 10 ? 2 : 0)} µs/${unit} (${((s / c.seconds) * 100).toFixed(0)}% of a core)`;
   return [part('ingest', c.ingest), part('load client', c.client), part('PostgreSQL backends', c.server)].join(', ');
 }

@@ -19,6 +19,7 @@ import { rowCount } from '@pivot/store/testing';
 import {
   REPEAT,
   SCALE,
+  cpuLine,
   freshDatabase,
   median,
   payloadDir,
@@ -177,6 +178,7 @@ async function ourRun(
     process.stderr.write(
       `  ${load.name}: chunks ${(chunks / samples).toFixed(2)} B/sample in ${chunkRows} rows, series table ${(series / load.series).toFixed(0)} B/series\n`,
     );
+    process.stderr.write(`  ${load.name}: ${cpuLine(cpu, samples, 'sample')}\n`);
     return {
       rate: samples / seconds,
       bytesPerSample: (chunks + series) / samples,
