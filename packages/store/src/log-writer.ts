@@ -141,11 +141,25 @@ const p = (v: unknown) => sql.param(v);
 // A columnar day refuses ON CONFLICT: rows already stored are skipped by an anti-join (columnar.ts). An
 // uncorrelated NOT IN over the batch's times (a hashed subplan; the key's columns are NOT NULL), as Citus
 // plans no correlated subquery beside unnest: there it reads the stored keys from those times' shards.
-const lateLogs = (times: unknown) => sql`AS u(time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags,
+const lateLogs = (times: string[]) => {
+  // The batch's time range as well as its times: a cold day is sorted by time, and the range lets
+  // citus_columnar skip the chunk groups outside it by their min/max, which it does not do for an
+  // `= ANY` of more than 100 values (PostgreSQL's limit for refuting one), so a late batch read two
+  // columns of the whole day.
+  let lo = BigInt(times[0]!);
+  let hi = lo;
+  for (const t of times) {
+    const v = BigInt(t);
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return sql`AS u(time_ns, fingerprint, observed_ns, trace_id, span_id, trace_flags,
         severity_number, severity_text, service_name, body, body_is_json, attributes, event_name, resource_id,
         scope_id, dropped_attributes_count)
       WHERE (u.time_ns, u.fingerprint) NOT IN (SELECT l.time_ns, l.fingerprint FROM logs l
-        WHERE l.time_ns = ANY (${p(times)}::bigint[]))`;
+        WHERE l.time_ns >= ${lo.toString()}::bigint AND l.time_ns <= ${hi.toString()}::bigint
+          AND l.time_ns = ANY (${p(times)}::bigint[]))`;
+};
 
 /** Inserts prepared columns, inside the caller's transaction; returns how many rows were new. */
 export async function insertLogColumns(
