@@ -54,7 +54,7 @@ async function rangeOf(
 ): Promise<{ lo: string; hi: string } | null> {
   const [lo, hi] = table === 'dl_l' ? ['time_ns', 'time_ns'] : ['start_ns', 'end_ns'];
   const [r] = await query<{ lo: string | null; hi: string | null }>(
-    sql`SELECT min(${sql.raw(lo)})::text AS lo, max(${sql.raw(hi)})::text AS hi FROM ${sql.raw(table)}`,
+    sql`SELECT min(${sql.identifier(lo)})::text AS lo, max(${sql.identifier(hi)})::text AS hi FROM ${sql.identifier(table)}`,
   );
   return r?.lo == null || r.hi == null ? null : { lo: r.lo, hi: r.hi };
 }
