@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { unixNano, type LogRecord, type ResourceLogs, type TraceId } from '@pivot/model';
 import { LogQueries, LogWriter, PartitionManager, convertColdPartitions, type Database } from './index.ts';
@@ -224,6 +224,22 @@ for (const { tdb, columnar, label } of testLayouts()) {
       expect(await paged({ include: ['connection'], startNs, endNs }, 100)).toEqual(
         await fullScan({ include: ['connection'], startNs, endNs }),
       );
+    });
+
+    it("starts the newest-first windows at the cold rows' newest time, not at the day's end", async () => {
+      // The corpus ends 12.7 h into its day. Windows from the day's end (15 min, doubling) read six empty
+      // ones before the rows; from the newest row, the first window holds the newest 7 of a common word.
+      const spy = vi.spyOn(db, 'query');
+      try {
+        const { logs } = await queries.search({ include: ['declined'] }, { limit: 7 });
+        // The plan (days and terms, then the blocks), rows after the newest block row, the first window.
+        expect(spy.mock.calls.length).toBeLessThanOrEqual(4);
+        expect(logs.map((l) => `${l.timeUnixNano}/${l.fingerprint}`)).toEqual(
+          (await fullScan({ include: ['declined'] })).slice(0, 7),
+        );
+      } finally {
+        spy.mockRestore();
+      }
     });
 
     it("finds a trace's logs by the trace-ID blooms, exactly, in the blocks that hold them", async () => {

@@ -304,6 +304,11 @@ export interface ColdPlan {
    * where only a time bound (their chunk groups' min/max) keeps a newest-first search from reading all.
    */
   days: number[];
+  /**
+   * The newest row time the blocks of those days hold, or null without days: where a newest-first search
+   * starts its windows, instead of at the last day's end (hours ahead of its newest row for most of the day).
+   */
+  newestNs: bigint | null;
 }
 
 /** "No position of these keys' bits is unset in the bloom `column`": get_bit of (h1 + k·h2) mod bits. */
@@ -325,7 +330,7 @@ function bloomTest(column: SQL, keys: Iterable<number>, hashes: number): SQL {
  * that may match (days with current blocks where skipping pays); PGlite has no cold days.
  */
 export async function coldPlan(database: Database, f: BlockFilter): Promise<ColdPlan & { skips: DaySkip[] }> {
-  if (database.kind === 'pglite') return { source: sql`logs`, days: [], skips: [] };
+  if (database.kind === 'pglite') return { source: sql`logs`, days: [], newestNs: null, skips: [] };
   const include = f.include ?? [];
   const selective =
     f.traceId !== undefined ||
@@ -339,11 +344,14 @@ export async function coldPlan(database: Database, f: BlockFilter): Promise<Cold
   const fromDay = dayBound(f.startNs, -1);
   const toDay = dayBound(f.endNs, 2 ** 31 - 1);
   // The terms lower-cased by the server, as ILIKE compares them, in the same round trip as the days.
-  const [head] = await database.query<{ terms: string[] | null; days: number[] | null }>(sql`
+  const [head] = await database.query<{ terms: string[] | null; days: number[] | null; newest: string | null }>(sql`
     SELECT (SELECT array_agg(lower(t)) FROM unnest(${sql.param(include)}::text[]) t) AS terms,
-      (SELECT array_agg(day ORDER BY day) FROM log_block_days WHERE day BETWEEN ${fromDay} AND ${toDay}) AS days`);
+      (SELECT array_agg(day ORDER BY day) FROM log_block_days WHERE day BETWEEN ${fromDay} AND ${toDay}) AS days,
+      (SELECT max(b.time_hi)::text FROM log_block_days d JOIN log_blocks b ON b.relid = d.relid
+        WHERE d.day BETWEEN ${fromDay} AND ${toDay}) AS newest`);
   const days = head?.days ?? [];
-  if (!selective || !days.length) return { source: sql`logs`, days, skips: [] };
+  const newestNs = head?.newest == null ? null : BigInt(head.newest);
+  if (!selective || !days.length) return { source: sql`logs`, days, newestNs, skips: [] };
   const grams = new Set<number>();
   for (const t of head?.terms ?? []) addNgrams(t, grams);
   const tests: SQL[] = [sql`true`];
@@ -375,7 +383,7 @@ export async function coldPlan(database: Database, f: BlockFilter): Promise<Cold
     const skip = daySkip(blocks);
     if (skip) skips.push(skip);
   }
-  return { source: blockSource(skips), days, skips };
+  return { source: blockSource(skips), days, newestNs, skips };
 }
 
 /** For each cold day with current blocks where skipping pays, the time ranges of the blocks that may match `f`. */

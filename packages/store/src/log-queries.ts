@@ -6,7 +6,7 @@ import type { Database } from './database.ts';
 import { spanIdFromDb, spanIdToDb, traceIdFromDb } from './encode.ts';
 import { containsPattern } from './log-text.ts';
 import { inferServerLogRows, type InferOptions } from './db-log-link.ts';
-import { coldBlockSource, coldPlan, type BlockFilter } from './log-blocks.ts';
+import { coldBlockSource, coldPlan, type BlockFilter, type ColdPlan } from './log-blocks.ts';
 import { NS_PER_DAY } from './partitions.ts';
 
 export interface StoredLog {
@@ -243,7 +243,7 @@ export class LogQueries {
     // A trace's records are already bounded by their own first and last time: the chunk groups' time
     // min/max skip the rest, and block ranges would only make the statement dearer to plan and run.
     const plan = unbounded.traceId
-      ? { source: sql`logs`, days: [] }
+      ? { source: sql`logs`, days: [], newestNs: null }
       : await coldPlan(this.database, blockFilter({ ...filter, endNs }));
     if (c) {
       // The row comparison matches the primary key (time_ns, fingerprint), scanned backwards; the plain
@@ -253,7 +253,7 @@ export class LogQueries {
         sql`(l.time_ns, l.fingerprint) < (${c.timeNs.toString()}::bigint, ${c.fingerprint.toString()}::bigint)`,
       );
     }
-    const rows = await this.newest(where, opts.limit + 1, plan.source, plan.days, filter.startNs, endNs);
+    const rows = await this.newest(where, opts.limit + 1, plan, filter.startNs, endNs);
     const logs = rows.slice(0, opts.limit);
     const last = logs.at(-1);
     return {
@@ -267,12 +267,13 @@ export class LogQueries {
    * Over cold days, in windows going back from the newest cold day's end, 15 minutes first and doubling:
    * each reads only its own chunk groups, and it stops once `limit` rows are found. The windows are
    * disjoint and taken newest first, so their rows in order are exactly what one query would return.
+   * They start at the blocks' newest row, not at the day's end: rows after it (the hot days, rows written
+   * into a cold day since its blocks were built) are read first, by one bound that skips the rest.
    */
   private async newest(
     where: SQL[],
     limit: number,
-    from: SQL,
-    coldDays: number[],
+    { source: from, days: coldDays, newestNs }: ColdPlan,
     startNs: bigint | undefined,
     endNs: bigint | undefined,
   ): Promise<StoredLog[]> {
@@ -281,6 +282,7 @@ export class LogQueries {
     if (first === undefined || last === undefined) return this.select(where, 'desc', limit, from);
     // [floor, top): the cold span the windows walk; rows at or after `top` are newer than every cold day.
     let top = BigInt(last + 1) * NS_PER_DAY;
+    if (newestNs !== null && newestNs < top) top = newestNs + 1n;
     if (endNs !== undefined && endNs < top) top = endNs + 1n;
     const coldStart = BigInt(first) * NS_PER_DAY;
     const floor = startNs !== undefined && startNs > coldStart ? startNs : coldStart;
