@@ -311,6 +311,9 @@ export interface ColdPlan {
   newestNs: bigint | null;
 }
 
+/** The plan without cold days (PGlite, or a search bounded otherwise): the whole table, no windows. */
+export const NO_COLD_DAYS: ColdPlan & { skips: DaySkip[] } = { source: sql`logs`, days: [], newestNs: null, skips: [] };
+
 /** "No position of these keys' bits is unset in the bloom `column`": get_bit of (h1 + k·h2) mod bits. */
 function bloomTest(column: SQL, keys: Iterable<number>, hashes: number): SQL {
   const h1: string[] = [];
@@ -330,7 +333,7 @@ function bloomTest(column: SQL, keys: Iterable<number>, hashes: number): SQL {
  * that may match (days with current blocks where skipping pays); PGlite has no cold days.
  */
 export async function coldPlan(database: Database, f: BlockFilter): Promise<ColdPlan & { skips: DaySkip[] }> {
-  if (database.kind === 'pglite') return { source: sql`logs`, days: [], newestNs: null, skips: [] };
+  if (database.kind === 'pglite') return NO_COLD_DAYS;
   const include = f.include ?? [];
   const selective =
     f.traceId !== undefined ||

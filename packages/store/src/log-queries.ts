@@ -6,7 +6,7 @@ import type { Database } from './database.ts';
 import { spanIdFromDb, spanIdToDb, traceIdFromDb } from './encode.ts';
 import { containsPattern } from './log-text.ts';
 import { inferServerLogRows, type InferOptions } from './db-log-link.ts';
-import { coldBlockSource, coldPlan, type BlockFilter, type ColdPlan } from './log-blocks.ts';
+import { NO_COLD_DAYS, coldBlockSource, coldPlan, type BlockFilter, type ColdPlan } from './log-blocks.ts';
 import { NS_PER_DAY } from './partitions.ts';
 
 export interface StoredLog {
@@ -242,9 +242,7 @@ export class LogQueries {
     // On cold days, only the blocks that may match (log-blocks.ts); the pages before this one are later.
     // A trace's records are already bounded by their own first and last time: the chunk groups' time
     // min/max skip the rest, and block ranges would only make the statement dearer to plan and run.
-    const plan = unbounded.traceId
-      ? { source: sql`logs`, days: [], newestNs: null }
-      : await coldPlan(this.database, blockFilter({ ...filter, endNs }));
+    const plan = unbounded.traceId ? NO_COLD_DAYS : await coldPlan(this.database, blockFilter({ ...filter, endNs }));
     if (c) {
       // The row comparison matches the primary key (time_ns, fingerprint), scanned backwards; the plain
       // bound on time_ns lets PostgreSQL skip the partitions of later days.
@@ -264,11 +262,10 @@ export class LogQueries {
 
   /**
    * The newest `limit` rows matching `where` (which holds the bounds `startNs` and `endNs`, inclusive).
-   * Over cold days, in windows going back from the newest cold day's end, 15 minutes first and doubling:
-   * each reads only its own chunk groups, and it stops once `limit` rows are found. The windows are
-   * disjoint and taken newest first, so their rows in order are exactly what one query would return.
-   * They start at the blocks' newest row, not at the day's end: rows after it (the hot days, rows written
-   * into a cold day since its blocks were built) are read first, by one bound that skips the rest.
+   * Over cold days, in windows going back from the cold blocks' newest row (not the last day's end, hours
+   * ahead of it for most of the day), 15 minutes first and doubling: each reads only its own chunk groups,
+   * and it stops once `limit` rows are found. The windows are disjoint and taken newest first, so their
+   * rows in order are exactly what one query would return.
    */
   private async newest(
     where: SQL[],
@@ -280,7 +277,8 @@ export class LogQueries {
     const first = coldDays[0];
     const last = coldDays.at(-1);
     if (first === undefined || last === undefined) return this.select(where, 'desc', limit, from);
-    // [floor, top): the cold span the windows walk; rows at or after `top` are newer than every cold day.
+    // [floor, top): the cold span the windows walk. Rows at or after `top` (the hot days, rows written into
+    // a cold day since its blocks were built) are read first, by one bound that skips the rest.
     let top = BigInt(last + 1) * NS_PER_DAY;
     if (newestNs !== null && newestNs < top) top = newestNs + 1n;
     if (endNs !== undefined && endNs < top) top = endNs + 1n;
